@@ -1,0 +1,32 @@
+# Two commands matter: `make test` and `make demo`. Both build .venv from this repo's own files.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo ui install bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	# torch first, pinned: a bare `torch` requirement would pull the newest CUDA build.
+	$(BIN)/python -m pip install "torch==2.13.0"
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/impute-assets demo
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check impute_assets tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .demo
