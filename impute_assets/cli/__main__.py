@@ -1,0 +1,7 @@
+"""``python -m impute_assets.cli``."""
+
+import sys
+
+from impute_assets.cli import main
+
+sys.exit(main())
