@@ -52,7 +52,7 @@ def fit_column_models(
         frame = frame.iloc[keep]
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets)
     features = space.encode(frame)
-    design = Design.from_features(features)
+    design = Design.from_features(features, space.categorical_sizes)
     data = [_target_data(space, frame, t, config, rng) for t in targets]
     trained = _train(space, features, data, config)
     models = {}
