@@ -105,8 +105,8 @@ class ValidationResult:
             "|---|---|---|---|---|---|---|",
         ]
         for r in sorted(self.results, key=lambda r: r.success):
-            observed = r.error or _short(r.observed_value)
-            examples = ", ".join(_short(v) for v in r.unexpected_examples)
+            observed = r.error or describe_value(r.observed_value)
+            examples = ", ".join(describe_value(v) for v in r.unexpected_examples)
             unexpected = "" if r.unexpected_count is None else str(r.unexpected_count)
             cells = ["✅" if r.success else "❌", f"`{r.type}`", r.column or "", r.expected,
                      observed, unexpected, examples]  # fmt: skip
@@ -121,10 +121,10 @@ def describe(kwargs: Mapping[str, Any]) -> str:
         if key in _BULKY_KWARGS:
             continue
         if key == "value_set" and len(value) > _SHOWN_VALUES:
-            shown = ", ".join(_short(v) for v in list(value)[:_SHOWN_VALUES])
+            shown = ", ".join(describe_value(v) for v in list(value)[:_SHOWN_VALUES])
             parts.append(f"value_set=[{shown}, ... {len(value)} values]")
         else:
-            parts.append(f"{key}={_short(value)}")
+            parts.append(f"{key}={describe_value(value)}")
     return ", ".join(parts)
 
 
@@ -147,9 +147,10 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-def _short(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A value as short text: floats to 4 significant digits, None as empty."""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, list):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
+        return "[" + ", ".join(describe_value(v) for v in value) + "]"
     return "" if value is None else str(value)

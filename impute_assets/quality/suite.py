@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.profile import QUANTILES, ColumnProfile, TableProfile
@@ -122,7 +122,7 @@ def build_suite(
     Example:
         >>> suite = build_suite(profile, ["price"], column_tolerances={"price": {"mean": 0.5}})
     """
-    default = _tolerances(tolerances or Tolerances(), "default")
+    default = _tolerances(tolerances or Tolerances(), "the table")
     overrides = dict(column_tolerances or {})
     unknown = (set(columns) | set(overrides)) - set(profile.columns)
     if unknown:
@@ -137,13 +137,13 @@ def build_suite(
     for column in columns:
         tol = default
         if column in overrides:
-            tol = _tolerances(overrides[column], column, base=default)
+            tol = _tolerances(overrides[column], f"column {column!r}", base=default)
         expectations.extend(column_expectations(profile[column], tol))
     for i, spec in enumerate(extra):
         try:
             expectations.append(ExpectationSpec.model_validate(spec))
-        except ValueError as exc:
-            raise ValueError(f"suite {name!r}: extra expectation #{i} is invalid: {exc}") from None
+        except ValidationError as exc:
+            raise ValueError(f"suite {name!r}: extra expectation #{i}: {_errors(exc)}") from None
     return Suite(name=name, expectations=expectations)
 
 
@@ -228,5 +228,13 @@ def _tolerances(
     try:
         merged = (base or Tolerances()).model_dump() | dict(value)
         return Tolerances.model_validate(merged)
-    except ValueError as exc:
-        raise ValueError(f"tolerances for {where}: {exc}") from None
+    except ValidationError as exc:
+        raise ValueError(f"tolerances for {where}: {_errors(exc)}") from None
+
+
+def _errors(exc: ValidationError) -> str:
+    """Pydantic's errors on one line: ``key: message; ...``."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']} (got {e.get('input')!r})"
+        for e in exc.errors()
+    )
