@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from great_expectations.core.batch import Batch
     from great_expectations.data_context import AbstractDataContext
 
-#: Dialects GE 1.x validates in-warehouse; others are read into a DataFrame.
-SQL_DIALECTS = frozenset({"postgresql", "sqlite", "mysql"})
+#: Dialects GE 1.x validates in-warehouse, with the method adding GE's datasource for each;
+#: others (DuckDB) are read into a DataFrame.
+SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
 #: How many unexpected values each outcome keeps as examples.
 EXAMPLES = 5
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
@@ -62,7 +63,7 @@ def validate_table(
     selectable = sa.table(table, schema=schema)
     try:
         with engine.connect() as conn:
-            if engine.dialect.name not in SQL_DIALECTS:
+            if engine.dialect.name not in SQL_DATASOURCES:
                 frame = pd.read_sql(sa.select(sa.text("*")).select_from(selectable), conn)
                 return _named(validate_frame(frame, suite), name, "dataframe")
             if not sa.inspect(conn).has_table(table, schema=schema):
@@ -70,7 +71,8 @@ def validate_table(
             _require_columns(suite, [c["name"] for c in sa.inspect(conn).get_columns(table, schema)],
                              f"table {name!r}")  # fmt: skip
             context = _context()
-            source = context.data_sources.add_sql("warehouse", connection_string=url)
+            add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
+            source = add_datasource("warehouse", connection_string=url)
             asset = source.add_table_asset(name="table", table_name=table, schema_name=schema)
             batch = asset.add_batch_definition_whole_table("whole").get_batch()
             result = _run(suite, batch,
