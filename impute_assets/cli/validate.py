@@ -53,18 +53,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_table(result: Any, where: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from impute_assets.quality.result import describe_value
 
     verdict = "[green]passed[/]" if result.success else (
         f"[red]failed[/] ({len(result.failures)} of {len(result.results)})")  # fmt: skip
-    table = Table(title=f"{result.table} @ {where} ({result.engine})", title_justify="left")
+    title = escape(f"{result.table} @ {where} ({result.engine})")
+    table = Table(title=title, title_justify="left")
     for header in ("ok", "expectation", "column", "expected", "observed", "unexpected", "examples"):
         table.add_column(header, overflow="fold")
     for r in sorted(result.results, key=lambda r: r.success):
-        table.add_row(
-            "[green]✓[/]" if r.success else "[red]✗[/]",
+        cells = (
             r.type.removeprefix("expect_"),
             r.column or "",
             r.expected,
@@ -72,6 +73,7 @@ def _print_table(result: Any, where: str) -> None:
             "" if r.unexpected_count is None else str(r.unexpected_count),
             ", ".join(describe_value(v) for v in r.unexpected_examples),
         )
+        table.add_row("[green]✓[/]" if r.success else "[red]✗[/]", *map(escape, cells))
     console = Console(width=160)
     console.print(table)
     console.print(f"suite {result.suite!r}: {verdict}")
