@@ -66,6 +66,10 @@ def copy_into(engine: sa.Engine, table: str, frame: pd.DataFrame) -> None:
         raw.close()
 
 
+def verdict(result) -> str:
+    return "pass" if result.success else "fail"
+
+
 def timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -121,9 +125,9 @@ def main() -> None:
         "",
         "| path | seconds | rows moved to Python | result |",
         "|---|---:|---:|---|",
-        f"| in-warehouse (GE SQL datasource) | {sql:.2f} | 0 | {'pass' if in_sql.success else 'fail'} |",
+        f"| in-warehouse (GE SQL datasource) | {sql:.2f} | 0 | {verdict(in_sql)} |",
         f"| DataFrame: read table | {read:.2f} | {args.rows:,} | |",
-        f"| DataFrame: validate frame | {val:.2f} | | {'pass' if in_frame.success else 'fail'} |",
+        f"| DataFrame: validate frame | {val:.2f} | | {verdict(in_frame)} |",
         f"| DataFrame: total | {read + val:.2f} | {args.rows:,} | |",
         "",
         f"In-warehouse / DataFrame total: {sql / (read + val):.2f}x the time.",

@@ -69,8 +69,8 @@ def validate_table(
             if not sa.inspect(conn).has_table(table, schema=schema):
                 where = engine.url.render_as_string(hide_password=True)
                 raise LookupError(f"table {name!r} not found in {where}")
-            _require_columns(suite, [c["name"] for c in sa.inspect(conn).get_columns(table, schema)],
-                             f"table {name!r}")  # fmt: skip
+            columns = [c["name"] for c in sa.inspect(conn).get_columns(table, schema)]
+            _require_columns(suite, columns, f"table {name!r}")
             context = _context()
             add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
             connection_string = engine.url.render_as_string(hide_password=False)
