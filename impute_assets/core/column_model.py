@@ -29,6 +29,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoders import CategoricalEncoder
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.sequence import SequenceSpec, raw_columns
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
@@ -43,8 +44,9 @@ def library_version() -> str:
 
 
 def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
-                config: ImputerConfig) -> str:
-    """What a stored model must match to be reused: target, inputs and kinds, config, version."""
+                config: ImputerConfig, sequence: SequenceSpec | None = None) -> str:
+    """What a stored model must match to be reused: target, inputs and kinds, config, version,
+    and the sequence settings (order and group columns) when rows form sequences."""
     payload = {
         "target": target,
         "inputs": sorted((name, str(ColumnKind(kind))) for name, kind in input_kinds.items()),
@@ -52,6 +54,9 @@ def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
         "library": library_version(),
         "format": FORMAT_VERSION,
     }
+    if sequence is not None:
+        payload["sequence"] = {"order_by": sequence.order_by, "group_by": list(sequence.group_by),
+                               "gap_share": sequence.gap_share, "max_run": sequence.max_run}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -84,10 +89,12 @@ class ColumnModel:
     device: str
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    sequence: SequenceSpec | None = None
 
     @property
     def inputs(self) -> list[str]:
-        return [c for c in self.space.columns if c != self.target]
+        """The table columns this model reads (derived sequence context is built from them)."""
+        return [c for c in raw_columns(self.space.columns) if c != self.target]
 
     @property
     def input_kinds(self) -> dict[str, ColumnKind]:
@@ -165,6 +172,7 @@ class ColumnModel:
             "seconds": self.seconds,
             "warnings": self.warnings,
             "library": library_version(),
+            "sequence": self.sequence.to_state() if self.sequence is not None else None,
         }
 
     def _tensors(self) -> dict[str, torch.Tensor]:
@@ -209,4 +217,5 @@ class ColumnModel:
             device=manifest["device"],
             seconds=manifest["seconds"],
             warnings=manifest.get("warnings", []),
+            sequence=SequenceSpec.from_state(manifest["sequence"]) if manifest.get("sequence") else None,
         )

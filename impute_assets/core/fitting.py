@@ -31,6 +31,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import resolve_device
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.sequence import SequenceSpec, raw_columns
 from impute_assets.core.training import TargetData, TrainedNetworks, network_outputs, train_networks
 
 logger = logging.getLogger("impute_assets")
@@ -44,20 +45,28 @@ def fit_column_models(
     kinds: Mapping[str, ColumnKind],
     targets: Sequence[str],
     config: ImputerConfig,
+    inputs: pd.DataFrame | None = None,
+    sequence: SequenceSpec | None = None,
 ) -> dict[str, ColumnModel]:
-    """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column."""
+    """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
+
+    ``inputs`` (aligned with ``frame``) is what the models read while training, when it differs
+    from ``frame``: e.g. with cells hidden as gaps; targets and encoders come from ``frame``.
+    """
     rng = np.random.default_rng(config.seed)
+    inputs = frame if inputs is None else inputs
     if len(frame) > config.max_training_rows:
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
-        frame = frame.iloc[keep]
+        frame, inputs = frame.iloc[keep], inputs.iloc[keep]
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets)
-    features = space.encode(frame)
+    features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     data = [_target_data(space, frame, t, config, rng) for t in targets]
     trained = _train(space, features, data, config)
     models = {}
     for target in data:
-        models[target.name] = _fit_column(space, features, design, target, trained, kinds, config)
+        models[target.name] = _fit_column(space, features, design, target, trained, kinds, config,
+                                          sequence)
     return models
 
 
@@ -102,7 +111,8 @@ def _train(
     return trained, [t.name for t in eligible], device.type
 
 
-def _fit_column(space, features, design: Design, target: TargetData, trained, kinds, config) -> ColumnModel:
+def _fit_column(space, features, design: Design, target: TargetData, trained, kinds, config,
+                sequence: SequenceSpec | None) -> ColumnModel:
     net, net_targets, device = trained
     position = space.position(target.name)
     columns = design.without(position)
@@ -146,8 +156,8 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
         holdout={"metric": metric, "rows": int(len(hold_rows)),
                  "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
                  "scores": scores},
-        fingerprint=fingerprint(target.name, {c: kinds[c] for c in space.columns if c != target.name},
-                                config),
+        fingerprint=fingerprint(target.name, {c: kinds[c] for c in raw_columns(space.columns)
+                                              if c != target.name}, config, sequence),
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=int(len(train_rows)),
@@ -155,6 +165,7 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
         device=device,
         seconds=float(net.seconds) if net is not None else 0.0,
         warnings=warnings_,
+        sequence=sequence,
     )
 
 

@@ -24,6 +24,7 @@ from impute_assets.core.fitting import fit_column_models
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
 from impute_assets.core.result import ColumnReport, ImputationResult
+from impute_assets.core.sequence import SequenceSpec, context_kinds, training_frames, with_context
 
 #: Kinds the models can read as inputs.
 INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}
@@ -39,6 +40,9 @@ class Imputer:
         exclude: Columns neither imputed nor used as inputs.
         kinds: Kind overrides, e.g. ``{"zip": "categorical"}``.
         config: Training and filling settings; keyword overrides win over it.
+        order_by: A time (or other ordered) column: rows then also see their previous and next
+            observed neighbours in time, and the gaps to them (see :mod:`.sequence`).
+        group_by: Entity column(s) within which rows form a sequence (station, machine, ...).
 
     Example:
         >>> result = Imputer(epochs=20).fit_transform(frame)  # doctest: +SKIP
@@ -51,12 +55,16 @@ class Imputer:
         exclude: Iterable[str] = (),
         kinds: Mapping[str, ColumnKind | str] | None = None,
         config: ImputerConfig | None = None,
+        order_by: str | None = None,
+        group_by: str | Sequence[str] | None = None,
         **overrides: Any,
     ) -> None:
         self.columns = columns
         self.exclude = exclude
         self.kinds = kinds
         self.config = config
+        self.order_by = order_by
+        self.group_by = group_by
         self.overrides = overrides
 
     def fit(self, frame: pd.DataFrame) -> Self:
@@ -73,23 +81,29 @@ class Imputer:
         self.kinds_ = kinds
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
-        self.column_models_: dict[str, ColumnModel] = (
-            fit_column_models(frame[list(inputs)], inputs, targets, config) if targets else {}
-        )
+        self.sequence_ = self._sequence_spec(inputs)
+        self.column_models_: dict[str, ColumnModel] = {}
+        if targets and self.sequence_ is not None:
+            full, view = training_frames(frame[list(inputs)], self.sequence_, config.seed)
+            self.column_models_ = fit_column_models(full, context_kinds(inputs, self.sequence_),
+                                                    targets, config, view, self.sequence_)
+        elif targets:
+            self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config)
         return self
 
-    def transform(self, frame: pd.DataFrame) -> ImputationResult:
-        """Fill ``frame``'s missing cells; returns new frames, ``frame`` is left as it was."""
+    def transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
+        """Fill ``frame``'s missing cells; returns new frames, ``frame`` is left as it was.
+
+        ``context``: earlier rows (e.g. the end of the previous partition) that serve as
+        neighbours in time only; they are neither filled nor returned. Needs ``order_by``.
+        """
         self._check_fitted()
         _check_frame(frame)
         models = self.column_models_
-        needed = sorted({c for m in models.values() for c in m.space.columns} - set(frame.columns))
-        if needed:
-            raise KeyError(f"columns the fitted models read are missing from the frame: {needed}")
         config = self.config_
         rows = {t: np.flatnonzero(frame[t].isna().to_numpy()) for t in models}
-        predictions = predict_rows(models, frame, rows, config.refinement_rounds, config.device,
-                                   config.precision)
+        predictions = predict_rows(models, self.model_frame(frame, context), rows,
+                                   config.refinement_rounds, config.device, config.precision)
         filled = frame.copy()
         imputed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         confidence = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
@@ -111,9 +125,24 @@ class Imputer:
         versions = {name: m.version for name, m in models.items()}
         return ImputationResult(filled, imputed, confidence, report, versions)
 
-    def fit_transform(self, frame: pd.DataFrame) -> ImputationResult:
-        """``fit(frame)`` then ``transform(frame)``."""
-        return self.fit(frame).transform(frame)
+    def fit_transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
+        """``fit(frame)`` then ``transform(frame, context)``."""
+        return self.fit(frame).transform(frame, context)
+
+    def model_frame(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """What the column models read: ``frame``, plus its sequence context when ordered."""
+        models = self.column_models_
+        spec = getattr(self, "sequence_", None)
+        keys = spec.keys if spec is not None else []
+        used = {c for m in models.values() for c in m.inputs} | set(keys) | set(models)
+        needed = sorted(used - set(frame.columns))
+        if needed:
+            raise KeyError(f"columns the fitted models read are missing from the frame: {needed}")
+        if spec is None:
+            if context is not None:
+                raise ValueError("context rows are only used by an imputer fitted with order_by")
+            return frame
+        return with_context(frame, spec, context)
 
     @classmethod
     def from_column_models(cls, models: Mapping[str, ColumnModel],
@@ -127,6 +156,7 @@ class Imputer:
         imputer.column_models_ = dict(models)
         imputer.kinds_ = {c: e.kind for m in models.values() for c, e in m.space.encoders.items()}
         imputer.feature_names_in_ = list(imputer.kinds_)
+        imputer.sequence_ = _shared_sequence(models)
         return imputer
 
     def save(self, path: str | Path) -> Path:
@@ -158,7 +188,15 @@ class Imputer:
         imputer.column_models_ = models
         imputer.kinds_ = {k: ColumnKind(v) for k, v in manifest["kinds"].items()}
         imputer.feature_names_in_ = manifest["feature_names_in"]
+        imputer.sequence_ = _shared_sequence(models)
         return imputer
+
+    def _sequence_spec(self, inputs: Mapping[str, ColumnKind]) -> SequenceSpec | None:
+        if self.order_by is None:
+            if self.group_by:
+                raise ValueError(f"group_by={self.group_by!r} needs order_by (the time column)")
+            return None
+        return SequenceSpec(self.order_by, self.group_by or ()).for_inputs(inputs)
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> list[str]:
         if self.columns is None:
@@ -212,6 +250,15 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
         model_version=model.version,
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
     )
+
+
+def _shared_sequence(models: Mapping[str, ColumnModel]) -> SequenceSpec | None:
+    """The one sequence spec the sequence-aware models share (they must agree)."""
+    specs = {json.dumps(m.sequence.to_state(), sort_keys=True): m.sequence
+             for m in models.values() if m.sequence is not None}
+    if len(specs) > 1:
+        raise ValueError(f"column models were fitted with different sequence settings: {list(specs)}")
+    return next(iter(specs.values()), None)
 
 
 def _take(values, keep: np.ndarray):

@@ -34,12 +34,16 @@ class SimpleImputer:
         output_column: str,
         output_kind: ColumnKind | str | None = None,
         config: ImputerConfig | None = None,
+        order_by: str | None = None,
+        group_by: str | Sequence[str] | None = None,
         **overrides: Any,
     ) -> None:
         self.input_columns = input_columns
         self.output_column = output_column
         self.output_kind = output_kind
         self.config = config
+        self.order_by = order_by
+        self.group_by = group_by
         self.overrides = overrides
 
     def fit(self, train_df: pd.DataFrame) -> Self:
@@ -47,13 +51,16 @@ class SimpleImputer:
         columns = self._columns(train_df)
         kinds = {self.output_column: self.output_kind} if self.output_kind else None
         self.imputer_ = Imputer(columns=[self.output_column], kinds=kinds, config=self.config,
+                                order_by=self.order_by, group_by=self.group_by,
                                 **self.overrides).fit(train_df[columns])
         return self
 
-    def predict(self, data_frame: pd.DataFrame, keep_observed: bool = True) -> pd.DataFrame:
+    def predict(self, data_frame: pd.DataFrame, keep_observed: bool = True,
+                context: pd.DataFrame | None = None) -> pd.DataFrame:
         """A copy of ``data_frame`` with ``<output>_imputed`` (and ``_imputed_proba``) added.
 
-        With ``keep_observed=False`` every row gets the model's own prediction.
+        With ``keep_observed=False`` every row gets the model's own prediction. ``context``:
+        earlier rows that serve as neighbours in time only (with ``order_by``).
         """
         if not hasattr(self, "imputer_"):
             raise RuntimeError("this SimpleImputer is not fitted yet: call fit(df) first")
@@ -63,7 +70,8 @@ class SimpleImputer:
         rows = (np.arange(len(frame)) if not keep_observed
                 else np.flatnonzero(target.isna().to_numpy()))
         config = self.imputer_.config_
-        prediction = predict_rows({self.output_column: model}, frame, {self.output_column: rows},
+        prediction = predict_rows({self.output_column: model},
+                                  self.imputer_.model_frame(frame, context), {self.output_column: rows},
                                   rounds=0, device=config.device, precision=config.precision)
         prediction = prediction[self.output_column]
         out = data_frame.copy()
@@ -81,7 +89,9 @@ class SimpleImputer:
         return Imputer(**kwargs).fit_transform(data_frame).frame
 
     def _columns(self, frame: pd.DataFrame) -> list[str]:
-        columns = [*self.input_columns, self.output_column]
+        keys = [self.order_by] if self.order_by else []
+        keys += [self.group_by] if isinstance(self.group_by, str) else list(self.group_by or ())
+        columns = [*self.input_columns, *keys, self.output_column]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise KeyError(f"columns not in the frame: {missing}; have {list(frame.columns)}")

@@ -1,0 +1,224 @@
+"""Sequence benchmark: gaps in public time series, filled with and without sequence context.
+
+For each series 20% of the observed cells of every measurement column are hidden, half as
+single cells and half as runs of 3-12 consecutive rows of one entity. Each method fills them and
+is scored by nRMSE (RMSE / the column's standard deviation) on the hidden cells only:
+
+* linear interpolation (pandas ``interpolate(method="index")`` on the time, within each entity;
+  ends take the nearest value),
+* forward fill within each entity (back fill for leading gaps),
+* the tabular :class:`Imputer` (no sequence context; it still reads the time columns),
+* the :class:`Imputer` with ``order_by``/``group_by``.
+
+Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seed 0]``;
+writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_DATASETS``
+(default ``../shared/datasets`` next to the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from impute_assets.core.imputer import Imputer
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "sequences.md"
+SHARE = 0.2
+RUN_SHARE = 0.5
+RUN_LENGTHS = (3, 12)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    file: str
+    order_by: str
+    group_by: str | None
+    columns: tuple[str, ...]
+    drop: tuple[str, ...] = ()
+
+
+SERIES = (
+    Series("weather", "weather.parquet", "time_hour", "origin",
+           ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure",
+            "visib")),
+    Series("storms", "storms.parquet", "time", "name",
+           ("lat", "long", "category", "wind", "pressure", "tropicalstorm_force_diameter",
+            "hurricane_force_diameter")),
+    Series("seattle_weather", "seattle_weather.parquet", "date", None,
+           ("precipitation", "temp_max", "temp_min", "wind")),
+)
+
+
+def datasets_dir() -> Path:
+    return Path(os.environ.get("IMPUTE_ASSETS_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def load(series: Series, max_rows: int) -> pd.DataFrame:
+    """The series' first ``max_rows`` rows in time (whole table when it is smaller)."""
+    frame = pd.read_parquet(datasets_dir() / series.file).drop(columns=list(series.drop))
+    frame = frame.sort_values(series.order_by, kind="stable").head(max_rows)
+    # arrive in a shuffled order: the imputer must sort by itself and answer in this order
+    return frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def gap_mask(frame: pd.DataFrame, series: Series, rng: np.random.Generator) -> pd.DataFrame:
+    """True where an observed cell is hidden: singles and runs of 3-12 rows of one entity."""
+    keys = [series.group_by] if series.group_by else []
+    ordered = frame.sort_values([*keys, series.order_by], kind="stable")
+    positions = frame.index.get_indexer(ordered.index)
+    groups = (ordered.groupby(keys, sort=False).ngroup().to_numpy() if keys
+              else np.zeros(len(frame), dtype=int))
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for column in series.columns:
+        observed = frame[column].notna().to_numpy()[positions]
+        target = int(SHARE * observed.sum())
+        hidden = np.zeros(len(frame), dtype=bool)
+        runs_budget = int(RUN_SHARE * target)
+        while hidden.sum() < runs_budget:
+            start = rng.integers(len(frame))
+            length = rng.integers(RUN_LENGTHS[0], RUN_LENGTHS[1] + 1)
+            stop = min(start + length, len(frame))
+            span = np.arange(start, stop)
+            span = span[groups[span] == groups[start]]
+            hidden[span] = True
+        hidden &= observed
+        singles = np.flatnonzero(observed & ~hidden)
+        extra = max(target - int(hidden.sum()), 0)
+        hidden[rng.choice(singles, size=min(extra, len(singles)), replace=False)] = True
+        mask.iloc[positions[hidden], frame.columns.get_loc(column)] = True
+    return mask
+
+
+def interpolate(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
+    def fill(part: pd.DataFrame) -> pd.DataFrame:
+        indexed = part.set_index(_seconds(part[series.order_by]))[list(series.columns)]
+        done = indexed.interpolate(method="index", limit_direction="both")
+        return done.set_axis(part.index)
+    return _per_group(masked, series, fill)
+
+
+def forward_fill(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
+    return _per_group(masked, series, lambda part: part[list(series.columns)].ffill().bfill())
+
+
+def _per_group(masked: pd.DataFrame, series: Series,
+               fill: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+    ordered = masked.sort_values(series.order_by, kind="stable")
+    parts = ([fill(part) for _, part in ordered.groupby(series.group_by, sort=False)]
+             if series.group_by else [fill(ordered)])
+    out = masked.copy()
+    filled = pd.concat(parts).reindex(masked.index)
+    for column in series.columns:
+        out[column] = filled[column].fillna(masked[column].mean())
+    return out
+
+
+def _seconds(stamps: pd.Series) -> np.ndarray:
+    return stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
+
+
+def imputer(sequence: bool, epochs: int) -> Callable[[pd.DataFrame, Series], pd.DataFrame]:
+    def run(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
+        keys = dict(order_by=series.order_by, group_by=series.group_by) if sequence else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = Imputer(columns=list(series.columns), epochs=epochs, **keys)
+            return model.fit_transform(masked).frame
+    return run
+
+
+def nrmse(filled: pd.DataFrame, truth: pd.DataFrame, mask: pd.DataFrame, column: str) -> float:
+    hidden = mask[column].to_numpy()
+    error = filled[column].to_numpy(dtype=float)[hidden] - truth[column].to_numpy(dtype=float)[hidden]
+    return float(np.sqrt(np.mean(error**2)) / truth[column].std())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-rows", type=int, default=6000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=120)
+    parser.add_argument("--only", nargs="*", default=None, help="series names to run")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    methods = {
+        "linear interpolation": interpolate,
+        "forward fill": forward_fill,
+        "tabular Imputer": imputer(False, args.epochs),
+        "sequence Imputer": imputer(True, args.epochs),
+    }
+    rows, seconds = [], {}
+    for series in SERIES:
+        if args.only and series.name not in args.only:
+            continue
+        truth = load(series, args.max_rows)
+        mask = gap_mask(truth, series, np.random.default_rng(args.seed))
+        masked = truth.mask(mask)
+        for method, fill in methods.items():
+            started = time.perf_counter()
+            filled = fill(masked, series)
+            seconds[(series.name, method)] = time.perf_counter() - started
+            for column in series.columns:
+                rows.append({"series": series.name, "column": column, "method": method,
+                             "nrmse": nrmse(filled, truth, mask, column),
+                             "hidden": int(mask[column].sum())})
+            print(f"{series.name:16s} {method:22s} {seconds[(series.name, method)]:7.1f}s "
+                  f"mean nRMSE {np.mean([r['nrmse'] for r in rows[-len(series.columns):]]):.3f}",
+                  flush=True)
+    write(pd.DataFrame(rows), seconds, args)
+
+
+def write(scores: pd.DataFrame, seconds: dict, args: argparse.Namespace) -> None:
+    table = scores.pivot_table(index=["series", "column"], columns="method", values="nrmse",
+                               sort=False)
+    summary = scores.groupby(["series", "method"], sort=False)["nrmse"].mean().unstack()
+    summary = summary[list(dict.fromkeys(scores["method"]))]
+    lines = [
+        "# Sequence benchmark",
+        "",
+        f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
+        f"--seed {args.seed} --epochs {args.epochs}`",
+        f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the first {args.max_rows} "
+        "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
+        "measurement column, half single cells and half runs of 3-12 rows of one entity. "
+        "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better.",
+        "",
+        "## Mean nRMSE over each series' columns",
+        "",
+        _markdown(summary.assign(**{
+            "sequence / interpolation": summary["sequence Imputer"] / summary["linear interpolation"],
+            "sequence / tabular": summary["sequence Imputer"] / summary["tabular Imputer"],
+        })),
+        "",
+        "## Seconds (fit + fill)",
+        "",
+        _markdown(pd.Series(seconds).unstack()[summary.columns]),
+        "",
+        "## Per column",
+        "",
+        _markdown(table[summary.columns]),
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    return frame.to_markdown(floatfmt=".3f")
+
+
+if __name__ == "__main__":
+    main()

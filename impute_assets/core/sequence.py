@@ -1,0 +1,289 @@
+"""Sequence context: each row's previous and next observed neighbours in time within its group.
+
+With ``order_by`` (and optionally ``group_by``) every context column gets derived input columns:
+its previous and next *observed* value in the row's group (never the row's own value), the time
+gaps to them, and for numbers the time-weighted interpolation between them. They are plain
+columns named ``__seq__<part>:<column>``, so the feature space encodes them like any other column
+and both the network and the cheap candidates read them.
+
+Training hides observed cells the way gaps occur (single cells and runs of consecutive rows)
+before the context is built, so the models also learn from rows whose neighbours are far away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impute_assets.core.encoders import _as_float, observed_mask
+from impute_assets.core.kinds import ColumnKind
+
+PREFIX = "__seq__"
+#: Kinds that get neighbour context (text is read only through its own row).
+CONTEXT_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.DATETIME})
+#: Share of training gaps that are single cells; the rest are runs of 3..max_run rows.
+SINGLE_SHARE = 0.5
+MIN_RUN = 3
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """How rows form sequences, and which columns get neighbour context.
+
+    Args:
+        order_by: The time (or any ordered) column.
+        group_by: Entity columns; rows of different entities are never neighbours.
+        columns: The context columns (set when fitting, from the input kinds).
+        interpolated: The numeric context columns, which also get an interpolation.
+        gap_share: Share of each column's observed cells hidden as gaps while training.
+        max_run: The longest run of consecutive cells hidden as one training gap.
+    """
+
+    order_by: str
+    group_by: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    interpolated: tuple[str, ...] = ()
+    gap_share: float = 0.2
+    max_run: int = 12
+
+    def __post_init__(self) -> None:
+        group = (self.group_by,) if isinstance(self.group_by, str) else tuple(self.group_by or ())
+        object.__setattr__(self, "group_by", group)
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "interpolated", tuple(self.interpolated))
+        if self.order_by in group:
+            raise ValueError(f"order_by {self.order_by!r} is also in group_by {list(group)}")
+        if not 0.0 <= self.gap_share < 1.0:
+            raise ValueError(f"SequenceSpec.gap_share must be in [0, 1), got {self.gap_share}")
+        if self.max_run < MIN_RUN:
+            raise ValueError(f"SequenceSpec.max_run must be >= {MIN_RUN}, got {self.max_run}")
+
+    @property
+    def keys(self) -> list[str]:
+        """The columns that place a row in its sequence."""
+        return [self.order_by, *self.group_by]
+
+    def for_inputs(self, kinds: Mapping[str, ColumnKind]) -> SequenceSpec:
+        """This spec with every context-capable input (other than the keys) as a context column."""
+        missing = [c for c in self.keys if c not in kinds]
+        if missing:
+            raise KeyError(f"sequence columns {missing} are not usable inputs (excluded, or of an "
+                           f"unsupported kind); inputs are {sorted(kinds)}")
+        columns = [c for c, k in kinds.items() if k in CONTEXT_KINDS and c not in self.keys]
+        numeric = [c for c in columns if kinds[c] == ColumnKind.NUMERIC]
+        return replace(self, columns=tuple(columns), interpolated=tuple(numeric))
+
+    def derived_kinds(self, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
+        """The kinds of the derived context columns of ``self.columns``."""
+        out: dict[str, ColumnKind] = {}
+        for column in self.columns:
+            kind = kinds[column]
+            out[context_name("prev", column)] = kind
+            out[context_name("next", column)] = kind
+            if column in self.interpolated:
+                out[context_name("interp", column)] = ColumnKind.NUMERIC
+            out[context_name("gap_prev", column)] = ColumnKind.NUMERIC
+            out[context_name("gap_next", column)] = ColumnKind.NUMERIC
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        return {**asdict(self), "group_by": list(self.group_by), "columns": list(self.columns),
+                "interpolated": list(self.interpolated)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> SequenceSpec:
+        return cls(**state)
+
+
+def context_name(part: str, column: str) -> str:
+    return f"{PREFIX}{part}:{column}"
+
+
+def is_context_column(name: str) -> bool:
+    """True for a derived neighbour-context column."""
+    return str(name).startswith(PREFIX)
+
+
+@dataclass
+class Ordering:
+    """Rows sorted by (group, time, arrival); positions index the frame as given."""
+
+    order: np.ndarray  # sorted position -> frame position
+    times: np.ndarray  # float time key per sorted position (NaN where unknown)
+    group_start: np.ndarray  # first sorted position of each sorted row's group
+    group_end: np.ndarray  # last sorted position of each sorted row's group
+
+
+def ordering(frame: pd.DataFrame, spec: SequenceSpec) -> Ordering:
+    """Sort ``frame``'s rows into sequences; rows without a time key stand alone."""
+    n = len(frame)
+    times = _time_key(frame[spec.order_by])
+    if spec.group_by:
+        groups = frame.groupby(list(spec.group_by), dropna=False, sort=False).ngroup().to_numpy()
+    else:
+        groups = np.zeros(n, dtype=np.int64)
+    unknown = np.isnan(times)
+    groups = groups.astype(np.int64)
+    groups[unknown] = groups.max(initial=0) + 1 + np.arange(unknown.sum())
+    order = np.lexsort((np.arange(n), np.nan_to_num(times, nan=0.0), groups))
+    sorted_groups = groups[order]
+    change = np.ones(n, dtype=bool)
+    change[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    positions = np.arange(n)
+    start = np.maximum.accumulate(np.where(change, positions, 0)) if n else positions
+    last = np.ones(n, dtype=bool)
+    last[:-1] = change[1:]
+    end = np.minimum.accumulate(np.where(last, positions, n)[::-1])[::-1] if n else positions
+    return Ordering(order, times[order], start, end)
+
+
+def _time_key(series: pd.Series) -> np.ndarray:
+    """Seconds since the epoch for datetimes, the value itself for numbers."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        stamps = series
+        if getattr(stamps.dtype, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        nanos = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype(float)
+        nanos[series.isna().to_numpy()] = np.nan
+        return nanos / 1e9
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        return _as_float(series)
+    raise TypeError(f"order_by column {series.name!r} must be a datetime or a number, "
+                    f"got dtype {series.dtype}")
+
+
+def neighbours(observed: np.ndarray, seq: Ordering) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted positions of each sorted row's previous and next observed row (-1 where none).
+
+    The row itself is never its own neighbour, so its value cannot leak into its context.
+    """
+    n = len(observed)
+    positions = np.arange(n)
+    last = np.maximum.accumulate(np.where(observed, positions, -1)) if n else positions
+    prev = np.full(n, -1)
+    prev[1:] = last[:-1]
+    prev[prev < seq.group_start] = -1
+    first = np.minimum.accumulate(np.where(observed, positions, n)[::-1])[::-1] if n else positions
+    nxt = np.full(n, -1)
+    nxt[:-1] = first[1:]
+    nxt[(nxt > seq.group_end) | (nxt >= n)] = -1
+    return prev, nxt
+
+
+def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
+    """The derived context columns of ``frame`` (same row order and index)."""
+    seq = ordering(frame, spec)
+    inverse = np.empty_like(seq.order)
+    inverse[seq.order] = np.arange(len(seq.order))
+    out: dict[str, Any] = {}
+    for column in spec.columns:
+        series = frame[column]
+        ordered = series.iloc[seq.order].reset_index(drop=True)
+        observed = observed_mask(ordered)
+        prev, nxt = neighbours(observed, seq)
+        gap_prev = np.where(prev >= 0, seq.times - seq.times[np.maximum(prev, 0)], np.nan)
+        gap_next = np.where(nxt >= 0, seq.times[np.maximum(nxt, 0)] - seq.times, np.nan)
+        prev_values = _take(ordered, prev)
+        next_values = _take(ordered, nxt)
+        out[context_name("prev", column)] = prev_values.iloc[inverse]
+        out[context_name("next", column)] = next_values.iloc[inverse]
+        if column in spec.interpolated:
+            interp = _interpolate(_as_float(prev_values), _as_float(next_values), gap_prev, gap_next)
+            out[context_name("interp", column)] = interp[inverse]
+        out[context_name("gap_prev", column)] = np.log1p(np.abs(gap_prev))[inverse]
+        out[context_name("gap_next", column)] = np.log1p(np.abs(gap_next))[inverse]
+    derived = pd.DataFrame(
+        {name: (v.to_numpy() if isinstance(v, pd.Series) else v) for name, v in out.items()},
+        index=frame.index,
+    )
+    for name, value in out.items():
+        if isinstance(value, pd.Series):
+            derived[name] = derived[name].astype(value.dtype)
+    return derived
+
+
+def _take(ordered: pd.Series, index: np.ndarray) -> pd.Series:
+    """``ordered`` at ``index`` (missing where ``index`` is -1), keeping the dtype."""
+    picked = ordered.iloc[np.maximum(index, 0)].reset_index(drop=True) if len(ordered) else ordered
+    return picked.where(pd.Series(index >= 0))
+
+
+def _interpolate(prev: np.ndarray, nxt: np.ndarray, gap_prev: np.ndarray,
+                 gap_next: np.ndarray) -> np.ndarray:
+    """Time-weighted interpolation between the neighbours; one side alone where only one exists."""
+    total = np.abs(gap_prev) + np.abs(gap_next)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(total > 0, np.abs(gap_prev) / total, 0.5)
+    both = prev + (nxt - prev) * weight
+    return np.where(np.isnan(prev), nxt, np.where(np.isnan(nxt), prev, both))
+
+
+def with_context(frame: pd.DataFrame, spec: SequenceSpec,
+                 context: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``frame`` plus its context columns; ``context`` rows (e.g. the previous partition) serve
+    as neighbours only and are not part of the result."""
+    if context is None or context.empty:
+        return pd.concat([frame, context_columns(frame, spec)], axis=1)
+    missing = [c for c in [*spec.keys, *spec.columns] if c not in context.columns]
+    if missing:
+        raise KeyError(f"context rows lack the sequence columns {missing}")
+    both = pd.concat([context[frame.columns.intersection(context.columns)], frame],
+                     ignore_index=True)
+    derived = context_columns(both, spec).iloc[len(context):]
+    derived.index = frame.index
+    return pd.concat([frame, derived], axis=1)
+
+
+def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec, rng: np.random.Generator) -> pd.DataFrame:
+    """A copy of ``frame`` with observed cells of the context columns hidden as gaps: single
+    cells and runs of ``3..max_run`` consecutive rows of one group, ``gap_share`` of each column."""
+    seq = ordering(frame, spec)
+    n = len(frame)
+    mean_run = SINGLE_SHARE + (1 - SINGLE_SHARE) * (MIN_RUN + spec.max_run) / 2
+    out = frame.copy()
+    for column in spec.columns:
+        starts = np.flatnonzero(rng.random(n) < spec.gap_share / mean_run)
+        lengths = np.where(rng.random(len(starts)) < SINGLE_SHARE, 1,
+                           rng.integers(MIN_RUN, spec.max_run + 1, size=len(starts)))
+        origin = np.repeat(starts, lengths)
+        covered = origin + _ramp(lengths)
+        inside = covered < n
+        covered, origin = covered[inside], origin[inside]
+        covered = covered[covered <= seq.group_end[origin]]
+        hidden = np.zeros(n, dtype=bool)
+        hidden[seq.order[covered]] = True
+        out[column] = out[column].mask(hidden)
+    return out
+
+
+def _ramp(lengths: np.ndarray) -> np.ndarray:
+    """0..L-1 for each length L, concatenated."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total) - offsets
+
+
+def context_kinds(kinds: Mapping[str, ColumnKind], spec: SequenceSpec) -> dict[str, ColumnKind]:
+    """Every input kind plus the derived context columns' kinds."""
+    return {**kinds, **spec.derived_kinds(kinds)}
+
+
+def raw_columns(columns: Sequence[str]) -> list[str]:
+    """``columns`` without the derived context columns."""
+    return [c for c in columns if not is_context_column(c)]
+
+
+def training_frames(frame: pd.DataFrame, spec: SequenceSpec,
+                    seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(``frame`` with its context, the same with gaps hidden before the context was built).
+
+    The first fits the encoders and gives the targets; the second is what the models read.
+    """
+    hidden = hide_gaps(frame, spec, np.random.default_rng([seed, 1]))
+    return with_context(frame, spec), with_context(hidden, spec)
