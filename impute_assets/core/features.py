@@ -25,7 +25,11 @@ from impute_assets.core.encoders import (
     encoder_state,
     fit_encoder,
 )
+from impute_assets.core.embeddings import SentenceEncoder
 from impute_assets.core.kinds import ColumnKind
+
+#: Encoders whose output is a block of numbers (the rest are categories or bags of n-grams).
+DENSE = (NumericEncoder, DatetimeEncoder, SentenceEncoder)
 
 
 @dataclass
@@ -60,9 +64,12 @@ class FeatureSpace:
         kinds: Mapping[str, ColumnKind],
         max_categories: int,
         text_buckets: int,
+        text_encoder: str = "ngrams",
     ) -> FeatureSpace:
         return cls({
-            name: fit_encoder(frame[name], kind, max_categories, text_buckets)
+            name: (SentenceEncoder.fit(frame[name])
+                   if kind == ColumnKind.TEXT and text_encoder == "minilm"
+                   else fit_encoder(frame[name], kind, max_categories, text_buckets))
             for name, kind in kinds.items()
         })
 
@@ -79,8 +86,7 @@ class FeatureSpace:
 
     @property
     def numeric_width(self) -> int:
-        return sum(e.width for e in self.encoders.values()
-                   if isinstance(e, (NumericEncoder, DatetimeEncoder)))
+        return sum(e.width for e in self.encoders.values() if isinstance(e, DENSE))
 
     def encode(self, frame: pd.DataFrame) -> Features:
         """Encode ``frame`` (it must hold every column of the space)."""
@@ -91,7 +97,7 @@ class FeatureSpace:
         numeric, owners_n, categorical, owners_c, text, owners_t = [], [], [], [], [], []
         for pos, (name, encoder) in enumerate(self.encoders.items()):
             column = frame[name]
-            if isinstance(encoder, (NumericEncoder, DatetimeEncoder)):
+            if isinstance(encoder, DENSE):
                 block = encoder.features(column)
                 numeric.append(block)
                 owners_n += [pos] * block.shape[1]
@@ -123,7 +129,9 @@ class FeatureSpace:
         for item in state["columns"]:
             data = dict(item)
             name = data.pop("name")
-            encoders[name] = encoder_from_state(data)
+            dense_text = data["kind"] == ColumnKind.TEXT.value and "model" in data
+            encoders[name] = (SentenceEncoder(model=data["model"]) if dense_text
+                              else encoder_from_state(data))
         return cls(encoders)
 
     @property

@@ -58,7 +58,8 @@ def fit_column_models(
     if len(frame) > config.max_training_rows:
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
-    space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets)
+    space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
+                             config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     data = [_target_data(space, frame, t, config, rng) for t in targets]

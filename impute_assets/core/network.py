@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.features import DENSE, Features, FeatureSpace
 
 #: Per-target parameter names; each tensor's first dimension is the target.
 PARAMETERS = ("cat_emb", "text_emb", "w1", "b1", "w2", "b2", "w3", "b3")
@@ -132,7 +132,7 @@ def _input_owners(space: FeatureSpace, e: int) -> np.ndarray:
     numeric, categorical, text = [], [], []
     for pos, encoder in enumerate(space.encoders.values()):
         kind = encoder.kind.value
-        if kind in ("numeric", "datetime"):
+        if isinstance(encoder, DENSE):
             numeric += [pos] * encoder.width
         elif kind == "categorical":
             categorical += [pos] * e

@@ -283,7 +283,9 @@ def training_frames(frame: pd.DataFrame, spec: SequenceSpec,
                     seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(``frame`` with its context, the same with gaps hidden before the context was built).
 
-    The first fits the encoders and gives the targets; the second is what the models read.
+    The first fits the encoders and gives the targets; the second is what the models read:
+    inside a hidden run a row's own cells are missing and its neighbours are the run's ends,
+    as in a real gap.
     """
     hidden = hide_gaps(frame, spec, np.random.default_rng([seed, 1]))
     return with_context(frame, spec), with_context(hidden, spec)

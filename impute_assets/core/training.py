@@ -19,6 +19,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.network import StackedNet, batch_tensors
+from impute_assets.core.sequence import is_context_column
 
 #: Batches per epoch are clamped to this range: big tables still check the held-out split
 #: often, small ones still take enough steps between checks.
@@ -78,13 +79,15 @@ def train_networks(
     best_epoch = [0] * len(targets)
     states = [net.target_state(i) for i in range(len(targets))]
     stale = np.zeros(len(targets), dtype=int)
+    # derived sequence context is never hidden at random: its gaps come from the data
+    droppable = np.array([not is_context_column(c) for c in space.columns])
     epoch = 0
     for epoch in range(1, config.epochs + 1):
         net.train()
         for _ in range(steps):
             rows = generator.choice(train_rows, size=min(config.batch_size, len(train_rows)),
                                     replace=False)
-            drop = generator.random((len(rows), len(space.columns))) < config.mask_rate
+            drop = (generator.random((len(rows), len(space.columns))) < config.mask_rate) & droppable
             batch = batch_tensors(features, rows, device, drop)
             with autocast(device, config.precision):
                 out = net(batch).float()
