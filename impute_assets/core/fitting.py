@@ -96,7 +96,7 @@ def _train(
     if not eligible:
         return None, [], device.type
     bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.progress,
-               leave=False)
+               leave=False, mininterval=1.0)
 
     def progress(epoch: int, total: int, loss: float) -> None:
         bar.update(1)

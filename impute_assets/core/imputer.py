@@ -23,12 +23,14 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.fitting import fit_column_models
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
+from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
 from impute_assets.core.sequence import SequenceSpec, context_kinds, training_frames, with_context
 
 #: Kinds the models can read as inputs.
 INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}
 MANIFEST = "imputer.json"
+PROFILE = "profile.json"
 
 
 class Imputer:
@@ -81,6 +83,7 @@ class Imputer:
         self.kinds_ = kinds
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
+        self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
         self.sequence_ = self._sequence_spec(inputs)
         self.column_models_: dict[str, ColumnModel] = {}
         if targets and self.sequence_ is not None:
@@ -157,6 +160,7 @@ class Imputer:
         imputer.kinds_ = {c: e.kind for m in models.values() for c, e in m.space.encoders.items()}
         imputer.feature_names_in_ = list(imputer.kinds_)
         imputer.sequence_ = _shared_sequence(models)
+        imputer.profile_ = None
         return imputer
 
     def save(self, path: str | Path) -> Path:
@@ -172,6 +176,8 @@ class Imputer:
         manifest = {"config": self.config_.to_dict(), "kinds": {k: v.value for k, v in self.kinds_.items()},
                     "columns": layout, "feature_names_in": self.feature_names_in_}
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if getattr(self, "profile_", None) is not None:
+            self.profile_.to_json(root / PROFILE)
         return root
 
     @classmethod
@@ -189,6 +195,7 @@ class Imputer:
         imputer.kinds_ = {k: ColumnKind(v) for k, v in manifest["kinds"].items()}
         imputer.feature_names_in_ = manifest["feature_names_in"]
         imputer.sequence_ = _shared_sequence(models)
+        imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
 
     def _sequence_spec(self, inputs: Mapping[str, ColumnKind]) -> SequenceSpec | None:
