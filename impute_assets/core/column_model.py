@@ -31,6 +31,7 @@ from impute_assets.core.encoders import CategoricalEncoder
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
+from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
@@ -130,6 +131,8 @@ class ColumnModel:
     def raw_outputs(self, features: Features, design: Design, rows: np.ndarray,
                     network_out: np.ndarray | None) -> np.ndarray:
         """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
+        if self.chosen == NEAREST_COPY:
+            return copy_outputs(self.arrays, design.matrix[rows][:, design.without(self.position)])
         if self.chosen == "network":
             assert network_out is not None
             return network_out[:, : 2 if self.numeric else self.classes]
@@ -143,6 +146,8 @@ class ColumnModel:
 
     def predict(self, raw: np.ndarray) -> ColumnPrediction:
         """Decoded values and confidences from raw outputs."""
+        if self.chosen == NEAREST_COPY:
+            return ColumnPrediction(*copied_texts(self.arrays, raw, self.calibration["distance_scale"]))
         if self.numeric:
             if self.chosen == "network":
                 mu = raw[:, 0]

@@ -91,5 +91,9 @@ class SentenceEncoder:
             out[present] = embed(texts)
         return out
 
+    def cast(self, values: list[Any], like: pd.Series) -> pd.Series:
+        """Copied texts (see ``copy_free_text``) as a Series of ``like``'s dtype."""
+        return pd.Series(values, index=like.index, dtype=object).astype(like.dtype)
+
     def to_state(self) -> dict[str, Any]:
         return {"model": self.model}

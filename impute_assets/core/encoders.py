@@ -292,6 +292,10 @@ class TextEncoder:
         grams = grams[: self.max_tokens]
         return [zlib.crc32(g.encode("utf-8")) % self.buckets for g in grams]
 
+    def cast(self, values: list[Any], like: pd.Series) -> pd.Series:
+        """Copied texts (see ``copy_free_text``) as a Series of ``like``'s dtype."""
+        return pd.Series(values, index=like.index, dtype=object).astype(like.dtype)
+
     def to_state(self) -> dict[str, Any]:
         return {"buckets": self.buckets, "max_tokens": self.max_tokens}
 

@@ -32,6 +32,7 @@ from impute_assets.core.device import resolve_device
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
+from impute_assets.core.text_copy import fit_copy_model
 from impute_assets.core.training import TargetData, TrainedNetworks, network_outputs, train_networks
 
 logger = logging.getLogger("impute_assets")
@@ -62,9 +63,14 @@ def fit_column_models(
                              config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
-    data = [_target_data(space, frame, t, config, rng) for t in targets]
+    texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
+    data = [_target_data(space, frame, t, config, rng) for t in targets if t not in texts]
     trained = _train(space, features, data, config)
     models = {}
+    for name in texts:
+        inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}
+        models[name] = fit_copy_model(space, design, frame[name], config, rng,
+                                      fingerprint(name, inputs_kinds, config, sequence), sequence)
     for target in data:
         models[target.name] = _fit_column(space, features, design, target, trained, kinds, config,
                                           sequence)

@@ -79,7 +79,7 @@ class Imputer:
         if skipped:
             warnings.warn(f"columns of unsupported types are not used or imputed: {skipped}",
                           UserWarning, stacklevel=2)
-        targets = self._targets(frame, kinds)
+        targets = self._targets(frame, kinds, config)
         self.kinds_ = kinds
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
@@ -205,9 +205,11 @@ class Imputer:
             return None
         return SequenceSpec(self.order_by, self.group_by or ()).for_inputs(inputs)
 
-    def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> list[str]:
+    def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
+                 config: ImputerConfig) -> list[str]:
+        imputable = IMPUTABLE_KINDS | ({ColumnKind.TEXT} if config.copy_free_text else set())
         if self.columns is None:
-            return [c for c, k in kinds.items() if k in IMPUTABLE_KINDS
+            return [c for c, k in kinds.items() if k in imputable
                     and frame[c].isna().any() and frame[c].notna().any()]
         targets = list(self.columns)
         for column in targets:
@@ -216,7 +218,7 @@ class Imputer:
             kind = kinds.get(column)
             if kind is None:
                 raise ValueError(f"column {column!r} is both asked for and excluded")
-            if kind not in IMPUTABLE_KINDS:
+            if kind not in imputable:
                 raise ValueError(f"column {column!r} has kind {kind.value!r}, which is not imputed; "
                                  "override its kind (kinds={...}) or leave it out of columns")
             if frame[column].notna().sum() == 0:
