@@ -27,6 +27,7 @@ from impute_assets.core.encoders import (
 )
 from impute_assets.core.embeddings import SentenceEncoder
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.sequence import owner
 
 #: Encoders whose output is a block of numbers (the rest are categories or bags of n-grams).
 DENSE = (NumericEncoder, DatetimeEncoder, SentenceEncoder)
@@ -56,6 +57,7 @@ class FeatureSpace:
         self.encoders: dict[str, Encoder] = dict(encoders)
         self.columns: list[str] = list(self.encoders)
         self._position = {name: i for i, name in enumerate(self.columns)}
+        self._owner = [self._position.get(owner(name), i) for i, name in enumerate(self.columns)]
 
     @classmethod
     def fit(
@@ -76,6 +78,11 @@ class FeatureSpace:
     def position(self, column: str) -> int:
         return self._position[column]
 
+    def owner(self, position: int) -> int:
+        """The position of the column whose own value column ``position`` carries (itself,
+        except for derived sequence features of a column's own value)."""
+        return self._owner[position]
+
     @property
     def categorical_sizes(self) -> list[int]:
         return [e.size for e in self.encoders.values() if isinstance(e, CategoricalEncoder)]
@@ -95,8 +102,8 @@ class FeatureSpace:
             raise KeyError(f"input columns missing from the frame: {missing}")
         n = len(frame)
         numeric, owners_n, categorical, owners_c, text, owners_t = [], [], [], [], [], []
-        for pos, (name, encoder) in enumerate(self.encoders.items()):
-            column = frame[name]
+        for index, (name, encoder) in enumerate(self.encoders.items()):
+            column, pos = frame[name], self.owner(index)
             if isinstance(encoder, DENSE):
                 block = encoder.features(column)
                 numeric.append(block)

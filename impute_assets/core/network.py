@@ -130,8 +130,8 @@ def _input_keep(space: FeatureSpace, targets: Sequence[str], e: int) -> torch.Te
 def _input_owners(space: FeatureSpace, e: int) -> np.ndarray:
     """The column that owns each first-layer input row, in the order forward() builds them."""
     numeric, categorical, text = [], [], []
-    for pos, encoder in enumerate(space.encoders.values()):
-        kind = encoder.kind.value
+    for index, encoder in enumerate(space.encoders.values()):
+        kind, pos = encoder.kind.value, space.owner(index)
         if isinstance(encoder, DENSE):
             numeric += [pos] * encoder.width
         elif kind == "categorical":

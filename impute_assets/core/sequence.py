@@ -2,7 +2,8 @@
 
 With ``order_by`` (and optionally ``group_by``) every context column gets derived input columns:
 its previous and next *observed* value in the row's group (never the row's own value), the time
-gaps to them, and for numbers the time-weighted interpolation between them. They are plain
+gaps to them, and for numbers the time-weighted interpolation between them and the row's own
+deviation from it (which only the other columns' models read). They are plain
 columns named ``__seq__<part>:<column>``, so the feature space encodes them like any other column
 and both the network and the cheap candidates read them.
 
@@ -86,6 +87,7 @@ class SequenceSpec:
             out[context_name("next", column)] = kind
             if column in self.interpolated:
                 out[context_name("interp", column)] = ColumnKind.NUMERIC
+                out[context_name("delta", column)] = ColumnKind.NUMERIC
             out[context_name("gap_prev", column)] = ColumnKind.NUMERIC
             out[context_name("gap_next", column)] = ColumnKind.NUMERIC
         return out
@@ -106,6 +108,14 @@ def context_name(part: str, column: str) -> str:
 def is_context_column(name: str) -> bool:
     """True for a derived neighbour-context column."""
     return str(name).startswith(PREFIX)
+
+
+def owner(name: str) -> str:
+    """The table column whose own value a feature column carries: ``delta`` (the row's value
+    minus its interpolation) belongs to its column, so that column's model never reads it;
+    every other column, derived or not, is its own."""
+    prefix = f"{PREFIX}delta:"
+    return name[len(prefix):] if str(name).startswith(prefix) else name
 
 
 @dataclass
@@ -194,6 +204,9 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
         if column in spec.interpolated:
             interp = _interpolate(_as_float(prev_values), _as_float(next_values), gap_prev, gap_next)
             out[context_name("interp", column)] = interp[inverse]
+            # the row's own deviation from its neighbours: tells *other* columns how this
+            # moment differs from a straight line (owned by this column, see :func:`owner`)
+            out[context_name("delta", column)] = (_as_float(ordered) - interp)[inverse]
         out[context_name("gap_prev", column)] = np.log1p(np.abs(gap_prev))[inverse]
         out[context_name("gap_next", column)] = np.log1p(np.abs(gap_next))[inverse]
     derived = pd.DataFrame(
