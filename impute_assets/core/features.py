@@ -29,6 +29,9 @@ from impute_assets.core.embeddings import SentenceEncoder
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import owner
 
+#: Scaled numeric inputs are clipped to +-this: a column whose bulk barely varies (a derived
+#: sequence feature of a year column) would otherwise feed values of 1e5 to linear models.
+INPUT_CLIP = 20.0
 #: Encoders whose output is a block of numbers (the rest are categories or bags of n-grams).
 DENSE = (NumericEncoder, DatetimeEncoder, SentenceEncoder)
 
@@ -115,6 +118,7 @@ class FeatureSpace:
                 text.append(encoder.bags(column))
                 owners_t.append(pos)
         values = np.concatenate(numeric, axis=1) if numeric else np.zeros((n, 0))
+        values = np.clip(values, -INPUT_CLIP, INPUT_CLIP)  # NaN stays NaN
         missing_numeric = np.isnan(values)
         return Features(
             numeric=np.where(missing_numeric, 0.0, values).astype(np.float32),

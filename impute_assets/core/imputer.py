@@ -84,7 +84,7 @@ class Imputer:
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
         self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
-        self.sequence_ = self._sequence_spec(inputs)
+        self.sequence_ = self._sequence_spec(inputs, frame)
         self.column_models_: dict[str, ColumnModel] = {}
         if targets and self.sequence_ is not None:
             full, view = training_frames(frame[list(inputs)], self.sequence_, config.seed)
@@ -198,12 +198,13 @@ class Imputer:
         imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
 
-    def _sequence_spec(self, inputs: Mapping[str, ColumnKind]) -> SequenceSpec | None:
+    def _sequence_spec(self, inputs: Mapping[str, ColumnKind],
+                       frame: pd.DataFrame) -> SequenceSpec | None:
         if self.order_by is None:
             if self.group_by:
                 raise ValueError(f"group_by={self.group_by!r} needs order_by (the time column)")
             return None
-        return SequenceSpec(self.order_by, self.group_by or ()).for_inputs(inputs)
+        return SequenceSpec(self.order_by, self.group_by or ()).for_inputs(inputs).measured(frame)
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
                  config: ImputerConfig) -> list[str]:

@@ -29,6 +29,10 @@ CONTEXT_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKin
 #: Share of training gaps that are single cells; the rest are runs of 3..max_run rows.
 SINGLE_SHARE = 0.5
 MIN_RUN = 3
+#: An interpolation whose neighbours are at most this many typical steps apart in all is
+#: "near": it also goes to the models as its own feature, so even a linear model can trust
+#: close neighbours more than far ones.
+NEAR_STEPS = 2.5
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,18 @@ class SequenceSpec:
         interpolated: The numeric context columns, which also get an interpolation.
         gap_share: Share of each column's observed cells hidden as gaps while training.
         max_run: The longest run of consecutive cells hidden as one training gap.
+        step: The median time between consecutive rows of a group, measured by
+            :meth:`measured`; neighbours within ``NEAR_STEPS`` steps count as near.
     """
 
     order_by: str
     group_by: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     interpolated: tuple[str, ...] = ()
-    gap_share: float = 0.2
+    gap_share: float = 0.3
     max_run: int = 12
+    #: The typical time step between consecutive rows of a group (learnt when fitting).
+    step: float = 0.0
 
     def __post_init__(self) -> None:
         group = (self.group_by,) if isinstance(self.group_by, str) else tuple(self.group_by or ())
@@ -78,6 +86,14 @@ class SequenceSpec:
         numeric = [c for c in columns if kinds[c] == ColumnKind.NUMERIC]
         return replace(self, columns=tuple(columns), interpolated=tuple(numeric))
 
+    def measured(self, frame: pd.DataFrame) -> SequenceSpec:
+        """This spec with ``step`` measured on ``frame``."""
+        seq = ordering(frame, self)
+        diffs = np.diff(seq.times)
+        same_group = np.diff(seq.group_start) == 0
+        positive = diffs[same_group & (diffs > 0)]
+        return replace(self, step=float(np.median(positive)) if positive.size else 0.0)
+
     def derived_kinds(self, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
         """The kinds of the derived context columns of ``self.columns``."""
         out: dict[str, ColumnKind] = {}
@@ -87,6 +103,8 @@ class SequenceSpec:
             out[context_name("next", column)] = kind
             if column in self.interpolated:
                 out[context_name("interp", column)] = ColumnKind.NUMERIC
+                out[context_name("interp_near", column)] = ColumnKind.NUMERIC
+                out[context_name("cubic", column)] = ColumnKind.NUMERIC
                 out[context_name("delta", column)] = ColumnKind.NUMERIC
             out[context_name("gap_prev", column)] = ColumnKind.NUMERIC
             out[context_name("gap_next", column)] = ColumnKind.NUMERIC
@@ -204,9 +222,13 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
         if column in spec.interpolated:
             interp = _interpolate(_as_float(prev_values), _as_float(next_values), gap_prev, gap_next)
             out[context_name("interp", column)] = interp[inverse]
+            values = _as_float(ordered)
+            out[context_name("cubic", column)] = _hermite(values, seq.times, prev, nxt, interp)[inverse]
+            near = np.abs(gap_prev) + np.abs(gap_next) <= NEAR_STEPS * spec.step
+            out[context_name("interp_near", column)] = np.where(near, interp, np.nan)[inverse]
             # the row's own deviation from its neighbours: tells *other* columns how this
             # moment differs from a straight line (owned by this column, see :func:`owner`)
-            out[context_name("delta", column)] = (_as_float(ordered) - interp)[inverse]
+            out[context_name("delta", column)] = (values - interp)[inverse]
         out[context_name("gap_prev", column)] = np.log1p(np.abs(gap_prev))[inverse]
         out[context_name("gap_next", column)] = np.log1p(np.abs(gap_next))[inverse]
     derived = pd.DataFrame(
@@ -233,6 +255,30 @@ def _interpolate(prev: np.ndarray, nxt: np.ndarray, gap_prev: np.ndarray,
         weight = np.where(total > 0, np.abs(gap_prev) / total, 0.5)
     both = prev + (nxt - prev) * weight
     return np.where(np.isnan(prev), nxt, np.where(np.isnan(nxt), prev, both))
+
+
+def _hermite(values: np.ndarray, times: np.ndarray, prev: np.ndarray, nxt: np.ndarray,
+             linear: np.ndarray) -> np.ndarray:
+    """Cubic Hermite interpolation between the neighbours, with the slopes the series had on
+    each side of the gap (from the second-nearest neighbours); ``linear`` where a side is
+    missing. Follows smooth curves (a storm's track) through long gaps better than a line."""
+    prev2 = np.where(prev >= 0, prev[np.maximum(prev, 0)], -1)
+    next2 = np.where(nxt >= 0, nxt[np.maximum(nxt, 0)], -1)
+    ok = (prev2 >= 0) & (next2 >= 0)
+    p2, p1, n1, n2 = (np.maximum(i, 0) for i in (prev2, prev, nxt, next2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        span = times[n1] - times[p1]
+        slope0 = (values[p1] - values[p2]) / (times[p1] - times[p2])
+        slope1 = (values[n2] - values[n1]) / (times[n2] - times[n1])
+        s = (times - times[p1]) / span
+        cubic = ((2 * s**3 - 3 * s**2 + 1) * values[p1] + (s**3 - 2 * s**2 + s) * span * slope0
+                 + (-2 * s**3 + 3 * s**2) * values[n1] + (s**3 - s**2) * span * slope1)
+        # never overshoot the four points by more than half their range (steep, noisy slopes)
+        points = np.stack([values[p2], values[p1], values[n1], values[n2]])
+        low, high = points.min(axis=0), points.max(axis=0)
+        cubic = np.clip(cubic, low - (high - low) / 2, high + (high - low) / 2)
+    ok &= np.isfinite(cubic) & (span > 0)
+    return np.where(ok, cubic, linear)
 
 
 def with_context(frame: pd.DataFrame, spec: SequenceSpec,
