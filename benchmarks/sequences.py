@@ -10,7 +10,7 @@ is scored by nRMSE (RMSE / the column's standard deviation) on the hidden cells 
 * the tabular :class:`Imputer` (no sequence context; it still reads the time columns),
 * the :class:`Imputer` with ``order_by``/``group_by``.
 
-Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seed 0]``;
+Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seeds 0 1 2] [--window 8]``;
 writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_DATASETS``
 (default ``../shared/datasets`` next to the repository).
 """
@@ -101,7 +101,7 @@ def gap_mask(frame: pd.DataFrame, series: Series, rng: np.random.Generator) -> p
     return mask
 
 
-def interpolate(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
+def interpolate(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
     def fill(part: pd.DataFrame) -> pd.DataFrame:
         indexed = part.set_index(_seconds(part[series.order_by]))[list(series.columns)]
         done = indexed.interpolate(method="index", limit_direction="both")
@@ -109,7 +109,7 @@ def interpolate(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
     return _per_group(masked, series, fill)
 
 
-def forward_fill(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
+def forward_fill(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
     return _per_group(masked, series, lambda part: part[list(series.columns)].ffill().bfill())
 
 
@@ -129,12 +129,14 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
     return stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
 
 
-def imputer(sequence: bool, epochs: int) -> Callable[[pd.DataFrame, Series], pd.DataFrame]:
-    def run(masked: pd.DataFrame, series: Series) -> pd.DataFrame:
-        keys = dict(order_by=series.order_by, group_by=series.group_by) if sequence else {}
+def imputer(sequence: bool, epochs: int, window: int = 0
+            ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
+    def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
+        keys = (dict(order_by=series.order_by, group_by=series.group_by, sequence_window=window)
+                if sequence else {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = Imputer(columns=list(series.columns), epochs=epochs, **keys)
+            model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
             return model.fit_transform(masked).frame
     return run
 
@@ -148,9 +150,13 @@ def nrmse(filled: pd.DataFrame, truth: pd.DataFrame, mask: pd.DataFrame, column:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=6000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="masks (and imputer seeds) to average over")
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--only", nargs="*", default=None, help="series names to run")
+    parser.add_argument("--window", type=int, default=8,
+                        help="also run the sequence Imputer with a GRU over this many rows each "
+                             "side (0: skip)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = {
@@ -159,28 +165,31 @@ def main() -> None:
         "tabular Imputer": imputer(False, args.epochs),
         "sequence Imputer": imputer(True, args.epochs),
     }
-    rows, seconds = [], {}
+    if args.window:
+        methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(True, args.epochs,
+                                                                           args.window)
+    rows = []
     for series in SERIES:
         if args.only and series.name not in args.only:
             continue
         truth = load(series, args.max_rows)
-        mask = gap_mask(truth, series, np.random.default_rng(args.seed))
-        masked = truth.mask(mask)
-        for method, fill in methods.items():
-            started = time.perf_counter()
-            filled = fill(masked, series)
-            seconds[(series.name, method)] = time.perf_counter() - started
-            for column in series.columns:
-                rows.append({"series": series.name, "column": column, "method": method,
-                             "nrmse": nrmse(filled, truth, mask, column),
-                             "hidden": int(mask[column].sum())})
-            print(f"{series.name:16s} {method:22s} {seconds[(series.name, method)]:7.1f}s "
-                  f"mean nRMSE {np.mean([r['nrmse'] for r in rows[-len(series.columns):]]):.3f}",
-                  flush=True)
-    write(pd.DataFrame(rows), seconds, args)
+        for seed in args.seeds:
+            mask = gap_mask(truth, series, np.random.default_rng(seed))
+            masked = truth.mask(mask)
+            for method, fill in methods.items():
+                started = time.perf_counter()
+                filled = fill(masked, series, seed)
+                seconds = time.perf_counter() - started
+                for column in series.columns:
+                    rows.append({"series": series.name, "column": column, "method": method,
+                                 "seed": seed, "nrmse": nrmse(filled, truth, mask, column),
+                                 "seconds": seconds})
+                print(f"{series.name:16s} seed {seed} {method:22s} {seconds:7.1f}s mean nRMSE "
+                      f"{np.mean([r['nrmse'] for r in rows[-len(series.columns):]]):.3f}", flush=True)
+    write(pd.DataFrame(rows), args)
 
 
-def write(scores: pd.DataFrame, seconds: dict, args: argparse.Namespace) -> None:
+def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     table = scores.pivot_table(index=["series", "column"], columns="method", values="nrmse",
                                sort=False)
     summary = scores.groupby(["series", "method"], sort=False)["nrmse"].mean().unstack()
@@ -189,11 +198,12 @@ def write(scores: pd.DataFrame, seconds: dict, args: argparse.Namespace) -> None
         "# Sequence benchmark",
         "",
         f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
-        f"--seed {args.seed} --epochs {args.epochs}`",
+        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}`",
         f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
         "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
         "measurement column, half single cells and half runs of 3-12 rows of one entity. "
-        "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better.",
+        "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better; the "
+        f"mean over {len(args.seeds)} masks (seeds {args.seeds}), each with its own imputer seed.",
         "",
         "## Mean nRMSE over each series' columns",
         "",
@@ -204,7 +214,8 @@ def write(scores: pd.DataFrame, seconds: dict, args: argparse.Namespace) -> None
         "",
         "## Seconds (fit + fill)",
         "",
-        _markdown(pd.Series(seconds).unstack()[summary.columns]),
+        _markdown(scores.groupby(["series", "method"], sort=False)["seconds"].mean().unstack()
+                  [summary.columns]),
         "",
         "## Per column",
         "",

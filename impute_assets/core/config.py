@@ -50,6 +50,9 @@ class ImputerConfig:
     #: Fill free-text columns by copying the text of the most similar row (off: free text is
     #: never invented and stays missing with a reason).
     copy_free_text: bool = False
+    #: With ``order_by``: rows on each side whose values a bidirectional GRU reads (0: off;
+    #: the previous/next-observed context is always there).
+    sequence_window: int = 0
     #: Neighbours for the kNN candidate, and reference rows it keeps.
     knn_neighbors: int = 5
     knn_reference_rows: int = 4096

@@ -48,23 +48,28 @@ def fit_column_models(
     config: ImputerConfig,
     inputs: pd.DataFrame | None = None,
     sequence: SequenceSpec | None = None,
+    holdout_from: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, ColumnModel]:
     """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
 
     ``inputs`` (aligned with ``frame``) is what the models read while training, when it differs
     from ``frame``: e.g. with cells hidden as gaps; targets and encoders come from ``frame``.
+    ``holdout_from`` (per target, aligned rows) limits a target's held-out split to those rows,
+    e.g. the cells hidden as gaps, so candidates are compared where they will be used.
     """
     rng = np.random.default_rng(config.seed)
     inputs = frame if inputs is None else inputs
     if len(frame) > config.max_training_rows:
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
+        holdout_from = {k: v[keep] for k, v in (holdout_from or {}).items()}
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
                              config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
-    data = [_target_data(space, frame, t, config, rng) for t in targets if t not in texts]
+    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t))
+            for t in targets if t not in texts]
     trained = _train(space, features, data, config)
     models = {}
     for name in texts:
@@ -78,7 +83,7 @@ def fit_column_models(
 
 
 def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
-                 rng: np.random.Generator) -> TargetData:
+                 rng: np.random.Generator, holdout_from: np.ndarray | None = None) -> TargetData:
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
@@ -87,7 +92,9 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     count = int(observed.sum())
     if count >= MIN_ROWS_FOR_HOLDOUT:
         size = max(1, int(round(config.holdout_fraction * count)))
-        holdout[rng.choice(np.flatnonzero(observed), size=size, replace=False)] = True
+        pool = np.flatnonzero(observed if holdout_from is None else observed & holdout_from)
+        pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
+        holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
     classes = 1 if numeric else len(encoder.values)
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
 

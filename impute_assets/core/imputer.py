@@ -84,12 +84,12 @@ class Imputer:
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
         self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
-        self.sequence_ = self._sequence_spec(inputs, frame)
+        self.sequence_ = self._sequence_spec(inputs, frame, config)
         self.column_models_: dict[str, ColumnModel] = {}
         if targets and self.sequence_ is not None:
-            full, view = training_frames(frame[list(inputs)], self.sequence_, config.seed)
+            full, view, gaps = training_frames(frame[list(inputs)], self.sequence_, config.seed)
             self.column_models_ = fit_column_models(full, context_kinds(inputs, self.sequence_),
-                                                    targets, config, view, self.sequence_)
+                                                    targets, config, view, self.sequence_, gaps)
         elif targets:
             self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config)
         return self
@@ -198,13 +198,14 @@ class Imputer:
         imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
 
-    def _sequence_spec(self, inputs: Mapping[str, ColumnKind],
-                       frame: pd.DataFrame) -> SequenceSpec | None:
+    def _sequence_spec(self, inputs: Mapping[str, ColumnKind], frame: pd.DataFrame,
+                       config: ImputerConfig) -> SequenceSpec | None:
         if self.order_by is None:
             if self.group_by:
                 raise ValueError(f"group_by={self.group_by!r} needs order_by (the time column)")
             return None
-        return SequenceSpec(self.order_by, self.group_by or ()).for_inputs(inputs).measured(frame)
+        spec = SequenceSpec(self.order_by, self.group_by or (), window=config.sequence_window)
+        return spec.for_inputs(inputs).measured(frame)
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
                  config: ImputerConfig) -> list[str]:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from impute_assets.core.features import DENSE, Features, FeatureSpace
+from impute_assets.core.recurrent import GRU_PARAMETERS, StackedGRU, window_offsets
 
 #: Per-target parameter names; each tensor's first dimension is the target.
 PARAMETERS = ("cat_emb", "text_emb", "w1", "b1", "w2", "b2", "w3", "b3")
@@ -31,6 +32,7 @@ class StackedNet(nn.Module):
         out_dims: Sequence[int],
         hidden_dim: int,
         embedding_dim: int,
+        recurrent_dim: int = 0,
     ) -> None:
         super().__init__()
         c, e, h = len(targets), embedding_dim, hidden_dim
@@ -42,7 +44,18 @@ class StackedNet(nn.Module):
         o = max(out_dims)
         self.register_buffer("cat_offsets", _offsets(cat_sizes))
         self.register_buffer("text_offsets", _offsets(text_sizes))
-        self.register_buffer("input_keep", _input_keep(space, targets, e))
+        window = window_offsets(space) if recurrent_dim else None
+        self.recurrent = None
+        self.parameter_names = PARAMETERS
+        keep = _input_keep(space, targets, e)
+        if window is not None:
+            # the GRU block reads only other rows, so every target may read all of it
+            self.register_buffer("window_index", torch.from_numpy(window))
+            self.recurrent = StackedGRU(c, 2 * window.shape[1], recurrent_dim)
+            self.parameter_names = PARAMETERS + GRU_PARAMETERS
+            keep = torch.cat([keep, torch.ones(c, 2 * recurrent_dim)], dim=1)
+            d += 2 * recurrent_dim
+        self.register_buffer("input_keep", keep)
         self.register_buffer("out_valid", _out_valid(out_dims))
         self.cat_emb = nn.Parameter(torch.randn(c, max(sum(cat_sizes), 1), e) * 0.1)
         self.text_emb = nn.Parameter(torch.randn(c, max(sum(text_sizes), 1), e) * 0.1)
@@ -61,8 +74,14 @@ class StackedNet(nn.Module):
         w1 = self.w1 * self.input_keep[:, :, None]
         hidden = torch.einsum("bd,cdh->bch", shared, w1[:, :p2])
         per_target = self._embedded(batch)  # (c, b, k*e)
+        end = p2
         if per_target is not None:
-            hidden = hidden + torch.einsum("cbd,cdh->bch", per_target, w1[:, p2:])
+            end = p2 + per_target.shape[2]
+            hidden = hidden + torch.einsum("cbd,cdh->bch", per_target, w1[:, p2:end])
+        if self.recurrent is not None:
+            idx = self.window_index
+            window = torch.cat([batch["numeric"][:, idx], batch["numeric_missing"][:, idx]], dim=2)
+            hidden = hidden + torch.einsum("bcg,cgh->bch", self.recurrent(window), w1[:, end:])
         hidden = F.gelu(hidden + self.b1)
         hidden = F.gelu(torch.einsum("bch,chk->bck", hidden, self.w2) + self.b2)
         out = torch.einsum("bch,cho->bco", hidden, self.w3) + self.b3
@@ -88,17 +107,20 @@ class StackedNet(nn.Module):
 
     def target_state(self, index: int) -> dict[str, torch.Tensor]:
         """Target ``index``'s own weights (the per-column unit that is saved), unpadded."""
-        state = {name: getattr(self, name)[index].detach().clone() for name in PARAMETERS}
+        state = {name: self._parameter(name)[index].detach().clone() for name in self.parameter_names}
         out = self.out_dims[index]
         state["w3"], state["b3"] = state["w3"][:, :out].clone(), state["b3"][:out].clone()
         return state
+
+    def _parameter(self, name: str) -> nn.Parameter:
+        return getattr(self.recurrent, name) if name in GRU_PARAMETERS else getattr(self, name)
 
     def load_target_states(self, states: Sequence[Mapping[str, torch.Tensor]]) -> None:
         """Set every target's weights from per-column states (padding outputs as needed)."""
         with torch.no_grad():
             for index, state in enumerate(states):
-                for name in PARAMETERS:
-                    param = getattr(self, name)
+                for name in self.parameter_names:
+                    param = self._parameter(name)
                     value = state[name].to(param.device, param.dtype)
                     slot = param[index]
                     slot.zero_()

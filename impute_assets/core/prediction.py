@@ -90,7 +90,8 @@ def _network_outputs(models: list[ColumnModel], features, device: str, precision
     dims = [2 if m.numeric else m.classes for m in models]
     first = models[0].network
     net = StackedNet(space, [m.target for m in models], dims,
-                     hidden_dim=first["w2"].shape[0], embedding_dim=first["cat_emb"].shape[1])
+                     hidden_dim=first["w2"].shape[0], embedding_dim=first["cat_emb"].shape[1],
+                     recurrent_dim=first["gru_hh"].shape[1] if "gru_hh" in first else 0)
     net.load_target_states([m.network for m in models])
     net.to(torch_device).eval()
     all_rows = np.arange(features.rows)

@@ -29,6 +29,8 @@ CONTEXT_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKin
 #: Share of training gaps that are single cells; the rest are runs of 3..max_run rows.
 SINGLE_SHARE = 0.5
 MIN_RUN = 3
+#: A column needs this many missing runs of its own for training gaps to copy their lengths.
+MIN_OWN_GAPS = 20
 #: An interpolation whose neighbours are at most this many typical steps apart in all is
 #: "near": it also goes to the models as its own feature, so even a linear model can trust
 #: close neighbours more than far ones.
@@ -46,6 +48,8 @@ class SequenceSpec:
         interpolated: The numeric context columns, which also get an interpolation.
         gap_share: Share of each column's observed cells hidden as gaps while training.
         max_run: The longest run of consecutive cells hidden as one training gap.
+        window: Rows on each side whose raw values (and time offsets) become window columns
+            for the recurrent encoder (see :mod:`.recurrent`).
         step: The median time between consecutive rows of a group, measured by
             :meth:`measured`; neighbours within ``NEAR_STEPS`` steps count as near.
     """
@@ -58,6 +62,8 @@ class SequenceSpec:
     max_run: int = 12
     #: The typical time step between consecutive rows of a group (learnt when fitting).
     step: float = 0.0
+    #: Rows on each side given to the recurrent encoder (0: none).
+    window: int = 0
 
     def __post_init__(self) -> None:
         group = (self.group_by,) if isinstance(self.group_by, str) else tuple(self.group_by or ())
@@ -68,6 +74,8 @@ class SequenceSpec:
             raise ValueError(f"order_by {self.order_by!r} is also in group_by {list(group)}")
         if not 0.0 <= self.gap_share < 1.0:
             raise ValueError(f"SequenceSpec.gap_share must be in [0, 1), got {self.gap_share}")
+        if self.window < 0:
+            raise ValueError(f"SequenceSpec.window must be >= 0, got {self.window}")
         if self.max_run < MIN_RUN:
             raise ValueError(f"SequenceSpec.max_run must be >= {MIN_RUN}, got {self.max_run}")
 
@@ -108,7 +116,14 @@ class SequenceSpec:
                 out[context_name("delta", column)] = ColumnKind.NUMERIC
             out[context_name("gap_prev", column)] = ColumnKind.NUMERIC
             out[context_name("gap_next", column)] = ColumnKind.NUMERIC
+        for offset in self.window_offsets:
+            for column in (*self.interpolated, ""):
+                out[window_name(offset, column)] = ColumnKind.NUMERIC
         return out
+
+    @property
+    def window_offsets(self) -> list[int]:
+        return [*range(-self.window, 0), *range(1, self.window + 1)]
 
     def to_state(self) -> dict[str, Any]:
         return {**asdict(self), "group_by": list(self.group_by), "columns": list(self.columns),
@@ -121,6 +136,11 @@ class SequenceSpec:
 
 def context_name(part: str, column: str) -> str:
     return f"{PREFIX}{part}:{column}"
+
+
+def window_name(offset: int, column: str) -> str:
+    """The window column of ``column`` at ``offset`` rows from the row ("": the time offset)."""
+    return f"{PREFIX}win{offset:+d}:{column}"
 
 
 def is_context_column(name: str) -> bool:
@@ -231,6 +251,7 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
             out[context_name("delta", column)] = (values - interp)[inverse]
         out[context_name("gap_prev", column)] = np.log1p(np.abs(gap_prev))[inverse]
         out[context_name("gap_next", column)] = np.log1p(np.abs(gap_next))[inverse]
+    out.update(_window_columns(frame, spec, seq, inverse))
     derived = pd.DataFrame(
         {name: (v.to_numpy() if isinstance(v, pd.Series) else v) for name, v in out.items()},
         index=frame.index,
@@ -239,6 +260,25 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
         if isinstance(value, pd.Series):
             derived[name] = derived[name].astype(value.dtype)
     return derived
+
+
+def _window_columns(frame: pd.DataFrame, spec: SequenceSpec, seq: Ordering,
+                    inverse: np.ndarray) -> dict[str, np.ndarray]:
+    """Raw values of the rows ``offset`` places away in the group (never the row itself), and
+    the log time offsets to them, for the recurrent encoder."""
+    out: dict[str, np.ndarray] = {}
+    positions = np.arange(len(seq.order))
+    step = spec.step if spec.step > 0 else 1.0
+    values = {c: _as_float(frame[c].iloc[seq.order]) for c in spec.interpolated}
+    for offset in spec.window_offsets:
+        other = positions + offset
+        inside = (other >= seq.group_start) & (other <= seq.group_end)
+        other = np.where(inside, other, 0)
+        for column, ordered in values.items():
+            out[window_name(offset, column)] = np.where(inside, ordered[other], np.nan)[inverse]
+        lag = np.abs(seq.times[other] - seq.times) / step
+        out[window_name(offset, "")] = np.where(inside, np.sign(offset) * np.log1p(lag), np.nan)[inverse]
+    return out
 
 
 def _take(ordered: pd.Series, index: np.ndarray) -> pd.Series:
@@ -297,17 +337,25 @@ def with_context(frame: pd.DataFrame, spec: SequenceSpec,
     return pd.concat([frame, derived], axis=1)
 
 
-def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec, rng: np.random.Generator) -> pd.DataFrame:
-    """A copy of ``frame`` with observed cells of the context columns hidden as gaps: single
-    cells and runs of ``3..max_run`` consecutive rows of one group, ``gap_share`` of each column."""
+def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec,
+              rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A copy of ``frame`` with ``gap_share`` of each context column's cells hidden as gaps,
+    and the hidden cells per column.
+
+    Gaps are shaped like the column's own missing runs in ``frame`` (their lengths, capped at
+    ``max_run``); a column with too few gaps of its own gets single cells and runs of
+    ``3..max_run`` rows, half and half. Runs never cross from one group into the next.
+    """
     seq = ordering(frame, spec)
     n = len(frame)
-    mean_run = SINGLE_SHARE + (1 - SINGLE_SHARE) * (MIN_RUN + spec.max_run) / 2
     out = frame.copy()
+    hidden_cells = {}
     for column in spec.columns:
+        observed = observed_mask(frame[column].iloc[seq.order].reset_index(drop=True))
+        lengths = _gap_lengths(observed, seq, spec, rng)
+        mean_run = max(float(lengths.mean()), 1.0)
         starts = np.flatnonzero(rng.random(n) < spec.gap_share / mean_run)
-        lengths = np.where(rng.random(len(starts)) < SINGLE_SHARE, 1,
-                           rng.integers(MIN_RUN, spec.max_run + 1, size=len(starts)))
+        lengths = rng.choice(lengths, size=len(starts))
         origin = np.repeat(starts, lengths)
         covered = origin + _ramp(lengths)
         inside = covered < n
@@ -315,8 +363,25 @@ def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec, rng: np.random.Generator)
         covered = covered[covered <= seq.group_end[origin]]
         hidden = np.zeros(n, dtype=bool)
         hidden[seq.order[covered]] = True
+        hidden &= observed_mask(frame[column])
         out[column] = out[column].mask(hidden)
-    return out
+        hidden_cells[column] = hidden
+    return out, hidden_cells
+
+
+def _gap_lengths(observed: np.ndarray, seq: Ordering, spec: SequenceSpec,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Lengths to draw training gaps from: the column's own missing runs (in sorted order,
+    within groups), or the default mix when it has fewer than ``MIN_OWN_GAPS`` of them."""
+    missing = ~observed
+    starts = missing & ((np.arange(len(missing)) == seq.group_start)
+                        | ~np.concatenate([[False], missing[:-1]]))
+    run_id = np.cumsum(starts) - 1
+    own = np.bincount(run_id[missing], minlength=int(starts.sum())) if starts.any() else np.zeros(0)
+    if len(own) >= MIN_OWN_GAPS:
+        return np.minimum(own, spec.max_run).astype(np.int64)
+    return np.where(rng.random(1000) < SINGLE_SHARE, 1,
+                    rng.integers(MIN_RUN, spec.max_run + 1, size=1000)).astype(np.int64)
 
 
 def _ramp(lengths: np.ndarray) -> np.ndarray:
@@ -339,12 +404,14 @@ def raw_columns(columns: Sequence[str]) -> list[str]:
 
 
 def training_frames(frame: pd.DataFrame, spec: SequenceSpec,
-                    seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(``frame`` with its context, the same with gaps hidden before the context was built).
+                    seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """(``frame`` with its context, the same with gaps hidden before the context was built,
+    the hidden cells per column).
 
     The first fits the encoders and gives the targets; the second is what the models read:
     inside a hidden run a row's own cells are missing and its neighbours are the run's ends,
-    as in a real gap.
+    as in a real gap. The hidden cells make the held-out split, so each column's model is
+    chosen on cells that sit in gaps like the ones it will fill.
     """
-    hidden = hide_gaps(frame, spec, np.random.default_rng([seed, 1]))
-    return with_context(frame, spec), with_context(hidden, spec)
+    hidden, cells = hide_gaps(frame, spec, np.random.default_rng([seed, 1]))
+    return with_context(frame, spec), with_context(hidden, spec), cells

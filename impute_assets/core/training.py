@@ -67,7 +67,8 @@ def train_networks(
     generator = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     net = StackedNet(space, [t.name for t in targets], [t.out_dim for t in targets],
-                     config.hidden_dim, config.embedding_dim).to(device)
+                     config.hidden_dim, config.embedding_dim,
+                     recurrent_dim=config.hidden_dim // 2 if config.sequence_window else 0).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)
     y, train_w, hold_w = _target_tensors(targets, device)

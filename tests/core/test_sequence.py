@@ -144,11 +144,25 @@ def test_context_rows_from_an_earlier_partition_are_read_but_never_returned() ->
 def test_training_gaps_are_single_cells_and_runs_within_groups() -> None:
     frame = pd.DataFrame({"t": np.arange(4000), "g": np.arange(4000) % 4, "x": np.ones(4000)})
     spec = SequenceSpec("t", "g", columns=("x",), gap_share=0.2, max_run=12)
-    hidden = hide_gaps(frame, spec, np.random.default_rng(0))["x"].isna().to_numpy()
+    view, cells = hide_gaps(frame, spec, np.random.default_rng(0))
+    hidden = view["x"].isna().to_numpy()
+    assert (hidden == cells["x"]).all()
     assert 0.12 < hidden.mean() < 0.25
     per_group = hidden.reshape(-1, 4).T  # rows of each group in time
     runs = [len(r) for g in per_group for r in "".join("x" if h else "." for h in g).split(".") if r]
     assert max(runs) >= 3 and min(runs) == 1 and max(runs) <= 2 * spec.max_run
+
+
+def test_training_gaps_copy_the_columns_own_gap_lengths() -> None:
+    x = np.ones(6000)
+    x[np.arange(5, 6000, 40)[:, None] + np.arange(6)] = np.nan  # its own gaps: runs of 6
+    frame = pd.DataFrame({"t": np.arange(6000), "x": x})
+    spec = SequenceSpec("t", columns=("x",), gap_share=0.1, max_run=12)
+    _, cells = hide_gaps(frame, spec, np.random.default_rng(0))
+    padded = np.concatenate([[False], cells["x"] | np.isnan(x), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    runs = edges[1::2] - edges[::2]
+    assert np.median(runs[runs != 6]) >= 6  # hidden runs are 6 long (or merge with others)
 
 
 def test_sequence_settings_are_saved_and_fingerprinted(tmp_path) -> None:
