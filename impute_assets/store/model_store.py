@@ -72,14 +72,20 @@ class ModelStore:
     def __repr__(self) -> str:
         return f"ModelStore({self.root!r})"
 
-    def save(self, table: str, model: ColumnModel, profile: TableProfile) -> StoredModel:
-        """Store ``model`` (the unit for ``table``.``model.target``) with its reference profile."""
+    def save(
+        self, table: str, model: ColumnModel, profile: TableProfile, fingerprint: str | None = None
+    ) -> StoredModel:
+        """Store ``model`` (the unit for ``table``.``model.target``) with its reference profile.
+
+        ``fingerprint`` overrides the model's own: use it to store under the fingerprint the reuse
+        decision was made on, so the next decision compares like with like.
+        """
         saved_at = datetime.now(UTC)
         entry = {
             "table": table,
             "column": model.target,
             "version": model.version,
-            "fingerprint": model.fingerprint,
+            "fingerprint": fingerprint or model.fingerprint,
             "trained_at": model.trained_at,
             "saved_at": saved_at.isoformat(),
             "info": {

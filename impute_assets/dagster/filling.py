@@ -1,0 +1,163 @@
+"""Fill a table (or one partition) with the stored models and publish it write-audit-publish.
+
+No Dagster here: the imputed-table asset calls :func:`fill_and_publish` and turns the
+:class:`FillOutcome` into metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from impute_assets.dagster.partitions import partition_filter
+from impute_assets.dagster.spec import TableSpec
+from impute_assets.store import ModelStore, StoredModel
+
+if TYPE_CHECKING:
+    from impute_assets.quality import ValidationResult
+    from impute_assets.warehouse import Warehouse
+
+
+class ValidationFailed(RuntimeError):
+    """The filled rows failed their expectations; nothing was published."""
+
+    def __init__(self, table: str, result: ValidationResult) -> None:
+        super().__init__(f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}")
+        self.result = result
+
+
+@dataclass
+class FillOutcome:
+    """What a fill did: the frames before and after, the audit cells, the validation."""
+
+    source: pd.DataFrame
+    filled: pd.DataFrame
+    imputed: pd.DataFrame
+    confidence: pd.DataFrame
+    cells: pd.DataFrame
+    models: dict[str, StoredModel]
+    validation: ValidationResult | None = None
+    publish: Any = None
+    per_column: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def columns_with_models(spec: TableSpec, store: ModelStore, columns: list[str]) -> dict[str, StoredModel]:
+    """The latest stored model of each column that has one."""
+    found = {c: store.latest(spec.table, c) for c in columns}
+    return {c: stored for c, stored in found.items() if stored is not None}
+
+
+def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str]) -> Any:
+    """Expectations for the filled table, learned from the observed values of the source rows."""
+    from impute_assets.core.kinds import infer_kinds
+    from impute_assets.core.profile import TableProfile
+    from impute_assets.quality import build_suite
+
+    profile = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
+    return build_suite(
+        profile,
+        columns=columns,
+        tolerances=spec.validation.tolerances,
+        extra=spec.validation.expectations,
+        row_count=len(observed),
+    )
+
+
+def fill_and_publish(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: list[str],
+    partition_key: str | None = None,
+    device: Mapping[str, Any] | None = None,
+) -> FillOutcome:
+    """Read the rows, fill them, validate the staged result and publish it with its audit rows."""
+    from impute_assets.core.imputer import Imputer
+
+    partition = partition_filter(spec, partition_key)
+    source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
+    stored = columns_with_models(spec, store, columns)
+    missing_models = sorted(set(columns) - set(stored))
+    if missing_models:
+        raise LookupError(
+            f"table {spec.table!r}: no stored model for {missing_models}; materialize their model "
+            "assets first"
+        )
+    models = {c: store.load(spec.table, c, s.version) for c, s in stored.items()}
+    result = Imputer.from_column_models(models).transform(source)
+    imputed = _leave_structural_gaps(spec, source, result.imputed)
+    filled = result.frame.where(imputed | ~source.isna(), source)
+    confidence = result.confidence.where(imputed)
+    cells = _audit_cells(spec, source, result.cells(), imputed, partition_key)
+    suite = build_table_suite(spec, source, list(stored))
+    outcome = FillOutcome(source, filled, imputed, confidence, cells, stored)
+
+    def audit(staging: Any) -> None:
+        from impute_assets.quality import validate_table
+
+        outcome.validation = validate_table(staging.url, staging.name, suite, schema=staging.schema)
+        if not outcome.validation.success:
+            raise ValidationFailed(spec.output_name, outcome.validation)
+
+    outcome.publish = warehouse.publish(
+        filled,
+        spec.output_name,
+        schema=spec.db_schema,
+        partition=partition,
+        validate=audit,
+        audit=cells,
+        audit_table=spec.audit_name,
+    )
+    outcome.per_column = {
+        c: {
+            "missing": int(source[c].isna().sum()),
+            "filled": int(imputed[c].sum()),
+            "left": int(filled[c].isna().sum()),
+            "mean_confidence": _mean(confidence[c]),
+            "model_version": stored[c].version,
+        }
+        for c in stored
+    }
+    return outcome
+
+
+def _leave_structural_gaps(spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
+    """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay)."""
+    imputed = imputed.copy()
+    for gap in spec.structural:
+        rows = source[gap.when_missing].isna()
+        for column in gap.columns:
+            if column in imputed.columns:
+                imputed.loc[rows, column] = False
+    return imputed
+
+
+def _audit_cells(
+    spec: TableSpec,
+    source: pd.DataFrame,
+    cells: pd.DataFrame,
+    imputed: pd.DataFrame,
+    partition_key: str | None,
+) -> pd.DataFrame:
+    """One audit row per filled cell: ``key_<k>`` columns, column, value as text, confidence, model."""
+    stacked = imputed.stack()
+    kept = set(stacked[stacked].index)
+    cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
+    cells = cells.assign(
+        value=cells["value"].astype(str), table=spec.table, partition=partition_key or ""
+    )
+    keys = (
+        source.loc[cells["row"], spec.key].reset_index(drop=True).add_prefix("key_")
+        if spec.key
+        else None
+    )
+    cells = cells.reset_index(drop=True)
+    return pd.concat([keys, cells], axis=1) if keys is not None else cells
+
+
+def _mean(series: pd.Series) -> float | None:
+    value = series.dropna()
+    return float(value.mean()) if len(value) else None
