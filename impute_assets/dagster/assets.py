@@ -4,8 +4,6 @@
 ``build_table_assets`` returns the executable definitions for one table.
 """
 
-from __future__ import annotations
-
 import os
 import time
 from collections.abc import Sequence

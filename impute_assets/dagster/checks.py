@@ -1,7 +1,5 @@
 """Asset checks: missing values in the source (WARN) and expectations on the filled table (blocking)."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 import pandas as pd

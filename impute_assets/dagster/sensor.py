@@ -4,8 +4,6 @@ For dynamic partitions it adds the new values to the partition set; for time win
 requests the windows that have rows. The cursor remembers the partition keys already seen.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 

@@ -33,11 +33,14 @@ def _frame(seed: int = 0, shift: float = 0.0, rows: int = 200) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fitted():
+    """A real fitted imputer and the profile of its training frame."""
     core = pytest.importorskip("impute_assets.core.imputer")
+    profiles = pytest.importorskip("impute_assets.core.profile")
     from impute_assets.core.config import ImputerConfig
 
-    imputer = core.Imputer(config=ImputerConfig(epochs=2, seed=0)).fit(_frame())
-    return imputer
+    frame = _frame()
+    imputer = core.Imputer(config=ImputerConfig(epochs=2, seed=0)).fit(frame)
+    return imputer, profiles.TableProfile.from_frame(frame, imputer.kinds_)
 
 
 @pytest.mark.parametrize(
@@ -70,20 +73,22 @@ def test_decide_without_stored_model(store):
 
 
 def test_save_load_round_trip(store, fitted):
-    model = fitted.column_models_["b"]
-    stored = store.save("weird/table name", model, fitted.profile_)
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    stored = store.save("weird/table name", model, profile)
     assert stored.version == model.version and stored.column == "b"
     loaded = store.load("weird/table name", "b")
     assert loaded.fingerprint == model.fingerprint and loaded.version == model.version
-    assert store.load_profile("weird/table name", "b").to_dict() == fitted.profile_.to_dict()
+    assert store.load_profile("weird/table name", "b").to_dict() == profile.to_dict()
     assert [v.version for v in store.versions("weird/table name", "b")] == [model.version]
     with pytest.raises(KeyError, match="weird/table name.b"):
         store.load("weird/table name", "b", version="nope")
 
 
 def test_decide_policies(store, fitted):
-    model = fitted.column_models_["b"]
-    store.save("t", model, fitted.profile_)
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    store.save("t", model, profile)
     same = _frame(seed=1)
     assert store.decide("t", "b", model.fingerprint, same, ReusePolicy(mode="always")).reuse
     fresh = store.decide("t", "b", model.fingerprint, same, ReusePolicy())
