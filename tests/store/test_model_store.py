@@ -89,7 +89,7 @@ def test_decide_policies(store, fitted):
     imputer, profile = fitted
     model = imputer.column_models_["b"]
     store.save("t", model, profile)
-    same = _frame(seed=1)
+    same = _frame()  # the training data itself: no drift
     assert store.decide("t", "b", model.fingerprint, same, ReusePolicy(mode="always")).reuse
     fresh = store.decide("t", "b", model.fingerprint, same, ReusePolicy())
     assert fresh.reuse, fresh.reason
