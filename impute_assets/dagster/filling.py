@@ -14,6 +14,7 @@ import pandas as pd
 
 from impute_assets.dagster.partitions import partition_filter
 from impute_assets.dagster.spec import TableSpec
+from impute_assets.dagster.training import ordered
 from impute_assets.store import ModelStore, StoredModel
 
 if TYPE_CHECKING:
@@ -75,10 +76,12 @@ def fill_and_publish(
     device: Mapping[str, Any] | None = None,
 ) -> FillOutcome:
     """Read the rows, fill them, validate the staged result and publish it with its audit rows."""
+    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
 
     partition = partition_filter(spec, partition_key)
-    source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
+    source = ordered(spec, warehouse.read(spec.table, schema=spec.db_schema, partition=partition))
+    source = source.reset_index(drop=True)
     stored = columns_with_models(spec, store, columns)
     missing_models = sorted(set(columns) - set(stored))
     if missing_models:
@@ -87,7 +90,10 @@ def fill_and_publish(
             "assets first"
         )
     models = {c: store.load(spec.table, c, s.version) for c, s in stored.items()}
-    result = Imputer.from_column_models(models).transform(source)
+    config = ImputerConfig(
+        **{**(device or {}), "confidence_threshold": {c: _threshold(spec, c) for c in models}}
+    )
+    result = Imputer.from_column_models(models, config).transform(source)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
@@ -156,6 +162,12 @@ def _audit_cells(
     )
     cells = cells.reset_index(drop=True)
     return pd.concat([keys, cells], axis=1) if keys is not None else cells
+
+
+def _threshold(spec: TableSpec, column: str) -> float:
+    """The spec's confidence threshold for a column (0: fill every predicted cell)."""
+    value = spec.config_for(column).get("confidence_threshold", 0.0)
+    return float(value.get(column, 0.0)) if isinstance(value, Mapping) else float(value)
 
 
 def _mean(series: pd.Series) -> float | None:

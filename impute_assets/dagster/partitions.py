@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -28,34 +28,21 @@ def dynamic_partitions_name(spec: TableSpec) -> str:
     return "__".join(filter(None, [spec.db_schema, spec.table, "partitions"]))
 
 
-def partition_filter(spec: TableSpec, key: str | None) -> tuple[str, Any] | None:
+def partition_filter(spec: TableSpec, key: str | None) -> tuple[str, str] | None:
     """What ``Warehouse.read/publish`` get as ``partition`` for a Dagster partition key.
 
-    Dynamic keys are the column's values as text; time windows become ``(column, (start, end))``
-    with a half-open range ``start <= column < end``.
+    Dynamic keys are the column's values as text. Time windows need a date column holding each
+    row's window start (e.g. ``month_start``), so the key ``2013-01-01`` is the value itself.
     """
     part = spec.partition
     if part is None or key is None:
         return None
-    if part.kind == "dynamic":
-        return (part.column, key)
-    return (part.column, window(part, key))
-
-
-def window(part: PartitionSpec, key: str) -> tuple[datetime, datetime]:
-    """The half-open time range of a daily or monthly partition key."""
-    start = datetime.fromisoformat(key)
-    if part.kind == "daily":
-        return start, start + timedelta(days=1)
-    year, month = divmod(start.month, 12)
-    return start, start.replace(year=start.year + year, month=month + 1)
+    return (part.column, key)
 
 
 def key_for_value(part: PartitionSpec, value: Any) -> str:
-    """The partition key holding a warehouse value (dynamic: the text; windows: the window start)."""
+    """The partition key of a warehouse partition value (text, dates in ISO form)."""
     if part.kind == "dynamic":
         return str(value)
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if part.kind == "daily":
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m-01")
+    moment = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return moment.isoformat()

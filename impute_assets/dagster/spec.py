@@ -31,7 +31,8 @@ class PartitionSpec(_Strict):
     """How the table is split into Dagster partitions.
 
     ``dynamic``: one partition per distinct value of ``column`` (new values are added by the
-    sensor). ``daily``/``monthly``: time windows over a date/timestamp ``column`` from ``start``.
+    sensor). ``daily``/``monthly``: time windows from ``start``; ``column`` is a date column
+    holding each row's window start (the day, or the first of the month).
     """
 
     column: str = Field(description="column holding the partition value or timestamp")

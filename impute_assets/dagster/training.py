@@ -16,10 +16,6 @@ if TYPE_CHECKING:
     from impute_assets.core.kinds import ColumnKind
     from impute_assets.warehouse import Warehouse
 
-#: Kinds never fed to a model as inputs (they carry no signal, or none the encoders use).
-_NOT_INPUT_KINDS = {"id", "unsupported"}
-
-
 @dataclass(frozen=True)
 class ColumnPlan:
     """What one column's model is made of: its and its inputs' kinds, config, fingerprint."""
@@ -49,7 +45,17 @@ class ModelOutcome:
 def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
     """The rows models learn from: the whole table (every partition), sampled if large."""
     frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
-    return frame.drop(columns=[c for c in spec.exclude if c in frame.columns])
+    return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
+
+
+def ordered(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by ``group_by`` then ``order_by`` (sequences kept together and in order)."""
+    keys = [*_names(spec.group_by), *_names(spec.order_by)]
+    return frame.sort_values(keys, kind="stable") if keys else frame
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def plan_columns(
@@ -58,6 +64,7 @@ def plan_columns(
     """Inputs, config and fingerprint of each column's model, computed without training."""
     from impute_assets.core.column_model import fingerprint
     from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import INPUT_KINDS
     from impute_assets.core.kinds import infer_kinds
 
     kinds = infer_kinds(frame, overrides=spec.kinds)
@@ -69,7 +76,12 @@ def plan_columns(
         missing = sorted(set(wanted) - set(frame.columns))
         if missing:
             raise KeyError(f"table {spec.table!r}: inputs.{column} names unknown columns {missing}")
-        inputs = {c: kinds[c] for c in wanted if c != column and str(kinds[c]) not in _NOT_INPUT_KINDS}
+        # The same inputs Imputer.fit uses: usable kinds with at least one observed value.
+        inputs = {
+            c: kinds[c]
+            for c in wanted
+            if c != column and kinds[c] in INPUT_KINDS and frame[c].notna().any()
+        }
         config = spec.config_for(column)
         kinds_with_target = {column: kinds[column], **inputs}
         full = ImputerConfig(**{**config, **device})
@@ -118,17 +130,14 @@ def _train_batch(
 ) -> dict[str, ModelOutcome]:
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
+    from impute_assets.core.profile import TableProfile
 
     targets = [p.column for p in batch]
     kinds = {c: k for p in batch for c, k in p.kinds.items()}
-    used = list(kinds)
-    imputer = Imputer(
-        columns=targets,
-        kinds=kinds,
-        config=ImputerConfig(**{**batch[0].config, **device}),
-        order_by=spec.order_by,
-        group_by=spec.group_by,
-    ).fit(frame[used])
+    used = frame[list(kinds)]
+    config = ImputerConfig(**{**batch[0].config, **device})
+    imputer = Imputer(columns=targets, kinds=kinds, config=config).fit(used)
+    profile = TableProfile.from_frame(used, kinds)
     outcomes = {}
     for plan in batch:
         model = imputer.column_models_.get(plan.column)
@@ -138,7 +147,7 @@ def _train_batch(
                 plan.column, decisions[plan.column], None, plan.fingerprint, plan.inputs
             )
             continue
-        stored = store.save(spec.table, model, imputer.profile_, fingerprint=plan.fingerprint)
+        stored = store.save(spec.table, model, profile, fingerprint=plan.fingerprint)
         log.info(f"{spec.table}.{plan.column}: trained version {model.version} ({model.chosen})")
         outcomes[plan.column] = ModelOutcome(
             plan.column, decisions[plan.column], stored, plan.fingerprint, plan.inputs
