@@ -1,0 +1,230 @@
+"""Write-audit-publish: stage the rows, let a callback validate the staging table, then swap the
+rows in with one transaction (whole table, or delete-partition + insert) together with the audit.
+
+Why DELETE/TRUNCATE + INSERT SELECT rather than DROP + RENAME: it is atomic on all four engines
+(MySQL commits DDL implicitly, so a rename could not share a transaction with the audit rows),
+and the published table keeps its grants, indexes, defaults and dependent views.
+
+A killed process can leave its staging table behind; staging names carry their owner (backend
+pid, connection id or OS pid) and every publish first drops staging tables whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from impute_assets.warehouse.audit import ensure_audit_table, write_audit
+from impute_assets.warehouse.bulk_load import bulk_load
+from impute_assets.warehouse.conversion import to_arrow, to_pandas
+from impute_assets.warehouse.describe import TableDescription, describe_table
+from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for
+from impute_assets.warehouse.errors import PublishRefused, translated
+from impute_assets.warehouse.partitions import partition_label, partition_value
+from impute_assets.warehouse.read import iter_batches
+
+STAGING_PREFIX = "_ia_stage_"
+_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_[0-9a-f]{{8}}")
+_active_staging: set[str] = set()
+_active_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StagingTable:
+    """The staged rows, handed to the validation callback (raise to refuse the publish).
+
+    ``url`` is the real URL (for in-process validators): never log it; ``masked_url`` is safe.
+    """
+
+    url: str
+    masked_url: str
+    schema: str | None
+    name: str
+    engine: sa.Engine
+    rows: int
+    description: TableDescription
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The staged rows as a DataFrame (for validators that work on frames, e.g. DuckDB)."""
+        dialect = dialect_for(self.engine)
+        with self.engine.connect() as conn:
+            batches = list(iter_batches(conn, dialect, self.description))
+        return to_pandas(pa.Table.from_batches(batches, self.description.arrow_schema()))
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did."""
+
+    table: str
+    schema: str | None
+    partition: tuple[str, str] | None
+    rows_written: int
+    rows_replaced: int
+    audit_rows: int
+    created: bool
+
+
+def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str,
+                  frame: pd.DataFrame, table: str, schema: str | None = None,
+                  partition: tuple[str, object] | None = None,
+                  validate: Callable[[StagingTable], None] | None = None,
+                  audit: pd.DataFrame | None = None, audit_table: str | None = None,
+                  like: str | None = None) -> PublishResult:
+    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc."""
+    if audit is not None and audit_table is None:
+        raise ValueError(f"audit rows for table {table!r} given without audit_table")
+    with engine.connect() as conn:
+        sweep_staging(conn, dialect, schema)
+        created = _create_if_absent(conn, dialect, masked_url, frame, table, schema, like)
+        staging = None
+        published = False
+        try:
+            desc = describe_table(conn, dialect, masked_url, table, schema)
+            data = to_arrow(frame, desc)
+            where, label = _partition_filter(desc, data, partition)
+            audit_desc = None
+            if audit is not None:
+                ensure_audit_table(conn, dialect, audit_table, schema)
+                audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
+            staging = _stage(conn, dialect, desc, data)
+            if validate is not None:
+                validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
+                                      _renamed(desc, staging)))
+            replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
+            published = True
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            if staging is not None:
+                _drop(conn, dialect, staging, schema)
+            if created and not published:
+                _drop(conn, dialect, table, schema)
+    return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
+
+
+def _create_if_absent(conn: sa.Connection, dialect: Dialect, masked_url: str,
+                      frame: pd.DataFrame, table: str, schema: str | None,
+                      like: str | None) -> bool:
+    """Create the output table empty (types of ``like``, else of the frame); True if created."""
+    if dialect.has_table(conn, table, schema):
+        return False
+    if like is not None:
+        source = describe_table(conn, dialect, masked_url, like, schema)
+        dialect.create_empty_copy(conn, like, table, schema, _reflected(source), staging=False)
+    else:
+        columns = [sa.Column(str(name), sql_type_for(pa.array(frame[name], from_pandas=True).type))
+                   for name in frame.columns]
+        sa.Table(table, sa.MetaData(), *columns, schema=schema).create(conn)
+    conn.commit()
+    return True
+
+
+def sql_type_for(type_: pa.DataType) -> sa.types.TypeEngine:
+    """A portable SQL type for an Arrow type (used only when the output table is new)."""
+    if pa.types.is_boolean(type_):
+        return sa.Boolean()
+    if pa.types.is_integer(type_):
+        return sa.BigInteger()
+    if pa.types.is_floating(type_):
+        return sa.Double()
+    if pa.types.is_decimal(type_):
+        return sa.Numeric(type_.precision, type_.scale)
+    if pa.types.is_timestamp(type_):
+        return sa.DateTime(timezone=type_.tz is not None)
+    if pa.types.is_date(type_):
+        return sa.Date()
+    if pa.types.is_binary(type_):
+        return sa.LargeBinary()
+    return sa.Text()
+
+
+def _reflected(desc: TableDescription) -> list[ReflectedColumn]:
+    return [ReflectedColumn(c.name, c.type, c.sql_type, c.nullable) for c in desc.columns]
+
+
+def _renamed(desc: TableDescription, name: str) -> TableDescription:
+    return TableDescription(desc.url, desc.schema, name, desc.columns, ())
+
+
+def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
+                      ) -> tuple[sa.ColumnElement | None, tuple[str, str] | None]:
+    """``column = value`` for a partition publish (and its label); refuses rows outside it."""
+    if partition is None:
+        return None, None
+    name, raw_value = partition
+    column = desc.column(name)
+    value = partition_value(column, raw_value, desc)
+    values = data.column(name)
+    inside = pc.sum(pc.equal(values, pa.scalar(value, values.type)).fill_null(False)).as_py()
+    if (inside or 0) != len(values):
+        raise PublishRefused(
+            f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
+            url=desc.url, schema=desc.schema, table=desc.name, column=name)
+    where = desc.sa_table().c[name] == sa.bindparam("partition_value", value, type_=column.type)
+    return where, (name, partition_label(value))
+
+
+def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
+    """Create and fill a uniquely named staging table beside the target; committed."""
+    name = f"{STAGING_PREFIX}{dialect.session_owner(conn)}_{uuid.uuid4().hex[:8]}"
+    with _active_lock:
+        _active_staging.add(name)
+    with translated(desc.url, desc.schema, desc.name):
+        dialect.create_empty_copy(conn, desc.name, name, desc.schema, _reflected(desc),
+                                  staging=True)
+        conn.commit()
+        bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
+        conn.commit()
+    return name
+
+
+def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
+             where: sa.ColumnElement | None, audit: pd.DataFrame | None,
+             audit_desc: TableDescription | None) -> tuple[int, int]:
+    """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
+    target = desc.sa_table()
+    source = desc.sa_table(staging)
+    with translated(desc.url, desc.schema, desc.name):
+        if where is None:
+            replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
+            dialect.clear(conn, desc.name, desc.schema)
+        else:
+            replaced = conn.execute(sa.delete(target).where(where)).rowcount
+        names = desc.column_names
+        conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
+        audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
+        conn.commit()
+    return int(replaced), audited
+
+
+def _drop(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {dialect.qualified(name, schema)}"))
+    conn.commit()
+    with _active_lock:
+        _active_staging.discard(name)
+
+
+def sweep_staging(conn: sa.Connection, dialect: Dialect, schema: str | None) -> list[str]:
+    """Drop staging tables in ``schema`` left by processes or sessions that no longer exist."""
+    owners = {}
+    for name in dialect.table_names(conn, schema):
+        match = _STAGING_NAME.fullmatch(name)
+        if match and name not in _active_staging:
+            owners[name] = match.group(1)
+    if not owners:
+        return []
+    alive = dialect.live_owners(conn, set(owners.values()))
+    own = dialect.session_owner(conn)
+    stale = [n for n, owner in owners.items() if owner not in alive or owner == own]
+    for name in stale:
+        _drop(conn, dialect, name, schema)
+    return stale
