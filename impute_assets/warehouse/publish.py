@@ -156,8 +156,8 @@ def _renamed(desc: TableDescription, name: str) -> TableDescription:
 
 
 def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
-                      ) -> tuple[sa.ColumnElement | None, tuple[str, str] | None]:
-    """``column = value`` for a partition publish (and its label); refuses rows outside it."""
+                      ) -> tuple[tuple[str, object] | None, tuple[str, str] | None]:
+    """(column, typed value) of a partition publish and its label; refuses rows outside it."""
     if partition is None:
         return None, None
     name, raw_value = partition
@@ -169,8 +169,7 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
         raise PublishRefused(
             f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
             url=desc.url, schema=desc.schema, table=desc.name, column=name)
-    where = desc.sa_table().c[name] == sa.bindparam("partition_value", value, type_=column.type)
-    return where, (name, partition_label(value))
+    return (name, value), (name, partition_label(value))
 
 
 def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
@@ -188,7 +187,7 @@ def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: 
 
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
-             where: sa.ColumnElement | None, audit: pd.DataFrame | None,
+             where: tuple[str, object] | None, audit: pd.DataFrame | None,
              audit_desc: TableDescription | None) -> tuple[int, int]:
     """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
     target = desc.sa_table()
@@ -198,7 +197,8 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
             dialect.clear(conn, desc.name, desc.schema)
         else:
-            replaced = conn.execute(sa.delete(target).where(where)).rowcount
+            name, value = where
+            replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
         names = desc.column_names
         conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
         audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
