@@ -268,6 +268,12 @@ class MySQLDialect(Dialect):
 
     name = "mysql"
 
+    def reflect(self, conn, table, schema):
+        # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
+        columns, primary_key = super().reflect(conn, table, schema)
+        return ([ReflectedColumn(c.name.replace("``", "`"), c.type, c.sql_type, c.nullable)
+                 for c in columns], [k.replace("``", "`") for k in primary_key])
+
     def read_type(self, sql_type):
         # BOOLEAN is TINYINT(1) in MySQL; read it back as a boolean.
         if isinstance(sql_type, mysql.TINYINT) and sql_type.display_width == 1:

@@ -11,10 +11,11 @@ pid, connection id or OS pid) and every publish first drops staging tables whose
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,7 +33,7 @@ from impute_assets.warehouse.partitions import partition_label, partition_value
 from impute_assets.warehouse.read import iter_batches
 
 STAGING_PREFIX = "_ia_stage_"
-_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_[0-9a-f]{{8}}")
+_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_([0-9a-f]{{6}})_[0-9a-f]{{8}}")
 _active_staging: set[str] = set()
 _active_lock = threading.Lock()
 
@@ -174,7 +175,8 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
 
 def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
     """Create and fill a uniquely named staging table beside the target; committed."""
-    name = f"{STAGING_PREFIX}{dialect.session_owner(conn)}_{uuid.uuid4().hex[:8]}"
+    owner = dialect.session_owner(conn)
+    name = f"{STAGING_PREFIX}{owner}_{_table_tag(desc.name)}_{uuid.uuid4().hex[:8]}"
     with _active_lock:
         _active_staging.add(name)
     with translated(desc.url, desc.schema, desc.name):
@@ -184,6 +186,16 @@ def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: 
         bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
         conn.commit()
     return name
+
+
+def _table_tag(table: str) -> str:
+    """Short hash of the target's name: staging names stay short, plain and attributable."""
+    return hashlib.sha1(table.encode()).hexdigest()[:6]
+
+
+def staging_of(names: Iterable[str], table: str) -> list[str]:
+    """The staging tables among ``names`` that belong to publishes into ``table``."""
+    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == _table_tag(table)]
 
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse
+from impute_assets.warehouse.publish import staging_of
 
 N_ROWS = 30
 DAYS = [dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
@@ -117,6 +118,7 @@ def normalized(frame: pd.DataFrame) -> list[dict]:
     return sorted(rows, key=lambda r: r["id"])
 
 
-def staging_tables(wh: Warehouse) -> list[str]:
+def staging_tables(wh: Warehouse, table: str) -> list[str]:
+    """Staging tables left for ``table`` (others may be publishing into the same server)."""
     with wh.engine.connect() as conn:
-        return [n for n in wh.dialect.table_names(conn, None) if n.startswith("_ia_stage_")]
+        return staging_of(wh.dialect.table_names(conn, None), table)

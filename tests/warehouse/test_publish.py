@@ -46,7 +46,7 @@ def test_round_trip_keeps_every_row_value_and_type(wh, make_table):
                 assert new[column] == value, (column, old["id"])
             else:
                 assert new[column] is not None, (column, old["id"])
-    assert staging_tables(wh) == []
+    assert staging_tables(wh, name) == []
 
 
 def test_fractional_value_into_integer_column_is_refused(wh, make_table):
@@ -97,7 +97,7 @@ def test_failed_validation_leaves_table_intact_and_no_staging(wh, make_table):
         wh.publish(filled(wh.read(name)), name, validate=refuse)
     assert seen["rows"] == len(original) and seen["frame"]["qty"].notna().all()
     assert normalized(wh.read(name)) == original
-    assert staging_tables(wh) == []
+    assert staging_tables(wh, name) == []
 
 
 def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_later,
@@ -121,7 +121,7 @@ def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_la
     # ... and after the failure, none of them are.
     assert normalized(wh.read(name)) == original
     assert len(wh.read(audit_name)) == 0
-    assert staging_tables(wh) == []
+    assert staging_tables(wh, name) == []
 
 
 def _audit(frame: pd.DataFrame, table: str, partition: str | None = None) -> pd.DataFrame:
