@@ -34,7 +34,7 @@ def audit_table(name: str, schema: str | None = None) -> sa.Table:
         sa.Column("row_key", sa.Text, nullable=False),
         sa.Column("column_name", sa.String(255), nullable=False),
         sa.Column("imputed_value", sa.Text),
-        sa.Column("confidence", sa.Float),
+        sa.Column("confidence", sa.Double),
         sa.Column("model_version", sa.String(64)),
         sa.Column("imputed_at", sa.DateTime(timezone=True), nullable=False),
         schema=schema,
@@ -52,8 +52,8 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
     at = at or dt.datetime.now(dt.UTC)
     keys = frame.loc[cells["row"], list(key_columns)] if key_columns else None
     row_keys = [
-        json.dumps(dict(zip(key_columns, values)) if key_columns else {"row": row},
-                   default=str, sort_keys=True)
+        json.dumps(dict(zip(key_columns, map(_plain, values))) if key_columns
+                   else {"row": _plain(row)}, default=str, sort_keys=True)
         for row, values in zip(cells["row"],
                                keys.itertuples(index=False) if keys is not None else cells["row"])
     ]
@@ -65,6 +65,11 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
         "confidence": cells["confidence"].astype(float).to_numpy(),
         "model_version": cells["model_version"].astype(str).to_numpy(), "imputed_at": at,
     }, columns=list(AUDIT_COLUMNS))
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers, so keys serialize as JSON numbers, not text."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,

@@ -27,6 +27,8 @@ def bulk_load(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, sche
     """Append ``data`` (columns named as in ``table``) to ``table``; returns the row count."""
     if data.num_rows == 0:
         return 0
+    if not conn.in_transaction():  # driver-level work must sit in a transaction SQLAlchemy sees
+        conn.begin()
     loader = {"postgresql": _copy_csv, "duckdb": _duckdb_arrow}.get(dialect.name, _executemany)
     loader(conn, dialect, table, schema, data)
     return data.num_rows

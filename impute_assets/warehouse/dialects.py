@@ -113,6 +113,8 @@ class Dialect:
 
     def read_type(self, sql_type: sa.types.TypeEngine) -> sa.types.TypeEngine:
         """The type to read a reflected column as (hook for engine quirks)."""
+        if isinstance(sql_type, sa.Float) and sql_type.asdecimal:  # MySQL DOUBLE: keep floats
+            return sa.Double()
         return sql_type
 
     def render_type(self, sql_type: sa.types.TypeEngine) -> str:
@@ -202,8 +204,8 @@ class DuckDBDialect(Dialect):
         keys = conn.execute(sa.text(
             "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = "
             ":catalog AND schema_name = :schema AND table_name = :table "
-            "AND constraint_type = 'PRIMARY KEY'"), params).first()
-        return columns, list(keys[0]) if keys else []
+            "AND constraint_type = 'PRIMARY KEY'"), params).all()  # DuckDB: drain every result
+        return columns, list(keys[0][0]) if keys else []
 
     def parse_type(self, data_type: str) -> sa.types.TypeEngine:
         """A SQLAlchemy type for a DuckDB ``data_type`` string; NullType when unsupported."""
@@ -266,11 +268,17 @@ class MySQLDialect(Dialect):
 
     name = "mysql"
 
+    def reflect(self, conn, table, schema):
+        # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
+        columns, primary_key = super().reflect(conn, table, schema)
+        return ([ReflectedColumn(c.name.replace("``", "`"), c.type, c.sql_type, c.nullable)
+                 for c in columns], [k.replace("``", "`") for k in primary_key])
+
     def read_type(self, sql_type):
         # BOOLEAN is TINYINT(1) in MySQL; read it back as a boolean.
         if isinstance(sql_type, mysql.TINYINT) and sql_type.display_width == 1:
             return sa.Boolean()
-        return sql_type
+        return super().read_type(sql_type)
 
     def random(self):
         return sa.func.rand()

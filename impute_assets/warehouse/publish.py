@@ -11,10 +11,11 @@ pid, connection id or OS pid) and every publish first drops staging tables whose
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,7 +33,7 @@ from impute_assets.warehouse.partitions import partition_label, partition_value
 from impute_assets.warehouse.read import iter_batches
 
 STAGING_PREFIX = "_ia_stage_"
-_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_[0-9a-f]{{8}}")
+_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_([0-9a-f]{{6}})_[0-9a-f]{{8}}")
 _active_staging: set[str] = set()
 _active_lock = threading.Lock()
 
@@ -156,8 +157,8 @@ def _renamed(desc: TableDescription, name: str) -> TableDescription:
 
 
 def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
-                      ) -> tuple[sa.ColumnElement | None, tuple[str, str] | None]:
-    """``column = value`` for a partition publish (and its label); refuses rows outside it."""
+                      ) -> tuple[tuple[str, object] | None, tuple[str, str] | None]:
+    """(column, typed value) of a partition publish and its label; refuses rows outside it."""
     if partition is None:
         return None, None
     name, raw_value = partition
@@ -169,13 +170,13 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
         raise PublishRefused(
             f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
             url=desc.url, schema=desc.schema, table=desc.name, column=name)
-    where = desc.sa_table().c[name] == sa.bindparam("partition_value", value, type_=column.type)
-    return where, (name, partition_label(value))
+    return (name, value), (name, partition_label(value))
 
 
 def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
     """Create and fill a uniquely named staging table beside the target; committed."""
-    name = f"{STAGING_PREFIX}{dialect.session_owner(conn)}_{uuid.uuid4().hex[:8]}"
+    owner = dialect.session_owner(conn)
+    name = f"{STAGING_PREFIX}{owner}_{_table_tag(desc.name)}_{uuid.uuid4().hex[:8]}"
     with _active_lock:
         _active_staging.add(name)
     with translated(desc.url, desc.schema, desc.name):
@@ -187,8 +188,18 @@ def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: 
     return name
 
 
+def _table_tag(table: str) -> str:
+    """Short hash of the target's name: staging names stay short, plain and attributable."""
+    return hashlib.sha1(table.encode()).hexdigest()[:6]
+
+
+def staging_of(names: Iterable[str], table: str) -> list[str]:
+    """The staging tables among ``names`` that belong to publishes into ``table``."""
+    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == _table_tag(table)]
+
+
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
-             where: sa.ColumnElement | None, audit: pd.DataFrame | None,
+             where: tuple[str, object] | None, audit: pd.DataFrame | None,
              audit_desc: TableDescription | None) -> tuple[int, int]:
     """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
     target = desc.sa_table()
@@ -198,7 +209,8 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
             dialect.clear(conn, desc.name, desc.schema)
         else:
-            replaced = conn.execute(sa.delete(target).where(where)).rowcount
+            name, value = where
+            replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
         names = desc.column_names
         conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
         audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
