@@ -62,9 +62,23 @@ def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str
         profile,
         columns=columns,
         tolerances=spec.validation.tolerances,
+        column_tolerances=spec.validation.column_tolerances,
         extra=spec.validation.expectations,
         row_count=len(observed),
     )
+
+
+def validate_staging(staging: Any, suite: Any) -> ValidationResult:
+    """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB.
+
+    (GE's SQL path returns no rows from DuckDB, and a second DuckDB engine would not see the
+    staging table in the same process; the staging engine reads it reliably.)
+    """
+    from impute_assets.quality import validate_frame, validate_table
+
+    if staging.engine.dialect.name == "duckdb":
+        return validate_frame(staging.to_pandas(), suite)
+    return validate_table(staging.url, staging.name, suite, schema=staging.schema)
 
 
 def fill_and_publish(
@@ -74,6 +88,7 @@ def fill_and_publish(
     columns: list[str],
     partition_key: str | None = None,
     device: Mapping[str, Any] | None = None,
+    run_id: str = "",
 ) -> FillOutcome:
     """Read the rows, fill them, validate the staged result and publish it with its audit rows."""
     from impute_assets.core.config import ImputerConfig
@@ -97,14 +112,12 @@ def fill_and_publish(
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
-    cells = _audit_cells(spec, source, result.cells(), imputed, partition_key)
+    cells = _audit_cells(spec, source, result.cells(), imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, list(stored))
     outcome = FillOutcome(source, filled, imputed, confidence, cells, stored)
 
     def audit(staging: Any) -> None:
-        from impute_assets.quality import validate_table
-
-        outcome.validation = validate_table(staging.url, staging.name, suite, schema=staging.schema)
+        outcome.validation = validate_staging(staging, suite)
         if not outcome.validation.success:
             raise ValidationFailed(spec.output_name, outcome.validation)
 
@@ -147,21 +160,18 @@ def _audit_cells(
     cells: pd.DataFrame,
     imputed: pd.DataFrame,
     partition_key: str | None,
+    run_id: str,
 ) -> pd.DataFrame:
-    """One audit row per filled cell: ``key_<k>`` columns, column, value as text, confidence, model."""
+    """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
+    from impute_assets.warehouse.audit import audit_frame
+
     stacked = imputed.stack()
     kept = set(stacked[stacked].index)
     cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
-    cells = cells.assign(
-        value=cells["value"].astype(str), table=spec.table, partition=partition_key or ""
+    return audit_frame(
+        cells, source, spec.key, run_id=run_id, table=spec.table, schema=spec.db_schema,
+        partition=partition_key,
     )
-    keys = (
-        source.loc[cells["row"], spec.key].reset_index(drop=True).add_prefix("key_")
-        if spec.key
-        else None
-    )
-    cells = cells.reset_index(drop=True)
-    return pd.concat([keys, cells], axis=1) if keys is not None else cells
 
 
 def _threshold(spec: TableSpec, column: str) -> float:

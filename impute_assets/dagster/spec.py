@@ -60,6 +60,9 @@ class ValidationSpec(_Strict):
     """How strictly the filled table is checked (see ``impute_assets.quality.build_suite``)."""
 
     tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances")
+    column_tolerances: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per column tolerance overrides"
+    )
     expectations: list[dict[str, Any]] = Field(
         default_factory=list, description="extra Great Expectations expectations"
     )

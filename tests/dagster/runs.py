@@ -9,7 +9,7 @@ import dagster as dg
 
 def materialize(
     defs: dg.Definitions,
-    selection: str | None = None,
+    selection: str | dg.AssetSelection | None = None,
     partition_key: str | None = None,
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
@@ -19,7 +19,8 @@ def materialize(
     return dg.materialize(
         assets,
         resources=defs.resources,
-        selection=selection,
+        # Checks of external assets (the source tables' missing values) are selected explicitly.
+        selection=selection or dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
         partition_key=partition_key,
         instance=instance,
         raise_on_error=raise_on_error,
