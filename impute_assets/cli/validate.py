@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
                         help="observed-values profile (TableProfile.to_json)")  # fmt: skip
     parser.add_argument("--schema", default=None, help="schema of the table")
     parser.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
-                        help="imputed columns to check (default: every imputable profiled one)")  # fmt: skip
+                        help="imputed columns to check (default: all imputable ones)")  # fmt: skip
     parser.add_argument("--row-count", type=int, default=None,
                         help="expected number of rows (the input's)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

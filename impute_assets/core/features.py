@@ -122,7 +122,7 @@ class FeatureSpace:
         encoders = {}
         for item in state["columns"]:
             data = dict(item)
-            name = data.pop("name")  # before the call: an assignment evaluates its right side first
+            name = data.pop("name")
             encoders[name] = encoder_from_state(data)
         return cls(encoders)
 

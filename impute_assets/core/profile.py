@@ -221,7 +221,8 @@ def psi(reference: ColumnProfile, current: pd.Series) -> float:
         )
     if reference.kind in NUMERIC_KINDS:
         ref_counts = np.asarray(reference.histogram_counts, dtype=float)
-        cur_counts = _bin_counts(numeric_values(observed, reference.kind), reference.histogram_edges)
+        values = numeric_values(observed, reference.kind)
+        cur_counts = _bin_counts(values, reference.histogram_edges)
     elif reference.kind in FREQUENCY_KINDS:
         vocabulary = reference.vocabulary
         ref_counts = np.array([c for _, c in reference.top_values] + [reference.other], float)

@@ -97,7 +97,8 @@ class ValidationResult:
     def to_markdown(self) -> str:
         """A markdown table of every expectation, failures first."""
         where = f" on `{self.table}`" if self.table else ""
-        verdict = "passed" if self.success else f"failed ({len(self.failures)} of {len(self.results)})"
+        counts = f"{len(self.failures)} of {len(self.results)}"
+        verdict = "passed" if self.success else f"failed ({counts})"
         lines = [
             f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
             "",

@@ -48,12 +48,12 @@ def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
 
 
 def validate_table(
-    url: str, table: str, suite: Suite, schema: str | None = None
+    url: str | sa.URL, table: str, suite: Suite, schema: str | None = None
 ) -> ValidationResult:
     """Validate a warehouse table, in the warehouse where GE supports the dialect.
 
     Args:
-        url: SQLAlchemy URL of the warehouse.
+        url: SQLAlchemy URL of the warehouse (with its password: GE opens its own engine).
         table: table name (e.g. the write-audit-publish staging table).
         suite: what to check.
         schema: the table's schema, if not the default one.
@@ -67,12 +67,14 @@ def validate_table(
                 frame = pd.read_sql(sa.select(sa.text("*")).select_from(selectable), conn)
                 return _named(validate_frame(frame, suite), name, "dataframe")
             if not sa.inspect(conn).has_table(table, schema=schema):
-                raise LookupError(f"table {name!r} not found in {engine.url!r}")
-            _require_columns(suite, [c["name"] for c in sa.inspect(conn).get_columns(table, schema)],
-                             f"table {name!r}")  # fmt: skip
+                where = engine.url.render_as_string(hide_password=True)
+                raise LookupError(f"table {name!r} not found in {where}")
+            columns = [c["name"] for c in sa.inspect(conn).get_columns(table, schema)]
+            _require_columns(suite, columns, f"table {name!r}")
             context = _context()
             add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
-            source = add_datasource("warehouse", connection_string=url)
+            connection_string = engine.url.render_as_string(hide_password=False)
+            source = add_datasource("warehouse", connection_string=connection_string)
             asset = source.add_table_asset(name="table", table_name=table, schema_name=schema)
             batch = asset.add_batch_definition_whole_table("whole").get_batch()
             result = _run(suite, batch,

@@ -157,8 +157,8 @@ def column_expectations(col: ColumnProfile, tol: Tolerances) -> list[Expectation
         specs += _numeric_expectations(col, tol)
     elif col.kind is ColumnKind.DATETIME:
         low, high = _bounds(col, tol)
-        specs.append(_spec("expect_column_values_to_be_between", col.name,
-                           min_value=_iso(low), max_value=_iso(high), mostly=tol.range_mostly))  # fmt: skip
+        specs.append(_spec("expect_column_values_to_be_between", col.name, min_value=_iso(low),
+                           max_value=_iso(high), mostly=tol.range_mostly))  # fmt: skip
     elif col.kind is ColumnKind.CATEGORICAL:
         specs += _categorical_expectations(col, tol)
     return specs

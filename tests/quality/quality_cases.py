@@ -72,5 +72,5 @@ def write_table(url: str, table: str, frame: pd.DataFrame, schema: str | None = 
 def drop_table(url: str, table: str, schema: str | None = None) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {engine.dialect.identifier_preparer.format_table(sa.table(table, schema=schema))}"))
+        sa.Table(table, sa.MetaData(), schema=schema).drop(conn, checkfirst=True)
     engine.dispose()

@@ -27,7 +27,9 @@ def test_suite_round_trips_as_json(suite):
 
 
 def test_column_override_merges_onto_defaults(profile):
-    suite = build_suite(profile, ["x"], tolerances={"std": 0.5}, column_tolerances={"x": {"mean": 1.0}})
+    suite = build_suite(
+        profile, ["x"], tolerances={"std": 0.5}, column_tolerances={"x": {"mean": 1.0}}
+    )
     mean = _kwargs(suite, "expect_column_mean_to_be_between", "x")
     assert mean["max_value"] - profile["x"].mean == pytest.approx(profile["x"].std)
     std = _kwargs(suite, "expect_column_stdev_to_be_between", "x")
@@ -36,7 +38,8 @@ def test_column_override_merges_onto_defaults(profile):
 
 def test_allowed_missing_sets_mostly(profile):
     suite = build_suite(profile, ["c"], tolerances=Tolerances(allowed_missing=0.1))
-    assert _kwargs(suite, "expect_column_values_to_not_be_null", "c")["mostly"] == pytest.approx(0.9)
+    not_null = _kwargs(suite, "expect_column_values_to_not_be_null", "c")
+    assert not_null["mostly"] == pytest.approx(0.9)
 
 
 def test_errors_name_the_column_or_key(profile):

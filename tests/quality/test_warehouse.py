@@ -1,12 +1,16 @@
-"""The suite on real warehouse tables: in-warehouse for PostgreSQL/SQLite/MySQL, DuckDB via a frame."""
+"""The suite on real warehouse tables: in the warehouse for PostgreSQL, SQLite and MySQL;
+DuckDB through a DataFrame."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from quality_cases import BROKEN, drop_table, failed, write_table
 
-from impute_assets.quality import validate_frame, validate_table
+from impute_assets.core.profile import TableProfile
+from impute_assets.quality import build_suite, validate_frame, validate_table
 
 ENGINE = {"duckdb": "dataframe", "sqlite": "sql", "postgres": "sql", "mysql": "sql"}
 
@@ -74,3 +78,14 @@ def test_table_in_a_schema(postgres_url, unique_name, good, suite):
 def test_missing_table_is_named(sqlite_url, suite):
     with pytest.raises(LookupError, match="no_such_table"):
         validate_table(sqlite_url, "no_such_table", suite)
+
+
+def test_datetime_range(warehouse, table):
+    _, url = warehouse
+    days = np.random.default_rng(0).integers(0, 100, 50)
+    frame = pd.DataFrame({"t": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")})
+    suite = build_suite(TableProfile.from_frame(frame, {"t": "datetime"}), ["t"])
+    frame.loc[0, "t"] = pd.Timestamp("2030-01-01")
+    write_table(url, table, frame)
+    result = validate_table(url, table, suite)
+    assert failed(result) == {("expect_column_values_to_be_between", "t")}
