@@ -132,7 +132,7 @@ def _run(defs: Any, instance: Any, selection: Any, partition_key: str | None = N
 
 def _summary(results: list[Any], demo: Any) -> None:
     filled: dict[str, int] = {}
-    checks = {"passed": 0, "failed": 0}
+    checks = {"passed": 0, "warned": 0, "failed": 0}
     for result in results:
         for event in result.get_asset_materialization_events():
             meta = event.materialization.metadata
@@ -142,11 +142,17 @@ def _summary(results: list[Any], demo: Any) -> None:
         for event in result.all_events:
             data = event.event_specific_data
             if type(data).__name__ == "AssetCheckEvaluation":
-                checks["passed" if data.passed else "failed"] += 1
+                if data.passed:
+                    checks["passed"] += 1
+                else:
+                    checks["warned" if data.severity.value == "WARN" else "failed"] += 1
     print("\nimputed tables:")
     for name, cells in sorted(filled.items()):
         print(f"  {name}: {cells} cells filled (audit rows in {name}_audit)")
-    print(f"checks: {checks['passed']} passed, {checks['failed']} failed or warned")
+    print(
+        f"checks: {checks['passed']} passed, {checks['failed']} failed, {checks['warned']} warned"
+        " (missing values found in the sources)"
+    )
     print(f"runs: {sum(r.success for r in results)} of {len(results)} succeeded")
     print(f"\nwarehouse: {demo.demo_url()}")
     print(f"models:    {demo.demo_dir() / 'models'}")

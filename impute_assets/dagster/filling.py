@@ -52,7 +52,11 @@ def columns_with_models(spec: TableSpec, store: ModelStore, columns: list[str]) 
 
 
 def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str]) -> Any:
-    """Expectations for the filled table, learned from the observed values of the source rows."""
+    """Expectations for the filled table, learned from the observed values of the source rows.
+
+    Cells left empty on purpose (structural gaps) are allowed: each such column's
+    ``allowed_missing`` is raised to the share of its rows the spec calls structural.
+    """
     from impute_assets.core.kinds import infer_kinds
     from impute_assets.core.profile import TableProfile
     from impute_assets.quality import build_suite
@@ -62,10 +66,29 @@ def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str
         profile,
         columns=columns,
         tolerances=spec.validation.tolerances,
-        column_tolerances=spec.validation.column_tolerances,
+        column_tolerances=_with_structural_gaps(spec, observed, columns),
         extra=spec.validation.expectations,
         row_count=len(observed),
     )
+
+
+def _with_structural_gaps(
+    spec: TableSpec, observed: pd.DataFrame, columns: list[str]
+) -> dict[str, dict[str, Any]]:
+    tolerances = {c: dict(v) for c, v in spec.validation.column_tolerances.items()}
+    rows = max(len(observed), 1)
+    for column in columns:
+        structural = pd.Series(False, index=observed.index)
+        for gap in spec.structural:
+            if column in gap.columns:
+                structural |= observed[gap.when_missing].isna() & observed[column].isna()
+        if structural.any():
+            base = tolerances.get(column, {}).get(
+                "allowed_missing", spec.validation.tolerances.get("allowed_missing", 0.0)
+            )
+            share = min(1.0, float(structural.sum()) / rows + 1e-9)
+            tolerances.setdefault(column, {})["allowed_missing"] = max(float(base), share)
+    return tolerances
 
 
 def validate_staging(staging: Any, suite: Any) -> ValidationResult:
