@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.dir).absolute()
     home = folder / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()  # an empty config: local storage in the demo folder
     os.environ["IMPUTE_ASSETS_DEMO_DIR"] = str(folder)
     os.environ.setdefault("DAGSTER_HOME", str(home))
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
