@@ -12,7 +12,6 @@ from pathlib import Path
 import dagster as dg
 
 import dagster_project.defs
-
 from dagster_project.warehouse import URL_ENV, demo_dir, demo_url
 
 os.environ.setdefault(URL_ENV, demo_url())

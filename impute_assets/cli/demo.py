@@ -92,8 +92,11 @@ def _new_month(demo: Any) -> int:
     sensor = defs.resolve_sensor_def("impute_new_partitions")
     tick = sensor.evaluate_tick(
         dg.build_sensor_context(
-            instance=instance, instance_ref=instance.get_ref(), resources=defs.resources,
-            definitions=defs, cursor=None,
+            instance=instance,
+            instance_ref=instance.get_ref(),
+            resources=defs.resources,
+            definitions=defs,
+            cursor=None,
         )
     )
     for request in tick.dynamic_partitions_requests or []:

@@ -88,7 +88,9 @@ def _specs_for(
 ) -> tuple[dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
     source = translator.get_asset_spec(ImputationAssetData("source", spec))
     models = {
-        column: translator.get_asset_spec(ImputationAssetData("model", spec, column)).replace_attributes(
+        column: translator.get_asset_spec(
+            ImputationAssetData("model", spec, column)
+        ).replace_attributes(
             deps=[source.key], skippable=True, code_version=config_version(spec.config_for(column))
         )
         for column in columns
@@ -106,7 +108,9 @@ def build_table_assets(
     spec: TableSpec, columns: list[str], translator: ImputationTranslator | None = None
 ) -> TableAssets:
     """The source spec, the model multi-asset and the imputed-table asset of one table."""
-    source, model_specs, imputed_spec = _specs_for(spec, columns, translator or ImputationTranslator())
+    source, model_specs, imputed_spec = _specs_for(
+        spec, columns, translator or ImputationTranslator()
+    )
     wh_key = warehouse_key(spec)
     column_of = {s.key: c for c, s in model_specs.items()}
     name = _op_name(spec)
@@ -133,7 +137,9 @@ def build_table_assets(
         outcomes = train_or_reuse(
             spec, frame, plans, getattr(resources, MODEL_STORE_KEY).get_store(), device, context.log
         )
-        context.log.info(f"{spec.table}: {len(selected)} models in {time.perf_counter() - started:.1f}s")
+        context.log.info(
+            f"{spec.table}: {len(selected)} models in {time.perf_counter() - started:.1f}s"
+        )
         for column in selected:
             outcome = outcomes[column]
             info = outcome.stored.info if outcome.stored else {}
@@ -181,10 +187,13 @@ def build_table_assets(
         filled = sum(v["filled"] for v in outcome.per_column.values())
         context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")
         return dg.MaterializeResult(
-            metadata=fill_metadata(spec, outcome, source.key), data_version=frame_version(outcome.filled)
+            metadata=fill_metadata(spec, outcome, source.key),
+            data_version=frame_version(outcome.filled),
         )
 
-    return TableAssets(spec, columns, source, models, imputed, {c: s.key for c, s in model_specs.items()})
+    return TableAssets(
+        spec, columns, source, models, imputed, {c: s.key for c, s in model_specs.items()}
+    )
 
 
 def _op_name(spec: TableSpec) -> str:
@@ -194,4 +203,3 @@ def _op_name(spec: TableSpec) -> str:
 
 def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
-

@@ -13,7 +13,6 @@ Both call :func:`build_imputation_defs`, so YAML and Python give the same assets
           columns: [temp, humid, pressure]
 """
 
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

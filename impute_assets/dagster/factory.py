@@ -35,7 +35,7 @@ def build_imputation_defs(
     ``resources`` replaces any of them.
 
     Example:
-        >>> defs = build_imputation_defs([{"table": "weather", "columns": ["temp"]}])  # doctest: +SKIP
+        >>> defs = build_imputation_defs([{"table": "weather", "columns": ["temp"]}])
     """
     specs = [t if isinstance(t, TableSpec) else TableSpec.parse(dict(t)) for t in tables]
     _unique_outputs(specs)
@@ -43,7 +43,9 @@ def build_imputation_defs(
     defaults: dict[str, Any] = {
         warehouse_key(s): WarehouseResource(url=dg.EnvVar(s.url_env)) for s in specs
     }
-    defaults[MODEL_STORE_KEY] = ModelStoreResource(root=model_store) if model_store else ModelStoreResource()
+    defaults[MODEL_STORE_KEY] = (
+        ModelStoreResource(root=model_store) if model_store else ModelStoreResource()
+    )
     defaults[TORCH_KEY] = TorchResource()
     sensors = [partition_sensor(built)] if any(s.partition for s in specs) else []
     return dg.Definitions(
@@ -60,6 +62,7 @@ def _unique_outputs(specs: Sequence[TableSpec]) -> None:
         where = (spec.db_schema, spec.output_name)
         if where in seen:
             raise ValueError(
-                f"tables {seen[where]!r} and {spec.table!r} both write output_table {spec.output_name!r}"
+                f"tables {seen[where]!r} and {spec.table!r} both write "
+                f"output_table {spec.output_name!r}"
             )
         seen[where] = spec.table

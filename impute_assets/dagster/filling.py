@@ -26,7 +26,9 @@ class ValidationFailed(RuntimeError):
     """The filled rows failed their expectations; nothing was published."""
 
     def __init__(self, table: str, result: ValidationResult) -> None:
-        super().__init__(f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}")
+        super().__init__(
+            f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}"
+        )
         self.result = result
 
 
@@ -45,7 +47,9 @@ class FillOutcome:
     per_column: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def columns_with_models(spec: TableSpec, store: ModelStore, columns: list[str]) -> dict[str, StoredModel]:
+def columns_with_models(
+    spec: TableSpec, store: ModelStore, columns: list[str]
+) -> dict[str, StoredModel]:
     """The latest stored model of each column that has one."""
     found = {c: store.latest(spec.table, c) for c in columns}
     return {c: stored for c, stored in found.items() if stored is not None}
@@ -166,7 +170,9 @@ def fill_and_publish(
     return outcome
 
 
-def _leave_structural_gaps(spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
+def _leave_structural_gaps(
+    spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame
+) -> pd.DataFrame:
     """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay)."""
     imputed = imputed.copy()
     for gap in spec.structural:
@@ -192,7 +198,12 @@ def _audit_cells(
     kept = set(stacked[stacked].index)
     cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
     return audit_frame(
-        cells, source, spec.key, run_id=run_id, table=spec.table, schema=spec.db_schema,
+        cells,
+        source,
+        spec.key,
+        run_id=run_id,
+        table=spec.table,
+        schema=spec.db_schema,
         partition=partition_key,
     )
 

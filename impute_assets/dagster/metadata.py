@@ -18,7 +18,9 @@ PREFIX = "impute_assets"
 
 
 def table_metadata(
-    table: str, frame: pd.DataFrame, lineage: Mapping[str, Iterable[tuple[dg.AssetKey, str]]] | None = None
+    table: str,
+    frame: pd.DataFrame,
+    lineage: Mapping[str, Iterable[tuple[dg.AssetKey, str]]] | None = None,
 ) -> dict[str, Any]:
     """Row count, column schema, table name and (optionally) column lineage of a frame."""
     metadata: dict[str, Any] = {

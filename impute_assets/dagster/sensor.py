@@ -18,7 +18,9 @@ from impute_assets.dagster.partitions import dynamic_partitions_name, key_for_va
 MINIMUM_INTERVAL = 60
 
 
-def partition_sensor(tables: Sequence[TableAssets], name: str = "impute_new_partitions") -> dg.SensorDefinition:
+def partition_sensor(
+    tables: Sequence[TableAssets], name: str = "impute_new_partitions"
+) -> dg.SensorDefinition:
     """One sensor for every partitioned table; running by default."""
     partitioned = [t for t in tables if t.spec.partition is not None]
 

@@ -84,9 +84,13 @@ class TableSpec(_Strict):
     partition: PartitionSpec | None = Field(None, description="Dagster partitions of the table")
     order_by: str | list[str] | None = Field(None, description="sequence order for the models")
     group_by: str | list[str] | None = Field(None, description="sequence groups for the models")
-    columns: list[str] | None = Field(None, description="columns to impute (default: every incomplete one)")
+    columns: list[str] | None = Field(
+        None, description="columns to impute (default: every incomplete one)"
+    )
     skip: list[str] = Field(default_factory=list, description="never imputed, still used as inputs")
-    exclude: list[str] = Field(default_factory=list, description="neither imputed nor used as inputs")
+    exclude: list[str] = Field(
+        default_factory=list, description="neither imputed nor used as inputs"
+    )
     structural: list[StructuralGap] = Field(default_factory=list, description="gaps left alone")
     kinds: dict[str, ColumnKind] = Field(default_factory=dict, description="column kind overrides")
     inputs: dict[str, list[str]] = Field(
@@ -116,7 +120,9 @@ class TableSpec(_Strict):
 
     @field_validator("column_model")
     @classmethod
-    def _known_column_config_fields(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _known_column_config_fields(
+        cls, value: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
         for column, overrides in value.items():
             _check_config_fields(overrides, f"column_model.{column}")
         return value

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from impute_assets.core.kinds import ColumnKind
     from impute_assets.warehouse import Warehouse
 
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """What one column's model is made of: its and its inputs' kinds, config, fingerprint."""
@@ -85,7 +86,9 @@ def plan_columns(
         config = spec.config_for(column)
         kinds_with_target = {column: kinds[column], **inputs}
         full = ImputerConfig(**{**config, **device})
-        plans.append(ColumnPlan(column, kinds_with_target, config, fingerprint(column, inputs, full)))
+        plans.append(
+            ColumnPlan(column, kinds_with_target, config, fingerprint(column, inputs, full))
+        )
     return plans
 
 
@@ -106,10 +109,17 @@ def train_or_reuse(
     batches: dict[tuple[Any, ...], list[ColumnPlan]] = {}
     for plan in plans:
         decision = decisions[plan.column]
-        log.info(f"{spec.table}.{plan.column}: {'reuse' if decision.reuse else 'train'} ({decision.reason})")
+        log.info(
+            f"{spec.table}.{plan.column}: {'reuse' if decision.reuse else 'train'} "
+            f"({decision.reason})"
+        )
         if decision.reuse:
             outcomes[plan.column] = ModelOutcome(
-                plan.column, decision, store.latest(spec.table, plan.column), plan.fingerprint, plan.inputs
+                plan.column,
+                decision,
+                store.latest(spec.table, plan.column),
+                plan.fingerprint,
+                plan.inputs,
             )
         else:
             batch_key = (tuple(sorted(plan.kinds)), repr(sorted(plan.config.items())))

@@ -4,7 +4,11 @@ matplotlib is imported inside the functions (Agg backend), so importing this pac
 """
 
 from impute_assets.plots.distributions import observed_vs_imputed
-from impute_assets.plots.missingness import before_after_missingness, missingness_heatmap, null_share_heatmap
+from impute_assets.plots.missingness import (
+    before_after_missingness,
+    missingness_heatmap,
+    null_share_heatmap,
+)
 
 __all__ = [
     "before_after_missingness",

@@ -24,7 +24,9 @@ def observed_vs_imputed(values: pd.Series, imputed: pd.Series, title: str | None
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return _histograms(_as_days(observed), _as_days(filled), title, xlabel="days since epoch")
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return _histograms(observed.astype(float), filled.astype(float), title, xlabel=str(values.name))
+        return _histograms(
+            observed.astype(float), filled.astype(float), title, xlabel=str(values.name)
+        )
     return _category_bars(observed.astype(str), filled.astype(str), title)
 
 

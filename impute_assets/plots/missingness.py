@@ -28,7 +28,7 @@ def missingness_heatmap(frame: pd.DataFrame, title: str = "Missing cells") -> by
 
 
 def null_share_heatmap(shares: pd.DataFrame, title: str = "Share of missing values") -> bytes:
-    """Heatmap of precomputed null shares: one row per partition (or one row), one column per column.
+    """Heatmap of precomputed null shares: a row per partition (or one row), a column per column.
 
     Use it with counts made in SQL, so the rows never reach Python.
     """
@@ -48,9 +48,14 @@ def before_after_missingness(
     positions = np.arange(len(columns))
     with png_figure(width=max(4.0, 0.6 * len(columns) + 2), height=3.5) as (_, axes, buffer):
         width = 0.4
-        axes.bar(positions - width / 2, [before[c] / denominator for c in columns], width, label="before")
         axes.bar(
-            positions + width / 2, [after.get(c, 0) / denominator for c in columns], width, label="after"
+            positions - width / 2, [before[c] / denominator for c in columns], width, label="before"
+        )
+        axes.bar(
+            positions + width / 2,
+            [after.get(c, 0) / denominator for c in columns],
+            width,
+            label="after",
         )
         axes.set_xticks(positions, columns, rotation=45, ha="right")
         axes.set_ylabel(f"share of {rows} rows")
@@ -62,9 +67,18 @@ def before_after_missingness(
 def _heatmap(shares: pd.DataFrame, title: str, ylabel: str) -> bytes:
     columns = [str(c) for c in shares.columns]
     height = min(6.0, 2.0 + 0.25 * min(len(shares), 16))
-    with png_figure(width=max(4.0, 0.5 * len(columns) + 2), height=height) as (figure, axes, buffer):
+    with png_figure(width=max(4.0, 0.5 * len(columns) + 2), height=height) as (
+        figure,
+        axes,
+        buffer,
+    ):
         image = axes.imshow(
-            shares.to_numpy(), aspect="auto", interpolation="nearest", cmap="Reds", vmin=0.0, vmax=1.0
+            shares.to_numpy(),
+            aspect="auto",
+            interpolation="nearest",
+            cmap="Reds",
+            vmin=0.0,
+            vmax=1.0,
         )
         axes.set_xticks(np.arange(len(columns)), columns, rotation=45, ha="right")
         if len(shares) <= 24 and not isinstance(shares.index, pd.RangeIndex):

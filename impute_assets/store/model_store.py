@@ -61,7 +61,7 @@ class ModelStore:
 
     Example:
         >>> store = ModelStore("s3://bucket/models")            # doctest: +SKIP
-        >>> store.save("weather", imputer.column_models_["temp"], imputer.profile_)  # doctest: +SKIP
+        >>> store.save("weather", model, profile)  # doctest: +SKIP
         >>> store.decide("weather", "temp", fp, frame, ReusePolicy())  # doctest: +SKIP
     """
 
@@ -152,7 +152,9 @@ class ModelStore:
         from impute_assets.core.profile import TableProfile
 
         stored = self._find(table, column, version)
-        return TableProfile.from_dict(json.loads(self.fs.cat_file(self._join(stored.path, PROFILE_FILE))))
+        return TableProfile.from_dict(
+            json.loads(self.fs.cat_file(self._join(stored.path, PROFILE_FILE)))
+        )
 
     def decide(
         self,
@@ -181,7 +183,9 @@ class ModelStore:
                 version=stored.version,
             )
         if policy.mode == "always":
-            return ReuseDecision(True, "fingerprint matches (policy 'always')", version=stored.version)
+            return ReuseDecision(
+                True, "fingerprint matches (policy 'always')", version=stored.version
+            )
         age = stored.age_days(now)
         if policy.max_age_days is not None and age > policy.max_age_days:
             return ReuseDecision(

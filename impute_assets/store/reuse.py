@@ -26,7 +26,9 @@ class ReusePolicy(BaseModel):
         "if_fresh", description="always | if_fresh | never"
     )
     max_age_days: float | None = Field(
-        None, gt=0, description="if_fresh: retrain models older than this many days (None: no limit)"
+        None,
+        gt=0,
+        description="if_fresh: retrain models older than this many days (None: no limit)",
     )
     max_drift: float = Field(
         DEFAULT_MAX_DRIFT,

@@ -14,7 +14,7 @@ def materialize(
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
 ) -> dg.ExecuteInProcessResult:
-    """``dg.materialize`` of every asset and check in ``defs`` (or a selection) with its resources."""
+    """``dg.materialize`` of every asset and check in ``defs`` (or a selection)."""
     assets: list[Any] = [*defs.assets, *defs.asset_checks]
     return dg.materialize(
         assets,

@@ -28,7 +28,11 @@ def test_loading_the_code_location_imports_neither_torch_nor_ge(tmp_path):
     )
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
-        capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        check=True,
     )
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "dagster" in imported and "impute_assets.dagster.assets" in imported
@@ -40,6 +44,10 @@ def test_dagster_definitions_validate(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
-        capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -32,7 +32,9 @@ def _assert_filled(warehouse: Warehouse, spec: dict, source: pd.DataFrame) -> pd
             check_names=False,
         )
     audit = warehouse.read(f"{table}_imputed_audit")
-    filled = int((published[["y", "z", "w"]].notna() & source[["y", "z", "w"]].isna()).to_numpy().sum())
+    filled = int(
+        (published[["y", "z", "w"]].notna() & source[["y", "z", "w"]].isna()).to_numpy().sum()
+    )
     assert filled > 0 and len(audit) == filled
     return audit
 
@@ -82,10 +84,11 @@ def test_failed_validation_leaves_published_table_untouched(warehouse_url, uniqu
     before = warehouse.read(f"{unique_name}_imputed")
 
     warehouse.publish(sample_frame(seed=1), unique_name)
-    impossible = {"type": "expect_column_max_to_be_between", "kwargs": {"column": "w", "max_value": -100}}
+    impossible = {
+        "type": "expect_column_max_to_be_between",
+        "kwargs": {"column": "w", "max_value": -100},
+    }
     strict = table_spec(unique_name, validation={"expectations": [impossible]})
-    result = materialize(
-        build_imputation_defs([strict], model_store=store), raise_on_error=False
-    )
+    result = materialize(build_imputation_defs([strict], model_store=store), raise_on_error=False)
     assert not result.success
     pd.testing.assert_frame_equal(warehouse.read(f"{unique_name}_imputed"), before)

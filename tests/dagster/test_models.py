@@ -13,13 +13,17 @@ def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, 
     store = str(tmp_path / "models")
     selection = f"key:{unique_name}/models/*"
 
-    first = materialize(build_imputation_defs([table_spec(unique_name)], model_store=store), selection)
+    first = materialize(
+        build_imputation_defs([table_spec(unique_name)], model_store=store), selection
+    )
     assert decisions(first) == {"y": "train", "z": "train", "w": "train"}
     meta = metadata_by_asset(first)[f"{unique_name}/models/y"]
     assert meta["impute_assets/training_rows"] > 0 and meta["impute_assets/model"] != "(none)"
     assert meta["impute_assets/baseline_score"] is not None
 
-    second = materialize(build_imputation_defs([table_spec(unique_name)], model_store=store), selection)
+    second = materialize(
+        build_imputation_defs([table_spec(unique_name)], model_store=store), selection
+    )
     assert decisions(second) == {"y": "reuse", "z": "reuse", "w": "reuse"}
 
     changed = table_spec(unique_name, column_model={"w": {"hidden_dim": 16}})

@@ -39,7 +39,12 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     assert sorted(r.partition_key for r in first.run_requests) == ["1", "2"]
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
     for request in first.run_requests:
-        materialize(defs, f"key:{unique_name}_imputed", partition_key=request.partition_key, instance=instance)
+        materialize(
+            defs,
+            f"key:{unique_name}_imputed",
+            partition_key=request.partition_key,
+            instance=instance,
+        )
     before = warehouse.read(f"{unique_name}_imputed")
 
     new_rows = sample_frame(rows=60, seed=3, months=(3,))
@@ -47,14 +52,15 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     second = tick(first.cursor)
     assert [r.partition_key for r in second.run_requests] == ["3"]
     assert "3" in instance.get_dynamic_partitions(f"{unique_name}__partitions")
-    run = materialize(
-        defs, f"key:{unique_name}_imputed", partition_key="3", instance=instance
-    )
+    run = materialize(defs, f"key:{unique_name}_imputed", partition_key="3", instance=instance)
     assert run.success and decisions(run) == {}
     after = warehouse.read(f"{unique_name}_imputed")
     assert len(after) == len(before) + len(new_rows)
     old = after[after["month"] != 3].sort_values("id").reset_index(drop=True)
     assert old.equals(before.sort_values("id").reset_index(drop=True))
     filled_month = after[after["month"] == 3]
-    assert filled_month[["y", "z", "w"]].notna().to_numpy().sum() > new_rows[["y", "z", "w"]].notna().to_numpy().sum()
+    assert (
+        filled_month[["y", "z", "w"]].notna().to_numpy().sum()
+        > new_rows[["y", "z", "w"]].notna().to_numpy().sum()
+    )
     assert tick(second.cursor).run_requests == []

@@ -43,15 +43,20 @@ def test_invalid_config_names_table_and_key(data, key):
 def test_duplicate_outputs_are_refused():
     with pytest.raises(ValueError, match="both write output_table 'x'"):
         build_imputation_defs(
-            [{"table": "a", "columns": ["c"], "output_table": "x"},
-             {"table": "b", "columns": ["c"], "output_table": "x"}]
+            [
+                {"table": "a", "columns": ["c"], "output_table": "x"},
+                {"table": "b", "columns": ["c"], "output_table": "x"},
+            ]
         )
 
 
 @pytest.mark.parametrize(
     ("role", "column", "key"),
-    [("source", None, ["weather"]), ("model", "temp", ["weather", "models", "temp"]),
-     ("imputed", None, ["weather_imputed"])],
+    [
+        ("source", None, ["weather"]),
+        ("model", "temp", ["weather", "models", "temp"]),
+        ("imputed", None, ["weather_imputed"]),
+    ],
 )
 def test_translator_default_keys(role, column, key):
     spec = TableSpec.parse({"table": "weather"})
