@@ -20,21 +20,13 @@ def _env(tmp_path) -> dict[str, str]:
     }
 
 
-def test_loading_the_code_location_imports_neither_torch_nor_ge(tmp_path):
+def test_loading_the_code_location_imports_neither_torch_nor_ge(tmp_path, imported_modules):
     code = (
         "import impute_assets.dagster\n"
         "from dagster_project.definitions import defs\n"
         "defs().resolve_implicit_global_asset_job_def()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        check=True,
-    )
-    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    imported = imported_modules(code, env=_env(tmp_path), cwd=tmp_path)
     assert "dagster" in imported and "impute_assets.dagster.assets" in imported
     for heavy in HEAVY:
         assert not {m for m in imported if m == heavy or m.startswith(heavy + ".")}, heavy
