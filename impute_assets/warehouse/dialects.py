@@ -55,6 +55,25 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
     return None
 
 
+def sql_type_for(type_: pa.DataType) -> sa.types.TypeEngine:
+    """A portable SQL type for an Arrow type (used only when the output table is new)."""
+    if pa.types.is_boolean(type_):
+        return sa.Boolean()
+    if pa.types.is_integer(type_):
+        return sa.BigInteger()
+    if pa.types.is_floating(type_):
+        return sa.Double()
+    if pa.types.is_decimal(type_):
+        return sa.Numeric(type_.precision, type_.scale)
+    if pa.types.is_timestamp(type_):
+        return sa.DateTime(timezone=type_.tz is not None)
+    if pa.types.is_date(type_):
+        return sa.Date()
+    if pa.types.is_binary(type_):
+        return sa.LargeBinary()
+    return sa.Text()
+
+
 def column_kind(sql_type: sa.types.TypeEngine, primary_key: bool = False) -> ColumnKind:
     """How the engine sees a SQL type; string columns default to categorical (core may refine)."""
     arrow = arrow_type(sql_type)
@@ -138,7 +157,7 @@ class Dialect:
     # -- publishing --------------------------------------------------------------------------
     def create_empty_copy(self, conn: sa.Connection, source: str, target: str,
                           schema: str | None, columns: Sequence[ReflectedColumn],
-                          staging: bool) -> None:
+                          primary_key: Sequence[str], staging: bool) -> None:
         """Create ``target`` with the same column types as ``source`` and no rows."""
         conn.execute(sa.text(
             f"CREATE TABLE {self.qualified(target, schema)} AS "
@@ -147,6 +166,16 @@ class Dialect:
     def clear(self, conn: sa.Connection, table: str, schema: str | None) -> None:
         """Remove every row of a table inside the current transaction."""
         conn.execute(sa.delete(sa.table(table, schema=schema)))
+
+    def can_swap(self, conn: sa.Connection, table: str, schema: str | None) -> bool:
+        """Whether a full replace may DROP the table and RENAME staging in its place inside one
+        transaction (transactional DDL, and nothing on the table a staging copy would lose)."""
+        return False
+
+    def swap(self, conn: sa.Connection, staging: str, table: str, schema: str | None) -> None:
+        conn.execute(sa.text(f"DROP TABLE {self.qualified(table, schema)}"))
+        conn.execute(sa.text(f"ALTER TABLE {self.qualified(staging, schema)} "
+                             f"RENAME TO {self.preparer.quote(table)}"))
 
     def session_owner(self, conn: sa.Connection) -> str:
         """A token naming whoever creates a staging table (to sweep it once they are gone)."""
@@ -225,13 +254,38 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
+        # Carry NOT NULL and the primary key: a staging copy can then be swapped in (can_swap).
+        super().create_empty_copy(conn, source, target, schema, columns, primary_key, staging)
+        name = self.qualified(target, schema)
+        for column in columns:
+            if not column.nullable and column.name not in primary_key:
+                conn.execute(sa.text(f"ALTER TABLE {name} ALTER COLUMN "
+                                     f"{self.preparer.quote(column.name)} SET NOT NULL"))
+        if primary_key:
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD PRIMARY KEY "
+                                 f"({self.column_list(primary_key)})"))
+
+    def can_swap(self, conn, table, schema):
+        # DuckDB DDL is transactional and views bind late; defaults, UNIQUE/CHECK/foreign keys
+        # and indexes would be lost by a swap, so tables with any of them are refilled instead.
+        params = {**self._ischema_filter(conn, schema), "table": table}
+        where = "database_name = :catalog AND schema_name = :schema AND table_name = :table"
+        blockers = conn.execute(sa.text(
+            f"SELECT (SELECT count(*) FROM duckdb_constraints() WHERE {where} AND "
+            "constraint_type NOT IN ('NOT NULL', 'PRIMARY KEY')) + (SELECT count(*) FROM "
+            f"duckdb_indexes() WHERE {where}) + (SELECT count(*) FROM information_schema.columns "
+            "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
+            "AND column_default IS NOT NULL)"), params).scalar_one()
+        return blockers == 0
+
 
 class SQLiteDialect(Dialect):
     """SQLite: NaN is stored as NULL; CREATE TABLE AS SELECT loses declared types."""
 
     name = "sqlite"
 
-    def create_empty_copy(self, conn, source, target, schema, columns, staging):
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
         metadata = sa.MetaData()
         sa.Table(target, metadata, *(sa.Column(c.name, c.type, nullable=True) for c in columns),
                  schema=schema).create(conn)
@@ -246,7 +300,7 @@ class PostgresDialect(Dialect):
     def is_nan(self, column):
         return column == sa.literal_column("'NaN'::float8")
 
-    def create_empty_copy(self, conn, source, target, schema, columns, staging):
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
         conn.execute(sa.text(
             f"CREATE {'UNLOGGED ' if staging else ''}TABLE {self.qualified(target, schema)} AS "
             f"SELECT * FROM {self.qualified(source, schema)} WITH NO DATA"))
