@@ -41,7 +41,8 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
         precision, scale = sql_type.precision, sql_type.scale
         if precision is None or scale is None:
             return pa.float64()
-        return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+        decimal = pa.decimal128 if precision <= 38 else pa.decimal256
+        return decimal(precision, scale)
     if isinstance(sql_type, sa.DateTime):
         return pa.timestamp("us", tz="UTC" if sql_type.timezone else None)
     if isinstance(sql_type, sa.Date):

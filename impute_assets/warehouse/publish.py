@@ -104,7 +104,8 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
             replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
             published = True
         finally:
-            _clean_up(conn, dialect, schema, [staging, table if created and not published else None])
+            unpublished_new_table = table if created and not published else None
+            _clean_up(conn, dialect, schema, [staging, unpublished_new_table])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
@@ -173,7 +174,8 @@ def _table_tag(table: str) -> str:
 
 def staging_of(names: Iterable[str], table: str) -> list[str]:
     """The staging tables among ``names`` that belong to publishes into ``table``."""
-    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == _table_tag(table)]
+    tag = _table_tag(table)
+    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == tag]
 
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,

@@ -1,10 +1,10 @@
 """Read a table (or one partition, a column subset, a random sample) as Arrow batches.
 
 Memory stays bounded by ``batch_rows``: DuckDB streams Arrow natively; PostgreSQL streams
-``COPY (SELECT ...) TO STDOUT`` as CSV into Arrow's streaming CSV reader (about 3x faster than a
-cursor; a server-side cursor is used when a column's text form would not parse back, e.g.
-bytea); MySQL uses a server-side cursor (``stream_results``); SQLite's cursor is lazy by nature. ``to_pandas`` gives
-nullable dtypes: Int64, boolean, tz-aware timestamps, Arrow decimals, strings.
+``COPY (SELECT ...) TO STDOUT`` as CSV into Arrow's streaming CSV reader (faster than a cursor;
+a server-side cursor is used when a column's text would not parse back, e.g. bytea); MySQL
+uses a server-side cursor (``stream_results``); SQLite's cursor is lazy by nature.
+``conversion.to_pandas`` then gives nullable Int64/boolean, tz-aware timestamps, decimals.
 """
 
 from __future__ import annotations
