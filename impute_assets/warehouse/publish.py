@@ -1,9 +1,12 @@
 """Write-audit-publish: stage the rows, let a callback validate the staging table, then swap the
 rows in with one transaction (whole table, or delete-partition + insert) together with the audit.
 
-Why DELETE/TRUNCATE + INSERT SELECT rather than DROP + RENAME: it is atomic on all four engines
-(MySQL commits DDL implicitly, so a rename could not share a transaction with the audit rows),
-and the published table keeps its grants, indexes, defaults and dependent views.
+The publishing transaction is DELETE/TRUNCATE + INSERT ... SELECT from staging: atomic on all
+four engines (MySQL commits DDL implicitly, so a RENAME could not share a transaction with the
+audit rows), and the table keeps its grants, indexes, defaults and dependent views. Where DDL is
+transactional and a copy loses nothing (DuckDB tables with at most NOT NULL and a primary key,
+which staging carries), a full replace instead DROPs the table and RENAMEs staging in its place
+in that same transaction, which saves writing every row twice.
 
 A killed process can leave its staging table behind; staging names carry their owner (backend
 pid, connection id or OS pid) and every publish first drops staging tables whose owner is gone.
@@ -97,7 +100,8 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
             if audit is not None:
                 ensure_audit_table(conn, dialect, audit_table, schema)
                 audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
-            staging = _stage(conn, dialect, desc, data)
+            staging = _staging_name(conn, dialect, desc.name)
+            _stage(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
@@ -152,19 +156,24 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
     return (name, value), (name, partition_label(value))
 
 
-def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
-    """Create and fill a uniquely named staging table beside the target; committed."""
+def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
+    """A unique staging name naming its owner session, registered as in flight here."""
     owner = dialect.session_owner(conn)
-    name = f"{STAGING_PREFIX}{owner}_{_table_tag(desc.name)}_{uuid.uuid4().hex[:8]}"
+    name = f"{STAGING_PREFIX}{owner}_{_table_tag(table)}_{uuid.uuid4().hex[:8]}"
     with _active_lock:
         _active_staging.add(name)
+    return name
+
+
+def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
+           data: pa.Table) -> None:
+    """Create and fill the staging table beside the target; committed."""
     with translated(desc.url, desc.schema, desc.name):
         dialect.create_empty_copy(conn, desc.name, name, desc.schema, _reflected(desc),
                                   desc.primary_key, staging=True)
         conn.commit()
         bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
         conn.commit()
-    return name
 
 
 def _table_tag(table: str) -> str:

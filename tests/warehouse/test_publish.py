@@ -212,3 +212,14 @@ def test_swapped_table_keeps_its_key(wh, make_table):
     with pytest.raises(sa.exc.IntegrityError), wh.engine.begin() as conn:
         conn.execute(sa.table(name, sa.column("id"), sa.column("day")).insert().values(
             id=0, day=DAYS[0]))
+
+
+def test_rows_the_table_rejects_leave_it_intact_and_no_staging(wh, make_table):
+    name = make_table()
+    original = normalized(wh.read(name))
+    frame = filled(wh.read(name))
+    frame.loc[1, "id"] = frame.loc[0, "id"]  # duplicate primary key
+    with pytest.raises(Exception):  # noqa: B017 - the engine's own integrity error
+        wh.publish(frame, name)
+    assert normalized(wh.read(name)) == original
+    assert staging_tables(wh, name) == []
