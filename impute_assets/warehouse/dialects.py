@@ -93,8 +93,6 @@ class Dialect:
     """Defaults shared by the engines that SQLAlchemy reflects correctly."""
 
     name = "generic"
-    #: Whether float columns can hold NaN (apart from NULL) on this engine.
-    stores_nan = False
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -200,7 +198,6 @@ class DuckDBDialect(Dialect):
     """DuckDB: SQLAlchemy reflection fails (pg_catalog.pg_collation), so read information_schema."""
 
     name = "duckdb"
-    stores_nan = True
 
     _TYPES: dict[str, sa.types.TypeEngine] = {
         "BOOLEAN": sa.Boolean(), "TINYINT": sa.SmallInteger(), "SMALLINT": sa.SmallInteger(),
@@ -296,7 +293,6 @@ class PostgresDialect(Dialect):
     """PostgreSQL: staging tables are UNLOGGED (no WAL twice), owners are backend pids."""
 
     name = "postgresql"
-    stores_nan = True
 
     def is_nan(self, column):
         return column == sa.literal_column("'NaN'::float8")

@@ -141,8 +141,3 @@ def _array(values: Sequence, type_: pa.DataType) -> pa.Array:
         return pa.array(values, type=type_, from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # e.g. Decimal into float64, int into bool
         return pa.array(values, from_pandas=True).cast(type_)
-
-
-def empty_batch(desc: TableDescription, columns: Sequence[str] | None) -> pa.RecordBatch:
-    schema = desc.arrow_schema(columns)
-    return pa.record_batch([pa.array([], f.type) for f in schema], schema=schema)
