@@ -338,6 +338,11 @@ class MySQLDialect(Dialect):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"
 
     def live_owners(self, conn, owners):
+        # Without the PROCESS privilege the process list shows only this user's sessions, so
+        # another user's publish would look dead: then assume every owner alive (sweep nothing).
+        grants = " ".join(row[0] for row in conn.execute(sa.text("SHOW GRANTS")))
+        if "ALL PRIVILEGES ON *.*" not in grants and "PROCESS" not in grants:
+            return set(owners)
         ids = conn.execute(sa.text("SELECT ID FROM information_schema.PROCESSLIST")).scalars()
         return owners & {f"c{i}" for i in ids}
 
