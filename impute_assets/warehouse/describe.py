@@ -61,8 +61,13 @@ class TableDescription:
         return list(self.columns) if names is None else [self.column(n) for n in names]
 
     def sa_table(self, name: str | None = None) -> sa.TableClause:
-        """A lightweight SQLAlchemy table for Core statements (quoting done by SQLAlchemy)."""
-        return sa.table(name or self.name, *(sa.column(c.name, c.type) for c in self.columns),
+        """A lightweight SQLAlchemy table for Core statements (quoting done by SQLAlchemy).
+
+        Unsupported columns are untyped: their text passes through with no (JSON, ...) processing.
+        """
+        return sa.table(name or self.name,
+                        *(sa.column(c.name, c.type if arrow_type(c.type) else sa.types.NullType())
+                          for c in self.columns),
                         schema=self.schema)
 
     def arrow_schema(self, names: Sequence[str] | None = None) -> pa.Schema:

@@ -41,7 +41,8 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
         precision, scale = sql_type.precision, sql_type.scale
         if precision is None or scale is None:
             return pa.float64()
-        return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+        decimal = pa.decimal128 if precision <= 38 else pa.decimal256
+        return decimal(precision, scale)
     if isinstance(sql_type, sa.DateTime):
         return pa.timestamp("us", tz="UTC" if sql_type.timezone else None)
     if isinstance(sql_type, sa.Date):
@@ -53,6 +54,25 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
     if isinstance(sql_type, sa.LargeBinary | sa.types._Binary):
         return pa.binary()
     return None
+
+
+def sql_type_for(type_: pa.DataType) -> sa.types.TypeEngine:
+    """A portable SQL type for an Arrow type (used only when the output table is new)."""
+    if pa.types.is_boolean(type_):
+        return sa.Boolean()
+    if pa.types.is_integer(type_):
+        return sa.BigInteger()
+    if pa.types.is_floating(type_):
+        return sa.Double()
+    if pa.types.is_decimal(type_):
+        return sa.Numeric(type_.precision, type_.scale)
+    if pa.types.is_timestamp(type_):
+        return sa.DateTime(timezone=type_.tz is not None)
+    if pa.types.is_date(type_):
+        return sa.Date()
+    if pa.types.is_binary(type_):
+        return sa.LargeBinary()
+    return sa.Text()
 
 
 def column_kind(sql_type: sa.types.TypeEngine, primary_key: bool = False) -> ColumnKind:
@@ -73,8 +93,6 @@ class Dialect:
     """Defaults shared by the engines that SQLAlchemy reflects correctly."""
 
     name = "generic"
-    #: Whether float columns can hold NaN (apart from NULL) on this engine.
-    stores_nan = False
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -138,7 +156,7 @@ class Dialect:
     # -- publishing --------------------------------------------------------------------------
     def create_empty_copy(self, conn: sa.Connection, source: str, target: str,
                           schema: str | None, columns: Sequence[ReflectedColumn],
-                          staging: bool) -> None:
+                          primary_key: Sequence[str], staging: bool) -> None:
         """Create ``target`` with the same column types as ``source`` and no rows."""
         conn.execute(sa.text(
             f"CREATE TABLE {self.qualified(target, schema)} AS "
@@ -147,6 +165,16 @@ class Dialect:
     def clear(self, conn: sa.Connection, table: str, schema: str | None) -> None:
         """Remove every row of a table inside the current transaction."""
         conn.execute(sa.delete(sa.table(table, schema=schema)))
+
+    def can_swap(self, conn: sa.Connection, table: str, schema: str | None) -> bool:
+        """Whether a full replace may DROP the table and RENAME staging in its place inside one
+        transaction (transactional DDL, and nothing on the table a staging copy would lose)."""
+        return False
+
+    def swap(self, conn: sa.Connection, staging: str, table: str, schema: str | None) -> None:
+        conn.execute(sa.text(f"DROP TABLE {self.qualified(table, schema)}"))
+        conn.execute(sa.text(f"ALTER TABLE {self.qualified(staging, schema)} "
+                             f"RENAME TO {self.preparer.quote(table)}"))
 
     def session_owner(self, conn: sa.Connection) -> str:
         """A token naming whoever creates a staging table (to sweep it once they are gone)."""
@@ -170,7 +198,6 @@ class DuckDBDialect(Dialect):
     """DuckDB: SQLAlchemy reflection fails (pg_catalog.pg_collation), so read information_schema."""
 
     name = "duckdb"
-    stores_nan = True
 
     _TYPES: dict[str, sa.types.TypeEngine] = {
         "BOOLEAN": sa.Boolean(), "TINYINT": sa.SmallInteger(), "SMALLINT": sa.SmallInteger(),
@@ -225,13 +252,38 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
+        # Carry NOT NULL and the primary key: a staging copy can then be swapped in (can_swap).
+        super().create_empty_copy(conn, source, target, schema, columns, primary_key, staging)
+        name = self.qualified(target, schema)
+        for column in columns:
+            if not column.nullable and column.name not in primary_key:
+                conn.execute(sa.text(f"ALTER TABLE {name} ALTER COLUMN "
+                                     f"{self.preparer.quote(column.name)} SET NOT NULL"))
+        if primary_key:
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD PRIMARY KEY "
+                                 f"({self.column_list(primary_key)})"))
+
+    def can_swap(self, conn, table, schema):
+        # DuckDB DDL is transactional and views bind late; defaults, UNIQUE/CHECK/foreign keys
+        # and indexes would be lost by a swap, so tables with any of them are refilled instead.
+        params = {**self._ischema_filter(conn, schema), "table": table}
+        where = "database_name = :catalog AND schema_name = :schema AND table_name = :table"
+        blockers = conn.execute(sa.text(
+            f"SELECT (SELECT count(*) FROM duckdb_constraints() WHERE {where} AND "
+            "constraint_type NOT IN ('NOT NULL', 'PRIMARY KEY')) + (SELECT count(*) FROM "
+            f"duckdb_indexes() WHERE {where}) + (SELECT count(*) FROM information_schema.columns "
+            "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
+            "AND column_default IS NOT NULL)"), params).scalar_one()
+        return blockers == 0
+
 
 class SQLiteDialect(Dialect):
     """SQLite: NaN is stored as NULL; CREATE TABLE AS SELECT loses declared types."""
 
     name = "sqlite"
 
-    def create_empty_copy(self, conn, source, target, schema, columns, staging):
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
         metadata = sa.MetaData()
         sa.Table(target, metadata, *(sa.Column(c.name, c.type, nullable=True) for c in columns),
                  schema=schema).create(conn)
@@ -241,12 +293,11 @@ class PostgresDialect(Dialect):
     """PostgreSQL: staging tables are UNLOGGED (no WAL twice), owners are backend pids."""
 
     name = "postgresql"
-    stores_nan = True
 
     def is_nan(self, column):
         return column == sa.literal_column("'NaN'::float8")
 
-    def create_empty_copy(self, conn, source, target, schema, columns, staging):
+    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
         conn.execute(sa.text(
             f"CREATE {'UNLOGGED ' if staging else ''}TABLE {self.qualified(target, schema)} AS "
             f"SELECT * FROM {self.qualified(source, schema)} WITH NO DATA"))
@@ -287,6 +338,11 @@ class MySQLDialect(Dialect):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"
 
     def live_owners(self, conn, owners):
+        # Without the PROCESS privilege the process list shows only this user's sessions, so
+        # another user's publish would look dead: then assume every owner alive (sweep nothing).
+        grants = " ".join(row[0] for row in conn.execute(sa.text("SHOW GRANTS")))
+        if "ALL PRIVILEGES ON *.*" not in grants and "PROCESS" not in grants:
+            return set(owners)
         ids = conn.execute(sa.text("SELECT ID FROM information_schema.PROCESSLIST")).scalars()
         return owners & {f"c{i}" for i in ids}
 

@@ -55,10 +55,15 @@ class UnsupportedTypeWarning(UserWarning):
     """A column's SQL type is passed through untouched (read as text) and never imputed."""
 
 
-# SQLSTATE / MySQL error codes / message fragments that mean "permission denied" or "missing".
-_PERMISSION = ("42501", "1142", "1044", "1143", "permission denied", "access denied",
-               "readonly database", "attempt to write a readonly")
-_MISSING_TABLE = ("42P01", "1146", "3F000", "1049", "no such table", "does not exist")
+# SQLSTATEs / MySQL error codes, and message fragments (SQLite, DuckDB), per kind of failure.
+_PERMISSION_CODES = {"42501", "1142", "1044", "1143"}
+_PERMISSION_TEXT = ("permission denied", "access denied", "attempt to write a readonly")
+_MISSING_CODES = {"42P01", "3F000", "1146", "1049"}
+_MISSING_TEXT = ("no such table", "table with name")
+
+
+#: Top-level modules of the drivers whose own exceptions escape raw-connection paths (COPY, Arrow).
+_DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3", "duckdb", "_duckdb"}
 
 
 @contextmanager
@@ -66,16 +71,17 @@ def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
     """Turn driver errors about access and missing tables into this module's errors."""
     try:
         yield
-    except sa.exc.DBAPIError as exc:
-        orig = exc.orig
+    except sa.exc.NoSuchTableError as exc:
+        raise TableNotFound(url=url, schema=schema, table=table) from exc
+    except Exception as exc:
+        orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        if type(orig).__module__.split(".")[0] not in _DRIVERS:
+            raise
         code = str(getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [""])[0])
         text = str(orig).lower()
         first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        if code in _PERMISSION or any(p in text for p in _PERMISSION[4:]):
+        if code in _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
             raise PermissionDenied(url=url, schema=schema, table=table, detail=first_line) from exc
-        if code in _MISSING_TABLE or any(p in text for p in _MISSING_TABLE[4:]):
-            if "column" not in text:
-                raise TableNotFound(url=url, schema=schema, table=table) from exc
+        if code in _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
+            raise TableNotFound(url=url, schema=schema, table=table) from exc
         raise
-    except sa.exc.NoSuchTableError as exc:
-        raise TableNotFound(url=url, schema=schema, table=table) from exc

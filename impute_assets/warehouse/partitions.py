@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from impute_assets.warehouse.describe import ColumnDescription, TableDescription
-from impute_assets.warehouse.errors import PublishRefused, translated
+from impute_assets.warehouse.errors import WarehouseError, translated
 from impute_assets.warehouse.profile import MissingProfile, partition_label
 
 
@@ -43,7 +43,7 @@ def partition_value(column: ColumnDescription, value: object, desc: TableDescrip
         if python_type in (int, float, decimal.Decimal):
             return python_type(value)
     except (ValueError, decimal.InvalidOperation) as exc:
-        raise PublishRefused(f"partition value {value!r} is not a {column.sql_type}",
+        raise WarehouseError(f"partition value {value!r} is not a {column.sql_type}",
                              url=desc.url, schema=desc.schema, table=desc.name,
                              column=column.name) from exc
     return value

@@ -65,6 +65,10 @@ class MissingProfile:
         ])
 
 
+#: Literal (not bound) constants keep the query free of parameters: engines plan it as written.
+_ONE = sa.literal_column("1")
+
+
 def partition_label(value: object) -> str | None:
     """How a partition value is named in Python: ISO text for dates, ``str`` otherwise."""
     if value is None:
@@ -87,10 +91,11 @@ def profile_query(desc: TableDescription, dialect: Dialect, columns: Sequence[st
         entry = [column.name, f"c{i}_nulls", None, None]
         nan = dialect.is_nan(col) if isinstance(column.type, sa.Float) else None
         if nan is not None:
-            selected.append(sa.func.count(sa.case((nan, 1))).label(f"c{i}_nans"))
+            selected.append(sa.func.count(sa.case((nan, _ONE))).label(f"c{i}_nans"))
             entry[2] = f"c{i}_nans"
         if empty_strings and isinstance(column.type, sa.String):
-            selected.append(sa.func.count(sa.case((col == "", 1))).label(f"c{i}_empty"))
+            is_empty = col == sa.literal_column("''")
+            selected.append(sa.func.count(sa.case((is_empty, _ONE))).label(f"c{i}_empty"))
             entry[3] = f"c{i}_empty"
         labels.append(entry)
     query = sa.select(*selected).select_from(table)

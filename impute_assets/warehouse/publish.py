@@ -1,9 +1,12 @@
 """Write-audit-publish: stage the rows, let a callback validate the staging table, then swap the
 rows in with one transaction (whole table, or delete-partition + insert) together with the audit.
 
-Why DELETE/TRUNCATE + INSERT SELECT rather than DROP + RENAME: it is atomic on all four engines
-(MySQL commits DDL implicitly, so a rename could not share a transaction with the audit rows),
-and the published table keeps its grants, indexes, defaults and dependent views.
+The publishing transaction is DELETE/TRUNCATE + INSERT ... SELECT from staging: atomic on all
+four engines (MySQL commits DDL implicitly, so a RENAME could not share a transaction with the
+audit rows), and the table keeps its grants, indexes, defaults and dependent views. Where DDL is
+transactional and a copy loses nothing (DuckDB tables with at most NOT NULL and a primary key,
+which staging carries), a full replace instead DROPs the table and RENAMEs staging in its place
+in that same transaction, which saves writing every row twice.
 
 A killed process can leave its staging table behind; staging names carry their owner (backend
 pid, connection id or OS pid) and every publish first drops staging tables whose owner is gone.
@@ -15,6 +18,7 @@ import hashlib
 import re
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -27,7 +31,7 @@ from impute_assets.warehouse.audit import ensure_audit_table, write_audit
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
-from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for
+from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for, sql_type_for
 from impute_assets.warehouse.errors import PublishRefused, translated
 from impute_assets.warehouse.partitions import partition_label, partition_value
 from impute_assets.warehouse.read import iter_batches
@@ -96,19 +100,16 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
             if audit is not None:
                 ensure_audit_table(conn, dialect, audit_table, schema)
                 audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
-            staging = _stage(conn, dialect, desc, data)
+            staging = _staging_name(conn, dialect, desc.name)
+            _stage(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
             replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
             published = True
         finally:
-            if conn.in_transaction():
-                conn.rollback()
-            if staging is not None:
-                _drop(conn, dialect, staging, schema)
-            if created and not published:
-                _drop(conn, dialect, table, schema)
+            unpublished_new_table = table if created and not published else None
+            _clean_up(conn, dialect, schema, [staging, unpublished_new_table])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
@@ -120,32 +121,14 @@ def _create_if_absent(conn: sa.Connection, dialect: Dialect, masked_url: str,
         return False
     if like is not None:
         source = describe_table(conn, dialect, masked_url, like, schema)
-        dialect.create_empty_copy(conn, like, table, schema, _reflected(source), staging=False)
+        dialect.create_empty_copy(conn, like, table, schema, _reflected(source),
+                                  source.primary_key, staging=False)
     else:
-        columns = [sa.Column(str(name), sql_type_for(pa.array(frame[name], from_pandas=True).type))
-                   for name in frame.columns]
+        columns = [sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
+                   for name, values in frame.items()]
         sa.Table(table, sa.MetaData(), *columns, schema=schema).create(conn)
     conn.commit()
     return True
-
-
-def sql_type_for(type_: pa.DataType) -> sa.types.TypeEngine:
-    """A portable SQL type for an Arrow type (used only when the output table is new)."""
-    if pa.types.is_boolean(type_):
-        return sa.Boolean()
-    if pa.types.is_integer(type_):
-        return sa.BigInteger()
-    if pa.types.is_floating(type_):
-        return sa.Double()
-    if pa.types.is_decimal(type_):
-        return sa.Numeric(type_.precision, type_.scale)
-    if pa.types.is_timestamp(type_):
-        return sa.DateTime(timezone=type_.tz is not None)
-    if pa.types.is_date(type_):
-        return sa.Date()
-    if pa.types.is_binary(type_):
-        return sa.LargeBinary()
-    return sa.Text()
 
 
 def _reflected(desc: TableDescription) -> list[ReflectedColumn]:
@@ -173,19 +156,24 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
     return (name, value), (name, partition_label(value))
 
 
-def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, data: pa.Table) -> str:
-    """Create and fill a uniquely named staging table beside the target; committed."""
+def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
+    """A unique staging name naming its owner session, registered as in flight here."""
     owner = dialect.session_owner(conn)
-    name = f"{STAGING_PREFIX}{owner}_{_table_tag(desc.name)}_{uuid.uuid4().hex[:8]}"
+    name = f"{STAGING_PREFIX}{owner}_{_table_tag(table)}_{uuid.uuid4().hex[:8]}"
     with _active_lock:
         _active_staging.add(name)
+    return name
+
+
+def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
+           data: pa.Table) -> None:
+    """Create and fill the staging table beside the target; committed."""
     with translated(desc.url, desc.schema, desc.name):
         dialect.create_empty_copy(conn, desc.name, name, desc.schema, _reflected(desc),
-                                  staging=True)
+                                  desc.primary_key, staging=True)
         conn.commit()
         bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
         conn.commit()
-    return name
 
 
 def _table_tag(table: str) -> str:
@@ -195,7 +183,8 @@ def _table_tag(table: str) -> str:
 
 def staging_of(names: Iterable[str], table: str) -> list[str]:
     """The staging tables among ``names`` that belong to publishes into ``table``."""
-    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == _table_tag(table)]
+    tag = _table_tag(table)
+    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == tag]
 
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
@@ -207,15 +196,37 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
     with translated(desc.url, desc.schema, desc.name):
         if where is None:
             replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
-            dialect.clear(conn, desc.name, desc.schema)
+            if dialect.can_swap(conn, desc.name, desc.schema):
+                dialect.swap(conn, staging, desc.name, desc.schema)
+            else:
+                dialect.clear(conn, desc.name, desc.schema)
+                _insert_from(conn, target, source, desc.column_names)
         else:
             name, value = where
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
-        names = desc.column_names
-        conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
+            _insert_from(conn, target, source, desc.column_names)
         audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
         conn.commit()
     return int(replaced), audited
+
+
+def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
+              names: list[str | None]) -> None:
+    """Roll back what is open and drop staging (and an output table this call created but
+    never published). Best effort: a failure here must not hide the error being raised."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        for name in filter(None, names):
+            _drop(conn, dialect, name, schema)
+    except sa.exc.SQLAlchemyError as exc:
+        warnings.warn(f"could not drop {names} in schema {schema!r} ({exc}); the next publish "
+                      "sweeps staging tables of dead sessions", RuntimeWarning, stacklevel=3)
+
+
+def _insert_from(conn: sa.Connection, target: sa.TableClause, source: sa.TableClause,
+                 names: list[str]) -> None:
+    conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
 
 
 def _drop(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:

@@ -1,15 +1,19 @@
 """Read a table (or one partition, a column subset, a random sample) as Arrow batches.
 
-Memory stays bounded by ``batch_rows``: DuckDB streams Arrow natively; PostgreSQL and MySQL use
-server-side cursors (``stream_results``); SQLite's cursor is lazy by nature. ``to_pandas`` gives
-nullable dtypes: Int64, boolean, tz-aware timestamps, Arrow decimals, strings.
+Memory stays bounded by ``batch_rows``: DuckDB streams Arrow natively; PostgreSQL streams
+``COPY (SELECT ...) TO STDOUT`` as CSV into Arrow's streaming CSV reader (faster than a cursor;
+a server-side cursor is used when a column's text would not parse back, e.g. bytea); MySQL
+uses a server-side cursor (``stream_results``); SQLite's cursor is lazy by nature.
+``conversion.to_pandas`` then gives nullable Int64/boolean, tz-aware timestamps, decimals.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from impute_assets.warehouse.describe import TableDescription
@@ -51,6 +55,8 @@ def iter_batches(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
     with translated(desc.url, desc.schema, desc.name):
         if dialect.name == "duckdb":
             yield from _duckdb_batches(conn, query, schema, batch_rows)
+        elif dialect.name == "postgresql" and all(_csv_parses(f.type) for f in schema):
+            yield from _copy_batches(conn, query, schema, batch_rows)
         else:
             yield from _cursor_batches(conn, query, schema, batch_rows)
 
@@ -66,6 +72,56 @@ def _duckdb_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
             yield batch.cast(schema) if batch.schema != schema else batch
     finally:
         reader.close()
+
+
+def _csv_parses(type_: pa.DataType) -> bool:
+    """Whether Arrow parses PostgreSQL's CSV text of this type back to the same value."""
+    return not (pa.types.is_binary(type_) or pa.types.is_time(type_))
+
+
+def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
+                  batch_rows: int) -> Iterator[pa.RecordBatch]:
+    compiled = query.compile(dialect=conn.dialect)
+    raw = conn.connection.dbapi_connection
+    options = pacsv.ConvertOptions(column_types=schema, true_values=["t"], false_values=["f"],
+                                   null_values=[""], strings_can_be_null=True,
+                                   quoted_strings_can_be_null=False)
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # timestamptz text in UTC, this tx only
+        with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+            stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
+            if not stream.peek(1):  # no rows: Arrow refuses an empty CSV
+                return
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=options)
+            for batch in reader:
+                for offset in range(0, batch.num_rows, batch_rows):
+                    yield batch.slice(offset, batch_rows)
+
+
+class _CopyStream(io.RawIOBase):
+    """The data blocks of a psycopg COPY TO, as a readable byte stream."""
+
+    def __init__(self, copy: object) -> None:
+        self._blocks = iter(copy)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _cursor_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
@@ -85,8 +141,3 @@ def _array(values: Sequence, type_: pa.DataType) -> pa.Array:
         return pa.array(values, type=type_, from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # e.g. Decimal into float64, int into bool
         return pa.array(values, from_pandas=True).cast(type_)
-
-
-def empty_batch(desc: TableDescription, columns: Sequence[str] | None) -> pa.RecordBatch:
-    schema = desc.arrow_schema(columns)
-    return pa.record_batch([pa.array([], f.type) for f in schema], schema=schema)

@@ -12,7 +12,8 @@ def parse_url(url: str | sa.URL) -> sa.URL:
     try:
         return sa.make_url(url)
     except Exception as exc:  # noqa: BLE001 - any parse failure means a bad URL
-        raise ValueError(f"not a SQLAlchemy URL: {_scrub(str(url))!r} ({type(exc).__name__})") from None
+        kind = type(exc).__name__
+        raise ValueError(f"not a SQLAlchemy URL: {_scrub(str(url))!r} ({kind})") from None
 
 
 def mask_url(url: str | sa.URL) -> str:

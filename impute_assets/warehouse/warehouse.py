@@ -13,7 +13,12 @@ from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import dialect_for
 from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
 from impute_assets.warehouse.profile import MissingProfile, profile_table
-from impute_assets.warehouse.publish import PublishResult, StagingTable, publish_frame, sweep_staging
+from impute_assets.warehouse.publish import (
+    PublishResult,
+    StagingTable,
+    publish_frame,
+    sweep_staging,
+)
 from impute_assets.warehouse.read import DEFAULT_BATCH_ROWS, iter_batches
 from impute_assets.warehouse.url import DEFAULT_URL, mask_url, parse_url
 

@@ -67,7 +67,10 @@ def test_partitions_and_partitions_with_missing(wh, make_table):
 def test_profile_is_one_query(wh, make_table):
     name = make_table()
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+
+    def listener(conn, cursor, statement, *rest):
+        statements.append(statement)
+
     wh.describe(name)  # reflection queries are not part of the count
     sa.event.listen(wh.engine, "before_cursor_execute", listener)
     try:

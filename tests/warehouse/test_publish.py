@@ -180,3 +180,46 @@ def test_failed_first_publish_leaves_no_table(wh, drop_later, unique_name):
         wh.publish(frame, drop_later(unique_name), validate=refuse)
     with wh.engine.connect() as conn:
         assert not wh.dialect.has_table(conn, unique_name, None)
+
+
+def test_published_table_keeps_its_key_and_defaults(wh, drop_later, unique_name):
+    name = drop_later(unique_name)
+    table = sa.Table(name, sa.MetaData(),
+                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                     sa.Column("v", sa.Integer),
+                     sa.Column("tag", sa.String(10), server_default="dflt"))
+    plain = sa.table(name, sa.column("id"), sa.column("v"), sa.column("tag"))
+    with wh.engine.begin() as conn:
+        table.create(conn)
+        conn.execute(plain.insert(), [{"id": 1, "v": None, "tag": "a"}, {"id": 2, "v": 5,
+                                                                      "tag": "b"}])
+    frame = wh.read(name)
+    frame["v"] = frame["v"].fillna(0)
+    wh.publish(frame, name)
+    assert wh.describe(name).primary_key == ("id",)
+    with wh.engine.begin() as conn:
+        conn.execute(plain.insert().values(id=3, v=1))
+        assert conn.execute(sa.select(plain.c.tag).where(plain.c.id == 3)).scalar_one() == "dflt"
+    with pytest.raises(sa.exc.IntegrityError), wh.engine.begin() as conn:
+        conn.execute(plain.insert().values(id=1, v=1))
+
+
+def test_swapped_table_keeps_its_key(wh, make_table):
+    name = make_table()  # no defaults: DuckDB publishes it by swapping the staging table in
+    wh.publish(filled(wh.read(name)), name)
+    desc = wh.describe(name)
+    assert desc.primary_key == ("id",) and not desc.column("day").nullable
+    with pytest.raises(sa.exc.IntegrityError), wh.engine.begin() as conn:
+        conn.execute(sa.table(name, sa.column("id"), sa.column("day")).insert().values(
+            id=0, day=DAYS[0]))
+
+
+def test_rows_the_table_rejects_leave_it_intact_and_no_staging(wh, make_table):
+    name = make_table()
+    original = normalized(wh.read(name))
+    frame = filled(wh.read(name))
+    frame.loc[1, "id"] = frame.loc[0, "id"]  # duplicate primary key
+    with pytest.raises(Exception):  # noqa: B017 - the engine's own integrity error
+        wh.publish(frame, name)
+    assert normalized(wh.read(name)) == original
+    assert staging_tables(wh, name) == []
