@@ -90,8 +90,9 @@ class ColumnProfile:
         observed = series.dropna()
         base = {"name": name, "kind": kind, "count": int(len(observed)),
                 "missing": int(len(series) - len(observed))}  # fmt: skip
-        if kind in NUMERIC_KINDS and len(observed):
-            return cls(**base, **_numeric_summary(numeric_values(observed, kind), bins))
+        values = numeric_values(observed, kind) if kind in NUMERIC_KINDS else np.empty(0)
+        if len(values):
+            return cls(**base, **_numeric_summary(values, bins))
         if kind in FREQUENCY_KINDS and len(observed):
             counts = observed.value_counts(sort=True)
             top = counts.iloc[:top_k]
@@ -192,7 +193,8 @@ class TableProfile:
 
 
 def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
-    """The float axis a numeric or datetime column is profiled on (missing values dropped).
+    """The float axis a numeric or datetime column is profiled on (missing and infinite values
+    dropped: they have no place on a histogram).
 
     Datetimes become seconds since 1970-01-01 UTC; timezone-aware ones are converted to UTC.
     """
@@ -202,7 +204,8 @@ def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
         return ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
-    return pd.to_numeric(observed).to_numpy(dtype=float)
+    values = pd.to_numeric(observed).to_numpy(dtype=float)
+    return values[np.isfinite(values)]
 
 
 def psi(reference: ColumnProfile, current: pd.Series) -> float:
