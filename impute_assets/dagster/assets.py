@@ -182,7 +182,7 @@ def build_table_assets(
             columns,
             partition_key=key,
             device=getattr(resources, TORCH_KEY).config_overrides(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
         )
         filled = sum(v["filled"] for v in outcome.per_column.values())
         context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")

@@ -8,15 +8,7 @@ import pytest
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
-from tests.dagster.runs import decisions, materialize, metadata_by_asset
-
-
-def _check_results(result) -> dict[str, bool]:
-    return {
-        e.check_name: e.passed
-        for e in (ev.event_specific_data for ev in result.all_events)
-        if type(e).__name__ == "AssetCheckEvaluation"
-    }
+from tests.dagster.runs import check_evaluations, decisions, materialize, metadata_by_asset
 
 
 def _assert_filled(warehouse: Warehouse, spec: dict, source: pd.DataFrame) -> pd.DataFrame:
@@ -48,9 +40,12 @@ def _end_to_end(url: str, table: str, tmp_path) -> None:
     try:
         result = materialize(defs)
         assert result.success
-        checks = _check_results(result)
-        assert checks["expectations"] is True
-        assert checks["missing_values"] is False  # WARN: the source has gaps
+        checks = check_evaluations(result)
+        assert checks["expectations"].passed is True
+        assert checks["missing_values"].passed is False  # WARN: the source has gaps
+        ran = checks["expectations"].metadata["impute_assets/engine"].value
+        in_warehouse = Warehouse(url).engine.dialect.name != "duckdb"
+        assert ran.startswith("in the warehouse" if in_warehouse else "as a DataFrame")
         meta = metadata_by_asset(result)[f"{table}_imputed"]
         assert meta["dagster/row_count"] == len(source)
         assert meta["dagster/table_name"] == f"{table}_imputed"
