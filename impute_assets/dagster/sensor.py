@@ -94,3 +94,19 @@ def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int
 def _changed(counts: Mapping[str, int], seen: Mapping[str, int]) -> list[str]:
     """Keys that are new or whose row count differs from the cursor's."""
     return [k for k, rows in counts.items() if seen.get(k) != rows]
+
+
+def automation_sensor(
+    tables: Sequence[TableAssets], name: str = "impute_automation"
+) -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the imputed tables' ``AutomationCondition`` (refill when a model changes).
+
+    Running by default: Dagster's own ``default_automation_condition_sensor`` starts stopped.
+    """
+    return dg.AutomationConditionSensorDefinition(
+        name,
+        target=dg.AssetSelection.assets(*(t.imputed_key for t in tables)),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=MINIMUM_INTERVAL,
+        description="Refills imputed tables when their models are retrained.",
+    )
