@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
@@ -31,9 +32,10 @@ def _assert_filled(warehouse: Warehouse, spec: dict, source: pd.DataFrame) -> pd
     return audit
 
 
-def _end_to_end(url: str, table: str, tmp_path) -> None:
+def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = True) -> None:
+    """Materialize everything; with ``rerun``, a second run must reuse every model."""
     warehouse = Warehouse(url)
-    source = sample_frame()
+    source = sample_frame(rows=rows)
     warehouse.publish(source, table)
     spec = table_spec(table)
     defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
@@ -53,12 +55,14 @@ def _end_to_end(url: str, table: str, tmp_path) -> None:
         audit = _assert_filled(warehouse, spec, source)
         assert meta["impute_assets/cells_filled"] == len(audit)
 
-        again = materialize(build_imputation_defs([spec], model_store=str(tmp_path / "models")))
-        assert set(decisions(again).values()) == {"reuse"}
+        if rerun:
+            again = materialize(build_imputation_defs([spec], model_store=str(tmp_path / "models")))
+            assert set(decisions(again).values()) == {"reuse"}
     finally:
-        for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
-            with warehouse.engine.begin() as conn:
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+        with warehouse.engine.begin() as conn:
+            for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
+                sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)
+        warehouse.close()
 
 
 def test_end_to_end_duckdb(warehouse_url, unique_name, tmp_path):
@@ -69,6 +73,17 @@ def test_end_to_end_duckdb(warehouse_url, unique_name, tmp_path):
 def test_end_to_end_postgres(postgres_url, unique_name, tmp_path, monkeypatch):
     monkeypatch.setenv(URL_ENV, postgres_url)
     _end_to_end(postgres_url, unique_name, tmp_path)
+
+
+def test_end_to_end_sqlite(sqlite_url, unique_name, tmp_path, monkeypatch):
+    monkeypatch.setenv(URL_ENV, sqlite_url)
+    _end_to_end(sqlite_url, unique_name, tmp_path, rows=200, rerun=False)
+
+
+@pytest.mark.mysql
+def test_end_to_end_mysql(mysql_url, unique_name, tmp_path, monkeypatch):
+    monkeypatch.setenv(URL_ENV, mysql_url)
+    _end_to_end(mysql_url, unique_name, tmp_path, rows=200, rerun=False)
 
 
 def test_failed_validation_leaves_published_table_untouched(warehouse_url, unique_name, tmp_path):
