@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -102,3 +103,29 @@ def test_failed_validation_leaves_published_table_untouched(warehouse_url, uniqu
     result = materialize(build_imputation_defs([strict], model_store=store), raise_on_error=False)
     assert not result.success
     pd.testing.assert_frame_equal(warehouse.read(f"{unique_name}_imputed"), before)
+
+
+def test_partitioned_check_runs_in_the_warehouse_on_sqlite(
+    sqlite_url, unique_name, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(URL_ENV, sqlite_url)
+    warehouse = Warehouse(sqlite_url)
+    warehouse.publish(sample_frame(rows=160), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2"])
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    imputed = dg.AssetKey(f"{unique_name}_imputed")
+    materialize(defs, dg.AssetSelection.assets(imputed), partition_key="1", instance=instance)
+    run = materialize(
+        defs,
+        dg.AssetSelection.assets(imputed) | dg.AssetSelection.checks_for_assets(imputed),
+        partition_key="2",
+        instance=instance,
+    )
+    check = check_evaluations(run)["expectations"]
+    assert check.passed and check.metadata["impute_assets/engine"].value.startswith("in the wareh")
+    # The suite expects partition 2's row count: only its rows were validated.
+    assert "expect_table_row_count" in check.metadata["impute_assets/expectations"].value
+    assert set(warehouse.read(f"{unique_name}_imputed")["month"]) == {1, 2}
