@@ -99,9 +99,19 @@ def _specs_for(
         deps=[source.key, *(m.key for m in models.values())],
         partitions_def=partitions_def(spec),
         code_version=config_version(spec.model_dump(mode="json")),
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=refill_condition(source.key),
     )
     return source, models, imputed
+
+
+def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
+    """Refill when a model was materialized (retrained or reused), like ``eager()``.
+
+    The source table is an external asset, never materialized, so ``eager()`` alone would wait
+    for it forever ("deps missing"): it is ignored here. New source rows are the partition
+    sensor's job.
+    """
+    return dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(source))
 
 
 def build_table_assets(
@@ -182,7 +192,7 @@ def build_table_assets(
             columns,
             partition_key=key,
             device=getattr(resources, TORCH_KEY).config_overrides(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
         )
         filled = sum(v["filled"] for v in outcome.per_column.values())
         context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")

@@ -12,6 +12,11 @@ from impute_assets.dagster.missingness import null_counts, partition_shares
 from impute_assets.dagster.partitions import partition_filter
 
 MISSING_VALUES_CHECK = "missing_values"
+#: How the metadata names each way the expectations ran.
+_ENGINES = {
+    "sql": "in the warehouse (Great Expectations SQL datasource)",
+    "dataframe": "as a DataFrame (Great Expectations pandas datasource)",
+}
 EXPECTATIONS_CHECK = "expectations"
 
 
@@ -83,19 +88,19 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite learned from the observed values of {spec.table}.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets.dagster.filling import build_table_suite
-        from impute_assets.quality import validate_frame
+        from impute_assets.dagster.filling import build_table_suite, validate_published
 
-        warehouse = getattr(context.resources, wh_key).get_warehouse()
+        resource = getattr(context.resources, wh_key)
+        warehouse = resource.get_warehouse()
         key = context.partition_key if context.has_partition_key else None
         partition = partition_filter(spec, key)
         source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
-        published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
         suite = build_table_suite(spec, source, [c for c in assets.columns if c in source.columns])
-        result = validate_frame(published, suite)
+        result = validate_published(spec, warehouse, resource.url, suite, partition)
         return dg.AssetCheckResult(
             passed=bool(result.success),
             metadata={
+                f"{PREFIX}/engine": _ENGINES[result.engine],
                 f"{PREFIX}/expectations": dg.MetadataValue.md(result.to_markdown()),
                 f"{PREFIX}/evaluated": len(result.results),
                 f"{PREFIX}/failed": sum(1 for r in result.results if not r.success),

@@ -16,7 +16,7 @@ from impute_assets.dagster.assets import (
 )
 from impute_assets.dagster.checks import expectations_check, missing_values_check
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
-from impute_assets.dagster.sensor import partition_sensor
+from impute_assets.dagster.sensor import automation_sensor, partition_sensor
 from impute_assets.dagster.spec import TableSpec
 from impute_assets.dagster.translator import ImputationTranslator
 
@@ -30,9 +30,9 @@ def build_imputation_defs(
     """Definitions that keep ``tables`` complete.
 
     Each table gets its source spec with a missing-values check, one model asset per column
-    to impute, the imputed table with a blocking expectations check, and (when partitioned) a
-    place in the partition sensor. Default resources read each table's URL from its env var;
-    ``resources`` replaces any of them.
+    to impute, the imputed table with a blocking expectations check, a place in the automation
+    condition sensor and (when partitioned) in the partition sensor. Default resources read
+    each table's URL from its env var; ``resources`` replaces any of them.
 
     Example:
         >>> defs = build_imputation_defs([{"table": "weather", "columns": ["temp"]}])
@@ -47,7 +47,9 @@ def build_imputation_defs(
         ModelStoreResource(root=model_store) if model_store else ModelStoreResource()
     )
     defaults[TORCH_KEY] = TorchResource()
-    sensors = [partition_sensor(built)] if any(s.partition for s in specs) else []
+    sensors: list[dg.SensorDefinition] = [automation_sensor(built)] if built else []
+    if any(s.partition for s in specs):
+        sensors.append(partition_sensor(built))
     return dg.Definitions(
         assets=[a for t in built for a in (t.source, t.models, t.imputed)],
         asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t))],

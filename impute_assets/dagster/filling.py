@@ -108,6 +108,27 @@ def validate_staging(staging: Any, suite: Any) -> ValidationResult:
     return validate_table(staging.url, staging.name, suite, schema=staging.schema)
 
 
+def validate_published(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    url: str,
+    suite: Any,
+    partition: tuple[str, str] | None,
+) -> ValidationResult:
+    """Run ``suite`` on the published filled table (or one partition of it).
+
+    In the warehouse for PostgreSQL, SQLite and MySQL; DuckDB rows are read into a DataFrame
+    (GE's SQL datasource returns no rows from DuckDB). ``url`` carries the password: GE opens
+    its own engine.
+    """
+    from impute_assets.quality import validate_frame, validate_table
+
+    if warehouse.engine.dialect.name == "duckdb":
+        published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
+        return validate_frame(published, suite)
+    return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)
+
+
 def fill_and_publish(
     spec: TableSpec,
     warehouse: Warehouse,

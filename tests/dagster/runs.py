@@ -44,3 +44,12 @@ def decisions(result: dg.ExecuteInProcessResult) -> dict[str, str]:
         for key, meta in metadata_by_asset(result).items()
         if "/models/" in key
     }
+
+
+def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    """Check name -> its AssetCheckEvaluation (passed, severity, metadata) in a run."""
+    return {
+        data.check_name: data
+        for data in (event.event_specific_data for event in result.all_events)
+        if type(data).__name__ == "AssetCheckEvaluation"
+    }

@@ -24,6 +24,12 @@ def test_demo_then_new_month(tmp_path):
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "weather_imputed:" in first.stdout and "flights_imputed:" in first.stdout
     assert "0 failed" in first.stdout and "runs: 4 of 4 succeeded" in first.stdout
+    # Quiet runs: no Dagster event lines, one line per run.
+    assert " - DEBUG - " not in first.stdout + first.stderr
+    assert [line.split()[1] for line in first.stdout.splitlines() if line.startswith("ok ")] == [
+        "weather_imputed:",
+        *(["flights_imputed"] * 3),
+    ]
 
     second = subprocess.run(
         [*command, "--new-month"],
@@ -35,3 +41,4 @@ def test_demo_then_new_month(tmp_path):
     )
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "runs: 1 of 1 succeeded" in second.stdout
+    assert "ok   flights_imputed [4]:" in second.stdout and " - DEBUG - " not in second.stderr

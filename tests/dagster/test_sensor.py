@@ -1,8 +1,10 @@
-"""The partition sensor adds a new partition and its run fills only that partition."""
+"""The partition sensor adds a new partition and its run fills only that partition; a partition
+that gains rows is requested again."""
 
 from __future__ import annotations
 
 import dagster as dg
+import pandas as pd
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
@@ -63,4 +65,17 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
         filled_month[["y", "z", "w"]].notna().to_numpy().sum()
         > new_rows[["y", "z", "w"]].notna().to_numpy().sum()
     )
-    assert tick(second.cursor).run_requests == []
+    quiet = tick(second.cursor)
+    assert quiet.run_requests == []
+
+    # Rows appended to month 2, already filled: the sensor asks for month 2 again.
+    month_2 = warehouse.read(unique_name, partition=("month", "2"))
+    more = sample_frame(rows=30, seed=4, months=(2,))
+    warehouse.publish(pd.concat([month_2, more]), unique_name, partition=("month", "2"))
+    grown = tick(quiet.cursor)
+    assert [r.partition_key for r in grown.run_requests] == ["2"]
+    assert grown.run_requests[0].run_key != first.run_requests[1].run_key
+    materialize(defs, f"key:{unique_name}_imputed", partition_key="2", instance=instance)
+    refilled = warehouse.read(f"{unique_name}_imputed", partition=("month", "2"))
+    assert set(refilled["id"]) == set(month_2["id"]) | set(more["id"])
+    assert tick(grown.cursor).run_requests == []
