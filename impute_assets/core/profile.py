@@ -88,7 +88,7 @@ class ColumnProfile:
         kind = ColumnKind(kind)
         name = str(series.name)
         observed = series.dropna()
-        base = {"name": name, "kind": kind, "count": int(len(observed)),
+        base = {"name": name, "kind": kind, "count": len(observed),
                 "missing": int(len(series) - len(observed))}  # fmt: skip
         values = numeric_values(observed, kind) if kind in NUMERIC_KINDS else np.empty(0)
         if len(values):
@@ -161,7 +161,7 @@ class TableProfile:
             name: ColumnProfile.from_series(df[name], kind, bins=bins, top_k=top_k)
             for name, kind in kinds.items()
         }
-        return cls(columns=columns, rows=int(len(df)), bins=bins, top_k=top_k)
+        return cls(columns=columns, rows=len(df), bins=bins, top_k=top_k)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (see :meth:`from_dict`)."""

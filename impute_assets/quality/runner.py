@@ -158,7 +158,7 @@ def _to_ge(spec: ExpectationSpec, index: int, suite_name: str) -> Any:
     try:
         config = ExpectationConfiguration(type=spec.type, kwargs=kwargs, meta={_INDEX_KEY: index})
         return config.to_domain_obj()
-    except Exception as exc:  # noqa: BLE001 - GE raises many types for a bad config
+    except Exception as exc:
         raise ValueError(
             f"suite {suite_name!r}: expectation {spec.type!r} on column {spec.column!r} "
             f"cannot be built by Great Expectations: {exc}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv

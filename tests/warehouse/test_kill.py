@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse, audit_table
-from tests.warehouse.conftest import normalized, sample_table, sample_rows, staging_tables
+from tests.warehouse.conftest import normalized, sample_rows, sample_table, staging_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
