@@ -276,6 +276,7 @@ def _score_numeric(
     mae = float(np.mean(np.abs(errors)))
     rmse = float(np.sqrt(np.mean(errors**2)))
     scale = std if std > 0 else math.nan
+    spread = wasserstein_1d(pred[filled], true[filled]) if filled.any() else math.nan
     return ColumnScore(
         column=column,
         kind=kind.value,
@@ -284,7 +285,7 @@ def _score_numeric(
         nrmse=rmse / scale,
         nmae=mae / scale,
         mae=mae,
-        wasserstein=wasserstein_1d(pred[filled], true) / scale if filled.any() else math.nan,
+        wasserstein=spread / scale,
     )
 
 
