@@ -1,1 +1,37 @@
-"""impute_assets."""
+"""impute_assets: keep warehouse tables complete with per-column deep-learning imputers.
+
+The public names load lazily, so ``import impute_assets`` stays cheap: torch is imported the
+first time an imputer is used, never by the import itself (Dagster re-imports code locations
+in every step process).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from impute_assets.core.column_model import ColumnModel
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import Imputer
+    from impute_assets.core.kinds import ColumnKind
+    from impute_assets.core.result import ColumnReport, ImputationResult
+    from impute_assets.core.simple import SimpleImputer
+
+_EXPORTS = {
+    "ColumnKind": "impute_assets.core.kinds",
+    "ColumnModel": "impute_assets.core.column_model",
+    "ColumnReport": "impute_assets.core.result",
+    "ImputationResult": "impute_assets.core.result",
+    "Imputer": "impute_assets.core.imputer",
+    "ImputerConfig": "impute_assets.core.config",
+    "SimpleImputer": "impute_assets.core.simple",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'impute_assets' has no attribute {name!r}")

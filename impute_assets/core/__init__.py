@@ -1,0 +1,1 @@
+"""The imputation engine: pandas + torch only (no warehouse, GE or Dagster)."""

@@ -1,0 +1,212 @@
+"""The per-column unit: one target column's encoders, candidates, choice and calibration.
+
+This is what is saved, versioned and reused: a directory with ``manifest.json`` (everything
+but arrays) and ``weights.safetensors`` (network weights and candidate arrays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from impute_assets.core.calibration import numeric_confidence, softmax
+from impute_assets.core.candidates import (
+    Design,
+    knn_predict,
+    linear_predict,
+    mean_mode_predict,
+)
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.encoders import CategoricalEncoder
+from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.kinds import ColumnKind
+
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+FORMAT_VERSION = 1
+
+
+def library_version() -> str:
+    try:
+        return version("impute-assets")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
+                config: ImputerConfig) -> str:
+    """What a stored model must match to be reused: target, inputs and kinds, config, version."""
+    payload = {
+        "target": target,
+        "inputs": sorted((name, str(ColumnKind(kind))) for name, kind in input_kinds.items()),
+        "config": config.fingerprint_dict(),
+        "library": library_version(),
+        "format": FORMAT_VERSION,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class ColumnPrediction:
+    """Predicted values (decoded) and their confidences for some rows of one column."""
+
+    values: list[Any] | np.ndarray
+    confidence: np.ndarray
+    probabilities: np.ndarray | None = None  # categorical: calibrated class probabilities
+
+
+@dataclass
+class ColumnModel:
+    """Everything needed to fill one column, learnt from one table."""
+
+    target: str
+    kind: ColumnKind
+    space: FeatureSpace
+    chosen: str
+    arrays: dict[str, np.ndarray]
+    network: dict[str, torch.Tensor] | None
+    calibration: dict[str, float]
+    holdout: dict[str, Any]
+    fingerprint: str
+    config: dict[str, Any]
+    trained_at: str
+    training_rows: int
+    epochs: int
+    device: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list[str]:
+        return [c for c in self.space.columns if c != self.target]
+
+    @property
+    def input_kinds(self) -> dict[str, ColumnKind]:
+        return {c: self.space.encoders[c].kind for c in self.inputs}
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != ColumnKind.CATEGORICAL
+
+    @property
+    def position(self) -> int:
+        return self.space.position(self.target)
+
+    @property
+    def encoder(self):
+        return self.space.encoders[self.target]
+
+    @property
+    def classes(self) -> int:
+        return len(self.encoder.values) if isinstance(self.encoder, CategoricalEncoder) else 1
+
+    @property
+    def version(self) -> str:
+        """A short content hash: equal versions fill equally."""
+        digest = hashlib.sha256(json.dumps(self._manifest(), sort_keys=True, default=str).encode())
+        for name in sorted(self._tensors()):
+            digest.update(name.encode())
+            digest.update(self._tensors()[name].contiguous().numpy().tobytes())
+        return digest.hexdigest()[:12]
+
+    def raw_outputs(self, features: Features, design: Design, rows: np.ndarray,
+                    network_out: np.ndarray | None) -> np.ndarray:
+        """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
+        if self.chosen == "network":
+            assert network_out is not None
+            return network_out[:, : 2 if self.numeric else self.classes]
+        if self.chosen == "mean_mode":
+            return mean_mode_predict(self.arrays["mean_mode"], len(rows), self.numeric)
+        z = design.matrix[rows][:, design.without(self.position)]
+        if self.chosen == "linear":
+            return linear_predict(self.arrays["linear"], z, self.numeric)
+        return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
+                           int(self.config["knn_neighbors"]), self.numeric, self.classes)
+
+    def predict(self, raw: np.ndarray) -> ColumnPrediction:
+        """Decoded values and confidences from raw outputs."""
+        if self.numeric:
+            if self.chosen == "network":
+                mu = raw[:, 0]
+                sigma = np.exp(0.5 * np.clip(raw[:, 1], -10, 10)) * self.calibration["sigma_scale"]
+            else:
+                mu = raw
+                sigma = np.full(len(raw), self.calibration["sigma"])
+            confidence = numeric_confidence(sigma, self.encoder.spread)
+            return ColumnPrediction(self.encoder.decode(mu), confidence)
+        probs = softmax(raw, self.calibration["temperature"])
+        classes = probs.argmax(axis=1)
+        return ColumnPrediction(self.encoder.decode(classes), probs.max(axis=1), probs)
+
+    def _manifest(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "target": self.target,
+            "kind": self.kind.value,
+            "space": self.space.to_state(),
+            "chosen": self.chosen,
+            "calibration": self.calibration,
+            "holdout": self.holdout,
+            "fingerprint": self.fingerprint,
+            "config": self.config,
+            "trained_at": self.trained_at,
+            "training_rows": self.training_rows,
+            "epochs": self.epochs,
+            "device": self.device,
+            "seconds": self.seconds,
+            "warnings": self.warnings,
+            "library": library_version(),
+        }
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {f"arrays.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.arrays.items()}
+        for name, value in (self.network or {}).items():
+            tensors[f"network.{name}"] = value.detach().cpu().contiguous()
+        return tensors
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the manifest and weights into ``directory`` (created if needed)."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        manifest = {**self._manifest(), "version": self.version}
+        (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+        save_file(self._tensors(), str(path / WEIGHTS))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ColumnModel:
+        """Read a unit written by :meth:`save`."""
+        path = Path(directory)
+        manifest = json.loads((path / MANIFEST).read_text())
+        if manifest.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{path}: model format {manifest.get('format')} is not {FORMAT_VERSION}")
+        tensors = load_file(str(path / WEIGHTS))
+        arrays = {k.split(".", 1)[1]: v.numpy() for k, v in tensors.items() if k.startswith("arrays.")}
+        network = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("network.")}
+        return cls(
+            target=manifest["target"],
+            kind=ColumnKind(manifest["kind"]),
+            space=FeatureSpace.from_state(manifest["space"]),
+            chosen=manifest["chosen"],
+            arrays=arrays,
+            network=network or None,
+            calibration=manifest["calibration"],
+            holdout=manifest["holdout"],
+            fingerprint=manifest["fingerprint"],
+            config=manifest["config"],
+            trained_at=manifest["trained_at"],
+            training_rows=manifest["training_rows"],
+            epochs=manifest["epochs"],
+            device=manifest["device"],
+            seconds=manifest["seconds"],
+            warnings=manifest.get("warnings", []),
+        )

@@ -1,0 +1,131 @@
+"""Imputer configuration: one frozen, validated record that also feeds model fingerprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+#: Candidate models a column can be filled by; the held-out split picks among them.
+CANDIDATES = ("network", "linear", "knn", "mean_mode")
+DEVICES = ("auto", "cuda", "mps", "cpu")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+#: Fields that do not change what a model learns (so they stay out of its fingerprint).
+_RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "progress"})
+
+
+@dataclass(frozen=True)
+class ImputerConfig:
+    """How columns are encoded, trained, chosen and filled.
+
+    Defaults suit tables from a few hundred to a few million rows; ``epochs`` is an upper
+    bound, early stopping on the held-out split usually ends training well before it.
+    """
+
+    hidden_dim: int = 64
+    embedding_dim: int = 12
+    epochs: int = 120
+    batch_size: int = 256
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    #: Share of observed input cells hidden at random in each training batch.
+    mask_rate: float = 0.25
+    #: Epochs without held-out improvement before a column stops training.
+    patience: int = 10
+    #: Share of each column's observed cells held out for early stopping and model choice.
+    holdout_fraction: float = 0.2
+    #: Extra prediction rounds that feed the previous round's fills back in as inputs.
+    refinement_rounds: int = 2
+    candidates: tuple[str, ...] = CANDIDATES
+    #: Categories kept per column (the most frequent); the rest share a rare bucket.
+    max_categories: int = 256
+    #: Hash buckets for text n-grams and word tokens.
+    text_buckets: int = 4096
+    #: Neighbours for the kNN candidate, and reference rows it keeps.
+    knn_neighbors: int = 5
+    knn_reference_rows: int = 4096
+    #: Rows sampled for training at most (the rest are still filled).
+    max_training_rows: int = 200_000
+    #: Below this many observed cells a column gets only the cheap candidates.
+    min_rows_for_network: int = 40
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+    #: Cells whose confidence is below this are left missing (and counted with the reason).
+    confidence_threshold: float | Mapping[str, float] = 0.0
+    progress: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "batch_size",
+                        "text_buckets", "knn_neighbors", "knn_reference_rows",
+                        "max_training_rows", "max_categories")
+        _check_fraction(self, "mask_rate", "holdout_fraction")
+        if self.learning_rate <= 0:
+            raise ValueError(f"ImputerConfig.learning_rate must be > 0, got {self.learning_rate}")
+        if self.refinement_rounds < 0 or self.patience < 1:
+            raise ValueError("ImputerConfig: refinement_rounds must be >= 0 and patience >= 1")
+        unknown = set(self.candidates) - set(CANDIDATES)
+        if unknown or not self.candidates:
+            raise ValueError(
+                f"ImputerConfig.candidates: unknown {sorted(unknown)}; choose from {CANDIDATES}"
+            )
+        if self.device not in DEVICES:
+            raise ValueError(f"ImputerConfig.device must be one of {DEVICES}, got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"ImputerConfig.precision must be one of {PRECISIONS}, got {self.precision!r}"
+            )
+        thresholds = self.confidence_threshold
+        values = thresholds.values() if isinstance(thresholds, Mapping) else [thresholds]
+        for value in values:
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"ImputerConfig.confidence_threshold must be in [0, 1]: {value}")
+        object.__setattr__(self, "candidates", tuple(self.candidates))
+
+    def threshold_for(self, column: str) -> float:
+        """The confidence below which ``column``'s cells stay missing."""
+        if isinstance(self.confidence_threshold, Mapping):
+            return float(self.confidence_threshold.get(column, 0.0))
+        return float(self.confidence_threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe rendering (for manifests and metadata)."""
+        data = asdict(self)
+        data["candidates"] = list(self.candidates)
+        data["confidence_threshold"] = (
+            dict(self.confidence_threshold)
+            if isinstance(self.confidence_threshold, Mapping)
+            else self.confidence_threshold
+        )
+        data["extra"] = dict(self.extra)
+        return data
+
+    def fingerprint_dict(self) -> dict[str, Any]:
+        """The settings that change what a model learns: the config part of a fingerprint."""
+        return {k: v for k, v in self.to_dict().items() if k not in _RUNTIME_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImputerConfig:
+        """Build from a mapping, naming any unknown key."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"ImputerConfig: unknown keys {sorted(unknown)}; known {sorted(known)}")
+        values = dict(data)
+        if "candidates" in values:
+            values["candidates"] = tuple(values["candidates"])
+        return cls(**values)
+
+
+def _check_positive(config: ImputerConfig, *names: str) -> None:
+    for name in names:
+        if getattr(config, name) <= 0:
+            raise ValueError(f"ImputerConfig.{name} must be > 0, got {getattr(config, name)}")
+
+
+def _check_fraction(config: ImputerConfig, *names: str) -> None:
+    for name in names:
+        if not 0.0 <= getattr(config, name) < 1.0:
+            raise ValueError(f"ImputerConfig.{name} must be in [0, 1), got {getattr(config, name)}")

@@ -1,0 +1,353 @@
+"""Encoders fitted on a column's observed values; they turn cells into model inputs and back.
+
+Each encoder is plain data (``to_state``/``from_state`` round-trip through JSON) so a saved
+column model can re-encode new rows exactly as at training time.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+import zlib
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from impute_assets.core.kinds import ColumnKind
+
+#: Category indices 0 and 1 are reserved: missing, and rare/unseen.
+MISSING_INDEX = 0
+RARE_INDEX = 1
+RESERVED = 2
+
+
+def observed_mask(series: pd.Series) -> np.ndarray:
+    """True where a cell holds a usable value (not null, not an infinite float)."""
+    mask = ~series.isna().to_numpy()
+    if pd.api.types.is_float_dtype(series.dtype):
+        mask &= np.isfinite(series.to_numpy(dtype=float, na_value=np.nan))
+    return mask
+
+
+def _as_float(series: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
+    out = np.array(values, dtype=float)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+@dataclass
+class NumericEncoder:
+    """Robust scaling (median / IQR) of a numeric column; decoding restores its dtype."""
+
+    kind: ClassVar[ColumnKind] = ColumnKind.NUMERIC
+    center: float = 0.0
+    scale: float = 1.0
+    low: float = 0.0
+    high: float = 0.0
+    std: float = 1.0
+    integral: bool = False
+    decimals: int | None = None
+
+    @classmethod
+    def fit(cls, series: pd.Series) -> NumericEncoder:
+        values = _as_float(series)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return cls()
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        std = float(values.std()) or 1.0
+        scale = float(q3 - q1) / 1.349 or std
+        return cls(
+            center=float(median),
+            scale=float(scale),
+            low=float(values.min()),
+            high=float(values.max()),
+            std=std,
+            integral=bool(np.all(np.mod(values, 1) == 0)),
+            decimals=_decimal_places(series),
+        )
+
+    @property
+    def width(self) -> int:
+        return 1
+
+    @property
+    def spread(self) -> float:
+        """The observed standard deviation in scaled units."""
+        return self.std / self.scale
+
+    def features(self, series: pd.Series) -> np.ndarray:
+        """Scaled values, NaN where missing, shape (n, 1)."""
+        return ((_as_float(series) - self.center) / self.scale)[:, None]
+
+    def target(self, series: pd.Series) -> np.ndarray:
+        return self.features(series)[:, 0]
+
+    def decode(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled predictions back to values inside the observed range."""
+        values = np.clip(np.asarray(scaled, dtype=np.float64) * self.scale + self.center,
+                         self.low, self.high)
+        return np.round(values) if self.integral else values
+
+    def cast(self, values: np.ndarray, like: pd.Series) -> pd.Series:
+        """Values as a Series of ``like``'s dtype (decimals stay Decimal, ints stay ints)."""
+        if self.decimals is not None:
+            quant = decimal.Decimal(1).scaleb(-self.decimals)
+            objs = [decimal.Decimal(repr(float(v))).quantize(quant) for v in values]
+            return pd.Series(objs, index=like.index, dtype=object)
+        return pd.Series(values, index=like.index).astype(_fill_dtype(like.dtype))
+
+    def to_state(self) -> dict[str, Any]:
+        return {"center": self.center, "scale": self.scale, "low": self.low, "high": self.high,
+                "std": self.std, "integral": self.integral, "decimals": self.decimals}
+
+
+def _fill_dtype(dtype: Any) -> Any:
+    """The dtype filled values take in a column of ``dtype`` (a NaN-holding int is float)."""
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return "float64"
+    if dtype == object:
+        return "float64"
+    return dtype
+
+
+def _decimal_places(series: pd.Series) -> int | None:
+    sample = series.dropna()
+    if sample.empty or not all(isinstance(v, decimal.Decimal) for v in sample.iloc[:100]):
+        return None
+    return max(max(-int(v.as_tuple().exponent), 0) for v in sample if v.is_finite())
+
+
+@dataclass
+class DatetimeEncoder:
+    """Datetimes as a scaled timestamp plus cyclical hour, weekday and day-of-year parts."""
+
+    kind: ClassVar[ColumnKind] = ColumnKind.DATETIME
+    seconds: NumericEncoder = field(default_factory=NumericEncoder)
+    tz: str | None = None
+    unit: str = "ns"
+
+    @classmethod
+    def fit(cls, series: pd.Series) -> DatetimeEncoder:
+        dtype = series.dtype
+        tz = str(dtype.tz) if getattr(dtype, "tz", None) is not None else None
+        unit = getattr(dtype, "unit", "ns")
+        return cls(seconds=NumericEncoder.fit(_epoch_seconds(series)), tz=tz, unit=unit)
+
+    @property
+    def width(self) -> int:
+        return 7
+
+    @property
+    def spread(self) -> float:
+        return self.seconds.spread
+
+    def features(self, series: pd.Series) -> np.ndarray:
+        stamps = pd.to_datetime(series)
+        if self.tz is not None:
+            stamps = stamps.dt.tz_convert(self.tz)
+        seconds = self.seconds.features(_epoch_seconds(series))[:, 0]
+        parts = [seconds]
+        for value, period in (
+            (stamps.dt.hour + stamps.dt.minute / 60, 24.0),
+            (stamps.dt.dayofweek, 7.0),
+            (stamps.dt.dayofyear, 365.25),
+        ):
+            angle = 2 * math.pi * value.to_numpy(dtype=float, na_value=np.nan) / period
+            parts += [np.sin(angle), np.cos(angle)]
+        return np.stack(parts, axis=1)
+
+    def target(self, series: pd.Series) -> np.ndarray:
+        return self.seconds.features(_epoch_seconds(series))[:, 0]
+
+    def decode(self, scaled: np.ndarray) -> np.ndarray:
+        return self.seconds.decode(scaled)
+
+    def cast(self, values: np.ndarray, like: pd.Series) -> pd.Series:
+        stamps = pd.to_datetime(np.round(values * 1e9).astype("int64"), unit="ns", utc=self.tz is not None)
+        if self.tz is not None:
+            stamps = stamps.tz_convert(self.tz)
+        return pd.Series(stamps, index=like.index).astype(like.dtype)
+
+    def to_state(self) -> dict[str, Any]:
+        return {"seconds": self.seconds.to_state(), "tz": self.tz, "unit": self.unit}
+
+
+def _epoch_seconds(series: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(series)
+    if getattr(stamps.dtype, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    nanos = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype(float)
+    nanos[stamps.isna().to_numpy()] = np.nan
+    return pd.Series(nanos / 1e9, index=series.index)
+
+
+def _category_key(value: Any) -> Hashable:
+    """A hashable key that keeps 1, 1.0 and True apart and accepts unhashable values."""
+    if isinstance(value, Hashable):
+        return (type(value).__name__, value)
+    return (type(value).__name__, repr(value))
+
+
+@dataclass
+class CategoricalEncoder:
+    """A vocabulary of the most frequent observed values; the rest share the rare bucket."""
+
+    kind: ClassVar[ColumnKind] = ColumnKind.CATEGORICAL
+    values: list[Any] = field(default_factory=list)
+    frequencies: list[float] = field(default_factory=list)
+
+    @classmethod
+    def fit(cls, series: pd.Series, max_categories: int = 256) -> CategoricalEncoder:
+        observed = series[observed_mask(series)]
+        counts: dict[Hashable, int] = {}
+        originals: dict[Hashable, Any] = {}
+        for value in observed.to_numpy(dtype=object):
+            key = _category_key(value)
+            counts[key] = counts.get(key, 0) + 1
+            originals.setdefault(key, value)
+        ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))[:max_categories]
+        total = max(sum(counts.values()), 1)
+        return cls(values=[originals[k] for k in ranked],
+                   frequencies=[counts[k] / total for k in ranked])
+
+    def __post_init__(self) -> None:
+        self._index = {_category_key(v): i for i, v in enumerate(self.values)}
+
+    @property
+    def size(self) -> int:
+        """Embedding rows: the vocabulary plus the reserved missing and rare rows."""
+        return len(self.values) + RESERVED
+
+    def indices(self, series: pd.Series) -> np.ndarray:
+        """Embedding indices: 0 missing, 1 rare/unseen, 2+ vocabulary."""
+        present = observed_mask(series)
+        out = np.full(len(series), MISSING_INDEX, dtype=np.int64)
+        for row in np.flatnonzero(present):
+            vocab = self._index.get(_category_key(series.iat[row]))
+            out[row] = RARE_INDEX if vocab is None else vocab + RESERVED
+        return out
+
+    def target(self, series: pd.Series) -> np.ndarray:
+        """Class ids 0..K-1, or -1 where missing or outside the vocabulary."""
+        idx = self.indices(series) - RESERVED
+        idx[idx < 0] = -1
+        return idx
+
+    def decode(self, classes: np.ndarray) -> list[Any]:
+        return [self.values[int(c)] for c in classes]
+
+    def cast(self, values: list[Any], like: pd.Series) -> pd.Series:
+        dtype = like.dtype
+        if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            dtype = object
+        return pd.Series(values, index=like.index, dtype=object).astype(dtype)
+
+    def to_state(self) -> dict[str, Any]:
+        return {"values": [_to_json(v) for v in self.values], "frequencies": self.frequencies}
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class TextEncoder:
+    """Hashed character 3-grams and word tokens, for an EmbeddingBag (inputs only)."""
+
+    kind: ClassVar[ColumnKind] = ColumnKind.TEXT
+    buckets: int = 4096
+    max_tokens: int = 256
+
+    @classmethod
+    def fit(cls, series: pd.Series, buckets: int = 4096) -> TextEncoder:
+        return cls(buckets=buckets)
+
+    def bags(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Flat bucket ids and per-row offsets; a missing or empty cell is an empty bag."""
+        cache: dict[str, list[int]] = {}
+        ids: list[int] = []
+        offsets = np.zeros(len(series), dtype=np.int64)
+        present = observed_mask(series)
+        for row, value in enumerate(series.to_numpy(dtype=object)):
+            offsets[row] = len(ids)
+            if present[row]:
+                text = str(value)
+                if text not in cache:
+                    cache[text] = self._hash(text)
+                ids.extend(cache[text])
+        return np.asarray(ids, dtype=np.int64), offsets
+
+    def _hash(self, text: str) -> list[int]:
+        text = text.lower()
+        words = _TOKEN.findall(text)
+        grams = [f"w:{w}" for w in words]
+        for word in words:
+            padded = f"<{word}>"
+            grams += [padded[i:i + 3] for i in range(max(len(padded) - 2, 1))]
+        grams = grams[: self.max_tokens]
+        return [zlib.crc32(g.encode("utf-8")) % self.buckets for g in grams]
+
+    def to_state(self) -> dict[str, Any]:
+        return {"buckets": self.buckets, "max_tokens": self.max_tokens}
+
+
+Encoder = NumericEncoder | DatetimeEncoder | CategoricalEncoder | TextEncoder
+
+
+def fit_encoder(series: pd.Series, kind: ColumnKind, max_categories: int, text_buckets: int) -> Encoder:
+    """The encoder for ``kind``, fitted on ``series``'s observed values."""
+    if kind == ColumnKind.NUMERIC:
+        return NumericEncoder.fit(series)
+    if kind == ColumnKind.DATETIME:
+        return DatetimeEncoder.fit(series)
+    if kind == ColumnKind.CATEGORICAL:
+        return CategoricalEncoder.fit(series, max_categories)
+    if kind == ColumnKind.TEXT:
+        return TextEncoder.fit(series, text_buckets)
+    raise ValueError(f"column {series.name!r}: kind {kind.value!r} has no encoder")
+
+
+def encoder_state(encoder: Encoder) -> dict[str, Any]:
+    """``encoder`` as JSON-safe data, tagged with its kind."""
+    return {"kind": encoder.kind.value, **encoder.to_state()}
+
+
+def encoder_from_state(state: dict[str, Any]) -> Encoder:
+    """Rebuild an encoder saved by :func:`encoder_state`."""
+    data = dict(state)
+    kind = ColumnKind(data.pop("kind"))
+    if kind == ColumnKind.NUMERIC:
+        return NumericEncoder(**data)
+    if kind == ColumnKind.DATETIME:
+        return DatetimeEncoder(seconds=NumericEncoder(**data["seconds"]), tz=data["tz"], unit=data["unit"])
+    if kind == ColumnKind.CATEGORICAL:
+        return CategoricalEncoder(values=[_from_json(v) for v in data["values"]],
+                                  frequencies=data["frequencies"])
+    return TextEncoder(**data)
+
+
+def _to_json(value: Any) -> Any:
+    """Category values as tagged JSON so bools, ints, floats and strings come back as such."""
+    if isinstance(value, (bool, np.bool_)):
+        return {"bool": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"int": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"float": float(value)}
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, str):
+        return {"str": value}
+    return {"repr": repr(value)}
+
+
+def _from_json(data: dict[str, Any]) -> Any:
+    (tag, value), = data.items()
+    if tag == "decimal":
+        return decimal.Decimal(value)
+    return value

@@ -1,0 +1,132 @@
+"""The feature space: every input column encoded into numeric, categorical and text blocks.
+
+Each block remembers which column owns each of its slots, so a column's own value can be hidden
+from its own model (and at random from the others, while training).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impute_assets.core.encoders import (
+    CategoricalEncoder,
+    DatetimeEncoder,
+    Encoder,
+    NumericEncoder,
+    TextEncoder,
+    encoder_from_state,
+    encoder_state,
+    fit_encoder,
+)
+from impute_assets.core.kinds import ColumnKind
+
+
+@dataclass
+class Features:
+    """One frame, encoded. Arrays are aligned on rows; ``*_owner`` index ``FeatureSpace.columns``."""
+
+    numeric: np.ndarray  # float32 (n, p), 0 where missing
+    numeric_missing: np.ndarray  # float32 (n, p), 1 where missing
+    numeric_owner: np.ndarray  # int64 (p,)
+    categorical: np.ndarray  # int64 (n, q), 0 = missing, 1 = rare
+    categorical_owner: np.ndarray  # int64 (q,)
+    text: list[tuple[np.ndarray, np.ndarray]]  # per text column: (bucket ids, offsets)
+    text_owner: np.ndarray  # int64 (t,)
+
+    @property
+    def rows(self) -> int:
+        return self.numeric.shape[0]
+
+
+class FeatureSpace:
+    """Encoders for a fixed, ordered set of columns, fitted on their observed values."""
+
+    def __init__(self, encoders: Mapping[str, Encoder]) -> None:
+        self.encoders: dict[str, Encoder] = dict(encoders)
+        self.columns: list[str] = list(self.encoders)
+        self._position = {name: i for i, name in enumerate(self.columns)}
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        kinds: Mapping[str, ColumnKind],
+        max_categories: int,
+        text_buckets: int,
+    ) -> FeatureSpace:
+        return cls({
+            name: fit_encoder(frame[name], kind, max_categories, text_buckets)
+            for name, kind in kinds.items()
+        })
+
+    def position(self, column: str) -> int:
+        return self._position[column]
+
+    @property
+    def categorical_sizes(self) -> list[int]:
+        return [e.size for e in self.encoders.values() if isinstance(e, CategoricalEncoder)]
+
+    @property
+    def text_buckets(self) -> list[int]:
+        return [e.buckets for e in self.encoders.values() if isinstance(e, TextEncoder)]
+
+    @property
+    def numeric_width(self) -> int:
+        return sum(e.width for e in self.encoders.values()
+                   if isinstance(e, (NumericEncoder, DatetimeEncoder)))
+
+    def encode(self, frame: pd.DataFrame) -> Features:
+        """Encode ``frame`` (it must hold every column of the space)."""
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise KeyError(f"input columns missing from the frame: {missing}")
+        n = len(frame)
+        numeric, owners_n, categorical, owners_c, text, owners_t = [], [], [], [], [], []
+        for pos, (name, encoder) in enumerate(self.encoders.items()):
+            column = frame[name]
+            if isinstance(encoder, (NumericEncoder, DatetimeEncoder)):
+                block = encoder.features(column)
+                numeric.append(block)
+                owners_n += [pos] * block.shape[1]
+            elif isinstance(encoder, CategoricalEncoder):
+                categorical.append(encoder.indices(column))
+                owners_c.append(pos)
+            else:
+                text.append(encoder.bags(column))
+                owners_t.append(pos)
+        values = np.concatenate(numeric, axis=1) if numeric else np.zeros((n, 0))
+        missing_numeric = np.isnan(values)
+        return Features(
+            numeric=np.where(missing_numeric, 0.0, values).astype(np.float32),
+            numeric_missing=missing_numeric.astype(np.float32),
+            numeric_owner=np.asarray(owners_n, dtype=np.int64),
+            categorical=(np.stack(categorical, axis=1) if categorical
+                         else np.zeros((n, 0), dtype=np.int64)),
+            categorical_owner=np.asarray(owners_c, dtype=np.int64),
+            text=text,
+            text_owner=np.asarray(owners_t, dtype=np.int64),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        return {"columns": [{"name": n, **encoder_state(e)} for n, e in self.encoders.items()]}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> FeatureSpace:
+        encoders = {}
+        for item in state["columns"]:
+            data = dict(item)
+            encoders[data.pop("name")] = encoder_from_state(data)
+        return cls(encoders)
+
+    @property
+    def signature(self) -> str:
+        """Identical for spaces that encode identically (so their models can run batched)."""
+        payload = json.dumps(self.to_state(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]

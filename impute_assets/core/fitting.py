@@ -1,0 +1,220 @@
+"""Fitting: train every target column's candidates as one job, pick each column's winner.
+
+The network trains batched over all targets; the cheap candidates are fitted per column on the
+same training rows. Each column's held-out split (observed cells never trained on) scores
+every candidate, picks the winner and calibrates its confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from impute_assets.core.calibration import fit_sigma_scale, fit_temperature
+from impute_assets.core.candidates import (
+    Design,
+    knn_predict,
+    knn_references,
+    linear_fit,
+    linear_predict,
+    mean_mode_fit,
+    mean_mode_predict,
+)
+from impute_assets.core.column_model import ColumnModel, fingerprint
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.device import resolve_device
+from impute_assets.core.features import FeatureSpace
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.training import TargetData, TrainedNetworks, network_outputs, train_networks
+
+logger = logging.getLogger("impute_assets")
+
+#: Below this many observed cells a column has no held-out split and is filled by mean/mode.
+MIN_ROWS_FOR_HOLDOUT = 10
+
+
+def fit_column_models(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, ColumnKind],
+    targets: Sequence[str],
+    config: ImputerConfig,
+) -> dict[str, ColumnModel]:
+    """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column."""
+    rng = np.random.default_rng(config.seed)
+    if len(frame) > config.max_training_rows:
+        keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
+        frame = frame.iloc[keep]
+    space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets)
+    features = space.encode(frame)
+    design = Design.from_features(features)
+    data = [_target_data(space, frame, t, config, rng) for t in targets]
+    trained = _train(space, features, data, config)
+    models = {}
+    for target in data:
+        models[target.name] = _fit_column(space, features, design, target, trained, kinds, config)
+    return models
+
+
+def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
+                 rng: np.random.Generator) -> TargetData:
+    encoder = space.encoders[name]
+    numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
+    y = encoder.target(frame[name])
+    observed = np.isfinite(y) if numeric else y >= 0
+    holdout = np.zeros(len(y), dtype=bool)
+    count = int(observed.sum())
+    if count >= MIN_ROWS_FOR_HOLDOUT:
+        size = max(1, int(round(config.holdout_fraction * count)))
+        holdout[rng.choice(np.flatnonzero(observed), size=size, replace=False)] = True
+    classes = 1 if numeric else len(encoder.values)
+    return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
+
+
+def _train(
+    space: FeatureSpace, features, data: Sequence[TargetData], config: ImputerConfig
+) -> tuple[TrainedNetworks | None, list[str], str]:
+    """Train the networks of the targets with enough rows; (networks, their targets, device)."""
+    device = resolve_device(config.device)
+    eligible = [t for t in data if "network" in config.candidates and t.holdout.any()
+                and t.train.sum() >= config.min_rows_for_network]
+    if not eligible:
+        return None, [], device.type
+    bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.progress,
+               leave=False)
+
+    def progress(epoch: int, total: int, loss: float) -> None:
+        bar.update(1)
+        bar.set_postfix(holdout_loss=f"{loss:.4f}", columns=len(eligible))
+        logger.debug("epoch %d/%d held-out loss %.4f", epoch, total, loss)
+
+    try:
+        trained = train_networks(space, features, eligible, config, device, progress)
+    finally:
+        bar.close()
+    logger.info("trained %d column network(s) on %s in %.1fs (%d epochs)", len(eligible),
+                device.type, trained.seconds, trained.epochs_run)
+    return trained, [t.name for t in eligible], device.type
+
+
+def _fit_column(space, features, design: Design, target: TargetData, trained, kinds, config) -> ColumnModel:
+    net, net_targets, device = trained
+    position = space.position(target.name)
+    columns = design.without(position)
+    train_rows, hold_rows = np.flatnonzero(target.train), np.flatnonzero(target.holdout)
+    observed_rows = np.concatenate([train_rows, hold_rows])
+    y_train, y_hold = target.y[train_rows], target.y[hold_rows]
+    outputs: dict[str, np.ndarray] = {}
+    if target.name in net_targets:
+        index = net_targets.index(target.name)
+        out = network_outputs(net.net, features, hold_rows, resolve_device(config.device),
+                              config.precision)[:, index]
+        outputs["network"] = out[:, : 2 if target.numeric else target.classes]
+    if len(hold_rows):
+        z_train, z_hold = design.matrix[train_rows][:, columns], design.matrix[hold_rows][:, columns]
+        if "linear" in config.candidates:
+            beta = linear_fit(z_train, y_train, target.numeric, target.classes)
+            outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
+        if "knn" in config.candidates:
+            refs, ref_y = knn_references(z_train, y_train, config.knn_reference_rows, config.seed)
+            outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
+                                         target.classes)
+    outputs["mean_mode"] = mean_mode_predict(
+        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes),
+        len(hold_rows), target.numeric)
+    scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
+    chosen = _choose(scores, target)
+    warnings_ = _warn_small(target, len(observed_rows), config)
+    arrays = _final_arrays(chosen, design.matrix[observed_rows][:, columns], target.y[observed_rows],
+                           target, config)
+    calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target, arrays)
+    metric = "nrmse" if target.numeric else "accuracy"
+    network_state = net.net.target_state(net_targets.index(target.name)) if chosen == "network" else None
+    return ColumnModel(
+        target=target.name,
+        kind=kinds[target.name],
+        space=space,
+        chosen=chosen,
+        arrays=arrays,
+        network=network_state,
+        calibration=calibration,
+        holdout={"metric": metric, "rows": int(len(hold_rows)),
+                 "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
+                 "scores": scores},
+        fingerprint=fingerprint(target.name, {c: kinds[c] for c in space.columns if c != target.name},
+                                config),
+        config=config.to_dict(),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_rows=int(len(train_rows)),
+        epochs=net.best_epochs[net_targets.index(target.name)] if chosen == "network" else 0,
+        device=device,
+        seconds=float(net.seconds) if net is not None else 0.0,
+        warnings=warnings_,
+    )
+
+
+def _score(out: np.ndarray, truth: np.ndarray, target: TargetData) -> float:
+    """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical)."""
+    if target.numeric:
+        mu = out[:, 0] if out.ndim == 2 else out
+        spread = np.nanstd(target.y[target.train | target.holdout]) or 1.0
+        return float(np.sqrt(np.mean((mu - truth) ** 2)) / spread)
+    return float(np.mean(out.argmax(axis=1) == truth))
+
+
+def _choose(scores: Mapping[str, float], target: TargetData) -> str:
+    """The best-scoring candidate; mean/mode when nothing could be scored."""
+    if not scores:
+        return "mean_mode"
+    if target.numeric:
+        return min(scores, key=lambda name: (scores[name], name))
+    return max(scores, key=lambda name: (scores[name], name == "mean_mode"))
+
+
+def _warn_small(target: TargetData, observed: int, config: ImputerConfig) -> list[str]:
+    if observed >= MIN_ROWS_FOR_HOLDOUT:
+        if observed < config.min_rows_for_network and "network" in config.candidates:
+            message = (f"column {target.name!r}: only {observed} observed values; "
+                       "the network needs more, so only the cheap candidates were tried")
+        else:
+            return []
+    else:
+        message = (f"column {target.name!r}: only {observed} observed values; "
+                   "filled by mean/mode with no held-out check")
+    warnings.warn(message, UserWarning, stacklevel=4)
+    return [message]
+
+
+def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
+                  config: ImputerConfig) -> dict[str, np.ndarray]:
+    """The chosen cheap candidate refitted on every observed row (the network keeps its split)."""
+    if chosen == "linear":
+        return {"linear": linear_fit(z, y, target.numeric, target.classes)}
+    if chosen == "knn":
+        refs, ref_y = knn_references(z, y, config.knn_reference_rows, config.seed)
+        return {"knn_refs": refs, "knn_y": ref_y}
+    if chosen == "mean_mode":
+        return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes)}
+    return {}
+
+
+def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray, target: TargetData,
+               arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Temperature for classes; sigma (or the network's sigma scale) for numbers."""
+    if not target.numeric:
+        if out is None or not len(truth):
+            return {"temperature": 1.0}
+        return {"temperature": fit_temperature(out, truth.astype(int))}
+    if chosen == "network":
+        return {"sigma_scale": fit_sigma_scale(out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)),
+                                               truth)}
+    if out is None or not len(truth):
+        observed = target.y[np.isfinite(target.y)]
+        return {"sigma": float(observed.std()) if len(observed) > 1 else 1.0}
+    return {"sigma": float(np.sqrt(np.mean((out - truth) ** 2))) or 1e-6}
+

@@ -1,0 +1,176 @@
+"""One small MLP per target column, with stacked weights so all columns train as one job.
+
+Target ``c``'s network sees every column of the feature space except its own: the rows of its
+first-layer weights that read its own column are masked to zero, so its value cannot leak in.
+Categorical inputs go through per-target embeddings, text through per-target EmbeddingBags.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from impute_assets.core.features import Features, FeatureSpace
+
+#: Per-target parameter names; each tensor's first dimension is the target.
+PARAMETERS = ("cat_emb", "text_emb", "w1", "b1", "w2", "b2", "w3", "b3")
+
+
+class StackedNet(nn.Module):
+    """``len(targets)`` independent MLPs evaluated together with batched matmuls."""
+
+    def __init__(
+        self,
+        space: FeatureSpace,
+        targets: Sequence[str],
+        out_dims: Sequence[int],
+        hidden_dim: int,
+        embedding_dim: int,
+    ) -> None:
+        super().__init__()
+        c, e, h = len(targets), embedding_dim, hidden_dim
+        self.embedding_dim = e
+        cat_sizes, text_sizes = space.categorical_sizes, space.text_buckets
+        p = space.numeric_width
+        d = 2 * p + e * (len(cat_sizes) + len(text_sizes))
+        o = max(out_dims)
+        self.register_buffer("cat_offsets", _offsets(cat_sizes))
+        self.register_buffer("text_offsets", _offsets(text_sizes))
+        self.register_buffer("input_keep", _input_keep(space, targets, e))
+        self.register_buffer("out_valid", _out_valid(out_dims))
+        self.cat_emb = nn.Parameter(torch.randn(c, max(sum(cat_sizes), 1), e) * 0.1)
+        self.text_emb = nn.Parameter(torch.randn(c, max(sum(text_sizes), 1), e) * 0.1)
+        self.w1 = nn.Parameter(_uniform(c, d, h))
+        self.b1 = nn.Parameter(torch.zeros(c, h))
+        self.w2 = nn.Parameter(_uniform(c, h, h))
+        self.b2 = nn.Parameter(torch.zeros(c, h))
+        self.w3 = nn.Parameter(_uniform(c, h, o) * 0.1)
+        self.b3 = nn.Parameter(torch.zeros(c, o))
+
+    def forward(self, batch: Mapping[str, torch.Tensor | list]) -> torch.Tensor:
+        """Outputs (batch, targets, max_out); invalid output slots hold a large negative."""
+        parts = [batch["numeric"], batch["numeric_missing"]]
+        shared = torch.cat(parts, dim=1)  # (b, 2p)
+        p2 = shared.shape[1]
+        w1 = self.w1 * self.input_keep[:, :, None]
+        hidden = torch.einsum("bd,cdh->bch", shared, w1[:, :p2])
+        per_target = self._embedded(batch)  # (c, b, k*e)
+        if per_target is not None:
+            hidden = hidden + torch.einsum("cbd,cdh->bch", per_target, w1[:, p2:])
+        hidden = F.gelu(hidden + self.b1)
+        hidden = F.gelu(torch.einsum("bch,chk->bck", hidden, self.w2) + self.b2)
+        out = torch.einsum("bch,cho->bco", hidden, self.w3) + self.b3
+        return out.masked_fill(~self.out_valid, -1e4)
+
+    def _embedded(self, batch: Mapping[str, torch.Tensor | list]) -> torch.Tensor | None:
+        c, e = self.w1.shape[0], self.embedding_dim
+        blocks = []
+        categorical = batch["categorical"]
+        if categorical.shape[1]:
+            idx = categorical + self.cat_offsets[:-1]  # (b, q)
+            emb = self.cat_emb[:, idx]  # (c, b, q, e)
+            blocks.append(emb.reshape(c, idx.shape[0], -1))
+        for j, (ids, offsets, keep) in enumerate(batch["text"]):
+            vocab = self.text_emb.shape[1]
+            shifted = ids + self.text_offsets[j]
+            all_ids = (shifted[None, :] + torch.arange(c, device=ids.device)[:, None] * vocab)
+            all_offsets = offsets[None, :] + torch.arange(c, device=ids.device)[:, None] * ids.numel()
+            bags = F.embedding_bag(all_ids.reshape(-1), self.text_emb.reshape(-1, e),
+                                   all_offsets.reshape(-1), mode="mean")
+            blocks.append(bags.reshape(c, -1, e) * keep[None, :, None])
+        return torch.cat(blocks, dim=2) if blocks else None
+
+    def target_state(self, index: int) -> dict[str, torch.Tensor]:
+        """Target ``index``'s own weights (the per-column unit that is saved)."""
+        return {name: getattr(self, name)[index].detach().clone() for name in PARAMETERS}
+
+    def load_target_states(self, states: Sequence[Mapping[str, torch.Tensor]]) -> None:
+        """Set every target's weights from per-column states (padding outputs as needed)."""
+        with torch.no_grad():
+            for index, state in enumerate(states):
+                for name in PARAMETERS:
+                    param = getattr(self, name)
+                    value = state[name].to(param.device, param.dtype)
+                    slot = param[index]
+                    slot.zero_()
+                    slot[tuple(slice(0, s) for s in value.shape)] = value
+
+
+def _uniform(c: int, fan_in: int, fan_out: int) -> torch.Tensor:
+    bound = 1 / math.sqrt(max(fan_in, 1))
+    return torch.empty(c, fan_in, fan_out).uniform_(-bound, bound)
+
+
+def _offsets(sizes: Sequence[int]) -> torch.Tensor:
+    return torch.tensor([0, *np.cumsum(sizes).tolist()], dtype=torch.long)
+
+
+def _out_valid(out_dims: Sequence[int]) -> torch.Tensor:
+    width = max(out_dims)
+    return torch.tensor([[o < d for o in range(width)] for d in out_dims], dtype=torch.bool)
+
+
+def _input_keep(space: FeatureSpace, targets: Sequence[str], e: int) -> torch.Tensor:
+    """(targets, input width) 1/0: which first-layer rows each target may read."""
+    owners = _input_owners(space, e)
+    return torch.tensor(
+        np.stack([(owners != space.position(t)).astype(np.float32) for t in targets]),
+    )
+
+
+def _input_owners(space: FeatureSpace, e: int) -> np.ndarray:
+    """The column that owns each first-layer input row, in the order forward() builds them."""
+    numeric, categorical, text = [], [], []
+    for pos, encoder in enumerate(space.encoders.values()):
+        kind = encoder.kind.value
+        if kind in ("numeric", "datetime"):
+            numeric += [pos] * encoder.width
+        elif kind == "categorical":
+            categorical += [pos] * e
+        else:
+            text += [pos] * e
+    return np.asarray(numeric * 2 + categorical + text, dtype=np.int64)
+
+
+def batch_tensors(
+    features: Features,
+    rows: np.ndarray,
+    device: torch.device,
+    drop: np.ndarray | None = None,
+) -> dict[str, torch.Tensor | list]:
+    """The rows ``rows`` of ``features`` as tensors; ``drop`` (rows, columns) hides cells."""
+    numeric = features.numeric[rows].copy()
+    missing = features.numeric_missing[rows].copy()
+    categorical = features.categorical[rows].copy()
+    text_keep = np.ones((len(rows), len(features.text)), dtype=np.float32)
+    if drop is not None:
+        hide_n = drop[:, features.numeric_owner]
+        numeric[hide_n] = 0.0
+        missing[hide_n] = 1.0
+        categorical[drop[:, features.categorical_owner]] = 0
+        text_keep[drop[:, features.text_owner]] = 0.0
+    text = []
+    for j, (ids, offsets) in enumerate(features.text):
+        batch_ids, batch_offsets = _gather_bags(ids, offsets, rows)
+        text.append((torch.from_numpy(batch_ids).to(device), torch.from_numpy(batch_offsets).to(device),
+                     torch.from_numpy(text_keep[:, j]).to(device)))
+    return {
+        "numeric": torch.from_numpy(numeric).to(device),
+        "numeric_missing": torch.from_numpy(missing).to(device),
+        "categorical": torch.from_numpy(categorical).to(device),
+        "text": text,
+    }
+
+
+def _gather_bags(ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ends = np.append(offsets[1:], len(ids))
+    lengths = (ends - offsets)[rows]
+    starts = offsets[rows]
+    batch_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    positions = np.repeat(starts - batch_offsets, lengths) + np.arange(lengths.sum())
+    return ids[positions].astype(np.int64), batch_offsets

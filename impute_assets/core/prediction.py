@@ -1,0 +1,98 @@
+"""Prediction: fill the missing cells of every modelled column, refining over a few rounds.
+
+Round 0 predicts from the observed cells alone; each later round feeds the previous round's
+fills back in as inputs. Models that share a feature space (trained together) run batched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from impute_assets.core.candidates import Design
+from impute_assets.core.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.device import resolve_device
+from impute_assets.core.network import StackedNet
+from impute_assets.core.training import network_outputs
+
+
+def predict_rows(
+    models: Mapping[str, ColumnModel],
+    frame: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    rounds: int,
+    device: str = "auto",
+    precision: str = "auto",
+) -> dict[str, ColumnPrediction]:
+    """Predictions for ``rows[column]`` (positions) of each modelled column."""
+    work = frame
+    predictions: dict[str, ColumnPrediction] = {}
+    for round_ in range(rounds + 1):
+        predictions = {}
+        for group in _groups(models).values():
+            predictions.update(_predict_group(group, work, rows, device, precision))
+        if round_ < rounds:
+            work = work.copy(deep=False)
+            for name, prediction in predictions.items():
+                work[name] = fill_column(work[name], rows[name], prediction.values, models[name])
+    return predictions
+
+
+def fill_column(series: pd.Series, rows: np.ndarray, values, model: ColumnModel) -> pd.Series:
+    """A copy of ``series`` with ``values`` written at positions ``rows``, in its own dtype."""
+    filled = model.encoder.cast(values, series.iloc[rows])
+    out = series.copy()
+    if out.dtype != filled.dtype and not isinstance(out.dtype, pd.CategoricalDtype):
+        out = out.astype(filled.dtype) if _widens(out.dtype, filled.dtype) else out.astype(object)
+    out.iloc[rows] = filled.to_numpy(dtype=object) if out.dtype == object else filled.to_numpy()
+    return out
+
+
+def _widens(original, filled) -> bool:
+    """True when ``original`` can be losslessly viewed as ``filled`` (e.g. int -> float)."""
+    return pd.api.types.is_numeric_dtype(original) and pd.api.types.is_float_dtype(filled)
+
+
+def _groups(models: Mapping[str, ColumnModel]) -> dict[str, list[ColumnModel]]:
+    groups: dict[str, list[ColumnModel]] = {}
+    for model in models.values():
+        groups.setdefault(model.space.signature, []).append(model)
+    return groups
+
+
+def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
+                   device: str, precision: str) -> dict[str, ColumnPrediction]:
+    space = group[0].space
+    wanted = [m for m in group if len(rows[m.target])]
+    if not wanted:
+        return {m.target: ColumnPrediction(values=[], confidence=np.zeros(0)) for m in group}
+    union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
+    features = space.encode(frame.iloc[union])
+    design = Design.from_features(features)
+    local = {m.target: np.searchsorted(union, rows[m.target]) for m in group}
+    networked = [m for m in wanted if m.chosen == "network"]
+    net_out = _network_outputs(networked, features, device, precision) if networked else {}
+    out = {}
+    for model in group:
+        positions = local[model.target]
+        raw = model.raw_outputs(features, design, positions,
+                                net_out[model.target][positions] if model.target in net_out else None)
+        out[model.target] = model.predict(raw)
+    return out
+
+
+def _network_outputs(models: list[ColumnModel], features, device: str, precision: str) -> dict[str, np.ndarray]:
+    torch_device = resolve_device(device)
+    space = models[0].space
+    dims = [2 if m.numeric else m.classes for m in models]
+    first = models[0].network
+    net = StackedNet(space, [m.target for m in models], dims,
+                     hidden_dim=first["w2"].shape[0], embedding_dim=first["cat_emb"].shape[1])
+    net.load_target_states([m.network for m in models])
+    net.to(torch_device).eval()
+    all_rows = np.arange(features.rows)
+    outputs = network_outputs(net, features, all_rows, torch_device, precision)
+    return {m.target: outputs[:, i] for i, m in enumerate(models)}

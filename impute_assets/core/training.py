@@ -1,0 +1,163 @@
+"""Batched training of the per-column networks: masked inputs, per-column early stopping.
+
+Every step hides a random share of observed input cells (so the networks learn to predict from
+incomplete rows); each column keeps the weights of its best held-out epoch and stops counting
+once it has not improved for ``patience`` epochs. All columns share each step's batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.device import autocast
+from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.network import StackedNet, batch_tensors
+
+#: At most this many batches make one epoch, so big tables still check the held-out split often.
+MAX_STEPS_PER_EPOCH = 60
+PREDICT_BATCH = 4096
+
+
+@dataclass
+class TargetData:
+    """What one target column trains on."""
+
+    name: str
+    numeric: bool
+    classes: int  # categorical class count (1 for numeric)
+    y: np.ndarray  # scaled values (NaN missing) or class ids (-1 missing)
+    train: np.ndarray  # bool rows used in the loss
+    holdout: np.ndarray  # bool rows used for early stopping and model choice
+
+    @property
+    def out_dim(self) -> int:
+        return 2 if self.numeric else self.classes
+
+
+@dataclass
+class TrainedNetworks:
+    """The outcome of one batched training job."""
+
+    net: StackedNet
+    best_epochs: list[int]
+    epochs_run: int
+    seconds: float
+
+
+def train_networks(
+    space: FeatureSpace,
+    features: Features,
+    targets: Sequence[TargetData],
+    config: ImputerConfig,
+    device: torch.device,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TrainedNetworks:
+    """Train one network per target on ``device``; returns them with their best weights loaded."""
+    started = time.perf_counter()
+    generator = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    net = StackedNet(space, [t.name for t in targets], [t.out_dim for t in targets],
+                     config.hidden_dim, config.embedding_dim).to(device)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate,
+                                  weight_decay=config.weight_decay)
+    y, train_w, hold_w = _target_tensors(targets, device)
+    train_rows = np.flatnonzero(np.any([t.train for t in targets], axis=0))
+    hold_rows = np.flatnonzero(np.any([t.holdout for t in targets], axis=0))
+    steps = min(MAX_STEPS_PER_EPOCH, max(1, int(np.ceil(len(train_rows) / config.batch_size))))
+    best = torch.full((len(targets),), float("inf"))
+    best_epoch = [0] * len(targets)
+    states = [net.target_state(i) for i in range(len(targets))]
+    stale = np.zeros(len(targets), dtype=int)
+    epoch = 0
+    for epoch in range(1, config.epochs + 1):
+        net.train()
+        for _ in range(steps):
+            rows = generator.choice(train_rows, size=min(config.batch_size, len(train_rows)),
+                                    replace=False)
+            drop = generator.random((len(rows), len(space.columns))) < config.mask_rate
+            batch = batch_tensors(features, rows, device, drop)
+            with autocast(device, config.precision):
+                out = net(batch).float()
+            loss = _losses(out, targets, y[rows], train_w[rows]).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        held = _holdout_losses(net, features, hold_rows, targets, y, hold_w, device, config)
+        improved = held < best - 1e-4
+        for i in np.flatnonzero(improved.numpy()):
+            best[i], best_epoch[i], stale[i] = held[i], epoch, 0
+            states[i] = net.target_state(int(i))
+        stale[~improved.numpy()] += 1
+        if progress is not None:
+            progress(epoch, config.epochs, float(held[torch.isfinite(held)].mean()))
+        if np.all(stale >= config.patience):
+            break
+    net.load_target_states(states)
+    net.eval()
+    return TrainedNetworks(net, best_epoch, epoch, time.perf_counter() - started)
+
+
+def network_outputs(net: StackedNet, features: Features, rows: np.ndarray,
+                    device: torch.device, precision: str) -> np.ndarray:
+    """Raw outputs (rows, targets, max_out) for ``rows``, without hiding any input."""
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, len(rows), PREDICT_BATCH):
+            batch = batch_tensors(features, rows[start:start + PREDICT_BATCH], device)
+            with autocast(device, precision):
+                chunks.append(net(batch).float().cpu().numpy())
+    if not chunks:
+        return np.zeros((0, net.w3.shape[0], net.w3.shape[2]), dtype=np.float32)
+    return np.concatenate(chunks)
+
+
+def _target_tensors(targets: Sequence[TargetData], device: torch.device):
+    y = np.stack([np.nan_to_num(t.y.astype(np.float64), nan=0.0) for t in targets], axis=1)
+    train = np.stack([t.train for t in targets], axis=1).astype(np.float32)
+    hold = np.stack([t.holdout for t in targets], axis=1).astype(np.float32)
+    as_tensor = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
+    return as_tensor(y.astype(np.float32)), as_tensor(train), as_tensor(hold)
+
+
+def _losses(out: torch.Tensor, targets: Sequence[TargetData], y: torch.Tensor,
+            weight: torch.Tensor) -> torch.Tensor:
+    """Per-target mean loss over the weighted rows: MSE + Gaussian NLL, or cross-entropy."""
+    losses = []
+    for i, target in enumerate(targets):
+        w = weight[:, i]
+        if target.numeric:
+            mu, log_var = out[:, i, 0], out[:, i, 1].clamp(-10, 10)
+            err = (y[:, i] - mu) ** 2
+            per_row = err + 0.5 * (log_var + err.detach() * torch.exp(-log_var))
+        else:
+            logits = out[:, i, : target.classes]
+            per_row = F.cross_entropy(logits, y[:, i].long().clamp(min=0), reduction="none")
+        losses.append((per_row * w).sum() / w.sum().clamp(min=1.0))
+    return torch.stack(losses)
+
+
+def _holdout_losses(net, features, rows, targets, y, weight, device, config) -> torch.Tensor:
+    """Per-target held-out loss: MSE for numeric, cross-entropy for categorical."""
+    net.eval()
+    out = torch.from_numpy(network_outputs(net, features, rows, device, config.precision))
+    y_rows, w_rows = y[rows].cpu(), weight[rows].cpu()
+    losses = []
+    for i, target in enumerate(targets):
+        w = w_rows[:, i]
+        if w.sum() == 0:
+            losses.append(torch.tensor(float("inf")))
+            continue
+        if target.numeric:
+            per_row = (y_rows[:, i] - out[:, i, 0]) ** 2
+        else:
+            per_row = F.cross_entropy(out[:, i, : target.classes], y_rows[:, i].long().clamp(min=0),
+                                      reduction="none")
+        losses.append((per_row * w).sum() / w.sum())
+    return torch.stack(losses)
