@@ -7,6 +7,7 @@ a scaled value for numeric targets, class scores for categorical ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,12 +30,13 @@ class Design:
     owner: np.ndarray  # int64 (f,)
 
     @classmethod
-    def from_features(cls, features: Features) -> Design:
+    def from_features(cls, features: Features, categorical_sizes: Sequence[int]) -> Design:
+        """The design of ``features``; ``categorical_sizes`` fixes the one-hot widths."""
         blocks = [features.numeric, features.numeric_missing]
         owners = [features.numeric_owner, features.numeric_owner]
         for j, owner in enumerate(features.categorical_owner):
             idx = features.categorical[:, j]
-            width = min(int(idx.max(initial=0)) + 1, ONE_HOT_LIMIT + RESERVED)
+            width = min(categorical_sizes[j], ONE_HOT_LIMIT + RESERVED)
             onehot = np.zeros((len(idx), width), dtype=np.float32)
             onehot[np.arange(len(idx)), np.minimum(idx, width - 1)] = 1.0
             blocks.append(onehot[:, 1:])  # the missing slot is the all-zero row

@@ -155,8 +155,8 @@ class DatetimeEncoder:
         parts = [seconds]
         for value, period in (
             (stamps.dt.hour + stamps.dt.minute / 60, 24.0),
-            (stamps.dt.dayofweek, 7.0),
-            (stamps.dt.dayofyear, 365.25),
+            (stamps.dt.day_of_week, 7.0),
+            (stamps.dt.day_of_year, 365.25),
         ):
             angle = 2 * math.pi * value.to_numpy(dtype=float, na_value=np.nan) / period
             parts += [np.sin(angle), np.cos(angle)]

@@ -122,7 +122,8 @@ class FeatureSpace:
         encoders = {}
         for item in state["columns"]:
             data = dict(item)
-            encoders[data.pop("name")] = encoder_from_state(data)
+            name = data.pop("name")
+            encoders[name] = encoder_from_state(data)
         return cls(encoders)
 
     @property

@@ -52,7 +52,7 @@ def fit_column_models(
         frame = frame.iloc[keep]
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets)
     features = space.encode(frame)
-    design = Design.from_features(features)
+    design = Design.from_features(features, space.categorical_sizes)
     data = [_target_data(space, frame, t, config, rng) for t in targets]
     trained = _train(space, features, data, config)
     models = {}
@@ -86,7 +86,7 @@ def _train(
     if not eligible:
         return None, [], device.type
     bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.progress,
-               leave=False)
+               leave=False, mininterval=1.0)
 
     def progress(epoch: int, total: int, loss: float) -> None:
         bar.update(1)

@@ -23,11 +23,13 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.fitting import fit_column_models
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
+from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
 
 #: Kinds the models can read as inputs.
 INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}
 MANIFEST = "imputer.json"
+PROFILE = "profile.json"
 
 
 class Imputer:
@@ -73,6 +75,7 @@ class Imputer:
         self.kinds_ = kinds
         self.config_ = config
         self.feature_names_in_ = list(frame.columns)
+        self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
         self.column_models_: dict[str, ColumnModel] = (
             fit_column_models(frame[list(inputs)], inputs, targets, config) if targets else {}
         )
@@ -127,6 +130,7 @@ class Imputer:
         imputer.column_models_ = dict(models)
         imputer.kinds_ = {c: e.kind for m in models.values() for c, e in m.space.encoders.items()}
         imputer.feature_names_in_ = list(imputer.kinds_)
+        imputer.profile_ = None
         return imputer
 
     def save(self, path: str | Path) -> Path:
@@ -142,6 +146,8 @@ class Imputer:
         manifest = {"config": self.config_.to_dict(), "kinds": {k: v.value for k, v in self.kinds_.items()},
                     "columns": layout, "feature_names_in": self.feature_names_in_}
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if getattr(self, "profile_", None) is not None:
+            self.profile_.to_json(root / PROFILE)
         return root
 
     @classmethod
@@ -158,6 +164,7 @@ class Imputer:
         imputer.column_models_ = models
         imputer.kinds_ = {k: ColumnKind(v) for k, v in manifest["kinds"].items()}
         imputer.feature_names_in_ = manifest["feature_names_in"]
+        imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> list[str]:

@@ -6,6 +6,7 @@ made from the pandas dtype and, for strings, from cardinality and length; users 
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
@@ -43,6 +44,8 @@ def infer_kind(series: pd.Series) -> ColumnKind:
         return ColumnKind.CATEGORICAL
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return ColumnKind.DATETIME
+    if pd.api.types.is_complex_dtype(dtype):
+        return ColumnKind.UNSUPPORTED
     if pd.api.types.is_numeric_dtype(dtype):
         if pd.api.types.is_integer_dtype(dtype) and _is_id_like(observed):
             return ColumnKind.ID
@@ -93,7 +96,7 @@ def _infer_object_kind(observed: pd.Series) -> ColumnKind:
     if all(isinstance(v, (bool, np.bool_)) for v in values):
         return ColumnKind.CATEGORICAL
     if not all(isinstance(v, str) for v in values):
-        if all(isinstance(v, (int, float, np.integer, np.floating)) for v in values):
+        if all(isinstance(v, (int, float, decimal.Decimal, np.integer, np.floating)) for v in values):
             return ColumnKind.NUMERIC
         return ColumnKind.CATEGORICAL
     as_text = observed.astype(str)

@@ -35,6 +35,7 @@ class StackedNet(nn.Module):
         super().__init__()
         c, e, h = len(targets), embedding_dim, hidden_dim
         self.embedding_dim = e
+        self.out_dims = list(out_dims)
         cat_sizes, text_sizes = space.categorical_sizes, space.text_buckets
         p = space.numeric_width
         d = 2 * p + e * (len(cat_sizes) + len(text_sizes))
@@ -86,8 +87,11 @@ class StackedNet(nn.Module):
         return torch.cat(blocks, dim=2) if blocks else None
 
     def target_state(self, index: int) -> dict[str, torch.Tensor]:
-        """Target ``index``'s own weights (the per-column unit that is saved)."""
-        return {name: getattr(self, name)[index].detach().clone() for name in PARAMETERS}
+        """Target ``index``'s own weights (the per-column unit that is saved), unpadded."""
+        state = {name: getattr(self, name)[index].detach().clone() for name in PARAMETERS}
+        out = self.out_dims[index]
+        state["w3"], state["b3"] = state["w3"][:, :out].clone(), state["b3"][:out].clone()
+        return state
 
     def load_target_states(self, states: Sequence[Mapping[str, torch.Tensor]]) -> None:
         """Set every target's weights from per-column states (padding outputs as needed)."""

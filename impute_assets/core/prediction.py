@@ -71,7 +71,7 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
         return {m.target: ColumnPrediction(values=[], confidence=np.zeros(0)) for m in group}
     union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
     features = space.encode(frame.iloc[union])
-    design = Design.from_features(features)
+    design = Design.from_features(features, space.categorical_sizes)
     local = {m.target: np.searchsorted(union, rows[m.target]) for m in group}
     networked = [m for m in wanted if m.chosen == "network"]
     net_out = _network_outputs(networked, features, device, precision) if networked else {}

@@ -20,7 +20,9 @@ from impute_assets.core.device import autocast
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.network import StackedNet, batch_tensors
 
-#: At most this many batches make one epoch, so big tables still check the held-out split often.
+#: Batches per epoch are clamped to this range: big tables still check the held-out split
+#: often, small ones still take enough steps between checks.
+MIN_STEPS_PER_EPOCH = 8
 MAX_STEPS_PER_EPOCH = 60
 PREDICT_BATCH = 4096
 
@@ -70,7 +72,8 @@ def train_networks(
     y, train_w, hold_w = _target_tensors(targets, device)
     train_rows = np.flatnonzero(np.any([t.train for t in targets], axis=0))
     hold_rows = np.flatnonzero(np.any([t.holdout for t in targets], axis=0))
-    steps = min(MAX_STEPS_PER_EPOCH, max(1, int(np.ceil(len(train_rows) / config.batch_size))))
+    steps = int(np.clip(np.ceil(len(train_rows) / config.batch_size), MIN_STEPS_PER_EPOCH,
+                        MAX_STEPS_PER_EPOCH))
     best = torch.full((len(targets),), float("inf"))
     best_epoch = [0] * len(targets)
     states = [net.target_state(i) for i in range(len(targets))]

@@ -1,0 +1,21 @@
+"""Validate imputed tables with Great Expectations 1.x, against their observed values.
+
+``build_suite`` turns a :class:`~impute_assets.core.profile.TableProfile` into a plain
+:class:`Suite`; ``validate_frame`` / ``validate_table`` run it (GE is imported only then) and
+return a plain :class:`ValidationResult`.
+"""
+
+from impute_assets.quality.result import ExpectationOutcome, ValidationResult
+from impute_assets.quality.runner import validate_frame, validate_table
+from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
+
+__all__ = [
+    "ExpectationOutcome",
+    "ExpectationSpec",
+    "Suite",
+    "Tolerances",
+    "ValidationResult",
+    "build_suite",
+    "validate_frame",
+    "validate_table",
+]

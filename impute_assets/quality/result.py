@@ -1,0 +1,157 @@
+"""Plain validation results: what the Dagster check and write-audit-publish read.
+
+No Great Expectations objects leak out of the quality layer; every value here is JSON-safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from impute_assets.quality.suite import ExpectationSpec
+
+#: Keyword arguments too bulky to show as "expected" (they are in the suite itself).
+_BULKY_KWARGS = frozenset({"column", "partition_object", "edges", "counts", "result_format",
+                           "tail_weight_holdout", "internal_weight_holdout"})
+#: How many values of a value set to show.
+_SHOWN_VALUES = 8
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """The outcome of one expectation.
+
+    Attributes:
+        type: expectation type, e.g. ``expect_column_values_to_be_between``.
+        column: the column it is about (``None`` for table-level ones).
+        success: whether it held.
+        observed_value: the measured aggregate (mean, KL divergence, KS statistic, row count),
+            or ``None`` for per-value expectations.
+        unexpected_count: per-value expectations: how many values broke it.
+        unexpected_examples: a few of those values.
+        expected: the expectation's bounds/thresholds, rendered short.
+        details: other measurements (e.g. the KS p-value).
+        error: why it could not be evaluated, when it raised.
+    """
+
+    type: str
+    column: str | None
+    success: bool
+    observed_value: Any = None
+    unexpected_count: int | None = None
+    unexpected_examples: tuple[Any, ...] = ()
+    expected: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def from_spec(cls, spec: ExpectationSpec, **fields: Any) -> ExpectationOutcome:
+        """An outcome for ``spec``; values are made JSON-safe."""
+        fields = {k: to_plain(v) for k, v in fields.items()}
+        fields["unexpected_examples"] = tuple(fields.get("unexpected_examples") or ())
+        return cls(type=spec.type, column=spec.column, expected=describe(spec.kwargs), **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        data = asdict(self)
+        data["unexpected_examples"] = list(self.unexpected_examples)
+        return data
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The outcome of a suite on one table or frame.
+
+    ``engine`` says where it ran: ``"sql"`` (in the warehouse) or ``"dataframe"``.
+    """
+
+    suite: str
+    success: bool
+    results: tuple[ExpectationOutcome, ...]
+    engine: str
+    table: str | None = None
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        """The expectations that did not hold."""
+        return [r for r in self.results if not r.success]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {
+            "suite": self.suite,
+            "success": self.success,
+            "engine": self.engine,
+            "table": self.table,
+            "evaluated": len(self.results),
+            "failed": len(self.failures),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def to_markdown(self) -> str:
+        """A markdown table of every expectation, failures first."""
+        where = f" on `{self.table}`" if self.table else ""
+        counts = f"{len(self.failures)} of {len(self.results)}"
+        verdict = "passed" if self.success else f"failed ({counts})"
+        lines = [
+            f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
+            "",
+            "| ok | expectation | column | expected | observed | unexpected | examples |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in sorted(self.results, key=lambda r: r.success):
+            observed = r.error or describe_value(r.observed_value)
+            examples = ", ".join(describe_value(v) for v in r.unexpected_examples)
+            unexpected = "" if r.unexpected_count is None else str(r.unexpected_count)
+            cells = ["✅" if r.success else "❌", f"`{r.type}`", r.column or "", r.expected,
+                     observed, unexpected, examples]  # fmt: skip
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return "\n".join(lines)
+
+
+def describe(kwargs: Mapping[str, Any]) -> str:
+    """Short text of an expectation's bounds, e.g. ``min_value=1, max_value=5, mostly=0.9``."""
+    parts = []
+    for key, value in kwargs.items():
+        if key in _BULKY_KWARGS:
+            continue
+        if key == "value_set" and len(value) > _SHOWN_VALUES:
+            shown = ", ".join(describe_value(v) for v in list(value)[:_SHOWN_VALUES])
+            parts.append(f"value_set=[{shown}, ... {len(value)} values]")
+        else:
+            parts.append(f"{key}={describe_value(value)}")
+    return ", ".join(parts)
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` made JSON-safe, recursively: numpy scalars, datetimes, NaN (None), inf."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return value if math.isfinite(value) else str(value)  # "inf": JSON has no infinity
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [to_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def describe_value(value: Any) -> str:
+    """A value as short text: floats to 4 significant digits, None as empty."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(describe_value(v) for v in value) + "]"
+    return "" if value is None else str(value)

@@ -1,0 +1,188 @@
+"""Run a suite with Great Expectations 1.x: on a DataFrame, or in the warehouse itself.
+
+PostgreSQL, SQLite and MySQL tables are validated through GE's SQL datasource, so no rows are
+pulled into Python. DuckDB tables are read into a DataFrame first: GE's SQL datasource returns
+no rows from duckdb_engine (GE issue 10738). GE is imported here, lazily, and every run gets
+a fresh ephemeral context with progress bars and analytics off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from impute_assets.quality import ks
+from impute_assets.quality.result import ExpectationOutcome, ValidationResult
+from impute_assets.quality.suite import KS_TYPE, ExpectationSpec, Suite
+
+if TYPE_CHECKING:
+    from great_expectations.core.batch import Batch
+    from great_expectations.data_context import AbstractDataContext
+
+#: Dialects GE 1.x validates in-warehouse, with the method adding GE's datasource for each;
+#: others (DuckDB) are read into a DataFrame.
+SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
+#: How many unexpected values each outcome keeps as examples.
+EXAMPLES = 5
+_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
+_INDEX_KEY = "impute_assets_index"
+
+CountsBelow = Callable[[str, Sequence[float]], tuple[list[int], int]]
+
+
+def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
+    """Validate an in-memory frame against ``suite``."""
+    _require_columns(suite, df.columns, "the frame")
+    context = _context()
+    asset = context.data_sources.add_pandas("frame").add_dataframe_asset("frame")
+    batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
+        batch_parameters={"dataframe": df}
+    )
+    return _run(suite, batch, lambda col, edges: ks.counts_below_in_frame(df[col], edges),
+                engine="dataframe")  # fmt: skip
+
+
+def validate_table(
+    url: str | sa.URL, table: str, suite: Suite, schema: str | None = None
+) -> ValidationResult:
+    """Validate a warehouse table, in the warehouse where GE supports the dialect.
+
+    Args:
+        url: SQLAlchemy URL of the warehouse (with its password: GE opens its own engine).
+        table: table name (e.g. the write-audit-publish staging table).
+        suite: what to check.
+        schema: the table's schema, if not the default one.
+    """
+    engine = sa.create_engine(url)
+    name = f"{schema}.{table}" if schema else table
+    selectable = sa.table(table, schema=schema)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name not in SQL_DATASOURCES:
+                frame = pd.read_sql(sa.select(sa.text("*")).select_from(selectable), conn)
+                return _named(validate_frame(frame, suite), name, "dataframe")
+            if not sa.inspect(conn).has_table(table, schema=schema):
+                where = engine.url.render_as_string(hide_password=True)
+                raise LookupError(f"table {name!r} not found in {where}")
+            columns = [c["name"] for c in sa.inspect(conn).get_columns(table, schema)]
+            _require_columns(suite, columns, f"table {name!r}")
+            context = _context()
+            add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
+            connection_string = engine.url.render_as_string(hide_password=False)
+            source = add_datasource("warehouse", connection_string=connection_string)
+            asset = source.add_table_asset(name="table", table_name=table, schema_name=schema)
+            batch = asset.add_batch_definition_whole_table("whole").get_batch()
+            result = _run(suite, batch,
+                          lambda col, edges: ks.counts_below_in_sql(conn, selectable, col, edges),
+                          engine="sql")  # fmt: skip
+            return _named(result, name, "sql")
+    finally:
+        engine.dispose()
+
+
+def _context() -> AbstractDataContext:
+    """A fresh ephemeral GE context, quiet: no analytics, no progress bars."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _run(suite: Suite, batch: Batch, counts_below: CountsBelow, engine: str) -> ValidationResult:
+    """Run GE's expectations on ``batch`` and the KS checks with ``counts_below``."""
+    import great_expectations as gx
+
+    outcomes: dict[int, ExpectationOutcome] = {}
+    ge_suite = gx.ExpectationSuite(name=suite.name)
+    for i, spec in enumerate(suite.expectations):
+        if spec.type == KS_TYPE:
+            outcomes[i] = ks.evaluate(spec, *counts_below(spec.column, spec.kwargs["edges"]))
+        else:
+            ge_suite.add_expectation(_to_ge(spec, i, suite.name))
+    if ge_suite.expectations:
+        validation = batch.validate(ge_suite, result_format=_RESULT_FORMAT)
+        for er in validation.results:
+            i = int(er.expectation_config.meta[_INDEX_KEY])
+            outcomes[i] = _outcome(suite.expectations[i], er.success, er.result, er.exception_info)
+    results = tuple(outcomes[i] for i in sorted(outcomes))
+    return ValidationResult(suite=suite.name, success=all(r.success for r in results),
+                            results=results, engine=engine)  # fmt: skip
+
+
+def _to_ge(spec: ExpectationSpec, index: int, suite_name: str) -> Any:
+    """The GE expectation object for ``spec``; unknown types are named in the error."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    kwargs = {k: _as_datetime(v) if k in ("min_value", "max_value") else v
+              for k, v in spec.kwargs.items()}  # fmt: skip
+    try:
+        config = ExpectationConfiguration(type=spec.type, kwargs=kwargs, meta={_INDEX_KEY: index})
+        return config.to_domain_obj()
+    except Exception as exc:  # noqa: BLE001 - GE raises many types for a bad config
+        raise ValueError(
+            f"suite {suite_name!r}: expectation {spec.type!r} on column {spec.column!r} "
+            f"cannot be built by Great Expectations: {exc}"
+        ) from exc
+
+
+def _outcome(
+    spec: ExpectationSpec, success: bool | None, result: dict, exception_info: dict
+) -> ExpectationOutcome:
+    error = _error(exception_info)
+    return ExpectationOutcome.from_spec(
+        spec,
+        success=bool(success) and error is None,
+        observed_value=result.get("observed_value"),
+        unexpected_count=_count(result.get("unexpected_count")),
+        unexpected_examples=result.get("partial_unexpected_list") or (),
+        details={k: result[k] for k in ("element_count", "missing_count", "unexpected_percent")
+                 if k in result},  # fmt: skip
+        error=error,
+    )
+
+
+def _count(value: Any) -> int | None:
+    """GE's counts as ints (MySQL returns them as decimals/floats)."""
+    return None if value is None else int(value)
+
+
+def _error(exception_info: dict | None) -> str | None:
+    """GE's exception message, from its flat or per-metric ``exception_info``."""
+    if not exception_info:
+        return None
+    infos = [exception_info] if "raised_exception" in exception_info else exception_info.values()
+    for info in infos:
+        if isinstance(info, dict) and info.get("raised_exception"):
+            return str(info.get("exception_message") or "raised")
+    return None
+
+
+def _as_datetime(value: Any) -> Any:
+    """ISO text bounds (datetime columns in the suite) as datetimes; others unchanged."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _require_columns(suite: Suite, available: Sequence[str], where: str) -> None:
+    missing = [c for c in suite.columns if c not in set(available)]
+    if missing:
+        raise KeyError(f"suite {suite.name!r}: columns {missing} not in {where}")
+
+
+def _named(result: ValidationResult, table: str, engine: str) -> ValidationResult:
+    return ValidationResult(suite=result.suite, success=result.success, results=result.results,
+                            engine=engine, table=table)  # fmt: skip

@@ -1,0 +1,240 @@
+"""The validation suite: what an imputed table must satisfy, as plain serializable data.
+
+Built from the profile of the OBSERVED values (taken before imputing and stored with the
+model), so a filled partition is judged against the training data and not against itself.
+Kept as pydantic data (YAML/JSON friendly, no Great Expectations import); the runner turns it
+into GE expectations only when it validates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.profile import QUANTILES, ColumnProfile, TableProfile
+
+#: Expectation type of the scipy two-sample KS check (GE 1.x has none); see ``quality.ks``.
+KS_TYPE = "expect_column_ks_statistic_to_be_less_than"
+#: Probability GE's KL check gives to values beyond the histogram (and to its empty bins), so
+#: that a few such values raise the divergence instead of making it infinite; the range and
+#: vocabulary checks are the ones that catch them.
+KL_HOLDOUT = 1e-3
+
+
+class Tolerances(BaseModel):
+    """How far an imputed column may stray from its observed values.
+
+    Attributes:
+        allowed_missing: share of cells allowed to stay empty (cells left under the confidence
+            threshold); the not-null check uses ``mostly = 1 - allowed_missing``.
+        range_quantiles: bounds for numeric values as profile quantile names, e.g.
+            ``("q01", "q99")``; ``None`` uses the observed min and max.
+        range_mostly: share of values that must lie within the bounds.
+        unseen_share: extra share of categorical values allowed outside the observed
+            vocabulary (on top of the share the profile counted outside its ``top_k``).
+        mean: the mean may move this many observed standard deviations.
+        std: the standard deviation may change by this fraction of the observed one.
+        kl_divergence: threshold of GE's KL divergence against the observed histogram.
+        ks_statistic: threshold of the KS statistic against the observed distribution.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed_missing: float = Field(0.0, ge=0.0, le=1.0)
+    range_quantiles: tuple[str, str] | None = None
+    range_mostly: float = Field(1.0, ge=0.0, le=1.0)
+    unseen_share: float = Field(0.0, ge=0.0, le=1.0)
+    mean: float = Field(0.25, ge=0.0)
+    std: float = Field(0.25, ge=0.0)
+    kl_divergence: float = Field(0.1, ge=0.0)
+    ks_statistic: float = Field(0.1, ge=0.0, le=1.0)
+
+    @field_validator("range_quantiles")
+    @classmethod
+    def _known_quantiles(cls, value: tuple[str, str] | None) -> tuple[str, str] | None:
+        if value is not None:
+            unknown = [q for q in value if q not in QUANTILES]
+            if unknown:
+                raise ValueError(f"unknown quantiles {unknown}; use two of {list(QUANTILES)}")
+        return value
+
+
+class ExpectationSpec(BaseModel):
+    """One expectation: a GE expectation type (or :data:`KS_TYPE`) and its keyword arguments."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _expectation_name(cls, value: str) -> str:
+        if not value.startswith("expect_"):
+            raise ValueError(f"expectation type {value!r} must start with 'expect_'")
+        return value
+
+    @property
+    def column(self) -> str | None:
+        """The column the expectation is about, if it is about one."""
+        return self.kwargs.get("column")
+
+
+class Suite(BaseModel):
+    """A named list of expectations for one table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    expectations: list[ExpectationSpec]
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns the suite's expectations name, in order of first mention."""
+        return list(dict.fromkeys(e.column for e in self.expectations if e.column))
+
+
+def build_suite(
+    profile: TableProfile,
+    columns: Sequence[str],
+    tolerances: Tolerances | Mapping[str, Any] | None = None,
+    column_tolerances: Mapping[str, Tolerances | Mapping[str, Any]] | None = None,
+    extra: Iterable[ExpectationSpec | Mapping[str, Any]] = (),
+    row_count: int | None = None,
+    name: str = "imputed",
+) -> Suite:
+    """The suite for a table whose ``columns`` were imputed, from their observed ``profile``.
+
+    Args:
+        profile: observed values of the table before imputing.
+        columns: the imputed columns to check.
+        tolerances: defaults for every column.
+        column_tolerances: per-column overrides, whole :class:`Tolerances` or partial dicts
+            merged onto the defaults.
+        extra: the user's own expectations, ``{"type": "expect_...", "kwargs": {...}}``.
+        row_count: the input's row count; the output must have exactly as many rows.
+        name: the suite's name (shown in results).
+
+    Example:
+        >>> suite = build_suite(profile, ["price"], column_tolerances={"price": {"mean": 0.5}})
+    """
+    default = _tolerances(tolerances or Tolerances(), "the table")
+    overrides = dict(column_tolerances or {})
+    unknown = (set(columns) | set(overrides)) - set(profile.columns)
+    if unknown:
+        raise KeyError(
+            f"suite {name!r}: columns {sorted(unknown)} are not in the profile; "
+            f"have {sorted(profile.columns)}"
+        )
+    expectations: list[ExpectationSpec] = []
+    if row_count is not None:
+        expectations.append(ExpectationSpec(type="expect_table_row_count_to_equal",
+                                            kwargs={"value": int(row_count)}))  # fmt: skip
+    for column in columns:
+        tol = default
+        if column in overrides:
+            tol = _tolerances(overrides[column], f"column {column!r}", base=default)
+        expectations.extend(column_expectations(profile[column], tol))
+    for i, spec in enumerate(extra):
+        try:
+            expectations.append(ExpectationSpec.model_validate(spec))
+        except ValidationError as exc:
+            raise ValueError(f"suite {name!r}: extra expectation #{i}: {_errors(exc)}") from None
+    return Suite(name=name, expectations=expectations)
+
+
+def column_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
+    """Expectations for one imputed column, by its kind."""
+    specs = [_spec("expect_column_values_to_not_be_null", col.name,
+                   mostly=_share(1.0 - tol.allowed_missing))]  # fmt: skip
+    if col.count == 0:
+        return specs
+    if col.kind is ColumnKind.NUMERIC:
+        specs += _numeric_expectations(col, tol)
+    elif col.kind is ColumnKind.DATETIME:
+        low, high = _bounds(col, tol)
+        specs.append(_spec("expect_column_values_to_be_between", col.name, min_value=_iso(low),
+                           max_value=_iso(high), mostly=tol.range_mostly))  # fmt: skip
+    elif col.kind is ColumnKind.CATEGORICAL:
+        specs += _categorical_expectations(col, tol)
+    return specs
+
+
+def _numeric_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
+    low, high = _bounds(col, tol)
+    spread = col.std or 1e-9 * max(1.0, abs(col.mean))
+    counts = col.histogram_counts
+    weights = [c / sum(counts) for c in counts]
+    kl_kwargs: dict[str, Any] = {"partition_object": {"bins": list(col.histogram_edges),
+                                                      "weights": weights},
+                                 "threshold": tol.kl_divergence,
+                                 "tail_weight_holdout": KL_HOLDOUT}  # fmt: skip
+    if 0 in counts:
+        kl_kwargs["internal_weight_holdout"] = KL_HOLDOUT
+    return [
+        _spec("expect_column_values_to_be_between", col.name,
+              min_value=low, max_value=high, mostly=tol.range_mostly),
+        _spec("expect_column_mean_to_be_between", col.name,
+              min_value=col.mean - tol.mean * spread, max_value=col.mean + tol.mean * spread),
+        _spec("expect_column_stdev_to_be_between", col.name,
+              min_value=col.std * (1 - tol.std), max_value=col.std * (1 + tol.std)),
+        _spec("expect_column_kl_divergence_to_be_less_than", col.name, **kl_kwargs),
+        _spec(KS_TYPE, col.name, edges=list(col.histogram_edges),
+              counts=list(counts), threshold=tol.ks_statistic),
+    ]  # fmt: skip
+
+
+def _categorical_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
+    specs = [_spec("expect_column_values_to_be_in_set", col.name, value_set=col.vocabulary,
+                   mostly=_share(1.0 - col.other / col.count - tol.unseen_share))]  # fmt: skip
+    if col.other == 0:
+        weights = [c / col.count for _, c in col.top_values]
+        specs.append(_spec("expect_column_kl_divergence_to_be_less_than", col.name,
+                           partition_object={"values": col.vocabulary, "weights": weights},
+                           threshold=tol.kl_divergence,
+                           tail_weight_holdout=KL_HOLDOUT))  # fmt: skip
+    return specs
+
+
+def _bounds(col: ColumnProfile, tol: Tolerances) -> tuple[float, float]:
+    if tol.range_quantiles is None:
+        return col.min, col.max
+    low, high = tol.range_quantiles
+    return col.quantiles[low], col.quantiles[high]
+
+
+def _spec(type_: str, column: str, **kwargs: Any) -> ExpectationSpec:
+    return ExpectationSpec(type=type_, kwargs={"column": column, **kwargs})
+
+
+def _share(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def _iso(seconds: float) -> str:
+    """A datetime bound from the profile's seconds axis, as naive UTC ISO text."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
+
+
+def _tolerances(
+    value: Tolerances | Mapping[str, Any], where: str, base: Tolerances | None = None
+) -> Tolerances:
+    if isinstance(value, Tolerances):
+        return value
+    try:
+        merged = (base or Tolerances()).model_dump() | dict(value)
+        return Tolerances.model_validate(merged)
+    except ValidationError as exc:
+        raise ValueError(f"tolerances for {where}: {_errors(exc)}") from None
+
+
+def _errors(exc: ValidationError) -> str:
+    """Pydantic's errors on one line: ``key: message; ...``."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']} (got {e.get('input')!r})"
+        for e in exc.errors()
+    )

@@ -1,0 +1,83 @@
+"""Property tests: observed values are sacred, rows are kept, every gap is accounted for."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from impute_assets.core.imputer import Imputer
+
+FAST = dict(epochs=2, hidden_dim=8, embedding_dim=4, min_rows_for_network=5, refinement_rounds=1,
+            knn_reference_rows=64)
+
+
+@st.composite
+def frames(draw) -> pd.DataFrame:
+    rows = draw(st.integers(min_value=1, max_value=40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    builders = {
+        "float": lambda: rng.normal(size=rows),
+        "int": lambda: pd.array(rng.integers(0, 5, size=rows), dtype="Int64"),
+        "text": lambda: pd.array(rng.choice(["a", "b", "c ü", "😀"], size=rows), dtype="str"),
+        "bool": lambda: pd.Series(rng.random(rows) < 0.5, dtype=object),
+        "category": lambda: pd.Categorical(rng.choice(["x", "y"], size=rows)),
+        "when": lambda: pd.date_range("2024-01-01", periods=rows, freq="h", tz="UTC"),
+        "constant": lambda: np.full(rows, 7.0),
+        "objects": lambda: pd.Series([(1, 2), 3, "s", 4.5][i % 4] for i in range(rows)),
+    }
+    chosen = draw(st.lists(st.sampled_from(sorted(builders)), min_size=1, max_size=5, unique=True))
+    frame = pd.DataFrame({name: builders[name]() for name in chosen})
+    for name in chosen:
+        pattern = draw(st.sampled_from(["none", "some", "all"]))
+        hide = {"none": 0.0, "some": 0.3, "all": 1.01}[pattern]
+        frame[name] = frame[name].mask(rng.random(rows) < hide)
+    if "float" in chosen and rows > 2:
+        frame.loc[0, "float"] = np.inf
+    frame.index = rng.permutation(rows) + 100  # a non-default index must be kept as is
+    return frame
+
+
+@settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames())
+def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame) -> None:
+    original = frame.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = Imputer(**FAST).fit_transform(frame)
+
+    pd.testing.assert_frame_equal(frame, original)  # caller's frame not mutated
+    out = result.frame
+    assert list(out.index) == list(frame.index) and list(out.columns) == list(frame.columns)
+    for column in frame.columns:
+        observed = frame[column].notna().to_numpy()
+        before = frame[column][observed].tolist()
+        after = out[column][observed].tolist()
+        assert after == before, f"observed cells of {column!r} changed"
+        filled = result.imputed[column].to_numpy()
+        assert not (filled & observed).any()
+        assert out[column][filled].notna().all()
+        assert result.confidence[column][filled].between(0, 1).all()
+
+
+@settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames())
+def test_every_missing_cell_is_filled_or_counted_with_a_reason(frame: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = Imputer(**FAST).fit_transform(frame)
+    by_column = {r.column: r for r in result.report}
+    for column in frame.columns:
+        missing = int(frame[column].isna().sum())
+        still = int(result.frame[column].isna().sum())
+        if missing == 0:
+            continue
+        report = by_column[column]
+        assert report.missing == missing
+        assert report.filled == int(result.imputed[column].sum())
+        assert report.left == still
+        assert sum(report.reasons.values()) == report.left

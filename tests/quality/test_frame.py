@@ -1,0 +1,77 @@
+"""The suite on in-memory frames: a good imputation passes, broken ones fail by name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from impute_assets.quality import Tolerances, build_suite, validate_frame
+
+from quality_cases import BROKEN, failed
+
+
+def test_good_imputation_passes(good, suite):
+    result = validate_frame(good, suite)
+    assert result.success, result.to_markdown()
+    assert result.engine == "dataframe"
+    assert len(result.results) == len(suite.expectations)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_imputation_fails_with_the_right_expectation(case, observed, good, profile, suite):
+    breaker, expected = BROKEN[case]
+    result = validate_frame(breaker(observed, good, profile), suite)
+    assert not result.success
+    assert failed(result) == expected, result.to_markdown()
+
+
+def test_unexpected_values_are_counted_and_shown(observed, good, profile, suite):
+    breaker, _ = BROKEN["unseen_category"]
+    outcome = validate_frame(breaker(observed, good, profile), suite).failures[0]
+    assert (outcome.unexpected_count, outcome.unexpected_examples) == (1, ("purple",))
+
+
+def test_allowed_missing_share_lets_a_few_nulls_pass(observed, good, profile):
+    breaker, _ = BROKEN["nulls_left"]
+    suite = build_suite(profile, ["x"], column_tolerances={"x": {"allowed_missing": 0.05}})
+    assert validate_frame(breaker(observed, good, profile), suite).success
+
+
+def test_result_is_json_and_markdown(observed, good, profile, suite):
+    breaker, _ = BROKEN["shifted"]
+    result = validate_frame(breaker(observed, good, profile), suite)
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["failed"] == 3 and data["success"] is False
+    ks = next(r for r in data["results"] if r["type"].endswith("ks_statistic_to_be_less_than"))
+    assert ks["observed_value"] > 0.1 and 0 <= ks["details"]["p_value"] < 0.05
+    markdown = result.to_markdown()
+    assert "failed (3 of" in markdown
+    assert "| ❌ | `expect_column_mean_to_be_between` | x |" in markdown
+
+
+def test_user_expectations_run_and_fail_by_name(good, profile):
+    extra = [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "x", "max_value": 0}},
+    ]
+    result = validate_frame(good, build_suite(profile, ["x"], extra=extra))
+    assert failed(result) == {("expect_column_max_to_be_between", "x")}
+
+
+def test_unknown_user_expectation_is_named(good, profile):
+    suite = build_suite(profile, [], extra=[{"type": "expect_the_moon", "kwargs": {}}])
+    with pytest.raises(ValueError, match="expect_the_moon"):
+        validate_frame(good, suite)
+
+
+def test_missing_column_is_named(good, suite):
+    with pytest.raises(KeyError, match="'c'"):
+        validate_frame(good.drop(columns="c"), suite)
+
+
+def test_quantile_range_override(good, profile):
+    tol = Tolerances(range_quantiles=("q05", "q95"), range_mostly=0.8)
+    result = validate_frame(good, build_suite(profile, ["x"], tolerances=tol))
+    between = next(r for r in result.results if r.type == "expect_column_values_to_be_between")
+    assert between.success and between.unexpected_count > 0
