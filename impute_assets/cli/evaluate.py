@@ -6,20 +6,27 @@ import argparse
 import math
 from pathlib import Path
 
-from impute_assets.cli.tables import read_table
+from rich.table import Table
+
+from impute_assets.cli.files import read_frame
+from impute_assets.cli.impute import add_model_arguments, build_imputer, console
 
 PATTERNS = ("mcar", "mar", "mnar")
+#: (report field, heading) of the per-column scores, in print order.
+SCORES = (("nrmse", "nRMSE"), ("nmae", "nMAE"), ("mae", "MAE"), ("wasserstein", "Wasserstein"),
+          ("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     parser = subparsers.add_parser(
         "evaluate",
-        help="score the imputer on cells hidden from a complete-enough table",
+        help="score the imputer on known cells hidden from a table",
         description=(
             "Hide a seeded share of each column's observed cells (MCAR, MAR or MNAR), fill them "
             "with the imputer, and score only the hidden cells: nRMSE, MAE and Wasserstein "
-            "distance for numbers, accuracy and macro-F1 for categories."
+            "distance for numbers, accuracy and macro-F1 for categories. --columns picks the "
+            "columns whose cells are hidden and imputed (default: every imputable column)."
         ),
     )
     parser.add_argument("file", help="a .parquet or .csv table")
@@ -27,10 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="missingness pattern of the hidden cells (default: mcar)")
     parser.add_argument("--fraction", type=float, default=0.2,
                         help="share of each column's observed cells to hide (default: 0.2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the mask and the model")
-    parser.add_argument("--columns", nargs="+", metavar="COLUMN",
-                        help="columns to hide cells in (default: every imputable column)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cuda", "mps", "cpu"))
+    add_model_arguments(parser)
     parser.add_argument("--markdown", action="store_true",
                         help="print the report as markdown instead of a table")
     parser.set_defaults(func=run)
@@ -38,30 +42,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate our Imputer on ``args.file`` and print the per-column scores."""
-    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.evaluate import evaluate
-    from impute_assets.core.imputer import Imputer
+    from impute_assets.core.kinds import infer_kinds
 
-    frame = read_table(args.file)
-    config = ImputerConfig(seed=args.seed, device=args.device, progress=True)
+    frame = read_frame(args.file)
+    imputer = build_imputer(args)
     try:
-        report = evaluate(frame, Imputer(config=config), args.pattern, args.fraction, args.seed,
-                          columns=args.columns, method="impute_assets.Imputer")
+        kinds = infer_kinds(frame, imputer.kinds, imputer.exclude)
+        report = evaluate(frame, imputer, args.pattern, args.fraction, args.seed,
+                          columns=args.columns, kinds=kinds, method="impute_assets.Imputer")
     except (KeyError, ValueError) as exc:
-        raise SystemExit(f"impute-assets evaluate {args.file}: {exc}") from None
+        raise SystemExit(f"error: impute-assets evaluate {args.file}: {exc}") from None
     if args.markdown:
         print(report.to_markdown())
     else:
-        _print_table(report, args.file)
+        console().print(score_table(report, Path(args.file).name))
     return 0
 
 
-def _print_table(report, source: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def score_table(report, source: str) -> Table:
+    """The per-column scores and their means, captioned with how they were measured."""
     table = Table(
-        title=f"{Path(source).name}: {report.pattern.upper()} {report.fraction:.0%} of observed cells "
+        title=f"{source}: {report.pattern.upper()} {report.fraction:.0%} of observed cells "
         f"hidden (seed {report.seed})",
         caption=(
             f"{report.hidden} cells hidden and scored; {report.left} left missing by the "
@@ -69,24 +71,17 @@ def _print_table(report, source: str) -> None:
             "nMAE and Wasserstein are divided by the std of the column's known values."
         ),
     )
-    headings = ("column", "kind", "hidden", "left", "nRMSE", "nMAE", "MAE", "Wasserstein",
-                "accuracy", "macro-F1")
-    for heading in headings:
+    for heading in ("column", "kind", "hidden", "left", *(h for _, h in SCORES)):
         table.add_column(heading, justify="left" if heading in ("column", "kind") else "right")
-    metrics = ("nrmse", "nmae", "mae", "wasserstein", "accuracy", "macro_f1")
     for row in report.to_frame().itertuples(index=False):
         table.add_row(row.column, row.kind, str(row.hidden), str(row.left),
-                      *(_number(getattr(row, m)) for m in metrics))
+                      *(_number(getattr(row, field)) for field, _ in SCORES))
     overall = report.overall
     table.add_section()
     table.add_row("overall (mean)", "", str(report.hidden), str(report.left),
-                  *(_number(overall.get(m, math.nan)) for m in metrics[:2]), "",
-                  *(_number(overall[m]) for m in metrics[3:]), style="bold")
-    console = Console()
-    if not console.is_terminal:  # pipes and files get room for every column
-        console = Console(width=max(console.width, 140))
-    console.print(table)
+                  *(_number(overall.get(field, math.nan)) for field, _ in SCORES), style="bold")
+    return table
 
 
 def _number(value: float) -> str:
-    return "" if value is None or math.isnan(value) else f"{value:.4g}"
+    return "" if math.isnan(value) else f"{value:.4g}"

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from impute_assets.cli.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,12 +55,3 @@ def test_evaluate_markdown_and_a_bad_column(tmp_path):
     assert "| y | numeric | 16 |" in done.stdout
     failed = run_cli(str(path), "--columns", "nope")
     assert failed.returncode != 0 and "nope" in failed.stderr
-
-
-def test_read_table_names_the_file_at_fault(tmp_path):
-    with pytest.raises(SystemExit, match="no such file"):
-        read_table(tmp_path / "missing.csv")
-    odd = tmp_path / "table.xlsx"
-    odd.write_text("x")
-    with pytest.raises(SystemExit, match="table.xlsx"):
-        read_table(odd)
