@@ -245,7 +245,7 @@ def _targets(results: pd.DataFrame, methods: Sequence[str]) -> list[str]:
         ours, ref = table.loc[("overall (mean)", ""), ["ours", REFERENCE]]
         ratio = ours / ref if ref else math.nan
         met = ratio <= bound if sense == "<=" else ratio >= bound
-        lines.append(f"- {metric}: ours {ours:.3g} vs {ref:.3g} = {ratio:.2f}x "
+        lines.append(f"- {metric}: ours {ours:.3g} vs {ref:.3g} = {ratio:.3f}x "
                      f"(target {sense} {bound}x): {'met' if met else 'NOT met'}")
     return lines
 
@@ -257,7 +257,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patterns", nargs="+", default=["mcar", "mar"],
                         choices=["mcar", "mar", "mnar"])
     parser.add_argument("--fraction", type=float, default=0.2)
-    parser.add_argument("--rows", type=int, default=1000, help="sample tables to this many rows")
+    parser.add_argument("--rows", type=int, default=500, help="sample tables to this many rows")
     parser.add_argument("--max-categories", type=int, default=400,
                         help="drop categoricals with more distinct values than this")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
