@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -44,7 +44,8 @@ MASKABLE_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKi
 #: Kinds scored as numbers (datetimes as seconds since the epoch).
 _NUMERIC_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.DATETIME})
 
-#: An imputer under test: frame with gaps -> filled frame (or a result with ``.frame``).
+#: An imputer under test: a callable frame -> filled frame (or a result with ``.frame``), or an
+#: object with ``fit_transform`` (such as ``Imputer``).
 ImputerLike = Callable[[pd.DataFrame], Any] | Any
 
 
@@ -178,6 +179,7 @@ class EvaluationReport:
     seed: int | None = None
     seconds: float = math.nan
     method: str = ""
+    #: Caveats a reader needs, such as columns whose normalized scores are undefined.
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -251,7 +253,12 @@ def score(
             scores.append(_score_categorical(column, truth[column], imputed[column], hidden))
         else:
             raise ValueError(f"score: column {column!r} of kind {kind.value!r} cannot be scored")
-    return EvaluationReport(columns=tuple(scores))
+    notes = tuple(
+        f"Column {c.column!r} is constant: its normalized scores are undefined (MAE {c.mae:.4g})."
+        for c in scores
+        if c.kind in _NUMERIC_KINDS and math.isnan(c.nrmse)
+    )
+    return EvaluationReport(columns=tuple(scores), notes=notes)
 
 
 def _as_float(values: pd.Series) -> np.ndarray:
@@ -386,9 +393,8 @@ def evaluate(
             f"evaluate: the imputer returned {type(filled).__name__}; expected a DataFrame "
             "or a result with a .frame"
         )
-    report = score(df, filled, mask, kinds)
-    return EvaluationReport(
-        columns=report.columns,
+    return replace(
+        score(df, filled, mask, kinds),
         pattern=pattern,
         fraction=fraction,
         seed=seed,

@@ -234,3 +234,14 @@ def test_report_renders_as_frame_and_markdown():
     text = report.to_markdown()
     assert "| x | numeric |" in text and "left missing by the imputer" in text
     assert f"{report.hidden} cells hidden, {report.hidden} left missing" in text
+
+
+def test_a_constant_column_is_noted_not_averaged():
+    truth = pd.DataFrame({"k": [5.0] * 6, "y": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    mask = pd.DataFrame({"k": [True, False] * 3, "y": [True, False] * 3})
+    imputed = truth.assign(k=[6.0, 5.0] * 3)
+    report = score(truth, imputed, mask, {"k": NUM, "y": NUM})
+    assert math.isnan(report.to_frame().set_index("column").loc["k", "nrmse"])
+    assert report.overall["nrmse"] == 0.0
+    assert any("'k' is constant" in note for note in report.notes)
+    assert "'k' is constant" in report.to_markdown()
