@@ -91,7 +91,7 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     holdout = np.zeros(len(y), dtype=bool)
     count = int(observed.sum())
     if count >= MIN_ROWS_FOR_HOLDOUT:
-        size = max(1, int(round(config.holdout_fraction * count)))
+        size = max(1, round(config.holdout_fraction * count))
         pool = np.flatnonzero(observed if holdout_from is None else observed & holdout_from)
         pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
         holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
@@ -167,14 +167,14 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
         arrays=arrays,
         network=network_state,
         calibration=calibration,
-        holdout={"metric": metric, "rows": int(len(hold_rows)),
+        holdout={"metric": metric, "rows": len(hold_rows),
                  "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
                  "scores": scores},
         fingerprint=fingerprint(target.name, {c: kinds[c] for c in raw_columns(space.columns)
                                               if c != target.name}, config, sequence),
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        training_rows=int(len(train_rows)),
+        training_rows=len(train_rows),
         epochs=net.best_epochs[net_targets.index(target.name)] if chosen == "network" else 0,
         device=device,
         seconds=float(net.seconds) if net is not None else 0.0,
