@@ -234,3 +234,24 @@ def test_derived_kinds_follow_the_context_columns() -> None:
     assert kinds[context_name("prev", "c")] == ColumnKind.CATEGORICAL
     assert context_name("interp", "c") not in kinds
     assert kinds[context_name("interp", "x")] == ColumnKind.NUMERIC
+
+
+def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp_path) -> None:
+    truth = sensors(80, groups=2)
+    masked, masks = hide(truth, ["level"], 0.2)
+    fitted = quiet(Imputer(order_by="when", group_by="machine", sequence_window=3,
+                           candidates=("network",), **FAST).fit, masked)
+    model = fitted.column_models_["level"]
+    assert model.chosen == "network" and "gru_hh" in model.network
+    inputs = fitted.model_frame(masked)
+    window = [c for c in inputs.columns if c.startswith("__seq__win")]
+    assert len(window) == 6 * 3  # 3 rows each side x (level, noise, time offset)
+    assert "__seq__win+0:level" not in inputs.columns
+    result = fitted.transform(masked)
+    assert result.frame["level"].notna().all()
+    loaded = Imputer.load(fitted.save(tmp_path / "gru"))
+    pd.testing.assert_frame_equal(loaded.transform(masked).frame, result.frame)
+    raw = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
+                              sequence_window=3, candidates=("network",), **FAST).fit, truth)
+    predicted = raw.predict(truth, keep_observed=False)["noise_imputed"]
+    assert nrmse(predicted, truth["noise"], np.ones(len(truth), dtype=bool)) > 0.8  # no leakage
