@@ -132,8 +132,8 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
 def imputer(sequence: bool, epochs: int, window: int = 0
             ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
-        keys = (dict(order_by=series.order_by, group_by=series.group_by, sequence_window=window)
-                if sequence else {})
+        keys = {"order_by": series.order_by, "group_by": series.group_by,
+                "sequence_window": window} if sequence else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
@@ -197,13 +197,13 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     lines = [
         "# Sequence benchmark",
         "",
-        f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
-        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}`",
-        f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
+        (f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
+        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}`"),
+        (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
         "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
         "measurement column, half single cells and half runs of 3-12 rows of one entity. "
         "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better; the "
-        f"mean over {len(args.seeds)} masks (seeds {args.seeds}), each with its own imputer seed.",
+        f"mean over {len(args.seeds)} masks (seeds {args.seeds}), each with its own imputer seed."),
         "",
         "## Mean nRMSE over each series' columns",
         "",

@@ -7,6 +7,8 @@ by accuracy, numeric ones by nRMSE (RMSE / std), on the hidden cells only.
 
 * ``trump_tweets``: ``source`` (the client the tweet was sent from) and ``retweet_count``,
   from ``text`` plus ``created_at``, ``favorite_count``, ``is_retweet``.
+* ``trump_tweets, text only``: the same targets from the text alone (and each other), which
+  shows what the text carries when the time of the tweet is not there to give the answer.
 * ``loans``: ``homeownership``, ``verified_income`` and ``annual_income`` from ``emp_title``
   (the job title, read as text) plus a dozen loan columns.
 
@@ -47,6 +49,8 @@ class Table:
 TABLES = (
     Table("trump_tweets", "trump_tweets.parquet", "text", ("source", "retweet_count"),
           ("created_at", "favorite_count", "is_retweet")),
+    Table("trump_tweets, text only", "trump_tweets.parquet", "text", ("source", "retweet_count"),
+          ()),
     Table("loans", "loans.parquet", "emp_title", ("homeownership", "verified_income", "annual_income"),
           ("emp_length", "state", "debt_to_income", "loan_purpose", "grade", "loan_amount",
            "interest_rate", "term", "total_credit_limit", "num_mort_accounts", "application_type")),
@@ -93,8 +97,8 @@ def main() -> None:
             hidden[target] = truth[target].notna().to_numpy() & (rng.random(len(truth)) < SHARE)
             masked[target] = masked[target].mask(hidden[target])
         for variant, encoder in VARIANTS.items():
-            options = dict(kinds={table.text: "text"}, text_encoder=encoder) if encoder else dict(
-                exclude=[table.text])
+            options = {"kinds": {table.text: "text"}, "text_encoder": encoder} if encoder else {
+                "exclude": [table.text]}
             started = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -123,12 +127,12 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     lines = [
         "# Text benchmark",
         "",
-        f"Command: `PYTHONPATH=. python benchmarks/text.py --max-rows {args.max_rows} "
-        f"--seed {args.seed} --epochs {args.epochs}`",
-        f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: a random {args.max_rows} of "
+        (f"Command: `PYTHONPATH=. python benchmarks/text.py --max-rows {args.max_rows} "
+        f"--seed {args.seed} --epochs {args.epochs}`"),
+        (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: a random {args.max_rows} of "
         "each table. Hidden: 20% of the observed cells of each target. Accuracy (higher is "
         "better) for categorical targets, nRMSE (lower is better) for numeric ones, on the "
-        "hidden cells only. 'without text' excludes the text column; the other two read it.",
+        "hidden cells only. 'without text' excludes the text column; the other two read it."),
         "",
         "## Scores",
         "",
@@ -138,8 +142,8 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         models.to_markdown(),
         "",
-        "## Seconds (fit + fill, all targets of the table; MiniLM includes embedding every "
-        "distinct text once and loading the model)",
+        ("## Seconds (fit + fill, all targets of the table; MiniLM includes embedding every "
+        "distinct text once and loading the model)"),
         "",
         seconds.to_markdown(floatfmt=".1f"),
         "",

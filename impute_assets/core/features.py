@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.embeddings import SentenceEncoder
 from impute_assets.core.encoders import (
     CategoricalEncoder,
     DatetimeEncoder,
@@ -25,7 +26,6 @@ from impute_assets.core.encoders import (
     encoder_state,
     fit_encoder,
 )
-from impute_assets.core.embeddings import SentenceEncoder
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import owner
 

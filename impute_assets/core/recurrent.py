@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from impute_assets.core.features import DENSE, FeatureSpace
 from impute_assets.core.sequence import PREFIX
 
 #: GRU parameter names; each tensor is (targets, 2 directions, ...).
@@ -24,11 +25,9 @@ GRU_PARAMETERS = ("gru_ih", "gru_hh", "gru_bih", "gru_bhh")
 _WINDOW = re.compile(rf"^{re.escape(PREFIX)}win([+-]\d+):(.*)$")
 
 
-def window_offsets(space) -> np.ndarray | None:
+def window_offsets(space: FeatureSpace) -> np.ndarray | None:
     """(2W slots, features) positions in the numeric block of the window columns, slots ordered
     -W..-1 then +1..+W; ``None`` when the space has no window."""
-    from impute_assets.core.features import DENSE
-
     slots: dict[int, dict[str, int]] = {}
     offset = 0
     for name, encoder in space.encoders.items():

@@ -65,7 +65,7 @@ def fit_copy_model(space: FeatureSpace, design: Design, series: pd.Series, confi
         fingerprint=fingerprint,
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        training_rows=int(len(observed)),
+        training_rows=len(observed),
         epochs=0,
         device="cpu",
         seconds=0.0,

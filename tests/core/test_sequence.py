@@ -19,7 +19,7 @@ from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, context_columns, context_name, hide_gaps
 from impute_assets.core.simple import SimpleImputer
 
-FAST = dict(epochs=15, patience=4, hidden_dim=16, embedding_dim=4, knn_reference_rows=256)
+FAST = {"epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256}
 
 
 def sensors(rows_per_group: int = 150, groups: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -238,7 +238,7 @@ def test_derived_kinds_follow_the_context_columns() -> None:
 
 def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp_path) -> None:
     truth = sensors(80, groups=2)
-    masked, masks = hide(truth, ["level"], 0.2)
+    masked, _masks = hide(truth, ["level"], 0.2)
     fitted = quiet(Imputer(order_by="when", group_by="machine", sequence_window=3,
                            candidates=("network",), **FAST).fit, masked)
     model = fitted.column_models_["level"]

@@ -11,7 +11,7 @@ import pytest
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.result import FREE_TEXT
 
-FAST = dict(epochs=15, patience=4, hidden_dim=16, embedding_dim=4, knn_reference_rows=256)
+FAST = {"epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256}
 ODD_TEXTS = ["", "😀🔥 great day!!", "x" * 20_000, "Grüße aus Köln, très bien", "东京で会いましょう",
              "مرحبا بالعالم", "   "]
 
