@@ -184,8 +184,8 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
         "",
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
-        f"whole run {wall / 60:.1f} min. Command: `python benchmarks/accuracy.py "
-        f"{' '.join(sys.argv[1:])}`.",
+        f"whole run {wall / 60:.1f} min. Command: "
+        f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`.",
         "",
         f"Each table: at most {args.rows} rows (seeded sample), {args.fraction:.0%} of the "
         f"observed cells of every column hidden ({', '.join(args.patterns)}; seeds "
