@@ -22,6 +22,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/impute-assets demo
 
+ui: $(STAMP)
+	test -d .demo || $(BIN)/impute-assets demo --seed-only
+	DAGSTER_HOME=$(CURDIR)/.demo/dagster_home $(BIN)/dagster dev -w workspace.yaml
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
 

@@ -28,7 +28,15 @@ _EXPORTS = {
     "SimpleImputer": "impute_assets.core.simple",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ColumnKind",
+    "ColumnModel",
+    "ColumnReport",
+    "ImputationResult",
+    "Imputer",
+    "ImputerConfig",
+    "SimpleImputer",
+]
 
 
 def __getattr__(name: str) -> Any:

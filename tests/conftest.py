@@ -7,6 +7,8 @@ point them at a server.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -82,3 +84,20 @@ def shared_datasets() -> Iterator[str]:
     if not os.path.isdir(path):
         pytest.skip(f"no datasets at {path}; set IMPUTE_ASSETS_DATASETS")
     yield path
+
+
+def _imported_modules(statement: str, env: dict[str, str] | None = None,
+                      cwd: str | os.PathLike | None = None) -> set[str]:
+    """Every module ``python -X importtime -c statement`` imports, by dotted name."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root, **(env or {})}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", statement],
+                          capture_output=True, text=True, env=env, cwd=cwd, check=True)
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+@pytest.fixture(scope="session")
+def imported_modules():
+    """A function: the modules a Python statement imports (read from ``-X importtime``)."""
+    return _imported_modules

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -109,13 +110,14 @@ class ColumnModel:
     def classes(self) -> int:
         return len(self.encoder.values) if isinstance(self.encoder, CategoricalEncoder) else 1
 
-    @property
+    @cached_property
     def version(self) -> str:
         """A short content hash: equal versions fill equally."""
         digest = hashlib.sha256(json.dumps(self._manifest(), sort_keys=True, default=str).encode())
-        for name in sorted(self._tensors()):
+        tensors = self._tensors()
+        for name in sorted(tensors):
             digest.update(name.encode())
-            digest.update(self._tensors()[name].contiguous().numpy().tobytes())
+            digest.update(tensors[name].float().numpy().tobytes())
         return digest.hexdigest()[:12]
 
     def raw_outputs(self, features: Features, design: Design, rows: np.ndarray,

@@ -99,7 +99,8 @@ class NumericEncoder:
         if self.decimals is not None:
             quant = decimal.Decimal(1).scaleb(-self.decimals)
             objs = [decimal.Decimal(repr(float(v))).quantize(quant) for v in values]
-            return pd.Series(objs, index=like.index, dtype=object)
+            keep = isinstance(like.dtype, pd.ArrowDtype)  # Arrow decimals take Decimal objects
+            return pd.Series(objs, index=like.index, dtype=like.dtype if keep else object)
         return pd.Series(values, index=like.index).astype(_fill_dtype(like.dtype))
 
     def to_state(self) -> dict[str, Any]:

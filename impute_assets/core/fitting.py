@@ -70,7 +70,7 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     holdout = np.zeros(len(y), dtype=bool)
     count = int(observed.sum())
     if count >= MIN_ROWS_FOR_HOLDOUT:
-        size = max(1, int(round(config.holdout_fraction * count)))
+        size = max(1, round(config.holdout_fraction * count))
         holdout[rng.choice(np.flatnonzero(observed), size=size, replace=False)] = True
     classes = 1 if numeric else len(encoder.values)
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
@@ -143,14 +143,14 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
         arrays=arrays,
         network=network_state,
         calibration=calibration,
-        holdout={"metric": metric, "rows": int(len(hold_rows)),
+        holdout={"metric": metric, "rows": len(hold_rows),
                  "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
                  "scores": scores},
         fingerprint=fingerprint(target.name, {c: kinds[c] for c in space.columns if c != target.name},
                                 config),
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        training_rows=int(len(train_rows)),
+        training_rows=len(train_rows),
         epochs=net.best_epochs[net_targets.index(target.name)] if chosen == "network" else 0,
         device=device,
         seconds=float(net.seconds) if net is not None else 0.0,

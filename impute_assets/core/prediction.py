@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import torch
 
 from impute_assets.core.candidates import Design
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction

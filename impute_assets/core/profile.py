@@ -88,10 +88,11 @@ class ColumnProfile:
         kind = ColumnKind(kind)
         name = str(series.name)
         observed = series.dropna()
-        base = {"name": name, "kind": kind, "count": int(len(observed)),
+        base = {"name": name, "kind": kind, "count": len(observed),
                 "missing": int(len(series) - len(observed))}  # fmt: skip
-        if kind in NUMERIC_KINDS and len(observed):
-            return cls(**base, **_numeric_summary(numeric_values(observed, kind), bins))
+        values = numeric_values(observed, kind) if kind in NUMERIC_KINDS else np.empty(0)
+        if len(values):
+            return cls(**base, **_numeric_summary(values, bins))
         if kind in FREQUENCY_KINDS and len(observed):
             counts = observed.value_counts(sort=True)
             top = counts.iloc[:top_k]
@@ -160,7 +161,7 @@ class TableProfile:
             name: ColumnProfile.from_series(df[name], kind, bins=bins, top_k=top_k)
             for name, kind in kinds.items()
         }
-        return cls(columns=columns, rows=int(len(df)), bins=bins, top_k=top_k)
+        return cls(columns=columns, rows=len(df), bins=bins, top_k=top_k)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (see :meth:`from_dict`)."""
@@ -192,7 +193,8 @@ class TableProfile:
 
 
 def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
-    """The float axis a numeric or datetime column is profiled on (missing values dropped).
+    """The float axis a numeric or datetime column is profiled on (missing and infinite values
+    dropped: they have no place on a histogram).
 
     Datetimes become seconds since 1970-01-01 UTC; timezone-aware ones are converted to UTC.
     """
@@ -202,7 +204,8 @@ def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
         return ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
-    return pd.to_numeric(observed).to_numpy(dtype=float)
+    values = pd.to_numeric(observed).to_numpy(dtype=float)
+    return values[np.isfinite(values)]
 
 
 def psi(reference: ColumnProfile, current: pd.Series) -> float:

@@ -125,7 +125,7 @@ def _target_tensors(targets: Sequence[TargetData], device: torch.device):
     y = np.stack([np.nan_to_num(t.y.astype(np.float64), nan=0.0) for t in targets], axis=1)
     train = np.stack([t.train for t in targets], axis=1).astype(np.float32)
     hold = np.stack([t.holdout for t in targets], axis=1).astype(np.float32)
-    as_tensor = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
+    as_tensor = lambda a: torch.from_numpy(a).to(device)
     return as_tensor(y.astype(np.float32)), as_tensor(train), as_tensor(hold)
 
 

@@ -168,7 +168,7 @@ def test_same_seed_same_fills() -> None:
 
 
 def test_cells_lists_each_fill_once() -> None:
-    masked, mask = hide(correlated_frame(120)[["x", "y", "group", "when"]], 0.1)
+    masked, _ = hide(correlated_frame(120)[["x", "y", "group", "when"]], 0.1)
     result = Imputer(**FAST).fit_transform(masked)
     cells = result.cells()
     assert len(cells) == result.filled == int(masked.isna().sum().sum())

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from quality_cases import BROKEN, failed
 
 from impute_assets.quality import Tolerances, build_suite, validate_frame
-
-from quality_cases import BROKEN, failed
 
 
 def test_good_imputation_passes(good, suite):

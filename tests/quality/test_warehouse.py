@@ -89,3 +89,13 @@ def test_datetime_range(warehouse, table):
     write_table(url, table, frame)
     result = validate_table(url, table, suite)
     assert failed(result) == {("expect_column_values_to_be_between", "t")}
+
+
+def test_one_partition_only(warehouse, table, observed, good, profile, suite):
+    """Only the partition's rows are validated: good rows pass though another partition is bad."""
+    name, url = warehouse
+    bad = BROKEN["shifted"][0](observed, good, profile)
+    write_table(url, table, pd.concat([good.assign(part=1), bad.assign(part=2)]))
+    ok = validate_table(url, table, suite, partition=("part", "1"))
+    assert ok.success and ok.engine == ENGINE[name], ok.to_markdown()
+    assert not validate_table(url, table, suite, partition=("part", 2)).success

@@ -1,0 +1,1 @@
+"""Component definitions of the demo (one folder per component, each with a defs.yaml)."""

@@ -1,0 +1,215 @@
+"""The asset factory: per table a source spec, one model asset per column, the imputed table.
+
+``build_imputation_specs`` returns the plain AssetSpecs (like ``build_dbt_asset_specs``);
+``build_table_assets`` returns the executable definitions for one table.
+"""
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from impute_assets.dagster.metadata import PREFIX, config_version, fill_metadata, frame_version
+from impute_assets.dagster.partitions import partitions_def
+from impute_assets.dagster.spec import DEFAULT_URL_ENV, TableSpec
+from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+
+#: Kubernetes (dagster-k8s) asks for one GPU for training steps through this op tag.
+GPU_OP_TAGS = {
+    "dagster-k8s/config": {
+        "container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
+    }
+}
+#: Training steps share this concurrency pool (limit it to the number of GPUs).
+GPU_POOL = "gpu"
+MODEL_STORE_KEY = "model_store"
+TORCH_KEY = "torch"
+
+
+@dataclass(frozen=True)
+class TableAssets:
+    """Everything the factory made for one table."""
+
+    spec: TableSpec
+    columns: list[str]
+    source: dg.AssetSpec
+    models: dg.AssetsDefinition
+    imputed: dg.AssetsDefinition
+    model_keys: dict[str, dg.AssetKey]
+
+    @property
+    def imputed_key(self) -> dg.AssetKey:
+        """Key of the filled table asset."""
+        return self.imputed.key
+
+
+def warehouse_key(spec: TableSpec) -> str:
+    """Resource key of the warehouse a table lives in (one resource per URL env var)."""
+    if spec.url_env == DEFAULT_URL_ENV:
+        return "warehouse"
+    return "warehouse_" + "".join(c if c.isalnum() else "_" for c in spec.url_env.lower())
+
+
+def build_imputation_specs(
+    tables: Sequence[TableSpec], translator: ImputationTranslator | None = None
+) -> list[dg.AssetSpec]:
+    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions."""
+    translator = translator or ImputationTranslator()
+    specs: list[dg.AssetSpec] = []
+    for spec in tables:
+        source, models, imputed = _specs_for(spec, columns_to_impute(spec), translator)
+        specs += [source, *models.values(), imputed]
+    return specs
+
+
+def columns_to_impute(spec: TableSpec) -> list[str]:
+    """The spec's ``columns``, or else every column with nulls (asked of the warehouse, in SQL)."""
+    if spec.columns is not None:
+        return list(spec.columns)
+    from impute_assets.dagster.missingness import null_counts
+    from impute_assets.warehouse import Warehouse
+
+    url = os.environ.get(spec.url_env)
+    if not url:
+        raise ValueError(
+            f"table {spec.table!r}: no 'columns' given and env var {spec.url_env} is unset, so the "
+            "incomplete columns cannot be found; set one of them"
+        )
+    _, nulls = null_counts(Warehouse(url).profile(spec.table, schema=spec.db_schema))
+    left_out = set(spec.skip) | set(spec.exclude)
+    return [c for c, n in nulls.items() if n and c not in left_out]
+
+
+def _specs_for(
+    spec: TableSpec, columns: list[str], translator: ImputationTranslator
+) -> tuple[dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
+    source = translator.get_asset_spec(ImputationAssetData("source", spec))
+    models = {
+        column: translator.get_asset_spec(
+            ImputationAssetData("model", spec, column)
+        ).replace_attributes(
+            deps=[source.key], skippable=True, code_version=config_version(spec.config_for(column))
+        )
+        for column in columns
+    }
+    imputed = translator.get_asset_spec(ImputationAssetData("imputed", spec)).replace_attributes(
+        deps=[source.key, *(m.key for m in models.values())],
+        partitions_def=partitions_def(spec),
+        code_version=config_version(spec.model_dump(mode="json")),
+        automation_condition=refill_condition(source.key),
+    )
+    return source, models, imputed
+
+
+def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
+    """Refill when a model was materialized (retrained or reused), like ``eager()``.
+
+    The source table is an external asset, never materialized, so ``eager()`` alone would wait
+    for it forever ("deps missing"): it is ignored here. New source rows are the partition
+    sensor's job.
+    """
+    return dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(source))
+
+
+def build_table_assets(
+    spec: TableSpec, columns: list[str], translator: ImputationTranslator | None = None
+) -> TableAssets:
+    """The source spec, the model multi-asset and the imputed-table asset of one table."""
+    source, model_specs, imputed_spec = _specs_for(
+        spec, columns, translator or ImputationTranslator()
+    )
+    wh_key = warehouse_key(spec)
+    column_of = {s.key: c for c, s in model_specs.items()}
+    name = _op_name(spec)
+
+    @dg.multi_asset(
+        name=f"{name}__models",
+        specs=list(model_specs.values()),
+        can_subset=True,
+        pool=GPU_POOL,
+        op_tags=GPU_OP_TAGS,
+        required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
+    )
+    def models(context: AssetExecutionContext):
+        from impute_assets.dagster.training import plan_columns, read_training_frame, train_or_reuse
+
+        resources = context.resources
+        torch_resource = getattr(resources, TORCH_KEY)
+        torch_resource.apply_threads()
+        device = torch_resource.config_overrides()
+        selected = [column_of[k] for k in context.selected_asset_keys]
+        started = time.perf_counter()
+        frame = read_training_frame(spec, getattr(resources, wh_key).get_warehouse())
+        plans = plan_columns(spec, frame, selected, device)
+        outcomes = train_or_reuse(
+            spec, frame, plans, getattr(resources, MODEL_STORE_KEY).get_store(), device, context.log
+        )
+        context.log.info(
+            f"{spec.table}: {len(selected)} models in {time.perf_counter() - started:.1f}s"
+        )
+        for column in selected:
+            outcome = outcomes[column]
+            info = outcome.stored.info if outcome.stored else {}
+            holdout = info.get("holdout", {})
+            yield dg.MaterializeResult(
+                asset_key=model_specs[column].key,
+                data_version=dg.DataVersion(outcome.stored.version) if outcome.stored else None,
+                metadata={
+                    f"{PREFIX}/decision": "reuse" if outcome.decision.reuse else "train",
+                    f"{PREFIX}/reason": outcome.decision.reason,
+                    f"{PREFIX}/fingerprint": outcome.fingerprint,
+                    f"{PREFIX}/version": outcome.stored.version if outcome.stored else "(none)",
+                    f"{PREFIX}/inputs": outcome.inputs,
+                    f"{PREFIX}/model": info.get("chosen", "(none)"),
+                    f"{PREFIX}/holdout_metric": str(holdout.get("metric", "")),
+                    f"{PREFIX}/holdout_score": _float(holdout.get("score")),
+                    f"{PREFIX}/baseline_score": _float(holdout.get("baseline_score")),
+                    f"{PREFIX}/training_rows": int(info.get("training_rows", 0)),
+                    f"{PREFIX}/epochs": int(info.get("epochs", 0)),
+                    f"{PREFIX}/device": str(info.get("device", "")),
+                    f"{PREFIX}/train_seconds": _float(info.get("seconds")),
+                    f"{PREFIX}/drift_psi": outcome.decision.drift or {},
+                },
+            )
+
+    @dg.multi_asset(
+        name=f"{name}__imputed",
+        specs=[imputed_spec],
+        required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
+    )
+    def imputed(context: AssetExecutionContext):
+        from impute_assets.dagster.filling import fill_and_publish
+
+        resources = context.resources
+        key = context.partition_key if context.has_partition_key else None
+        outcome = fill_and_publish(
+            spec,
+            getattr(resources, wh_key).get_warehouse(),
+            getattr(resources, MODEL_STORE_KEY).get_store(),
+            columns,
+            partition_key=key,
+            device=getattr(resources, TORCH_KEY).config_overrides(),
+            run_id=context.run.run_id,
+        )
+        filled = sum(v["filled"] for v in outcome.per_column.values())
+        context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")
+        return dg.MaterializeResult(
+            metadata=fill_metadata(spec, outcome, source.key),
+            data_version=frame_version(outcome.filled),
+        )
+
+    return TableAssets(
+        spec, columns, source, models, imputed, {c: s.key for c, s in model_specs.items()}
+    )
+
+
+def _op_name(spec: TableSpec) -> str:
+    name = "__".join(filter(None, [spec.db_schema, spec.table]))
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

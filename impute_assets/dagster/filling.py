@@ -1,0 +1,240 @@
+"""Fill a table (or one partition) with the stored models and publish it write-audit-publish.
+
+No Dagster here: the imputed-table asset calls :func:`fill_and_publish` and turns the
+:class:`FillOutcome` into metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from impute_assets.dagster.partitions import partition_filter
+from impute_assets.dagster.spec import TableSpec
+from impute_assets.dagster.training import ordered
+from impute_assets.store import ModelStore, StoredModel
+
+if TYPE_CHECKING:
+    from impute_assets.quality import ValidationResult
+    from impute_assets.warehouse import Warehouse
+
+
+class ValidationFailed(RuntimeError):
+    """The filled rows failed their expectations; nothing was published."""
+
+    def __init__(self, table: str, result: ValidationResult) -> None:
+        super().__init__(
+            f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}"
+        )
+        self.result = result
+
+
+@dataclass
+class FillOutcome:
+    """What a fill did: the frames before and after, the audit cells, the validation."""
+
+    source: pd.DataFrame
+    filled: pd.DataFrame
+    imputed: pd.DataFrame
+    confidence: pd.DataFrame
+    cells: pd.DataFrame
+    models: dict[str, StoredModel]
+    validation: ValidationResult | None = None
+    publish: Any = None
+    per_column: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def columns_with_models(
+    spec: TableSpec, store: ModelStore, columns: list[str]
+) -> dict[str, StoredModel]:
+    """The latest stored model of each column that has one."""
+    found = {c: store.latest(spec.table, c) for c in columns}
+    return {c: stored for c, stored in found.items() if stored is not None}
+
+
+def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str]) -> Any:
+    """Expectations for the filled table, learned from the observed values of the source rows.
+
+    Cells left empty on purpose (structural gaps) are allowed: each such column's
+    ``allowed_missing`` is raised to the share of its rows the spec calls structural.
+    """
+    from impute_assets.core.kinds import infer_kinds
+    from impute_assets.core.profile import TableProfile
+    from impute_assets.quality import build_suite
+
+    profile = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
+    return build_suite(
+        profile,
+        columns=columns,
+        tolerances=spec.validation.tolerances,
+        column_tolerances=_with_structural_gaps(spec, observed, columns),
+        extra=spec.validation.expectations,
+        row_count=len(observed),
+    )
+
+
+def _with_structural_gaps(
+    spec: TableSpec, observed: pd.DataFrame, columns: list[str]
+) -> dict[str, dict[str, Any]]:
+    tolerances = {c: dict(v) for c, v in spec.validation.column_tolerances.items()}
+    rows = max(len(observed), 1)
+    for column in columns:
+        structural = pd.Series(False, index=observed.index)
+        for gap in spec.structural:
+            if column in gap.columns:
+                structural |= observed[gap.when_missing].isna() & observed[column].isna()
+        if structural.any():
+            base = tolerances.get(column, {}).get(
+                "allowed_missing", spec.validation.tolerances.get("allowed_missing", 0.0)
+            )
+            share = min(1.0, float(structural.sum()) / rows + 1e-9)
+            tolerances.setdefault(column, {})["allowed_missing"] = max(float(base), share)
+    return tolerances
+
+
+def validate_staging(staging: Any, suite: Any) -> ValidationResult:
+    """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB.
+
+    (GE's SQL path returns no rows from DuckDB, and a second DuckDB engine would not see the
+    staging table in the same process; the staging engine reads it reliably.)
+    """
+    from impute_assets.quality import validate_frame, validate_table
+
+    if staging.engine.dialect.name == "duckdb":
+        return validate_frame(staging.to_pandas(), suite)
+    return validate_table(staging.url, staging.name, suite, schema=staging.schema)
+
+
+def validate_published(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    url: str,
+    suite: Any,
+    partition: tuple[str, str] | None,
+) -> ValidationResult:
+    """Run ``suite`` on the published filled table (or one partition of it).
+
+    In the warehouse for PostgreSQL, SQLite and MySQL; DuckDB rows are read into a DataFrame
+    (GE's SQL datasource returns no rows from DuckDB). ``url`` carries the password: GE opens
+    its own engine.
+    """
+    from impute_assets.quality import validate_frame, validate_table
+
+    if warehouse.engine.dialect.name == "duckdb":
+        published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
+        return validate_frame(published, suite)
+    return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)
+
+
+def fill_and_publish(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: list[str],
+    partition_key: str | None = None,
+    device: Mapping[str, Any] | None = None,
+    run_id: str = "",
+) -> FillOutcome:
+    """Read the rows, fill them, validate the staged result and publish it with its audit rows."""
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import Imputer
+
+    partition = partition_filter(spec, partition_key)
+    source = ordered(spec, warehouse.read(spec.table, schema=spec.db_schema, partition=partition))
+    source = source.reset_index(drop=True)
+    stored = columns_with_models(spec, store, columns)
+    missing_models = sorted(set(columns) - set(stored))
+    if missing_models:
+        raise LookupError(
+            f"table {spec.table!r}: no stored model for {missing_models}; materialize their model "
+            "assets first"
+        )
+    models = {c: store.load(spec.table, c, s.version) for c, s in stored.items()}
+    config = ImputerConfig(
+        **{**(device or {}), "confidence_threshold": {c: _threshold(spec, c) for c in models}}
+    )
+    result = Imputer.from_column_models(models, config).transform(source)
+    imputed = _leave_structural_gaps(spec, source, result.imputed)
+    filled = result.frame.where(imputed | ~source.isna(), source)
+    confidence = result.confidence.where(imputed)
+    cells = _audit_cells(spec, source, result.cells(), imputed, partition_key, run_id)
+    suite = build_table_suite(spec, source, list(stored))
+    outcome = FillOutcome(source, filled, imputed, confidence, cells, stored)
+
+    def audit(staging: Any) -> None:
+        outcome.validation = validate_staging(staging, suite)
+        if not outcome.validation.success:
+            raise ValidationFailed(spec.output_name, outcome.validation)
+
+    outcome.publish = warehouse.publish(
+        filled,
+        spec.output_name,
+        schema=spec.db_schema,
+        partition=partition,
+        validate=audit,
+        audit=cells,
+        audit_table=spec.audit_name,
+    )
+    outcome.per_column = {
+        c: {
+            "missing": int(source[c].isna().sum()),
+            "filled": int(imputed[c].sum()),
+            "left": int(filled[c].isna().sum()),
+            "mean_confidence": _mean(confidence[c]),
+            "model_version": stored[c].version,
+        }
+        for c in stored
+    }
+    return outcome
+
+
+def _leave_structural_gaps(
+    spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame
+) -> pd.DataFrame:
+    """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay)."""
+    imputed = imputed.copy()
+    for gap in spec.structural:
+        rows = source[gap.when_missing].isna()
+        for column in gap.columns:
+            if column in imputed.columns:
+                imputed.loc[rows, column] = False
+    return imputed
+
+
+def _audit_cells(
+    spec: TableSpec,
+    source: pd.DataFrame,
+    cells: pd.DataFrame,
+    imputed: pd.DataFrame,
+    partition_key: str | None,
+    run_id: str,
+) -> pd.DataFrame:
+    """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
+    from impute_assets.warehouse.audit import audit_frame
+
+    stacked = imputed.stack()
+    kept = set(stacked[stacked].index)
+    cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
+    return audit_frame(
+        cells,
+        source,
+        spec.key,
+        run_id=run_id,
+        table=spec.table,
+        schema=spec.db_schema,
+        partition=partition_key,
+    )
+
+
+def _threshold(spec: TableSpec, column: str) -> float:
+    """The spec's confidence threshold for a column (0: fill every predicted cell)."""
+    value = spec.config_for(column).get("confidence_threshold", 0.0)
+    return float(value.get(column, 0.0)) if isinstance(value, Mapping) else float(value)
+
+
+def _mean(series: pd.Series) -> float | None:
+    value = series.dropna()
+    return float(value.mean()) if len(value) else None

@@ -1,0 +1,126 @@
+"""Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace.
+
+``TableMetadataSet`` is not exported in dagster 1.13, so the standard keys are written directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+#: Our keys live under this prefix, like dagster-dlt's ``dagster_dlt/``.
+PREFIX = "impute_assets"
+
+
+def table_metadata(
+    table: str,
+    frame: pd.DataFrame,
+    lineage: Mapping[str, Iterable[tuple[dg.AssetKey, str]]] | None = None,
+) -> dict[str, Any]:
+    """Row count, column schema, table name and (optionally) column lineage of a frame."""
+    metadata: dict[str, Any] = {
+        "dagster/table_name": table,
+        "dagster/row_count": len(frame),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
+        ),
+    }
+    if lineage:
+        metadata["dagster/column_lineage"] = dg.TableColumnLineage(
+            deps_by_column={
+                column: [dg.TableColumnDep(asset_key=key, column_name=name) for key, name in deps]
+                for column, deps in lineage.items()
+            }
+        )
+    return metadata
+
+
+def png_markdown(images: Mapping[str, bytes]) -> dg.MetadataValue:
+    """Images shown inline in the UI: markdown with base64 data URIs, one per title."""
+    parts = [
+        f"**{title}**\n\n![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
+        for title, png in images.items()
+    ]
+    return dg.MetadataValue.md("\n\n".join(parts))
+
+
+def frame_version(frame: pd.DataFrame) -> dg.DataVersion:
+    """A DataVersion from a frame's content (values, column names and dtypes)."""
+    digest = hashlib.sha256()
+    digest.update(repr(list(zip(frame.columns, map(str, frame.dtypes), strict=True))).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return dg.DataVersion(digest.hexdigest()[:16])
+
+
+def config_version(*parts: Any) -> str:
+    """A short, stable code_version from configuration (JSON-able parts)."""
+    import json
+
+    import impute_assets
+
+    library = getattr(impute_assets, "__version__", "dev")
+    text = json.dumps([library, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def md_table(rows: Iterable[Mapping[str, Any]]) -> dg.MetadataValue:
+    """A markdown table from row dicts (all rows share the first row's keys)."""
+    rows = list(rows)
+    if not rows:
+        return dg.MetadataValue.md("(none)")
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(r.get(h)) for h in header) + " |" for r in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value).replace("|", "\\|")
+
+
+def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str, Any]:
+    """Metadata of the imputed table: standard table keys, per-column counts, models, plots."""
+    from impute_assets import plots
+
+    lineage = {
+        str(column): [(source_key, str(column))]
+        + [(source_key, name) for name in outcome.models[column].info.get("inputs", [])]
+        if column in outcome.models
+        else [(source_key, str(column))]
+        for column in outcome.filled.columns
+    }
+    per_column = outcome.per_column
+    images = {}
+    if per_column:
+        images["Missing before and after"] = plots.before_after_missingness(
+            {c: v["missing"] for c, v in per_column.items()},
+            {c: v["left"] for c, v in per_column.items()},
+            rows=len(outcome.filled),
+        )
+    for column, counts in per_column.items():
+        if counts["filled"]:
+            images[f"{column}: observed vs imputed"] = plots.observed_vs_imputed(
+                outcome.filled[column], outcome.imputed[column]
+            )
+    metadata = {
+        **table_metadata(spec.output_name, outcome.filled, lineage),
+        f"{PREFIX}/cells_filled": sum(v["filled"] for v in per_column.values()),
+        f"{PREFIX}/cells_left": sum(v["left"] for v in per_column.values()),
+        f"{PREFIX}/audit_rows": len(outcome.cells),
+        f"{PREFIX}/audit_table": spec.audit_name,
+        f"{PREFIX}/columns": md_table({"column": c, **v} for c, v in per_column.items()),
+        f"{PREFIX}/model_versions": {c: v["model_version"] for c, v in per_column.items()},
+        f"{PREFIX}/validation": dg.MetadataValue.md(
+            outcome.validation.to_markdown() if outcome.validation else "(not run)"
+        ),
+    }
+    if images:
+        metadata[f"{PREFIX}/plots"] = png_markdown(images)
+    return metadata

@@ -1,0 +1,112 @@
+"""The partition sensor: finds new or grown partitions in source tables and fills just those.
+
+One cheap SQL query per table (``count(*)`` grouped by the partition column, through the
+warehouse layer) gives every partition's row count. A partition is requested when it is new,
+or when its row count changed since the last tick (rows appended to a partition already
+filled). For dynamic partitions the new values are added to the partition set; for time
+windows only windows of the partitions definition are requested. The cursor keeps, per
+imputed table, the row count of every partition key seen.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+
+import dagster as dg
+from dagster import SensorEvaluationContext
+
+from impute_assets.dagster.assets import TableAssets, warehouse_key
+from impute_assets.dagster.checks import EXPECTATIONS_CHECK
+from impute_assets.dagster.partitions import dynamic_partitions_name, key_for_value
+
+#: Sensors evaluate at most this often (seconds).
+MINIMUM_INTERVAL = 60
+
+
+def partition_sensor(
+    tables: Sequence[TableAssets], name: str = "impute_new_partitions"
+) -> dg.SensorDefinition:
+    """One sensor for every partitioned table; running by default."""
+    partitioned = [t for t in tables if t.spec.partition is not None]
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=MINIMUM_INTERVAL,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys={warehouse_key(t.spec) for t in partitioned},
+        target=[t.imputed for t in partitioned],
+        description="Fills new partitions of source tables, and partitions that gained rows.",
+    )
+    def _sensor(context: SensorEvaluationContext) -> dg.SensorResult:
+        cursor: dict[str, dict[str, int]] = json.loads(context.cursor) if context.cursor else {}
+        runs: list[dg.RunRequest] = []
+        additions: list[dg.AddDynamicPartitionsRequest] = []
+        for table in partitioned:
+            spec = table.spec
+            counts = partition_row_counts(table, context.resources)
+            cursor_key = "/".join(table.imputed_key.path)
+            changed = _changed(counts, cursor.get(cursor_key, {}))
+            if spec.partition.kind == "dynamic":  # type: ignore[union-attr]
+                known = set(context.instance.get_dynamic_partitions(dynamic_partitions_name(spec)))
+                fresh = [k for k in counts if k not in known]
+                if fresh:
+                    additions.append(
+                        dg.AddDynamicPartitionsRequest(dynamic_partitions_name(spec), fresh)
+                    )
+            else:
+                valid = set(table.imputed.partitions_def.get_partition_keys())  # type: ignore[union-attr]
+                changed = [k for k in changed if k in valid]
+            runs += [
+                dg.RunRequest(
+                    run_key=f"{cursor_key}:{key}:{counts[key]}",
+                    partition_key=key,
+                    asset_selection=[table.imputed_key],
+                    asset_check_keys=[dg.AssetCheckKey(table.imputed_key, EXPECTATIONS_CHECK)],
+                )
+                for key in changed
+            ]
+            cursor[cursor_key] = counts
+        return dg.SensorResult(
+            run_requests=runs,
+            dynamic_partitions_requests=additions,
+            cursor=json.dumps(cursor, sort_keys=True),
+            skip_reason=None if runs or additions else "no new partitions or rows",
+        )
+
+    return _sensor
+
+
+def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int]:
+    """Rows per partition key of a table's source, counted in the warehouse in one query."""
+    spec, part = table.spec, table.spec.partition
+    assert part is not None
+    warehouse = getattr(resources, warehouse_key(spec)).get_warehouse()
+    profile = warehouse.profile(
+        spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
+    )
+    counts: dict[str, int] = {}
+    for value, rows in profile.partitions.items():
+        if value is not None:
+            key = key_for_value(part, value)
+            counts[key] = counts.get(key, 0) + rows.rows
+    return dict(sorted(counts.items()))
+
+
+def _changed(counts: Mapping[str, int], seen: Mapping[str, int]) -> list[str]:
+    """Keys that are new or whose row count differs from the cursor's."""
+    return [k for k, rows in counts.items() if seen.get(k) != rows]
+
+
+def automation_sensor(
+    tables: Sequence[TableAssets], name: str = "impute_automation"
+) -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the imputed tables' ``AutomationCondition`` (refill when a model changes).
+
+    Running by default: Dagster's own ``default_automation_condition_sensor`` starts stopped.
+    """
+    return dg.AutomationConditionSensorDefinition(
+        name,
+        target=dg.AssetSelection.assets(*(t.imputed_key for t in tables)),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=MINIMUM_INTERVAL,
+        description="Refills imputed tables when their models are retrained.",
+    )

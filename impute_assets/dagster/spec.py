@@ -1,0 +1,189 @@
+"""What a user declares about one table: the ``TableSpec``.
+
+Written in YAML (``impute.yaml`` or a component's ``defs.yaml``) or in Python. Validation happens
+when the code location loads, and every error names the table and the key at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.store.reuse import ReusePolicy
+
+#: Env var read for the warehouse URL when a table names none.
+DEFAULT_URL_ENV = "IMPUTE_ASSETS_WAREHOUSE_URL"
+
+
+class SpecError(ValueError):
+    """An invalid table declaration; the message names the table and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class PartitionSpec(_Strict):
+    """How the table is split into Dagster partitions.
+
+    ``dynamic``: one partition per distinct value of ``column`` (new values are added by the
+    sensor). ``daily``/``monthly``: time windows from ``start``; ``column`` is a date column
+    holding each row's window start (the day, or the first of the month).
+    """
+
+    column: str = Field(description="column holding the partition value or timestamp")
+    kind: Literal["dynamic", "daily", "monthly"] = Field("dynamic", description="partitioning")
+    start: date | None = Field(None, description="first window (daily/monthly only)")
+
+    @model_validator(mode="after")
+    def _start_for_windows(self) -> PartitionSpec:
+        if self.kind != "dynamic" and self.start is None:
+            raise ValueError(f"partition.start is required for {self.kind} partitions")
+        return self
+
+
+class StructuralGap(_Strict):
+    """Gaps that mean 'did not happen': where ``when_missing`` is null, leave ``columns`` alone.
+
+    Example: a cancelled flight has no ``dep_time``, so its ``arr_delay`` is not a gap to fill.
+    """
+
+    when_missing: str = Field(description="column whose null marks the row as structural")
+    columns: list[str] = Field(description="columns left unfilled on those rows")
+
+
+class ValidationSpec(_Strict):
+    """How strictly the filled table is checked (see ``impute_assets.quality.build_suite``)."""
+
+    tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances")
+    column_tolerances: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per column tolerance overrides"
+    )
+    expectations: list[dict[str, Any]] = Field(
+        default_factory=list, description="extra Great Expectations expectations"
+    )
+
+
+class TableSpec(_Strict):
+    """One table to keep complete.
+
+    Example:
+        >>> TableSpec(table="weather", key=["origin", "time_hour"], order_by="time_hour",
+        ...           group_by="origin", skip=["wind_gust"])  # doctest: +ELLIPSIS
+        TableSpec(...)
+    """
+
+    table: str = Field(description="source table name")
+    db_schema: str | None = Field(None, alias="schema", description="database schema of the table")
+    url_env: str = Field(DEFAULT_URL_ENV, description="env var holding the SQLAlchemy URL")
+    key: list[str] = Field(default_factory=list, description="columns identifying a row")
+    partition: PartitionSpec | None = Field(None, description="Dagster partitions of the table")
+    order_by: str | list[str] | None = Field(None, description="sequence order for the models")
+    group_by: str | list[str] | None = Field(None, description="sequence groups for the models")
+    columns: list[str] | None = Field(
+        None, description="columns to impute (default: every incomplete one)"
+    )
+    skip: list[str] = Field(default_factory=list, description="never imputed, still used as inputs")
+    exclude: list[str] = Field(
+        default_factory=list, description="neither imputed nor used as inputs"
+    )
+    structural: list[StructuralGap] = Field(default_factory=list, description="gaps left alone")
+    kinds: dict[str, ColumnKind] = Field(default_factory=dict, description="column kind overrides")
+    inputs: dict[str, list[str]] = Field(
+        default_factory=dict, description="per column: the only input columns its model may use"
+    )
+    confidence: float | dict[str, float] | None = Field(
+        None, description="minimum confidence to fill a cell (one value or per column)"
+    )
+    model: dict[str, Any] = Field(default_factory=dict, description="ImputerConfig fields")
+    column_model: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per column ImputerConfig overrides"
+    )
+    reuse: ReusePolicy = Field(default_factory=ReusePolicy, description="when to reuse models")
+    output_table: str | None = Field(None, description="filled table (default <table>_imputed)")
+    audit_table: str | None = Field(None, description="cell audit table (default <output>_audit)")
+    validation: ValidationSpec = Field(default_factory=ValidationSpec, description="checks")
+    training_rows: int | None = Field(
+        50_000, gt=0, description="train on at most this many rows (a sample); None: all"
+    )
+    group: str | None = Field(None, description="Dagster asset group (default: the table name)")
+
+    @field_validator("model")
+    @classmethod
+    def _known_config_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_config_fields(value, "model")
+        return value
+
+    @field_validator("column_model")
+    @classmethod
+    def _known_column_config_fields(
+        cls, value: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        for column, overrides in value.items():
+            _check_config_fields(overrides, f"column_model.{column}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TableSpec:
+        chosen = set(self.columns or ())
+        for name in ("skip", "exclude"):
+            clash = chosen & set(getattr(self, name))
+            if clash:
+                raise ValueError(f"columns {sorted(clash)} are both in 'columns' and in '{name}'")
+        if self.partition and self.partition.column in set(self.exclude):
+            raise ValueError(f"partition column {self.partition.column!r} cannot be excluded")
+        if self.output_name == self.table and self.db_schema is None:
+            raise ValueError("output_table must differ from the source table")
+        return self
+
+    @property
+    def output_name(self) -> str:
+        """The filled table's name."""
+        return self.output_table or f"{self.table}_imputed"
+
+    @property
+    def audit_name(self) -> str:
+        """The cell audit table's name."""
+        return self.audit_table or f"{self.output_name}_audit"
+
+    @property
+    def group_name(self) -> str:
+        """The Dagster asset group."""
+        return self.group or _group_safe(self.table)
+
+    def config_for(self, column: str) -> dict[str, Any]:
+        """ImputerConfig fields for one column's model: table settings, then column overrides."""
+        fields = {**self.model, **self.column_model.get(column, {})}
+        if self.confidence is not None:
+            fields.setdefault("confidence_threshold", self.confidence)
+        return fields
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> TableSpec:
+        """Validate raw YAML/JSON data; errors name the table and each bad key."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            table = data.get("table", "<no table>") if isinstance(data, dict) else "<not a mapping>"
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or '<table>'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise SpecError(f"table {table!r}: {problems}") from None
+
+
+def _group_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+
+
+def _check_config_fields(fields: dict[str, Any], where: str) -> None:
+    from impute_assets.core.config import ImputerConfig
+
+    known = {f.name for f in dataclasses.fields(ImputerConfig)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown ImputerConfig fields {unknown}; known: {sorted(known)}")

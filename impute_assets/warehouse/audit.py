@@ -1,0 +1,85 @@
+"""The cell audit table: one row per imputed cell, published with the data it describes.
+
+Rows are keyed by the table's key columns (configured, or its primary key) rendered as a JSON
+object in ``row_key``, so one audit table serves tables with any key. A table without keys
+should carry a stable row id column and pass it as the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+
+from impute_assets.warehouse.bulk_load import bulk_load
+from impute_assets.warehouse.conversion import to_arrow
+from impute_assets.warehouse.describe import TableDescription
+from impute_assets.warehouse.dialects import Dialect
+
+AUDIT_COLUMNS = ("run_id", "table_schema", "table_name", "partition", "row_key", "column_name",
+                 "imputed_value", "confidence", "model_version", "imputed_at")
+
+
+def audit_table(name: str, schema: str | None = None) -> sa.Table:
+    """The audit table's definition (portable types; VARCHAR lengths for MySQL)."""
+    return sa.Table(
+        name, sa.MetaData(),
+        sa.Column("run_id", sa.String(64), nullable=False),
+        sa.Column("table_schema", sa.String(255)),
+        sa.Column("table_name", sa.String(255), nullable=False),
+        sa.Column("partition", sa.String(255)),
+        sa.Column("row_key", sa.Text, nullable=False),
+        sa.Column("column_name", sa.String(255), nullable=False),
+        sa.Column("imputed_value", sa.Text),
+        sa.Column("confidence", sa.Double),
+        sa.Column("model_version", sa.String(64)),
+        sa.Column("imputed_at", sa.DateTime(timezone=True), nullable=False),
+        schema=schema,
+    )
+
+
+def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[str], *,
+                run_id: str, table: str, schema: str | None = None,
+                partition: object = None, at: dt.datetime | None = None) -> pd.DataFrame:
+    """Audit rows from core's ``ImputationResult.cells()`` (row, column, value, confidence,
+    model_version), keyed by ``key_columns`` of the filled ``frame``."""
+    missing = [k for k in key_columns if k not in frame.columns]
+    if missing:
+        raise KeyError(f"key columns {missing} not in the frame of table {table!r}")
+    at = at or dt.datetime.now(dt.UTC)
+    keys = frame.loc[cells["row"], list(key_columns)] if key_columns else None
+    row_keys = [
+        json.dumps(dict(zip(key_columns, map(_plain, values))) if key_columns
+                   else {"row": _plain(row)}, default=str, sort_keys=True)
+        for row, values in zip(cells["row"],
+                               keys.itertuples(index=False) if keys is not None else cells["row"])
+    ]
+    return pd.DataFrame({
+        "run_id": run_id, "table_schema": schema, "table_name": table,
+        "partition": None if partition is None else str(partition),
+        "row_key": row_keys, "column_name": cells["column"].astype(str).to_numpy(),
+        "imputed_value": [None if pd.isna(v) else str(v) for v in cells["value"]],
+        "confidence": cells["confidence"].astype(float).to_numpy(),
+        "model_version": cells["model_version"].astype(str).to_numpy(), "imputed_at": at,
+    }, columns=list(AUDIT_COLUMNS))
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers, so keys serialize as JSON numbers, not text."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,
+                       schema: str | None) -> None:
+    """Create the audit table if absent (before the publish transaction: DDL commits on MySQL)."""
+    if not dialect.has_table(conn, name, schema):
+        audit_table(name, schema).create(conn)
+
+
+def write_audit(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
+                rows: pd.DataFrame) -> int:
+    """Append audit rows inside the caller's transaction."""
+    return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))

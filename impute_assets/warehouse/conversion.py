@@ -1,0 +1,56 @@
+"""Arrow <-> pandas conversions that keep each column's SQL type.
+
+Reading: nullable Int64 and boolean, Arrow decimals, tz-aware timestamps, dates as datetime64,
+strings. Writing: every frame column is cast to the Arrow type of the table's column, so an
+INTEGER column filled by a float model stays INTEGER (or the cast fails, naming the column).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from impute_assets.warehouse.describe import ColumnDescription, TableDescription
+from impute_assets.warehouse.errors import PublishRefused
+
+
+def _pandas_type(type_: pa.DataType) -> object:
+    if pa.types.is_integer(type_):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(type_):
+        return pd.BooleanDtype()
+    if pa.types.is_decimal(type_):
+        return pd.ArrowDtype(type_)
+    return None
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas with nullable ints/booleans, Arrow decimals and datetime64 dates."""
+    return table.to_pandas(types_mapper=_pandas_type, date_as_object=False)
+
+
+def to_arrow(frame: pd.DataFrame, desc: TableDescription) -> pa.Table:
+    """The frame's columns, in the table's order, cast to the table's Arrow types."""
+    missing = [c for c in desc.column_names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in set(desc.column_names)]
+    if missing or extra:
+        raise PublishRefused(
+            f"frame columns differ from the table's (missing {missing}, unexpected {extra})",
+            url=desc.url, schema=desc.schema, table=desc.name)
+    return pa.table({c.name: _cast(frame[c.name], c, desc) for c in desc.columns})
+
+
+def _cast(series: pd.Series, column: ColumnDescription, desc: TableDescription) -> pa.Array:
+    target = column.arrow_type
+    try:
+        array = pa.array(series, from_pandas=True)
+        if array.type == target:
+            return array
+        if pa.types.is_decimal(target) and pa.types.is_floating(array.type):
+            array = pc.round(array, target.scale)
+        lossy_ok = pa.types.is_timestamp(target) or pa.types.is_date(target)
+        return pc.cast(array, target, safe=not lossy_ok)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise PublishRefused(f"values do not fit {column.sql_type} ({exc})", url=desc.url,
+                             schema=desc.schema, table=desc.name, column=column.name) from exc

@@ -1,0 +1,87 @@
+"""Errors of the warehouse layer: each names the masked URL, schema, table and column at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+
+def _where(url: str, schema: str | None, table: str, column: str | None = None) -> str:
+    place = f"table {table!r}" if schema is None else f"table {schema!r}.{table!r}"
+    if column is not None:
+        place = f"column {column!r} of {place}"
+    return f"{place} at {url}"
+
+
+class WarehouseError(Exception):
+    """Base class: something about a named table went wrong in a warehouse."""
+
+    def __init__(self, message: str, *, url: str, schema: str | None, table: str,
+                 column: str | None = None) -> None:
+        super().__init__(f"{message}: {_where(url, schema, table, column)}")
+        self.url, self.schema, self.table, self.column = url, schema, table, column
+
+
+class TableNotFound(WarehouseError):
+    """The table (or its schema) does not exist."""
+
+    def __init__(self, *, url: str, schema: str | None, table: str) -> None:
+        super().__init__("no such table", url=url, schema=schema, table=table)
+
+
+class ColumnNotFound(WarehouseError):
+    """A requested column is not in the table; the message lists the columns it has."""
+
+    def __init__(self, *, url: str, schema: str | None, table: str, column: str,
+                 available: Sequence[str]) -> None:
+        super().__init__(f"no such column (table has {list(available)})", url=url, schema=schema,
+                         table=table, column=column)
+
+
+class PermissionDenied(WarehouseError):
+    """The warehouse refused the user access to the table."""
+
+    def __init__(self, *, url: str, schema: str | None, table: str, detail: str) -> None:
+        super().__init__(f"permission denied ({detail})", url=url, schema=schema, table=table)
+
+
+class PublishRefused(WarehouseError):
+    """The frame cannot be published as asked (wrong columns, rows outside the partition, ...)."""
+
+
+class UnsupportedTypeWarning(UserWarning):
+    """A column's SQL type is passed through untouched (read as text) and never imputed."""
+
+
+# SQLSTATEs / MySQL error codes, and message fragments (SQLite, DuckDB), per kind of failure.
+_PERMISSION_CODES = {"42501", "1142", "1044", "1143"}
+_PERMISSION_TEXT = ("permission denied", "access denied", "attempt to write a readonly")
+_MISSING_CODES = {"42P01", "3F000", "1146", "1049"}
+_MISSING_TEXT = ("no such table", "table with name")
+
+
+#: Top-level modules of the drivers whose own exceptions escape raw-connection paths (COPY, Arrow).
+_DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3", "duckdb", "_duckdb"}
+
+
+@contextmanager
+def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
+    """Turn driver errors about access and missing tables into this module's errors."""
+    try:
+        yield
+    except sa.exc.NoSuchTableError as exc:
+        raise TableNotFound(url=url, schema=schema, table=table) from exc
+    except Exception as exc:
+        orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        if type(orig).__module__.split(".")[0] not in _DRIVERS:
+            raise
+        code = str(getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [""])[0])
+        text = str(orig).lower()
+        first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        if code in _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
+            raise PermissionDenied(url=url, schema=schema, table=table, detail=first_line) from exc
+        if code in _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
+            raise TableNotFound(url=url, schema=schema, table=table) from exc
+        raise

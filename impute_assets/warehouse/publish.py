@@ -1,0 +1,253 @@
+"""Write-audit-publish: stage the rows, let a callback validate the staging table, then swap the
+rows in with one transaction (whole table, or delete-partition + insert) together with the audit.
+
+The publishing transaction is DELETE/TRUNCATE + INSERT ... SELECT from staging: atomic on all
+four engines (MySQL commits DDL implicitly, so a RENAME could not share a transaction with the
+audit rows), and the table keeps its grants, indexes, defaults and dependent views. Where DDL is
+transactional and a copy loses nothing (DuckDB tables with at most NOT NULL and a primary key,
+which staging carries), a full replace instead DROPs the table and RENAMEs staging in its place
+in that same transaction, which saves writing every row twice.
+
+A killed process can leave its staging table behind; staging names carry their owner (backend
+pid, connection id or OS pid) and every publish first drops staging tables whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import uuid
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from impute_assets.warehouse.audit import ensure_audit_table, write_audit
+from impute_assets.warehouse.bulk_load import bulk_load
+from impute_assets.warehouse.conversion import to_arrow, to_pandas
+from impute_assets.warehouse.describe import TableDescription, describe_table
+from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for, sql_type_for
+from impute_assets.warehouse.errors import PublishRefused, translated
+from impute_assets.warehouse.partitions import partition_label, partition_value
+from impute_assets.warehouse.read import iter_batches
+
+STAGING_PREFIX = "_ia_stage_"
+_STAGING_NAME = re.compile(rf"{STAGING_PREFIX}([a-z]\d+)_([0-9a-f]{{6}})_[0-9a-f]{{8}}")
+_active_staging: set[str] = set()
+_active_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StagingTable:
+    """The staged rows, handed to the validation callback (raise to refuse the publish).
+
+    ``url`` is the real URL (for in-process validators): never log it; ``masked_url`` is safe.
+    """
+
+    url: str
+    masked_url: str
+    schema: str | None
+    name: str
+    engine: sa.Engine
+    rows: int
+    description: TableDescription
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The staged rows as a DataFrame (for validators that work on frames, e.g. DuckDB)."""
+        dialect = dialect_for(self.engine)
+        with self.engine.connect() as conn:
+            batches = list(iter_batches(conn, dialect, self.description))
+        return to_pandas(pa.Table.from_batches(batches, self.description.arrow_schema()))
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did."""
+
+    table: str
+    schema: str | None
+    partition: tuple[str, str] | None
+    rows_written: int
+    rows_replaced: int
+    audit_rows: int
+    created: bool
+
+
+def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str,
+                  frame: pd.DataFrame, table: str, schema: str | None = None,
+                  partition: tuple[str, object] | None = None,
+                  validate: Callable[[StagingTable], None] | None = None,
+                  audit: pd.DataFrame | None = None, audit_table: str | None = None,
+                  like: str | None = None) -> PublishResult:
+    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc."""
+    if audit is not None and audit_table is None:
+        raise ValueError(f"audit rows for table {table!r} given without audit_table")
+    with engine.connect() as conn:
+        sweep_staging(conn, dialect, schema)
+        created = _create_if_absent(conn, dialect, masked_url, frame, table, schema, like)
+        staging = None
+        published = False
+        try:
+            desc = describe_table(conn, dialect, masked_url, table, schema)
+            data = to_arrow(frame, desc)
+            where, label = _partition_filter(desc, data, partition)
+            audit_desc = None
+            if audit is not None:
+                ensure_audit_table(conn, dialect, audit_table, schema)
+                audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
+            staging = _staging_name(conn, dialect, desc.name)
+            _stage(conn, dialect, desc, staging, data)
+            if validate is not None:
+                validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
+                                      _renamed(desc, staging)))
+            replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
+            published = True
+        finally:
+            unpublished_new_table = table if created and not published else None
+            _clean_up(conn, dialect, schema, [staging, unpublished_new_table])
+    return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
+
+
+def _create_if_absent(conn: sa.Connection, dialect: Dialect, masked_url: str,
+                      frame: pd.DataFrame, table: str, schema: str | None,
+                      like: str | None) -> bool:
+    """Create the output table empty (types of ``like``, else of the frame); True if created."""
+    if dialect.has_table(conn, table, schema):
+        return False
+    if like is not None:
+        source = describe_table(conn, dialect, masked_url, like, schema)
+        dialect.create_empty_copy(conn, like, table, schema, _reflected(source),
+                                  source.primary_key, staging=False)
+    else:
+        columns = [sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
+                   for name, values in frame.items()]
+        sa.Table(table, sa.MetaData(), *columns, schema=schema).create(conn)
+    conn.commit()
+    return True
+
+
+def _reflected(desc: TableDescription) -> list[ReflectedColumn]:
+    return [ReflectedColumn(c.name, c.type, c.sql_type, c.nullable) for c in desc.columns]
+
+
+def _renamed(desc: TableDescription, name: str) -> TableDescription:
+    return TableDescription(desc.url, desc.schema, name, desc.columns, ())
+
+
+def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
+                      ) -> tuple[tuple[str, object] | None, tuple[str, str] | None]:
+    """(column, typed value) of a partition publish and its label; refuses rows outside it."""
+    if partition is None:
+        return None, None
+    name, raw_value = partition
+    column = desc.column(name)
+    value = partition_value(column, raw_value, desc)
+    values = data.column(name)
+    inside = pc.sum(pc.equal(values, pa.scalar(value, values.type)).fill_null(False)).as_py()
+    if (inside or 0) != len(values):
+        raise PublishRefused(
+            f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
+            url=desc.url, schema=desc.schema, table=desc.name, column=name)
+    return (name, value), (name, partition_label(value))
+
+
+def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
+    """A unique staging name naming its owner session, registered as in flight here."""
+    owner = dialect.session_owner(conn)
+    name = f"{STAGING_PREFIX}{owner}_{_table_tag(table)}_{uuid.uuid4().hex[:8]}"
+    with _active_lock:
+        _active_staging.add(name)
+    return name
+
+
+def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
+           data: pa.Table) -> None:
+    """Create and fill the staging table beside the target; committed."""
+    with translated(desc.url, desc.schema, desc.name):
+        dialect.create_empty_copy(conn, desc.name, name, desc.schema, _reflected(desc),
+                                  desc.primary_key, staging=True)
+        conn.commit()
+        bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
+        conn.commit()
+
+
+def _table_tag(table: str) -> str:
+    """Short hash of the target's name: staging names stay short, plain and attributable."""
+    return hashlib.sha1(table.encode()).hexdigest()[:6]
+
+
+def staging_of(names: Iterable[str], table: str) -> list[str]:
+    """The staging tables among ``names`` that belong to publishes into ``table``."""
+    tag = _table_tag(table)
+    return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == tag]
+
+
+def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
+             where: tuple[str, object] | None, audit: pd.DataFrame | None,
+             audit_desc: TableDescription | None) -> tuple[int, int]:
+    """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
+    target = desc.sa_table()
+    source = desc.sa_table(staging)
+    with translated(desc.url, desc.schema, desc.name):
+        if where is None:
+            replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
+            if dialect.can_swap(conn, desc.name, desc.schema):
+                dialect.swap(conn, staging, desc.name, desc.schema)
+            else:
+                dialect.clear(conn, desc.name, desc.schema)
+                _insert_from(conn, target, source, desc.column_names)
+        else:
+            name, value = where
+            replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
+            _insert_from(conn, target, source, desc.column_names)
+        audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
+        conn.commit()
+    return int(replaced), audited
+
+
+def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
+              names: list[str | None]) -> None:
+    """Roll back what is open and drop staging (and an output table this call created but
+    never published). Best effort: a failure here must not hide the error being raised."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        for name in filter(None, names):
+            _drop(conn, dialect, name, schema)
+    except sa.exc.SQLAlchemyError as exc:
+        warnings.warn(f"could not drop {names} in schema {schema!r} ({exc}); the next publish "
+                      "sweeps staging tables of dead sessions", RuntimeWarning, stacklevel=3)
+
+
+def _insert_from(conn: sa.Connection, target: sa.TableClause, source: sa.TableClause,
+                 names: list[str]) -> None:
+    conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
+
+
+def _drop(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {dialect.qualified(name, schema)}"))
+    conn.commit()
+    with _active_lock:
+        _active_staging.discard(name)
+
+
+def sweep_staging(conn: sa.Connection, dialect: Dialect, schema: str | None) -> list[str]:
+    """Drop staging tables in ``schema`` left by processes or sessions that no longer exist."""
+    owners = {}
+    for name in dialect.table_names(conn, schema):
+        match = _STAGING_NAME.fullmatch(name)
+        if match and name not in _active_staging:
+            owners[name] = match.group(1)
+    if not owners:
+        return []
+    alive = dialect.live_owners(conn, set(owners.values()))
+    own = dialect.session_owner(conn)
+    stale = [n for n, owner in owners.items() if owner not in alive or owner == own]
+    for name in stale:
+        _drop(conn, dialect, name, schema)
+    return stale

@@ -1,0 +1,34 @@
+"""Warehouse URLs: parse once, and render them for humans with the password hidden."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+DEFAULT_URL = "duckdb:///warehouse.duckdb"
+
+
+def parse_url(url: str | sa.URL) -> sa.URL:
+    """A SQLAlchemy URL from a string; errors show the masked form, never the password."""
+    try:
+        return sa.make_url(url)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means a bad URL
+        kind = type(exc).__name__
+        raise ValueError(f"not a SQLAlchemy URL: {_scrub(str(url))!r} ({kind})") from None
+
+
+def mask_url(url: str | sa.URL) -> str:
+    """The URL with its password replaced by ``***`` (safe for logs and metadata)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is scrubbed by hand
+        return _scrub(str(url))
+
+
+def _scrub(text: str) -> str:
+    """Hide anything between ``user:`` and ``@`` in a string that failed to parse."""
+    head, sep, tail = text.partition("://")
+    if not sep or "@" not in tail:
+        return text
+    credentials, _, host = tail.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{head}://{user}:***@{host}" if ":" in credentials else text

@@ -1,0 +1,121 @@
+"""The Warehouse facade: one object per warehouse URL, the only entry point other layers use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from impute_assets.warehouse.conversion import to_pandas
+from impute_assets.warehouse.describe import TableDescription, describe_table
+from impute_assets.warehouse.dialects import dialect_for
+from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
+from impute_assets.warehouse.profile import MissingProfile, profile_table
+from impute_assets.warehouse.publish import (
+    PublishResult,
+    StagingTable,
+    publish_frame,
+    sweep_staging,
+)
+from impute_assets.warehouse.read import DEFAULT_BATCH_ROWS, iter_batches
+from impute_assets.warehouse.url import DEFAULT_URL, mask_url, parse_url
+
+
+class Warehouse:
+    """A SQL warehouse reached by a SQLAlchemy URL (DuckDB, SQLite, PostgreSQL, MySQL/MariaDB).
+
+    Example:
+        >>> wh = Warehouse("duckdb:///warehouse.duckdb")
+        >>> wh.profile("orders", partition_column="day").incomplete_columns
+    """
+
+    def __init__(self, url: str | sa.URL = DEFAULT_URL, **engine_kwargs: object) -> None:
+        self._url = parse_url(url)
+        self.engine = sa.create_engine(self._url, **engine_kwargs)
+        self.dialect = dialect_for(self.engine)
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password hidden: the only form that may reach logs or metadata."""
+        return mask_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.masked_url!r})"
+
+    def close(self) -> None:
+        """Release pooled connections (and DuckDB's file lock)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self, table: str, schema: str | None = None) -> TableDescription:
+        """Columns (name, SQL type, kind, nullability) and primary key of ``table``."""
+        with self.engine.connect() as conn:
+            return describe_table(conn, self.dialect, self.masked_url, table, schema)
+
+    def profile(self, table: str, schema: str | None = None, partition_column: str | None = None,
+                empty_strings: bool = False, columns: Sequence[str] | None = None
+                ) -> MissingProfile:
+        """Rows and missing cells per column (per partition value if asked), in one query."""
+        with self.engine.connect() as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            return profile_table(conn, self.dialect, desc, columns, partition_column,
+                                 empty_strings)
+
+    def partitions(self, table: str, column: str, schema: str | None = None) -> list[str]:
+        """Distinct values of a partition column, sorted, as text (ISO dates)."""
+        with self.engine.connect() as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            return list_partitions(conn, desc, column)
+
+    def partitions_with_missing(self, table: str, column: str, schema: str | None = None,
+                                columns: Sequence[str] | None = None) -> list[str]:
+        """Partition values where any of ``columns`` (default: all) has a missing cell."""
+        profile = self.profile(table, schema, partition_column=column, columns=columns)
+        return partitions_with_missing(profile, columns)
+
+    def iter_batches(self, table: str, schema: str | None = None,
+                     columns: Sequence[str] | None = None,
+                     partition: tuple[str, object] | None = None, sample: int | None = None,
+                     batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches of at most ``batch_rows`` rows (bounded memory)."""
+        with self.engine.connect() as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            yield from iter_batches(conn, self.dialect, desc, columns, partition, sample,
+                                    batch_rows)
+
+    def read(self, table: str, schema: str | None = None, columns: Sequence[str] | None = None,
+             partition: tuple[str, object] | None = None, sample: int | None = None,
+             batch_rows: int = DEFAULT_BATCH_ROWS) -> pd.DataFrame:
+        """The table (or a partition / column subset / random sample) as a typed DataFrame."""
+        with self.engine.connect() as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            batches = list(iter_batches(conn, self.dialect, desc, columns, partition, sample,
+                                        batch_rows))
+        return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)))
+
+    def publish(self, frame: pd.DataFrame, table: str, schema: str | None = None,
+                partition: tuple[str, object] | None = None,
+                validate: Callable[[StagingTable], None] | None = None,
+                audit: pd.DataFrame | None = None, audit_table: str | None = None,
+                like: str | None = None) -> PublishResult:
+        """Write-audit-publish ``frame`` into ``table`` (whole, or one partition) atomically.
+
+        ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
+        ``audit_table`` in the same transaction. A new output table takes the column types of
+        ``like`` (usually the source table) or, without it, of the frame.
+        """
+        return publish_frame(self.engine, self.dialect,
+                             self._url.render_as_string(hide_password=False), self.masked_url,
+                             frame, table, schema, partition, validate, audit, audit_table, like)
+
+    def sweep_staging(self, schema: str | None = None) -> list[str]:
+        """Drop staging tables left by killed processes; returns their names."""
+        with self.engine.connect() as conn:
+            return sweep_staging(conn, self.dialect, schema)

@@ -1,0 +1,55 @@
+"""Running real Definitions in process, and reading what the runs reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+
+def materialize(
+    defs: dg.Definitions,
+    selection: str | dg.AssetSelection | None = None,
+    partition_key: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """``dg.materialize`` of every asset and check in ``defs`` (or a selection)."""
+    assets: list[Any] = [*defs.assets, *defs.asset_checks]
+    return dg.materialize(
+        assets,
+        resources=defs.resources,
+        # Checks of external assets (the source tables' missing values) are selected explicitly.
+        selection=selection or dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
+        partition_key=partition_key,
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
+
+
+def metadata_by_asset(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """Materialization metadata per asset key (user string), values unwrapped."""
+    return {
+        event.asset_key.to_user_string(): {
+            k: v.value for k, v in event.materialization.metadata.items()
+        }
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def decisions(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    """Column -> 'train' or 'reuse' for the model assets of a run."""
+    return {
+        key.rsplit("/", 1)[-1]: meta["impute_assets/decision"]
+        for key, meta in metadata_by_asset(result).items()
+        if "/models/" in key
+    }
+
+
+def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    """Check name -> its AssetCheckEvaluation (passed, severity, metadata) in a run."""
+    return {
+        data.check_name: data
+        for data in (event.event_specific_data for event in result.all_events)
+        if type(data).__name__ == "AssetCheckEvaluation"
+    }

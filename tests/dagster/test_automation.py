@@ -1,0 +1,41 @@
+"""The automation condition sensor: declared, running by default, and its condition acts."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from impute_assets.dagster import build_imputation_defs
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import sample_frame, table_spec
+from tests.dagster.runs import materialize
+
+
+def test_definitions_declare_a_running_automation_sensor():
+    defs = build_imputation_defs(
+        [
+            {"table": "a", "columns": ["x"]},
+            {"table": "b", "columns": ["x"], "partition": {"column": "m", "kind": "dynamic"}},
+        ]
+    )
+    sensor = defs.resolve_sensor_def("impute_automation")
+    assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    graph = defs.resolve_asset_graph()
+    targeted = sensor.asset_selection.resolve(graph)
+    assert targeted == {dg.AssetKey("a_imputed"), dg.AssetKey("b_imputed")}
+    assert all(graph.get(k).automation_condition is not None for k in targeted)
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_retrained_models_make_the_condition_request_a_refill(warehouse_url, unique_name, tmp_path):
+    Warehouse(warehouse_url).publish(sample_frame(rows=120), unique_name)
+    defs = build_imputation_defs([table_spec(unique_name)], model_store=str(tmp_path / "models"))
+    instance = dg.DagsterInstance.ephemeral()
+    materialize(defs, instance=instance)
+    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    imputed = dg.AssetKey(f"{unique_name}_imputed")
+    assert settled.get_num_requested(imputed) == 0
+
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    assert again.get_num_requested(imputed) == 1

@@ -1,0 +1,81 @@
+"""The partition sensor adds a new partition and its run fills only that partition; a partition
+that gains rows is requested again."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from impute_assets.dagster import build_imputation_defs
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import sample_frame, table_spec
+from tests.dagster.runs import decisions, materialize
+
+
+def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp_path):
+    warehouse = Warehouse(warehouse_url)
+    warehouse.publish(sample_frame(months=(1, 2)), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    # A persistent (temporary) instance with a ref: the tick resolves new dynamic partitions.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    instance = dg.DagsterInstance.local_temp(str(home))
+    sensor = defs.resolve_sensor_def("impute_new_partitions")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        context = dg.build_sensor_context(
+            instance=instance,
+            instance_ref=instance.get_ref(),
+            cursor=cursor,
+            resources=defs.resources,
+            definitions=defs,
+        )
+        result = sensor.evaluate_tick(context)
+        for request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+        return result
+
+    first = tick(None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["1", "2"]
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    for request in first.run_requests:
+        materialize(
+            defs,
+            f"key:{unique_name}_imputed",
+            partition_key=request.partition_key,
+            instance=instance,
+        )
+    before = warehouse.read(f"{unique_name}_imputed")
+
+    new_rows = sample_frame(rows=60, seed=3, months=(3,))
+    warehouse.publish(new_rows, unique_name, partition=("month", "3"))
+    second = tick(first.cursor)
+    assert [r.partition_key for r in second.run_requests] == ["3"]
+    assert "3" in instance.get_dynamic_partitions(f"{unique_name}__partitions")
+    run = materialize(defs, f"key:{unique_name}_imputed", partition_key="3", instance=instance)
+    assert run.success and decisions(run) == {}
+    after = warehouse.read(f"{unique_name}_imputed")
+    assert len(after) == len(before) + len(new_rows)
+    old = after[after["month"] != 3].sort_values("id").reset_index(drop=True)
+    assert old.equals(before.sort_values("id").reset_index(drop=True))
+    filled_month = after[after["month"] == 3]
+    assert (
+        filled_month[["y", "z", "w"]].notna().to_numpy().sum()
+        > new_rows[["y", "z", "w"]].notna().to_numpy().sum()
+    )
+    quiet = tick(second.cursor)
+    assert quiet.run_requests == []
+
+    # Rows appended to month 2, already filled: the sensor asks for month 2 again.
+    month_2 = warehouse.read(unique_name, partition=("month", "2"))
+    more = sample_frame(rows=30, seed=4, months=(2,))
+    warehouse.publish(pd.concat([month_2, more]), unique_name, partition=("month", "2"))
+    grown = tick(quiet.cursor)
+    assert [r.partition_key for r in grown.run_requests] == ["2"]
+    assert grown.run_requests[0].run_key != first.run_requests[1].run_key
+    materialize(defs, f"key:{unique_name}_imputed", partition_key="2", instance=instance)
+    refilled = warehouse.read(f"{unique_name}_imputed", partition=("month", "2"))
+    assert set(refilled["id"]) == set(month_2["id"]) | set(more["id"])
+    assert tick(grown.cursor).run_requests == []

@@ -1,0 +1,102 @@
+"""TableSpec validation, the translator, the YAML loaders: no warehouse needed."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from impute_assets.dagster import (
+    ImputationAssetData,
+    ImputationTranslator,
+    SpecError,
+    TableSpec,
+    build_imputation_defs,
+    load_imputation_yaml,
+)
+
+
+def test_defaults():
+    spec = TableSpec.parse({"table": "weather"})
+    assert spec.output_name == "weather_imputed"
+    assert spec.audit_name == "weather_imputed_audit"
+    assert spec.reuse.mode == "if_fresh"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"table": "weather", "colums": ["temp"]}, "colums"),
+        ({"table": "weather", "model": {"epoch": 3}}, "epoch"),
+        ({"table": "weather", "column_model": {"temp": {"lr": 1}}}, "column_model.temp"),
+        ({"table": "weather", "reuse": {"mode": "sometimes"}}, "reuse.mode"),
+        ({"table": "weather", "partition": {"column": "d", "kind": "monthly"}}, "partition.start"),
+        ({"table": "weather", "columns": ["temp"], "skip": ["temp"]}, "skip"),
+        ({"table": "weather", "training_rows": 0}, "training_rows"),
+    ],
+)
+def test_invalid_config_names_table_and_key(data, key):
+    with pytest.raises(SpecError) as error:
+        TableSpec.parse(data)
+    assert "'weather'" in str(error.value) and key in str(error.value)
+
+
+def test_duplicate_outputs_are_refused():
+    with pytest.raises(ValueError, match="both write output_table 'x'"):
+        build_imputation_defs(
+            [
+                {"table": "a", "columns": ["c"], "output_table": "x"},
+                {"table": "b", "columns": ["c"], "output_table": "x"},
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("role", "column", "key"),
+    [
+        ("source", None, ["weather"]),
+        ("model", "temp", ["weather", "models", "temp"]),
+        ("imputed", None, ["weather_imputed"]),
+    ],
+)
+def test_translator_default_keys(role, column, key):
+    spec = TableSpec.parse({"table": "weather"})
+    asset = ImputationTranslator().get_asset_spec(ImputationAssetData(role, spec, column))
+    assert asset.key == dg.AssetKey(key)
+    assert asset.group_name == "weather"
+
+
+def test_custom_translator_renames_every_asset():
+    class Prefixed(ImputationTranslator):
+        def get_asset_spec(self, data):
+            spec = super().get_asset_spec(data)
+            return spec.replace_attributes(key=spec.key.with_prefix("wh"))
+
+    defs = build_imputation_defs([{"table": "t", "columns": ["c"]}], translator=Prefixed())
+    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
+    assert keys == {"wh/t", "wh/t/models/c", "wh/t_imputed"}
+
+
+def test_defs_shape_tags_and_pool():
+    defs = build_imputation_defs(
+        [{"table": "t", "columns": ["a", "b"], "partition": {"column": "m", "kind": "dynamic"}}]
+    )
+    models = defs.resolve_assets_def(dg.AssetKey(["t", "models", "a"]))
+    assert models.can_subset and models.keys == {dg.AssetKey(["t", "models", k]) for k in "ab"}
+    assert models.op.pool == "gpu"
+    assert "nvidia.com/gpu" in str(models.op.tags["dagster-k8s/config"])
+    imputed = defs.resolve_assets_def(dg.AssetKey("t_imputed"))
+    assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert checks == {"missing_values", "expectations"}
+    assert defs.resolve_sensor_def("impute_new_partitions").default_status.value == "RUNNING"
+
+
+def test_impute_yaml(tmp_path):
+    path = tmp_path / "impute.yaml"
+    path.write_text("model_store: models\ntables:\n  - table: t\n    columns: [a]\n")
+    defs = load_imputation_yaml(path)
+    assert dg.AssetKey("t_imputed") in defs.resolve_all_asset_keys()
+    assert defs.resources["model_store"].root == str(tmp_path / "models")
+    path.write_text("tables:\n  - table: t\n    columns: [a]\n    reuse: {mode: maybe}\n")
+    with pytest.raises(SpecError, match=r"impute.yaml: table 't': reuse.mode"):
+        load_imputation_yaml(path)
