@@ -30,7 +30,9 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
+from itertools import product  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -128,32 +130,51 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     for name in args.datasets or list(entries):
         frame, kinds, dropped = load_table(directory, entries[name], args.rows, args.max_categories)
         shapes[name] = (frame.shape, dropped)
-        for pattern in args.patterns:
-            for seed in args.seeds:
-                for method in args.methods:
-                    imputer = our_imputer(kinds, seed, args.device) if method == "ours" else PEERS[method]
-                    rows.append(_one(frame, kinds, name, pattern, seed, method, imputer, args))
+        for pattern, seed, method in product(args.patterns, args.seeds, args.methods):
+            run_id = Run(name, pattern, seed, method)
+            rows.append(_one(run_id, frame, kinds, args))
     results = pd.DataFrame(rows)
     results.attrs["shapes"] = shapes
     return results
 
 
-def _one(frame, kinds, name, pattern, seed, method, imputer, args) -> dict:
-    record = {"dataset": name, "pattern": pattern, "seed": seed, "method": method}
+@dataclass(frozen=True)
+class Run:
+    """One cell of the benchmark grid."""
+
+    dataset: str
+    pattern: str
+    seed: int
+    method: str
+
+    def label(self) -> str:
+        return f"{self.dataset:16s} {self.pattern:5s} seed {self.seed} {self.method:11s}"
+
+
+def _one(
+    run_id: Run, frame: pd.DataFrame, kinds: dict[str, ColumnKind], args: argparse.Namespace
+) -> dict:
+    """Evaluate one method on one masked table; a failure is recorded, not raised."""
+    record: dict = asdict(run_id)
+    imputer = (
+        our_imputer(kinds, run_id.seed, args.device) if run_id.method == "ours"
+        else PEERS[run_id.method]
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report = evaluate(frame, imputer, pattern, args.fraction, seed, kinds=kinds, method=method)
+            report = evaluate(frame, imputer, run_id.pattern, args.fraction, run_id.seed,
+                              kinds=kinds, method=run_id.method)
     except Exception as exc:  # noqa: BLE001 - a failing method is reported, not fatal
         traceback.print_exc()
         record["error"] = f"{type(exc).__name__}: {exc}"
-        print(f"{name:16s} {pattern:5s} seed {seed} {method:11s} FAILED {record['error']}", flush=True)
+        print(f"{run_id.label()} FAILED {record['error']}", flush=True)
         return record
     overall = report.overall
     record.update({k: overall[k] for k in ("nrmse", "accuracy", "macro_f1", "wasserstein", "nmae")})
     record.update(seconds=report.seconds, hidden=report.hidden, left=report.left)
     print(
-        f"{name:16s} {pattern:5s} seed {seed} {method:11s} nRMSE {overall['nrmse']:.3f} "
+        f"{run_id.label()} nRMSE {overall['nrmse']:.3f} "
         f"acc {overall['accuracy']:.3f} F1 {overall['macro_f1']:.3f} "
         f"left {report.left:4d} {report.seconds:7.1f}s",
         flush=True,
@@ -184,8 +205,8 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
         "",
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
-        f"whole run {wall / 60:.1f} min. Command: `python benchmarks/accuracy.py "
-        f"{' '.join(sys.argv[1:])}`.",
+        f"whole run {wall / 60:.1f} min. Command: "
+        f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`.",
         "",
         f"Each table: at most {args.rows} rows (seeded sample), {args.fraction:.0%} of the "
         f"observed cells of every column hidden ({', '.join(args.patterns)}; seeds "

@@ -96,6 +96,22 @@ def knn_predict(refs: np.ndarray, ref_y: np.ndarray, z: np.ndarray, k: int, nume
     return np.concatenate(outputs)
 
 
+def member_values(name: str, out: np.ndarray, numeric: bool, temperature: float) -> np.ndarray:
+    """A candidate's outputs on the blend's common scale: values, or calibrated probabilities."""
+    if numeric:
+        return out[:, 0] if out.ndim == 2 else out
+    scaled = out / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    probs = np.exp(scaled)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def blend(members: list[np.ndarray], numeric: bool) -> np.ndarray:
+    """The blend candidate's raw outputs: the mean value, or log of the mean probabilities."""
+    mean = np.mean(members, axis=0)
+    return mean if numeric else np.log(np.maximum(mean, 1e-9))
+
+
 def knn_references(z: np.ndarray, y: np.ndarray, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """At most ``limit`` reference rows, drawn reproducibly."""
     if len(z) <= limit:

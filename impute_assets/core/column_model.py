@@ -22,13 +22,15 @@ from safetensors.torch import load_file, save_file
 from impute_assets.core.calibration import numeric_confidence, softmax
 from impute_assets.core.candidates import (
     Design,
+    blend,
     knn_predict,
     linear_predict,
     mean_mode_predict,
+    member_values,
 )
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoders import CategoricalEncoder
-from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
 from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
@@ -81,7 +83,7 @@ class ColumnModel:
     chosen: str
     arrays: dict[str, np.ndarray]
     network: dict[str, torch.Tensor] | None
-    calibration: dict[str, float]
+    calibration: dict[str, Any]
     holdout: dict[str, Any]
     fingerprint: str
     config: dict[str, Any]
@@ -128,18 +130,32 @@ class ColumnModel:
             digest.update(tensors[name].float().numpy().tobytes())
         return digest.hexdigest()[:12]
 
-    def raw_outputs(self, features: Features, design: Design, rows: np.ndarray,
+    @property
+    def uses_network(self) -> bool:
+        """Whether filling needs the network (alone, or in the blend)."""
+        return self.chosen == "network" or "network" in self.calibration.get("members", {})
+
+    def raw_outputs(self, design: Design, rows: np.ndarray,
                     network_out: np.ndarray | None) -> np.ndarray:
         """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
         if self.chosen == NEAREST_COPY:
             return copy_outputs(self.arrays, design.matrix[rows][:, design.without(self.position)])
-        if self.chosen == "network":
+        if self.chosen == "blend":
+            members = self.calibration["members"]
+            return blend([member_values(name, self._raw(name, design, rows, network_out),
+                                        self.numeric, temperature)
+                          for name, temperature in members.items()], self.numeric)
+        return self._raw(self.chosen, design, rows, network_out)
+
+    def _raw(self, candidate: str, design: Design, rows: np.ndarray,
+             network_out: np.ndarray | None) -> np.ndarray:
+        if candidate == "network":
             assert network_out is not None
             return network_out[:, : 2 if self.numeric else self.classes]
-        if self.chosen == "mean_mode":
+        if candidate == "mean_mode":
             return mean_mode_predict(self.arrays["mean_mode"], len(rows), self.numeric)
         z = design.matrix[rows][:, design.without(self.position)]
-        if self.chosen == "linear":
+        if candidate == "linear":
             return linear_predict(self.arrays["linear"], z, self.numeric)
         return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
                            int(self.config["knn_neighbors"]), self.numeric, self.classes)

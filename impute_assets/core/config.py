@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
-CANDIDATES = ("network", "linear", "knn", "mean_mode")
+#: "blend" averages the network, linear and kNN candidates that were fitted.
+CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
@@ -34,7 +35,7 @@ class ImputerConfig:
     #: Share of observed input cells hidden at random in each training batch.
     mask_rate: float = 0.25
     #: Epochs without held-out improvement before a column stops training.
-    patience: int = 10
+    patience: int = 6
     #: Share of each column's observed cells held out for early stopping and model choice.
     holdout_fraction: float = 0.2
     #: Extra prediction rounds that feed the previous round's fills back in as inputs.

@@ -19,12 +19,14 @@ from tqdm.auto import tqdm
 from impute_assets.core.calibration import fit_sigma_scale, fit_temperature
 from impute_assets.core.candidates import (
     Design,
+    blend,
     knn_predict,
     knn_references,
     linear_fit,
     linear_predict,
     mean_mode_fit,
     mean_mode_predict,
+    member_values,
 )
 from impute_assets.core.column_model import ColumnModel, fingerprint
 from impute_assets.core.config import ImputerConfig
@@ -148,17 +150,27 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
             refs, ref_y = knn_references(z_train, y_train, config.knn_reference_rows, config.seed)
             outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
                                          target.classes)
+    members = _blend_members(outputs, y_hold, target, config)
+    if members:
+        outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
+                                  for n, t in members.items()], target.numeric)
     outputs["mean_mode"] = mean_mode_predict(
         mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes),
         len(hold_rows), target.numeric)
     scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
     chosen = _choose(scores, target)
+    used = set(members) if chosen == "blend" else {chosen}
     warnings_ = _warn_small(target, len(observed_rows), config)
-    arrays = _final_arrays(chosen, design.matrix[observed_rows][:, columns], target.y[observed_rows],
-                           target, config)
-    calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target, arrays)
+    arrays = {}
+    for name in used:
+        arrays.update(_final_arrays(name, design.matrix[observed_rows][:, columns],
+                                    target.y[observed_rows], target, config))
+    calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
+    if chosen == "blend":
+        calibration["members"] = members
     metric = "nrmse" if target.numeric else "accuracy"
-    network_state = net.net.target_state(net_targets.index(target.name)) if chosen == "network" else None
+    uses_network = "network" in used
+    network_state = net.net.target_state(net_targets.index(target.name)) if uses_network else None
     return ColumnModel(
         target=target.name,
         kind=kinds[target.name],
@@ -175,7 +187,7 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=len(train_rows),
-        epochs=net.best_epochs[net_targets.index(target.name)] if chosen == "network" else 0,
+        epochs=net.best_epochs[net_targets.index(target.name)] if uses_network else 0,
         device=device,
         seconds=float(net.seconds) if net is not None else 0.0,
         warnings=warnings_,
@@ -228,8 +240,19 @@ def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
     return {}
 
 
-def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray, target: TargetData,
-               arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
+def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData,
+                   config: ImputerConfig) -> dict[str, float]:
+    """The blend's members and their temperatures; empty when fewer than two were fitted."""
+    names = [n for n in ("network", "linear", "knn") if n in outputs]
+    if "blend" not in config.candidates or len(names) < 2:
+        return {}
+    if target.numeric:
+        return dict.fromkeys(names, 1.0)
+    return {n: fit_temperature(outputs[n], truth.astype(int)) for n in names}
+
+
+def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray,
+               target: TargetData) -> dict[str, float]:
     """Temperature for classes; sigma (or the network's sigma scale) for numbers."""
     if not target.numeric:
         if out is None or not len(truth):

@@ -72,12 +72,12 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
     features = space.encode(frame.iloc[union])
     design = Design.from_features(features, space.categorical_sizes)
     local = {m.target: np.searchsorted(union, rows[m.target]) for m in group}
-    networked = [m for m in wanted if m.chosen == "network"]
+    networked = [m for m in wanted if m.uses_network]
     net_out = _network_outputs(networked, features, device, precision) if networked else {}
     out = {}
     for model in group:
         positions = local[model.target]
-        raw = model.raw_outputs(features, design, positions,
+        raw = model.raw_outputs(design, positions,
                                 net_out[model.target][positions] if model.target in net_out else None)
         out[model.target] = model.predict(raw)
     return out

@@ -23,8 +23,11 @@ from impute_assets.core.sequence import is_context_column
 
 #: Batches per epoch are clamped to this range: big tables still check the held-out split
 #: often, small ones still take enough steps between checks.
-MIN_STEPS_PER_EPOCH = 8
+MIN_STEPS_PER_EPOCH = 4
 MAX_STEPS_PER_EPOCH = 60
+#: Early stopping waits for this many training steps at least: slow starters (text n-grams
+#: learn after a plateau) get their chance on small tables too.
+MIN_STEPS = 100
 PREDICT_BATCH = 4096
 
 
@@ -104,7 +107,7 @@ def train_networks(
         stale[~improved.numpy()] += 1
         if progress is not None:
             progress(epoch, config.epochs, float(held[torch.isfinite(held)].mean()))
-        if np.all(stale >= config.patience):
+        if epoch * steps >= MIN_STEPS and np.all(stale >= config.patience):
             break
     net.load_target_states(states)
     net.eval()

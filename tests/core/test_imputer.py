@@ -105,7 +105,7 @@ def test_text_inputs_inform_a_categorical_target() -> None:
     masked = truth.copy()
     hidden = rng.random(500) < 0.2
     masked["topic"] = masked["topic"].mask(hidden)
-    result = Imputer(kinds={"note": "text"}, **FAST).fit_transform(masked)
+    result = Imputer(kinds={"note": "text"}, **{**FAST, "epochs": 40}).fit_transform(masked)
     accuracy = (result.frame["topic"][hidden] == truth["topic"][hidden]).mean()
     assert accuracy > 0.9
 
