@@ -39,7 +39,8 @@ def test_text_inputs_with_odd_strings_inform_a_category(text_encoder: str, tmp_p
     masked = truth.copy()
     hidden = np.random.default_rng(1).random(len(truth)) < 0.2
     masked["topic"] = masked["topic"].mask(hidden)
-    fitted = quiet(Imputer(kinds={"note": "text"}, text_encoder=text_encoder, **FAST).fit, masked)
+    fitted = quiet(Imputer(kinds={"note": "text"}, text_encoder=text_encoder,
+                           **{**FAST, "epochs": 60}).fit, masked)
     result = fitted.transform(masked)
     plain = ~truth["note"].isin(ODD_TEXTS).to_numpy() & hidden
     accuracy = (result.frame["topic"][plain] == truth["topic"][plain]).mean()
