@@ -14,7 +14,7 @@ import pandas as pd
 
 from impute_assets.dagster.partitions import partition_filter
 from impute_assets.dagster.spec import TableSpec
-from impute_assets.dagster.training import ordered
+from impute_assets.dagster.training import ordered, sequence_keys
 from impute_assets.store import ModelStore, StoredModel
 
 if TYPE_CHECKING:
@@ -156,7 +156,8 @@ def fill_and_publish(
     config = ImputerConfig(
         **{**(device or {}), "confidence_threshold": {c: _threshold(spec, c) for c in models}}
     )
-    result = Imputer.from_column_models(models, config).transform(source)
+    context = boundary_rows(spec, warehouse, partition)
+    result = Imputer.from_column_models(models, config).transform(source, context=context)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
@@ -189,6 +190,37 @@ def fill_and_publish(
         for c in stored
     }
     return outcome
+
+
+#: Rows per sequence group read from the previous partition as neighbours in time.
+BOUNDARY_ROWS = 24
+
+
+def boundary_rows(
+    spec: TableSpec, warehouse: Warehouse, partition: tuple[str, str] | None
+) -> pd.DataFrame | None:
+    """The last rows of each group in the partition before ``partition``, when rows form
+    sequences: the first hour of a new day still sees the last hours of the previous one."""
+    order, groups = sequence_keys(spec)
+    if order is None or partition is None:
+        return None
+    column, value = partition
+    values = warehouse.partitions(spec.table, column, schema=spec.db_schema)
+    earlier = sorted((v for v in values if _natural(v) < _natural(value)), key=_natural)
+    if not earlier:
+        return None
+    rows = warehouse.read(spec.table, schema=spec.db_schema, partition=(column, earlier[-1]))
+    rows = rows.sort_values(order, kind="stable")
+    tail = rows.groupby(groups, sort=False).tail(BOUNDARY_ROWS) if groups else rows.tail(BOUNDARY_ROWS)
+    return tail.reset_index(drop=True)
+
+
+def _natural(value: str) -> tuple[int, float | str]:
+    """Sort key for partition values: numbers by value (month 10 after 9), the rest as text."""
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
 
 
 def _leave_structural_gaps(

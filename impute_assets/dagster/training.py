@@ -59,6 +59,22 @@ def _names(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
+def sequence_keys(spec: TableSpec) -> tuple[str | None, list[str]]:
+    """The table's sequence: its time column (or None) and its entity columns."""
+    order = _names(spec.order_by)
+    if len(order) > 1:
+        raise ValueError(f"table {spec.table!r}: order_by takes one time column, got {order}")
+    return (order[0] if order else None), _names(spec.group_by)
+
+
+def sequence_of(spec: TableSpec) -> Any:
+    """The core ``SequenceSpec`` models of this table are fitted with (None without order_by)."""
+    from impute_assets.core.sequence import SequenceSpec
+
+    order, groups = sequence_keys(spec)
+    return SequenceSpec(order, tuple(groups)) if order else None
+
+
 def plan_columns(
     spec: TableSpec, frame: pd.DataFrame, columns: Iterable[str], device: Mapping[str, Any]
 ) -> list[ColumnPlan]:
@@ -87,7 +103,10 @@ def plan_columns(
         kinds_with_target = {column: kinds[column], **inputs}
         full = ImputerConfig(**{**config, **device})
         plans.append(
-            ColumnPlan(column, kinds_with_target, config, fingerprint(column, inputs, full))
+            ColumnPlan(
+                column, kinds_with_target, config,
+                fingerprint(column, inputs, full, sequence_of(spec)),
+            )
         )
     return plans
 
@@ -146,7 +165,9 @@ def _train_batch(
     kinds = {c: k for p in batch for c, k in p.kinds.items()}
     used = frame[list(kinds)]
     config = ImputerConfig(**{**batch[0].config, **device})
-    imputer = Imputer(columns=targets, kinds=kinds, config=config).fit(used)
+    order, groups = sequence_keys(spec)
+    imputer = Imputer(columns=targets, kinds=kinds, config=config, order_by=order,
+                      group_by=groups or None).fit(used)
     profile = TableProfile.from_frame(used, kinds)
     outcomes = {}
     for plan in batch:

@@ -7,6 +7,8 @@ ever rendered through the engine's SQLAlchemy ``IdentifierPreparer``.
 
 from __future__ import annotations
 
+import functools
+
 import os
 import re
 from collections.abc import Sequence
@@ -211,6 +213,11 @@ class DuckDBDialect(Dialect):
     }
     _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(engine)
+        # duckdb_engine quotes by PostgreSQL's reserved words; DuckDB reserves more (``at``).
+        self.preparer.reserved_words = self.preparer.reserved_words | _duckdb_keywords()
+
     def default_schema(self, conn: sa.Connection) -> str | None:
         return conn.execute(sa.text("SELECT current_schema()")).scalar_one()
 
@@ -350,6 +357,17 @@ class MySQLDialect(Dialect):
 _DIALECTS: dict[str, type[Dialect]] = {
     d.name: d for d in (DuckDBDialect, SQLiteDialect, PostgresDialect, MySQLDialect)
 }
+
+
+@functools.cache
+def _duckdb_keywords() -> frozenset[str]:
+    """DuckDB's keywords that cannot stand unquoted as column names (asked of DuckDB itself)."""
+    import duckdb
+
+    rows = duckdb.sql(
+        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+    ).fetchall()
+    return frozenset(name for (name,) in rows)
 
 
 def dialect_for(engine: sa.Engine) -> Dialect:

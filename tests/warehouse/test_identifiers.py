@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from tests.warehouse.conftest import staging_tables
 
-COLUMNS = ["select", "with space", 'quo"te', "semi;colon", "ünïcødé", "back`tick",
+COLUMNS = ["select", "at", "with space", 'quo"te', "semi;colon", "ünïcødé", "back`tick",
            'x"; DROP TABLE t; --']
 
 
