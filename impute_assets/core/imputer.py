@@ -74,7 +74,7 @@ class Imputer:
         _check_frame(frame)
         config = _resolve_config(self.config, self.overrides)
         kinds = infer_kinds(frame, self.kinds, self.exclude)
-        inputs = {c: k for c, k in kinds.items() if k in INPUT_KINDS and frame[c].notna().any()}
+        inputs = usable_inputs(frame, kinds)
         skipped = sorted(c for c, k in kinds.items() if k == ColumnKind.UNSUPPORTED)
         if skipped:
             warnings.warn(f"columns of unsupported types are not used or imputed: {skipped}",
@@ -242,6 +242,11 @@ class Imputer:
     def _check_fitted(self) -> None:
         if not hasattr(self, "column_models_"):
             raise RuntimeError("this Imputer is not fitted yet: call fit(frame) first")
+
+
+def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
+    """The columns models can read: of an input kind, with at least one observed value."""
+    return {c: k for c, k in kinds.items() if k in INPUT_KINDS and frame[c].notna().any()}
 
 
 def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,

@@ -81,7 +81,7 @@ def plan_columns(
     """Inputs, config and fingerprint of each column's model, computed without training."""
     from impute_assets.core.column_model import fingerprint
     from impute_assets.core.config import ImputerConfig
-    from impute_assets.core.imputer import INPUT_KINDS
+    from impute_assets.core.imputer import usable_inputs
     from impute_assets.core.kinds import infer_kinds
 
     kinds = infer_kinds(frame, overrides=spec.kinds)
@@ -93,12 +93,8 @@ def plan_columns(
         missing = sorted(set(wanted) - set(frame.columns))
         if missing:
             raise KeyError(f"table {spec.table!r}: inputs.{column} names unknown columns {missing}")
-        # The same inputs Imputer.fit uses: usable kinds with at least one observed value.
-        inputs = {
-            c: kinds[c]
-            for c in wanted
-            if c != column and kinds[c] in INPUT_KINDS and frame[c].notna().any()
-        }
+        # The same inputs Imputer.fit uses.
+        inputs = usable_inputs(frame, {c: kinds[c] for c in wanted if c != column})
         config = spec.config_for(column)
         kinds_with_target = {column: kinds[column], **inputs}
         full = ImputerConfig(**{**config, **device})
