@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from impute_assets.quality import ks
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.suite import KS_TYPE, ExpectationSpec, Suite
+from impute_assets.warehouse.engine import create_engine
 
 if TYPE_CHECKING:
     from great_expectations.core.batch import Batch
@@ -64,7 +65,7 @@ def validate_table(
         partition: ``(column, value)``: validate only the rows where ``column = value`` (the
             value is compared as SQL text literal, which the engines coerce to the column type).
     """
-    engine = sa.create_engine(url)
+    engine = create_engine(sa.make_url(url))
     name = f"{schema}.{table}" if schema else table
     selectable = _rows(engine, table, schema, partition)
     try:

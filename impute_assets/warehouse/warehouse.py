@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from impute_assets.warehouse.conversion import to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import dialect_for
+from impute_assets.warehouse.engine import create_engine
 from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
 from impute_assets.warehouse.profile import MissingProfile, profile_table
 from impute_assets.warehouse.publish import (
@@ -33,7 +34,7 @@ class Warehouse:
 
     def __init__(self, url: str | sa.URL = DEFAULT_URL, **engine_kwargs: object) -> None:
         self._url = parse_url(url)
-        self.engine = sa.create_engine(self._url, **engine_kwargs)
+        self.engine = create_engine(self._url, **engine_kwargs)
         self.dialect = dialect_for(self.engine)
 
     @property
