@@ -66,16 +66,17 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
                    device: str, precision: str) -> dict[str, ColumnPrediction]:
     space = group[0].space
     wanted = [m for m in group if len(rows[m.target])]
+    out = {m.target: ColumnPrediction(values=[], confidence=np.zeros(0))
+           for m in group if not len(rows[m.target])}
     if not wanted:
-        return {m.target: ColumnPrediction(values=[], confidence=np.zeros(0)) for m in group}
+        return out
     union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
     features = space.encode(frame.iloc[union])
     design = Design.from_features(features, space.categorical_sizes)
-    local = {m.target: np.searchsorted(union, rows[m.target]) for m in group}
+    local = {m.target: np.searchsorted(union, rows[m.target]) for m in wanted}
     networked = [m for m in wanted if m.uses_network]
     net_out = _network_outputs(networked, features, device, precision) if networked else {}
-    out = {}
-    for model in group:
+    for model in wanted:
         positions = local[model.target]
         raw = model.raw_outputs(design, positions,
                                 net_out[model.target][positions] if model.target in net_out else None)

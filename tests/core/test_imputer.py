@@ -174,3 +174,13 @@ def test_cells_lists_each_fill_once() -> None:
     assert len(cells) == result.filled == int(masked.isna().sum().sum())
     assert cells["model_version"].notna().all()
     assert not cells.duplicated(["row", "column"]).any()
+
+
+def test_a_frame_with_gaps_in_only_some_modelled_columns_is_filled() -> None:
+    masked, _ = hide(correlated_frame(150)[["x", "y", "group"]], 0.2)
+    fitted = Imputer(**FAST).fit(masked)
+    assert {m.chosen for m in fitted.column_models_.values()}  # both columns got models
+    only_y = correlated_frame(150)[["x", "y", "group"]]
+    only_y["y"] = only_y["y"].mask(only_y.index % 5 == 0)
+    result = fitted.transform(only_y)
+    assert result.imputed["y"].sum() == 30 and not result.imputed["group"].any()
