@@ -38,8 +38,10 @@ class ImputerConfig:
     patience: int = 6
     #: Share of each column's observed cells held out for early stopping and model choice.
     holdout_fraction: float = 0.2
-    #: Extra prediction rounds that feed the previous round's fills back in as inputs.
-    refinement_rounds: int = 2
+    #: Extra prediction rounds that feed the previous round's fills back in as inputs. Off by
+    #: default: on the accuracy benchmark two rounds lowered categorical accuracy from 0.544 to
+    #: 0.509 (the networks trust a fill like an observed value).
+    refinement_rounds: int = 0
     candidates: tuple[str, ...] = CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256
