@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetCheckExecutionContext
 
-from impute_assets.dagster.assets import TableAssets, warehouse_key
+from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
 from impute_assets.dagster.metadata import PREFIX, md_table, png_markdown
 from impute_assets.dagster.missingness import null_counts, partition_shares
 from impute_assets.dagster.partitions import partition_filter
@@ -83,19 +83,27 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         asset=assets.imputed_key,
         name=EXPECTATIONS_CHECK,
         blocking=True,
-        required_resource_keys={wh_key},
+        required_resource_keys={wh_key, MODEL_STORE_KEY},
         partitions_def=assets.imputed.partitions_def,
-        description=f"Great Expectations suite learned from the observed values of {spec.table}.",
+        description=f"Great Expectations suite learned from the data {spec.table}'s models "
+        "were trained on.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets.dagster.filling import build_table_suite, validate_published
+        from impute_assets.dagster.filling import (
+            build_table_suite,
+            columns_with_models,
+            reference_profile,
+            validate_published,
+        )
 
         resource = getattr(context.resources, wh_key)
+        store = getattr(context.resources, MODEL_STORE_KEY).get_store()
         warehouse = resource.get_warehouse()
         key = context.partition_key if context.has_partition_key else None
         partition = partition_filter(spec, key)
         source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
-        suite = build_table_suite(spec, source, [c for c in assets.columns if c in source.columns])
+        stored = columns_with_models(spec, store, [c for c in assets.columns if c in source.columns])
+        suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
         result = validate_published(spec, warehouse, resource.url, suite, partition)
         return dg.AssetCheckResult(
             passed=bool(result.success),

@@ -7,7 +7,7 @@ No Dagster here: the imputed-table asset calls :func:`fill_and_publish` and turn
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,6 +18,7 @@ from impute_assets.dagster.training import ordered, sequence_keys
 from impute_assets.store import ModelStore, StoredModel
 
 if TYPE_CHECKING:
+    from impute_assets.core.profile import ColumnProfile, TableProfile
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import Warehouse
 
@@ -55,8 +56,21 @@ def columns_with_models(
     return {c: stored for c, stored in found.items() if stored is not None}
 
 
-def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str]) -> Any:
-    """Expectations for the filled table, learned from the observed values of the source rows.
+def reference_profile(
+    spec: TableSpec, store: ModelStore, stored: Mapping[str, StoredModel]
+) -> TableProfile:
+    """The observed values each column's model was trained on (stored with the model)."""
+    from impute_assets.core.profile import TableProfile
+
+    columns = {c: store.load_profile(spec.table, c, s.version)[c] for c, s in stored.items()}
+    rows = max((p.count + p.missing for p in columns.values()), default=0)
+    return TableProfile(columns=columns, rows=rows)
+
+
+def build_table_suite(spec: TableSpec, observed: pd.DataFrame, reference: TableProfile) -> Any:
+    """Expectations for the filled rows, learned from the observed values of the source rows
+    (``observed``), with ranges and vocabularies widened to what the models were trained on: a
+    fill may lie outside one partition's observed range yet inside the training data's.
 
     Cells left empty on purpose (structural gaps) are allowed: each such column's
     ``allowed_missing`` is raised to the share of its rows the spec calls structural.
@@ -65,7 +79,12 @@ def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str
     from impute_assets.core.profile import TableProfile
     from impute_assets.quality import build_suite
 
-    profile = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
+    columns = list(reference.columns)
+    own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
+    widened = {c: _widened(own[c], reference[c]) if c in own.columns else reference[c]
+               for c in columns}
+    profile = TableProfile(columns={**own.columns, **widened}, rows=own.rows, bins=own.bins,
+                           top_k=own.top_k)
     return build_suite(
         profile,
         columns=columns,
@@ -74,6 +93,17 @@ def build_table_suite(spec: TableSpec, observed: pd.DataFrame, columns: list[str
         extra=spec.validation.expectations,
         row_count=len(observed),
     )
+
+
+def _widened(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
+    """``own`` with the reference's range and vocabulary added (its statistics kept; an added
+    category counts once, so distribution checks give it a small, non-zero share)."""
+    if own.min is not None and reference.min is not None:
+        return replace(own, min=min(own.min, reference.min),
+                                   max=max(own.max, reference.max))
+    known = set(own.vocabulary)
+    extra = tuple((value, 1) for value, _ in reference.top_values if value not in known)
+    return replace(own, top_values=own.top_values + extra, count=own.count + len(extra))
 
 
 def _with_structural_gaps(
@@ -162,7 +192,7 @@ def fill_and_publish(
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
     cells = _audit_cells(spec, source, result.cells(), imputed, partition_key, run_id)
-    suite = build_table_suite(spec, source, list(stored))
+    suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
     outcome = FillOutcome(source, filled, imputed, confidence, cells, stored)
 
     def audit(staging: Any) -> None:
