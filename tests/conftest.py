@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 SERVERS = {
     "postgres": ("IMPUTE_ASSETS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -101,3 +102,10 @@ def _imported_modules(statement: str, env: dict[str, str] | None = None,
 def imported_modules():
     """A function: the modules a Python statement imports (read from ``-X importtime``)."""
     return _imported_modules
+
+
+# CI runs the property tests on a fixed example sequence so a red build is reproducible;
+# elsewhere hypothesis explores freely (IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES=500 for a long hunt).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
