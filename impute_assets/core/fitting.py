@@ -11,6 +11,7 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ def fit_column_models(
         models[name] = fit_copy_model(space, design, frame[name], config, rng,
                                       fingerprint(name, inputs_kinds, config, sequence), sequence)
     for target in data:
-        models[target.name] = _fit_column(space, features, design, target, trained, kinds, config,
+        models[target.name] = _fit_column(space, design, target, trained, kinds, config,
                                           sequence)
     return models
 
@@ -101,15 +102,25 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
 
 
+class NetworkFit(NamedTuple):
+    """The batched networks, the targets they serve, the device, and each target's held-out
+    outputs (computed in one forward pass over every target's held-out rows)."""
+
+    trained: TrainedNetworks | None
+    targets: list[str]
+    device: str
+    holdout: dict[str, np.ndarray]
+
+
 def _train(
     space: FeatureSpace, features, data: Sequence[TargetData], config: ImputerConfig
-) -> tuple[TrainedNetworks | None, list[str], str]:
-    """Train the networks of the targets with enough rows; (networks, their targets, device)."""
+) -> NetworkFit:
+    """Train the networks of the targets with enough rows."""
     device = resolve_device(config.device)
     eligible = [t for t in data if "network" in config.candidates and t.holdout.any()
                 and t.train.sum() >= config.min_rows_for_network]
     if not eligible:
-        return None, [], device.type
+        return NetworkFit(None, [], device.type, {})
     bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.progress,
                leave=False, mininterval=1.0)
 
@@ -124,23 +135,26 @@ def _train(
         bar.close()
     logger.info("trained %d column network(s) on %s in %.1fs (%d epochs)", len(eligible),
                 device.type, trained.seconds, trained.epochs_run)
-    return trained, [t.name for t in eligible], device.type
+    rows = np.flatnonzero(np.any([t.holdout for t in eligible], axis=0))
+    outputs = network_outputs(trained.net, features, rows, device, config.precision)
+    holdout = {}
+    for index, target in enumerate(eligible):
+        local = np.searchsorted(rows, np.flatnonzero(target.holdout))
+        holdout[target.name] = outputs[local, index, : target.out_dim]
+    return NetworkFit(trained, [t.name for t in eligible], device.type, holdout)
 
 
-def _fit_column(space, features, design: Design, target: TargetData, trained, kinds, config,
+def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kinds, config,
                 sequence: SequenceSpec | None) -> ColumnModel:
-    net, net_targets, device = trained
+    net, net_targets, device = fit.trained, fit.targets, fit.device
     position = space.position(target.name)
     columns = design.without(position)
     train_rows, hold_rows = np.flatnonzero(target.train), np.flatnonzero(target.holdout)
     observed_rows = np.concatenate([train_rows, hold_rows])
     y_train, y_hold = target.y[train_rows], target.y[hold_rows]
     outputs: dict[str, np.ndarray] = {}
-    if target.name in net_targets:
-        index = net_targets.index(target.name)
-        out = network_outputs(net.net, features, hold_rows, resolve_device(config.device),
-                              config.precision)[:, index]
-        outputs["network"] = out[:, : 2 if target.numeric else target.classes]
+    if target.name in fit.holdout:
+        outputs["network"] = fit.holdout[target.name]
     if len(hold_rows):
         z_train, z_hold = design.matrix[train_rows][:, columns], design.matrix[hold_rows][:, columns]
         if "linear" in config.candidates:
@@ -162,9 +176,9 @@ def _fit_column(space, features, design: Design, target: TargetData, trained, ki
     used = set(members) if chosen == "blend" else {chosen}
     warnings_ = _warn_small(target, len(observed_rows), config)
     arrays = {}
+    z_observed, y_observed = design.matrix[observed_rows][:, columns], target.y[observed_rows]
     for name in used:
-        arrays.update(_final_arrays(name, design.matrix[observed_rows][:, columns],
-                                    target.y[observed_rows], target, config))
+        arrays.update(_final_arrays(name, z_observed, y_observed, target, config))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members
