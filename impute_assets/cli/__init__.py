@@ -20,13 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"impute_assets.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"impute_assets.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"impute_assets.cli.{name}").register(subparsers)
     return parser
 
 
