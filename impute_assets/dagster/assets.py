@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext
 
 from impute_assets.dagster.metadata import PREFIX, config_version, fill_metadata, frame_version
 from impute_assets.dagster.partitions import partitions_def
-from impute_assets.dagster.spec import DEFAULT_URL_ENV, TableSpec
+from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 
 #: Kubernetes (dagster-k8s) asks for one GPU for training steps through this op tag.
@@ -134,7 +134,7 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def models(context: AssetExecutionContext):
-        from impute_assets.dagster.training import plan_columns, read_training_frame, train_or_reuse
+        from impute_assets.pipeline.training import plan_columns, read_training_frame, train_or_reuse
 
         resources = context.resources
         torch_resource = getattr(resources, TORCH_KEY)
@@ -181,7 +181,7 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext):
-        from impute_assets.dagster.filling import fill_and_publish
+        from impute_assets.pipeline.filling import fill_and_publish
 
         resources = context.resources
         key = context.partition_key if context.has_partition_key else None

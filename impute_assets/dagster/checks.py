@@ -9,7 +9,7 @@ from dagster import AssetCheckExecutionContext
 from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
 from impute_assets.dagster.metadata import PREFIX, md_table, png_markdown
 from impute_assets.dagster.missingness import null_counts, partition_shares
-from impute_assets.dagster.partitions import partition_filter
+from impute_assets.pipeline.partitions import partition_filter
 
 MISSING_VALUES_CHECK = "missing_values"
 #: How the metadata names each way the expectations ran.
@@ -89,7 +89,7 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         "were trained on.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets.dagster.filling import (
+        from impute_assets.pipeline.filling import (
             build_table_suite,
             columns_with_models,
             reference_profile,

@@ -21,7 +21,7 @@ import dagster as dg
 import yaml
 
 from impute_assets.dagster.factory import build_imputation_defs
-from impute_assets.dagster.spec import SpecError, TableSpec
+from impute_assets.pipeline.spec import SpecError, TableSpec
 
 
 @dataclass

@@ -16,7 +16,8 @@ from dagster import SensorEvaluationContext
 
 from impute_assets.dagster.assets import TableAssets, warehouse_key
 from impute_assets.dagster.checks import EXPECTATIONS_CHECK
-from impute_assets.dagster.partitions import dynamic_partitions_name, key_for_value
+from impute_assets.dagster.partitions import dynamic_partitions_name
+from impute_assets.pipeline.partitions import key_for_value
 
 #: Sensors evaluate at most this often (seconds).
 MINIMUM_INTERVAL = 60

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from impute_assets.dagster.partitions import partition_filter
-from impute_assets.dagster.spec import TableSpec
-from impute_assets.dagster.training import ordered, sequence_keys
+from impute_assets.pipeline.partitions import partition_filter
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.pipeline.training import ordered, sequence_keys
 from impute_assets.store import ModelStore, StoredModel
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from impute_assets.dagster.spec import TableSpec
+from impute_assets.pipeline.spec import TableSpec
 from impute_assets.store import ModelStore, ReuseDecision, StoredModel
 
 if TYPE_CHECKING:
