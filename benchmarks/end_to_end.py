@@ -153,8 +153,8 @@ def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str
     lines = [
         f"# End to end: {rows:,} rows x 20 columns, 6 targets with 10% gaps",
         "",
-        f"Commit {commit}, {platform.processor() or platform.machine()}, "
-        f"`python benchmarks/end_to_end.py --rows {rows}`.",
+        (f"Commit {commit}, {platform.processor() or platform.machine()}, "
+         f"`python benchmarks/end_to_end.py --rows {rows}`."),
         "",
         "| engine | stage | seconds | peak memory (MB, above start) |",
         "|---|---|---:|---:|",
