@@ -1,4 +1,4 @@
-"""``impute-assets run impute.yaml``: run tables end to end, without Dagster.
+"""Run the tables of an impute.yaml end to end (``impute-assets run impute.yaml``), no Dagster.
 
 The same pipeline the Dagster assets call (detect, train or reuse, fill and publish each
 partition), with a progress bar and the summary the Dagster metadata shows. Each table's
@@ -109,10 +109,11 @@ def print_summary(record: TableRunRecord, out: Any) -> None:
     out.print(rich_table("missing values", missing_rows(missing)))
     out.print(rich_table("models", model_rows(record.training)))
     for fill in record.fills:
-        out.print(rich_table(fill_line(fill), fill_rows(fill)))
+        out.print(fill_line(fill), soft_wrap=True)
+        out.print(rich_table(None, fill_rows(fill)))
 
 
-def rich_table(title: str, rows: list[dict[str, Any]]) -> Any:
+def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:
     """Summary rows (``impute_assets.pipeline.summary``) as a rich table."""
     from rich.table import Table
 
