@@ -445,12 +445,13 @@ class MySQLDialect(Dialect):
 
     def read_type(self, sql_type):
         # BOOLEAN is TINYINT(1), which holds -128..127 (2 and -1 are not booleans): an integer.
-        # BIGINT UNSIGNED exceeds int64: an exact decimal. TIME spans -838 h..838 h: text.
+        # BIGINT UNSIGNED exceeds int64: an exact decimal. TIME spans -838 h..838 h and SET
+        # values are sets of members: both pass through as text.
         if isinstance(sql_type, mysql.TINYINT):
             return sa.SmallInteger()
         if isinstance(sql_type, mysql.BIGINT) and sql_type.unsigned:
             return sa.Numeric(20, 0)
-        if isinstance(sql_type, sa.Time):
+        if isinstance(sql_type, sa.Time | mysql.SET):
             return sa.types.NullType()
         return super().read_type(sql_type)
 

@@ -47,6 +47,21 @@ class PermissionDenied(WarehouseError):
         super().__init__(f"permission denied ({detail})", url=url, schema=schema, table=table)
 
 
+class ConnectionFailed(WarehouseError):
+    """The warehouse could not be reached or refused the login (one line: no driver traceback)."""
+
+    def __init__(self, *, url: str, schema: str | None, table: str, detail: str,
+                 url_env: str | None = None) -> None:
+        source = f" (URL from env var {url_env})" if url_env else ""
+        super().__init__(f"cannot connect ({detail})", url=url + source, schema=schema,
+                         table=table)
+
+
+class UnreadableValue(WarehouseError):
+    """A stored value has no Arrow/pandas form (PostgreSQL's infinity, BC or year > 9999 dates,
+    numeric NaN in a ``numeric(p, s)`` column): named with its column, never rewritten."""
+
+
 class PublishRefused(WarehouseError):
     """The frame cannot be published as asked (wrong columns, rows outside the partition, ...)."""
 
@@ -64,6 +79,16 @@ _MISSING_TEXT = ("no such table", "table with name")
 
 #: Top-level modules of the drivers whose own exceptions escape raw-connection paths (COPY, Arrow).
 _DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3", "duckdb", "_duckdb"}
+
+
+def driver_message(exc: BaseException, secret: str | None = None) -> str:
+    """The driver's own first line for ``exc`` (without SQLAlchemy's SQL dump), ``secret``
+    (a password) replaced by ``***``."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    args = getattr(orig, "args", ())
+    text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(orig)  # PyMySQL
+    line = next((part.strip() for part in text.splitlines() if part.strip()), type(orig).__name__)
+    return line.replace(secret, "***") if secret else line
 
 
 @contextmanager

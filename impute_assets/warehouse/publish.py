@@ -26,6 +26,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -90,13 +91,19 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
                   partition: tuple[str, object] | None = None,
                   validate: Callable[[StagingTable], None] | None = None,
                   audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                  like: str | None = None, key: Sequence[str] = ()) -> PublishResult:
-    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc."""
+                  like: str | None = None, key: Sequence[str] = (),
+                  connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None
+                  ) -> PublishResult:
+    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc.
+
+    ``connect``: opens the connection (default ``engine.connect``; the facade's names the table
+    in connection errors).
+    """
     if audit is not None and audit_table is None:
         raise ValueError(f"audit rows for table {table!r} given without audit_table")
     for name in filter(None, (table, audit_table)):
         check_name(dialect, masked_url, name, schema)
-    with engine.connect() as conn:
+    with (connect or engine.connect)() as conn:
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
         staging = _staging_name(conn, dialect, table)
