@@ -63,12 +63,10 @@ def _duckdb_arrow(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
     raw = conn.connection.dbapi_connection
     view = f"_ia_arrow_{uuid.uuid4().hex}"
     columns = dialect.column_list(data.column_names, raw=True)
-    raw.register(view, data)
-    try:
-        raw.execute(f"INSERT INTO {dialect.qualified(table.name, schema, raw=True)} ({columns}) "
-                    f"SELECT {columns} FROM {view}")
-    finally:
-        raw.unregister(view)
+    raw.register(view, data)  # on failure the view dies with the connection (no pooling)
+    raw.execute(f"INSERT INTO {dialect.qualified(table.name, schema, raw=True)} ({columns}) "
+                f"SELECT {columns} FROM {view}")
+    raw.unregister(view)
 
 
 def _executemany(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,

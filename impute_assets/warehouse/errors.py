@@ -66,6 +66,10 @@ class PublishRefused(WarehouseError):
     """The frame cannot be published as asked (wrong columns, rows outside the partition, ...)."""
 
 
+class DuplicateKey(PublishRefused):
+    """The rows repeat a value of the table's primary key or unique key."""
+
+
 class UnsupportedTypeWarning(UserWarning):
     """A column's SQL type is passed through untouched (read as text) and never imputed."""
 
@@ -75,6 +79,8 @@ _PERMISSION_CODES = {"42501", "1142", "1044", "1143"}
 _PERMISSION_TEXT = ("permission denied", "access denied", "attempt to write a readonly")
 _MISSING_CODES = {"42P01", "3F000", "1146", "1049"}
 _MISSING_TEXT = ("no such table", "table with name")
+_DUPLICATE_CODES = {"23505", "1062"}
+_DUPLICATE_TEXT = ("unique constraint", "duplicate key")
 
 
 #: Top-level modules of the drivers whose own exceptions escape raw-connection paths (COPY, Arrow).
@@ -98,15 +104,20 @@ def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
         yield
     except sa.exc.NoSuchTableError as exc:
         raise TableNotFound(url=url, schema=schema, table=table) from exc
+    except WarehouseError:
+        raise
     except Exception as exc:
         orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
         if type(orig).__module__.split(".")[0] not in _DRIVERS:
             raise
-        code = str(getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [""])[0])
+        codes = {str(getattr(orig, "sqlstate", None)), str((getattr(orig, "args", None) or [""])[0])}
         text = str(orig).lower()
         first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        if code in _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
+        if codes & _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
             raise PermissionDenied(url=url, schema=schema, table=table, detail=first_line) from exc
-        if code in _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
+        if codes & _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
             raise TableNotFound(url=url, schema=schema, table=table) from exc
+        if codes & _DUPLICATE_CODES or any(p in text for p in _DUPLICATE_TEXT):
+            raise DuplicateKey(f"rows repeat a key value ({first_line})", url=url,
+                               schema=schema, table=table) from None
         raise

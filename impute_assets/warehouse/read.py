@@ -106,7 +106,7 @@ def _csv_parses(type_: pa.DataType) -> bool:
 
 
 #: Arrow's CSV reader names the column by position and quotes the value it could not convert.
-_CSV_ERROR = re.compile(r"CSV column #(\d+).*? to (\S+): invalid value '(.*?)'", re.S)
+_CSV_ERROR = re.compile(r"CSV column #(\d+).*? to (\S+): invalid value '(.*?)'", re.DOTALL)
 
 
 def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import warnings
 
 import pytest
-import sqlalchemy as sa
 
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.warehouse import UnsupportedTypeWarning, Warehouse
