@@ -168,6 +168,11 @@ class Dialect:
         except Exception:  # noqa: BLE001 - some reflected types cannot be rendered back
             return repr(sql_type)
 
+    def validates_in_sql(self, names: Sequence[str]) -> bool:
+        """Whether Great Expectations' SQL datasource can validate a table with these columns
+        here (else validate the rows as a DataFrame)."""
+        return True
+
     # -- SQL expressions ---------------------------------------------------------------------
     def is_nan(self, column: sa.ColumnElement) -> sa.ColumnElement[bool] | None:
         """A condition true where a float column holds NaN, or None if the engine has no NaN."""
@@ -333,6 +338,9 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
+    def validates_in_sql(self, names):
+        return False  # GE closes the connection before fetching (upstream GE issue 10738)
+
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
         # Carry NOT NULL and the primary key: a staging copy can then be swapped in (can_swap).
         super().create_like(conn, source, target, schema, columns, primary_key, scratch)
@@ -479,6 +487,9 @@ class MySQLDialect(Dialect):
 
     def random(self):
         return sa.func.rand()
+
+    def validates_in_sql(self, names):
+        return not any("`" in n for n in names)  # GE does not escape backticks in names
 
     def session_owner(self, conn):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"

@@ -65,6 +65,12 @@ class StagingTable:
     rows: int
     description: TableDescription
 
+    @property
+    def validates_in_sql(self) -> bool:
+        """Whether GE's SQL datasource can validate this table in place; if not (DuckDB, MySQL
+        names with a backtick), validate :meth:`to_pandas` instead."""
+        return dialect_for(self.engine).validates_in_sql(self.description.column_names)
+
     def to_pandas(self) -> pd.DataFrame:
         """The staged rows as a DataFrame (for validators that work on frames, e.g. DuckDB)."""
         dialect = dialect_for(self.engine)

@@ -106,7 +106,9 @@ def _csv_parses(type_: pa.DataType) -> bool:
 
 
 #: Arrow's CSV reader names the column by position and quotes the value it could not convert.
-_CSV_ERROR = re.compile(r"CSV column #(\d+).*? to (\S+): invalid value '(.*?)'", re.DOTALL)
+_CSV_ERROR = re.compile(r"CSV column #(?P<index>\d+).*?(?: to (?P<type>\S+): invalid value "
+                        r"'(?P<value>.*?)'|The string '(?P<text>.*?)' is not a valid "
+                        r"(?P<kind>\S+) number)", re.DOTALL)
 
 
 def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
@@ -121,7 +123,10 @@ def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                                    strings_can_be_null=True, quoted_strings_can_be_null=False)
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'UTC'")  # timestamptz text in UTC, this tx only
-        with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+        # psycopg formats a statement only when given parameters: without, ``%%`` stays doubled.
+        params = compiled.params or None
+        sql = str(compiled) if params else str(compiled).replace("%%", "%")
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
             stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
             if not stream.peek(1):  # no rows: Arrow refuses an empty CSV
                 return
@@ -139,8 +144,8 @@ def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                 match = _CSV_ERROR.search(str(exc))
                 if match is None:
                     raise
-                raise _BadCell(schema.names[int(match.group(1))], match.group(2),
-                               match.group(3)) from None
+                raise _BadCell(schema.names[int(match["index"])], match["type"] or match["kind"],
+                               match["value"] if match["type"] else match["text"]) from None
 
 
 def _cast_text_columns(batch: pa.RecordBatch, schema: pa.Schema,
