@@ -446,8 +446,23 @@ class MySQLDialect(Dialect):
     def reflect(self, conn, table, schema):
         # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
         columns, primary_key = super().reflect(conn, table, schema)
-        return ([ReflectedColumn(c.name.replace("``", "`"), c.type, c.sql_type, c.nullable)
+        json = self._mariadb_json_columns(conn, table, schema)
+        return ([ReflectedColumn(name := c.name.replace("``", "`"),
+                                 sa.types.NullType() if name in json else c.type,
+                                 "JSON" if name in json else c.sql_type, c.nullable)
                  for c in columns], [k.replace("``", "`") for k in primary_key])
+
+    def _mariadb_json_columns(self, conn: sa.Connection, table: str,
+                              schema: str | None) -> set[str]:
+        """MariaDB's JSON is LONGTEXT with a ``json_valid`` check: not text to impute."""
+        if not getattr(conn.dialect, "is_mariadb", False):
+            return set()
+        checks = conn.execute(sa.text(
+            "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE "
+            "CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"),
+            {"schema": schema, "table": table}).scalars()
+        return {m.group(1).replace("``", "`") for clause in checks
+                if (m := re.fullmatch(r"json_valid\(`(.*)`\)", clause))}
 
     renames_in_transaction = False
 
