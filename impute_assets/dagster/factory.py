@@ -17,8 +17,8 @@ from impute_assets.dagster.assets import (
 from impute_assets.dagster.checks import expectations_check, missing_values_check
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import automation_sensor, partition_sensor
-from impute_assets.dagster.spec import TableSpec
 from impute_assets.dagster.translator import ImputationTranslator
+from impute_assets.pipeline.spec import TableSpec
 
 
 def build_imputation_defs(

@@ -113,6 +113,7 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
         staging = _staging_name(conn, dialect, table)
+        published = audit_created = False
         try:
             desc = _create_staging(conn, dialect, masked_url, frame, table, schema, staging,
                                    existed, like, key)
@@ -120,16 +121,19 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
             where, label = _partition_filter(desc, data, partition)
             audit_desc = None
             if audit is not None:
-                ensure_audit_table(conn, dialect, audit_table, schema)
+                audit_created = ensure_audit_table(conn, dialect, audit_table, schema)
                 audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
             _load(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
             replaced, audited, created = _swap_in(conn, dialect, desc, staging, where, existed,
-                                                  audit, audit_desc)
-        finally:
-            _clean_up(conn, dialect, schema, staging)  # renamed into place: nothing to drop
+                                                  audit, audit_desc,
+                                                  partition[1] if partition else None)
+            published = True
+        finally:  # staging renamed into place: nothing left to drop
+            unpublished_audit = audit_table if audit_created and not published else None
+            _clean_up(conn, dialect, schema, [staging, unpublished_audit])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
@@ -217,9 +221,10 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
              where: tuple[str, object] | None, existed: bool, audit: pd.DataFrame | None,
-             audit_desc: TableDescription | None) -> tuple[int, int, bool]:
+             audit_desc: TableDescription | None, partition: object) -> tuple[int, int, bool]:
     """The one publishing transaction, under the table's (partition's) lock: rename staging into
-    place (new table) or remove the old rows and insert the staged ones; then audit."""
+    place (new table) or remove the old rows and insert the staged ones; then replace the audit
+    rows of what was replaced (``partition``: the raw value the audit rows carry)."""
     target = desc.sa_table()
     source = desc.sa_table(staging)
     if conn.in_transaction():
@@ -243,20 +248,23 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             name, value = where
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
             _insert_from(conn, target, source, desc.column_names)
-        audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
+        audited = (write_audit(conn, dialect, audit_desc, audit, partition)
+                   if audit is not None else 0)
         conn.commit()
     return int(replaced), audited, created
 
 
-def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None, staging: str) -> None:
-    """Roll back what is open and drop staging. Best effort: a failure here must not hide the
-    error being raised."""
+def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
+              names: list[str | None]) -> None:
+    """Roll back what is open and drop staging (and an audit table this call created but never
+    published into). Best effort: a failure here must not hide the error being raised."""
     try:
         if conn.in_transaction():
             conn.rollback()
-        _drop(conn, dialect, staging, schema)
+        for name in filter(None, names):
+            _drop(conn, dialect, name, schema)
     except sa.exc.SQLAlchemyError as exc:
-        warnings.warn(f"could not drop {staging!r} in schema {schema!r} ({exc}); the next publish "
+        warnings.warn(f"could not drop {names} in schema {schema!r} ({exc}); the next publish "
                       "sweeps staging tables of dead sessions", RuntimeWarning, stacklevel=3)
 
 
