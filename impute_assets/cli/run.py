@@ -117,19 +117,15 @@ def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:
     """Summary rows (``impute_assets.pipeline.summary``) as a rich table."""
     from rich.table import Table
 
+    from impute_assets.pipeline.summary import cell_text
+
     table = Table(title=title, title_justify="left")
     for name in rows[0] if rows else ["(none)"]:
         table.add_column(name, justify="right" if rows and _numeric(rows[0][name]) else "left")
     for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+        table.add_row(*(cell_text(v, missing="-") for v in row.values()))
     return table
 
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "-" if value is None else str(value)

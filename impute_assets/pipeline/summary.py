@@ -8,6 +8,13 @@ from typing import Any
 from impute_assets.pipeline.records import FillRecord, MissingCounts, TrainRecord
 
 
+def cell_text(value: Any, missing: str = "") -> str:
+    """A summary cell as text: floats to 4 significant digits, None as ``missing``."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return missing if value is None else str(value)
+
+
 def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
     """One row per incomplete column: its missing cells and their share of the rows."""
     return [
