@@ -91,12 +91,17 @@ def _run_table(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=out, transient=True) as progress:  # fmt: skip
         task = progress.add_task(spec.store_name, total=total)
+        rows = progress.add_task("rows filled", total=None, visible=False)
 
         def step(label: str) -> None:
             progress.update(task, description=f"{spec.store_name}: {label}")
             progress.advance(task)
 
-        return table_run.run(args.partition, args.force_retrain, run_id, on_step=step)
+        def filled(done: int, of: int) -> None:
+            progress.update(rows, completed=done, total=of, visible=True)
+
+        return table_run.run(args.partition, args.force_retrain, run_id, on_step=step,
+                             on_rows=filled)
 
 
 def print_summary(record: TableRunRecord, out: Any) -> None:
