@@ -69,7 +69,7 @@ def columns_to_impute(spec: TableSpec) -> list[str]:
     """The spec's ``columns``, or else every column with nulls (asked of the warehouse, in SQL)."""
     if spec.columns is not None:
         return list(spec.columns)
-    from impute_assets.dagster.missingness import null_counts
+    from impute_assets.pipeline.columns import columns_to_impute as incomplete
     from impute_assets.warehouse import Warehouse
 
     url = os.environ.get(spec.url_env)
@@ -78,9 +78,7 @@ def columns_to_impute(spec: TableSpec) -> list[str]:
             f"table {spec.table!r}: no 'columns' given and env var {spec.url_env} is unset, so the "
             "incomplete columns cannot be found; set one of them"
         )
-    _, nulls = null_counts(Warehouse(url).profile(spec.table, schema=spec.db_schema))
-    left_out = set(spec.skip) | set(spec.exclude)
-    return [c for c, n in nulls.items() if n and c not in left_out]
+    return incomplete(spec, Warehouse(url))
 
 
 def _specs_for(
@@ -134,6 +132,7 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def models(context: AssetExecutionContext):
+        from impute_assets.pipeline.summary import model_summary
         from impute_assets.pipeline.training import plan_columns, read_training_frame, train_or_reuse
 
         resources = context.resources
@@ -152,27 +151,10 @@ def build_table_assets(
         )
         for column in selected:
             outcome = outcomes[column]
-            info = outcome.stored.info if outcome.stored else {}
-            holdout = info.get("holdout", {})
             yield dg.MaterializeResult(
                 asset_key=model_specs[column].key,
                 data_version=dg.DataVersion(outcome.stored.version) if outcome.stored else None,
-                metadata={
-                    f"{PREFIX}/decision": "reuse" if outcome.decision.reuse else "train",
-                    f"{PREFIX}/reason": outcome.decision.reason,
-                    f"{PREFIX}/fingerprint": outcome.fingerprint,
-                    f"{PREFIX}/version": outcome.stored.version if outcome.stored else "(none)",
-                    f"{PREFIX}/inputs": outcome.inputs,
-                    f"{PREFIX}/model": info.get("chosen", "(none)"),
-                    f"{PREFIX}/holdout_metric": str(holdout.get("metric", "")),
-                    f"{PREFIX}/holdout_score": _float(holdout.get("score")),
-                    f"{PREFIX}/baseline_score": _float(holdout.get("baseline_score")),
-                    f"{PREFIX}/training_rows": int(info.get("training_rows", 0)),
-                    f"{PREFIX}/epochs": int(info.get("epochs", 0)),
-                    f"{PREFIX}/device": str(info.get("device", "")),
-                    f"{PREFIX}/train_seconds": _float(info.get("seconds")),
-                    f"{PREFIX}/drift_psi": outcome.decision.drift or {},
-                },
+                metadata={f"{PREFIX}/{k}": v for k, v in model_summary(outcome).items()},
             )
 
     @dg.multi_asset(
@@ -210,6 +192,3 @@ def _op_name(spec: TableSpec) -> str:
     name = "__".join(filter(None, [spec.db_schema, spec.table]))
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
 
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]

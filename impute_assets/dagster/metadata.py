@@ -85,10 +85,16 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value).replace("|", "\\|")
 
 
+#: Numbers of the pipeline's fill summary shown as they are.
+_SUMMARY_KEYS = ("cells_filled", "cells_left", "audit_rows", "audit_table", "model_versions")
+
+
 def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str, Any]:
     """Metadata of the imputed table: standard table keys, per-column counts, models, plots."""
     from impute_assets import plots
+    from impute_assets.pipeline.summary import fill_summary
 
+    summary = fill_summary(spec, outcome)
     lineage = {
         str(column): [(source_key, str(column))]
         + [(source_key, name) for name in outcome.models[column].info.get("inputs", [])]
@@ -111,12 +117,8 @@ def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str,
             )
     metadata = {
         **table_metadata(spec.output_name, outcome.filled, lineage),
-        f"{PREFIX}/cells_filled": sum(v["filled"] for v in per_column.values()),
-        f"{PREFIX}/cells_left": sum(v["left"] for v in per_column.values()),
-        f"{PREFIX}/audit_rows": len(outcome.cells),
-        f"{PREFIX}/audit_table": spec.audit_name,
+        **{f"{PREFIX}/{k}": summary[k] for k in _SUMMARY_KEYS},
         f"{PREFIX}/columns": md_table({"column": c, **v} for c, v in per_column.items()),
-        f"{PREFIX}/model_versions": {c: v["model_version"] for c, v in per_column.items()},
         f"{PREFIX}/validation": dg.MetadataValue.md(
             outcome.validation.to_markdown() if outcome.validation else "(not run)"
         ),
