@@ -24,6 +24,7 @@ os.environ.update(
     AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
     AIRFLOW__CORE__LOAD_EXAMPLES="False",
     AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",  # asset events queue unpaused DAGs only
+    AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL="0",  # each test re-points the test DAGs
     GX_ANALYTICS_ENABLED="false",
 )
 pytest.importorskip("airflow.sdk", reason="Airflow is not installed (extra: airflow)")
