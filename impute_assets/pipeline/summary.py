@@ -1,67 +1,92 @@
-"""The numbers a run reports, as plain JSON-safe dicts: one place for every orchestrator face.
-
-Dagster turns them into metadata, Airflow returns them as XCom; neither recomputes them.
-"""
+"""The summary of a run's records, as rows: the Dagster metadata tables and the CLI's tables
+are both rendered from these, so the UI and the terminal show the same numbers; Airflow's
+XComs are the same records as JSON-safe data."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from typing import Any
 
-from impute_assets.quality.result import to_plain
-
-if TYPE_CHECKING:
-    from impute_assets.pipeline.filling import FillOutcome
-    from impute_assets.pipeline.spec import TableSpec
-    from impute_assets.pipeline.training import ModelOutcome
+from impute_assets.pipeline.records import FillRecord, MissingCounts, ModelRecord, TrainRecord
 
 
-def model_summary(outcome: ModelOutcome) -> dict[str, Any]:
-    """One column's train-or-reuse decision, model version and held-out scores."""
-    stored = outcome.stored
-    info = stored.info if stored else {}
-    holdout = info.get("holdout", {})
-    return to_plain(
+def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
+    """One row per incomplete column: its missing cells and their share of the rows."""
+    return [
+        {"column": c, "nulls": missing.nulls[c], "share": missing.share(c)}
+        for c in missing.incomplete
+    ]
+
+
+def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
+    """One row per column model: trained or reused and why, the version, its held-out score."""
+    return [
         {
-            "decision": "reuse" if outcome.decision.reuse else "train",
-            "reason": outcome.decision.reason,
-            "fingerprint": outcome.fingerprint,
-            "version": stored.version if stored else "(none)",
-            "inputs": list(outcome.inputs),
-            "model": info.get("chosen", "(none)"),
-            "holdout_metric": str(holdout.get("metric", "")),
-            "holdout_score": holdout.get("score"),
-            "baseline_score": holdout.get("baseline_score"),
-            "training_rows": int(info.get("training_rows", 0)),
-            "epochs": int(info.get("epochs", 0)),
-            "device": str(info.get("device", "")),
-            "train_seconds": info.get("seconds"),
-            "drift_psi": outcome.decision.drift or {},
+            "column": m.column,
+            "decision": m.decision,
+            "version": m.version or "(none)",
+            "model": m.model or "(none)",
+            "metric": m.holdout_metric,
+            "held-out": m.holdout_score,
+            "mean/mode": m.baseline_score,
+            "reason": m.reason,
         }
+        for m in training.models
+    ]
+
+
+def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
+    """One row per imputed column: missing before, filled, left, mean confidence, model."""
+    return [
+        {
+            "column": c.column,
+            "missing": c.missing,
+            "filled": c.filled,
+            "left": c.left,
+            "mean_confidence": c.mean_confidence,
+            "model_version": c.model_version,
+        }
+        for c in fill.columns
+    ]
+
+
+def fill_line(fill: FillRecord) -> str:
+    """One line per publish, e.g. ``flights_imputed [3]: 1320 rows, 412 cells filled, ...``."""
+    where = f" [{fill.partition}]" if fill.partition is not None else ""
+    validation = fill.validation
+    checks = (
+        f"{len(validation.results) - len(validation.failures)}/{len(validation.results)}"
+        " expectations passed" if validation else "not validated"
+    )
+    return (
+        f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "
+        f"{fill.cells_left} left, {fill.audit_rows} audit rows in {fill.audit_table}, {checks}"
     )
 
 
-def fill_summary(spec: TableSpec, outcome: FillOutcome) -> dict[str, Any]:
-    """What a fill published: rows, cells filled and left (per column too), audit, validation."""
-    per_column = outcome.per_column
-    validation = outcome.validation
-    return to_plain(
-        {
-            "table": spec.output_name,
-            "schema": spec.db_schema,
-            "row_count": len(outcome.filled),
-            "cells_filled": sum(v["filled"] for v in per_column.values()),
-            "cells_left": sum(v["left"] for v in per_column.values()),
-            "audit_rows": len(outcome.cells),
-            "audit_table": spec.audit_name,
-            "columns": per_column,
-            "model_versions": {c: v["model_version"] for c, v in per_column.items()},
-            "validation": {
-                "success": validation.success,
-                "engine": validation.engine,
-                "evaluated": len(validation.results),
-                "failed": len(validation.failures),
-            }
-            if validation
-            else None,
-        }
-    )
+def model_data(model: ModelRecord) -> dict[str, Any]:
+    """A model record as JSON-safe data, every field (Airflow's XCom, JSON output)."""
+    from impute_assets.quality.result import to_plain
+
+    return to_plain(dataclasses.asdict(model))
+
+
+def fill_data(fill: FillRecord) -> dict[str, Any]:
+    """A fill record as JSON-safe data: the counts of the table and of each column (the rows of
+    :func:`fill_rows`), the model versions and the validation's verdict; no frames."""
+    from impute_assets.quality.result import to_plain
+
+    validation = fill.validation.to_dict() if fill.validation else None
+    return to_plain({
+        "table": fill.table,
+        "output_table": fill.output_table,
+        "audit_table": fill.audit_table,
+        "partition": fill.partition,
+        "rows": fill.rows,
+        "cells_filled": fill.cells_filled,
+        "cells_left": fill.cells_left,
+        "audit_rows": fill.audit_rows,
+        "columns": fill_rows(fill),
+        "model_versions": fill.model_versions,
+        "validation": validation and {k: v for k, v in validation.items() if k != "results"},
+    })

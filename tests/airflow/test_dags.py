@@ -41,9 +41,8 @@ def test_impute_table_operator_fills_and_returns_the_pipeline_summary(
         assert all(m["holdout_score"] is not None for m in result["models"].values())
         fill = result["fill"]
         audit = _assert_filled(warehouse, spec, source)
-        assert fill["row_count"] == ROWS and fill["audit_rows"] == len(audit)
-        assert fill["cells_filled"] == len(audit) == sum(
-            c["filled"] for c in fill["columns"].values())
+        assert fill["rows"] == ROWS and fill["audit_rows"] == len(audit)
+        assert fill["cells_filled"] == len(audit) == sum(c["filled"] for c in fill["columns"])
         assert fill["validation"]["success"] and fill["validation"]["engine"] == "dataframe"
         assert fill["model_versions"] == {c: m["version"] for c, m in result["models"].items()}
     finally:
@@ -118,7 +117,7 @@ def test_new_rows_in_a_partition_queue_a_run_that_fills_that_partition(
         run = run_dag("impute_on_new_data", spec, sqlite_url, conf={"partition": "2"})
         assert run.state == "success"
         fill = xcom(run, "impute")["fill"]
-        assert fill["partition"] == "2" and fill["row_count"] == int((source["month"] == 2).sum())
+        assert fill["partition"] == "2" and fill["rows"] == int((source["month"] == 2).sum())
         assert set(warehouse.read(f"{unique_name}_imputed")["month"]) == {2}
         event = _asset_event(f"impute-assets://{CONN_ID}/{unique_name}_imputed", run.run_id)
         assert event.partition_key == "2"
