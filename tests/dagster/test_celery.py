@@ -60,6 +60,7 @@ def _worker_hosts(instance: dg.DagsterInstance, step_key: str) -> dict[str, str]
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # several Dagster processes; a loaded machine slows them all
 def test_partitions_fill_in_parallel_on_celery_workers(
     broker_url, postgres_url, unique_name, tmp_path
 ):

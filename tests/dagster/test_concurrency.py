@@ -36,6 +36,7 @@ def _fill_steps(instance: dg.DagsterInstance, step_key: str) -> list[tuple[float
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # several Dagster processes; a loaded machine slows them all
 def test_two_processes_filling_one_partition_take_turns(
     postgres_url, unique_name, tmp_path, monkeypatch
 ):
