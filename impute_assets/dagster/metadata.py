@@ -15,7 +15,7 @@ import pandas as pd
 
 from impute_assets.pipeline.records import FillRecord, ModelRecord
 from impute_assets.pipeline.spec import TableSpec
-from impute_assets.pipeline.summary import fill_rows
+from impute_assets.pipeline.summary import cell_text, fill_rows
 
 #: Our keys live under this prefix, like dagster-dlt's ``dagster_dlt/``.
 PREFIX = "impute_assets"
@@ -78,14 +78,11 @@ def md_table(rows: Iterable[Mapping[str, Any]]) -> dg.MetadataValue:
         return dg.MetadataValue.md("(none)")
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(r.get(h)) for h in header) + " |" for r in rows]
+    lines += [
+        "| " + " | ".join(cell_text(r.get(h)).replace("|", "\\|") for h in header) + " |"
+        for r in rows
+    ]
     return dg.MetadataValue.md("\n".join(lines))
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value).replace("|", "\\|")
 
 
 def model_metadata(model: ModelRecord) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_la
     frame = filled(wh.read(name))
     with pytest.raises(RuntimeError, match="injected"):
         wh.publish(frame, name, audit=_audit(frame, name), audit_table=audit_name)
-    # ... and after the failure, none of them are (the audit table it created is gone again).
+    # ... and after the failure, none of them are (nor the audit table this publish created).
     assert normalized(wh.read(name)) == original
     with wh.engine.connect() as conn:
         assert not wh.dialect.has_table(conn, audit_name, None)
