@@ -12,6 +12,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
+from impute_assets.dagster.concurrency import fill_pool
 from impute_assets.dagster.executors import refuse_single_host
 from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
 from impute_assets.dagster.metadata import (
@@ -171,6 +172,7 @@ def build_table_assets(
     @dg.multi_asset(
         name=f"{name}__imputed",
         specs=[imputed_spec],
+        pool=fill_pool(spec),
         op_tags=FILL_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )

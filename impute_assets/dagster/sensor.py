@@ -16,6 +16,7 @@ from dagster import SensorEvaluationContext
 
 from impute_assets.dagster.assets import TableAssets, warehouse_key
 from impute_assets.dagster.checks import EXPECTATIONS_CHECK
+from impute_assets.dagster.concurrency import fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
 from impute_assets.pipeline.partitions import key_for_value
 
@@ -65,6 +66,7 @@ def partition_sensor(
                     partition_key=key,
                     asset_selection=[table.imputed_key],
                     asset_check_keys=[dg.AssetCheckKey(table.imputed_key, EXPECTATIONS_CHECK)],
+                    tags=fill_run_tags(spec, key),
                 )
                 for key in changed
             ]
