@@ -4,18 +4,24 @@
 ``build_table_assets`` returns the executable definitions for one table.
 """
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from impute_assets.dagster.metadata import PREFIX, config_version, fill_metadata, frame_version
+from impute_assets.dagster.metadata import (
+    config_version,
+    fill_metadata,
+    frame_version,
+    model_metadata,
+)
 from impute_assets.dagster.partitions import partitions_def
-from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.discovery import Discovery, DiscoveryError
+from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 
 #: Kubernetes (dagster-k8s) asks for one GPU for training steps through this op tag.
 GPU_OP_TAGS = {
@@ -36,7 +42,7 @@ class TableAssets:
     spec: TableSpec
     columns: list[str]
     source: dg.AssetSpec
-    models: dg.AssetsDefinition
+    models: dg.AssetsDefinition | None
     imputed: dg.AssetsDefinition
     model_keys: dict[str, dg.AssetKey]
 
@@ -54,33 +60,31 @@ def warehouse_key(spec: TableSpec) -> str:
 
 
 def build_imputation_specs(
-    tables: Sequence[TableSpec], translator: ImputationTranslator | None = None
+    tables: Sequence[TableSpec],
+    translator: ImputationTranslator | None = None,
+    discovery: Discovery | None = None,
 ) -> list[dg.AssetSpec]:
-    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions."""
+    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions.
+
+    A table without ``columns`` takes them from ``discovery`` (found outside code loading); a
+    table not discovered yet, or whose discovery failed, gets no model specs.
+    """
     translator = translator or ImputationTranslator()
+    discovery = discovery or Discovery()
     specs: list[dg.AssetSpec] = []
     for spec in tables:
-        source, models, imputed = _specs_for(spec, columns_to_impute(spec), translator)
+        columns, _ = columns_or_error(spec, discovery)
+        source, models, imputed = _specs_for(spec, columns, translator)
         specs += [source, *models.values(), imputed]
     return specs
 
 
-def columns_to_impute(spec: TableSpec) -> list[str]:
-    """The spec's ``columns``, or else every column with nulls (asked of the warehouse, in SQL)."""
-    if spec.columns is not None:
-        return list(spec.columns)
-    from impute_assets.dagster.missingness import null_counts
-    from impute_assets.warehouse import Warehouse
-
-    url = os.environ.get(spec.url_env)
-    if not url:
-        raise ValueError(
-            f"table {spec.table!r}: no 'columns' given and env var {spec.url_env} is unset, so the "
-            "incomplete columns cannot be found; set one of them"
-        )
-    _, nulls = null_counts(Warehouse(url).profile(spec.table, schema=spec.db_schema))
-    left_out = set(spec.skip) | set(spec.exclude)
-    return [c for c, n in nulls.items() if n and c not in left_out]
+def columns_or_error(spec: TableSpec, discovery: Discovery) -> tuple[list[str], str | None]:
+    """The columns to impute, or none and why (the message the table's runs fail with)."""
+    try:
+        return discovery.columns_for(spec), None
+    except DiscoveryError as exc:
+        return [], str(exc)
 
 
 def _specs_for(
@@ -88,20 +92,31 @@ def _specs_for(
 ) -> tuple[dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
     source = translator.get_asset_spec(ImputationAssetData("source", spec))
     models = {
-        column: translator.get_asset_spec(
-            ImputationAssetData("model", spec, column)
-        ).replace_attributes(
-            deps=[source.key], skippable=True, code_version=config_version(spec.config_for(column))
-        )
+        column: _merged(
+            translator.get_asset_spec(ImputationAssetData("model", spec, column)),
+            deps=[source.key],
+            code_version=config_version(spec.config_for(column)),
+        ).replace_attributes(skippable=True)
         for column in columns
     }
-    imputed = translator.get_asset_spec(ImputationAssetData("imputed", spec)).replace_attributes(
+    imputed = _merged(
+        translator.get_asset_spec(ImputationAssetData("imputed", spec)),
         deps=[source.key, *(m.key for m in models.values())],
         partitions_def=partitions_def(spec),
         code_version=config_version(spec.model_dump(mode="json")),
         automation_condition=refill_condition(source.key),
     )
     return source, models, imputed
+
+
+def _merged(asset: dg.AssetSpec, deps: Sequence[dg.AssetKey], **defaults: Any) -> dg.AssetSpec:
+    """The translator's spec with the factory's deps added, and each other factory attribute
+    set only where the translator chose none (like dagster-sling's ``code_version``)."""
+    known = {dep.asset_key for dep in asset.deps}
+    unset = {name: value for name, value in defaults.items() if getattr(asset, name) is None}
+    return asset.merge_attributes(deps=[k for k in deps if k not in known]).replace_attributes(
+        **unset
+    )
 
 
 def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
@@ -115,9 +130,14 @@ def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
 
 
 def build_table_assets(
-    spec: TableSpec, columns: list[str], translator: ImputationTranslator | None = None
+    spec: TableSpec,
+    columns: list[str],
+    translator: ImputationTranslator | None = None,
+    broken: str | None = None,
 ) -> TableAssets:
-    """The source spec, the model multi-asset and the imputed-table asset of one table."""
+    """The source spec, the model multi-asset (None without columns) and the imputed-table
+    asset of one table. A ``broken`` table (its columns could not be discovered) still loads:
+    its runs fail with that message, and no other table's do."""
     source, model_specs, imputed_spec = _specs_for(
         spec, columns, translator or ImputationTranslator()
     )
@@ -134,7 +154,11 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def models(context: AssetExecutionContext):
-        from impute_assets.pipeline.training import plan_columns, read_training_frame, train_or_reuse
+        from impute_assets.pipeline.training import (
+            plan_columns,
+            read_training_frame,
+            train_or_reuse,
+        )
 
         resources = context.resources
         torch_resource = getattr(resources, TORCH_KEY)
@@ -152,27 +176,10 @@ def build_table_assets(
         )
         for column in selected:
             outcome = outcomes[column]
-            info = outcome.stored.info if outcome.stored else {}
-            holdout = info.get("holdout", {})
             yield dg.MaterializeResult(
                 asset_key=model_specs[column].key,
                 data_version=dg.DataVersion(outcome.stored.version) if outcome.stored else None,
-                metadata={
-                    f"{PREFIX}/decision": "reuse" if outcome.decision.reuse else "train",
-                    f"{PREFIX}/reason": outcome.decision.reason,
-                    f"{PREFIX}/fingerprint": outcome.fingerprint,
-                    f"{PREFIX}/version": outcome.stored.version if outcome.stored else "(none)",
-                    f"{PREFIX}/inputs": outcome.inputs,
-                    f"{PREFIX}/model": info.get("chosen", "(none)"),
-                    f"{PREFIX}/holdout_metric": str(holdout.get("metric", "")),
-                    f"{PREFIX}/holdout_score": _float(holdout.get("score")),
-                    f"{PREFIX}/baseline_score": _float(holdout.get("baseline_score")),
-                    f"{PREFIX}/training_rows": int(info.get("training_rows", 0)),
-                    f"{PREFIX}/epochs": int(info.get("epochs", 0)),
-                    f"{PREFIX}/device": str(info.get("device", "")),
-                    f"{PREFIX}/train_seconds": _float(info.get("seconds")),
-                    f"{PREFIX}/drift_psi": outcome.decision.drift or {},
-                },
+                metadata=model_metadata(outcome).to_metadata(),
             )
 
     @dg.multi_asset(
@@ -183,6 +190,8 @@ def build_table_assets(
     def imputed(context: AssetExecutionContext):
         from impute_assets.pipeline.filling import fill_and_publish
 
+        if broken:
+            raise dg.Failure(description=broken)
         resources = context.resources
         key = context.partition_key if context.has_partition_key else None
         outcome = fill_and_publish(
@@ -202,14 +211,15 @@ def build_table_assets(
         )
 
     return TableAssets(
-        spec, columns, source, models, imputed, {c: s.key for c, s in model_specs.items()}
+        spec,
+        columns,
+        source,
+        models if model_specs else None,
+        imputed,
+        {c: s.key for c, s in model_specs.items()},
     )
 
 
 def _op_name(spec: TableSpec) -> str:
     name = "__".join(filter(None, [spec.db_schema, spec.table]))
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace.
+"""Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace
+(the :class:`~impute_assets.dagster.metadata_set.ImputationMetadata` record).
 
 ``TableMetadataSet`` is not exported in dagster 1.13, so the standard keys are written directly.
 """
@@ -8,13 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pandas as pd
 
-#: Our keys live under this prefix, like dagster-dlt's ``dagster_dlt/``.
-PREFIX = "impute_assets"
+from impute_assets.dagster.metadata_set import ImputationMetadata
+
+if TYPE_CHECKING:
+    from impute_assets.pipeline.filling import FillOutcome
+    from impute_assets.pipeline.spec import TableSpec
+    from impute_assets.pipeline.training import ModelOutcome
 
 
 def table_metadata(
@@ -40,13 +45,12 @@ def table_metadata(
     return metadata
 
 
-def png_markdown(images: Mapping[str, bytes]) -> dg.MetadataValue:
-    """Images shown inline in the UI: markdown with base64 data URIs, one per title."""
-    parts = [
+def png_markdown(images: Mapping[str, bytes]) -> str:
+    """Markdown showing images inline in the UI (base64 data URIs), one per title."""
+    return "\n\n".join(
         f"**{title}**\n\n![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
         for title, png in images.items()
-    ]
-    return dg.MetadataValue.md("\n\n".join(parts))
+    )
 
 
 def frame_version(frame: pd.DataFrame) -> dg.DataVersion:
@@ -68,34 +72,92 @@ def config_version(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def md_table(rows: Iterable[Mapping[str, Any]]) -> dg.MetadataValue:
+def md_table(rows: Iterable[Mapping[str, Any]]) -> str:
     """A markdown table from row dicts (all rows share the first row's keys)."""
     rows = list(rows)
     if not rows:
-        return dg.MetadataValue.md("(none)")
+        return "(none)"
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(r.get(h)) for h in header) + " |" for r in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        value = ", ".join(map(str, value))
     return "" if value is None else str(value).replace("|", "\\|")
 
 
-def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str, Any]:
-    """Metadata of the imputed table: standard table keys, per-column counts, models, plots."""
-    from impute_assets import plots
+def model_metadata(outcome: ModelOutcome) -> ImputationMetadata:
+    """What a column's model asset reports: the decision, the model, its held-out score."""
+    info = outcome.stored.info if outcome.stored else {}
+    holdout = info.get("holdout", {})
+    return ImputationMetadata(
+        decision="reuse" if outcome.decision.reuse else "train",
+        reason=outcome.decision.reason,
+        fingerprint=outcome.fingerprint,
+        version=outcome.stored.version if outcome.stored else "(none)",
+        inputs=list(outcome.inputs),
+        model=info.get("chosen", "(none)"),
+        holdout_metric=str(holdout.get("metric", "")),
+        holdout_score=holdout.get("score"),
+        baseline_score=holdout.get("baseline_score"),
+        training_rows=int(info.get("training_rows", 0)),
+        epochs=int(info.get("epochs", 0)),
+        device=str(info.get("device", "")),
+        train_seconds=info.get("seconds"),
+        drift_psi=outcome.decision.drift or {},
+    )
 
+
+def fill_metadata(spec: TableSpec, outcome: FillOutcome, source_key: dg.AssetKey) -> dict[str, Any]:
+    """Metadata of the imputed table: standard table keys, per-column counts and held-out
+    scores, column lineage (also as a markdown table), models, plots."""
     lineage = {
-        str(column): [(source_key, str(column))]
-        + [(source_key, name) for name in outcome.models[column].info.get("inputs", [])]
+        str(column): [str(column), *outcome.models[column].info.get("inputs", [])]
         if column in outcome.models
-        else [(source_key, str(column))]
+        else [str(column)]
         for column in outcome.filled.columns
     }
+    per_column = outcome.per_column
+    record = ImputationMetadata(
+        cells_filled=sum(v["filled"] for v in per_column.values()),
+        cells_left=sum(v["left"] for v in per_column.values()),
+        audit_rows=len(outcome.cells),
+        audit_table=spec.audit_name,
+        columns=md_table(
+            {"column": c, **v, **_holdout(outcome.models[c].info)} for c, v in per_column.items()
+        ),
+        lineage=md_table(
+            {"column": c, "from source columns": deps}
+            for c, deps in lineage.items()
+            if c in outcome.models
+        ),
+        model_versions={c: v["model_version"] for c, v in per_column.items()},
+        validation=outcome.validation.to_markdown() if outcome.validation else "(not run)",
+        plots=_fill_plots(outcome) or None,
+    )
+    deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
+    return {**table_metadata(spec.output_name, outcome.filled, deps), **record.to_metadata()}
+
+
+def _holdout(info: Mapping[str, Any]) -> dict[str, Any]:
+    """A column model's held-out score next to mean/mode's, as the imputed table shows them."""
+    holdout = info.get("holdout", {})
+    return {
+        "model": info.get("chosen"),
+        "held-out metric": holdout.get("metric"),
+        "held-out score": holdout.get("score"),
+        "mean/mode score": holdout.get("baseline_score"),
+    }
+
+
+def _fill_plots(outcome: FillOutcome) -> str:
+    from impute_assets import plots
+
     per_column = outcome.per_column
     images = {}
     if per_column:
@@ -109,18 +171,4 @@ def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str,
             images[f"{column}: observed vs imputed"] = plots.observed_vs_imputed(
                 outcome.filled[column], outcome.imputed[column]
             )
-    metadata = {
-        **table_metadata(spec.output_name, outcome.filled, lineage),
-        f"{PREFIX}/cells_filled": sum(v["filled"] for v in per_column.values()),
-        f"{PREFIX}/cells_left": sum(v["left"] for v in per_column.values()),
-        f"{PREFIX}/audit_rows": len(outcome.cells),
-        f"{PREFIX}/audit_table": spec.audit_name,
-        f"{PREFIX}/columns": md_table({"column": c, **v} for c, v in per_column.items()),
-        f"{PREFIX}/model_versions": {c: v["model_version"] for c, v in per_column.items()},
-        f"{PREFIX}/validation": dg.MetadataValue.md(
-            outcome.validation.to_markdown() if outcome.validation else "(not run)"
-        ),
-    }
-    if images:
-        metadata[f"{PREFIX}/plots"] = png_markdown(images)
-    return metadata
+    return png_markdown(images)

@@ -13,6 +13,8 @@ from impute_assets.dagster import (
     build_imputation_defs,
     load_imputation_yaml,
 )
+from impute_assets.dagster.sensor import PARTITION_SENSOR
+from tests.dagster.runs import sensor_of
 
 
 def test_defaults():
@@ -88,7 +90,7 @@ def test_defs_shape_tags_and_pool():
     assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {"missing_values", "expectations"}
-    assert defs.resolve_sensor_def("impute_new_partitions").default_status.value == "RUNNING"
+    assert sensor_of(defs, PARTITION_SENSOR).default_status.value == "RUNNING"
 
 
 def test_impute_yaml(tmp_path):
