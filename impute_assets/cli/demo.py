@@ -101,15 +101,14 @@ def _new_month(demo: Any) -> int:
     defs = load_defs()
     instance = dg.DagsterInstance.get()
     sensor = defs.resolve_sensor_def(demo.PARTITION_SENSOR)
-    tick = sensor.evaluate_tick(
-        dg.build_sensor_context(
-            instance=instance,
-            instance_ref=instance.get_ref(),
-            resources=defs.resources,
-            definitions=defs,
-            cursor=None,
-        )
-    )
+    with dg.build_sensor_context(
+        instance=instance,
+        instance_ref=instance.get_ref(),
+        resources=defs.resources,
+        definitions=defs,
+        cursor=None,
+    ) as context:  # opens the warehouse for the tick, and disposes of it after
+        tick = sensor.evaluate_tick(context)
     for request in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
     wanted = [r for r in tick.run_requests if r.partition_key == str(demo.LATER_MONTH)]

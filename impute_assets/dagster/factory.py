@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -60,12 +61,12 @@ def build_imputation_defs(
         columns, broken = columns_or_error(spec, discovery)
         built.append(build_table_assets(spec, columns, translator, broken=broken))
     defaults: dict[str, Any] = {
-        warehouse_key(s): WarehouseResource(url=dg.EnvVar(s.url_env)) for s in specs
+        warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env)) for s in specs
     }
     defaults[MODEL_STORE_KEY] = (
-        ModelStoreResource(root=model_store) if model_store else ModelStoreResource()
+        _default(ModelStoreResource, root=model_store) if model_store else _default(ModelStoreResource)
     )
-    defaults[TORCH_KEY] = TorchResource()
+    defaults[TORCH_KEY] = _default(TorchResource)
     suffix = sensor_suffix(built, name)
     sensors: list[dg.SensorDefinition] = (
         [automation_sensor(built, f"{AUTOMATION_SENSOR}__{suffix}")] if built else []
@@ -78,6 +79,13 @@ def build_imputation_defs(
         sensors=sensors,
         resources={**defaults, **(resources or {})},
     )
+
+
+@functools.lru_cache(maxsize=None, typed=True)
+def _default(kind: type[dg.ConfigurableResource], **config: str) -> dg.ConfigurableResource:
+    """One default resource object per configuration: ``Definitions.merge`` accepts two calls'
+    defaults only when they are the same object. (Each step and tick opens its own copy.)"""
+    return kind(**config)
 
 
 def sensor_suffix(built: Sequence[TableAssets], name: str | None) -> str:

@@ -26,14 +26,14 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance,
             instance_ref=instance.get_ref(),
             cursor=cursor,
             resources=defs.resources,
             definitions=defs,
-        )
-        result = sensor.evaluate_tick(context)
+        ) as context:
+            result = sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         return result

@@ -102,3 +102,18 @@ def test_impute_yaml(tmp_path):
     path.write_text("tables:\n  - table: t\n    columns: [a]\n    reuse: {mode: maybe}\n")
     with pytest.raises(SpecError, match=r"impute.yaml: table 't': reuse.mode"):
         load_imputation_yaml(path)
+
+
+def test_two_calls_in_one_code_location_get_their_own_sensors():
+    partitioned = {"columns": ["x"], "partition": {"column": "m", "kind": "dynamic"}}
+    merged = dg.Definitions.merge(
+        build_imputation_defs([{"table": "a", **partitioned}]),
+        build_imputation_defs([{"table": "b", **partitioned}], name="second"),
+    )
+    dg.Definitions.validate_loadable(merged)
+    assert sorted(s.name for s in merged.sensors) == [
+        "impute_automation__a_imputed",
+        "impute_automation__second",
+        "impute_new_partitions__a_imputed",
+        "impute_new_partitions__second",
+    ]

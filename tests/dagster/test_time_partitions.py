@@ -38,10 +38,10 @@ def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
     sensor = sensor_of(defs, PARTITION_SENSOR)
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance, cursor=cursor, resources=defs.resources, definitions=defs
-        )
-        return sensor.evaluate_tick(context)
+        ) as context:
+            return sensor.evaluate_tick(context)
 
     first = tick(None)
     assert [r.partition_key for r in first.run_requests] == MONTHS
