@@ -4,13 +4,13 @@
 ``build_table_assets`` returns the executable definitions for one table.
 """
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
+from pydantic import Field
 
 from impute_assets.dagster.metadata import (
     config_version,
@@ -33,6 +33,14 @@ GPU_OP_TAGS = {
 GPU_POOL = "gpu"
 MODEL_STORE_KEY = "model_store"
 TORCH_KEY = "torch"
+
+
+class TrainConfig(dg.Config):
+    """Run config of a table's model assets."""
+
+    force_retrain: bool = Field(
+        False, description="train every selected column's model, even when one could be reused"
+    )
 
 
 @dataclass(frozen=True)
@@ -120,13 +128,18 @@ def _merged(asset: dg.AssetSpec, deps: Sequence[dg.AssetKey], **defaults: Any) -
 
 
 def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
-    """Refill when a model was materialized (retrained or reused), like ``eager()``.
+    """Refill when a model's data version changes (a new version was trained), like ``eager()``.
 
-    The source table is an external asset, never materialized, so ``eager()`` alone would wait
-    for it forever ("deps missing"): it is ignored here. New source rows are the partition
-    sensor's job.
+    A reused model is materialized with its unchanged version, so it triggers nothing:
+    ``eager()`` would refill on every materialization. The source table is an external asset,
+    never materialized, so ``eager()`` alone would wait for it forever ("deps missing"): it is
+    ignored here. New source rows are the partition sensor's job.
     """
-    return dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(source))
+    return (
+        dg.AutomationCondition.eager()
+        .replace("newly_updated", dg.AutomationCondition.data_version_changed())
+        .ignore(dg.AssetSelection.assets(source))
+    )
 
 
 def build_table_assets(
@@ -153,33 +166,25 @@ def build_table_assets(
         op_tags=GPU_OP_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
-    def models(context: AssetExecutionContext):
-        from impute_assets.pipeline.training import (
-            plan_columns,
-            read_training_frame,
-            train_or_reuse,
-        )
+    def models(context: AssetExecutionContext, config: TrainConfig):
+        from impute_assets.pipeline.training import train_or_reuse
 
-        resources = context.resources
-        torch_resource = getattr(resources, TORCH_KEY)
+        torch_resource = getattr(context.resources, TORCH_KEY)
         torch_resource.apply_threads()
-        device = torch_resource.config_overrides()
-        selected = [column_of[k] for k in context.selected_asset_keys]
-        started = time.perf_counter()
-        frame = read_training_frame(spec, getattr(resources, wh_key).get_warehouse())
-        plans = plan_columns(spec, frame, selected, device)
-        outcomes = train_or_reuse(
-            spec, frame, plans, getattr(resources, MODEL_STORE_KEY).get_store(), device, context.log
+        record = train_or_reuse(
+            spec,
+            getattr(context.resources, wh_key).get_warehouse(),
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
+            [column_of[k] for k in context.selected_asset_keys],
+            torch_resource.config_overrides(),
+            force_retrain=config.force_retrain,
+            log=context.log,
         )
-        context.log.info(
-            f"{spec.table}: {len(selected)} models in {time.perf_counter() - started:.1f}s"
-        )
-        for column in selected:
-            outcome = outcomes[column]
+        for model in record.models:
             yield dg.MaterializeResult(
-                asset_key=model_specs[column].key,
-                data_version=dg.DataVersion(outcome.stored.version) if outcome.stored else None,
-                metadata=model_metadata(outcome).to_metadata(),
+                asset_key=model_specs[model.column].key,
+                data_version=dg.DataVersion(model.version) if model.version else None,
+                metadata=model_metadata(model).to_metadata(),
             )
 
     @dg.multi_asset(
@@ -192,22 +197,19 @@ def build_table_assets(
 
         if broken:
             raise dg.Failure(description=broken)
-        resources = context.resources
-        key = context.partition_key if context.has_partition_key else None
-        outcome = fill_and_publish(
+        record = fill_and_publish(
             spec,
-            getattr(resources, wh_key).get_warehouse(),
-            getattr(resources, MODEL_STORE_KEY).get_store(),
+            getattr(context.resources, wh_key).get_warehouse(),
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
             columns,
-            partition_key=key,
-            device=getattr(resources, TORCH_KEY).config_overrides(),
+            partition_key=context.partition_key if context.has_partition_key else None,
+            device=getattr(context.resources, TORCH_KEY).config_overrides(),
             run_id=context.run.run_id,
+            log=context.log,
         )
-        filled = sum(v["filled"] for v in outcome.per_column.values())
-        context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")
         return dg.MaterializeResult(
-            metadata=fill_metadata(spec, outcome, source.key),
-            data_version=frame_version(outcome.filled),
+            metadata=fill_metadata(spec, record, source.key),
+            data_version=frame_version(record.filled),
         )
 
     return TableAssets(

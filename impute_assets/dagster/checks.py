@@ -9,8 +9,8 @@ from dagster import AssetCheckExecutionContext
 from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
 from impute_assets.dagster.metadata import md_table, png_markdown
 from impute_assets.dagster.metadata_set import ImputationMetadata
-from impute_assets.dagster.missingness import null_counts, partition_shares
-from impute_assets.pipeline.partitions import partition_filter
+from impute_assets.pipeline.records import MissingCounts
+from impute_assets.pipeline.summary import missing_rows
 
 MISSING_VALUES_CHECK = "missing_values"
 #: How the metadata names each way the expectations ran.
@@ -36,33 +36,25 @@ def missing_values_check(assets: TableAssets) -> dg.AssetChecksDefinition:
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
         from impute_assets import plots
+        from impute_assets.pipeline.detect import detect
 
         warehouse = getattr(context.resources, wh_key).get_warehouse()
-        partition_column = spec.partition.column if spec.partition else None
-        profile = warehouse.profile(
-            spec.table, schema=spec.db_schema, partition_column=partition_column
-        )
-        rows, nulls = null_counts(profile)
-        watched = [c for c in nulls if c not in spec.exclude]
-        total = sum(nulls[c] for c in watched)
-        shares = pd.DataFrame([{c: nulls[c] / max(rows, 1) for c in watched}], index=[spec.table])
-        by_partition = partition_shares(profile, watched)
-        images = {"Share of missing values": _heatmap(plots, shares)}
-        if by_partition is not None and len(by_partition):
-            images["Share of missing values per partition"] = _heatmap(plots, by_partition)
-        incomplete = [c for c in watched if nulls[c]]
+        missing = detect(spec, warehouse, per_partition=True)
+        shares = pd.DataFrame([{c: missing.share(c) for c in missing.nulls}], index=[spec.table])
+        images = {"Share of missing values": plots.null_share_heatmap(shares)}
+        if missing.by_partition:
+            by_partition = pd.DataFrame(missing.by_partition).T
+            by_partition.index.name = spec.partition.column  # type: ignore[union-attr]
+            images["Share of missing values per partition"] = plots.null_share_heatmap(by_partition)
         return dg.AssetCheckResult(
-            passed=total == 0,
+            passed=missing.missing_cells == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            description=gaps_summary(spec.table, total, rows, len(incomplete), len(watched)),
+            description=gaps_summary(missing),
             metadata={
-                "dagster/row_count": rows,
+                "dagster/row_count": missing.rows,
                 **ImputationMetadata(
-                    missing_cells=total,
-                    nulls=md_table(
-                        {"column": c, "nulls": nulls[c], "share": nulls[c] / max(rows, 1)}
-                        for c in incomplete
-                    ),
+                    missing_cells=missing.missing_cells,
+                    nulls=md_table(missing_rows(missing)),
                     heatmap=png_markdown(images),
                 ).to_metadata(),
             },
@@ -93,22 +85,17 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         "were trained on.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets.pipeline.filling import (
-            build_table_suite,
-            columns_with_models,
-            reference_profile,
-            validate_published,
-        )
+        from impute_assets.pipeline.suite import check_published
 
         resource = getattr(context.resources, wh_key)
-        store = getattr(context.resources, MODEL_STORE_KEY).get_store()
-        warehouse = resource.get_warehouse()
-        key = context.partition_key if context.has_partition_key else None
-        partition = partition_filter(spec, key)
-        source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
-        stored = columns_with_models(spec, store, [c for c in assets.columns if c in source.columns])
-        suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
-        result = validate_published(spec, warehouse, resource.url, suite, partition)
+        result = check_published(
+            spec,
+            resource.get_warehouse(),
+            resource.url,
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
+            assets.columns,
+            context.partition_key if context.has_partition_key else None,
+        )
         return dg.AssetCheckResult(
             passed=bool(result.success),
             metadata=ImputationMetadata(
@@ -122,15 +109,12 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
     return _check
 
 
-def gaps_summary(table: str, cells: int, rows: int, incomplete: int, watched: int) -> str:
+def gaps_summary(missing: MissingCounts) -> str:
     """The missing-values check's one line, in the words of a warning (gaps are expected)."""
-    if not cells:
-        return f"ok: no missing values in {rows:,} rows of {table}"
+    if not missing.missing_cells:
+        return f"ok: no missing values in {missing.rows:,} rows of {missing.table}"
     return (
-        f"warn: {cells:,} missing values in {rows:,} rows ({incomplete} of {watched} columns "
-        f"have gaps); expected in a table being imputed: its imputed table fills them"
+        f"warn: {missing.missing_cells:,} missing values in {missing.rows:,} rows "
+        f"({len(missing.incomplete)} of {len(missing.nulls)} columns have gaps); expected in a "
+        "table being imputed: its imputed table fills them"
     )
-
-
-def _heatmap(plots: object, shares: pd.DataFrame) -> bytes:
-    return plots.null_share_heatmap(shares)  # type: ignore[attr-defined]

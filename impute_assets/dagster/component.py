@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import yaml
 from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
 from pydantic import BaseModel, Field
 
 from impute_assets.dagster.factory import build_imputation_defs
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.config_file import load_tables_file, relative_store
 from impute_assets.pipeline.discovery import Discovery, discover
-from impute_assets.pipeline.spec import SpecError, TableSpec
+from impute_assets.pipeline.spec import TableSpec
 
 #: ``translation`` templates see the asset's role (source, model, imputed), table and column.
 _TRANSLATION = TranslationFnResolver[ImputationAssetData](
@@ -119,7 +119,7 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
         return build_imputation_defs(
             self.specs,
             translator=_TableTranslations(self.tables),
-            model_store=_relative(self.model_store, context.path),
+            model_store=relative_store(self.model_store, context.path),
             discovery=discovery,
             name=self.name,
         )
@@ -148,36 +148,9 @@ def with_defaults(spec: TableSpec, defaults: Mapping[str, Any]) -> TableSpec:
 def load_imputation_yaml(path: str | Path, discovery: Discovery | None = None) -> dg.Definitions:
     """Definitions from an ``impute.yaml`` with ``tables:`` (and optional ``defaults:``,
     ``model_store:``); a relative ``model_store`` is taken from the file's folder. Tables
-    without ``columns`` take them from ``discovery`` (:func:`~impute_assets.pipeline.discovery.
-    discover`), never from the warehouse at load."""
-    path = Path(path)
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict) or not isinstance(data.get("tables"), list):
-        raise SpecError(f"{path}: expected a mapping with a 'tables' list")
-    unknown = sorted(set(data) - {"tables", "defaults", "model_store"})
-    if unknown:
-        raise SpecError(f"{path}: unknown keys {unknown}; use tables, defaults, model_store")
+    without ``columns`` take them from ``discovery`` (``impute_assets.pipeline.discovery.
+    discover``), never from the warehouse at load."""
+    parsed = load_tables_file(path)
     return build_imputation_defs(
-        parse_tables(data["tables"], data.get("defaults") or {}, where=str(path)),
-        model_store=_relative(data.get("model_store"), path.parent),
-        discovery=discovery,
+        parsed.tables, model_store=parsed.model_store, discovery=discovery
     )
-
-
-def parse_tables(
-    tables: list[dict[str, Any]], defaults: dict[str, Any], where: str
-) -> list[TableSpec]:
-    """Validate table entries (each merged over ``defaults``); errors name the file and table."""
-    specs = []
-    for entry in tables:
-        try:
-            specs.append(TableSpec.parse({**defaults, **entry}))
-        except SpecError as exc:
-            raise SpecError(f"{where}: {exc}") from None
-    return specs
-
-
-def _relative(root: str | None, base: Path) -> str | None:
-    if root is None or "://" in root or Path(root).is_absolute():
-        return root
-    return str(Path(base) / root)

@@ -1,5 +1,6 @@
 """Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace
-(the :class:`~impute_assets.dagster.metadata_set.ImputationMetadata` record).
+(the :class:`~impute_assets.dagster.metadata_set.ImputationMetadata` record), from the
+pipeline's records.
 
 ``TableMetadataSet`` is not exported in dagster 1.13, so the standard keys are written directly.
 """
@@ -9,17 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from impute_assets.dagster.metadata_set import ImputationMetadata
-
-if TYPE_CHECKING:
-    from impute_assets.pipeline.filling import FillOutcome
-    from impute_assets.pipeline.spec import TableSpec
-    from impute_assets.pipeline.training import ModelOutcome
+from impute_assets.pipeline.records import FillRecord, ModelRecord
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.pipeline.summary import fill_rows
 
 
 def table_metadata(
@@ -67,8 +66,7 @@ def config_version(*parts: Any) -> str:
 
     import impute_assets
 
-    library = getattr(impute_assets, "__version__", "dev")
-    text = json.dumps([library, *parts], sort_keys=True, default=str)
+    text = json.dumps([impute_assets.__version__, *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -91,84 +89,63 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value).replace("|", "\\|")
 
 
-def model_metadata(outcome: ModelOutcome) -> ImputationMetadata:
-    """What a column's model asset reports: the decision, the model, its held-out score."""
-    info = outcome.stored.info if outcome.stored else {}
-    holdout = info.get("holdout", {})
+def model_metadata(model: ModelRecord) -> ImputationMetadata:
+    """What a column's model asset reports: the decision and why, the model, its held-out score."""
     return ImputationMetadata(
-        decision="reuse" if outcome.decision.reuse else "train",
-        reason=outcome.decision.reason,
-        fingerprint=outcome.fingerprint,
-        version=outcome.stored.version if outcome.stored else "(none)",
-        inputs=list(outcome.inputs),
-        model=info.get("chosen", "(none)"),
-        holdout_metric=str(holdout.get("metric", "")),
-        holdout_score=holdout.get("score"),
-        baseline_score=holdout.get("baseline_score"),
-        training_rows=int(info.get("training_rows", 0)),
-        epochs=int(info.get("epochs", 0)),
-        device=str(info.get("device", "")),
-        train_seconds=info.get("seconds"),
-        drift_psi=outcome.decision.drift or {},
+        decision=model.decision,
+        reason=model.reason,
+        fingerprint=model.fingerprint,
+        version=model.version or "(none)",
+        inputs=list(model.inputs),
+        model=model.model or "(none)",
+        holdout_metric=model.holdout_metric,
+        holdout_score=model.holdout_score,
+        baseline_score=model.baseline_score,
+        training_rows=model.training_rows,
+        epochs=model.epochs,
+        device=model.device,
+        train_seconds=model.train_seconds,
+        drift_psi=model.drift,
     )
 
 
-def fill_metadata(spec: TableSpec, outcome: FillOutcome, source_key: dg.AssetKey) -> dict[str, Any]:
+def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) -> dict[str, Any]:
     """Metadata of the imputed table: standard table keys, per-column counts and held-out
-    scores, column lineage (also as a markdown table), models, plots."""
-    lineage = {
-        str(column): [str(column), *outcome.models[column].info.get("inputs", [])]
-        if column in outcome.models
-        else [str(column)]
-        for column in outcome.filled.columns
-    }
-    per_column = outcome.per_column
+    scores, column lineage (also as a markdown table, which the open-source UI does not draw
+    from ``dagster/column_lineage``), models, plots."""
+    inputs = {c.column: c.inputs for c in fill.columns}
+    lineage = {str(c): [str(c), *inputs.get(str(c), ())] for c in fill.filled.columns}
     record = ImputationMetadata(
-        cells_filled=sum(v["filled"] for v in per_column.values()),
-        cells_left=sum(v["left"] for v in per_column.values()),
-        audit_rows=len(outcome.cells),
-        audit_table=spec.audit_name,
-        columns=md_table(
-            {"column": c, **v, **_holdout(outcome.models[c].info)} for c, v in per_column.items()
-        ),
+        cells_filled=fill.cells_filled,
+        cells_left=fill.cells_left,
+        audit_rows=fill.audit_rows,
+        audit_table=fill.audit_table,
+        columns=md_table(fill_rows(fill)),
         lineage=md_table(
-            {"column": c, "from source columns": deps}
-            for c, deps in lineage.items()
-            if c in outcome.models
+            {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
         ),
-        model_versions={c: v["model_version"] for c, v in per_column.items()},
-        validation=outcome.validation.to_markdown() if outcome.validation else "(not run)",
-        plots=_fill_plots(outcome) or None,
+        model_versions=fill.model_versions,
+        validation=fill.validation.to_markdown() if fill.validation else "(not run)",
+        plots=_fill_plots(fill) or None,
     )
     deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
-    return {**table_metadata(spec.output_name, outcome.filled, deps), **record.to_metadata()}
+    return {**table_metadata(spec.output_name, fill.filled, deps), **record.to_metadata()}
 
 
-def _holdout(info: Mapping[str, Any]) -> dict[str, Any]:
-    """A column model's held-out score next to mean/mode's, as the imputed table shows them."""
-    holdout = info.get("holdout", {})
-    return {
-        "model": info.get("chosen"),
-        "held-out metric": holdout.get("metric"),
-        "held-out score": holdout.get("score"),
-        "mean/mode score": holdout.get("baseline_score"),
-    }
-
-
-def _fill_plots(outcome: FillOutcome) -> str:
+def _fill_plots(fill: FillRecord) -> str:
+    """Missing cells before and after, and observed vs imputed values per filled column."""
     from impute_assets import plots
 
-    per_column = outcome.per_column
     images = {}
-    if per_column:
+    if fill.columns:
         images["Missing before and after"] = plots.before_after_missingness(
-            {c: v["missing"] for c, v in per_column.items()},
-            {c: v["left"] for c, v in per_column.items()},
-            rows=len(outcome.filled),
+            {c.column: c.missing for c in fill.columns},
+            {c.column: c.left for c in fill.columns},
+            rows=fill.rows,
         )
-    for column, counts in per_column.items():
-        if counts["filled"]:
-            images[f"{column}: observed vs imputed"] = plots.observed_vs_imputed(
-                outcome.filled[column], outcome.imputed[column]
+    for column in fill.columns:
+        if column.filled:
+            images[f"{column.column}: observed vs imputed"] = plots.observed_vs_imputed(
+                fill.filled[column.column], fill.imputed[column.column]
             )
     return png_markdown(images)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.spec import TableSpec
 
 
@@ -89,9 +90,7 @@ def incomplete_columns(spec: TableSpec, url: str) -> list[str]:
     from impute_assets.warehouse import Warehouse
 
     with Warehouse(url) as warehouse:
-        profile = warehouse.profile(spec.table, schema=spec.db_schema)
-    left_out = set(spec.skip) | set(spec.exclude)
-    return [str(c) for c, n in profile.missing.items() if n and str(c) not in left_out]
+        return columns_to_impute(spec, detect(spec, warehouse))
 
 
 def _describe(exc: Exception, url: str) -> str:

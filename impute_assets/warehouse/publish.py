@@ -91,25 +91,26 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         sweep_staging(conn, dialect, schema)
         created = _create_if_absent(conn, dialect, masked_url, frame, table, schema, like)
         staging = None
-        published = False
+        published = audit_created = False
         try:
             desc = describe_table(conn, dialect, masked_url, table, schema)
             data = to_arrow(frame, desc)
             where, label = _partition_filter(desc, data, partition)
             audit_desc = None
             if audit is not None:
-                ensure_audit_table(conn, dialect, audit_table, schema)
+                audit_created = ensure_audit_table(conn, dialect, audit_table, schema)
                 audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
             staging = _staging_name(conn, dialect, desc.name)
             _stage(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
-            replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
+            replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc,
+                                         partition[1] if partition else None)
             published = True
         finally:
-            unpublished_new_table = table if created and not published else None
-            _clean_up(conn, dialect, schema, [staging, unpublished_new_table])
+            unpublished = [table if created else None, audit_table if audit_created else None]
+            _clean_up(conn, dialect, schema, [staging, *(unpublished if not published else [])])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
@@ -189,8 +190,9 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
              where: tuple[str, object] | None, audit: pd.DataFrame | None,
-             audit_desc: TableDescription | None) -> tuple[int, int]:
-    """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
+             audit_desc: TableDescription | None, partition: object) -> tuple[int, int]:
+    """The one publishing transaction: remove the old rows, insert the staged ones, and replace
+    the audit rows of what was replaced (``partition``: the raw value the audit rows carry)."""
     target = desc.sa_table()
     source = desc.sa_table(staging)
     with translated(desc.url, desc.schema, desc.name):
@@ -205,7 +207,8 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             name, value = where
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
             _insert_from(conn, target, source, desc.column_names)
-        audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
+        audited = (write_audit(conn, dialect, audit_desc, audit, partition)
+                   if audit is not None else 0)
         conn.commit()
     return int(replaced), audited
 
