@@ -77,7 +77,7 @@ class ImputeTable(dg.Resolvable):
             spec=TableSpec.parse(context.resolve_value(written)),
             translation=None
             if translation is None
-            else _TRANSLATION.fn.callable(context.at_path("translation"), translation),
+            else _TRANSLATION.execute(context=context, model=model, field_name="translation"),
         )
 
 
