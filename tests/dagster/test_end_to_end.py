@@ -62,7 +62,7 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         assert "dagster/column_lineage" in meta
         record = reported(result)[f"{table}_imputed"]
         assert record.plots and "| y | y, " in str(record.lineage)  # y's model reads y's inputs
-        assert "held-out score" in str(record.columns)  # per column, on the table's own page
+        assert "| held-out | mean/mode |" in str(record.columns)  # per column, on its own page
         model = reported(result)[f"{table}/models/y"]
         assert f"{model.holdout_score:.4g}" in str(record.columns)
         audit = _assert_filled(warehouse, spec, source)
