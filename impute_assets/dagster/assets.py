@@ -12,6 +12,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
+from impute_assets.dagster.executors import refuse_single_host
+from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
 from impute_assets.dagster.metadata import (
     config_version,
     fill_metadata,
@@ -23,12 +25,6 @@ from impute_assets.dagster.translator import ImputationAssetData, ImputationTran
 from impute_assets.pipeline.discovery import Discovery, DiscoveryError
 from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 
-#: Kubernetes (dagster-k8s) asks for one GPU for training steps through this op tag.
-GPU_OP_TAGS = {
-    "dagster-k8s/config": {
-        "container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
-    }
-}
 #: Training steps share this concurrency pool (limit it to the number of GPUs).
 GPU_POOL = "gpu"
 MODEL_STORE_KEY = "model_store"
@@ -163,12 +159,13 @@ def build_table_assets(
         specs=list(model_specs.values()),
         can_subset=True,
         pool=GPU_POOL,
-        op_tags=GPU_OP_TAGS,
+        op_tags=TRAINING_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def models(context: AssetExecutionContext, config: TrainConfig):
         from impute_assets.pipeline.training import train_or_reuse
 
+        _refuse_single_host(context, spec, wh_key)
         torch_resource = getattr(context.resources, TORCH_KEY)
         torch_resource.apply_threads()
         record = train_or_reuse(
@@ -190,6 +187,7 @@ def build_table_assets(
     @dg.multi_asset(
         name=f"{name}__imputed",
         specs=[imputed_spec],
+        op_tags=FILL_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext):
@@ -197,6 +195,7 @@ def build_table_assets(
 
         if broken:
             raise dg.Failure(description=broken)
+        _refuse_single_host(context, spec, wh_key)
         record = fill_and_publish(
             spec,
             getattr(context.resources, wh_key).get_warehouse(),
@@ -219,6 +218,16 @@ def build_table_assets(
         models if model_specs else None,
         imputed,
         {c: s.key for c, s in model_specs.items()},
+    )
+
+
+def _refuse_single_host(context: AssetExecutionContext, spec: TableSpec, wh_key: str) -> None:
+    """Fail the step when this run's executor spreads steps over hosts its storage is not on."""
+    refuse_single_host(
+        context.job_def.executor_def.name,
+        spec.table,
+        getattr(context.resources, wh_key).url,
+        getattr(context.resources, MODEL_STORE_KEY).root,
     )
 
 

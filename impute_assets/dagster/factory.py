@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from impute_assets.dagster.assets import (
     warehouse_key,
 )
 from impute_assets.dagster.checks import expectations_check, missing_values_check
+from impute_assets.dagster.executors import refuse_single_host_tables
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import (
     AUTOMATION_SENSOR,
@@ -36,6 +38,7 @@ def build_imputation_defs(
     model_store: str | None = None,
     discovery: Discovery | None = None,
     name: str | None = None,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
     """Definitions that keep ``tables`` complete; building them never opens the warehouse.
 
@@ -46,7 +49,9 @@ def build_imputation_defs(
     YAML component keeps it as its state); until then its runs fail and say why. Default
     resources read each table's URL from its env var; ``resources`` replaces any of them.
     ``name`` makes the sensor names unique when a code location calls this more than once
-    (default: the first imputed table's key).
+    (default: the first imputed table's key). ``executor`` runs the steps (e.g.
+    ``dagster_celery.celery_executor``); one that spreads steps over hosts refuses tables on a
+    local DuckDB/SQLite file or a ``memory://`` model store.
 
     Example:
         >>> defs = build_imputation_defs([{"table": "weather", "columns": ["temp"]}])
@@ -55,6 +60,8 @@ def build_imputation_defs(
     """
     specs = [t if isinstance(t, TableSpec) else TableSpec.parse(dict(t)) for t in tables]
     _unique_outputs(specs)
+    if executor is not None:
+        refuse_single_host_tables(executor.name, specs, dict(os.environ), model_store)
     discovery = discovery or Discovery()
     built = []
     for spec in specs:
@@ -78,6 +85,7 @@ def build_imputation_defs(
         asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t))],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
+        executor=executor,
     )
 
 

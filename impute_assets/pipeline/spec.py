@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,10 +26,6 @@ from impute_assets.store.reuse import ReusePolicy
 
 #: Env var read for the warehouse URL when a table names none.
 DEFAULT_URL_ENV = "IMPUTE_ASSETS_WAREHOUSE_URL"
-
-
-#: A confidence threshold: the share of a fill's predicted probability mass, 0 to 1.
-Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class SpecError(ValueError):
@@ -111,7 +107,7 @@ class TableSpec(_Strict):
     inputs: dict[str, list[str]] = Field(
         default_factory=dict, description="per column: the only input columns its model may use"
     )
-    confidence: Confidence | dict[str, Confidence] | None = Field(
+    confidence: float | dict[str, float] | None = Field(
         None, description="minimum confidence to fill a cell (one value or per column)"
     )
     model: dict[str, Any] = Field(default_factory=dict, description="ImputerConfig fields")
@@ -132,6 +128,18 @@ class TableSpec(_Strict):
     def _one_time_column(cls, value: str | list[str] | None) -> str | list[str] | None:
         if isinstance(value, list) and len(value) != 1:
             raise ValueError(f"order_by takes one time column, got {value}")
+        return value
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence_in_unit_range(
+        cls, value: float | dict[str, float] | None
+    ) -> float | dict[str, float] | None:
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        for column, threshold in values:
+            if threshold is not None and not 0.0 <= threshold <= 1.0:
+                where = f"confidence.{column}" if column else "confidence"
+                raise ValueError(f"{where} must be between 0 and 1, got {threshold}")
         return value
 
     @field_validator("model")
@@ -197,11 +205,15 @@ class TableSpec(_Strict):
             return cls.model_validate(data)
         except ValidationError as exc:
             table = data.get("table", "<no table>") if isinstance(data, dict) else "<not a mapping>"
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or '<table>'}: {error['msg']}"
-                for error in exc.errors()
-            )
+            problems = "; ".join(_problem(error) for error in exc.errors())
             raise SpecError(f"table {table!r}: {problems}") from None
+
+
+def _problem(error: Any, prefix: str = "") -> str:
+    """One pydantic error as ``key.path: message`` (a message naming its key is kept as is)."""
+    where = ".".join([*filter(None, [prefix]), *(str(p) for p in error["loc"])]) or "<table>"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(where) else f"{where}: {message}"
 
 
 def _group_safe(name: str) -> str:
@@ -219,11 +231,7 @@ def _check_config_fields(fields: dict[str, Any], where: str) -> None:
     try:
         _config_adapter().validate_python(fields)
     except ValidationError as exc:
-        raise ValueError(
-            "; ".join(
-                f"{'.'.join([where, *(str(p) for p in e['loc'])])}: {e['msg']}" for e in exc.errors()
-            )
-        ) from None
+        raise ValueError("; ".join(_problem(e, where) for e in exc.errors())) from None
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
 
