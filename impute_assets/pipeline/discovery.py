@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.spec import TableSpec
 
+#: What to do about a table not (or not successfully) discovered.
+_REFRESH = (
+    "discover again: in Dagster `dg utils refresh-defs-state` (or restart `dagster dev`), in "
+    "Python `impute_assets.pipeline.discovery.discover`"
+)
+
 
 class TableDiscovery(BaseModel):
     """What discovery found for one table: its incomplete columns, or why it could not tell."""
@@ -42,13 +48,12 @@ class Discovery(BaseModel):
         if found is None:
             raise DiscoveryError(
                 f"table {spec.table!r}: its incomplete columns have not been discovered yet "
-                "(no 'columns' given); refresh the code location's state "
-                "(`dg utils refresh-defs-state`, or `dagster dev`), or list 'columns'"
+                f"(no 'columns' given); {_REFRESH}, or list 'columns'"
             )
         if found.error is not None:
             raise DiscoveryError(
                 f"table {spec.table!r}: finding its incomplete columns failed: {found.error}; fix "
-                "it and refresh the code location's state (`dg utils refresh-defs-state`)"
+                f"it, then {_REFRESH}"
             )
         return list(found.columns or [])
 
