@@ -28,7 +28,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -156,13 +156,13 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
     lines = [
         f"# Scale benchmark: {args.rows:,} rows x {columns} columns",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
-        f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`.",
+        (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+         f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
+         f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`."),
         "",
-        f"{args.numeric} nonlinear numeric and {args.categorical} categorical (4 levels) columns, "
-        f"{args.missing:.0%} of every column hidden MCAR (seed {args.seed}); each method in its "
-        "own process; peak = the process's maximum resident memory.",
+        (f"{args.numeric} nonlinear numeric and {args.categorical} categorical (4 levels) "
+         f"columns, {args.missing:.0%} of every column hidden MCAR (seed {args.seed}); each "
+         "method in its own process; peak = the process's maximum resident memory."),
         "",
         "| method | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | observed kept |",
         "|---|---:|---:|---:|---:|---:|---|",

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
-#: "blend" averages the network, linear and kNN candidates that were fitted.
-CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
+#: "blend" averages the network, linear, kNN and boosted candidates that were fitted.
+#: "boosted" (LightGBM, the ``boosting`` extra) is opt-in: see ``DEFAULT_CANDIDATES``.
+CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
+DEFAULT_CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
@@ -51,7 +53,7 @@ class ImputerConfig:
     #: default: on the accuracy benchmark two rounds lowered categorical accuracy from 0.544 to
     #: 0.509 (the networks trust a fill like an observed value).
     refinement_rounds: int = 0
-    candidates: tuple[str, ...] = CANDIDATES
+    candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256
     #: Hash buckets for text n-grams and word tokens.

@@ -18,7 +18,7 @@ import pandas as pd
 from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.records import FillRecord, ModelRecord
 from impute_assets.pipeline.spec import TableSpec
-from impute_assets.pipeline.summary import fill_rows
+from impute_assets.pipeline.summary import cell_text, fill_rows
 
 
 def table_metadata(
@@ -77,16 +77,11 @@ def md_table(rows: Iterable[Mapping[str, Any]]) -> str:
         return "(none)"
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(r.get(h)) for h in header) + " |" for r in rows]
+    lines += [
+        "| " + " | ".join(cell_text(r.get(h)).replace("|", "\\|") for h in header) + " |"
+        for r in rows
+    ]
     return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        value = ", ".join(map(str, value))
-    return "" if value is None else str(value).replace("|", "\\|")
 
 
 def model_metadata(model: ModelRecord) -> ImputationMetadata:

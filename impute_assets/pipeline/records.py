@@ -113,7 +113,10 @@ class TrainRecord:
     seconds: float
 
     def __getitem__(self, column: str) -> ModelRecord:
-        return next(m for m in self.models if m.column == column)
+        for model in self.models:
+            if model.column == column:
+                return model
+        raise KeyError(f"table {self.table!r}: no model record for column {column!r}")
 
     @property
     def trained(self) -> list[str]:

@@ -1,8 +1,10 @@
 """The summary of a run's records, as rows: the Dagster metadata tables and the CLI's tables
-are both rendered from these, so the UI and the terminal show the same numbers."""
+are both rendered from these, so the UI and the terminal show the same numbers; Airflow's
+XComs are the same records as JSON-safe data."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from impute_assets.pipeline.records import (
@@ -12,6 +14,13 @@ from impute_assets.pipeline.records import (
     ModelRecord,
     TrainRecord,
 )
+
+
+def cell_text(value: Any, missing: str = "") -> str:
+    """A summary cell as text: floats to 4 significant digits, None as ``missing``."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return missing if value is None else str(value)
 
 
 def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
@@ -75,3 +84,31 @@ def fill_line(fill: FillRecord) -> str:
         f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "
         f"{fill.cells_left} left, {fill.audit_rows} audit rows in {fill.audit_table}, {checks}"
     )
+
+
+def model_data(model: ModelRecord) -> dict[str, Any]:
+    """A model record as JSON-safe data, every field (Airflow's XCom, JSON output)."""
+    from impute_assets.quality.result import to_plain
+
+    return to_plain(dataclasses.asdict(model))
+
+
+def fill_data(fill: FillRecord) -> dict[str, Any]:
+    """A fill record as JSON-safe data: the counts of the table and of each column (the rows of
+    :func:`fill_rows`), the model versions and the validation's verdict; no frames."""
+    from impute_assets.quality.result import to_plain
+
+    validation = fill.validation.to_dict() if fill.validation else None
+    return to_plain({
+        "table": fill.table,
+        "output_table": fill.output_table,
+        "audit_table": fill.audit_table,
+        "partition": fill.partition,
+        "rows": fill.rows,
+        "cells_filled": fill.cells_filled,
+        "cells_left": fill.cells_left,
+        "audit_rows": fill.audit_rows,
+        "columns": fill_rows(fill),
+        "model_versions": fill.model_versions,
+        "validation": validation and {k: v for k, v in validation.items() if k != "results"},
+    })

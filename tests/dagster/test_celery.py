@@ -77,6 +77,12 @@ def test_partitions_fill_in_parallel_on_celery_workers(
     warehouse = Warehouse(postgres_url)
     source = sample_frame(rows=200, months=MONTHS)
     warehouse.publish(source, table)
+    # Worker settings (read by dagster_celery.app): a busy worker holds its one task unacked
+    # and takes no other, so two steps queued at once go to two workers.
+    (tmp_path / "dagster_celery_config.py").write_text(
+        "task_acks_late = True\nworker_prefetch_multiplier = 1\n"
+    )
+    worker_env = {**env, "PYTHONPATH": os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])}
     workers = {}
     try:
         for i in range(WORKERS):
@@ -86,7 +92,7 @@ def test_partitions_fill_in_parallel_on_celery_workers(
                  "--pool=solo", "--prefetch-multiplier=1", "-Q",
                  env["IMPUTE_ASSETS_TEST_CELERY_QUEUE"], "-n", f"w{i}_{table}@%h",
                  "--without-mingle", "--without-gossip", "-l", "info"],
-                env, log,
+                worker_env, log,
             )
         with dg.DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(f"{table}__partitions", [str(m) for m in MONTHS])
