@@ -96,13 +96,13 @@ def test_sensor_without_cursor_skips_partitions_already_filled(warehouse_url, un
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
     for key in ("1", "2"):
         materialize(defs, f"key:{unique_name}_imputed", partition_key=key, instance=instance)
-    sensor = defs.resolve_sensor_def("impute_new_partitions")
+    sensor = sensor_of(defs, PARTITION_SENSOR)
 
     def first_tick() -> dg.SensorResult:
-        return sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(),
-                                    cursor=None, resources=defs.resources, definitions=defs)
-        )
+        with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(),
+                                     cursor=None, resources=defs.resources,
+                                     definitions=defs) as context:  # fmt: skip
+            return sensor.evaluate_tick(context)
 
     assert first_tick().run_requests == []
     month_2 = warehouse.read(unique_name, partition=("month", "2"))
