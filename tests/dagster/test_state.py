@@ -1,5 +1,5 @@
 """The YAML component is state-backed: loading never opens the warehouse, discovery happens on
-refresh (``dagster dev`` here), and a table whose discovery failed fails only its own runs."""
+``dg utils refresh-defs-state``, and a table whose discovery failed fails only its own runs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import FAST_MODEL, URL_ENV, sample_frame
 from tests.dagster.runs import materialize
 
+ROOT = Path(__file__).resolve().parents[2]
 #: A warehouse that cannot be reached, with a password that must never be shown.
 LOST_ENV = "IMPUTE_ASSETS_TEST_LOST_URL"
 LOST_URL = "postgresql+psycopg://nobody:s3cr3t-pw@127.0.0.1:9/nowhere"
@@ -75,7 +76,7 @@ def test_code_location_loads_with_its_warehouse_unreachable(tmp_path):
         cwd=tmp_path,
         env={
             **env,
-            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).parents[2])]),
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
             "DAGSTER_HOME": str(tmp_path),
             URL_ENV: LOST_URL,
             LOST_ENV: LOST_URL,
@@ -98,17 +99,21 @@ def test_refresh_discovers_columns_and_a_broken_table_fails_only_its_runs(
     assert not any(k.startswith(f"{unique_name}/models/") for k in keys)
     assert "listed/models/a" in keys  # listed columns need no discovery
 
-    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")  # `dagster dev` refreshes state on load
-    refreshed = _load(root)
+    refresh = subprocess.run(
+        [str(Path(sys.executable).with_name("dg")), "utils", "refresh-defs-state"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])},
+    )
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    refreshed = _load(root)  # a plain load reads the stored state
     models = {
         k.to_user_string() for k in refreshed.resolve_all_asset_keys() if "models" in k.path
     }
     assert models == {f"{unique_name}/models/{c}" for c in "yzw"} | {"listed/models/a"}
-
-    monkeypatch.delenv("DAGSTER_IS_DEV_CLI")  # a later plain load reads the stored state
-    again = _load(root)
-    assert {k for k in again.resolve_all_asset_keys()} == set(refreshed.resolve_all_asset_keys())
-    run = materialize(again, dg.AssetSelection.assets("lost_imputed"), raise_on_error=False)
+    run = materialize(refreshed, dg.AssetSelection.assets("lost_imputed"), raise_on_error=False)
     assert not run.success
     (failure,) = [e for e in run.all_events if e.event_type_value == "STEP_FAILURE"]
     message = str(failure.event_specific_data.error_display_string)
