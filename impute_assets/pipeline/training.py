@@ -44,7 +44,12 @@ class ModelOutcome:
 
 
 def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
-    """The rows models learn from: the whole table (every partition), sampled if large."""
+    """The rows models learn from: the whole table (every partition), sampled if large.
+
+    The declared key is checked first, in SQL: a key column that is not in the table, or a key
+    repeated on rows (whose audit rows could not be traced), stops the run before training.
+    """
+    warehouse.check_key(spec.table, spec.key, schema=spec.db_schema)
     frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
     return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
 
