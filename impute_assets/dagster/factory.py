@@ -14,7 +14,11 @@ from impute_assets.dagster.assets import (
     columns_to_impute,
     warehouse_key,
 )
-from impute_assets.dagster.checks import expectations_check, missing_values_check
+from impute_assets.dagster.checks import (
+    distribution_check,
+    expectations_check,
+    missing_values_check,
+)
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import automation_sensor, partition_sensor
 from impute_assets.pipeline.spec import TableSpec
@@ -30,8 +34,9 @@ def build_imputation_defs(
     """Definitions that keep ``tables`` complete.
 
     Each table gets its source spec with a missing-values check, one model asset per column
-    to impute, the imputed table with a blocking expectations check, a place in the automation
-    condition sensor and (when partitioned) in the partition sensor. Default resources read
+    to impute, the imputed table with a blocking expectations check and a WARN distribution
+    check, a place in the automation condition sensor and (when partitioned) in the partition
+    sensor. Default resources read
     each table's URL from its env var; ``resources`` replaces any of them.
 
     Example:
@@ -52,7 +57,8 @@ def build_imputation_defs(
         sensors.append(partition_sensor(built))
     return dg.Definitions(
         assets=[a for t in built for a in (t.source, t.models, t.imputed)],
-        asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t))],
+        asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t),
+                                                 distribution_check(t))],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
     )

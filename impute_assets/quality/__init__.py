@@ -5,6 +5,7 @@
 return a plain :class:`ValidationResult`.
 """
 
+from impute_assets.quality.expected import mean_mode_filled
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.runner import validate_frame, validate_table
 from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
@@ -16,6 +17,7 @@ __all__ = [
     "Tolerances",
     "ValidationResult",
     "build_suite",
+    "mean_mode_filled",
     "validate_frame",
     "validate_table",
 ]

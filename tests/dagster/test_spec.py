@@ -87,7 +87,7 @@ def test_defs_shape_tags_and_pool():
     imputed = defs.resolve_assets_def(dg.AssetKey("t_imputed"))
     assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"missing_values", "expectations"}
+    assert checks == {"missing_values", "expectations", "distribution"}
     assert defs.resolve_sensor_def("impute_new_partitions").default_status.value == "RUNNING"
 
 
