@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +48,10 @@ FORMAT_VERSION = 2
 
 
 def library_version() -> str:
-    try:
-        return version("impute-assets")
-    except PackageNotFoundError:
-        return "0+unknown"
+    """The installed impute-assets version (part of every fingerprint)."""
+    import impute_assets
+
+    return impute_assets.__version__
 
 
 def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],

@@ -9,6 +9,7 @@ from impute_assets.dagster.assets import build_imputation_specs
 from impute_assets.dagster.component import ImputeTablesComponent, load_imputation_yaml
 from impute_assets.dagster.factory import build_imputation_defs
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
+from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 from impute_assets.pipeline.spec import (
     PartitionSpec,
     SpecError,
@@ -16,7 +17,6 @@ from impute_assets.pipeline.spec import (
     TableSpec,
     ValidationSpec,
 )
-from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 
 __all__ = [
     "ImputationAssetData",

@@ -1,26 +1,34 @@
 """Fill a table (or one partition) with the stored models and publish it write-audit-publish.
 
-No Dagster here: the imputed-table asset calls :func:`fill_and_publish` and turns the
-:class:`FillOutcome` into metadata.
+No orchestrator here: the imputed-table asset (and the CLI) call :func:`fill_and_publish` and
+turn the :class:`FillRecord` into their events.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from impute_assets.pipeline.partitions import partition_filter
+from impute_assets.pipeline.plan import ordered, sequence_keys
+from impute_assets.pipeline.records import ColumnFill, FillRecord
 from impute_assets.pipeline.spec import TableSpec
-from impute_assets.pipeline.training import ordered, sequence_keys
-from impute_assets.store import ModelStore, StoredModel
+from impute_assets.pipeline.suite import (
+    build_table_suite,
+    columns_with_models,
+    reference_profile,
+    validate_staging,
+)
+from impute_assets.store import ModelStore
 
 if TYPE_CHECKING:
-    from impute_assets.core.profile import ColumnProfile, TableProfile
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)
 
 
 class ValidationFailed(RuntimeError):
@@ -33,160 +41,6 @@ class ValidationFailed(RuntimeError):
         self.result = result
 
 
-@dataclass
-class FillOutcome:
-    """What a fill did: the frames before and after, the audit cells, the validation."""
-
-    source: pd.DataFrame
-    filled: pd.DataFrame
-    imputed: pd.DataFrame
-    confidence: pd.DataFrame
-    cells: pd.DataFrame
-    models: dict[str, StoredModel]
-    validation: ValidationResult | None = None
-    publish: Any = None
-    per_column: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def columns_with_models(
-    spec: TableSpec, store: ModelStore, columns: list[str]
-) -> dict[str, StoredModel]:
-    """The latest stored model of each column that has one."""
-    found = {c: store.latest(spec.table, c) for c in columns}
-    return {c: stored for c, stored in found.items() if stored is not None}
-
-
-def reference_profile(
-    spec: TableSpec, store: ModelStore, stored: Mapping[str, StoredModel]
-) -> TableProfile:
-    """The observed values each column's model was trained on (stored with the model)."""
-    from impute_assets.core.profile import TableProfile
-
-    columns = {c: store.load_profile(spec.table, c, s.version)[c] for c, s in stored.items()}
-    rows = max((p.count + p.missing for p in columns.values()), default=0)
-    return TableProfile(columns=columns, rows=rows)
-
-
-def build_table_suite(
-    spec: TableSpec,
-    observed: pd.DataFrame,
-    reference: TableProfile,
-    stored: Mapping[str, StoredModel],
-) -> Any:
-    """Expectations for the filled rows, learned from the observed values of the source rows
-    (``observed``), with ranges and vocabularies widened to what the models were trained on: a
-    fill may lie outside one partition's observed range yet inside the training data's.
-
-    Cells left empty on purpose (structural gaps) are allowed: each such column's
-    ``allowed_missing`` is raised to the share of its rows the spec calls structural. A column
-    whose ``stored`` model fills by mean/mode has its distribution judged against the observed
-    values plus its fills at the training mean/mode (what that method can produce).
-    """
-    from impute_assets.core.kinds import infer_kinds
-    from impute_assets.core.profile import TableProfile
-    from impute_assets.quality import build_suite, mean_mode_filled
-
-    columns = list(reference.columns)
-    own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
-    widened = {c: _widened(own[c], reference[c]) if c in own.columns else reference[c]
-               for c in columns}
-    profile = TableProfile(columns={**own.columns, **widened}, rows=own.rows, bins=own.bins,
-                           top_k=own.top_k)
-    expected = {
-        c: mean_mode_filled(profile[c], _mean_or_mode(reference[c]),
-                            int((observed[c].isna() & ~_structural(spec, observed, c)).sum()))
-        for c in columns
-        if c in observed.columns and c in stored and stored[c].info.get("chosen") == "mean_mode"
-    }
-    return build_suite(
-        profile,
-        columns=columns,
-        tolerances=spec.validation.tolerances,
-        column_tolerances=_with_structural_gaps(spec, observed, columns),
-        extra=spec.validation.expectations,
-        row_count=len(observed),
-        expected=expected,
-        block_distribution=spec.validation.distribution == "block",
-    )
-
-
-def _mean_or_mode(col: ColumnProfile) -> Any:
-    """The value a mean/mode model trained on ``col``'s values fills with."""
-    if col.mean is not None:
-        return col.mean
-    return col.top_values[0][0] if col.top_values else None
-
-
-def _structural(spec: TableSpec, observed: pd.DataFrame, column: str) -> pd.Series:
-    """Rows where ``column`` is a structural gap (left empty on purpose)."""
-    structural = pd.Series(False, index=observed.index)
-    for gap in spec.structural:
-        if column in gap.columns:
-            structural |= observed[gap.when_missing].isna() & observed[column].isna()
-    return structural
-
-
-def _widened(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
-    """``own`` with the reference's range and vocabulary added (its statistics kept; an added
-    category counts once, so distribution checks give it a small, non-zero share)."""
-    if own.min is not None and reference.min is not None:
-        return replace(own, min=min(own.min, reference.min),
-                                   max=max(own.max, reference.max))
-    known = set(own.vocabulary)
-    extra = tuple((value, 1) for value, _ in reference.top_values if value not in known)
-    return replace(own, top_values=own.top_values + extra, count=own.count + len(extra))
-
-
-def _with_structural_gaps(
-    spec: TableSpec, observed: pd.DataFrame, columns: list[str]
-) -> dict[str, dict[str, Any]]:
-    tolerances = {c: dict(v) for c, v in spec.validation.column_tolerances.items()}
-    rows = max(len(observed), 1)
-    for column in columns:
-        structural = _structural(spec, observed, column)
-        if structural.any():
-            base = tolerances.get(column, {}).get(
-                "allowed_missing", spec.validation.tolerances.get("allowed_missing", 0.0)
-            )
-            share = min(1.0, float(structural.sum()) / rows + 1e-9)
-            tolerances.setdefault(column, {})["allowed_missing"] = max(float(base), share)
-    return tolerances
-
-
-def validate_staging(staging: Any, suite: Any) -> ValidationResult:
-    """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB.
-
-    (GE's SQL path returns no rows from DuckDB, and a second DuckDB engine would not see the
-    staging table in the same process; the staging engine reads it reliably.)
-    """
-    from impute_assets.quality import validate_frame, validate_table
-
-    if staging.engine.dialect.name == "duckdb":
-        return validate_frame(staging.to_pandas(), suite)
-    return validate_table(staging.url, staging.name, suite, schema=staging.schema)
-
-
-def validate_published(
-    spec: TableSpec,
-    warehouse: Warehouse,
-    url: str,
-    suite: Any,
-    partition: tuple[str, str] | None,
-) -> ValidationResult:
-    """Run ``suite`` on the published filled table (or one partition of it).
-
-    In the warehouse for PostgreSQL, SQLite and MySQL; DuckDB rows are read into a DataFrame
-    (GE's SQL datasource returns no rows from DuckDB). ``url`` carries the password: GE opens
-    its own engine.
-    """
-    from impute_assets.quality import validate_frame, validate_table
-
-    if warehouse.engine.dialect.name == "duckdb":
-        published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
-        return validate_frame(published, suite)
-    return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)
-
-
 def fill_and_publish(
     spec: TableSpec,
     warehouse: Warehouse,
@@ -195,8 +49,10 @@ def fill_and_publish(
     partition_key: str | None = None,
     device: Mapping[str, Any] | None = None,
     run_id: str = "",
-) -> FillOutcome:
-    """Read the rows, fill them, validate the staged result and publish it with its audit rows."""
+    log: logging.Logger | Any = _log,
+) -> FillRecord:
+    """Read the rows, fill them with each column's latest stored model, validate the staged
+    result and publish it with its audit rows (nothing is published when validation fails)."""
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
 
@@ -210,10 +66,8 @@ def fill_and_publish(
             f"table {spec.table!r}: no stored model for {missing_models}; materialize their model "
             "assets first"
         )
-    models = {c: store.load(spec.table, c, s.version) for c, s in stored.items()}
-    config = ImputerConfig(
-        **{**(device or {}), "confidence_threshold": {c: _threshold(spec, c) for c in models}}
-    )
+    models = {c: store.load(spec.store_name, c, s.version) for c, s in stored.items()}
+    config = ImputerConfig(**fill_config(spec, list(models), device or {}))
     context = boundary_rows(spec, warehouse, partition)
     result = Imputer.from_column_models(models, config).transform(source, context=context)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
@@ -221,14 +75,14 @@ def fill_and_publish(
     confidence = result.confidence.where(imputed)
     cells = _audit_cells(spec, source, result.cells(), imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
-    outcome = FillOutcome(source, filled, imputed, confidence, cells, stored)
+    checked: list[ValidationResult] = []
 
     def audit(staging: Any) -> None:
-        outcome.validation = validate_staging(staging, suite)
-        if not outcome.validation.success:
-            raise ValidationFailed(spec.output_name, outcome.validation)
+        checked.append(validate_staging(staging, suite))
+        if not checked[-1].success:
+            raise ValidationFailed(spec.output_name, checked[-1])
 
-    outcome.publish = warehouse.publish(
+    published = warehouse.publish(
         filled,
         spec.output_name,
         schema=spec.db_schema,
@@ -237,17 +91,45 @@ def fill_and_publish(
         audit=cells,
         audit_table=spec.audit_name,
     )
-    outcome.per_column = {
-        c: {
-            "missing": int(source[c].isna().sum()),
-            "filled": int(imputed[c].sum()),
-            "left": int(filled[c].isna().sum()),
-            "mean_confidence": _mean(confidence[c]),
-            "model_version": stored[c].version,
-        }
-        for c in stored
+    record = FillRecord(
+        table=spec.table,
+        output_table=spec.output_name,
+        audit_table=spec.audit_name,
+        partition=partition_key,
+        rows=len(filled),
+        columns=tuple(
+            ColumnFill(
+                column=c,
+                missing=int(source[c].isna().sum()),
+                filled=int(imputed[c].sum()),
+                left=int(filled[c].isna().sum()),
+                mean_confidence=_mean(confidence[c]),
+                model_version=stored[c].version,
+                inputs=tuple(stored[c].info.get("inputs", [])),
+            )
+            for c in stored
+        ),
+        audit_rows=int(published.audit_rows),
+        validation=checked[-1] if checked else None,
+        publish=published,
+        filled=filled,
+        imputed=imputed,
+    )
+    where = f" [{partition_key}]" if partition_key else ""
+    log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
+    return record
+
+
+def fill_config(
+    spec: TableSpec, columns: list[str], device: Mapping[str, Any]
+) -> dict[str, Any]:
+    """ImputerConfig fields for filling: the table's model settings (refinement rounds, sequence
+    window, free-text copying...), the device's, and each column's confidence threshold."""
+    return {
+        **spec.model,
+        **device,
+        "confidence_threshold": {c: _threshold(spec, c) for c in columns},
     }
-    return outcome
 
 
 #: Rows per sequence group read from the previous partition as neighbours in time.

@@ -1,131 +1,83 @@
-"""Train or reuse one model per column of a table (no Dagster here: the assets call this)."""
+"""Train or reuse one model per column of a table (no orchestrator here: the faces call this)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.pipeline.plan import (
+    ColumnPlan,
+    check_declared_columns,
+    ordered,
+    plan_columns,
+    sequence_keys,
+)
+from impute_assets.pipeline.records import ModelRecord, TrainRecord
 from impute_assets.pipeline.spec import TableSpec
-from impute_assets.store import ModelStore, ReuseDecision, StoredModel
+from impute_assets.store import ModelStore, ReuseDecision
 
 if TYPE_CHECKING:
-    from impute_assets.core.kinds import ColumnKind
     from impute_assets.warehouse import Warehouse
 
-
-@dataclass(frozen=True)
-class ColumnPlan:
-    """What one column's model is made of: its and its inputs' kinds, config, fingerprint."""
-
-    column: str
-    kinds: dict[str, ColumnKind]
-    config: dict[str, Any]
-    fingerprint: str
-
-    @property
-    def inputs(self) -> list[str]:
-        """The model's input columns."""
-        return [c for c in self.kinds if c != self.column]
-
-
-@dataclass(frozen=True)
-class ModelOutcome:
-    """The result for one column: the decision and the stored model now in use."""
-
-    column: str
-    decision: ReuseDecision
-    stored: StoredModel | None
-    fingerprint: str
-    inputs: list[str]
+_log = logging.getLogger(__name__)
 
 
 def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
     """The rows models learn from: the whole table (every partition), sampled if large.
 
-    The declared key is checked first, in SQL: a key column that is not in the table, or a key
-    repeated on rows (whose audit rows could not be traced), stops the run before training.
+    Fails naming the key when the spec declares a column the table lacks, and when the declared
+    key repeats on rows (counted in SQL; their audit rows could not be traced), before training.
     """
-    warehouse.check_key(spec.table, spec.key, schema=spec.db_schema)
     frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
+    check_declared_columns(spec, frame.columns)
+    warehouse.check_key(spec.table, spec.key, schema=spec.db_schema)
     return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
 
 
-def ordered(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by ``group_by`` then ``order_by`` (sequences kept together and in order)."""
-    keys = [*_names(spec.group_by), *_names(spec.order_by)]
-    return frame.sort_values(keys, kind="stable") if keys else frame
-
-
-def _names(value: str | list[str] | None) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def sequence_keys(spec: TableSpec) -> tuple[str | None, list[str]]:
-    """The table's sequence: its time column (or None) and its entity columns."""
-    order = _names(spec.order_by)
-    if len(order) > 1:
-        raise ValueError(f"table {spec.table!r}: order_by takes one time column, got {order}")
-    return (order[0] if order else None), _names(spec.group_by)
-
-
-def sequence_of(spec: TableSpec) -> Any:
-    """The core ``SequenceSpec`` models of this table are fitted with (None without order_by)."""
-    from impute_assets.core.sequence import SequenceSpec
-
-    order, groups = sequence_keys(spec)
-    return SequenceSpec(order, tuple(groups)) if order else None
-
-
-def plan_columns(
-    spec: TableSpec, frame: pd.DataFrame, columns: Iterable[str], device: Mapping[str, Any]
-) -> list[ColumnPlan]:
-    """Inputs, config and fingerprint of each column's model, computed without training."""
-    from impute_assets.core.column_model import fingerprint
-    from impute_assets.core.config import ImputerConfig
-    from impute_assets.core.imputer import usable_inputs
-    from impute_assets.core.kinds import infer_kinds
-
-    kinds = infer_kinds(frame, overrides=spec.kinds)
-    plans = []
-    for column in columns:
-        if column not in frame.columns:
-            raise KeyError(f"table {spec.table!r}: column {column!r} to impute is not in the table")
-        wanted = spec.inputs.get(column) or [c for c in frame.columns if c != column]
-        missing = sorted(set(wanted) - set(frame.columns))
-        if missing:
-            raise KeyError(f"table {spec.table!r}: inputs.{column} names unknown columns {missing}")
-        # The same inputs Imputer.fit uses.
-        inputs = usable_inputs(frame, {c: kinds[c] for c in wanted if c != column})
-        config = spec.config_for(column)
-        kinds_with_target = {column: kinds[column], **inputs}
-        full = ImputerConfig(**{**config, **device})
-        plans.append(
-            ColumnPlan(
-                column, kinds_with_target, config,
-                fingerprint(column, inputs, full, sequence_of(spec)),
-            )
-        )
-    return plans
-
-
 def train_or_reuse(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: Iterable[str],
+    device: Mapping[str, Any] | None = None,
+    force_retrain: bool = False,
+    log: logging.Logger | Any = _log,
+) -> TrainRecord:
+    """Plan each column's model, reuse what the store's policy allows (nothing with
+    ``force_retrain``), train the rest batched per shared inputs and config."""
+    started = time.perf_counter()
+    device = dict(device or {})
+    frame = read_training_frame(spec, warehouse)
+    plans = plan_columns(spec, frame, list(columns), device)
+    records = decide_and_train(spec, frame, plans, store, device, force_retrain, log)
+    seconds = time.perf_counter() - started
+    log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
+    return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)
+
+
+def decide_and_train(
     spec: TableSpec,
     frame: pd.DataFrame,
     plans: list[ColumnPlan],
     store: ModelStore,
     device: Mapping[str, Any],
+    force_retrain: bool,
     log: logging.Logger | Any,
-) -> dict[str, ModelOutcome]:
-    """Reuse what the store's policy allows; train the rest, batched per shared inputs+config."""
+) -> dict[str, ModelRecord]:
+    """The reuse decision of every planned column, and the models trained for the others."""
+    name = spec.store_name
+    previous = {p.column: store.latest(name, p.column) for p in plans}
     decisions = {
-        p.column: store.decide(spec.table, p.column, p.fingerprint, frame[p.inputs], spec.reuse)
+        p.column: ReuseDecision(False, "retrain forced by the run (force_retrain)")
+        if force_retrain
+        else store.decide(name, p.column, p.fingerprint, frame[p.inputs], spec.reuse)
         for p in plans
     }
-    outcomes: dict[str, ModelOutcome] = {}
+    records: dict[str, ModelRecord] = {}
     batches: dict[tuple[Any, ...], list[ColumnPlan]] = {}
     for plan in plans:
         decision = decisions[plan.column]
@@ -134,30 +86,32 @@ def train_or_reuse(
             f"({decision.reason})"
         )
         if decision.reuse:
-            outcomes[plan.column] = ModelOutcome(
-                plan.column,
-                decision,
-                store.latest(spec.table, plan.column),
-                plan.fingerprint,
-                plan.inputs,
+            records[plan.column] = ModelRecord.of(
+                plan.column, decision, previous[plan.column], plan.fingerprint, plan.inputs,
+                previous[plan.column],
             )
         else:
             batch_key = (tuple(sorted(plan.kinds)), repr(sorted(plan.config.items())))
             batches.setdefault(batch_key, []).append(plan)
     for batch in batches.values():
-        outcomes.update(_train_batch(spec, frame, batch, decisions, store, device, log))
-    return outcomes
+        stored = _train_batch(spec, frame, batch, store, device, log)
+        for plan in batch:
+            records[plan.column] = ModelRecord.of(
+                plan.column, decisions[plan.column], stored.get(plan.column), plan.fingerprint,
+                plan.inputs, previous[plan.column],
+            )
+    return records
 
 
 def _train_batch(
     spec: TableSpec,
     frame: pd.DataFrame,
     batch: list[ColumnPlan],
-    decisions: Mapping[str, ReuseDecision],
     store: ModelStore,
     device: Mapping[str, Any],
     log: logging.Logger | Any,
-) -> dict[str, ModelOutcome]:
+) -> dict[str, Any]:
+    """Fit one imputer over the batch's columns and store each column's model."""
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.profile import TableProfile
@@ -170,18 +124,13 @@ def _train_batch(
     imputer = Imputer(columns=targets, kinds=kinds, config=config, order_by=order,
                       group_by=groups or None).fit(used)
     profile = TableProfile.from_frame(used, kinds)
-    outcomes = {}
+    stored = {}
     for plan in batch:
         model = imputer.column_models_.get(plan.column)
         if model is None:
             log.warning(f"{spec.table}.{plan.column}: nothing to learn from (no gaps or no rows)")
-            outcomes[plan.column] = ModelOutcome(
-                plan.column, decisions[plan.column], None, plan.fingerprint, plan.inputs
-            )
             continue
-        stored = store.save(spec.table, model, profile, fingerprint=plan.fingerprint)
+        stored[plan.column] = store.save(spec.store_name, model, profile,
+                                         fingerprint=plan.fingerprint)
         log.info(f"{spec.table}.{plan.column}: trained version {model.version} ({model.chosen})")
-        outcomes[plan.column] = ModelOutcome(
-            plan.column, decisions[plan.column], stored, plan.fingerprint, plan.inputs
-        )
-    return outcomes
+    return stored

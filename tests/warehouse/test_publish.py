@@ -25,6 +25,8 @@ def filled(frame: pd.DataFrame) -> pd.DataFrame:
     for column, value in FILL.items():
         if column == "seen_at" and out[column].dt.tz is None:
             value = value.tz_localize(None)
+        if column == "active" and not pd.api.types.is_bool_dtype(out[column]):
+            value = 1  # MySQL's BOOLEAN is TINYINT(1): read as the integer it holds
         out[column] = out[column].fillna(value)
     return out
 
