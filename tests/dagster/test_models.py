@@ -5,7 +5,6 @@ from __future__ import annotations
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import KeyNotUnique, Warehouse
-from impute_assets.warehouse.keys import KeyColumnNotFound
 from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import decisions, materialize, metadata_by_asset
 
@@ -58,7 +57,7 @@ def test_repeated_or_misspelt_key_stops_the_models_before_training(
     Warehouse(warehouse_url).publish(frame, unique_name)
     store = ModelStore(str(tmp_path / "models"))
     selection = f"key:{unique_name}/models/*"
-    for key, error in ((["id"], KeyNotUnique), (["idd"], KeyColumnNotFound)):
+    for key, error in ((["id"], KeyNotUnique), (["idd"], KeyError)):
         defs = build_imputation_defs([table_spec(unique_name, key=key)], model_store=store.root)
         run = materialize(defs, selection, raise_on_error=False)
         assert not run.success
