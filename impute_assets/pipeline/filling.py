@@ -55,6 +55,7 @@ def fill_and_publish(
     result and publish it with its audit rows (nothing is published when validation fails)."""
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
+    from impute_assets.quality import observed_unchanged
 
     partition = partition_filter(spec, partition_key)
     source = ordered(spec, warehouse.read(spec.table, schema=spec.db_schema, partition=partition))
@@ -77,8 +78,10 @@ def fill_and_publish(
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
+    unchanged = observed_unchanged(source, filled)
+
     def audit(staging: Any) -> None:
-        checked.append(validate_staging(staging, suite))
+        checked.append(validate_staging(staging, suite).including(unchanged))
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 

@@ -6,6 +6,7 @@ return a plain :class:`ValidationResult`.
 """
 
 from impute_assets.quality.expected import mean_mode_filled
+from impute_assets.quality.observed import observed_unchanged
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.runner import validate_frame, validate_table
 from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
@@ -18,6 +19,7 @@ __all__ = [
     "ValidationResult",
     "build_suite",
     "mean_mode_filled",
+    "observed_unchanged",
     "validate_frame",
     "validate_table",
 ]

@@ -114,6 +114,12 @@ class ValidationResult:
         success = check not in self.blocking or all(r.success for r in results)
         return replace(self, results=results, success=success)
 
+    def including(self, outcome: ExpectationOutcome) -> ValidationResult:
+        """This result with one more outcome (e.g. one measured outside Great Expectations)."""
+        results = (*self.results, outcome)
+        success = all(r.success for r in results if r.check in self.blocking)
+        return replace(self, results=results, success=success)
+
     def explain(self) -> str:
         """The failures, then the warnings, one line each (see :meth:`ExpectationOutcome.explain`)."""
         return "\n".join([f"- failed: {r.explain()}" for r in self.failures]

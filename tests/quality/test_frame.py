@@ -85,3 +85,17 @@ def test_quantile_range_override(good, profile):
     result = validate_frame(good, build_suite(profile, ["x"], tolerances=tol))
     between = next(r for r in result.results if r.type == "expect_column_values_to_be_between")
     assert between.success and between.unexpected_count > 0
+
+
+def test_observed_cells_unchanged_is_a_blocking_invariant(observed, good, suite):
+    from impute_assets.quality import observed_unchanged
+
+    assert observed_unchanged(observed, good).success
+    row = observed.index[observed["x"].notna()][0]
+    tampered = good.copy()
+    tampered.loc[row, "x"] += 1.0
+    outcome = observed_unchanged(observed, tampered)
+    assert not outcome.success and outcome.unexpected_count == 1
+    assert outcome.unexpected_examples[0].startswith(f"x[{row}]: ")
+    result = validate_frame(tampered, suite).including(outcome)
+    assert not result.success and result.failures == [outcome]
