@@ -79,6 +79,25 @@ class ColumnPrediction:
     confidence: np.ndarray
     probabilities: np.ndarray | None = None  # categorical: calibrated class probabilities
 
+    @classmethod
+    def concat(cls, parts: list[ColumnPrediction]) -> ColumnPrediction:
+        """One prediction from consecutive parts (e.g. chunks of rows), in their order."""
+        if len(parts) == 1:
+            return parts[0]
+        values = (np.concatenate([p.values for p in parts])
+                  if all(isinstance(p.values, np.ndarray) for p in parts)
+                  else [v for p in parts for v in p.values])
+        probabilities = (np.concatenate([p.probabilities for p in parts])
+                         if all(p.probabilities is not None for p in parts) else None)
+        return cls(values, np.concatenate([p.confidence for p in parts]), probabilities)
+
+    def take(self, order: np.ndarray) -> ColumnPrediction:
+        """The predictions at positions ``order``."""
+        values = (self.values[order] if isinstance(self.values, np.ndarray)
+                  else [self.values[i] for i in order])
+        probabilities = self.probabilities[order] if self.probabilities is not None else None
+        return ColumnPrediction(values, self.confidence[order], probabilities)
+
 
 @dataclass
 class ColumnModel:
