@@ -11,7 +11,11 @@ categoricals with more than ``--max-categories`` distinct values (in the whole t
 dropped; categoricals stored as numbers (``term`` = 36/60) are given to every method as strings.
 
     PYTHONPATH=. python benchmarks/accuracy.py                 # the full run (< 20 min, 2 cores)
+    PYTHONPATH=. python benchmarks/accuracy.py --tiers         # 500, 2,000 and 5,000 rows
     PYTHONPATH=. python benchmarks/accuracy.py --quick --methods mean_mode knn
+
+Each size tier writes its own report: ``accuracy.md`` for 500 rows, ``accuracy_<rows>.md``
+for the others.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ METRICS = (
 )
 #: Our targets against the MissForest-style peer: (metric, ratio bound, holds when ratio is ...)
 TARGETS = (("nrmse", 0.95, "<="), ("accuracy", 1.0, ">="), ("seconds", 0.2, "<="))
+#: Table sizes of ``--tiers``; the first is the default run's.
+TIERS = (500, 2_000, 5_000)
 
 
 def datasets_dir() -> Path:
@@ -102,8 +108,10 @@ def _as_labels(series: pd.Series) -> pd.Series:
     return series.map(label).astype(object)
 
 
-def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str) -> Callable:
-    """Our ``Imputer`` as a callable ``frame -> filled frame``."""
+def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
+                candidates: Sequence[str] | None = None) -> Callable:
+    """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
+    default when ``None``)."""
     import torch
 
     from impute_assets.core.config import ImputerConfig
@@ -112,7 +120,8 @@ def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str) -> Callabl
     torch.set_num_threads(1)
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
-        config = ImputerConfig(seed=seed, device=device)
+        chosen = {"candidates": tuple(candidates)} if candidates else {}
+        config = ImputerConfig(seed=seed, device=device, **chosen)
         return Imputer(kinds=kinds, config=config).fit_transform(frame).frame
 
     return ours
@@ -157,7 +166,7 @@ def _one(
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
     imputer = (
-        our_imputer(kinds, run_id.seed, args.device) if run_id.method == "ours"
+        our_imputer(kinds, run_id.seed, args.device, args.candidates) if run_id.method == "ours"
         else PEERS[run_id.method]
     )
     try:
@@ -278,29 +287,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patterns", nargs="+", default=["mcar", "mar"],
                         choices=["mcar", "mar", "mnar"])
     parser.add_argument("--fraction", type=float, default=0.2)
-    parser.add_argument("--rows", type=int, default=500, help="sample tables to this many rows")
+    parser.add_argument("--rows", type=int, nargs="+", default=[TIERS[0]],
+                        help="sample tables to this many rows (several: one report per size)")
+    parser.add_argument("--tiers", action="store_true", help=f"--rows {' '.join(map(str, TIERS))}")
     parser.add_argument("--max-categories", type=int, default=400,
                         help="drop categoricals with more distinct values than this")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--device", default="auto", help="our Imputer's device")
+    parser.add_argument("--candidates", nargs="+", default=None,
+                        help="our Imputer's candidates (default: ImputerConfig's)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 rows, seed 0, MCAR only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.md")
     args = parser.parse_args(argv)
+    if args.tiers:
+        args.rows = list(TIERS)
     if args.quick:
-        args.rows, args.seeds, args.patterns = min(args.rows, 300), [0], ["mcar"]
+        args.rows, args.seeds, args.patterns = [min(min(args.rows), 300)], [0], ["mcar"]
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    results = run(args)
-    wall = time.perf_counter() - started
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, args, wall))
-    results.to_csv(args.out.with_suffix(".csv"), index=False)
-    print(f"wrote {args.out} and {args.out.with_suffix('.csv')} in {wall / 60:.1f} min")
+    for rows in args.rows:
+        tier = argparse.Namespace(**{**vars(args), "rows": rows})
+        out = args.out if rows == TIERS[0] else args.out.with_stem(f"{args.out.stem}_{rows}")
+        started = time.perf_counter()
+        results = run(tier)
+        wall = time.perf_counter() - started
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(results, tier, wall))
+        results.to_csv(out.with_suffix(".csv"), index=False)
+        print(f"wrote {out} and {out.with_suffix('.csv')} in {wall / 60:.1f} min")
     return 0
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "2")
+    os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -28,7 +28,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -90,7 +90,11 @@ def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> d
 
 
 def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """``masked`` filled by ``method``."""
+    """``masked`` filled by ``method`` (torch on one thread for every method: on the shared
+    2-core machine two threads made a training step 12x slower)."""
+    import torch
+
+    torch.set_num_threads(1)
     categorical = [c for c in masked.columns if masked[c].dtype == object]
     if method == "ours":
         from impute_assets.core.imputer import Imputer
@@ -156,13 +160,13 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
     lines = [
         f"# Scale benchmark: {args.rows:,} rows x {columns} columns",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
-        f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`.",
+        (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+         f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
+         f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`."),
         "",
-        f"{args.numeric} nonlinear numeric and {args.categorical} categorical (4 levels) columns, "
-        f"{args.missing:.0%} of every column hidden MCAR (seed {args.seed}); each method in its "
-        "own process; peak = the process's maximum resident memory.",
+        (f"{args.numeric} nonlinear numeric and {args.categorical} categorical (4 levels) "
+         f"columns, {args.missing:.0%} of every column hidden MCAR (seed {args.seed}); each "
+         "method in its own process; peak = the process's maximum resident memory."),
         "",
         "| method | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | observed kept |",
         "|---|---:|---:|---:|---:|---:|---|",

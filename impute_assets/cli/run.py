@@ -1,4 +1,4 @@
-"""``impute-assets run impute.yaml``: run tables end to end, without Dagster.
+"""Run the tables of an impute.yaml end to end (``impute-assets run impute.yaml``), no Dagster.
 
 The same pipeline the Dagster assets call (detect, train or reuse, fill and publish each
 partition), with a progress bar and the summary the Dagster metadata shows. Each table's
@@ -91,12 +91,17 @@ def _run_table(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=out, transient=True) as progress:  # fmt: skip
         task = progress.add_task(spec.store_name, total=total)
+        rows = progress.add_task("rows filled", total=None, visible=False)
 
         def step(label: str) -> None:
             progress.update(task, description=f"{spec.store_name}: {label}")
             progress.advance(task)
 
-        return table_run.run(args.partition, args.force_retrain, run_id, on_step=step)
+        def filled(done: int, of: int) -> None:
+            progress.update(rows, completed=done, total=of, visible=True)
+
+        return table_run.run(args.partition, args.force_retrain, run_id, on_step=step,
+                             on_rows=filled)
 
 
 def print_summary(record: TableRunRecord, out: Any) -> None:
@@ -109,26 +114,23 @@ def print_summary(record: TableRunRecord, out: Any) -> None:
     out.print(rich_table("missing values", missing_rows(missing)))
     out.print(rich_table("models", model_rows(record.training)))
     for fill in record.fills:
-        out.print(rich_table(fill_line(fill), fill_rows(fill)))
+        out.print(fill_line(fill), soft_wrap=True)
+        out.print(rich_table(None, fill_rows(fill)))
 
 
-def rich_table(title: str, rows: list[dict[str, Any]]) -> Any:
+def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:
     """Summary rows (``impute_assets.pipeline.summary``) as a rich table."""
     from rich.table import Table
+
+    from impute_assets.pipeline.summary import cell_text
 
     table = Table(title=title, title_justify="left")
     for name in rows[0] if rows else ["(none)"]:
         table.add_column(name, justify="right" if rows and _numeric(rows[0][name]) else "left")
     for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+        table.add_row(*(cell_text(v, missing="-") for v in row.values()))
     return table
 
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "-" if value is None else str(value)

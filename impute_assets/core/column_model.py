@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from impute_assets.core.boosted import boosted_predict
 from impute_assets.core.calibration import numeric_confidence, softmax
 from impute_assets.core.candidates import (
     Design,
@@ -183,6 +184,8 @@ class ColumnModel:
         z = design.matrix[rows][:, design.without(self.position)]
         if candidate == "linear":
             return linear_predict(self.arrays["linear"], z, self.numeric)
+        if candidate == "boosted":
+            return boosted_predict(self.arrays["boosted"], z, self.numeric, self.classes)
         return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
                            int(self.config["knn_neighbors"]), self.numeric, self.classes)
 

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
-#: "blend" averages the network, linear and kNN candidates that were fitted.
-CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
+#: "blend" averages the network, linear, kNN and boosted candidates that were fitted.
+#: "boosted" (LightGBM, the ``boosting`` extra) is opt-in: see ``DEFAULT_CANDIDATES``.
+CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
+DEFAULT_CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
@@ -32,13 +34,13 @@ class ImputerConfig:
     #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
     epochs: int = 120
     #: Training steps at most, whatever the table's size: the cost stops growing with rows.
-    max_steps: int = 3000
+    max_steps: int = 2000
     #: Seconds of training at most (``None``: no limit); checked at every held-out check.
     time_budget: float | None = None
     #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
     #: ``max_batch_size``, so a fixed step budget still sees more of them.
     batch_size: int = 256
-    max_batch_size: int = 2048
+    max_batch_size: int = 512
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     #: Share of observed input cells hidden at random in each training batch.
@@ -51,7 +53,7 @@ class ImputerConfig:
     #: default: on the accuracy benchmark two rounds lowered categorical accuracy from 0.544 to
     #: 0.509 (the networks trust a fill like an observed value).
     refinement_rounds: int = 0
-    candidates: tuple[str, ...] = CANDIDATES
+    candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256
     #: Hash buckets for text n-grams and word tokens.

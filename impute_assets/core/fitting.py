@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from impute_assets.core import boosted
 from impute_assets.core.calibration import fit_sigma_scale, fit_temperature
 from impute_assets.core.candidates import (
     Design,
@@ -48,6 +49,8 @@ logger = logging.getLogger("impute_assets")
 
 #: Below this many observed cells a column has no held-out split and is filled by mean/mode.
 MIN_ROWS_FOR_HOLDOUT = 10
+#: Candidates the blend averages, where fitted.
+BLEND_MEMBERS = ("network", "linear", "knn", "boosted")
 
 
 def fit_column_models(
@@ -173,6 +176,11 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
             refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
             outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
                                          target.classes)
+        if "boosted" in config.candidates and boosted.available():
+            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
+                                        config.seed)
+            outputs["boosted"] = boosted.boosted_predict(state, z_hold, target.numeric,
+                                                         target.classes)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
@@ -268,13 +276,15 @@ def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
         return {"knn_refs": refs, "knn_y": ref_y}
     if chosen == "mean_mode":
         return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes)}
+    if chosen == "boosted":
+        return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed)}
     return {}
 
 
 def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData,
                    config: ImputerConfig) -> dict[str, float]:
     """The blend's members and their temperatures; empty when fewer than two were fitted."""
-    names = [n for n in ("network", "linear", "knn") if n in outputs]
+    names = [n for n in BLEND_MEMBERS if n in outputs]
     if "blend" not in config.candidates or len(names) < 2:
         return {}
     if target.numeric:

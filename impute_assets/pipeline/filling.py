@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.pipeline.chunks import OnRows, predict_in_chunks
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
-from impute_assets.pipeline.records import ColumnFill, FillRecord
+from impute_assets.pipeline.records import ColumnFill, FillRecord, holdout_fields
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.suite import (
     build_table_suite,
@@ -50,9 +51,13 @@ def fill_and_publish(
     device: Mapping[str, Any] | None = None,
     run_id: str = "",
     log: logging.Logger | Any = _log,
+    on_rows: OnRows | None = None,
 ) -> FillRecord:
     """Read the rows, fill them with each column's latest stored model, validate the staged
-    result and publish it with its audit rows (nothing is published when validation fails)."""
+    result and publish it with its audit rows (nothing is published when validation fails).
+
+    Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``.
+    """
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.quality import observed_unchanged
@@ -70,11 +75,13 @@ def fill_and_publish(
     models = {c: store.load(spec.store_name, c, s.version) for c, s in stored.items()}
     config = ImputerConfig(**fill_config(spec, list(models), device or {}))
     context = boundary_rows(spec, warehouse, partition)
-    result = Imputer.from_column_models(models, config).transform(source, context=context)
+    where = f" [{partition_key}]" if partition_key else ""
+    result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
+                               f"{spec.output_name}{where}", log, on_rows=on_rows)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
-    cells = _audit_cells(spec, source, result.cells(), imputed, partition_key, run_id)
+    cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
@@ -109,6 +116,7 @@ def fill_and_publish(
                 mean_confidence=_mean(confidence[c]),
                 model_version=stored[c].version,
                 inputs=tuple(stored[c].info.get("inputs", [])),
+                **holdout_fields(stored[c].info),
             )
             for c in stored
         ),
@@ -118,7 +126,6 @@ def fill_and_publish(
         filled=filled,
         imputed=imputed,
     )
-    where = f" [{partition_key}]" if partition_key else ""
     log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
 

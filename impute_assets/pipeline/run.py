@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from impute_assets.pipeline.chunks import OnRows
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.filling import fill_and_publish
 from impute_assets.pipeline.partitions import key_for_value
@@ -68,12 +69,13 @@ class TableRun:
         )
 
     def fill_and_publish(
-        self, columns: list[str], partition_key: str | None = None, run_id: str = ""
+        self, columns: list[str], partition_key: str | None = None, run_id: str = "",
+        on_rows: OnRows | None = None,
     ) -> FillRecord:
         """Fill the table (or one partition) and publish it write-audit-publish."""
         return fill_and_publish(
             self.spec, self.warehouse, self.store, columns, partition_key, self.device, run_id,
-            self.log,
+            self.log, on_rows,
         )
 
     def run(
@@ -82,10 +84,12 @@ class TableRun:
         force_retrain: bool = False,
         run_id: str = "",
         on_step: Callable[[str], None] | None = None,
+        on_rows: OnRows | None = None,
     ) -> TableRunRecord:
         """Detect, train or reuse, then fill and publish every partition (or the given ones).
 
-        ``on_step`` is called with a short label before each step (for progress bars).
+        ``on_step`` is called with a short label before each step, ``on_rows`` with (rows
+        filled, rows in the partition) after each chunk of a fill (for progress bars).
         """
         step = on_step or (lambda label: None)
         step("detect")
@@ -97,7 +101,7 @@ class TableRun:
         fills = []
         for key in keys if keys is not None else [None]:
             step(f"fill {key}" if key is not None else "fill")
-            fills.append(self.fill_and_publish(columns, key, run_id))
+            fills.append(self.fill_and_publish(columns, key, run_id, on_rows))
         return TableRunRecord(self.spec.table, missing, training, tuple(fills))
 
     def steps(self, partitions: Iterable[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
 from tests.dagster.processes import ROOT, finish, process_env, start, stop, wait_for_line
 
 BROKER_ENV = "IMPUTE_ASSETS_TEST_CELERY_BROKER"
-LOCATION = ROOT / "tests" / "dagster" / "locations" / "celery_location.py"
+LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
 WORKERS = 2
 MONTHS = (1, 2)  # one partition per worker: lean, and still two workers filling at once
 
@@ -71,12 +71,19 @@ def test_partitions_fill_in_parallel_on_celery_workers(
         URL_ENV: postgres_url,
         BROKER_ENV: broker_url,
         "IMPUTE_ASSETS_TEST_TABLE": table,
+        "IMPUTE_ASSETS_TEST_EXECUTOR": "celery",
         "IMPUTE_ASSETS_TEST_MODEL_STORE": str(tmp_path / "models"),
         "IMPUTE_ASSETS_TEST_CELERY_QUEUE": f"impute_{uuid.uuid4().hex[:8]}",  # ours alone
     })
     warehouse = Warehouse(postgres_url)
     source = sample_frame(rows=200, months=MONTHS)
     warehouse.publish(source, table)
+    # Worker settings (read by dagster_celery.app): a busy worker holds its one task unacked
+    # and takes no other, so two steps queued at once go to two workers.
+    (tmp_path / "dagster_celery_config.py").write_text(
+        "task_acks_late = True\nworker_prefetch_multiplier = 1\n"
+    )
+    worker_env = {**env, "PYTHONPATH": os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])}
     workers = {}
     try:
         for i in range(WORKERS):
@@ -86,7 +93,7 @@ def test_partitions_fill_in_parallel_on_celery_workers(
                  "--pool=solo", "--prefetch-multiplier=1", "-Q",
                  env["IMPUTE_ASSETS_TEST_CELERY_QUEUE"], "-n", f"w{i}_{table}@%h",
                  "--without-mingle", "--without-gossip", "-l", "info"],
-                env, log,
+                worker_env, log,
             )
         with dg.DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(f"{table}__partitions", [str(m) for m in MONTHS])
