@@ -20,7 +20,9 @@ def test_default_validation_publishes_honest_fills_of_msleep(warehouse_url, uniq
     frame = pd.read_csv(MSLEEP, keep_default_na=False, na_values=["NA"])
     warehouse = Warehouse(warehouse_url)
     warehouse.publish(frame, unique_name)
+    filled = ["vore", "conservation", "sleep_rem", "sleep_cycle", "brainwt"]  # every gap
     spec = {"table": unique_name, "url_env": URL_ENV, "key": ["name"], "model": FAST_MODEL,
+            "columns": filled,
             # 32 observed cells: fill by mean/mode, as the library's cheap candidates would.
             "column_model": {"sleep_cycle": {"candidates": ["mean_mode"]}}}  # fmt: skip
     defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
@@ -30,7 +32,6 @@ def test_default_validation_publishes_honest_fills_of_msleep(warehouse_url, uniq
     assert run.success
     published = warehouse.read(f"{unique_name}_imputed")
     assert len(published) == 83
-    filled = ["vore", "conservation", "sleep_rem", "sleep_cycle", "brainwt"]
     assert published[filled].notna().all().all()
     checks = check_evaluations(run)
     assert checks["expectations"].passed
