@@ -73,7 +73,8 @@ def build_imputation_defs(
         columns, broken = columns_or_error(spec, discovery)
         built.append(build_table_assets(spec, columns, translator, broken=broken))
     defaults: dict[str, Any] = {
-        warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env)) for s in specs
+        warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env), url_env=s.url_env)
+        for s in specs
     }
     defaults[MODEL_STORE_KEY] = (
         _default(ModelStoreResource, root=model_store) if model_store else _default(ModelStoreResource)

@@ -124,14 +124,15 @@ def _with_structural_gaps(
 
 
 def validate_staging(staging: Any, suite: Any) -> ValidationResult:
-    """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB.
+    """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB
+    (and on MySQL tables whose column names hold a backtick, which GE refuses).
 
     (GE's SQL path returns no rows from DuckDB, and a second DuckDB engine would not see the
     staging table in the same process; the staging engine reads it reliably.)
     """
     from impute_assets.quality import validate_frame, validate_table
 
-    if staging.engine.dialect.name == "duckdb":
+    if not staging.validates_in_sql:
         return validate_frame(staging.to_pandas(), suite)
     return validate_table(staging.url, staging.name, suite, schema=staging.schema)
 
@@ -151,7 +152,8 @@ def validate_published(
     """
     from impute_assets.quality import validate_frame, validate_table
 
-    if warehouse.engine.dialect.name == "duckdb":
+    names = warehouse.describe(spec.output_name, schema=spec.db_schema).column_names
+    if not warehouse.dialect.validates_in_sql(names):
         published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
         return validate_frame(published, suite)
     return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)
