@@ -38,7 +38,7 @@ class ValidationFailed(RuntimeError):
 
     def __init__(self, table: str, result: ValidationResult) -> None:
         super().__init__(
-            f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}"
+            f"table {table!r}: validation failed, nothing published\n{result.explain()}"
         )
         self.result = result
 
@@ -61,6 +61,7 @@ def fill_and_publish(
     """
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
+    from impute_assets.quality import observed_unchanged
 
     partition = partition_filter(spec, partition_key)
     raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
@@ -84,11 +85,13 @@ def fill_and_publish(
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
     cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
-    suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
+    suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
+    unchanged = observed_unchanged(source, filled)
+
     def audit(staging: Any) -> None:
-        checked.append(validate_staging(staging, suite))
+        checked.append(validate_staging(staging, suite).including(unchanged))
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
