@@ -113,7 +113,7 @@ def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str) -> Callabl
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         config = ImputerConfig(seed=seed, device=device)
-        return Imputer(kinds=kinds, config=config).fit_transform(frame).frame
+        return Imputer(kinds=kinds, config=config).fit_transform(frame)
 
     return ours
 

@@ -32,6 +32,7 @@ from impute_assets.core.candidates import (
 from impute_assets.core.column_model import ColumnModel, fingerprint
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import resolve_device
+from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
@@ -52,6 +53,7 @@ def fit_column_models(
     inputs: pd.DataFrame | None = None,
     sequence: SequenceSpec | None = None,
     holdout_from: Mapping[str, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, ColumnModel]:
     """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
 
@@ -59,6 +61,8 @@ def fit_column_models(
     from ``frame``: e.g. with cells hidden as gaps; targets and encoders come from ``frame``.
     ``holdout_from`` (per target, aligned rows) limits a target's held-out split to those rows,
     e.g. the cells hidden as gaps, so candidates are compared where they will be used.
+    ``weights`` (per row, aligned) weigh each row in the network's loss and the held-out scores.
+    Each model's ``holdout["importance"]`` is its inputs' permutation importance there.
     """
     rng = np.random.default_rng(config.seed)
     inputs = frame if inputs is None else inputs
@@ -66,12 +70,13 @@ def fit_column_models(
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
         holdout_from = {k: v[keep] for k, v in (holdout_from or {}).items()}
+        weights = weights[keep] if weights is not None else None
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
                              config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
-    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t))
+    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t), weights)
             for t in targets if t not in texts]
     trained = _train(space, features, data, config)
     models = {}
@@ -80,13 +85,16 @@ def fit_column_models(
         models[name] = fit_copy_model(space, design, frame[name], config, rng,
                                       fingerprint(name, inputs_kinds, config, sequence), sequence)
     for target in data:
-        models[target.name] = _fit_column(space, design, target, trained, kinds, config,
-                                          sequence)
+        model = _fit_column(space, design, target, trained, kinds, config, sequence)
+        model.holdout["importance"] = permutation_importance(
+            model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed)
+        models[target.name] = model
     return models
 
 
 def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
-                 rng: np.random.Generator, holdout_from: np.ndarray | None = None) -> TargetData:
+                 rng: np.random.Generator, holdout_from: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> TargetData:
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
@@ -99,7 +107,7 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
         pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
         holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
     classes = 1 if numeric else len(encoder.values)
-    return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
+    return TargetData(name, numeric, classes, y, observed & ~holdout, holdout, weights)
 
 
 class NetworkFit(NamedTuple):
@@ -210,12 +218,14 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
 
 
 def _score(out: np.ndarray, truth: np.ndarray, target: TargetData) -> float:
-    """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical)."""
+    """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical),
+    weighted by the rows' weights when there are any."""
+    weight = target.weight[target.holdout] if target.weight is not None else None
     if target.numeric:
         mu = out[:, 0] if out.ndim == 2 else out
         spread = np.nanstd(target.y[target.train | target.holdout]) or 1.0
-        return float(np.sqrt(np.mean((mu - truth) ** 2)) / spread)
-    return float(np.mean(out.argmax(axis=1) == truth))
+        return float(np.sqrt(np.average((mu - truth) ** 2, weights=weight)) / spread)
+    return float(np.average(out.argmax(axis=1) == truth, weights=weight))
 
 
 def _choose(scores: Mapping[str, float], target: TargetData) -> str:

@@ -41,6 +41,7 @@ class TargetData:
     y: np.ndarray  # scaled values (NaN missing) or class ids (-1 missing)
     train: np.ndarray  # bool rows used in the loss
     holdout: np.ndarray  # bool rows used for early stopping and model choice
+    weight: np.ndarray | None = None  # per-row weight in the loss and held-out scores
 
     @property
     def out_dim(self) -> int:
@@ -130,8 +131,10 @@ def network_outputs(net: StackedNet, features: Features, rows: np.ndarray,
 
 def _target_tensors(targets: Sequence[TargetData], device: torch.device):
     y = np.stack([np.nan_to_num(t.y.astype(np.float64), nan=0.0) for t in targets], axis=1)
-    train = np.stack([t.train for t in targets], axis=1).astype(np.float32)
-    hold = np.stack([t.holdout for t in targets], axis=1).astype(np.float32)
+    weight = [t.weight if t.weight is not None else 1.0 for t in targets]
+    train = np.stack([t.train * w for t, w in zip(targets, weight, strict=True)], axis=1)
+    hold = np.stack([t.holdout * w for t, w in zip(targets, weight, strict=True)], axis=1)
+    train, hold = train.astype(np.float32), hold.astype(np.float32)
     as_tensor = lambda a: torch.from_numpy(a).to(device)
     return as_tensor(y.astype(np.float32)), as_tensor(train), as_tensor(hold)
 

@@ -187,7 +187,7 @@ def fill_and_publish(
         **{**(device or {}), "confidence_threshold": {c: _threshold(spec, c) for c in models}}
     )
     context = boundary_rows(spec, warehouse, partition)
-    result = Imputer.from_column_models(models, config).transform(source, context=context)
+    result = Imputer.from_column_models(models, config).impute(source, context=context)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
