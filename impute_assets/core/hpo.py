@@ -18,7 +18,6 @@ the same test rows. Without any space given, it searches learning rate, mask rat
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -125,22 +124,16 @@ def _given(**lists: Any) -> dict[str, list]:
 
 def _space(hps: Mapping[str, Mapping[str, Any]], imputer: SimpleImputer,
            frame: pd.DataFrame) -> dict[str, list]:
-    """Flatten Datawig's nested ``hps`` to ``{"scope:name": values}``; type scopes apply to
-    every input of that type (string, categorical, numeric) that has no entry of its own."""
-    space: dict[str, list] = {}
-    for scope, settings in hps.items():
-        if scope in _TYPES:
-            continue
-        if scope != "global" and scope not in imputer.input_columns:
-            raise ValueError(f"fit_hpo: hps names {scope!r}, which is not an input column "
-                             f"({list(imputer.input_columns)}) nor 'global'")
-        for name, values in _flat(settings):
-            space[f"{scope}:{name}"] = list(values)
+    """Flatten Datawig's nested ``hps`` to ``{"scope:name": values}``; a type scope (string,
+    categorical, numeric) fills in the names an input of that type does not set itself."""
+    unknown = set(hps) - {"global", *_TYPES, *imputer.input_columns}
+    if unknown:
+        raise ValueError(f"fit_hpo: hps names {sorted(unknown)}, which are not input columns "
+                         f"({list(imputer.input_columns)}), 'global' or a type {_TYPES}")
+    space = {f"global:{name}": list(values) for name, values in _flat(hps.get("global", {}))}
     for column in imputer.input_columns:
-        if column in hps:
-            continue
-        for name, values in _flat(hps.get(_column_type(frame[column]), {})):
-            space[f"{column}:{name}"] = list(values)
+        settings = {**hps.get(_column_type(frame[column]), {}), **hps.get(column, {})}
+        space.update({f"{column}:{name}": list(values) for name, values in _flat(settings)})
     return space
 
 

@@ -28,8 +28,8 @@ from impute_assets.core.explanations import explain_label, explain_row, label_as
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind, infer_kinds
 from impute_assets.core.label_shift import label_shift_weights
-from impute_assets.core.prediction import fill_column
 from impute_assets.core.metrics import prediction_metrics
+from impute_assets.core.prediction import fill_column
 
 #: The file next to the engine's manifest that holds the SimpleImputer's own parameters.
 STATE = "simple_imputer.json"
