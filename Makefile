@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
 
 lint: $(STAMP)
+	$(BIN)/python -m pip install -q "ruff>=0.5"
 	$(BIN)/python -m ruff check impute_assets tests benchmarks
 
 clean:

@@ -1,7 +1,7 @@
 """Accuracy benchmark: our ``Imputer`` against peer imputers on the shared public tables.
 
 Every method sees the same masked frames (20% of observed cells hidden, MCAR and MAR, seeds
-0-2 by default) through ``impute_assets.core.evaluate.evaluate``, in one run on one machine,
+0-2 by default) through ``impute_assets.evaluation.evaluate``, in one run on one machine,
 and is scored on the hidden cells only. Writes ``benchmarks/results/accuracy.md`` (a table per
 metric, with each method's ratio to the MissForest-style peer) and ``accuracy.csv`` (one row per
 table x pattern x seed x method).
@@ -11,7 +11,11 @@ categoricals with more than ``--max-categories`` distinct values (in the whole t
 dropped; categoricals stored as numbers (``term`` = 36/60) are given to every method as strings.
 
     PYTHONPATH=. python benchmarks/accuracy.py                 # the full run (< 20 min, 2 cores)
+    PYTHONPATH=. python benchmarks/accuracy.py --tiers         # 500, 2,000 and 5,000 rows
     PYTHONPATH=. python benchmarks/accuracy.py --quick --methods mean_mode knn
+
+Each size tier writes its own report: ``accuracy.md`` for 500 rows, ``accuracy_<rows>.md``
+for the others.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ METRICS = (
 )
 #: Our targets against the MissForest-style peer: (metric, ratio bound, holds when ratio is ...)
 TARGETS = (("nrmse", 0.95, "<="), ("accuracy", 1.0, ">="), ("seconds", 0.2, "<="))
+#: Table sizes of ``--tiers``; the first is the default run's.
+TIERS = (500, 2_000, 5_000)
 
 
 def datasets_dir() -> Path:
@@ -278,7 +284,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patterns", nargs="+", default=["mcar", "mar"],
                         choices=["mcar", "mar", "mnar"])
     parser.add_argument("--fraction", type=float, default=0.2)
-    parser.add_argument("--rows", type=int, default=500, help="sample tables to this many rows")
+    parser.add_argument("--rows", type=int, nargs="+", default=[TIERS[0]],
+                        help="sample tables to this many rows (several: one report per size)")
+    parser.add_argument("--tiers", action="store_true", help=f"--rows {' '.join(map(str, TIERS))}")
     parser.add_argument("--max-categories", type=int, default=400,
                         help="drop categoricals with more distinct values than this")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -287,20 +295,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="smoke run: 300 rows, seed 0, MCAR only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.md")
     args = parser.parse_args(argv)
+    if args.tiers:
+        args.rows = list(TIERS)
     if args.quick:
-        args.rows, args.seeds, args.patterns = min(args.rows, 300), [0], ["mcar"]
+        args.rows, args.seeds, args.patterns = [min(min(args.rows), 300)], [0], ["mcar"]
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    results = run(args)
-    wall = time.perf_counter() - started
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, args, wall))
-    results.to_csv(args.out.with_suffix(".csv"), index=False)
-    print(f"wrote {args.out} and {args.out.with_suffix('.csv')} in {wall / 60:.1f} min")
+    for rows in args.rows:
+        tier = argparse.Namespace(**{**vars(args), "rows": rows})
+        out = args.out if rows == TIERS[0] else args.out.with_stem(f"{args.out.stem}_{rows}")
+        started = time.perf_counter()
+        results = run(tier)
+        wall = time.perf_counter() - started
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(results, tier, wall))
+        results.to_csv(out.with_suffix(".csv"), index=False)
+        print(f"wrote {out} and {out.with_suffix('.csv')} in {wall / 60:.1f} min")
     return 0
 
 

@@ -244,7 +244,7 @@ def markdown(rows: list[dict], n_rows: int) -> str:
         "Ours: `Warehouse.profile/iter_batches/read/publish`. Publish = write-audit-publish: "
         "pandas -> Arrow, load a staging table, one transaction replacing all rows of an "
         f"existing {n_rows:,}-row table (DuckDB: DROP + RENAME of the staging table; "
-        "PostgreSQL: TRUNCATE + INSERT SELECT from an UNLOGGED staging table), drop staging. "
+        "PostgreSQL: DELETE + INSERT SELECT from an UNLOGGED staging table, MVCC-safe), drop staging. "
         "PostgreSQL reads stream COPY TO STDOUT (CSV) into Arrow's streaming CSV reader.",
         "",
         "| engine | operation | ours (s) | raw baseline (s) | ratio | raw baseline | "

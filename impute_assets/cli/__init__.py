@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 #: Subcommand modules under ``impute_assets.cli``; each defines ``register(subparsers)``,
 #: which adds its parser and sets ``func(args) -> int`` as the handler.
-SUBCOMMANDS = ("impute", "evaluate", "validate", "demo")
+SUBCOMMANDS = ("impute", "evaluate", "validate", "run", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from impute_assets.core.boosted import boosted_predict
 from impute_assets.core.calibration import numeric_confidence, softmax
 from impute_assets.core.candidates import (
     Design,
@@ -41,10 +41,10 @@ FORMAT_VERSION = 1
 
 
 def library_version() -> str:
-    try:
-        return version("impute-assets")
-    except PackageNotFoundError:
-        return "0+unknown"
+    """The installed impute-assets version (part of every fingerprint)."""
+    import impute_assets
+
+    return impute_assets.__version__
 
 
 def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
@@ -71,6 +71,25 @@ class ColumnPrediction:
     values: list[Any] | np.ndarray
     confidence: np.ndarray
     probabilities: np.ndarray | None = None  # categorical: calibrated class probabilities
+
+    @classmethod
+    def concat(cls, parts: list[ColumnPrediction]) -> ColumnPrediction:
+        """One prediction from consecutive parts (e.g. chunks of rows), in their order."""
+        if len(parts) == 1:
+            return parts[0]
+        values = (np.concatenate([p.values for p in parts])
+                  if all(isinstance(p.values, np.ndarray) for p in parts)
+                  else [v for p in parts for v in p.values])
+        probabilities = (np.concatenate([p.probabilities for p in parts])
+                         if all(p.probabilities is not None for p in parts) else None)
+        return cls(values, np.concatenate([p.confidence for p in parts]), probabilities)
+
+    def take(self, order: np.ndarray) -> ColumnPrediction:
+        """The predictions at positions ``order``."""
+        values = (self.values[order] if isinstance(self.values, np.ndarray)
+                  else [self.values[i] for i in order])
+        probabilities = self.probabilities[order] if self.probabilities is not None else None
+        return ColumnPrediction(values, self.confidence[order], probabilities)
 
 
 @dataclass
@@ -157,6 +176,8 @@ class ColumnModel:
         z = design.matrix[rows][:, design.without(self.position)]
         if candidate == "linear":
             return linear_predict(self.arrays["linear"], z, self.numeric)
+        if candidate == "boosted":
+            return boosted_predict(self.arrays["boosted"], z, self.numeric, self.classes)
         return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
                            int(self.config["knn_neighbors"]), self.numeric, self.classes)
 

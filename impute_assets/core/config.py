@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
-#: "blend" averages the network, linear and kNN candidates that were fitted.
-CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
+#: "blend" averages the network, linear, kNN and boosted candidates that were fitted.
+#: "boosted" (LightGBM, the ``boosting`` extra) is opt-in: see ``DEFAULT_CANDIDATES``.
+CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
+DEFAULT_CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
@@ -22,14 +24,23 @@ _RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "pro
 class ImputerConfig:
     """How columns are encoded, trained, chosen and filled.
 
-    Defaults suit tables from a few hundred to a few million rows; ``epochs`` is an upper
-    bound, early stopping on the held-out split usually ends training well before it.
+    Defaults suit tables from a few hundred to a few million rows; ``epochs`` and
+    ``max_steps`` are upper bounds, early stopping on the held-out split usually ends training
+    well before them.
     """
 
     hidden_dim: int = 64
     embedding_dim: int = 12
+    #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
     epochs: int = 120
+    #: Training steps at most, whatever the table's size: the cost stops growing with rows.
+    max_steps: int = 3000
+    #: Seconds of training at most (``None``: no limit); checked at every held-out check.
+    time_budget: float | None = None
+    #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
+    #: ``max_batch_size``, so a fixed step budget still sees more of them.
     batch_size: int = 256
+    max_batch_size: int = 2048
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     #: Share of observed input cells hidden at random in each training batch.
@@ -42,7 +53,7 @@ class ImputerConfig:
     #: default: on the accuracy benchmark two rounds lowered categorical accuracy from 0.544 to
     #: 0.509 (the networks trust a fill like an observed value).
     refinement_rounds: int = 0
-    candidates: tuple[str, ...] = CANDIDATES
+    candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256
     #: Hash buckets for text n-grams and word tokens.
@@ -61,6 +72,10 @@ class ImputerConfig:
     knn_reference_rows: int = 4096
     #: Rows sampled for training at most (the rest are still filled).
     max_training_rows: int = 200_000
+    #: Observed cells per column held out at most (scoring and choosing stay cheap at scale).
+    max_holdout_rows: int = 10_000
+    #: Rows the cheap candidates (ridge, kNN) are fitted on at most.
+    max_cheap_rows: int = 20_000
     #: Below this many observed cells a column gets only the cheap candidates.
     min_rows_for_network: int = 40
     device: str = "auto"
@@ -72,9 +87,12 @@ class ImputerConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "batch_size",
-                        "text_buckets", "knn_neighbors", "knn_reference_rows",
-                        "max_training_rows", "max_categories")
+        _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "max_steps",
+                        "batch_size", "max_batch_size", "text_buckets", "knn_neighbors",
+                        "knn_reference_rows", "max_training_rows", "max_holdout_rows",
+                        "max_cheap_rows", "max_categories")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ValueError(f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}")
         _check_fraction(self, "mask_rate", "holdout_fraction")
         if self.learning_rate <= 0:
             raise ValueError(f"ImputerConfig.learning_rate must be > 0, got {self.learning_rate}")

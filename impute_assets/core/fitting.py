@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from impute_assets.core import boosted
 from impute_assets.core.calibration import fit_sigma_scale, fit_temperature
 from impute_assets.core.candidates import (
     Design,
@@ -37,12 +38,20 @@ from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
 from impute_assets.core.text_copy import fit_copy_model
-from impute_assets.core.training import TargetData, TrainedNetworks, network_outputs, train_networks
+from impute_assets.core.training import (
+    TargetData,
+    TrainedNetworks,
+    network_outputs,
+    schedule,
+    train_networks,
+)
 
 logger = logging.getLogger("impute_assets")
 
 #: Below this many observed cells a column has no held-out split and is filled by mean/mode.
 MIN_ROWS_FOR_HOLDOUT = 10
+#: Candidates the blend averages, where fitted.
+BLEND_MEMBERS = ("network", "linear", "knn", "boosted")
 
 
 def fit_column_models(
@@ -102,7 +111,7 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     holdout = np.zeros(len(y), dtype=bool)
     count = int(observed.sum())
     if count >= MIN_ROWS_FOR_HOLDOUT:
-        size = max(1, round(config.holdout_fraction * count))
+        size = min(max(1, round(config.holdout_fraction * count)), config.max_holdout_rows)
         pool = np.flatnonzero(observed if holdout_from is None else observed & holdout_from)
         pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
         holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
@@ -129,8 +138,9 @@ def _train(
                 and t.train.sum() >= config.min_rows_for_network]
     if not eligible:
         return NetworkFit(None, [], device.type, {})
-    bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.progress,
-               leave=False, mininterval=1.0)
+    train_rows = int(np.any([t.train for t in eligible], axis=0).sum())
+    bar = tqdm(total=schedule(train_rows, config)[2], desc="training", unit="check",
+               disable=not config.progress, leave=False, mininterval=1.0)
 
     def progress(epoch: int, total: int, loss: float) -> None:
         bar.update(1)
@@ -141,8 +151,8 @@ def _train(
         trained = train_networks(space, features, eligible, config, device, progress)
     finally:
         bar.close()
-    logger.info("trained %d column network(s) on %s in %.1fs (%d epochs)", len(eligible),
-                device.type, trained.seconds, trained.epochs_run)
+    logger.info("trained %d column network(s) on %s in %.1fs (%d steps of %d rows)",
+                len(eligible), device.type, trained.seconds, trained.steps, trained.batch_size)
     rows = np.flatnonzero(np.any([t.holdout for t in eligible], axis=0))
     outputs = network_outputs(trained.net, features, rows, device, config.precision)
     holdout = {}
@@ -164,14 +174,21 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     if target.name in fit.holdout:
         outputs["network"] = fit.holdout[target.name]
     if len(hold_rows):
-        z_train, z_hold = design.matrix[train_rows][:, columns], design.matrix[hold_rows][:, columns]
+        cheap = _bounded(train_rows, config.max_cheap_rows, config.seed)
+        z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
+        y_cheap = target.y[cheap]
         if "linear" in config.candidates:
-            beta = linear_fit(z_train, y_train, target.numeric, target.classes)
+            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes)
             outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
         if "knn" in config.candidates:
-            refs, ref_y = knn_references(z_train, y_train, config.knn_reference_rows, config.seed)
+            refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
             outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
                                          target.classes)
+        if "boosted" in config.candidates and boosted.available():
+            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
+                                        config.seed)
+            outputs["boosted"] = boosted.boosted_predict(state, z_hold, target.numeric,
+                                                         target.classes)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
@@ -184,7 +201,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     used = set(members) if chosen == "blend" else {chosen}
     warnings_ = _warn_small(target, len(observed_rows), config)
     arrays = {}
-    z_observed, y_observed = design.matrix[observed_rows][:, columns], target.y[observed_rows]
+    refit = _bounded(observed_rows, config.max_cheap_rows, config.seed)
+    z_observed, y_observed = design.matrix[refit][:, columns], target.y[refit]
     for name in used:
         arrays.update(_final_arrays(name, z_observed, y_observed, target, config))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
@@ -215,6 +233,13 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         warnings=warnings_,
         sequence=sequence,
     )
+
+
+def _bounded(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """At most ``limit`` of ``rows``, drawn reproducibly (all of them when fewer)."""
+    if len(rows) <= limit:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, size=limit, replace=False))
 
 
 def _score(out: np.ndarray, truth: np.ndarray, target: TargetData) -> float:
@@ -261,13 +286,15 @@ def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
         return {"knn_refs": refs, "knn_y": ref_y}
     if chosen == "mean_mode":
         return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes)}
+    if chosen == "boosted":
+        return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed)}
     return {}
 
 
 def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData,
                    config: ImputerConfig) -> dict[str, float]:
     """The blend's members and their temperatures; empty when fewer than two were fitted."""
-    names = [n for n in ("network", "linear", "knn") if n in outputs]
+    names = [n for n in BLEND_MEMBERS if n in outputs]
     if "blend" not in config.candidates or len(names) < 2:
         return {}
     if target.numeric:

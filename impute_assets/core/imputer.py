@@ -71,7 +71,10 @@ class Imputer(TransformerMixin, BaseEstimator):
         hidden_dim: int | None = None,
         embedding_dim: int | None = None,
         epochs: int | None = None,
+        max_steps: int | None = None,
+        time_budget: float | None = None,
         batch_size: int | None = None,
+        max_batch_size: int | None = None,
         learning_rate: float | None = None,
         weight_decay: float | None = None,
         mask_rate: float | None = None,
@@ -87,6 +90,8 @@ class Imputer(TransformerMixin, BaseEstimator):
         knn_neighbors: int | None = None,
         knn_reference_rows: int | None = None,
         max_training_rows: int | None = None,
+        max_holdout_rows: int | None = None,
+        max_cheap_rows: int | None = None,
         min_rows_for_network: int | None = None,
         device: str | None = None,
         precision: str | None = None,
@@ -104,7 +109,10 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.hidden_dim = hidden_dim
         self.embedding_dim = embedding_dim
         self.epochs = epochs
+        self.max_steps = max_steps
+        self.time_budget = time_budget
         self.batch_size = batch_size
+        self.max_batch_size = max_batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.mask_rate = mask_rate
@@ -120,6 +128,8 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.knn_neighbors = knn_neighbors
         self.knn_reference_rows = knn_reference_rows
         self.max_training_rows = max_training_rows
+        self.max_holdout_rows = max_holdout_rows
+        self.max_cheap_rows = max_cheap_rows
         self.min_rows_for_network = min_rows_for_network
         self.device = device
         self.precision = precision

@@ -1,7 +1,8 @@
 """Prediction: fill the missing cells of every modelled column, refining over a few rounds.
 
 Round 0 predicts from the observed cells alone; each later round feeds the previous round's
-fills back in as inputs. Models that share a feature space (trained together) run batched.
+fills back in as inputs. Models that share a feature space (trained together) run batched,
+over ``FILL_CHUNK`` rows at a time, so memory stays bounded however long the table is.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import torch
 
 from impute_assets.core.candidates import Design
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.device import resolve_device
 from impute_assets.core.network import StackedNet
 from impute_assets.core.training import network_outputs
+
+#: Rows encoded and predicted at a time: filling is linear in rows with bounded memory.
+FILL_CHUNK = 65_536
 
 
 def predict_rows(
@@ -64,6 +69,7 @@ def _groups(models: Mapping[str, ColumnModel]) -> dict[str, list[ColumnModel]]:
 
 def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
                    device: str, precision: str) -> dict[str, ColumnPrediction]:
+    """Predictions of models sharing one feature space, ``FILL_CHUNK`` rows at a time."""
     space = group[0].space
     wanted = [m for m in group if len(rows[m.target])]
     out = {m.target: ColumnPrediction(values=[], confidence=np.zeros(0))
@@ -71,21 +77,37 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
     if not wanted:
         return out
     union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
-    features = space.encode(frame.iloc[union])
-    design = Design.from_features(features, space.categorical_sizes)
-    local = {m.target: np.searchsorted(union, rows[m.target]) for m in wanted}
     networked = [m for m in wanted if m.uses_network]
-    net_out = _network_outputs(networked, features, device, precision) if networked else {}
+    torch_device = resolve_device(device)
+    net = _stacked_net(networked, torch_device) if networked else None
+    # each model's rows, ordered by the chunk that holds them (restored at the end)
+    where = {m.target: np.searchsorted(union, rows[m.target]) for m in wanted}
+    order = {name: np.argsort(local // FILL_CHUNK, kind="stable") for name, local in where.items()}
+    parts: dict[str, list[ColumnPrediction]] = {m.target: [] for m in wanted}
+    for start in range(0, len(union), FILL_CHUNK):
+        features = space.encode(frame.iloc[union[start:start + FILL_CHUNK]])
+        design = Design.from_features(features, space.categorical_sizes)
+        net_out = {}
+        if net is not None:
+            outputs = network_outputs(net, features, np.arange(features.rows), torch_device,
+                                      precision)
+            net_out = {m.target: outputs[:, i] for i, m in enumerate(networked)}
+        for model in wanted:
+            local = where[model.target][order[model.target]]
+            positions = local[(local >= start) & (local < start + FILL_CHUNK)] - start
+            if not len(positions):
+                continue
+            raw = model.raw_outputs(design, positions, net_out[model.target][positions]
+                                    if model.target in net_out else None)
+            parts[model.target].append(model.predict(raw))
     for model in wanted:
-        positions = local[model.target]
-        raw = model.raw_outputs(design, positions,
-                                net_out[model.target][positions] if model.target in net_out else None)
-        out[model.target] = model.predict(raw)
+        joined = ColumnPrediction.concat(parts[model.target])
+        out[model.target] = joined.take(np.argsort(order[model.target], kind="stable"))
     return out
 
 
-def _network_outputs(models: list[ColumnModel], features, device: str, precision: str) -> dict[str, np.ndarray]:
-    torch_device = resolve_device(device)
+def _stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:
+    """The networks of ``models`` (one feature space) stacked for one forward pass."""
     space = models[0].space
     dims = [2 if m.numeric else m.classes for m in models]
     first = models[0].network
@@ -93,7 +115,4 @@ def _network_outputs(models: list[ColumnModel], features, device: str, precision
                      hidden_dim=first["w2"].shape[0], embedding_dim=first["cat_emb"].shape[1],
                      recurrent_dim=first["gru_hh"].shape[1] if "gru_hh" in first else 0)
     net.load_target_states([m.network for m in models])
-    net.to(torch_device).eval()
-    all_rows = np.arange(features.rows)
-    outputs = network_outputs(net, features, all_rows, torch_device, precision)
-    return {m.target: outputs[:, i] for i, m in enumerate(models)}
+    return net.to(device).eval()

@@ -1,8 +1,12 @@
 """Batched training of the per-column networks: masked inputs, per-column early stopping.
 
 Every step hides a random share of observed input cells (so the networks learn to predict from
-incomplete rows); each column keeps the weights of its best held-out epoch and stops counting
-once it has not improved for ``patience`` epochs. All columns share each step's batch.
+incomplete rows); each column keeps the weights of its best held-out check and stops counting
+once it has not improved for ``patience`` checks. All columns share each step's batch.
+
+The cost is bounded whatever the table's size: at most ``max_steps`` steps (and
+``time_budget`` seconds), batches that grow with the rows up to ``max_batch_size``, and
+held-out checks on at most ``CHECK_ROWS`` rows.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ PREDICT_BATCH = 4096
 #: Datawig's synthetic 100-word task). Bags are means over up to 256 tokens, which scales
 #: each token's gradient down by its bag's length: hence the large step.
 TEXT_EMBEDDING_LR = 300.0
+#: Held-out rows scored at each check while training (a fixed sample; choice uses them all).
+CHECK_ROWS = 8192
+#: Rows per step grow as training rows / this, between the config's two batch sizes.
+ROWS_PER_BATCH_ROW = 128
 
 
 @dataclass
@@ -62,6 +70,8 @@ class TrainedNetworks:
     best_epochs: list[int]
     epochs_run: int
     seconds: float
+    steps: int = 0
+    batch_size: int = 0
 
 
 def train_networks(
@@ -83,8 +93,9 @@ def train_networks(
     y, train_w, hold_w = _target_tensors(targets, device)
     train_rows = np.flatnonzero(np.any([t.train for t in targets], axis=0))
     hold_rows = np.flatnonzero(np.any([t.holdout for t in targets], axis=0))
-    steps = int(np.clip(np.ceil(len(train_rows) / config.batch_size), MIN_STEPS_PER_EPOCH,
-                        MAX_STEPS_PER_EPOCH))
+    if len(hold_rows) > CHECK_ROWS:
+        hold_rows = np.sort(generator.choice(hold_rows, size=CHECK_ROWS, replace=False))
+    batch_size, steps, checks = schedule(len(train_rows), config)
     best = torch.full((len(targets),), float("inf"))
     best_epoch = [0] * len(targets)
     states = [net.target_state(i) for i in range(len(targets))]
@@ -92,10 +103,10 @@ def train_networks(
     # derived sequence context is never hidden at random: its gaps come from the data
     droppable = np.array([not is_context_column(c) for c in space.columns])
     epoch = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, checks + 1):
         net.train()
         for _ in range(steps):
-            rows = generator.choice(train_rows, size=min(config.batch_size, len(train_rows)),
+            rows = generator.choice(train_rows, size=min(batch_size, len(train_rows)),
                                     replace=False)
             drop = (generator.random((len(rows), len(space.columns))) < config.mask_rate) & droppable
             batch = batch_tensors(features, rows, device, drop)
@@ -114,12 +125,26 @@ def train_networks(
             states[i] = net.target_state(int(i))
         stale[~improved.numpy()] += 1
         if progress is not None:
-            progress(epoch, config.epochs, float(held[torch.isfinite(held)].mean()))
+            progress(epoch, checks, float(held[torch.isfinite(held)].mean()))
         if epoch * steps >= MIN_STEPS and np.all(stale >= config.patience):
+            break
+        if config.time_budget is not None and time.perf_counter() - started > config.time_budget:
             break
     net.load_target_states(states)
     net.eval()
-    return TrainedNetworks(net, best_epoch, epoch, time.perf_counter() - started)
+    return TrainedNetworks(net, best_epoch, epoch, time.perf_counter() - started, epoch * steps,
+                           batch_size)
+
+
+def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
+    """(rows per step, steps between held-out checks, checks at most) for ``train_rows``.
+
+    Batches grow with the table (rows / ``ROWS_PER_BATCH_ROW``) from the config's batch size
+    up to its maximum; checks stop at ``epochs`` or when ``max_steps`` would be passed.
+    """
+    batch = int(max(config.batch_size, min(train_rows // ROWS_PER_BATCH_ROW, config.max_batch_size)))
+    steps = int(np.clip(np.ceil(train_rows / batch), MIN_STEPS_PER_EPOCH, MAX_STEPS_PER_EPOCH))
+    return batch, steps, max(1, min(config.epochs, config.max_steps // steps))
 
 
 def _optimizers(net: StackedNet, config: ImputerConfig) -> list[torch.optim.Optimizer]:

@@ -9,14 +9,14 @@ from impute_assets.dagster.assets import build_imputation_specs
 from impute_assets.dagster.component import ImputeTablesComponent, load_imputation_yaml
 from impute_assets.dagster.factory import build_imputation_defs
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
-from impute_assets.dagster.spec import (
+from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.spec import (
     PartitionSpec,
     SpecError,
     StructuralGap,
     TableSpec,
     ValidationSpec,
 )
-from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 
 __all__ = [
     "ImputationAssetData",

@@ -5,28 +5,37 @@
 """
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 from dagster import AssetExecutionContext
+from pydantic import Field
 
-from impute_assets.dagster.metadata import PREFIX, config_version, fill_metadata, frame_version
+from impute_assets.dagster.executors import refuse_single_host
+from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
+from impute_assets.dagster.metadata import (
+    config_version,
+    fill_metadata,
+    frame_version,
+    model_metadata,
+)
 from impute_assets.dagster.partitions import partitions_def
-from impute_assets.dagster.spec import DEFAULT_URL_ENV, TableSpec
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 
-#: Kubernetes (dagster-k8s) asks for one GPU for training steps through this op tag.
-GPU_OP_TAGS = {
-    "dagster-k8s/config": {
-        "container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
-    }
-}
 #: Training steps share this concurrency pool (limit it to the number of GPUs).
 GPU_POOL = "gpu"
 MODEL_STORE_KEY = "model_store"
 TORCH_KEY = "torch"
+
+
+class TrainConfig(dg.Config):
+    """Run config of a table's model assets."""
+
+    force_retrain: bool = Field(
+        False, description="train every selected column's model, even when one could be reused"
+    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,8 @@ def columns_to_impute(spec: TableSpec) -> list[str]:
     """The spec's ``columns``, or else every column with nulls (asked of the warehouse, in SQL)."""
     if spec.columns is not None:
         return list(spec.columns)
-    from impute_assets.dagster.missingness import null_counts
+    from impute_assets.pipeline.detect import columns_to_impute as detected
+    from impute_assets.pipeline.detect import detect
     from impute_assets.warehouse import Warehouse
 
     url = os.environ.get(spec.url_env)
@@ -78,9 +88,7 @@ def columns_to_impute(spec: TableSpec) -> list[str]:
             f"table {spec.table!r}: no 'columns' given and env var {spec.url_env} is unset, so the "
             "incomplete columns cannot be found; set one of them"
         )
-    _, nulls = null_counts(Warehouse(url).profile(spec.table, schema=spec.db_schema))
-    left_out = set(spec.skip) | set(spec.exclude)
-    return [c for c, n in nulls.items() if n and c not in left_out]
+    return detected(spec, detect(spec, Warehouse(url)))
 
 
 def _specs_for(
@@ -105,13 +113,18 @@ def _specs_for(
 
 
 def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
-    """Refill when a model was materialized (retrained or reused), like ``eager()``.
+    """Refill when a model's data version changes (a new version was trained), like ``eager()``.
 
-    The source table is an external asset, never materialized, so ``eager()`` alone would wait
-    for it forever ("deps missing"): it is ignored here. New source rows are the partition
-    sensor's job.
+    A reused model is materialized with its unchanged version, so it triggers nothing:
+    ``eager()`` would refill on every materialization. The source table is an external asset,
+    never materialized, so ``eager()`` alone would wait for it forever ("deps missing"): it is
+    ignored here. New source rows are the partition sensor's job.
     """
-    return dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(source))
+    return (
+        dg.AutomationCondition.eager()
+        .replace("newly_updated", dg.AutomationCondition.data_version_changed())
+        .ignore(dg.AssetSelection.assets(source))
+    )
 
 
 def build_table_assets(
@@ -130,75 +143,54 @@ def build_table_assets(
         specs=list(model_specs.values()),
         can_subset=True,
         pool=GPU_POOL,
-        op_tags=GPU_OP_TAGS,
+        op_tags=TRAINING_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
-    def models(context: AssetExecutionContext):
-        from impute_assets.dagster.training import plan_columns, read_training_frame, train_or_reuse
+    def models(context: AssetExecutionContext, config: TrainConfig):
+        from impute_assets.pipeline.training import train_or_reuse
 
-        resources = context.resources
-        torch_resource = getattr(resources, TORCH_KEY)
+        _refuse_single_host(context, spec, wh_key)
+        torch_resource = getattr(context.resources, TORCH_KEY)
         torch_resource.apply_threads()
-        device = torch_resource.config_overrides()
-        selected = [column_of[k] for k in context.selected_asset_keys]
-        started = time.perf_counter()
-        frame = read_training_frame(spec, getattr(resources, wh_key).get_warehouse())
-        plans = plan_columns(spec, frame, selected, device)
-        outcomes = train_or_reuse(
-            spec, frame, plans, getattr(resources, MODEL_STORE_KEY).get_store(), device, context.log
+        record = train_or_reuse(
+            spec,
+            getattr(context.resources, wh_key).get_warehouse(),
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
+            [column_of[k] for k in context.selected_asset_keys],
+            torch_resource.config_overrides(),
+            force_retrain=config.force_retrain,
+            log=context.log,
         )
-        context.log.info(
-            f"{spec.table}: {len(selected)} models in {time.perf_counter() - started:.1f}s"
-        )
-        for column in selected:
-            outcome = outcomes[column]
-            info = outcome.stored.info if outcome.stored else {}
-            holdout = info.get("holdout", {})
+        for model in record.models:
             yield dg.MaterializeResult(
-                asset_key=model_specs[column].key,
-                data_version=dg.DataVersion(outcome.stored.version) if outcome.stored else None,
-                metadata={
-                    f"{PREFIX}/decision": "reuse" if outcome.decision.reuse else "train",
-                    f"{PREFIX}/reason": outcome.decision.reason,
-                    f"{PREFIX}/fingerprint": outcome.fingerprint,
-                    f"{PREFIX}/version": outcome.stored.version if outcome.stored else "(none)",
-                    f"{PREFIX}/inputs": outcome.inputs,
-                    f"{PREFIX}/model": info.get("chosen", "(none)"),
-                    f"{PREFIX}/holdout_metric": str(holdout.get("metric", "")),
-                    f"{PREFIX}/holdout_score": _float(holdout.get("score")),
-                    f"{PREFIX}/baseline_score": _float(holdout.get("baseline_score")),
-                    f"{PREFIX}/training_rows": int(info.get("training_rows", 0)),
-                    f"{PREFIX}/epochs": int(info.get("epochs", 0)),
-                    f"{PREFIX}/device": str(info.get("device", "")),
-                    f"{PREFIX}/train_seconds": _float(info.get("seconds")),
-                    f"{PREFIX}/drift_psi": outcome.decision.drift or {},
-                },
+                asset_key=model_specs[model.column].key,
+                data_version=dg.DataVersion(model.version) if model.version else None,
+                metadata=model_metadata(model),
             )
 
     @dg.multi_asset(
         name=f"{name}__imputed",
         specs=[imputed_spec],
+        op_tags=FILL_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext):
-        from impute_assets.dagster.filling import fill_and_publish
+        from impute_assets.pipeline.filling import fill_and_publish
 
-        resources = context.resources
-        key = context.partition_key if context.has_partition_key else None
-        outcome = fill_and_publish(
+        _refuse_single_host(context, spec, wh_key)
+        record = fill_and_publish(
             spec,
-            getattr(resources, wh_key).get_warehouse(),
-            getattr(resources, MODEL_STORE_KEY).get_store(),
+            getattr(context.resources, wh_key).get_warehouse(),
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
             columns,
-            partition_key=key,
-            device=getattr(resources, TORCH_KEY).config_overrides(),
+            partition_key=context.partition_key if context.has_partition_key else None,
+            device=getattr(context.resources, TORCH_KEY).config_overrides(),
             run_id=context.run.run_id,
+            log=context.log,
         )
-        filled = sum(v["filled"] for v in outcome.per_column.values())
-        context.log.info(f"{spec.output_name}{f' [{key}]' if key else ''}: filled {filled} cells")
         return dg.MaterializeResult(
-            metadata=fill_metadata(spec, outcome, source.key),
-            data_version=frame_version(outcome.filled),
+            metadata=fill_metadata(spec, record, source.key),
+            data_version=frame_version(record.filled),
         )
 
     return TableAssets(
@@ -206,10 +198,16 @@ def build_table_assets(
     )
 
 
+def _refuse_single_host(context: AssetExecutionContext, spec: TableSpec, wh_key: str) -> None:
+    """Fail the step when this run's executor spreads steps over hosts its storage is not on."""
+    refuse_single_host(
+        context.job_def.executor_def.name,
+        spec.table,
+        getattr(context.resources, wh_key).url,
+        getattr(context.resources, MODEL_STORE_KEY).root,
+    )
+
+
 def _op_name(spec: TableSpec) -> str:
     name = "__".join(filter(None, [spec.db_schema, spec.table]))
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]

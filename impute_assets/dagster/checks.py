@@ -8,8 +8,7 @@ from dagster import AssetCheckExecutionContext
 
 from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
 from impute_assets.dagster.metadata import PREFIX, md_table, png_markdown
-from impute_assets.dagster.missingness import null_counts, partition_shares
-from impute_assets.dagster.partitions import partition_filter
+from impute_assets.pipeline.summary import missing_rows
 
 MISSING_VALUES_CHECK = "missing_values"
 #: How the metadata names each way the expectations ran.
@@ -34,32 +33,24 @@ def missing_values_check(assets: TableAssets) -> dg.AssetChecksDefinition:
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
         from impute_assets import plots
+        from impute_assets.pipeline.detect import detect
 
         warehouse = getattr(context.resources, wh_key).get_warehouse()
-        partition_column = spec.partition.column if spec.partition else None
-        profile = warehouse.profile(
-            spec.table, schema=spec.db_schema, partition_column=partition_column
-        )
-        rows, nulls = null_counts(profile)
-        watched = [c for c in nulls if c not in spec.exclude]
-        total = sum(nulls[c] for c in watched)
-        shares = pd.DataFrame([{c: nulls[c] / max(rows, 1) for c in watched}], index=[spec.table])
-        by_partition = partition_shares(profile, watched)
-        images = {"Share of missing values": _heatmap(plots, shares)}
-        if by_partition is not None and len(by_partition):
-            images["Share of missing values per partition"] = _heatmap(plots, by_partition)
+        missing = detect(spec, warehouse, per_partition=True)
+        shares = pd.DataFrame([{c: missing.share(c) for c in missing.nulls}], index=[spec.table])
+        images = {"Share of missing values": plots.null_share_heatmap(shares)}
+        if missing.by_partition:
+            by_partition = pd.DataFrame(missing.by_partition).T
+            by_partition.index.name = spec.partition.column  # type: ignore[union-attr]
+            images["Share of missing values per partition"] = plots.null_share_heatmap(by_partition)
         return dg.AssetCheckResult(
-            passed=total == 0,
+            passed=missing.missing_cells == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            description=f"{total} missing cells in {rows} rows",
+            description=f"{missing.missing_cells} missing cells in {missing.rows} rows",
             metadata={
-                "dagster/row_count": rows,
-                f"{PREFIX}/missing_cells": total,
-                f"{PREFIX}/nulls": md_table(
-                    {"column": c, "nulls": nulls[c], "share": nulls[c] / max(rows, 1)}
-                    for c in watched
-                    if nulls[c]
-                ),
+                "dagster/row_count": missing.rows,
+                f"{PREFIX}/missing_cells": missing.missing_cells,
+                f"{PREFIX}/nulls": md_table(missing_rows(missing)),
                 f"{PREFIX}/heatmap": png_markdown(images),
             },
         )
@@ -89,22 +80,17 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         "were trained on.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets.dagster.filling import (
-            build_table_suite,
-            columns_with_models,
-            reference_profile,
-            validate_published,
-        )
+        from impute_assets.pipeline.suite import check_published
 
         resource = getattr(context.resources, wh_key)
-        store = getattr(context.resources, MODEL_STORE_KEY).get_store()
-        warehouse = resource.get_warehouse()
-        key = context.partition_key if context.has_partition_key else None
-        partition = partition_filter(spec, key)
-        source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
-        stored = columns_with_models(spec, store, [c for c in assets.columns if c in source.columns])
-        suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
-        result = validate_published(spec, warehouse, resource.url, suite, partition)
+        result = check_published(
+            spec,
+            resource.get_warehouse(),
+            resource.url,
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
+            assets.columns,
+            context.partition_key if context.has_partition_key else None,
+        )
         return dg.AssetCheckResult(
             passed=bool(result.success),
             metadata={
@@ -116,7 +102,3 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
         )
 
     return _check
-
-
-def _heatmap(plots: object, shares: pd.DataFrame) -> bytes:
-    return plots.null_share_heatmap(shares)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,10 +16,11 @@ from impute_assets.dagster.assets import (
     warehouse_key,
 )
 from impute_assets.dagster.checks import expectations_check, missing_values_check
+from impute_assets.dagster.executors import refuse_single_host_tables
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import automation_sensor, partition_sensor
-from impute_assets.dagster.spec import TableSpec
 from impute_assets.dagster.translator import ImputationTranslator
+from impute_assets.pipeline.spec import TableSpec
 
 
 def build_imputation_defs(
@@ -26,19 +28,24 @@ def build_imputation_defs(
     translator: ImputationTranslator | None = None,
     resources: Mapping[str, Any] | None = None,
     model_store: str | None = None,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
     """Definitions that keep ``tables`` complete.
 
     Each table gets its source spec with a missing-values check, one model asset per column
     to impute, the imputed table with a blocking expectations check, a place in the automation
     condition sensor and (when partitioned) in the partition sensor. Default resources read
-    each table's URL from its env var; ``resources`` replaces any of them.
+    each table's URL from its env var; ``resources`` replaces any of them. ``executor`` runs
+    the steps (e.g. ``dagster_celery.celery_executor``); one that spreads steps over hosts
+    refuses tables on a local DuckDB/SQLite file or a ``memory://`` model store.
 
     Example:
         >>> defs = build_imputation_defs([{"table": "weather", "columns": ["temp"]}])
     """
     specs = [t if isinstance(t, TableSpec) else TableSpec.parse(dict(t)) for t in tables]
     _unique_outputs(specs)
+    if executor is not None:
+        refuse_single_host_tables(executor.name, specs, dict(os.environ), model_store)
     built = [build_table_assets(s, columns_to_impute(s), translator) for s in specs]
     defaults: dict[str, Any] = {
         warehouse_key(s): WarehouseResource(url=dg.EnvVar(s.url_env)) for s in specs
@@ -55,6 +62,7 @@ def build_imputation_defs(
         asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t))],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
+        executor=executor,
     )
 
 

@@ -13,6 +13,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from impute_assets.pipeline.records import FillRecord, ModelRecord
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.pipeline.summary import cell_text, fill_rows
+
 #: Our keys live under this prefix, like dagster-dlt's ``dagster_dlt/``.
 PREFIX = "impute_assets"
 
@@ -63,8 +67,7 @@ def config_version(*parts: Any) -> str:
 
     import impute_assets
 
-    library = getattr(impute_assets, "__version__", "dev")
-    text = json.dumps([library, *parts], sort_keys=True, default=str)
+    text = json.dumps([impute_assets.__version__, *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -75,50 +78,65 @@ def md_table(rows: Iterable[Mapping[str, Any]]) -> dg.MetadataValue:
         return dg.MetadataValue.md("(none)")
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(r.get(h)) for h in header) + " |" for r in rows]
+    lines += [
+        "| " + " | ".join(cell_text(r.get(h)).replace("|", "\\|") for h in header) + " |"
+        for r in rows
+    ]
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value).replace("|", "\\|")
+def model_metadata(model: ModelRecord) -> dict[str, Any]:
+    """Metadata of a model asset: the reuse decision and why, the model, its held-out score."""
+    return {
+        f"{PREFIX}/decision": model.decision,
+        f"{PREFIX}/reason": model.reason,
+        f"{PREFIX}/fingerprint": model.fingerprint,
+        f"{PREFIX}/version": model.version or "(none)",
+        f"{PREFIX}/inputs": list(model.inputs),
+        f"{PREFIX}/model": model.model or "(none)",
+        f"{PREFIX}/holdout_metric": model.holdout_metric,
+        f"{PREFIX}/holdout_score": model.holdout_score,
+        f"{PREFIX}/baseline_score": model.baseline_score,
+        f"{PREFIX}/training_rows": model.training_rows,
+        f"{PREFIX}/epochs": model.epochs,
+        f"{PREFIX}/device": model.device,
+        f"{PREFIX}/train_seconds": model.train_seconds,
+        f"{PREFIX}/drift_psi": model.drift,
+    }
 
 
-def fill_metadata(spec: Any, outcome: Any, source_key: dg.AssetKey) -> dict[str, Any]:
+def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) -> dict[str, Any]:
     """Metadata of the imputed table: standard table keys, per-column counts, models, plots."""
     from impute_assets import plots
 
+    inputs = {c.column: c.inputs for c in fill.columns}
     lineage = {
         str(column): [(source_key, str(column))]
-        + [(source_key, name) for name in outcome.models[column].info.get("inputs", [])]
-        if column in outcome.models
-        else [(source_key, str(column))]
-        for column in outcome.filled.columns
+        + [(source_key, name) for name in inputs.get(str(column), ())]
+        for column in fill.filled.columns
     }
-    per_column = outcome.per_column
     images = {}
-    if per_column:
+    if fill.columns:
         images["Missing before and after"] = plots.before_after_missingness(
-            {c: v["missing"] for c, v in per_column.items()},
-            {c: v["left"] for c, v in per_column.items()},
-            rows=len(outcome.filled),
+            {c.column: c.missing for c in fill.columns},
+            {c.column: c.left for c in fill.columns},
+            rows=fill.rows,
         )
-    for column, counts in per_column.items():
-        if counts["filled"]:
-            images[f"{column}: observed vs imputed"] = plots.observed_vs_imputed(
-                outcome.filled[column], outcome.imputed[column]
+    for column in fill.columns:
+        if column.filled:
+            images[f"{column.column}: observed vs imputed"] = plots.observed_vs_imputed(
+                fill.filled[column.column], fill.imputed[column.column]
             )
     metadata = {
-        **table_metadata(spec.output_name, outcome.filled, lineage),
-        f"{PREFIX}/cells_filled": sum(v["filled"] for v in per_column.values()),
-        f"{PREFIX}/cells_left": sum(v["left"] for v in per_column.values()),
-        f"{PREFIX}/audit_rows": len(outcome.cells),
-        f"{PREFIX}/audit_table": spec.audit_name,
-        f"{PREFIX}/columns": md_table({"column": c, **v} for c, v in per_column.items()),
-        f"{PREFIX}/model_versions": {c: v["model_version"] for c, v in per_column.items()},
+        **table_metadata(spec.output_name, fill.filled, lineage),
+        f"{PREFIX}/cells_filled": fill.cells_filled,
+        f"{PREFIX}/cells_left": fill.cells_left,
+        f"{PREFIX}/audit_rows": fill.audit_rows,
+        f"{PREFIX}/audit_table": fill.audit_table,
+        f"{PREFIX}/columns": md_table(fill_rows(fill)),
+        f"{PREFIX}/model_versions": fill.model_versions,
         f"{PREFIX}/validation": dg.MetadataValue.md(
-            outcome.validation.to_markdown() if outcome.validation else "(not run)"
+            fill.validation.to_markdown() if fill.validation else "(not run)"
         ),
     }
     if images:

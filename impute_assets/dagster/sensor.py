@@ -16,7 +16,8 @@ from dagster import SensorEvaluationContext
 
 from impute_assets.dagster.assets import TableAssets, warehouse_key
 from impute_assets.dagster.checks import EXPECTATIONS_CHECK
-from impute_assets.dagster.partitions import dynamic_partitions_name, key_for_value
+from impute_assets.dagster.partitions import dynamic_partitions_name
+from impute_assets.pipeline.partitions import key_for_value
 
 #: Sensors evaluate at most this often (seconds).
 MINIMUM_INTERVAL = 60
@@ -44,7 +45,10 @@ def partition_sensor(
             spec = table.spec
             counts = partition_row_counts(table, context.resources)
             cursor_key = "/".join(table.imputed_key.path)
-            changed = _changed(counts, cursor.get(cursor_key, {}))
+            seen = cursor.get(cursor_key)
+            if seen is None:
+                seen = filled_row_counts(context.instance, table.imputed_key, list(counts))
+            changed = _changed(counts, seen)
             if spec.partition.kind == "dynamic":  # type: ignore[union-attr]
                 known = set(context.instance.get_dynamic_partitions(dynamic_partitions_name(spec)))
                 fresh = [k for k in counts if k not in known]
@@ -89,6 +93,31 @@ def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int
             key = key_for_value(part, value)
             counts[key] = counts.get(key, 0) + rows.rows
     return dict(sorted(counts.items()))
+
+
+def filled_row_counts(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
+) -> dict[str, int]:
+    """The row count each partition of an imputed table was last published with (from its
+    materializations): a sensor without a cursor yet (the first ``dagster dev`` after the demo)
+    must not refill partitions a run already filled."""
+    found: dict[str, int] = {}
+    cursor = None
+    while partitions:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
+            limit=100,
+            cursor=cursor,
+        )
+        for record in page.records:  # newest first
+            materialization = record.asset_materialization
+            rows = materialization.metadata.get("dagster/row_count") if materialization else None
+            if rows is not None and record.partition_key not in found:
+                found[str(record.partition_key)] = int(rows.value)
+        if not page.has_more or len(found) == len(partitions):
+            break
+        cursor = page.cursor
+    return found
 
 
 def _changed(counts: Mapping[str, int], seen: Mapping[str, int]) -> list[str]:

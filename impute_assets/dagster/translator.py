@@ -11,7 +11,7 @@ from typing import Literal
 
 import dagster as dg
 
-from impute_assets.dagster.spec import TableSpec
+from impute_assets.pipeline.spec import TableSpec
 
 Role = Literal["source", "model", "imputed"]
 

@@ -7,9 +7,12 @@ from impute_assets.warehouse.audit import AUDIT_COLUMNS, audit_frame, audit_tabl
 from impute_assets.warehouse.describe import ColumnDescription, TableDescription
 from impute_assets.warehouse.errors import (
     ColumnNotFound,
+    ConnectionFailed,
+    DuplicateKey,
     PermissionDenied,
     PublishRefused,
     TableNotFound,
+    UnreadableValue,
     UnsupportedTypeWarning,
     WarehouseError,
 )
@@ -19,8 +22,9 @@ from impute_assets.warehouse.url import mask_url
 from impute_assets.warehouse.warehouse import Warehouse
 
 __all__ = [
-    "AUDIT_COLUMNS", "ColumnDescription", "ColumnMissing", "ColumnNotFound", "MissingProfile",
+    "AUDIT_COLUMNS", "ColumnDescription", "ColumnMissing", "ColumnNotFound", "ConnectionFailed",
+    "DuplicateKey", "MissingProfile",
     "PermissionDenied", "PublishRefused", "PublishResult", "StagingTable", "TableDescription",
-    "TableNotFound", "UnsupportedTypeWarning", "Warehouse", "WarehouseError", "audit_frame",
+    "TableNotFound", "UnreadableValue", "UnsupportedTypeWarning", "Warehouse", "WarehouseError", "audit_frame",
     "audit_table", "mask_url",
 ]

@@ -1,5 +1,10 @@
 """The cell audit table: one row per imputed cell, published with the data it describes.
 
+It holds the current state of its output table: each publish replaces the audit rows of what
+it replaces (every row for a whole-table publish, the partition's rows for a partition
+publish) in the same transaction, so the audit table always counts the cells now imputed.
+``run_id`` says which run filled each cell.
+
 Rows are keyed by the table's key columns (configured, or its primary key) rendered as a JSON
 object in ``row_key``, so one audit table serves tables with any key. A table without keys
 should carry a stable row id column and pass it as the key.
@@ -73,13 +78,24 @@ def _plain(value: object) -> object:
 
 
 def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,
-                       schema: str | None) -> None:
-    """Create the audit table if absent (before the publish transaction: DDL commits on MySQL)."""
-    if not dialect.has_table(conn, name, schema):
-        audit_table(name, schema).create(conn)
+                       schema: str | None) -> bool:
+    """Create the audit table if absent (before the publish transaction: DDL commits on MySQL);
+    True when it was created (the caller drops it again if the publish does not happen)."""
+    if dialect.has_table(conn, name, schema):
+        return False
+    audit_table(name, schema).create(conn)
+    conn.commit()
+    return True
 
 
 def write_audit(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
-                rows: pd.DataFrame) -> int:
-    """Append audit rows inside the caller's transaction."""
-    return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))
+                  rows: pd.DataFrame, partition: object = None) -> int:
+    """Inside the caller's transaction, delete the audit rows of what is being replaced (all, or
+    those of ``partition``: its value as text, as :func:`audit_frame` writes it) and add
+    ``rows``."""
+    table = desc.sa_table()
+    stale = sa.delete(table)
+    if partition is not None:
+        stale = stale.where(table.c["partition"] == str(partition))
+    conn.execute(stale)
+    return bulk_load(conn, dialect, table, desc.schema, to_arrow(rows, desc))

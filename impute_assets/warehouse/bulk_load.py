@@ -38,8 +38,9 @@ def bulk_load(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, sche
 def _copy_csv(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None,
               data: pa.Table) -> None:
     data = pa.table({name: _csv_safe(col) for name, col in zip(data.column_names, data.columns)})
-    statement = (f"COPY {dialect.qualified(table.name, schema)} "
-                 f"({dialect.column_list(data.column_names)}) FROM STDIN (FORMAT csv)")
+    # Sent without parameters: identifiers quoted as the server reads them (``raw``).
+    statement = (f"COPY {dialect.qualified(table.name, schema, raw=True)} "
+                 f"({dialect.column_list(data.column_names, raw=True)}) FROM STDIN (FORMAT csv)")
     options = pacsv.WriteOptions(include_header=False, batch_size=CHUNK_ROWS)
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
@@ -61,13 +62,11 @@ def _duckdb_arrow(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
                   schema: str | None, data: pa.Table) -> None:
     raw = conn.connection.dbapi_connection
     view = f"_ia_arrow_{uuid.uuid4().hex}"
-    columns = dialect.column_list(data.column_names)
-    raw.register(view, data)
-    try:
-        raw.execute(f"INSERT INTO {dialect.qualified(table.name, schema)} ({columns}) "
-                    f"SELECT {columns} FROM {view}")
-    finally:
-        raw.unregister(view)
+    columns = dialect.column_list(data.column_names, raw=True)
+    raw.register(view, data)  # on failure the view dies with the connection (no pooling)
+    raw.execute(f"INSERT INTO {dialect.qualified(table.name, schema, raw=True)} ({columns}) "
+                f"SELECT {columns} FROM {view}")
+    raw.unregister(view)
 
 
 def _executemany(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,

@@ -25,9 +25,17 @@ def _pandas_type(type_: pa.DataType) -> object:
     return None
 
 
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow to pandas with nullable ints/booleans, Arrow decimals and datetime64 dates."""
-    return table.to_pandas(types_mapper=_pandas_type, date_as_object=False)
+def to_pandas(table: pa.Table, nan_as_missing: bool = True) -> pd.DataFrame:
+    """Arrow to pandas with nullable ints/booleans, Arrow decimals and datetime64 dates; floats
+    as ``float64`` (NULL and NaN both NaN) or, ``nan_as_missing=False``, as ``double[pyarrow]``
+    (NaN a value, NULL missing)."""
+
+    def mapper(type_: pa.DataType) -> object:
+        if not nan_as_missing and pa.types.is_floating(type_):
+            return pd.ArrowDtype(type_)
+        return _pandas_type(type_)
+
+    return table.to_pandas(types_mapper=mapper, date_as_object=False)
 
 
 def to_arrow(frame: pd.DataFrame, desc: TableDescription) -> pa.Table:

@@ -1,4 +1,4 @@
-"""Per-engine differences, in one place: reflection, type mapping, NaN tests, staging DDL.
+"""Per-engine differences, in one place: reflection, type mapping, NaN tests, staging DDL, locks.
 
 Each supported engine (DuckDB, SQLite, PostgreSQL, MySQL/MariaDB) is a small ``Dialect``
 subclass; everything else in the package is engine-neutral SQLAlchemy Core. Identifiers are only
@@ -8,10 +8,12 @@ ever rendered through the engine's SQLAlchemy ``IdentifierPreparer``.
 from __future__ import annotations
 
 import functools
-
+import hashlib
 import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -49,8 +51,8 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
         return pa.timestamp("us", tz="UTC" if sql_type.timezone else None)
     if isinstance(sql_type, sa.Date):
         return pa.date32()
-    if isinstance(sql_type, sa.Time):
-        return pa.time64("us")
+    if isinstance(sql_type, sa.Time):  # an Arrow time has no offset: timetz passes through
+        return None if sql_type.timezone else pa.time64("us")
     if isinstance(sql_type, sa.String):  # VARCHAR, CHAR, TEXT, ENUM
         return pa.string()
     if isinstance(sql_type, sa.LargeBinary | sa.types._Binary):
@@ -91,6 +93,10 @@ def column_kind(sql_type: sa.types.TypeEngine, primary_key: bool = False) -> Col
     return ColumnKind.NUMERIC
 
 
+#: Seconds a publish waits for another publish into the same table (MySQL's GET_LOCK).
+LOCK_WAIT_SECONDS = 3600
+
+
 class Dialect:
     """Defaults shared by the engines that SQLAlchemy reflects correctly."""
 
@@ -101,13 +107,32 @@ class Dialect:
         self.preparer = engine.dialect.identifier_preparer
 
     # -- identifiers -------------------------------------------------------------------------
-    def qualified(self, name: str, schema: str | None) -> str:
-        """``"schema"."name"`` quoted by the engine's preparer (for raw driver statements)."""
+    # The preparer escapes ``%`` as ``%%`` for drivers with ``format`` placeholders (psycopg,
+    # PyMySQL): right for ``exec_driver_sql`` (parameters always sent), wrong inside
+    # ``sa.text()`` (escaped again: ``p%x`` becomes ``p%%x``, another table) and for raw cursor
+    # statements sent without parameters (COPY): those use ``raw=True``.
+    def qualified(self, name: str, schema: str | None, raw: bool = False) -> str:
+        """``"schema"."name"`` quoted by the engine's preparer, for ``exec_driver_sql``
+        (``raw=True``: for a driver cursor statement sent without parameters)."""
         quoted = self.preparer.quote(name)
-        return f"{self.preparer.quote_schema(schema)}.{quoted}" if schema else quoted
+        if schema:
+            quoted = f"{self.preparer.quote_schema(schema)}.{quoted}"
+        return self._unescape(quoted) if raw else quoted
 
-    def column_list(self, names: Sequence[str]) -> str:
-        return ", ".join(self.preparer.quote(n) for n in names)
+    def column_list(self, names: Sequence[str], raw: bool = False) -> str:
+        quoted = ", ".join(self.preparer.quote(n) for n in names)
+        return self._unescape(quoted) if raw else quoted
+
+    def _unescape(self, quoted: str) -> str:
+        return quoted.replace("%%", "%") if self.preparer._double_percents else quoted
+
+    def check_name(self, name: str) -> str | None:
+        """Why ``name`` cannot name a table on this engine (too long), or None when it can."""
+        limit = self.engine.dialect.max_identifier_length
+        if limit and len(name.encode()) > limit:
+            return (f"the name is {len(name.encode())} bytes long and {self.name} allows "
+                    f"{limit} (it would be cut short silently); choose a shorter output name")
+        return None
 
     # -- reflection --------------------------------------------------------------------------
     def default_schema(self, conn: sa.Connection) -> str | None:
@@ -143,6 +168,11 @@ class Dialect:
         except Exception:  # noqa: BLE001 - some reflected types cannot be rendered back
             return repr(sql_type)
 
+    def validates_in_sql(self, names: Sequence[str]) -> bool:
+        """Whether Great Expectations' SQL datasource can validate a table with these columns
+        here (else validate the rows as a DataFrame)."""
+        return True
+
     # -- SQL expressions ---------------------------------------------------------------------
     def is_nan(self, column: sa.ColumnElement) -> sa.ColumnElement[bool] | None:
         """A condition true where a float column holds NaN, or None if the engine has no NaN."""
@@ -156,16 +186,29 @@ class Dialect:
         return sa.cast(column, sa.String)
 
     # -- publishing --------------------------------------------------------------------------
-    def create_empty_copy(self, conn: sa.Connection, source: str, target: str,
-                          schema: str | None, columns: Sequence[ReflectedColumn],
-                          primary_key: Sequence[str], staging: bool) -> None:
-        """Create ``target`` with the same column types as ``source`` and no rows."""
-        conn.execute(sa.text(
-            f"CREATE TABLE {self.qualified(target, schema)} AS "
-            f"SELECT * FROM {self.qualified(source, schema)} WHERE 1 = 0"))
+    #: Whether RENAME TABLE can share the publishing transaction (MySQL's DDL commits it).
+    renames_in_transaction = True
+
+    def create_like(self, conn: sa.Connection, source: str, target: str, schema: str | None,
+                    columns: Sequence[ReflectedColumn], primary_key: Sequence[str],
+                    scratch: bool) -> None:
+        """Create ``target`` empty with the column types (and keys) of ``source``.
+
+        ``scratch``: the table is only ever staging, never renamed into place (may be unlogged).
+        """
+        conn.exec_driver_sql(f"CREATE TABLE {self.qualified(target, schema)} AS "
+                             f"SELECT * FROM {self.qualified(source, schema)} WHERE 1 = 0")
+
+    def add_key(self, conn: sa.Connection, table: str, schema: str | None,
+                key: Sequence[str]) -> None:
+        """A unique index on ``key`` (a new output table whose source has no primary key)."""
+        index_table = sa.Table(table, sa.MetaData(), *(sa.Column(k) for k in key), schema=schema)
+        name = f"ia_key_{hashlib.sha1(f'{schema}.{table}'.encode()).hexdigest()[:12]}"
+        sa.Index(name, *index_table.c, unique=True).create(conn)
 
     def clear(self, conn: sa.Connection, table: str, schema: str | None) -> None:
-        """Remove every row of a table inside the current transaction."""
+        """Remove every row inside the current transaction: DELETE, which readers holding an
+        older snapshot do not see (PostgreSQL's TRUNCATE would show them an empty table)."""
         conn.execute(sa.delete(sa.table(table, schema=schema)))
 
     def can_swap(self, conn: sa.Connection, table: str, schema: str | None) -> bool:
@@ -174,9 +217,31 @@ class Dialect:
         return False
 
     def swap(self, conn: sa.Connection, staging: str, table: str, schema: str | None) -> None:
-        conn.execute(sa.text(f"DROP TABLE {self.qualified(table, schema)}"))
-        conn.execute(sa.text(f"ALTER TABLE {self.qualified(staging, schema)} "
-                             f"RENAME TO {self.preparer.quote(table)}"))
+        conn.execute(sa.schema.DropTable(sa.Table(table, sa.MetaData(), schema=schema)))
+        self.rename(conn, staging, table, schema)
+
+    def rename(self, conn: sa.Connection, old: str, new: str, schema: str | None) -> None:
+        conn.exec_driver_sql(f"ALTER TABLE {self.qualified(old, schema)} "
+                             f"RENAME TO {self.preparer.quote(new)}")
+
+    def begin_publish(self, conn: sa.Connection) -> None:
+        """Settings for the publishing transaction, before it starts (hook for engines)."""
+
+    @contextmanager
+    def publish_lock(self, conn: sa.Connection, table: str, schema: str | None,
+                     partition: object = None, exclusive: bool = True) -> Iterator[None]:
+        """Serialize publishes into one table (``exclusive``) or one partition of it.
+
+        Default: a lock in this process; the engine's own write lock (DuckDB's file lock, SQLite's
+        database lock) keeps other processes out.
+        """
+        with _local_lock(f"{self.engine.url}|{schema}|{table}"):
+            yield
+
+    def lock_key(self, table: str, schema: str | None, *parts: object) -> bytes:
+        """A digest naming a table (and partition) across processes on this server."""
+        name = repr((self.engine.url.database, schema, table, *parts))
+        return hashlib.blake2b(name.encode(), digest_size=16).digest()
 
     def session_owner(self, conn: sa.Connection) -> str:
         """A token naming whoever creates a staging table (to sweep it once they are gone)."""
@@ -196,6 +261,18 @@ class Dialect:
         return alive
 
 
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _local_lock(name: str) -> Iterator[None]:
+    with _local_locks_guard:
+        lock = _local_locks.setdefault(name, threading.Lock())
+    with lock:
+        yield
+
+
 class DuckDBDialect(Dialect):
     """DuckDB: SQLAlchemy reflection fails (pg_catalog.pg_collation), so read information_schema."""
 
@@ -204,13 +281,15 @@ class DuckDBDialect(Dialect):
     _TYPES: dict[str, sa.types.TypeEngine] = {
         "BOOLEAN": sa.Boolean(), "TINYINT": sa.SmallInteger(), "SMALLINT": sa.SmallInteger(),
         "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "UTINYINT": sa.SmallInteger(),
-        "USMALLINT": sa.Integer(), "UINTEGER": sa.BigInteger(), "HUGEINT": sa.Numeric(38, 0),
+        "USMALLINT": sa.Integer(), "UINTEGER": sa.BigInteger(),
         "UBIGINT": sa.Numeric(20, 0), "FLOAT": sa.Float(), "REAL": sa.Float(),
         "DOUBLE": sa.Double(), "VARCHAR": sa.String(), "DATE": sa.Date(),
         "TIMESTAMP": sa.DateTime(), "TIMESTAMP_S": sa.DateTime(), "TIMESTAMP_MS": sa.DateTime(),
-        "TIMESTAMP_NS": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(timezone=True),
+        "TIMESTAMP WITH TIME ZONE": sa.DateTime(timezone=True),
         "TIME": sa.Time(), "BLOB": sa.LargeBinary(),
     }
+    # Not listed (passed through as text): HUGEINT (39 digits, beyond decimal128),
+    # TIMESTAMP_NS (finer than microseconds), TIMETZ, INTERVAL, UUID, JSON, nested types.
     _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -259,17 +338,24 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
-    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
+    def validates_in_sql(self, names):
+        return False  # GE closes the connection before fetching (upstream GE issue 10738)
+
+    def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
         # Carry NOT NULL and the primary key: a staging copy can then be swapped in (can_swap).
-        super().create_empty_copy(conn, source, target, schema, columns, primary_key, staging)
+        super().create_like(conn, source, target, schema, columns, primary_key, scratch)
         name = self.qualified(target, schema)
         for column in columns:
             if not column.nullable and column.name not in primary_key:
-                conn.execute(sa.text(f"ALTER TABLE {name} ALTER COLUMN "
-                                     f"{self.preparer.quote(column.name)} SET NOT NULL"))
+                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN "
+                                     f"{self.preparer.quote(column.name)} SET NOT NULL")
         if primary_key:
-            conn.execute(sa.text(f"ALTER TABLE {name} ADD PRIMARY KEY "
-                                 f"({self.column_list(primary_key)})"))
+            self.add_key(conn, target, schema, primary_key)
+
+    def add_key(self, conn, table, schema, key):
+        # DuckDB cannot rename a table that has an index: the key becomes the primary key.
+        conn.exec_driver_sql(f"ALTER TABLE {self.qualified(table, schema)} ADD PRIMARY KEY "
+                             f"({self.column_list(key)})")
 
     def can_swap(self, conn, table, schema):
         # DuckDB DDL is transactional and views bind late; defaults, UNIQUE/CHECK/foreign keys
@@ -290,10 +376,18 @@ class SQLiteDialect(Dialect):
 
     name = "sqlite"
 
-    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
-        metadata = sa.MetaData()
-        sa.Table(target, metadata, *(sa.Column(c.name, c.type, nullable=True) for c in columns),
-                 schema=schema).create(conn)
+    def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
+        sa.Table(target, sa.MetaData(),
+                 *(sa.Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in primary_key)
+                   for c in columns), schema=schema).create(conn)
+
+    @contextmanager
+    def publish_lock(self, conn, table, schema, partition=None, exclusive=True):
+        # Take SQLite's write lock first: two deferred transactions that read before writing
+        # would otherwise deadlock (one gets "database is locked").
+        with super().publish_lock(conn, table, schema, partition, exclusive):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield
 
 
 class PostgresDialect(Dialect):
@@ -304,14 +398,37 @@ class PostgresDialect(Dialect):
     def is_nan(self, column):
         return column == sa.literal_column("'NaN'::float8")
 
-    def create_empty_copy(self, conn, source, target, schema, columns, primary_key, staging):
-        conn.execute(sa.text(
-            f"CREATE {'UNLOGGED ' if staging else ''}TABLE {self.qualified(target, schema)} AS "
-            f"SELECT * FROM {self.qualified(source, schema)} WITH NO DATA"))
+    def read_type(self, sql_type):
+        # Unconstrained numeric holds any number of digits: no Arrow decimal (nor a float)
+        # holds it exactly, so it passes through as text (declare numeric(p, s) to impute it).
+        if isinstance(sql_type, sa.Numeric) and not isinstance(sql_type, sa.Float) \
+                and sql_type.precision is None:
+            return sa.types.NullType()
+        return super().read_type(sql_type)
 
-    def clear(self, conn, table, schema):
-        # TRUNCATE is transactional in PostgreSQL and does not leave dead tuples behind.
-        conn.execute(sa.text(f"TRUNCATE TABLE {self.qualified(table, schema)}"))
+    def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
+        # LIKE keeps types, NOT NULL, CHECK, the primary key and unique indexes (not defaults,
+        # which may name the source's sequences). Scratch tables skip the WAL (UNLOGGED).
+        conn.exec_driver_sql(
+            f"CREATE {'UNLOGGED ' if scratch else ''}TABLE {self.qualified(target, schema)} "
+            f"(LIKE {self.qualified(source, schema)} INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+
+    def begin_publish(self, conn):
+        # READ COMMITTED: each statement after the lock sees what the previous holder committed
+        # (under REPEATABLE READ the DELETE would miss its rows and both publishes survive).
+        conn.execution_options(isolation_level="READ COMMITTED")
+
+    @contextmanager
+    def publish_lock(self, conn, table, schema, partition=None, exclusive=True):
+        # Transaction-scoped advisory locks: released by COMMIT/ROLLBACK or a dead backend.
+        table_key = _signed64(self.lock_key(table, schema))
+        if exclusive:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(table_key)))
+        else:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(table_key)))
+            part_key = _signed64(self.lock_key(table, schema, partition))
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(part_key)))
+        yield
 
     def session_owner(self, conn):
         return f"b{conn.execute(sa.text('SELECT pg_backend_pid()')).scalar_one()}"
@@ -329,17 +446,65 @@ class MySQLDialect(Dialect):
     def reflect(self, conn, table, schema):
         # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
         columns, primary_key = super().reflect(conn, table, schema)
-        return ([ReflectedColumn(c.name.replace("``", "`"), c.type, c.sql_type, c.nullable)
+        json = self._mariadb_json_columns(conn, table, schema)
+        return ([ReflectedColumn(name := c.name.replace("``", "`"),
+                                 sa.types.NullType() if name in json else c.type,
+                                 "JSON" if name in json else c.sql_type, c.nullable)
                  for c in columns], [k.replace("``", "`") for k in primary_key])
 
+    def _mariadb_json_columns(self, conn: sa.Connection, table: str,
+                              schema: str | None) -> set[str]:
+        """MariaDB's JSON is LONGTEXT with a ``json_valid`` check: not text to impute."""
+        if not getattr(conn.dialect, "is_mariadb", False):
+            return set()
+        checks = conn.execute(sa.text(
+            "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE "
+            "CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"),
+            {"schema": schema, "table": table}).scalars()
+        return {m.group(1).replace("``", "`") for clause in checks
+                if (m := re.fullmatch(r"json_valid\(`(.*)`\)", clause))}
+
+    renames_in_transaction = False
+
     def read_type(self, sql_type):
-        # BOOLEAN is TINYINT(1) in MySQL; read it back as a boolean.
-        if isinstance(sql_type, mysql.TINYINT) and sql_type.display_width == 1:
-            return sa.Boolean()
+        # BOOLEAN is TINYINT(1), which holds -128..127 (2 and -1 are not booleans): an integer.
+        # BIGINT UNSIGNED exceeds int64: an exact decimal. TIME spans -838 h..838 h and SET
+        # values are sets of members: both pass through as text.
+        if isinstance(sql_type, mysql.TINYINT):
+            return sa.SmallInteger()
+        if isinstance(sql_type, mysql.BIGINT) and sql_type.unsigned:
+            return sa.Numeric(20, 0)
+        if isinstance(sql_type, sa.Time | mysql.SET):
+            return sa.types.NullType()
         return super().read_type(sql_type)
+
+    def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
+        conn.exec_driver_sql(f"CREATE TABLE {self.qualified(target, schema)} "
+                             f"LIKE {self.qualified(source, schema)}")
+
+    def rename(self, conn, old, new, schema):
+        conn.exec_driver_sql(f"RENAME TABLE {self.qualified(old, schema)} "
+                             f"TO {self.qualified(new, schema)}")
+
+    @contextmanager
+    def publish_lock(self, conn, table, schema, partition=None, exclusive=True):
+        # GET_LOCK has no shared mode: one lock per table; a session lock, released in finally
+        # (and by the server when the connection dies).
+        name = f"impute_assets:{self.lock_key(table, schema).hex()}"
+        got = conn.execute(sa.select(sa.func.get_lock(name, LOCK_WAIT_SECONDS))).scalar()
+        if got != 1:
+            raise TimeoutError(f"another publish into table {table!r} held the lock {name!r} "
+                               f"for over {LOCK_WAIT_SECONDS} s")
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.release_lock(name)))
 
     def random(self):
         return sa.func.rand()
+
+    def validates_in_sql(self, names):
+        return not any("`" in n for n in names)  # GE does not escape backticks in names
 
     def session_owner(self, conn):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"
@@ -352,6 +517,10 @@ class MySQLDialect(Dialect):
             return set(owners)
         ids = conn.execute(sa.text("SELECT ID FROM information_schema.PROCESSLIST")).scalars()
         return owners & {f"c{i}" for i in ids}
+
+
+def _signed64(digest: bytes) -> int:
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 _DIALECTS: dict[str, type[Dialect]] = {

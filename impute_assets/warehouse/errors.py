@@ -47,8 +47,27 @@ class PermissionDenied(WarehouseError):
         super().__init__(f"permission denied ({detail})", url=url, schema=schema, table=table)
 
 
+class ConnectionFailed(WarehouseError):
+    """The warehouse could not be reached or refused the login (one line: no driver traceback)."""
+
+    def __init__(self, *, url: str, schema: str | None, table: str, detail: str,
+                 url_env: str | None = None) -> None:
+        source = f" (URL from env var {url_env})" if url_env else ""
+        super().__init__(f"cannot connect ({detail})", url=url + source, schema=schema,
+                         table=table)
+
+
+class UnreadableValue(WarehouseError):
+    """A stored value has no Arrow/pandas form (PostgreSQL's infinity, BC or year > 9999 dates,
+    numeric NaN in a ``numeric(p, s)`` column): named with its column, never rewritten."""
+
+
 class PublishRefused(WarehouseError):
     """The frame cannot be published as asked (wrong columns, rows outside the partition, ...)."""
+
+
+class DuplicateKey(PublishRefused):
+    """The rows repeat a value of the table's primary key or unique key."""
 
 
 class UnsupportedTypeWarning(UserWarning):
@@ -60,10 +79,22 @@ _PERMISSION_CODES = {"42501", "1142", "1044", "1143"}
 _PERMISSION_TEXT = ("permission denied", "access denied", "attempt to write a readonly")
 _MISSING_CODES = {"42P01", "3F000", "1146", "1049"}
 _MISSING_TEXT = ("no such table", "table with name")
+_DUPLICATE_CODES = {"23505", "1062"}
+_DUPLICATE_TEXT = ("unique constraint", "duplicate key")
 
 
 #: Top-level modules of the drivers whose own exceptions escape raw-connection paths (COPY, Arrow).
 _DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3", "duckdb", "_duckdb"}
+
+
+def driver_message(exc: BaseException, secret: str | None = None) -> str:
+    """The driver's own first line for ``exc`` (without SQLAlchemy's SQL dump), ``secret``
+    (a password) replaced by ``***``."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    args = getattr(orig, "args", ())
+    text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(orig)  # PyMySQL
+    line = next((part.strip() for part in text.splitlines() if part.strip()), type(orig).__name__)
+    return line.replace(secret, "***") if secret else line
 
 
 @contextmanager
@@ -73,15 +104,20 @@ def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
         yield
     except sa.exc.NoSuchTableError as exc:
         raise TableNotFound(url=url, schema=schema, table=table) from exc
+    except WarehouseError:
+        raise
     except Exception as exc:
         orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
         if type(orig).__module__.split(".")[0] not in _DRIVERS:
             raise
-        code = str(getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [""])[0])
+        codes = {str(getattr(orig, "sqlstate", None)), str((getattr(orig, "args", None) or [""])[0])}
         text = str(orig).lower()
         first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        if code in _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
+        if codes & _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
             raise PermissionDenied(url=url, schema=schema, table=table, detail=first_line) from exc
-        if code in _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
+        if codes & _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
             raise TableNotFound(url=url, schema=schema, table=table) from exc
+        if codes & _DUPLICATE_CODES or any(p in text for p in _DUPLICATE_TEXT):
+            raise DuplicateKey(f"rows repeat a key value ({first_line})", url=url,
+                               schema=schema, table=table) from None
         raise

@@ -1,12 +1,18 @@
 """Write-audit-publish: stage the rows, let a callback validate the staging table, then swap the
 rows in with one transaction (whole table, or delete-partition + insert) together with the audit.
 
-The publishing transaction is DELETE/TRUNCATE + INSERT ... SELECT from staging: atomic on all
-four engines (MySQL commits DDL implicitly, so a RENAME could not share a transaction with the
-audit rows), and the table keeps its grants, indexes, defaults and dependent views. Where DDL is
-transactional and a copy loses nothing (DuckDB tables with at most NOT NULL and a primary key,
-which staging carries), a full replace instead DROPs the table and RENAMEs staging in its place
-in that same transaction, which saves writing every row twice.
+Nothing is visible before that transaction commits. The staging table is created from the
+output table's DDL (or, for a new output table, the source's: ``like``), so types, NOT NULL, the
+primary key and unique indexes are the engine's own, not rebuilt from pandas. A new output table
+is the staging table renamed into place inside the publishing transaction (MySQL: one atomic
+RENAME, then the audit rows); an existing one gets DELETE + INSERT ... SELECT from staging
+(atomic on all four engines, MVCC-safe for readers on older snapshots, and the table keeps its
+grants, indexes and dependent views). Where DDL is transactional and a copy loses nothing
+(DuckDB tables with at most NOT NULL and a primary key), a full replace DROPs the table and
+RENAMEs staging in its place in that same transaction, which saves writing every row twice.
+
+Publishes into one table (one partition) are serialized by the engine's lock
+(``Dialect.publish_lock``): two runs of one partition at once never both survive.
 
 A killed process can leave its staging table behind; staging names carry their owner (backend
 pid, connection id or OS pid) and every publish first drops staging tables whose owner is gone.
@@ -19,8 +25,9 @@ import re
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
@@ -46,16 +53,23 @@ _active_lock = threading.Lock()
 class StagingTable:
     """The staged rows, handed to the validation callback (raise to refuse the publish).
 
-    ``url`` is the real URL (for in-process validators): never log it; ``masked_url`` is safe.
+    ``url`` is the real URL (for in-process validators): never log it; ``masked_url`` is safe
+    (and the only one ``repr`` shows).
     """
 
-    url: str
+    url: str = field(repr=False)
     masked_url: str
     schema: str | None
     name: str
     engine: sa.Engine
     rows: int
     description: TableDescription
+
+    @property
+    def validates_in_sql(self) -> bool:
+        """Whether GE's SQL datasource can validate this table in place; if not (DuckDB, MySQL
+        names with a backtick), validate :meth:`to_pandas` instead."""
+        return dialect_for(self.engine).validates_in_sql(self.description.column_names)
 
     def to_pandas(self) -> pd.DataFrame:
         """The staged rows as a DataFrame (for validators that work on frames, e.g. DuckDB)."""
@@ -83,52 +97,73 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
                   partition: tuple[str, object] | None = None,
                   validate: Callable[[StagingTable], None] | None = None,
                   audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                  like: str | None = None) -> PublishResult:
-    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc."""
+                  like: str | None = None, key: Sequence[str] = (),
+                  connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None
+                  ) -> PublishResult:
+    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc.
+
+    ``connect``: opens the connection (default ``engine.connect``; the facade's names the table
+    in connection errors).
+    """
     if audit is not None and audit_table is None:
         raise ValueError(f"audit rows for table {table!r} given without audit_table")
-    with engine.connect() as conn:
+    for name in filter(None, (table, audit_table)):
+        check_name(dialect, masked_url, name, schema)
+    with (connect or engine.connect)() as conn:
         sweep_staging(conn, dialect, schema)
-        created = _create_if_absent(conn, dialect, masked_url, frame, table, schema, like)
-        staging = None
-        published = False
+        existed = dialect.has_table(conn, table, schema)
+        staging = _staging_name(conn, dialect, table)
+        published = audit_created = False
         try:
-            desc = describe_table(conn, dialect, masked_url, table, schema)
+            desc = _create_staging(conn, dialect, masked_url, frame, table, schema, staging,
+                                   existed, like, key)
             data = to_arrow(frame, desc)
             where, label = _partition_filter(desc, data, partition)
             audit_desc = None
             if audit is not None:
-                ensure_audit_table(conn, dialect, audit_table, schema)
+                audit_created = ensure_audit_table(conn, dialect, audit_table, schema)
                 audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
-            staging = _staging_name(conn, dialect, desc.name)
-            _stage(conn, dialect, desc, staging, data)
+            _load(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
-            replaced, audited = _swap_in(conn, dialect, desc, staging, where, audit, audit_desc)
+            replaced, audited, created = _swap_in(conn, dialect, desc, staging, where, existed,
+                                                  audit, audit_desc,
+                                                  partition[1] if partition else None)
             published = True
-        finally:
-            unpublished_new_table = table if created and not published else None
-            _clean_up(conn, dialect, schema, [staging, unpublished_new_table])
+        finally:  # staging renamed into place: nothing left to drop
+            unpublished_audit = audit_table if audit_created and not published else None
+            _clean_up(conn, dialect, schema, [staging, unpublished_audit])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
-def _create_if_absent(conn: sa.Connection, dialect: Dialect, masked_url: str,
-                      frame: pd.DataFrame, table: str, schema: str | None,
-                      like: str | None) -> bool:
-    """Create the output table empty (types of ``like``, else of the frame); True if created."""
-    if dialect.has_table(conn, table, schema):
-        return False
-    if like is not None:
-        source = describe_table(conn, dialect, masked_url, like, schema)
-        dialect.create_empty_copy(conn, like, table, schema, _reflected(source),
-                                  source.primary_key, staging=False)
-    else:
-        columns = [sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
-                   for name, values in frame.items()]
-        sa.Table(table, sa.MetaData(), *columns, schema=schema).create(conn)
-    conn.commit()
-    return True
+def check_name(dialect: Dialect, masked_url: str, name: str, schema: str | None) -> None:
+    """Refuse a table name the engine would cut short (PostgreSQL: 63 bytes)."""
+    problem = dialect.check_name(name)
+    if problem is not None:
+        raise PublishRefused(problem, url=masked_url, schema=schema, table=name)
+
+
+def _create_staging(conn: sa.Connection, dialect: Dialect, masked_url: str, frame: pd.DataFrame,
+                    table: str, schema: str | None, staging: str, existed: bool,
+                    like: str | None, key: Sequence[str]) -> TableDescription:
+    """Create the empty staging table from the DDL of the output table (or of ``like``, or the
+    frame's types for a new table without a source); committed. Returns the output's shape."""
+    template = table if existed else like
+    with translated(masked_url, schema, table):
+        if template is not None:
+            source = describe_table(conn, dialect, masked_url, template, schema)
+            dialect.create_like(conn, template, staging, schema, _reflected(source),
+                                source.primary_key, scratch=existed)
+        else:
+            columns = [sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
+                       for name, values in frame.items()]
+            sa.Table(staging, sa.MetaData(), *columns, schema=schema).create(conn)
+            source = describe_table(conn, dialect, masked_url, staging, schema)
+        if not existed and key and not source.primary_key:
+            dialect.add_key(conn, staging, schema, key)
+        conn.commit()
+    return TableDescription(masked_url, schema, table, source.columns, source.primary_key)
 
 
 def _reflected(desc: TableDescription) -> list[ReflectedColumn]:
@@ -165,13 +200,10 @@ def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
     return name
 
 
-def _stage(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
-           data: pa.Table) -> None:
-    """Create and fill the staging table beside the target; committed."""
+def _load(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
+          data: pa.Table) -> None:
+    """Fill the staging table; committed."""
     with translated(desc.url, desc.schema, desc.name):
-        dialect.create_empty_copy(conn, desc.name, name, desc.schema, _reflected(desc),
-                                  desc.primary_key, staging=True)
-        conn.commit()
         bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
         conn.commit()
 
@@ -188,13 +220,24 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
 
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
-             where: tuple[str, object] | None, audit: pd.DataFrame | None,
-             audit_desc: TableDescription | None) -> tuple[int, int]:
-    """The one publishing transaction: remove the old rows, insert the staged ones, audit."""
+             where: tuple[str, object] | None, existed: bool, audit: pd.DataFrame | None,
+             audit_desc: TableDescription | None, partition: object) -> tuple[int, int, bool]:
+    """The one publishing transaction, under the table's (partition's) lock: rename staging into
+    place (new table) or remove the old rows and insert the staged ones; then replace the audit
+    rows of what was replaced (``partition``: the raw value the audit rows carry)."""
     target = desc.sa_table()
     source = desc.sa_table(staging)
-    with translated(desc.url, desc.schema, desc.name):
-        if where is None:
+    if conn.in_transaction():
+        conn.commit()
+    dialect.begin_publish(conn)
+    exclusive = where is None or not existed  # creating a table excludes every other publish
+    with translated(desc.url, desc.schema, desc.name), dialect.publish_lock(
+            conn, desc.name, desc.schema, where[1] if where else None, exclusive):
+        created = not existed and not dialect.has_table(conn, desc.name, desc.schema)
+        if created:
+            replaced = 0
+            dialect.rename(conn, staging, desc.name, desc.schema)
+        elif where is None:
             replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
             if dialect.can_swap(conn, desc.name, desc.schema):
                 dialect.swap(conn, staging, desc.name, desc.schema)
@@ -205,15 +248,16 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             name, value = where
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
             _insert_from(conn, target, source, desc.column_names)
-        audited = write_audit(conn, dialect, audit_desc, audit) if audit is not None else 0
+        audited = (write_audit(conn, dialect, audit_desc, audit, partition)
+                   if audit is not None else 0)
         conn.commit()
-    return int(replaced), audited
+    return int(replaced), audited, created
 
 
 def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
               names: list[str | None]) -> None:
-    """Roll back what is open and drop staging (and an output table this call created but
-    never published). Best effort: a failure here must not hide the error being raised."""
+    """Roll back what is open and drop staging (and an audit table this call created but never
+    published into). Best effort: a failure here must not hide the error being raised."""
     try:
         if conn.in_transaction():
             conn.rollback()
@@ -230,7 +274,7 @@ def _insert_from(conn: sa.Connection, target: sa.TableClause, source: sa.TableCl
 
 
 def _drop(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {dialect.qualified(name, schema)}"))
+    conn.execute(sa.schema.DropTable(sa.Table(name, sa.MetaData(), schema=schema), if_exists=True))
     conn.commit()
     with _active_lock:
         _active_staging.discard(name)

@@ -10,7 +10,9 @@ uses a server-side cursor (``stream_results``); SQLite's cursor is lazy by natur
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from impute_assets.warehouse.describe import TableDescription
 from impute_assets.warehouse.dialects import Dialect, arrow_type
-from impute_assets.warehouse.errors import translated
+from impute_assets.warehouse.errors import UnreadableValue, driver_message, translated
 from impute_assets.warehouse.partitions import partition_value
 
 DEFAULT_BATCH_ROWS = 65_536
@@ -52,13 +54,37 @@ def iter_batches(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
     """Yield record batches of at most ``batch_rows`` rows, typed as ``desc.arrow_schema``."""
     schema = desc.arrow_schema(columns)
     query = select_rows(desc, dialect, columns, partition, sample)
-    with translated(desc.url, desc.schema, desc.name):
+    with translated(desc.url, desc.schema, desc.name), _unreadable_values(desc, schema):
         if dialect.name == "duckdb":
             yield from _duckdb_batches(conn, query, schema, batch_rows)
         elif dialect.name == "postgresql" and all(_csv_parses(f.type) for f in schema):
             yield from _copy_batches(conn, query, schema, batch_rows)
         else:
             yield from _cursor_batches(conn, query, schema, batch_rows)
+
+
+class _BadCell(Exception):
+    """A value Arrow could not convert, located: column name, target type, the value's text."""
+
+    def __init__(self, column: str, type_: str, value: str | None) -> None:
+        super().__init__(column, type_, value)
+        self.column, self.type, self.value = column, type_, value
+
+
+@contextmanager
+def _unreadable_values(desc: TableDescription, schema: pa.Schema) -> Iterator[None]:
+    """Values with no Arrow/pandas form (PostgreSQL's ``infinity`` or BC dates, dates after
+    year 9999, numeric NaN) fail the read with the table, column and value named."""
+    hint = "read the table through a view that casts or nulls it"
+    try:
+        yield
+    except _BadCell as cell:
+        value = "a value" if cell.value is None else f"value {cell.value!r}"
+        raise UnreadableValue(f"{value} has no {cell.type} form ({hint})", url=desc.url,
+                              schema=desc.schema, table=desc.name, column=cell.column) from None
+    except (sa.exc.DataError, OverflowError, ValueError) as exc:  # the cursor's conversions
+        raise UnreadableValue(f"a value cannot be converted ({driver_message(exc)}; {hint})",
+                              url=desc.url, schema=desc.schema, table=desc.name) from None
 
 
 def _duckdb_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
@@ -79,27 +105,63 @@ def _csv_parses(type_: pa.DataType) -> bool:
     return not (pa.types.is_binary(type_) or pa.types.is_time(type_))
 
 
+#: Arrow's CSV reader names the column by position and quotes the value it could not convert.
+_CSV_ERROR = re.compile(r"CSV column #(?P<index>\d+).*?(?: to (?P<type>\S+): invalid value "
+                        r"'(?P<value>.*?)'|The string '(?P<text>.*?)' is not a valid "
+                        r"(?P<kind>\S+) number)", re.DOTALL)
+
+
 def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                   batch_rows: int) -> Iterator[pa.RecordBatch]:
     compiled = query.compile(dialect=conn.dialect)
     raw = conn.connection.dbapi_connection
-    options = pacsv.ConvertOptions(column_types=schema, true_values=["t"], false_values=["f"],
-                                   null_values=[""], strings_can_be_null=True,
-                                   quoted_strings_can_be_null=False)
+    # Arrow's CSV reader has no decimal256: such columns are read as text and cast after.
+    as_text = {f.name for f in schema if pa.types.is_decimal256(f.type)}
+    column_types = {f.name: pa.string() if f.name in as_text else f.type for f in schema}
+    options = pacsv.ConvertOptions(column_types=column_types, true_values=["t"],
+                                   false_values=["f"], null_values=[""],
+                                   strings_can_be_null=True, quoted_strings_can_be_null=False)
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'UTC'")  # timestamptz text in UTC, this tx only
-        with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+        # psycopg formats a statement only when given parameters: without, ``%%`` stays doubled.
+        params = compiled.params or None
+        sql = str(compiled) if params else str(compiled).replace("%%", "%")
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
             stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
             if not stream.peek(1):  # no rows: Arrow refuses an empty CSV
                 return
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                convert_options=options)
-            for batch in reader:
-                for offset in range(0, batch.num_rows, batch_rows):
-                    yield batch.slice(offset, batch_rows)
+            try:
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=options)
+                for batch in reader:
+                    batch = _cast_text_columns(batch, schema, as_text)
+                    for offset in range(0, batch.num_rows, batch_rows):
+                        yield batch.slice(offset, batch_rows)
+            except pa.ArrowInvalid as exc:
+                match = _CSV_ERROR.search(str(exc))
+                if match is None:
+                    raise
+                raise _BadCell(schema.names[int(match["index"])], match["type"] or match["kind"],
+                               match["value"] if match["type"] else match["text"]) from None
+
+
+def _cast_text_columns(batch: pa.RecordBatch, schema: pa.Schema,
+                       names: set[str]) -> pa.RecordBatch:
+    if not names:
+        return batch
+    columns = []
+    for field, column in zip(schema, batch.columns):
+        if field.name in names:
+            try:
+                column = column.cast(field.type)
+            except pa.ArrowInvalid as exc:
+                bad = re.search(r"string '(.*?)'", str(exc))
+                raise _BadCell(field.name, str(field.type), bad and bad.group(1)) from None
+        columns.append(column)
+    return pa.record_batch(columns, schema=schema)
 
 
 class _CopyStream(io.RawIOBase):
@@ -137,7 +199,8 @@ def _cursor_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
 
 
 def _array(values: Sequence, type_: pa.DataType) -> pa.Array:
+    # Driver values, not pandas: a float NaN is a value, only None is NULL.
     try:
-        return pa.array(values, type=type_, from_pandas=True)
+        return pa.array(values, type=type_)
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # e.g. Decimal into float64, int into bool
-        return pa.array(values, from_pandas=True).cast(type_)
+        return pa.array(values).cast(type_)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 import pyarrow as pa
@@ -12,11 +13,13 @@ from impute_assets.warehouse.conversion import to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import dialect_for
 from impute_assets.warehouse.engine import create_engine
+from impute_assets.warehouse.errors import ConnectionFailed, driver_message
 from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
 from impute_assets.warehouse.profile import MissingProfile, profile_table
 from impute_assets.warehouse.publish import (
     PublishResult,
     StagingTable,
+    check_name,
     publish_frame,
     sweep_staging,
 )
@@ -32,10 +35,31 @@ class Warehouse:
         >>> wh.profile("orders", partition_column="day").incomplete_columns
     """
 
-    def __init__(self, url: str | sa.URL = DEFAULT_URL, **engine_kwargs: object) -> None:
+    def __init__(self, url: str | sa.URL = DEFAULT_URL, url_env: str | None = None,
+                 **engine_kwargs: object) -> None:
+        """``url_env``: the env var the URL came from, named in connection errors."""
         self._url = parse_url(url)
+        self.url_env = url_env
         self.engine = create_engine(self._url, **engine_kwargs)
         self.dialect = dialect_for(self.engine)
+
+    @contextmanager
+    def connect(self, table: str, schema: str | None = None) -> Iterator[sa.Connection]:
+        """A connection; failing to connect raises one :class:`ConnectionFailed` line naming
+        ``table``, the masked URL and its env var (no driver traceback, no password)."""
+        try:
+            conn = self.engine.connect()
+        except Exception as exc:  # noqa: BLE001 - every driver has its own connect errors
+            detail = driver_message(exc, self._url.password)
+            raise ConnectionFailed(url=self.masked_url, schema=schema, table=table,
+                                   detail=detail, url_env=self.url_env) from None
+        with conn:
+            yield conn
+
+    def check_name(self, table: str, schema: str | None = None) -> None:
+        """Refuse (``PublishRefused``) an output name this engine would cut short: call it when
+        a table is declared, long before a publish (PostgreSQL allows 63 bytes)."""
+        check_name(self.dialect, self.masked_url, table, schema)
 
     @property
     def masked_url(self) -> str:
@@ -57,21 +81,21 @@ class Warehouse:
 
     def describe(self, table: str, schema: str | None = None) -> TableDescription:
         """Columns (name, SQL type, kind, nullability) and primary key of ``table``."""
-        with self.engine.connect() as conn:
+        with self.connect(table, schema) as conn:
             return describe_table(conn, self.dialect, self.masked_url, table, schema)
 
     def profile(self, table: str, schema: str | None = None, partition_column: str | None = None,
                 empty_strings: bool = False, columns: Sequence[str] | None = None
                 ) -> MissingProfile:
         """Rows and missing cells per column (per partition value if asked), in one query."""
-        with self.engine.connect() as conn:
+        with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             return profile_table(conn, self.dialect, desc, columns, partition_column,
                                  empty_strings)
 
     def partitions(self, table: str, column: str, schema: str | None = None) -> list[str]:
         """Distinct values of a partition column, sorted, as text (ISO dates)."""
-        with self.engine.connect() as conn:
+        with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             return list_partitions(conn, desc, column)
 
@@ -86,37 +110,47 @@ class Warehouse:
                      partition: tuple[str, object] | None = None, sample: int | None = None,
                      batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         """Arrow record batches of at most ``batch_rows`` rows (bounded memory)."""
-        with self.engine.connect() as conn:
+        with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             yield from iter_batches(conn, self.dialect, desc, columns, partition, sample,
                                     batch_rows)
 
     def read(self, table: str, schema: str | None = None, columns: Sequence[str] | None = None,
              partition: tuple[str, object] | None = None, sample: int | None = None,
-             batch_rows: int = DEFAULT_BATCH_ROWS) -> pd.DataFrame:
-        """The table (or a partition / column subset / random sample) as a typed DataFrame."""
-        with self.engine.connect() as conn:
+             batch_rows: int = DEFAULT_BATCH_ROWS, nan_as_missing: bool = True) -> pd.DataFrame:
+        """The table (or a partition / column subset / random sample) as a typed DataFrame.
+
+        ``nan_as_missing=False``: float columns come as ``double[pyarrow]``, where NaN is a value
+        and only NULL is missing, so publishing the frame writes NaN back as NaN (with the
+        default ``float64`` both are NaN, and a publish writes NULL).
+        """
+        with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             batches = list(iter_batches(conn, self.dialect, desc, columns, partition, sample,
                                         batch_rows))
-        return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)))
+        return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)),
+                         nan_as_missing)
 
     def publish(self, frame: pd.DataFrame, table: str, schema: str | None = None,
                 partition: tuple[str, object] | None = None,
                 validate: Callable[[StagingTable], None] | None = None,
                 audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                like: str | None = None) -> PublishResult:
+                like: str | None = None, key: Sequence[str] = ()) -> PublishResult:
         """Write-audit-publish ``frame`` into ``table`` (whole, or one partition) atomically.
 
         ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
-        ``audit_table`` in the same transaction. A new output table takes the column types of
-        ``like`` (usually the source table) or, without it, of the frame.
+        ``audit_table`` in the same transaction. A new output table is created from the DDL of
+        ``like`` (the source table: its exact column types, NOT NULL, primary key and unique
+        indexes) or, without it, from the frame's types; ``key`` then gets a unique index when
+        that DDL has no primary key. Publishes into one table/partition wait for each other.
         """
+        self.check_name(table, schema)
         return publish_frame(self.engine, self.dialect,
                              self._url.render_as_string(hide_password=False), self.masked_url,
-                             frame, table, schema, partition, validate, audit, audit_table, like)
+                             frame, table, schema, partition, validate, audit, audit_table, like,
+                             key, connect=lambda: self.connect(table, schema))
 
     def sweep_staging(self, schema: str | None = None) -> list[str]:
         """Drop staging tables left by killed processes; returns their names."""
-        with self.engine.connect() as conn:
+        with self.connect("(staging tables)", schema) as conn:
             return sweep_staging(conn, self.dialect, schema)

@@ -13,6 +13,7 @@ def materialize(
     partition_key: str | None = None,
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
+    run_config: dict[str, Any] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """``dg.materialize`` of every asset and check in ``defs`` (or a selection)."""
     assets: list[Any] = [*defs.assets, *defs.asset_checks]
@@ -24,7 +25,13 @@ def materialize(
         partition_key=partition_key,
         instance=instance,
         raise_on_error=raise_on_error,
+        run_config=run_config,
     )
+
+
+def force_retrain(table: str) -> dict[str, Any]:
+    """Run config that makes a table's model assets train even where they could reuse."""
+    return {"ops": {f"{table}__models": {"config": {"force_retrain": True}}}}
 
 
 def metadata_by_asset(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ import dagster as dg
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
-from tests.dagster.runs import materialize
+from tests.dagster.runs import decisions, force_retrain, materialize
 
 
 def test_definitions_declare_a_running_automation_sensor():
@@ -27,7 +27,9 @@ def test_definitions_declare_a_running_automation_sensor():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_retrained_models_make_the_condition_request_a_refill(warehouse_url, unique_name, tmp_path):
+def test_only_a_new_model_version_makes_the_condition_request_a_refill(
+    warehouse_url, unique_name, tmp_path
+):
     Warehouse(warehouse_url).publish(sample_frame(rows=120), unique_name)
     defs = build_imputation_defs([table_spec(unique_name)], model_store=str(tmp_path / "models"))
     instance = dg.DagsterInstance.ephemeral()
@@ -36,6 +38,16 @@ def test_retrained_models_make_the_condition_request_a_refill(warehouse_url, uni
     imputed = dg.AssetKey(f"{unique_name}_imputed")
     assert settled.get_num_requested(imputed) == 0
 
-    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
-    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    # Materializing the models again reuses them, unchanged: nothing to refill.
+    reused = materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    assert set(decisions(reused).values()) == {"reuse"}
+    same = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    assert same.get_num_requested(imputed) == 0
+
+    retrained = materialize(
+        defs, f"key:{unique_name}/models/*", instance=instance,
+        run_config=force_retrain(unique_name),
+    )
+    assert set(decisions(retrained).values()) == {"train"}
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=same.cursor)
     assert again.get_num_requested(imputed) == 1

@@ -79,3 +79,32 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     refilled = warehouse.read(f"{unique_name}_imputed", partition=("month", "2"))
     assert set(refilled["id"]) == set(month_2["id"]) | set(more["id"])
     assert tick(grown.cursor).run_requests == []
+
+
+def test_sensor_without_cursor_skips_partitions_already_filled(warehouse_url, unique_name, tmp_path):
+    """The first ``make ui`` after ``make demo``: the sensor has no cursor yet, but runs have
+    filled every partition; only a partition whose rows changed since is requested."""
+    warehouse = Warehouse(warehouse_url)
+    warehouse.publish(sample_frame(rows=120, months=(1, 2)), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    instance = dg.DagsterInstance.local_temp(str(home))
+    instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2"])
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    for key in ("1", "2"):
+        materialize(defs, f"key:{unique_name}_imputed", partition_key=key, instance=instance)
+    sensor = defs.resolve_sensor_def("impute_new_partitions")
+
+    def first_tick() -> dg.SensorResult:
+        return sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(),
+                                    cursor=None, resources=defs.resources, definitions=defs)
+        )
+
+    assert first_tick().run_requests == []
+    month_2 = warehouse.read(unique_name, partition=("month", "2"))
+    more = sample_frame(rows=20, seed=5, months=(2,))
+    warehouse.publish(pd.concat([month_2, more]), unique_name, partition=("month", "2"))
+    assert [r.partition_key for r in first_tick().run_requests] == ["2"]

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from impute_assets.dagster import TableSpec, build_imputation_defs
-from impute_assets.dagster.filling import BOUNDARY_ROWS, boundary_rows
-from impute_assets.dagster.training import sequence_of
+from impute_assets.pipeline.filling import BOUNDARY_ROWS, boundary_rows
+from impute_assets.pipeline.plan import sequence_of
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import FAST_MODEL, URL_ENV

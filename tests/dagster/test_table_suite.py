@@ -8,7 +8,7 @@ import pandas as pd
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.profile import TableProfile
 from impute_assets.dagster import TableSpec
-from impute_assets.dagster.filling import build_table_suite
+from impute_assets.pipeline.suite import build_table_suite
 from impute_assets.quality import validate_frame
 
 

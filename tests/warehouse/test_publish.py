@@ -25,6 +25,8 @@ def filled(frame: pd.DataFrame) -> pd.DataFrame:
     for column, value in FILL.items():
         if column == "seen_at" and out[column].dt.tz is None:
             value = value.tz_localize(None)
+        if column == "active" and not pd.api.types.is_bool_dtype(out[column]):
+            value = 1  # MySQL's BOOLEAN is TINYINT(1): read as the integer it holds
         out[column] = out[column].fillna(value)
     return out
 
@@ -118,9 +120,10 @@ def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_la
     frame = filled(wh.read(name))
     with pytest.raises(RuntimeError, match="injected"):
         wh.publish(frame, name, audit=_audit(frame, name), audit_table=audit_name)
-    # ... and after the failure, none of them are.
+    # ... and after the failure, none of them are (nor the audit table this publish created).
     assert normalized(wh.read(name)) == original
-    assert len(wh.read(audit_name)) == 0
+    with wh.engine.connect() as conn:
+        assert not wh.dialect.has_table(conn, audit_name, None)
     assert staging_tables(wh, name) == []
 
 

@@ -7,10 +7,19 @@ when the code location loads, and every error names the table and the key at fau
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.store.reuse import ReusePolicy
@@ -79,13 +88,15 @@ class TableSpec(_Strict):
 
     table: str = Field(description="source table name")
     db_schema: str | None = Field(None, alias="schema", description="database schema of the table")
-    url_env: str = Field(DEFAULT_URL_ENV, description="env var holding the SQLAlchemy URL")
+    url_env: str = Field(
+        DEFAULT_URL_ENV, min_length=1, description="env var holding the SQLAlchemy URL"
+    )
     key: list[str] = Field(default_factory=list, description="columns identifying a row")
     partition: PartitionSpec | None = Field(None, description="Dagster partitions of the table")
     order_by: str | list[str] | None = Field(None, description="sequence order for the models")
     group_by: str | list[str] | None = Field(None, description="sequence groups for the models")
     columns: list[str] | None = Field(
-        None, description="columns to impute (default: every incomplete one)"
+        None, min_length=1, description="columns to impute (default: every incomplete one)"
     )
     skip: list[str] = Field(default_factory=list, description="never imputed, still used as inputs")
     exclude: list[str] = Field(
@@ -111,6 +122,25 @@ class TableSpec(_Strict):
         50_000, gt=0, description="train on at most this many rows (a sample); None: all"
     )
     group: str | None = Field(None, description="Dagster asset group (default: the table name)")
+
+    @field_validator("order_by")
+    @classmethod
+    def _one_time_column(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) != 1:
+            raise ValueError(f"order_by takes one time column, got {value}")
+        return value
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence_in_unit_range(
+        cls, value: float | dict[str, float] | None
+    ) -> float | dict[str, float] | None:
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        for column, threshold in values:
+            if threshold is not None and not 0.0 <= threshold <= 1.0:
+                where = f"confidence.{column}" if column else "confidence"
+                raise ValueError(f"{where} must be between 0 and 1, got {threshold}")
+        return value
 
     @field_validator("model")
     @classmethod
@@ -146,6 +176,12 @@ class TableSpec(_Strict):
         return self.output_table or f"{self.table}_imputed"
 
     @property
+    def store_name(self) -> str:
+        """The table's name in the model store: schema-qualified, so ``a.orders`` and
+        ``b.orders`` never share models."""
+        return f"{self.db_schema}.{self.table}" if self.db_schema else self.table
+
+    @property
     def audit_name(self) -> str:
         """The cell audit table's name."""
         return self.audit_table or f"{self.output_name}_audit"
@@ -169,11 +205,15 @@ class TableSpec(_Strict):
             return cls.model_validate(data)
         except ValidationError as exc:
             table = data.get("table", "<no table>") if isinstance(data, dict) else "<not a mapping>"
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or '<table>'}: {error['msg']}"
-                for error in exc.errors()
-            )
+            problems = "; ".join(_problem(error) for error in exc.errors())
             raise SpecError(f"table {table!r}: {problems}") from None
+
+
+def _problem(error: Any, prefix: str = "") -> str:
+    """One pydantic error as ``key.path: message`` (a message naming its key is kept as is)."""
+    where = ".".join([*filter(None, [prefix]), *(str(p) for p in error["loc"])]) or "<table>"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(where) else f"{where}: {message}"
 
 
 def _group_safe(name: str) -> str:
@@ -181,9 +221,24 @@ def _group_safe(name: str) -> str:
 
 
 def _check_config_fields(fields: dict[str, Any], where: str) -> None:
+    """Validate ImputerConfig fields as the YAML gives them: names, types and ranges."""
     from impute_assets.core.config import ImputerConfig
 
     known = {f.name for f in dataclasses.fields(ImputerConfig)}
     unknown = sorted(set(fields) - known)
     if unknown:
         raise ValueError(f"{where}: unknown ImputerConfig fields {unknown}; known: {sorted(known)}")
+    try:
+        _config_adapter().validate_python(fields)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_problem(e, where) for e in exc.errors())) from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+@functools.cache
+def _config_adapter() -> TypeAdapter[Any]:
+    """A pydantic validator of ImputerConfig (types first, then its own range checks)."""
+    from impute_assets.core.config import ImputerConfig
+
+    return TypeAdapter(ImputerConfig)

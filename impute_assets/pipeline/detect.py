@@ -1,0 +1,38 @@
+"""Detect: count a table's missing cells in the warehouse (one SQL query, nothing read)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from impute_assets.pipeline.records import MissingCounts
+from impute_assets.pipeline.spec import TableSpec
+
+if TYPE_CHECKING:
+    from impute_assets.warehouse import Warehouse
+
+
+def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -> MissingCounts:
+    """Rows and missing cells (NULL, and NaN in floats) per column not excluded by the spec;
+    with ``per_partition``, also each partition's share of missing cells per column."""
+    column = spec.partition.column if per_partition and spec.partition else None
+    profile = warehouse.profile(spec.table, schema=spec.db_schema, partition_column=column)
+    watched = [str(c) for c in profile.missing if c not in spec.exclude]
+    by_partition = {
+        str(value): {c: part.missing.get(c, 0) / max(part.rows, 1) for c in watched}
+        for value, part in sorted(profile.partitions.items(), key=lambda item: str(item[0]))
+    }
+    return MissingCounts(
+        table=spec.table,
+        rows=int(profile.rows),
+        nulls={c: int(profile.missing[c]) for c in watched},
+        by_partition=by_partition,
+    )
+
+
+def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> list[str]:
+    """The spec's ``columns``, or else every incomplete column not skipped (needs ``missing``)."""
+    if spec.columns is not None:
+        return list(spec.columns)
+    if missing is None:
+        raise ValueError(f"table {spec.table!r}: no 'columns' given and nothing detected")
+    return [c for c in missing.incomplete if c not in spec.skip]

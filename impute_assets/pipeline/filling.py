@@ -1,0 +1,218 @@
+"""Fill a table (or one partition) with the stored models and publish it write-audit-publish.
+
+No orchestrator here: the imputed-table asset (and the CLI) call :func:`fill_and_publish` and
+turn the :class:`FillRecord` into their events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from impute_assets.pipeline.chunks import OnRows, predict_in_chunks
+from impute_assets.pipeline.partitions import partition_filter
+from impute_assets.pipeline.plan import ordered, sequence_keys
+from impute_assets.pipeline.records import ColumnFill, FillRecord
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.pipeline.suite import (
+    build_table_suite,
+    columns_with_models,
+    reference_profile,
+    validate_staging,
+)
+from impute_assets.store import ModelStore
+
+if TYPE_CHECKING:
+    from impute_assets.quality import ValidationResult
+    from impute_assets.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)
+
+
+class ValidationFailed(RuntimeError):
+    """The filled rows failed their expectations; nothing was published."""
+
+    def __init__(self, table: str, result: ValidationResult) -> None:
+        super().__init__(
+            f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}"
+        )
+        self.result = result
+
+
+def fill_and_publish(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: list[str],
+    partition_key: str | None = None,
+    device: Mapping[str, Any] | None = None,
+    run_id: str = "",
+    log: logging.Logger | Any = _log,
+    on_rows: OnRows | None = None,
+) -> FillRecord:
+    """Read the rows, fill them with each column's latest stored model, validate the staged
+    result and publish it with its audit rows (nothing is published when validation fails).
+
+    Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``.
+    """
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import Imputer
+
+    partition = partition_filter(spec, partition_key)
+    source = ordered(spec, warehouse.read(spec.table, schema=spec.db_schema, partition=partition))
+    source = source.reset_index(drop=True)
+    stored = columns_with_models(spec, store, columns)
+    missing_models = sorted(set(columns) - set(stored))
+    if missing_models:
+        raise LookupError(
+            f"table {spec.table!r}: no stored model for {missing_models}; materialize their model "
+            "assets first"
+        )
+    models = {c: store.load(spec.store_name, c, s.version) for c, s in stored.items()}
+    config = ImputerConfig(**fill_config(spec, list(models), device or {}))
+    context = boundary_rows(spec, warehouse, partition)
+    where = f" [{partition_key}]" if partition_key else ""
+    result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
+                               f"{spec.output_name}{where}", log, on_rows=on_rows)
+    imputed = _leave_structural_gaps(spec, source, result.imputed)
+    filled = result.frame.where(imputed | ~source.isna(), source)
+    confidence = result.confidence.where(imputed)
+    cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
+    suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
+    checked: list[ValidationResult] = []
+
+    def audit(staging: Any) -> None:
+        checked.append(validate_staging(staging, suite))
+        if not checked[-1].success:
+            raise ValidationFailed(spec.output_name, checked[-1])
+
+    published = warehouse.publish(
+        filled,
+        spec.output_name,
+        schema=spec.db_schema,
+        partition=partition,
+        validate=audit,
+        audit=cells,
+        audit_table=spec.audit_name,
+    )
+    record = FillRecord(
+        table=spec.table,
+        output_table=spec.output_name,
+        audit_table=spec.audit_name,
+        partition=partition_key,
+        rows=len(filled),
+        columns=tuple(
+            ColumnFill(
+                column=c,
+                missing=int(source[c].isna().sum()),
+                filled=int(imputed[c].sum()),
+                left=int(filled[c].isna().sum()),
+                mean_confidence=_mean(confidence[c]),
+                model_version=stored[c].version,
+                inputs=tuple(stored[c].info.get("inputs", [])),
+            )
+            for c in stored
+        ),
+        audit_rows=int(published.audit_rows),
+        validation=checked[-1] if checked else None,
+        publish=published,
+        filled=filled,
+        imputed=imputed,
+    )
+    log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
+    return record
+
+
+def fill_config(
+    spec: TableSpec, columns: list[str], device: Mapping[str, Any]
+) -> dict[str, Any]:
+    """ImputerConfig fields for filling: the table's model settings (refinement rounds, sequence
+    window, free-text copying...), the device's, and each column's confidence threshold."""
+    return {
+        **spec.model,
+        **device,
+        "confidence_threshold": {c: _threshold(spec, c) for c in columns},
+    }
+
+
+#: Rows per sequence group read from the previous partition as neighbours in time.
+BOUNDARY_ROWS = 24
+
+
+def boundary_rows(
+    spec: TableSpec, warehouse: Warehouse, partition: tuple[str, str] | None
+) -> pd.DataFrame | None:
+    """The last rows of each group in the partition before ``partition``, when rows form
+    sequences: the first hour of a new day still sees the last hours of the previous one."""
+    order, groups = sequence_keys(spec)
+    if order is None or partition is None:
+        return None
+    column, value = partition
+    values = warehouse.partitions(spec.table, column, schema=spec.db_schema)
+    earlier = sorted((v for v in values if _natural(v) < _natural(value)), key=_natural)
+    if not earlier:
+        return None
+    rows = warehouse.read(spec.table, schema=spec.db_schema, partition=(column, earlier[-1]))
+    rows = rows.sort_values(order, kind="stable")
+    tail = rows.groupby(groups, sort=False).tail(BOUNDARY_ROWS) if groups else rows.tail(BOUNDARY_ROWS)
+    return tail.reset_index(drop=True)
+
+
+def _natural(value: str) -> tuple[int, float | str]:
+    """Sort key for partition values: numbers by value (month 10 after 9), the rest as text."""
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
+
+
+def _leave_structural_gaps(
+    spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame
+) -> pd.DataFrame:
+    """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay)."""
+    imputed = imputed.copy()
+    for gap in spec.structural:
+        rows = source[gap.when_missing].isna()
+        for column in gap.columns:
+            if column in imputed.columns:
+                imputed.loc[rows, column] = False
+    return imputed
+
+
+def _audit_cells(
+    spec: TableSpec,
+    source: pd.DataFrame,
+    cells: pd.DataFrame,
+    imputed: pd.DataFrame,
+    partition_key: str | None,
+    run_id: str,
+) -> pd.DataFrame:
+    """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
+    from impute_assets.warehouse.audit import audit_frame
+
+    stacked = imputed.stack()
+    kept = set(stacked[stacked].index)
+    cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
+    return audit_frame(
+        cells,
+        source,
+        spec.key,
+        run_id=run_id,
+        table=spec.table,
+        schema=spec.db_schema,
+        partition=partition_key,
+    )
+
+
+def _threshold(spec: TableSpec, column: str) -> float:
+    """The spec's confidence threshold for a column (0: fill every predicted cell)."""
+    value = spec.config_for(column).get("confidence_threshold", 0.0)
+    return float(value.get(column, 0.0)) if isinstance(value, Mapping) else float(value)
+
+
+def _mean(series: pd.Series) -> float | None:
+    value = series.dropna()
+    return float(value.mean()) if len(value) else None

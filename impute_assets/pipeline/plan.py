@@ -1,0 +1,107 @@
+"""The plan of a table's models: which columns, their inputs and kinds, config, fingerprints.
+
+Computed from the spec and the training rows without training anything, so a typo in a key or
+input column fails here, before any model is fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from impute_assets.pipeline.spec import TableSpec
+
+if TYPE_CHECKING:
+    from impute_assets.core.kinds import ColumnKind
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What one column's model is made of: its and its inputs' kinds, config, fingerprint."""
+
+    column: str
+    kinds: dict[str, ColumnKind]
+    config: dict[str, Any]
+    fingerprint: str
+
+    @property
+    def inputs(self) -> list[str]:
+        """The model's input columns."""
+        return [c for c in self.kinds if c != self.column]
+
+
+def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
+    """Fail naming the key when the spec names a column the table does not have."""
+    present = set(columns)
+    declared = {
+        "key": spec.key,
+        "partition.column": [spec.partition.column] if spec.partition else [],
+        "order_by": _names(spec.order_by),
+        "group_by": _names(spec.group_by),
+        "columns": spec.columns or [],
+        "skip": spec.skip,
+        "exclude": spec.exclude,
+    }
+    for key, names in declared.items():
+        unknown = [n for n in names if n not in present]
+        if unknown:
+            raise KeyError(f"table {spec.table!r}: {key} names columns not in the table: {unknown}")
+
+
+def ordered(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by ``group_by`` then ``order_by`` (sequences kept together and in order)."""
+    keys = [*_names(spec.group_by), *_names(spec.order_by)]
+    return frame.sort_values(keys, kind="stable") if keys else frame
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def sequence_keys(spec: TableSpec) -> tuple[str | None, list[str]]:
+    """The table's sequence: its time column (or None) and its entity columns."""
+    order = _names(spec.order_by)
+    return (order[0] if order else None), _names(spec.group_by)
+
+
+def sequence_of(spec: TableSpec) -> Any:
+    """The core ``SequenceSpec`` models of this table are fitted with (None without order_by)."""
+    from impute_assets.core.sequence import SequenceSpec
+
+    order, groups = sequence_keys(spec)
+    return SequenceSpec(order, tuple(groups)) if order else None
+
+
+def plan_columns(
+    spec: TableSpec, frame: pd.DataFrame, columns: Iterable[str], device: Mapping[str, Any]
+) -> list[ColumnPlan]:
+    """Inputs, config and fingerprint of each column's model, computed without training."""
+    from impute_assets.core.column_model import fingerprint
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import usable_inputs
+    from impute_assets.core.kinds import infer_kinds
+
+    kinds = infer_kinds(frame, overrides=spec.kinds)
+    plans = []
+    for column in columns:
+        if column not in frame.columns:
+            raise KeyError(f"table {spec.table!r}: column {column!r} to impute is not in the table")
+        wanted = spec.inputs.get(column) or [c for c in frame.columns if c != column]
+        missing = sorted(set(wanted) - set(frame.columns))
+        if missing:
+            raise KeyError(f"table {spec.table!r}: inputs.{column} names unknown columns {missing}")
+        # The same inputs Imputer.fit uses.
+        inputs = usable_inputs(frame, {c: kinds[c] for c in wanted if c != column})
+        config = spec.config_for(column)
+        kinds_with_target = {column: kinds[column], **inputs}
+        full = ImputerConfig(**{**config, **device})
+        plans.append(
+            ColumnPlan(
+                column, kinds_with_target, config,
+                fingerprint(column, inputs, full, sequence_of(spec)),
+            )
+        )
+    return plans

@@ -1,0 +1,196 @@
+"""The plain, frozen records each pipeline step returns.
+
+They are the single source of the numbers a run reports: the Dagster layer turns them into
+events and metadata, the CLI into its summary, Airflow into XComs. No orchestrator here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from impute_assets.quality import ValidationResult
+    from impute_assets.store import ReuseDecision, StoredModel
+    from impute_assets.warehouse.publish import PublishResult
+
+
+@dataclass(frozen=True)
+class MissingCounts:
+    """What detection found: rows and missing cells per watched column, counted in SQL.
+
+    ``by_partition`` maps each partition value to each column's share of missing cells (empty
+    when the table was profiled as a whole).
+    """
+
+    table: str
+    rows: int
+    nulls: dict[str, int]
+    by_partition: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def missing_cells(self) -> int:
+        """Missing cells over every watched column."""
+        return sum(self.nulls.values())
+
+    def share(self, column: str) -> float:
+        """The share of ``column``'s rows that are missing."""
+        return self.nulls[column] / max(self.rows, 1)
+
+    @property
+    def incomplete(self) -> list[str]:
+        """The watched columns with at least one missing cell."""
+        return [c for c, n in self.nulls.items() if n]
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One column's model after train-or-reuse: the decision, why, and the model now in use."""
+
+    column: str
+    decision: Literal["train", "reuse"]
+    reason: str
+    fingerprint: str
+    inputs: tuple[str, ...]
+    version: str | None
+    #: The version in use before this step (None: there was none).
+    previous_version: str | None
+    path: str | None = None
+    model: str | None = None
+    holdout_metric: str = ""
+    holdout_score: float | None = None
+    baseline_score: float | None = None
+    training_rows: int = 0
+    epochs: int = 0
+    device: str = ""
+    train_seconds: float | None = None
+    drift: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        """True when the column is now filled by a different model version than before."""
+        return self.version != self.previous_version
+
+    @classmethod
+    def of(
+        cls,
+        column: str,
+        decision: ReuseDecision,
+        stored: StoredModel | None,
+        fingerprint: str,
+        inputs: list[str],
+        previous: StoredModel | None,
+    ) -> ModelRecord:
+        """The record of a decision and the stored model it left in use (None: nothing learnt)."""
+        info = stored.info if stored else {}
+        holdout = info.get("holdout", {})
+        return cls(
+            column=column,
+            decision="reuse" if decision.reuse else "train",
+            reason=decision.reason,
+            fingerprint=fingerprint,
+            inputs=tuple(inputs),
+            version=stored.version if stored else None,
+            previous_version=previous.version if previous else None,
+            path=stored.path if stored else None,
+            model=info.get("chosen"),
+            holdout_metric=str(holdout.get("metric", "")),
+            holdout_score=_float(holdout.get("score")),
+            baseline_score=_float(holdout.get("baseline_score")),
+            training_rows=int(info.get("training_rows", 0)),
+            epochs=int(info.get("epochs", 0)),
+            device=str(info.get("device", "")),
+            train_seconds=_float(info.get("seconds")),
+            drift=dict(decision.drift or {}),
+        )
+
+
+@dataclass(frozen=True)
+class TrainRecord:
+    """The train-or-reuse step of one table: a record per column, and how long it took."""
+
+    table: str
+    models: tuple[ModelRecord, ...]
+    seconds: float
+
+    def __getitem__(self, column: str) -> ModelRecord:
+        for model in self.models:
+            if model.column == column:
+                return model
+        raise KeyError(f"table {self.table!r}: no model record for column {column!r}")
+
+    @property
+    def trained(self) -> list[str]:
+        """Columns whose model was trained in this step."""
+        return [m.column for m in self.models if m.decision == "train"]
+
+
+@dataclass(frozen=True)
+class ColumnFill:
+    """What filling did to one column."""
+
+    column: str
+    missing: int
+    filled: int
+    left: int
+    mean_confidence: float | None
+    model_version: str
+    #: The columns the model read (for column lineage).
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FillRecord:
+    """One fill-and-publish: per-column counts, the audit rows written, validation, publish.
+
+    ``filled`` (the published rows) and ``imputed`` (which cells were filled) are kept for plots
+    and content versions; everything a summary shows is a plain field.
+    """
+
+    table: str
+    output_table: str
+    audit_table: str
+    partition: str | None
+    rows: int
+    columns: tuple[ColumnFill, ...]
+    audit_rows: int
+    validation: ValidationResult | None
+    publish: PublishResult | None
+    filled: pd.DataFrame = field(repr=False, compare=False)
+    imputed: pd.DataFrame = field(repr=False, compare=False)
+
+    @property
+    def cells_filled(self) -> int:
+        """Cells filled over every column."""
+        return sum(c.filled for c in self.columns)
+
+    @property
+    def cells_left(self) -> int:
+        """Cells still missing over every imputed column."""
+        return sum(c.left for c in self.columns)
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        """Column -> the model version that filled it."""
+        return {c.column: c.model_version for c in self.columns}
+
+
+@dataclass(frozen=True)
+class TableRunRecord:
+    """A whole table run (detect, train or reuse, fill and publish each partition)."""
+
+    table: str
+    missing: MissingCounts
+    training: TrainRecord
+    fills: tuple[FillRecord, ...]
+
+    @property
+    def cells_filled(self) -> int:
+        """Cells filled over every partition."""
+        return sum(f.cells_filled for f in self.fills)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

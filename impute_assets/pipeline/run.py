@@ -1,0 +1,110 @@
+"""``TableRun``: one table's whole run, detect -> train_or_reuse -> fill_and_publish.
+
+The entry point for faces that run a table end to end (the ``impute-assets run`` command, an
+Airflow task); Dagster runs the same steps as separate assets.
+
+Example:
+    >>> run = TableRun(spec, Warehouse(url), ModelStore("models"))  # doctest: +SKIP
+    >>> record = run.run(partitions=["3"])                          # doctest: +SKIP
+    >>> print(summary_text(record))                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from impute_assets.pipeline.chunks import OnRows
+from impute_assets.pipeline.detect import columns_to_impute, detect
+from impute_assets.pipeline.filling import fill_and_publish
+from impute_assets.pipeline.partitions import key_for_value
+from impute_assets.pipeline.records import FillRecord, MissingCounts, TableRunRecord, TrainRecord
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.pipeline.training import train_or_reuse
+
+if TYPE_CHECKING:
+    from impute_assets.store import ModelStore
+    from impute_assets.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class TableRun:
+    """A table's spec with the warehouse, model store and device its steps run on."""
+
+    spec: TableSpec
+    warehouse: Warehouse
+    store: ModelStore
+    #: ImputerConfig fields the device decides (``device``, ``precision``).
+    device: Mapping[str, Any] = field(default_factory=dict)
+    log: logging.Logger | Any = _log
+
+    def detect(self) -> MissingCounts:
+        """Missing cells per column, counted in the warehouse."""
+        return detect(self.spec, self.warehouse)
+
+    def columns(self, missing: MissingCounts | None = None) -> list[str]:
+        """The columns to impute: the spec's, or every incomplete one (detected if needed)."""
+        if self.spec.columns is None and missing is None:
+            missing = self.detect()
+        return columns_to_impute(self.spec, missing)
+
+    def partition_keys(self) -> list[str] | None:
+        """Every partition key of the source table (None when it is not partitioned)."""
+        part = self.spec.partition
+        if part is None:
+            return None
+        values = self.warehouse.partitions(self.spec.table, part.column, schema=self.spec.db_schema)
+        return [key_for_value(part, v) for v in values]
+
+    def train_or_reuse(
+        self, columns: Iterable[str], force_retrain: bool = False
+    ) -> TrainRecord:
+        """Each column's model, reused when the store's policy allows, else trained."""
+        return train_or_reuse(
+            self.spec, self.warehouse, self.store, columns, self.device, force_retrain, self.log
+        )
+
+    def fill_and_publish(
+        self, columns: list[str], partition_key: str | None = None, run_id: str = "",
+        on_rows: OnRows | None = None,
+    ) -> FillRecord:
+        """Fill the table (or one partition) and publish it write-audit-publish."""
+        return fill_and_publish(
+            self.spec, self.warehouse, self.store, columns, partition_key, self.device, run_id,
+            self.log, on_rows,
+        )
+
+    def run(
+        self,
+        partitions: Iterable[str] | None = None,
+        force_retrain: bool = False,
+        run_id: str = "",
+        on_step: Callable[[str], None] | None = None,
+        on_rows: OnRows | None = None,
+    ) -> TableRunRecord:
+        """Detect, train or reuse, then fill and publish every partition (or the given ones).
+
+        ``on_step`` is called with a short label before each step, ``on_rows`` with (rows
+        filled, rows in the partition) after each chunk of a fill (for progress bars).
+        """
+        step = on_step or (lambda label: None)
+        step("detect")
+        missing = self.detect()
+        columns = columns_to_impute(self.spec, missing)
+        step("train or reuse")
+        training = self.train_or_reuse(columns, force_retrain)
+        keys = list(partitions) if partitions is not None else self.partition_keys()
+        fills = []
+        for key in keys if keys is not None else [None]:
+            step(f"fill {key}" if key is not None else "fill")
+            fills.append(self.fill_and_publish(columns, key, run_id, on_rows))
+        return TableRunRecord(self.spec.table, missing, training, tuple(fills))
+
+    def steps(self, partitions: Iterable[str] | None = None) -> int:
+        """How many ``on_step`` calls :meth:`run` makes (the length of a progress bar)."""
+        keys = list(partitions) if partitions is not None else self.partition_keys()
+        return 2 + (len(keys) if keys is not None else 1)

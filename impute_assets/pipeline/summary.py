@@ -1,0 +1,99 @@
+"""The summary of a run's records, as rows: the Dagster metadata tables and the CLI's tables
+are both rendered from these, so the UI and the terminal show the same numbers; Airflow's
+XComs are the same records as JSON-safe data."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from impute_assets.pipeline.records import FillRecord, MissingCounts, ModelRecord, TrainRecord
+
+
+def cell_text(value: Any, missing: str = "") -> str:
+    """A summary cell as text: floats to 4 significant digits, None as ``missing``."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return missing if value is None else str(value)
+
+
+def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
+    """One row per incomplete column: its missing cells and their share of the rows."""
+    return [
+        {"column": c, "nulls": missing.nulls[c], "share": missing.share(c)}
+        for c in missing.incomplete
+    ]
+
+
+def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
+    """One row per column model: trained or reused and why, the version, its held-out score."""
+    return [
+        {
+            "column": m.column,
+            "decision": m.decision,
+            "version": m.version or "(none)",
+            "model": m.model or "(none)",
+            "metric": m.holdout_metric,
+            "held-out": m.holdout_score,
+            "mean/mode": m.baseline_score,
+            "reason": m.reason,
+        }
+        for m in training.models
+    ]
+
+
+def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
+    """One row per imputed column: missing before, filled, left, mean confidence, model."""
+    return [
+        {
+            "column": c.column,
+            "missing": c.missing,
+            "filled": c.filled,
+            "left": c.left,
+            "mean_confidence": c.mean_confidence,
+            "model_version": c.model_version,
+        }
+        for c in fill.columns
+    ]
+
+
+def fill_line(fill: FillRecord) -> str:
+    """One line per publish, e.g. ``flights_imputed [3]: 1320 rows, 412 cells filled, ...``."""
+    where = f" [{fill.partition}]" if fill.partition is not None else ""
+    validation = fill.validation
+    checks = (
+        f"{len(validation.results) - len(validation.failures)}/{len(validation.results)}"
+        " expectations passed" if validation else "not validated"
+    )
+    return (
+        f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "
+        f"{fill.cells_left} left, {fill.audit_rows} audit rows in {fill.audit_table}, {checks}"
+    )
+
+
+def model_data(model: ModelRecord) -> dict[str, Any]:
+    """A model record as JSON-safe data, every field (Airflow's XCom, JSON output)."""
+    from impute_assets.quality.result import to_plain
+
+    return to_plain(dataclasses.asdict(model))
+
+
+def fill_data(fill: FillRecord) -> dict[str, Any]:
+    """A fill record as JSON-safe data: the counts of the table and of each column (the rows of
+    :func:`fill_rows`), the model versions and the validation's verdict; no frames."""
+    from impute_assets.quality.result import to_plain
+
+    validation = fill.validation.to_dict() if fill.validation else None
+    return to_plain({
+        "table": fill.table,
+        "output_table": fill.output_table,
+        "audit_table": fill.audit_table,
+        "partition": fill.partition,
+        "rows": fill.rows,
+        "cells_filled": fill.cells_filled,
+        "cells_left": fill.cells_left,
+        "audit_rows": fill.audit_rows,
+        "columns": fill_rows(fill),
+        "model_versions": fill.model_versions,
+        "validation": validation and {k: v for k, v in validation.items() if k != "results"},
+    })

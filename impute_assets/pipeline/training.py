@@ -1,0 +1,134 @@
+"""Train or reuse one model per column of a table (no orchestrator here: the faces call this)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from impute_assets.pipeline.plan import (
+    ColumnPlan,
+    check_declared_columns,
+    ordered,
+    plan_columns,
+    sequence_keys,
+)
+from impute_assets.pipeline.records import ModelRecord, TrainRecord
+from impute_assets.pipeline.spec import TableSpec
+from impute_assets.store import ModelStore, ReuseDecision
+
+if TYPE_CHECKING:
+    from impute_assets.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)
+
+
+def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
+    """The rows models learn from: the whole table (every partition), sampled if large.
+
+    Fails naming the key when the spec declares a column the table lacks.
+    """
+    frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
+    check_declared_columns(spec, frame.columns)
+    return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
+
+
+def train_or_reuse(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: Iterable[str],
+    device: Mapping[str, Any] | None = None,
+    force_retrain: bool = False,
+    log: logging.Logger | Any = _log,
+) -> TrainRecord:
+    """Plan each column's model, reuse what the store's policy allows (nothing with
+    ``force_retrain``), train the rest batched per shared inputs and config."""
+    started = time.perf_counter()
+    device = dict(device or {})
+    frame = read_training_frame(spec, warehouse)
+    plans = plan_columns(spec, frame, list(columns), device)
+    records = decide_and_train(spec, frame, plans, store, device, force_retrain, log)
+    seconds = time.perf_counter() - started
+    log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
+    return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)
+
+
+def decide_and_train(
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    plans: list[ColumnPlan],
+    store: ModelStore,
+    device: Mapping[str, Any],
+    force_retrain: bool,
+    log: logging.Logger | Any,
+) -> dict[str, ModelRecord]:
+    """The reuse decision of every planned column, and the models trained for the others."""
+    name = spec.store_name
+    previous = {p.column: store.latest(name, p.column) for p in plans}
+    decisions = {
+        p.column: ReuseDecision(False, "retrain forced by the run (force_retrain)")
+        if force_retrain
+        else store.decide(name, p.column, p.fingerprint, frame[p.inputs], spec.reuse)
+        for p in plans
+    }
+    records: dict[str, ModelRecord] = {}
+    batches: dict[tuple[Any, ...], list[ColumnPlan]] = {}
+    for plan in plans:
+        decision = decisions[plan.column]
+        log.info(
+            f"{spec.table}.{plan.column}: {'reuse' if decision.reuse else 'train'} "
+            f"({decision.reason})"
+        )
+        if decision.reuse:
+            records[plan.column] = ModelRecord.of(
+                plan.column, decision, previous[plan.column], plan.fingerprint, plan.inputs,
+                previous[plan.column],
+            )
+        else:
+            batch_key = (tuple(sorted(plan.kinds)), repr(sorted(plan.config.items())))
+            batches.setdefault(batch_key, []).append(plan)
+    for batch in batches.values():
+        stored = _train_batch(spec, frame, batch, store, device, log)
+        for plan in batch:
+            records[plan.column] = ModelRecord.of(
+                plan.column, decisions[plan.column], stored.get(plan.column), plan.fingerprint,
+                plan.inputs, previous[plan.column],
+            )
+    return records
+
+
+def _train_batch(
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    batch: list[ColumnPlan],
+    store: ModelStore,
+    device: Mapping[str, Any],
+    log: logging.Logger | Any,
+) -> dict[str, Any]:
+    """Fit one imputer over the batch's columns and store each column's model."""
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.imputer import Imputer
+    from impute_assets.core.profile import TableProfile
+
+    targets = [p.column for p in batch]
+    kinds = {c: k for p in batch for c, k in p.kinds.items()}
+    used = frame[list(kinds)]
+    config = ImputerConfig(**{**batch[0].config, **device})
+    order, groups = sequence_keys(spec)
+    imputer = Imputer(columns=targets, kinds=kinds, config=config, order_by=order,
+                      group_by=groups or None).fit(used)
+    profile = TableProfile.from_frame(used, kinds)
+    stored = {}
+    for plan in batch:
+        model = imputer.column_models_.get(plan.column)
+        if model is None:
+            log.warning(f"{spec.table}.{plan.column}: nothing to learn from (no gaps or no rows)")
+            continue
+        stored[plan.column] = store.save(spec.store_name, model, profile,
+                                         fingerprint=plan.fingerprint)
+        log.info(f"{spec.table}.{plan.column}: trained version {model.version} ({model.chosen})")
+    return stored

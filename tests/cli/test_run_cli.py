@@ -1,0 +1,55 @@
+"""``impute-assets run impute.yaml``: the pipeline end to end from the command line."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from impute_assets.cli import main
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import URL_ENV, sample_frame
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """``impute-assets run ARGS`` in this process (the env var names the test's warehouse)."""
+
+    def run(*args: str, url: str) -> SimpleNamespace:
+        monkeypatch.setenv(URL_ENV, url)
+        monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
+        code = main(["run", *args])
+        return SimpleNamespace(returncode=code, stdout=capsys.readouterr().out, stderr="")
+
+    return run
+
+
+def test_run_fills_a_partition_then_reuses_or_retrains(run_cli, duckdb_url, unique_name, tmp_path):
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(sample_frame(rows=120), unique_name)
+    path = tmp_path / "impute.yaml"
+    path.write_text(
+        f"model_store: models\ntables:\n  - table: {unique_name}\n    url_env: {URL_ENV}\n"
+        "    key: [id]\n    columns: [y, z]\n    partition: {column: month, kind: dynamic}\n"
+        "    model: {epochs: 2, hidden_dim: 8, patience: 1}\n"
+    )
+    first = run_cli(str(path), "--partition", "1", url=duckdb_url)
+    assert first.returncode == 0, first.stderr + first.stdout
+    published = warehouse.read(f"{unique_name}_imputed")
+    assert set(published["month"]) == {1}
+    assert f"{unique_name}_imputed [1]: {len(published)} rows" in first.stdout
+    assert "train" in first.stdout and (tmp_path / "models").is_dir()
+
+    forced = run_cli(str(path), "--table", unique_name, "--partition", "2", "--force-retrain",
+                     url=duckdb_url)  # fmt: skip
+    assert forced.returncode == 0, forced.stderr + forced.stdout
+    assert "retrain forced by the run" in forced.stdout
+    assert set(warehouse.read(f"{unique_name}_imputed")["month"]) == {1, 2}
+
+
+def test_run_names_the_file_and_key_of_a_bad_table(run_cli, tmp_path, duckdb_url):
+    path = tmp_path / "impute.yaml"
+    path.write_text("tables:\n  - table: t\n    confidence: 2\n")
+    result = run_cli(str(path), url=duckdb_url)
+    assert result.returncode == 2
+    assert "impute.yaml" in result.stdout and "confidence" in result.stdout

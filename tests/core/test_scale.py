@@ -1,0 +1,82 @@
+"""Bounded cost at scale: the step budget, growing batches, chunked filling, the boosted candidate."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impute_assets.core import boosted, prediction
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.imputer import Imputer
+from impute_assets.core.training import schedule
+
+CHEAP = {"candidates": ("linear", "knn", "mean_mode"), "seed": 0}
+
+
+def step_frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A target that is a step function of x (trees get it, a line does not) plus noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3, 3, size=rows)
+    noise = rng.normal(size=rows)
+    frame = pd.DataFrame({"x": x, "noise": noise, "y": np.where(np.abs(x) > 1.5, 4.0, -1.0)
+                          + 0.05 * rng.normal(size=rows),
+                          "band": np.where(x > 1, "top", np.where(x < -1, "bottom", "mid"))})
+    frame.loc[rng.random(rows) < 0.2, "y"] = np.nan
+    frame.loc[rng.random(rows) < 0.2, "band"] = None
+    return frame
+
+
+def test_schedule_bounds_steps_and_grows_batches_with_rows() -> None:
+    config = ImputerConfig(max_steps=600)
+    small_batch, small_steps, small_checks = schedule(500, config)
+    big_batch, big_steps, big_checks = schedule(1_000_000, config)
+    assert small_batch == config.batch_size
+    assert big_batch == config.max_batch_size
+    assert big_steps * big_checks <= config.max_steps
+    assert small_checks == config.epochs or small_steps * small_checks <= config.max_steps
+
+
+def test_training_stops_at_the_step_budget() -> None:
+    frame = step_frame(3000)
+    imputer = Imputer(columns=["y"], max_steps=40, patience=100, hidden_dim=8, seed=0,
+                      candidates=("network", "mean_mode")).fit(frame)
+    model = imputer.column_models_["y"]
+    _, steps, _ = schedule(model.training_rows, imputer.config_)
+    assert model.epochs * steps <= 40
+
+
+def test_chunked_filling_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = step_frame()
+    imputer = Imputer(**CHEAP).fit(frame)
+    whole = imputer.impute(frame).frame
+    monkeypatch.setattr(prediction, "FILL_CHUNK", 7)
+    chunked = imputer.impute(frame).frame
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_boosted_candidate_is_chosen_saved_and_reused(tmp_path) -> None:
+    frame = step_frame()
+    imputer = Imputer(columns=["y"], candidates=("linear", "boosted", "mean_mode"),
+                      seed=0).fit(frame)
+    model = imputer.column_models_["y"]
+    assert model.chosen == "boosted"
+    assert model.holdout["scores"]["boosted"] < model.holdout["scores"]["linear"]
+    before = imputer.impute(frame).frame
+    after = Imputer.load(imputer.save(tmp_path / "model")).impute(frame).frame
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_without_lightgbm_the_boosted_candidate_is_skipped_with_a_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "lightgbm", None)
+    boosted.lightgbm.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="LightGBM is not installed"):
+            imputer = Imputer(columns=["y"], candidates=("boosted", "linear", "mean_mode"),
+                              seed=0).fit(step_frame())
+        assert "boosted" not in imputer.column_models_["y"].holdout["scores"]
+    finally:
+        boosted.lightgbm.cache_clear()

@@ -1,0 +1,68 @@
+"""An impute.yaml is checked when it is read: every mistake fails at load, naming file, table
+and key (no warehouse, no Dagster)."""
+
+from __future__ import annotations
+
+import pytest
+
+from impute_assets.pipeline.config_file import load_tables_file
+from impute_assets.pipeline.spec import SpecError, TableSpec
+
+GOOD = "tables:\n  - table: orders\n    columns: [qty]\n"
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ("confidence: 1.5", "confidence"),
+        ("model: {epochs: ten}", "model.epochs"),
+        ("model: {hidden_dim: -5}", "model: ImputerConfig.hidden_dim"),
+        ("model: {epochs: 0}", "model: ImputerConfig.epochs"),
+        ('model: {device: "tpu"}', "model: ImputerConfig.device"),
+        ("column_model: {qty: {learning_rate: 0}}", "column_model.qty"),
+        ("url_env: ''", "url_env"),
+        ("columns: []", "columns"),
+        ("order_by: [a, b]", "order_by"),
+    ],
+)
+def test_bad_values_fail_at_load_naming_file_table_and_key(tmp_path, entry, key):
+    path = tmp_path / "impute.yaml"
+    path.write_text(f"tables:\n  - table: orders\n    {entry}\n")
+    with pytest.raises(SpecError) as error:
+        load_tables_file(path)
+    message = str(error.value)
+    assert str(path) in message and "table 'orders'" in message and key in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tables:\n  - orders\n", "tables[0] must be a mapping"),
+        ("tables:\n  - table: orders\n    table: customers\n", "duplicate key 'table'"),
+        ("tables:\n  - table: orders\n    columns: [qty\n", "line 4"),
+        ("tables: []\ndefaults: [a]\n", "'defaults' must be a mapping"),
+    ],
+)
+def test_malformed_files_name_the_file(tmp_path, text, expected):
+    path = tmp_path / "impute.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as error:
+        load_tables_file(path)
+    assert str(path) in str(error.value) and expected in str(error.value)
+
+
+def test_a_good_file_loads_and_finds_tables_by_qualified_name(tmp_path):
+    path = tmp_path / "impute.yaml"
+    path.write_text(GOOD + "  - table: orders\n    schema: b\n    columns: [qty]\nmodel_store: m\n")
+    parsed = load_tables_file(path)
+    assert parsed.model_store == str(tmp_path / "m")
+    assert parsed.table("b.orders").db_schema == "b" and parsed.table("orders").db_schema is None
+    with pytest.raises(SpecError, match="no table 'c.orders'"):
+        parsed.table("c.orders")
+
+
+def test_store_name_keeps_schemas_apart():
+    a = TableSpec.parse({"table": "orders", "schema": "a"})
+    b = TableSpec.parse({"table": "orders", "schema": "b"})
+    assert (a.store_name, b.store_name) == ("a.orders", "b.orders")
+    assert TableSpec.parse({"table": "orders"}).store_name == "orders"

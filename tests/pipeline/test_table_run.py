@@ -1,0 +1,81 @@
+"""``TableRun`` end to end on a real DuckDB file: detect, train or reuse, fill and publish."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from impute_assets.pipeline import TableRun, TableSpec
+from impute_assets.store import ModelStore
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import sample_frame, table_spec
+
+
+def _run(url: str, store: ModelStore, **overrides) -> TableRun:
+    return TableRun(TableSpec.parse(table_spec(**overrides)), Warehouse(url), store)
+
+
+def test_run_fills_audits_and_then_reuses(duckdb_url, unique_name, tmp_path):
+    source = sample_frame(rows=120)
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    steps: list[str] = []
+    first = _run(duckdb_url, store, table=unique_name).run(on_step=steps.append)
+    assert steps == ["detect", "train or reuse", "fill"]
+    assert first.missing.nulls["y"] == int(source["y"].isna().sum())
+    assert sorted(first.training.trained) == ["w", "y", "z"]
+    (fill,) = first.fills
+    published = warehouse.read(f"{unique_name}_imputed")
+    assert fill.rows == len(published) == len(source)
+    assert fill.cells_filled == len(warehouse.read(f"{unique_name}_imputed_audit")) > 0
+
+    again = _run(duckdb_url, store, table=unique_name).run()
+    assert {m.decision for m in again.training.models} == {"reuse"}
+    assert not any(m.changed for m in again.training.models)
+    # The audit table is the current state: a second publish replaces the first one's rows.
+    assert len(warehouse.read(f"{unique_name}_imputed_audit")) == again.fills[0].audit_rows
+
+    forced = _run(duckdb_url, store, table=unique_name).train_or_reuse(["y"], force_retrain=True)
+    assert forced["y"].decision == "train" and forced["y"].changed
+
+
+def test_same_table_name_in_two_schemas_keeps_its_own_models(duckdb_url, unique_name, tmp_path):
+    warehouse = Warehouse(duckdb_url)
+    schemas = [f"{unique_name}_a", f"{unique_name}_b"]
+    with warehouse.engine.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    for seed, schema in enumerate(schemas):
+        warehouse.publish(sample_frame(rows=80, seed=seed), "orders", schema=schema)
+    store = ModelStore(str(tmp_path / "models"))
+    records = [
+        _run(duckdb_url, store, table="orders", schema=s).train_or_reuse(["y"]) for s in schemas
+    ]
+    assert [r["y"].decision for r in records] == ["train", "train"]
+    assert records[1]["y"].reason == "no stored model"
+    assert [store.latest(f"{s}.orders", "y").version for s in schemas] == [
+        r["y"].version for r in records
+    ]
+
+
+def test_filling_uses_the_tables_model_settings(duckdb_url, unique_name, tmp_path):
+    warehouse = Warehouse(duckdb_url)
+    source = sample_frame(rows=120)
+    # Rows missing both y and w: with refinement rounds, each one's fill feeds the other's.
+    source.loc[source.index[:30], ["y", "w"]] = None
+    warehouse.publish(source, unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    # Distributions are not what this test checks (a third of w is filled).
+    lenient = {"tolerances": {"kl_divergence": 1.0, "ks_statistic": 1.0}}
+    plain = _run(duckdb_url, store, table=unique_name, validation=lenient)
+    plain.train_or_reuse(["y", "w"])
+    once = plain.fill_and_publish(["y", "w"]).filled
+    refined = _run(
+        duckdb_url, store, table=unique_name, validation=lenient,
+        model={**table_spec(unique_name)["model"], "refinement_rounds": 2},
+    ).fill_and_publish(["y", "w"]).filled
+    both = source[["y", "w"]].isna().all(axis=1)
+    assert not once.loc[both, "y"].equals(refined.loc[both, "y"])
+    observed = source["y"].notna()
+    pd.testing.assert_series_equal(once.loc[observed, "y"], refined.loc[observed, "y"])
