@@ -407,6 +407,7 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
         reasons={f"{reasons.BELOW_THRESHOLD} ({threshold})": left} if left else {},
         model_version=model.version,
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
+        importance=model.importance,
     )
 
 
@@ -442,9 +443,13 @@ def _row_weights(weights: Sequence[float] | None, rows: int) -> np.ndarray | Non
 
 def _array_frame(values: Any, columns: Sequence[str] | None) -> pd.DataFrame:
     """An array-like as a frame, with the fitted column names or ``x0, x1, ...``."""
+    if hasattr(values, "tocsr"):
+        raise TypeError("sparse input is not supported (gaps are missing cells, not zeros): "
+                        "pass a DataFrame or a dense array")
     array = np.asarray(values)
     if array.ndim != 2:
-        raise ValueError(f"expected a 2-D table (a DataFrame or array), got {array.ndim} dimension(s)")
+        raise ValueError(f"expected a 2-D table (a DataFrame or array), got {array.ndim} "
+                         "dimension(s). Reshape your data, e.g. array.reshape(-1, 1) for one column")
     names = columns if columns is not None else [f"x{i}" for i in range(array.shape[1])]
     if len(names) != array.shape[1]:
         raise ValueError(f"X has {array.shape[1]} features, but the imputer was fitted with {len(names)}")
@@ -452,8 +457,12 @@ def _array_frame(values: Any, columns: Sequence[str] | None) -> pd.DataFrame:
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
-    if frame.empty or len(frame.columns) == 0:
-        raise ValueError(f"the frame is empty ({frame.shape[0]} rows x {frame.shape[1]} columns)")
+    if len(frame.columns) == 0:
+        raise ValueError(f"the frame is empty: 0 feature(s) (shape={frame.shape}) while a "
+                         "minimum of 1 is required.")
+    if len(frame) == 0:
+        raise ValueError(f"the frame is empty: 0 sample(s) (shape={frame.shape}) while a "
+                         "minimum of 1 is required.")
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"duplicate column names: {duplicated}")

@@ -285,8 +285,7 @@ class SimpleImputer(BaseEstimator):
     def importance(self) -> list[tuple[str, float]]:
         """Each input column's permutation importance on the held-out split, largest first
         (the held-out score lost when that column's values are shuffled)."""
-        scores = self._model().holdout.get("importance", {})
-        return sorted(scores.items(), key=lambda item: -item[1])
+        return list(self._model().importance.items())
 
     @staticmethod
     def complete(
