@@ -30,6 +30,7 @@ from sklearn.base import clone
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.simple import split_rows
 
 if TYPE_CHECKING:
     from impute_assets.core.simple import SimpleImputer
@@ -71,9 +72,8 @@ def search(imputer: SimpleImputer, train_df: pd.DataFrame, test_df: pd.DataFrame
     if num_evals < 1:
         raise ValueError(f"fit_hpo: num_evals must be >= 1, got {num_evals}")
     if test_df is None:
-        order = np.random.default_rng(0).permutation(len(train_df))
-        cut = len(train_df) - int(round(test_split * len(train_df)))
-        train_df, test_df = train_df.iloc[order[:cut]], train_df.iloc[order[cut:]]
+        keep, held = split_rows(len(train_df), test_split, seed=0)
+        train_df, test_df = train_df.iloc[keep], train_df.iloc[held]
     defaults = {
         "global": _given(learning_rate=learning_rate_candidates, weight_decay=weight_decay,
                          num_epochs=[num_epochs] if num_epochs else None,

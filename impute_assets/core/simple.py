@@ -85,10 +85,10 @@ class SimpleImputer(BaseEstimator):
         if not isinstance(input_columns, Iterator):
             for column in input_columns:
                 if not isinstance(column, str):
-                    raise ValueError(f"SimpleImputer.input_columns must be str type, was "
+                    raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.input_columns must be str type, was "
                                      f"{type(column).__name__} ({column!r})")
         if not isinstance(output_column, str):
-            raise ValueError(f"SimpleImputer.output_column must be str type, was "
+            raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.output_column must be str type, was "
                              f"{type(output_column).__name__} ({output_column!r})")
         self.input_columns = input_columns
         self.output_column = output_column
@@ -131,11 +131,9 @@ class SimpleImputer(BaseEstimator):
         columns = self._columns(train_df)
         weights = self._row_weights(train_df, class_weights, instance_weights)
         if test_df is None:
-            order = np.random.default_rng(self._settings().seed).permutation(len(train_df))
-            cut = len(train_df) - int(round(test_split * len(train_df)))
-            test_df = train_df.iloc[order[cut:]]
-            train_df = train_df.iloc[order[:cut]]
-            weights = weights[order[:cut]] if weights is not None else None
+            keep, held = split_rows(len(train_df), test_split, self._settings().seed)
+            train_df, test_df = train_df.iloc[keep], train_df.iloc[held]
+            weights = weights[keep] if weights is not None else None
         config = replace(self._settings(), learning_rate=learning_rate, epochs=num_epochs,
                          patience=patience, holdout_fraction=test_split,
                          weight_decay=weight_decay, batch_size=batch_size,
@@ -428,6 +426,13 @@ class SimpleImputer(BaseEstimator):
         if missing:
             raise KeyError(f"columns not in the frame: {missing}; have {list(frame.columns)}")
         return list(dict.fromkeys(columns))
+
+
+def split_rows(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions to train on and to test on: a seeded ``share`` of ``rows`` held out."""
+    order = np.random.default_rng(seed).permutation(rows)
+    cut = rows - round(share * rows)
+    return order[:cut], order[cut:]
 
 
 def _blank(series: pd.Series) -> pd.Series:

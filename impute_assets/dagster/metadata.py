@@ -102,6 +102,7 @@ def model_metadata(model: ModelRecord) -> dict[str, Any]:
         f"{PREFIX}/device": model.device,
         f"{PREFIX}/train_seconds": model.train_seconds,
         f"{PREFIX}/drift_psi": model.drift,
+        f"{PREFIX}/input_importance": model.importance,
     }
 
 

@@ -65,7 +65,7 @@ def mask_cells(
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
     for column in targets:
         observed = np.flatnonzero(df[column].notna().to_numpy())
-        n_hide = min(int(round(fraction * len(observed))), len(observed) - 1)
+        n_hide = min(round(fraction * len(observed)), len(observed) - 1)
         if n_hide <= 0:
             continue
         weights = _weights(df, column, observed, pattern, targets, complete, rng)

@@ -85,12 +85,12 @@ class EvaluationReport:
         """A header saying how the run was made, the per-column table and the overall means."""
         overall = self.overall
         lines = [
-            f"Evaluation{f' of {self.method}' if self.method else ''}: {self.pattern} masking "
-            f"of {self.fraction:.0%} of observed cells (seed {self.seed}); {self.hidden} cells "
-            f"hidden, {self.left} left missing by the imputer (scored as misses); "
-            f"imputation took {self.seconds:.2f} s.",
-            "nRMSE/nMAE/Wasserstein are divided by the std of the column's known values; "
-            "accuracy and macro-F1 are over hidden categorical cells.",
+            (f"Evaluation{f' of {self.method}' if self.method else ''}: {self.pattern} masking "
+             f"of {self.fraction:.0%} of observed cells (seed {self.seed}); {self.hidden} cells "
+             f"hidden, {self.left} left missing by the imputer (scored as misses); "
+             f"imputation took {self.seconds:.2f} s."),
+            ("nRMSE/nMAE/Wasserstein are divided by the std of the column's known values; "
+             "accuracy and macro-F1 are over hidden categorical cells."),
             *self.notes,
             "",
             _markdown_table(self.to_frame()),

@@ -174,7 +174,7 @@ def test_simple_imputer_real_data_default_args(test_dir, data_frame):
     random_data = data_frame(feature_col=feature_col, label_col=label_col,
                              vocab_size=2 ** 15, num_labels=3, num_words=100,
                              n_samples=2000)
-    df_train, df_test, df_val = random_split(random_data, [.8, .1, .1])
+    df_train, df_test, _df_val = random_split(random_data, [.8, .1, .1])
     output_path = os.path.join(test_dir, "tmp", "real_data_experiment_simple")
     df_train_cols_before = df_train.columns.tolist()
     input_columns = [feature_col]
@@ -258,7 +258,7 @@ def test_imputer_hpo_numeric(test_dir):
     numeric_data = np.random.uniform(-np.pi, np.pi, (N,))
     df = pd.DataFrame({'x': numeric_data,
                        '**2': numeric_data ** 2 + np.random.normal(0, .1, (N,))})
-    df_train, df_test = random_split(df, [.8, .2])
+    df_train, _df_test = random_split(df, [.8, .2])
     output_path = os.path.join(test_dir, "tmp", "experiment_numeric_hpo")
     imputer_numeric = SimpleImputer(input_columns=['x'], output_column="**2",
                                     output_path=output_path)
@@ -279,7 +279,7 @@ def test_hpo_all_input_types(test_dir, data_frame):
                     num_words=12, n_samples=n_samples)
     df['categorical_feature'] = ['foo' if r > .5 else 'bar' for r in np.random.rand(n_samples)]
     df['numeric_feature'] = np.random.rand(n_samples)
-    df_train, df_test = random_split(df, [.8, .2])
+    df_train, _df_test = random_split(df, [.8, .2])
     output_path = os.path.join(test_dir, "tmp", "real_data_experiment_text_hpo")
     imputer = SimpleImputer(
         input_columns=['string_feature', 'categorical_feature', 'numeric_feature'],

@@ -22,8 +22,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from impute_assets import Imputer, ImputerConfig, SimpleImputer
 
 #: Tiny settings: the estimator checks fit dozens of times on small arrays.
-TINY = dict(epochs=2, hidden_dim=8, embedding_dim=4, candidates=("linear", "mean_mode"),
-            device="cpu")
+TINY = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "candidates": ("linear", "mean_mode"),
+        "device": "cpu"}
 
 #: sklearn checks that do not apply to a DataFrame-in, gap-filling imputer, and why.
 NOT_APPLICABLE = {

@@ -20,6 +20,8 @@ def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, 
     meta = metadata_by_asset(first)[f"{unique_name}/models/y"]
     assert meta["impute_assets/training_rows"] > 0 and meta["impute_assets/model"] != "(none)"
     assert meta["impute_assets/baseline_score"] is not None
+    importance = meta["impute_assets/input_importance"]  # permutation importance, held out
+    assert set(importance) <= set(meta["impute_assets/inputs"]) and importance
 
     second = materialize(
         build_imputation_defs([table_spec(unique_name)], model_store=store), selection
