@@ -178,7 +178,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
         y_cheap = target.y[cheap]
         if "linear" in config.candidates:
-            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes)
+            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes,
+                              _row_weight(target, cheap))
             outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
         if "knn" in config.candidates:
             refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
@@ -194,7 +195,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
                                   for n, t in members.items()], target.numeric)
     outputs["mean_mode"] = mean_mode_predict(
-        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes),
+        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes,
+                      _row_weight(target, train_rows if len(train_rows) else None)),
         len(hold_rows), target.numeric)
     scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
     chosen = _choose(scores, target)
@@ -204,7 +206,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     refit = _bounded(observed_rows, config.max_cheap_rows, config.seed)
     z_observed, y_observed = design.matrix[refit][:, columns], target.y[refit]
     for name in used:
-        arrays.update(_final_arrays(name, z_observed, y_observed, target, config))
+        arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
+                                    _row_weight(target, refit)))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members
@@ -276,16 +279,23 @@ def _warn_small(target: TargetData, observed: int, config: ImputerConfig) -> lis
     return [message]
 
 
+def _row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | None:
+    """The rows' weights (all rows when ``rows`` is None); None when rows are unweighted."""
+    if target.weight is None:
+        return None
+    return target.weight if rows is None else target.weight[rows]
+
+
 def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
-                  config: ImputerConfig) -> dict[str, np.ndarray]:
+                  config: ImputerConfig, weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The chosen cheap candidate refitted on every observed row (the network keeps its split)."""
     if chosen == "linear":
-        return {"linear": linear_fit(z, y, target.numeric, target.classes)}
+        return {"linear": linear_fit(z, y, target.numeric, target.classes, weight)}
     if chosen == "knn":
         refs, ref_y = knn_references(z, y, config.knn_reference_rows, config.seed)
         return {"knn_refs": refs, "knn_y": ref_y}
     if chosen == "mean_mode":
-        return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes)}
+        return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes, weight)}
     if chosen == "boosted":
         return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed)}
     return {}

@@ -55,6 +55,11 @@ def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
     assert report["y"].model in {"network", "linear", "knn"}
     assert report["y"].holdout_score < report["y"].baseline_score
     assert report["y"].improvement > 2
+    importance = report["y"].importance  # permutation importance on the held-out split
+    assert set(importance) == set(truth.columns) - {"y"}
+    assert max(importance, key=importance.get) in {"x", "count"}  # the inputs y is made of
+    assert importance["when"] < max(importance.values()) / 4  # dates carry no signal here
+    assert "importance" in result.report_frame().columns
 
 
 def test_filled_columns_keep_their_dtypes_and_vocabularies() -> None:
