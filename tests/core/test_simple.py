@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from impute_assets import SimpleImputer
+from impute_assets.core.simple import ColumnOverwriteError
 
 
 def seed_frame() -> pd.DataFrame:
@@ -49,3 +50,23 @@ def test_complete_fills_every_column() -> None:
         completed = SimpleImputer.complete(df)
     assert completed.notna().all().all()
     assert df.isna().sum().sum() == 3
+
+
+def test_datawig_predict_details_on_a_small_fit() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=240)
+    df = pd.DataFrame({"x": x, "sku": [f"s{i:04d}" for i in range(240)],  # unique short ids
+                       "label": np.where(x > 0, "pos", "neg")})
+    imputer = SimpleImputer(["x", "sku"], "label", kinds={"label": "categorical"})
+    imputer.fit(df, num_epochs=3, batch_size=64)
+    assert "sku" in imputer.input_columns_  # named inputs are read, ids as text
+    blanked = df.assign(label=np.nan)  # a categorical output blanked with float NaN
+    out = imputer.predict(blanked)
+    assert out["label_imputed"].isin(["pos", "neg"]).all()
+    with pytest.raises(ColumnOverwriteError, match="label_imputed"):
+        imputer.predict(out)
+    top = imputer.predict_proba_top_k(df.head(3), top_k=2)["label"]
+    assert [len(row) for row in top] == [2, 2, 2] and top[0][0][1] >= top[0][1][1]
+    assert set(imputer.predict_proba(df.head(3)).columns) == {"neg", "pos"}
+    strict = imputer.predict(df, precision_threshold=1.0)
+    assert strict["label_imputed"].isna().any() and strict["label_imputed_proba"].isna().any()
