@@ -108,8 +108,10 @@ def _as_labels(series: pd.Series) -> pd.Series:
     return series.map(label).astype(object)
 
 
-def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str) -> Callable:
-    """Our ``Imputer`` as a callable ``frame -> filled frame``."""
+def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
+                candidates: Sequence[str] | None = None) -> Callable:
+    """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
+    default when ``None``)."""
     import torch
 
     from impute_assets.core.config import ImputerConfig
@@ -118,7 +120,8 @@ def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str) -> Callabl
     torch.set_num_threads(1)
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
-        config = ImputerConfig(seed=seed, device=device)
+        chosen = {"candidates": tuple(candidates)} if candidates else {}
+        config = ImputerConfig(seed=seed, device=device, **chosen)
         return Imputer(kinds=kinds, config=config).fit_transform(frame)
 
     return ours
@@ -163,7 +166,7 @@ def _one(
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
     imputer = (
-        our_imputer(kinds, run_id.seed, args.device) if run_id.method == "ours"
+        our_imputer(kinds, run_id.seed, args.device, args.candidates) if run_id.method == "ours"
         else PEERS[run_id.method]
     )
     try:
@@ -291,6 +294,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="drop categoricals with more distinct values than this")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--device", default="auto", help="our Imputer's device")
+    parser.add_argument("--candidates", nargs="+", default=None,
+                        help="our Imputer's candidates (default: ImputerConfig's)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 rows, seed 0, MCAR only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.md")

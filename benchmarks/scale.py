@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "2")
+    os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -90,7 +90,11 @@ def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> d
 
 
 def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """``masked`` filled by ``method``."""
+    """``masked`` filled by ``method`` (torch on one thread for every method: on the shared
+    2-core machine two threads made a training step 12x slower)."""
+    import torch
+
+    torch.set_num_threads(1)
     categorical = [c for c in masked.columns if masked[c].dtype == object]
     if method == "ours":
         from impute_assets.core.imputer import Imputer

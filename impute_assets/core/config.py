@@ -34,13 +34,13 @@ class ImputerConfig:
     #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
     epochs: int = 120
     #: Training steps at most, whatever the table's size: the cost stops growing with rows.
-    max_steps: int = 3000
+    max_steps: int = 2000
     #: Seconds of training at most (``None``: no limit); checked at every held-out check.
     time_budget: float | None = None
     #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
     #: ``max_batch_size``, so a fixed step budget still sees more of them.
     batch_size: int = 256
-    max_batch_size: int = 2048
+    max_batch_size: int = 512
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     #: Share of observed input cells hidden at random in each training batch.

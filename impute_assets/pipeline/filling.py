@@ -15,7 +15,7 @@ import pandas as pd
 from impute_assets.pipeline.chunks import OnRows, predict_in_chunks
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
-from impute_assets.pipeline.records import ColumnFill, FillRecord
+from impute_assets.pipeline.records import ColumnFill, FillRecord, holdout_fields
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.suite import (
     build_table_suite,
@@ -113,6 +113,7 @@ def fill_and_publish(
                 mean_confidence=_mean(confidence[c]),
                 model_version=stored[c].version,
                 inputs=tuple(stored[c].info.get("inputs", [])),
+                **holdout_fields(stored[c].info),
             )
             for c in stored
         ),

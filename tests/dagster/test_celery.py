@@ -24,7 +24,7 @@ from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
 from tests.dagster.processes import ROOT, finish, process_env, start, stop, wait_for_line
 
 BROKER_ENV = "IMPUTE_ASSETS_TEST_CELERY_BROKER"
-LOCATION = ROOT / "tests" / "dagster" / "locations" / "celery_location.py"
+LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
 WORKERS = 2
 MONTHS = (1, 2)  # one partition per worker: lean, and still two workers filling at once
 
@@ -71,6 +71,7 @@ def test_partitions_fill_in_parallel_on_celery_workers(
         URL_ENV: postgres_url,
         BROKER_ENV: broker_url,
         "IMPUTE_ASSETS_TEST_TABLE": table,
+        "IMPUTE_ASSETS_TEST_EXECUTOR": "celery",
         "IMPUTE_ASSETS_TEST_MODEL_STORE": str(tmp_path / "models"),
         "IMPUTE_ASSETS_TEST_CELERY_QUEUE": f"impute_{uuid.uuid4().hex[:8]}",  # ours alone
     })

@@ -5,7 +5,7 @@ from __future__ import annotations
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
-from tests.dagster.runs import decisions, materialize, metadata_by_asset
+from tests.dagster.runs import decisions, materialize, reported
 
 
 def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, tmp_path):
@@ -17,11 +17,10 @@ def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, 
         build_imputation_defs([table_spec(unique_name)], model_store=store), selection
     )
     assert decisions(first) == {"y": "train", "z": "train", "w": "train"}
-    meta = metadata_by_asset(first)[f"{unique_name}/models/y"]
-    assert meta["impute_assets/training_rows"] > 0 and meta["impute_assets/model"] != "(none)"
-    assert meta["impute_assets/baseline_score"] is not None
-    importance = meta["impute_assets/input_importance"]  # permutation importance, held out
-    assert set(importance) <= set(meta["impute_assets/inputs"]) and importance
+    meta = reported(first)[f"{unique_name}/models/y"]
+    assert meta.training_rows and meta.training_rows > 0 and meta.model != "(none)"
+    assert meta.baseline_score is not None
+    assert meta.input_importance and set(meta.input_importance) <= set(meta.inputs)
 
     second = materialize(
         build_imputation_defs([table_spec(unique_name)], model_store=store), selection
