@@ -17,8 +17,11 @@ Not ported, and why:
 - ``test_hpo_explainable`` and ``test_hpo_numeric_best_pick``: they inspect which scikit-learn
   vectorizer class Datawig's encoders hold; there is no vectorizer here (``is_explainable``
   keeps token associations instead, tested below).
-- ``test_hpo_defaults``, ``test_hpo_similar_input_col_mixed_types``, ``test_hpo_many_columns``:
-  ten full fits each for what ``test_hpo_num_evals_given_hps`` and ``test_hpo_runs`` check.
+- ``test_hpo_defaults``, ``test_hpo_similar_input_col_mixed_types``, ``test_hpo_many_columns``,
+  ``test_hpo_num_evals_empty_hps``: up to ten full fits each for what
+  ``test_hpo_num_evals_given_hps`` and ``test_hpo_runs`` check (kept lean).
+
+``test_unknown_keywords_fail_in_the_constructor`` is ours (the issue's), not Datawig's.
 """
 
 from __future__ import annotations
