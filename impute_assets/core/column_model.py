@@ -132,6 +132,13 @@ class ColumnModel:
         return {c: self.space.encoders[c].kind for c in self.inputs}
 
     @property
+    def importance(self) -> dict[str, float]:
+        """Each input's permutation importance on the held-out split, largest first (see
+        :mod:`impute_assets.core.explanations`); empty for models saved before it existed."""
+        scores = self.holdout.get("importance", {})
+        return dict(sorted(scores.items(), key=lambda item: -item[1]))
+
+    @property
     def numeric(self) -> bool:
         return self.kind != ColumnKind.CATEGORICAL
 

@@ -101,6 +101,7 @@ def model_metadata(model: ModelRecord) -> ImputationMetadata:
         device=model.device,
         train_seconds=model.train_seconds,
         drift_psi=model.drift,
+        input_importance=model.importance,
     )
 
 

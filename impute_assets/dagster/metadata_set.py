@@ -51,6 +51,8 @@ class ImputationMetadata(BaseModel):
     device: str | None = Field(None, description="torch device used")
     train_seconds: float | None = Field(None, description="seconds spent training")
     drift_psi: dict[str, float] | None = Field(None, description="PSI per input since training")
+    input_importance: dict[str, float] | None = Field(
+        None, description="permutation importance of each input on the held-out split")
     # The imputed table.
     cells_filled: int | None = Field(None, description="missing cells filled")
     cells_left: int | None = Field(None, description="missing cells left (with a reason)")

@@ -68,6 +68,8 @@ class ModelRecord:
     device: str = ""
     train_seconds: float | None = None
     drift: dict[str, float] = field(default_factory=dict)
+    #: Each input's permutation importance on the held-out split (see core.explanations).
+    importance: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -101,6 +103,7 @@ class ModelRecord:
             device=str(info.get("device", "")),
             train_seconds=_float(info.get("seconds")),
             drift=dict(decision.drift or {}),
+            importance={k: float(v) for k, v in info.get("holdout", {}).get("importance", {}).items()},
         )
 
 

@@ -21,6 +21,7 @@ def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, 
     meta = reported(first)[f"{unique_name}/models/y"]
     assert meta.training_rows and meta.training_rows > 0 and meta.model != "(none)"
     assert meta.baseline_score is not None
+    assert meta.input_importance and set(meta.input_importance) <= set(meta.inputs)
 
     second = materialize(
         build_imputation_defs([table_spec(unique_name)], model_store=store), selection
