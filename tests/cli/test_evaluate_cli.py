@@ -30,7 +30,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [sys.executable, "-m", "impute_assets.cli", "evaluate", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
     )
 
 
