@@ -1,7 +1,7 @@
 """Accuracy benchmark: our ``Imputer`` against peer imputers on the shared public tables.
 
 Every method sees the same masked frames (20% of observed cells hidden, MCAR and MAR, seeds
-0-2 by default) through ``impute_assets.core.evaluate.evaluate``, in one run on one machine,
+0-2 by default) through ``impute_assets.evaluation.evaluate``, in one run on one machine,
 and is scored on the hidden cells only. Writes ``benchmarks/results/accuracy.md`` (a table per
 metric, with each method's ratio to the MissForest-style peer) and ``accuracy.csv`` (one row per
 table x pattern x seed x method).
@@ -25,29 +25,29 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from itertools import product  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from itertools import product
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers import PEERS  # noqa: E402
-from impute_assets.core.evaluate import evaluate  # noqa: E402
-from impute_assets.core.kinds import ColumnKind  # noqa: E402
+from benchmarks.peers import PEERS
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.evaluation import evaluate
 
 REFERENCE = "missforest"
 METHODS = ("ours", *PEERS)
@@ -122,7 +122,7 @@ def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         chosen = {"candidates": tuple(candidates)} if candidates else {}
         config = ImputerConfig(seed=seed, device=device, **chosen)
-        return Imputer(kinds=kinds, config=config).fit_transform(frame).frame
+        return Imputer(kinds=kinds, config=config).fit_transform(frame)
 
     return ours
 
@@ -212,7 +212,7 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
     lines = [
         "# Accuracy benchmark",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
         f"whole run {wall / 60:.1f} min. Command: "
         f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`.",

@@ -103,7 +103,7 @@ def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
     if method == "ours":
         from impute_assets.core.imputer import Imputer
 
-        return Imputer(seed=seed).fit_transform(masked).frame
+        return Imputer(seed=seed).fit_transform(masked)
     if method == "plain_mlp":
         from benchmarks.plain_mlp import plain_mlp
 

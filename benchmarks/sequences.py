@@ -137,7 +137,7 @@ def imputer(sequence: bool, epochs: int, window: int = 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
-            return model.fit_transform(masked).frame
+            return model.fit_impute(masked).frame
     return run
 
 

@@ -103,7 +103,7 @@ def main() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = Imputer(columns=list(table.targets), epochs=args.epochs,
-                                 **options).fit_transform(masked)
+                                 **options).fit_impute(masked)
             seconds = time.perf_counter() - started
             for target in table.targets:
                 metric, value = score(result.frame[target], truth[target], hidden[target])

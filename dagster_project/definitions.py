@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 
-import dagster_project.defs
 from dagster_project.warehouse import URL_ENV, demo_dir, demo_url
 
 os.environ.setdefault(URL_ENV, demo_url())
@@ -22,5 +21,5 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 @dg.definitions
 def defs() -> dg.Definitions:
     """The YAML-declared tables; one process runs the steps (DuckDB allows a single writer)."""
-    tables = dg.load_defs(defs_root=dagster_project.defs, project_root=Path(__file__).parent)
+    tables = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
     return dg.Definitions.merge(tables, dg.Definitions(executor=dg.in_process_executor))

@@ -16,6 +16,8 @@ DATA = Path(__file__).parent / "data"
 DEMO_DIR_ENV = "IMPUTE_ASSETS_DEMO_DIR"
 URL_ENV = "IMPUTE_ASSETS_WAREHOUSE_URL"
 SEEDED_MONTHS = (1, 2, 3)
+#: The demo component's partition sensor (``name: nycflights13`` in its defs.yaml).
+PARTITION_SENSOR = "impute_new_partitions__nycflights13"
 LATER_MONTH = 4
 
 

@@ -100,16 +100,15 @@ def _new_month(demo: Any) -> int:
     print(f"appended {added} flights for month {demo.LATER_MONTH}")
     defs = load_defs()
     instance = dg.DagsterInstance.get()
-    sensor = defs.resolve_sensor_def("impute_new_partitions")
-    tick = sensor.evaluate_tick(
-        dg.build_sensor_context(
-            instance=instance,
-            instance_ref=instance.get_ref(),
-            resources=defs.resources,
-            definitions=defs,
-            cursor=None,
-        )
-    )
+    sensor = defs.resolve_sensor_def(demo.PARTITION_SENSOR)
+    with dg.build_sensor_context(
+        instance=instance,
+        instance_ref=instance.get_ref(),
+        resources=defs.resources,
+        definitions=defs,
+        cursor=None,
+    ) as context:  # opens the warehouse for the tick, and disposes of it after
+        tick = sensor.evaluate_tick(context)
     for request in tick.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
     wanted = [r for r in tick.run_requests if r.partition_key == str(demo.LATER_MONTH)]
@@ -157,13 +156,15 @@ def _run(defs: Any, instance: Any, selection: Any, partition_key: str | None = N
 
 def run_line(result: Any, partition_key: str | None, seconds: float) -> str:
     """One line per run, e.g. ``ok   flights_imputed [3]: 0 models, 412 cells filled, ...``."""
+    from impute_assets.dagster import ImputationMetadata
+
     filled: dict[str, int] = {}
     models = 0
     for event in result.get_asset_materialization_events():
-        meta = event.materialization.metadata
-        if "impute_assets/cells_filled" in meta:
-            filled[event.asset_key.to_user_string()] = meta["impute_assets/cells_filled"].value
-        elif "impute_assets/decision" in meta:
+        meta = ImputationMetadata.from_metadata(event.materialization.metadata)
+        if meta.cells_filled is not None:
+            filled[event.asset_key.to_user_string()] = meta.cells_filled
+        elif meta.decision is not None:
             models += 1
     checks = [
         e.event_specific_data
@@ -182,14 +183,16 @@ def run_line(result: Any, partition_key: str | None, seconds: float) -> str:
 
 
 def _summary(results: list[Any], demo: Any) -> None:
+    from impute_assets.dagster import ImputationMetadata
+
     filled: dict[str, int] = {}
     checks = {"passed": 0, "warned": 0, "failed": 0}
     for result in results:
         for event in result.get_asset_materialization_events():
-            meta = event.materialization.metadata
-            if "impute_assets/cells_filled" in meta:
+            cells = ImputationMetadata.from_metadata(event.materialization.metadata).cells_filled
+            if cells is not None:
                 name = event.asset_key.to_user_string()
-                filled[name] = filled.get(name, 0) + meta["impute_assets/cells_filled"].value
+                filled[name] = filled.get(name, 0) + cells
         for event in result.all_events:
             data = event.event_specific_data
             if type(data).__name__ == "AssetCheckEvaluation":

@@ -42,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate our Imputer on ``args.file`` and print the per-column scores."""
-    from impute_assets.core.evaluate import evaluate
     from impute_assets.core.kinds import infer_kinds
+    from impute_assets.evaluation import evaluate
 
     frame = read_frame(args.file)
     imputer = build_imputer(args)

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{int(frame.isna().sum().sum()):,} missing cells")
     started = time.perf_counter()
     imputer = build_imputer(args)
-    result = imputer.fit_transform(frame)
+    result = imputer.fit_impute(frame)
     write_frame(result.frame, args.output)
     out.print(report_table(result.report))
     out.print(f"filled {result.filled:,} cells, left {result.left:,}, "

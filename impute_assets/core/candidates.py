@@ -49,11 +49,16 @@ class Design:
         return np.flatnonzero(self.owner != column)
 
 
-def mean_mode_fit(y: np.ndarray, numeric: bool, classes: int) -> np.ndarray:
-    """The mean scaled value, or log class frequencies (smoothed)."""
+def mean_mode_fit(y: np.ndarray, numeric: bool, classes: int,
+                  weight: np.ndarray | None = None) -> np.ndarray:
+    """The (weighted) mean scaled value, or log class frequencies (smoothed)."""
+    weight = np.ones(len(y)) if weight is None else weight
     if numeric:
-        return np.array([np.nanmean(y) if np.isfinite(y).any() else 0.0], dtype=np.float64)
-    counts = np.bincount(y[y >= 0].astype(int), minlength=classes).astype(np.float64) + 1e-3
+        keep = np.isfinite(y) & (weight > 0)
+        return np.array([np.average(y[keep], weights=weight[keep]) if keep.any() else 0.0],
+                        dtype=np.float64)
+    keep = y >= 0
+    counts = np.bincount(y[keep].astype(int), weights=weight[keep], minlength=classes) + 1e-3
     return np.log(counts / counts.sum())
 
 
@@ -61,11 +66,16 @@ def mean_mode_predict(state: np.ndarray, rows: int, numeric: bool) -> np.ndarray
     return np.full(rows, state[0]) if numeric else np.tile(state, (rows, 1))
 
 
-def linear_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int) -> np.ndarray:
-    """Ridge coefficients (features + intercept, outputs); one-hot targets for classes."""
+def linear_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int,
+               weight: np.ndarray | None = None) -> np.ndarray:
+    """Ridge coefficients (features + intercept, outputs); one-hot targets for classes; rows
+    weighted by ``weight`` when given."""
     x = torch.from_numpy(np.hstack([z, np.ones((len(z), 1), np.float32)])).double()
     target = (torch.from_numpy(y[:, None].astype(np.float64)) if numeric
               else torch.nn.functional.one_hot(torch.from_numpy(y.astype(np.int64)), classes).double())
+    if weight is not None:
+        root = torch.from_numpy(np.sqrt(weight.astype(np.float64)))[:, None]
+        x, target = x * root, target * root
     gram = x.T @ x + RIDGE * torch.eye(x.shape[1], dtype=torch.float64)
     gram[-1, -1] -= RIDGE  # leave the intercept unpenalised
     return torch.linalg.solve(gram, x.T @ target).numpy()

@@ -33,6 +33,7 @@ from impute_assets.core.candidates import (
 from impute_assets.core.column_model import ColumnModel, fingerprint
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import resolve_device
+from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
@@ -61,6 +62,7 @@ def fit_column_models(
     inputs: pd.DataFrame | None = None,
     sequence: SequenceSpec | None = None,
     holdout_from: Mapping[str, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, ColumnModel]:
     """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
 
@@ -68,6 +70,8 @@ def fit_column_models(
     from ``frame``: e.g. with cells hidden as gaps; targets and encoders come from ``frame``.
     ``holdout_from`` (per target, aligned rows) limits a target's held-out split to those rows,
     e.g. the cells hidden as gaps, so candidates are compared where they will be used.
+    ``weights`` (per row, aligned) weigh each row in the network's loss and the held-out scores.
+    Each model's ``holdout["importance"]`` is its inputs' permutation importance there.
     """
     rng = np.random.default_rng(config.seed)
     inputs = frame if inputs is None else inputs
@@ -75,12 +79,13 @@ def fit_column_models(
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
         holdout_from = {k: v[keep] for k, v in (holdout_from or {}).items()}
+        weights = weights[keep] if weights is not None else None
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
                              config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
-    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t))
+    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t), weights)
             for t in targets if t not in texts]
     trained = _train(space, features, data, config)
     models = {}
@@ -89,13 +94,16 @@ def fit_column_models(
         models[name] = fit_copy_model(space, design, frame[name], config, rng,
                                       fingerprint(name, inputs_kinds, config, sequence), sequence)
     for target in data:
-        models[target.name] = _fit_column(space, design, target, trained, kinds, config,
-                                          sequence)
+        model = _fit_column(space, design, target, trained, kinds, config, sequence)
+        model.holdout["importance"] = permutation_importance(
+            model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed)
+        models[target.name] = model
     return models
 
 
 def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
-                 rng: np.random.Generator, holdout_from: np.ndarray | None = None) -> TargetData:
+                 rng: np.random.Generator, holdout_from: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> TargetData:
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
@@ -108,7 +116,7 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
         pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
         holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
     classes = 1 if numeric else len(encoder.values)
-    return TargetData(name, numeric, classes, y, observed & ~holdout, holdout)
+    return TargetData(name, numeric, classes, y, observed & ~holdout, holdout, weights)
 
 
 class NetworkFit(NamedTuple):
@@ -170,7 +178,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
         y_cheap = target.y[cheap]
         if "linear" in config.candidates:
-            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes)
+            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes,
+                              _row_weight(target, cheap))
             outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
         if "knn" in config.candidates:
             refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
@@ -186,7 +195,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
                                   for n, t in members.items()], target.numeric)
     outputs["mean_mode"] = mean_mode_predict(
-        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes),
+        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes,
+                      _row_weight(target, train_rows if len(train_rows) else None)),
         len(hold_rows), target.numeric)
     scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
     chosen = _choose(scores, target)
@@ -196,7 +206,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     refit = _bounded(observed_rows, config.max_cheap_rows, config.seed)
     z_observed, y_observed = design.matrix[refit][:, columns], target.y[refit]
     for name in used:
-        arrays.update(_final_arrays(name, z_observed, y_observed, target, config))
+        arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
+                                    _row_weight(target, refit)))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members
@@ -235,12 +246,14 @@ def _bounded(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
 
 
 def _score(out: np.ndarray, truth: np.ndarray, target: TargetData) -> float:
-    """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical)."""
+    """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical),
+    weighted by the rows' weights when there are any."""
+    weight = target.weight[target.holdout] if target.weight is not None else None
     if target.numeric:
         mu = out[:, 0] if out.ndim == 2 else out
         spread = np.nanstd(target.y[target.train | target.holdout]) or 1.0
-        return float(np.sqrt(np.mean((mu - truth) ** 2)) / spread)
-    return float(np.mean(out.argmax(axis=1) == truth))
+        return float(np.sqrt(np.average((mu - truth) ** 2, weights=weight)) / spread)
+    return float(np.average(out.argmax(axis=1) == truth, weights=weight))
 
 
 def _choose(scores: Mapping[str, float], target: TargetData) -> str:
@@ -266,16 +279,23 @@ def _warn_small(target: TargetData, observed: int, config: ImputerConfig) -> lis
     return [message]
 
 
+def _row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | None:
+    """The rows' weights (all rows when ``rows`` is None); None when rows are unweighted."""
+    if target.weight is None:
+        return None
+    return target.weight if rows is None else target.weight[rows]
+
+
 def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
-                  config: ImputerConfig) -> dict[str, np.ndarray]:
+                  config: ImputerConfig, weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The chosen cheap candidate refitted on every observed row (the network keeps its split)."""
     if chosen == "linear":
-        return {"linear": linear_fit(z, y, target.numeric, target.classes)}
+        return {"linear": linear_fit(z, y, target.numeric, target.classes, weight)}
     if chosen == "knn":
         refs, ref_y = knn_references(z, y, config.knn_reference_rows, config.seed)
         return {"knn_refs": refs, "knn_y": ref_y}
     if chosen == "mean_mode":
-        return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes)}
+        return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes, weight)}
     if chosen == "boosted":
         return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed)}
     return {}

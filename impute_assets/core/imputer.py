@@ -1,8 +1,10 @@
 """The table imputer: one model per incomplete column, fitted together, filling only gaps.
 
-Follows scikit-learn's contract: constructor arguments are stored as given and checked in
-``fit``; learnt state ends with ``_``; ``transform`` returns new objects and never changes the
-caller's frame. Observed cells are never changed, and no row is added, dropped or reordered.
+A scikit-learn estimator: constructor arguments are stored as given and checked in ``fit``;
+learnt state ends with ``_``; ``get_params``/``set_params``/``clone`` work; ``transform``
+returns the filled frame (so it fits in a ``Pipeline`` or ``ColumnTransformer``) and
+``impute`` the rich :class:`ImputationResult`. Neither changes the caller's frame. Observed
+cells are never changed, and no row is added, dropped or reordered.
 """
 
 from __future__ import annotations
@@ -11,16 +13,20 @@ import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from impute_assets.core import result as reasons
-from impute_assets.core.column_model import ColumnModel
+from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.fitting import fit_column_models
+from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
 from impute_assets.core.profile import TableProfile
@@ -33,22 +39,25 @@ MANIFEST = "imputer.json"
 PROFILE = "profile.json"
 
 
-class Imputer:
+class Imputer(TransformerMixin, BaseEstimator):
     """Fill missing cells of a table with one learnt model per incomplete column.
 
     Args:
         columns: Columns to impute; ``None`` means every column with missing cells whose kind
             can be imputed (numeric, categorical, datetime).
-        exclude: Columns neither imputed nor used as inputs.
+        exclude: Columns neither imputed nor used as inputs (read once per ``fit``).
         kinds: Kind overrides, e.g. ``{"zip": "categorical"}``.
-        config: Training and filling settings; keyword overrides win over it.
+        config: Training and filling settings; the keyword settings below win over it.
         order_by: A time (or other ordered) column: rows then also see their previous and next
             observed neighbours in time, and the gaps to them (see :mod:`.sequence`).
         group_by: Entity column(s) within which rows form a sequence (station, machine, ...).
+        hidden_dim ... extra: every :class:`ImputerConfig` field; ``None`` keeps ``config``'s
+            value (or the default).
 
     Example:
-        >>> result = Imputer(epochs=20).fit_transform(frame)  # doctest: +SKIP
+        >>> result = Imputer(epochs=20).fit_impute(frame)  # doctest: +SKIP
         >>> result.frame, result.report_frame()  # doctest: +SKIP
+        >>> make_pipeline(Imputer(epochs=20), StandardScaler()).fit_transform(frame)  # doctest: +SKIP
     """
 
     def __init__(
@@ -59,7 +68,38 @@ class Imputer:
         config: ImputerConfig | None = None,
         order_by: str | None = None,
         group_by: str | Sequence[str] | None = None,
-        **overrides: Any,
+        *,
+        hidden_dim: int | None = None,
+        embedding_dim: int | None = None,
+        epochs: int | None = None,
+        max_steps: int | None = None,
+        time_budget: float | None = None,
+        batch_size: int | None = None,
+        max_batch_size: int | None = None,
+        learning_rate: float | None = None,
+        weight_decay: float | None = None,
+        mask_rate: float | None = None,
+        patience: int | None = None,
+        holdout_fraction: float | None = None,
+        refinement_rounds: int | None = None,
+        candidates: Sequence[str] | None = None,
+        max_categories: int | None = None,
+        text_buckets: int | None = None,
+        text_encoder: str | None = None,
+        copy_free_text: bool | None = None,
+        sequence_window: int | None = None,
+        knn_neighbors: int | None = None,
+        knn_reference_rows: int | None = None,
+        max_training_rows: int | None = None,
+        max_holdout_rows: int | None = None,
+        max_cheap_rows: int | None = None,
+        min_rows_for_network: int | None = None,
+        device: str | None = None,
+        precision: str | None = None,
+        seed: int | None = None,
+        confidence_threshold: float | Mapping[str, float] | None = None,
+        progress: bool | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.columns = columns
         self.exclude = exclude
@@ -67,46 +107,105 @@ class Imputer:
         self.config = config
         self.order_by = order_by
         self.group_by = group_by
-        self.overrides = overrides
+        self.hidden_dim = hidden_dim
+        self.embedding_dim = embedding_dim
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.time_budget = time_budget
+        self.batch_size = batch_size
+        self.max_batch_size = max_batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.mask_rate = mask_rate
+        self.patience = patience
+        self.holdout_fraction = holdout_fraction
+        self.refinement_rounds = refinement_rounds
+        self.candidates = candidates
+        self.max_categories = max_categories
+        self.text_buckets = text_buckets
+        self.text_encoder = text_encoder
+        self.copy_free_text = copy_free_text
+        self.sequence_window = sequence_window
+        self.knn_neighbors = knn_neighbors
+        self.knn_reference_rows = knn_reference_rows
+        self.max_training_rows = max_training_rows
+        self.max_holdout_rows = max_holdout_rows
+        self.max_cheap_rows = max_cheap_rows
+        self.min_rows_for_network = min_rows_for_network
+        self.device = device
+        self.precision = precision
+        self.seed = seed
+        self.confidence_threshold = confidence_threshold
+        self.progress = progress
+        self.extra = extra
 
-    def fit(self, frame: pd.DataFrame) -> Self:
-        """Learn one model per target column from ``frame``'s observed cells."""
-        _check_frame(frame)
-        config = _resolve_config(self.config, self.overrides)
-        kinds = infer_kinds(frame, self.kinds, self.exclude)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def settings(self) -> ImputerConfig:
+        """The resolved config: ``config`` (or the defaults) with the keyword settings applied."""
+        given = {f.name: getattr(self, f.name) for f in fields(ImputerConfig)
+                 if getattr(self, f.name, None) is not None}
+        return _resolve_config(self.config, given)
+
+    def fit(self, frame: pd.DataFrame, y: Any = None, *,
+            weights: Sequence[float] | None = None) -> Self:
+        """Learn one model per target column from ``frame``'s observed cells (``y`` is unused).
+
+        ``weights``: one per row, how much each row counts in training and model choice.
+        """
+        frame = self._input_frame(frame, reset=True)
+        config = self.settings()
+        exclude = list(self.exclude)
+        kinds = infer_kinds(frame, self.kinds, exclude)
         inputs = usable_inputs(frame, kinds)
         skipped = sorted(c for c, k in kinds.items() if k == ColumnKind.UNSUPPORTED)
         if skipped:
             warnings.warn(f"columns of unsupported types are not used or imputed: {skipped}",
                           UserWarning, stacklevel=2)
         targets = self._targets(frame, kinds, config)
+        self.exclude_ = exclude
         self.kinds_ = kinds
         self.config_ = config
-        self.feature_names_in_ = list(frame.columns)
         self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
         self.sequence_ = self._sequence_spec(inputs, frame, config)
         self.column_models_: dict[str, ColumnModel] = {}
+        row_weights = _row_weights(weights, len(frame))
         if targets and self.sequence_ is not None:
             full, view, gaps = training_frames(frame[list(inputs)], self.sequence_, config.seed)
             self.column_models_ = fit_column_models(full, context_kinds(inputs, self.sequence_),
-                                                    targets, config, view, self.sequence_, gaps)
+                                                    targets, config, view, self.sequence_, gaps,
+                                                    row_weights)
         elif targets:
-            self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config)
+            self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config,
+                                                    weights=row_weights)
         return self
 
-    def transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
+    def transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The filled copy of ``frame`` (see :meth:`impute` for where each fill came from)."""
+        return self.impute(frame, context).frame
+
+    def fit_transform(self, frame: pd.DataFrame, y: Any = None,
+                      context: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``fit(frame)`` then ``transform(frame, context)``."""
+        return self.fit(frame).transform(frame, context)
+
+    def impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
         """Fill ``frame``'s missing cells; returns new frames, ``frame`` is left as it was.
 
         ``context``: earlier rows (e.g. the end of the previous partition) that serve as
         neighbours in time only; they are neither filled nor returned. Needs ``order_by``.
         """
-        self._check_fitted()
-        _check_frame(frame)
+        frame = self._input_frame(frame)
         models = self.column_models_
         config = self.config_
         rows = {t: np.flatnonzero(frame[t].isna().to_numpy()) for t in models}
-        predictions = predict_rows(models, self.model_frame(frame, context), rows,
-                                   config.refinement_rounds, config.device, config.precision)
+        predictions = self.predict_cells(frame, rows, context)
         filled = frame.copy()
         imputed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         confidence = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
@@ -128,14 +227,32 @@ class Imputer:
         versions = {name: m.version for name, m in models.items()}
         return ImputationResult(filled, imputed, confidence, report, versions)
 
-    def fit_transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
-        """``fit(frame)`` then ``transform(frame, context)``."""
-        return self.fit(frame).transform(frame, context)
+    def fit_impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
+        """``fit(frame)`` then ``impute(frame, context)``."""
+        return self.fit(frame).impute(frame, context)
+
+    def predict_cells(self, frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
+                      context: pd.DataFrame | None = None) -> dict[str, ColumnPrediction]:
+        """Predictions (values, confidence, class probabilities) for ``rows[column]`` (positions)
+        of each modelled column: the one prediction path ``impute`` and ``SimpleImputer`` share,
+        refinement rounds included; no confidence threshold is applied here."""
+        self._check_fitted()
+        config = self.config_
+        wanted = {c: np.asarray(rows.get(c, ()), dtype=np.int64) for c in self.column_models_}
+        return predict_rows(self.column_models_, self.model_frame(frame, context), wanted,
+                            config.refinement_rounds, config.device, config.precision)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """The output columns: the input columns, unchanged (only their gaps are filled)."""
+        check_is_fitted(self)
+        names = input_features if input_features is not None else self._column_names_
+        return np.asarray(list(names), dtype=object)
 
     def model_frame(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """What the column models read: ``frame``, plus its sequence context when ordered."""
+        self._check_fitted()
         models = self.column_models_
-        spec = getattr(self, "sequence_", None)
+        spec = self.sequence_
         keys = spec.keys if spec is not None else []
         used = {c for m in models.values() for c in m.inputs} | set(keys) | set(models)
         needed = sorted(used - set(frame.columns))
@@ -146,6 +263,23 @@ class Imputer:
                 raise ValueError("context rows are only used by an imputer fitted with order_by")
             return frame
         return with_context(frame, spec, context)
+
+    def _input_frame(self, frame: Any, reset: bool = False) -> pd.DataFrame:
+        """``frame`` as a DataFrame (arrays get columns ``x0, x1, ...``); records the input
+        columns on ``fit`` and checks them afterwards (scikit-learn's ``n_features_in_``)."""
+        if not reset:
+            self._check_fitted()
+        if not isinstance(frame, pd.DataFrame):
+            frame = _array_frame(frame, None if reset else self._column_names_)
+        elif reset and all(isinstance(c, str) for c in frame.columns):
+            self.feature_names_in_ = np.asarray(list(frame.columns), dtype=object)
+        elif reset and hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        _check_frame(frame)
+        if reset:
+            self.n_features_in_ = frame.shape[1]
+            self._column_names_ = list(frame.columns)
+        return frame
 
     @classmethod
     def from_column_models(cls, models: Mapping[str, ColumnModel],
@@ -158,7 +292,8 @@ class Imputer:
         imputer.config_ = config or ImputerConfig.from_dict(first.config)
         imputer.column_models_ = dict(models)
         imputer.kinds_ = {c: e.kind for m in models.values() for c, e in m.space.encoders.items()}
-        imputer.feature_names_in_ = list(imputer.kinds_)
+        imputer._set_columns(list(imputer.kinds_))
+        imputer.exclude_ = []
         imputer.sequence_ = _shared_sequence(models)
         imputer.profile_ = None
         return imputer
@@ -174,7 +309,7 @@ class Imputer:
             model.save(root / folder)
             layout[name] = folder
         manifest = {"config": self.config_.to_dict(), "kinds": {k: v.value for k, v in self.kinds_.items()},
-                    "columns": layout, "feature_names_in": self.feature_names_in_}
+                    "columns": layout, "feature_names_in": self._column_names_}
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if getattr(self, "profile_", None) is not None:
             self.profile_.to_json(root / PROFILE)
@@ -187,13 +322,15 @@ class Imputer:
         if not (root / MANIFEST).exists():
             raise FileNotFoundError(f"{root}: no {MANIFEST}; is this a saved imputer?")
         manifest = json.loads((root / MANIFEST).read_text())
-        models = {name: ColumnModel.load(root / folder) for name, folder in manifest["columns"].items()}
+        models = {name: ColumnModel.load(_unit_folder(root, name, folder))
+                  for name, folder in manifest["columns"].items()}
         config = ImputerConfig.from_dict(manifest["config"])
         imputer = cls.from_column_models(models, config) if models else cls(config=config)
         imputer.config_ = config
         imputer.column_models_ = models
+        imputer.exclude_ = []
         imputer.kinds_ = {k: ColumnKind(v) for k, v in manifest["kinds"].items()}
-        imputer.feature_names_in_ = manifest["feature_names_in"]
+        imputer._set_columns(manifest["feature_names_in"])
         imputer.sequence_ = _shared_sequence(models)
         imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
@@ -230,7 +367,7 @@ class Imputer:
     def _unmodelled_report(self, frame: pd.DataFrame, column: str, missing: int) -> ColumnReport:
         kind = self.kinds_.get(column)
         if kind is None:
-            reason = reasons.EXCLUDED if column in set(self.exclude) else reasons.NO_MODEL
+            reason = reasons.EXCLUDED if column in set(self.exclude_) else reasons.NO_MODEL
         elif frame[column].notna().sum() == 0:
             reason = reasons.NO_OBSERVED
         else:
@@ -239,9 +376,16 @@ class Imputer:
         return ColumnReport(column, (kind or ColumnKind.UNSUPPORTED).value, None, None, None, None,
                             missing, 0, missing, {reason: missing})
 
+    def _set_columns(self, columns: Sequence[str]) -> None:
+        self._column_names_ = list(columns)
+        self.n_features_in_ = len(columns)
+        self.feature_names_in_ = np.asarray(self._column_names_, dtype=object)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "column_models_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "column_models_"):
-            raise RuntimeError("this Imputer is not fitted yet: call fit(frame) first")
+        check_is_fitted(self, msg=f"this {type(self).__name__} is not fitted yet: call fit(frame) first")
 
 
 def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
@@ -265,6 +409,7 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
         reasons={f"{reasons.BELOW_THRESHOLD} ({threshold})": left} if left else {},
         model_version=model.version,
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
+        importance=model.importance,
     )
 
 
@@ -288,11 +433,38 @@ def _resolve_config(config: ImputerConfig | None, overrides: Mapping[str, Any]) 
     return ImputerConfig.from_dict({**base, **overrides})
 
 
+def _row_weights(weights: Sequence[float] | None, rows: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    array = np.asarray(weights, dtype=float)
+    if array.shape != (rows,) or not np.all(np.isfinite(array)) or (array < 0).any():
+        raise ValueError(f"weights must be {rows} finite values >= 0 (one per row), "
+                         f"got shape {array.shape}")
+    return array
+
+
+def _array_frame(values: Any, columns: Sequence[str] | None) -> pd.DataFrame:
+    """An array-like as a frame, with the fitted column names or ``x0, x1, ...``."""
+    if hasattr(values, "tocsr"):
+        raise TypeError("sparse input is not supported (gaps are missing cells, not zeros): "
+                        "pass a DataFrame or a dense array")
+    array = np.asarray(values)
+    if array.ndim != 2:
+        raise ValueError(f"expected a 2-D table (a DataFrame or array), got {array.ndim} "
+                         "dimension(s). Reshape your data, e.g. array.reshape(-1, 1) for one column")
+    names = columns if columns is not None else [f"x{i}" for i in range(array.shape[1])]
+    if len(names) != array.shape[1]:
+        raise ValueError(f"X has {array.shape[1]} features, but the imputer was fitted with {len(names)}")
+    return pd.DataFrame(array, columns=list(names))
+
+
 def _check_frame(frame: pd.DataFrame) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    if frame.empty or len(frame.columns) == 0:
-        raise ValueError(f"the frame is empty ({frame.shape[0]} rows x {frame.shape[1]} columns)")
+    if len(frame.columns) == 0:
+        raise ValueError(f"the frame is empty: 0 feature(s) (shape={frame.shape}) while a "
+                         "minimum of 1 is required.")
+    if len(frame) == 0:
+        raise ValueError(f"the frame is empty: 0 sample(s) (shape={frame.shape}) while a "
+                         "minimum of 1 is required.")
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"duplicate column names: {duplicated}")
@@ -300,3 +472,13 @@ def _check_frame(frame: pd.DataFrame) -> None:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name))[:40] or "column"
+
+
+def _unit_folder(root: Path, column: str, folder: str) -> Path:
+    """The folder of ``column``'s unit, refused unless it lies inside ``root`` (after ``..`` and
+    symlinks are resolved): a saved imputer never reads files from outside its own folder."""
+    unit = (root / folder).resolve()
+    if not unit.is_relative_to(root.resolve()):
+        raise UnitIntegrityError(root / MANIFEST, f"column {column!r}: folder {folder!r} lies "
+                                                  f"outside {root}; refusing to load it")
+    return unit

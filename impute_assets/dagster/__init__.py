@@ -6,8 +6,13 @@ Build definitions from Python ``TableSpec``s with :func:`build_imputation_defs`,
 """
 
 from impute_assets.dagster.assets import build_imputation_specs
-from impute_assets.dagster.component import ImputeTablesComponent, load_imputation_yaml
+from impute_assets.dagster.component import (
+    ImputeTable,
+    ImputeTablesComponent,
+    load_imputation_yaml,
+)
 from impute_assets.dagster.factory import build_imputation_defs
+from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 from impute_assets.pipeline.spec import (
@@ -20,7 +25,9 @@ from impute_assets.pipeline.spec import (
 
 __all__ = [
     "ImputationAssetData",
+    "ImputationMetadata",
     "ImputationTranslator",
+    "ImputeTable",
     "ImputeTablesComponent",
     "ModelStoreResource",
     "PartitionSpec",

@@ -4,14 +4,15 @@
 ``build_table_assets`` returns the executable definitions for one table.
 """
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
+from impute_assets.dagster.concurrency import fill_pool
 from impute_assets.dagster.executors import refuse_single_host
 from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
 from impute_assets.dagster.metadata import (
@@ -22,6 +23,7 @@ from impute_assets.dagster.metadata import (
 )
 from impute_assets.dagster.partitions import partitions_def
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.discovery import Discovery, DiscoveryError
 from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 
 #: Training steps share this concurrency pool (limit it to the number of GPUs).
@@ -45,7 +47,7 @@ class TableAssets:
     spec: TableSpec
     columns: list[str]
     source: dg.AssetSpec
-    models: dg.AssetsDefinition
+    models: dg.AssetsDefinition | None
     imputed: dg.AssetsDefinition
     model_keys: dict[str, dg.AssetKey]
 
@@ -63,32 +65,31 @@ def warehouse_key(spec: TableSpec) -> str:
 
 
 def build_imputation_specs(
-    tables: Sequence[TableSpec], translator: ImputationTranslator | None = None
+    tables: Sequence[TableSpec],
+    translator: ImputationTranslator | None = None,
+    discovery: Discovery | None = None,
 ) -> list[dg.AssetSpec]:
-    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions."""
+    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions.
+
+    A table without ``columns`` takes them from ``discovery`` (found outside code loading); a
+    table not discovered yet, or whose discovery failed, gets no model specs.
+    """
     translator = translator or ImputationTranslator()
+    discovery = discovery or Discovery()
     specs: list[dg.AssetSpec] = []
     for spec in tables:
-        source, models, imputed = _specs_for(spec, columns_to_impute(spec), translator)
+        columns, _ = columns_or_error(spec, discovery)
+        source, models, imputed = _specs_for(spec, columns, translator)
         specs += [source, *models.values(), imputed]
     return specs
 
 
-def columns_to_impute(spec: TableSpec) -> list[str]:
-    """The spec's ``columns``, or else every column with nulls (asked of the warehouse, in SQL)."""
-    if spec.columns is not None:
-        return list(spec.columns)
-    from impute_assets.pipeline.detect import columns_to_impute as detected
-    from impute_assets.pipeline.detect import detect
-    from impute_assets.warehouse import Warehouse
-
-    url = os.environ.get(spec.url_env)
-    if not url:
-        raise ValueError(
-            f"table {spec.table!r}: no 'columns' given and env var {spec.url_env} is unset, so the "
-            "incomplete columns cannot be found; set one of them"
-        )
-    return detected(spec, detect(spec, Warehouse(url)))
+def columns_or_error(spec: TableSpec, discovery: Discovery) -> tuple[list[str], str | None]:
+    """The columns to impute, or none and why (the message the table's runs fail with)."""
+    try:
+        return discovery.columns_for(spec), None
+    except DiscoveryError as exc:
+        return [], str(exc)
 
 
 def _specs_for(
@@ -96,20 +97,31 @@ def _specs_for(
 ) -> tuple[dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
     source = translator.get_asset_spec(ImputationAssetData("source", spec))
     models = {
-        column: translator.get_asset_spec(
-            ImputationAssetData("model", spec, column)
-        ).replace_attributes(
-            deps=[source.key], skippable=True, code_version=config_version(spec.config_for(column))
-        )
+        column: _merged(
+            translator.get_asset_spec(ImputationAssetData("model", spec, column)),
+            deps=[source.key],
+            code_version=config_version(spec.config_for(column)),
+        ).replace_attributes(skippable=True)
         for column in columns
     }
-    imputed = translator.get_asset_spec(ImputationAssetData("imputed", spec)).replace_attributes(
+    imputed = _merged(
+        translator.get_asset_spec(ImputationAssetData("imputed", spec)),
         deps=[source.key, *(m.key for m in models.values())],
         partitions_def=partitions_def(spec),
         code_version=config_version(spec.model_dump(mode="json")),
         automation_condition=refill_condition(source.key),
     )
     return source, models, imputed
+
+
+def _merged(asset: dg.AssetSpec, deps: Sequence[dg.AssetKey], **defaults: Any) -> dg.AssetSpec:
+    """The translator's spec with the factory's deps added, and each other factory attribute
+    set only where the translator chose none (like dagster-sling's ``code_version``)."""
+    known = {dep.asset_key for dep in asset.deps}
+    unset = {name: value for name, value in defaults.items() if getattr(asset, name) is None}
+    return asset.merge_attributes(deps=[k for k in deps if k not in known]).replace_attributes(
+        **unset
+    )
 
 
 def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
@@ -128,9 +140,14 @@ def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
 
 
 def build_table_assets(
-    spec: TableSpec, columns: list[str], translator: ImputationTranslator | None = None
+    spec: TableSpec,
+    columns: list[str],
+    translator: ImputationTranslator | None = None,
+    broken: str | None = None,
 ) -> TableAssets:
-    """The source spec, the model multi-asset and the imputed-table asset of one table."""
+    """The source spec, the model multi-asset (None without columns) and the imputed-table
+    asset of one table. A ``broken`` table (its columns could not be discovered) still loads:
+    its runs fail with that message, and no other table's do."""
     source, model_specs, imputed_spec = _specs_for(
         spec, columns, translator or ImputationTranslator()
     )
@@ -165,18 +182,21 @@ def build_table_assets(
             yield dg.MaterializeResult(
                 asset_key=model_specs[model.column].key,
                 data_version=dg.DataVersion(model.version) if model.version else None,
-                metadata=model_metadata(model),
+                metadata=model_metadata(model).to_metadata(),
             )
 
     @dg.multi_asset(
         name=f"{name}__imputed",
         specs=[imputed_spec],
+        pool=fill_pool(spec),
         op_tags=FILL_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext):
         from impute_assets.pipeline.filling import fill_and_publish
 
+        if broken:
+            raise dg.Failure(description=broken)
         _refuse_single_host(context, spec, wh_key)
         record = fill_and_publish(
             spec,
@@ -194,7 +214,12 @@ def build_table_assets(
         )
 
     return TableAssets(
-        spec, columns, source, models, imputed, {c: s.key for c, s in model_specs.items()}
+        spec,
+        columns,
+        source,
+        models if model_specs else None,
+        imputed,
+        {c: s.key for c, s in model_specs.items()},
     )
 
 

@@ -2,45 +2,155 @@
 
 Both call :func:`build_imputation_defs`, so YAML and Python give the same assets.
 
+The component is *state-backed* (Dagster's ``StateBackedComponent``, like dagster-dbt's and
+the BI integrations'): the columns of tables that list no ``columns`` are found in the
+warehouse by ``dg utils refresh-defs-state`` (and by ``dagster dev`` on start), kept as the
+component's state, and read back when the code location loads. Loading never opens the
+warehouse; a table whose discovery failed loads too, and only its own runs fail, saying why.
+
 ``defs.yaml``::
 
     type: impute_assets.dagster.ImputeTablesComponent
     attributes:
       model_store: .impute_assets/models
+      defaults: {model: {epochs: 15}}
       tables:
         - table: weather
           key: [origin, time_hour]
           columns: [temp, humid, pressure]
+          translation:
+            group_name: imputation
+            key_prefix: [warehouse]
+        - table: flights          # no columns: discovered by refresh-defs-state
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
+from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
+from pydantic import BaseModel, Field
 
 from impute_assets.dagster.factory import build_imputation_defs
-from impute_assets.pipeline.config_file import load_tables_file, parse_tables, relative_store
+from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.pipeline.config_file import load_tables_file, relative_store
+from impute_assets.pipeline.discovery import Discovery, discover
+from impute_assets.pipeline.spec import TableSpec
+
+#: ``translation`` templates see the asset's role (source, model, imputed), table and column.
+_TRANSLATION = TranslationFnResolver[ImputationAssetData](
+    lambda data: {"data": data, "role": data.role, "table": data.spec.table, "column": data.column}
+)
 
 
-@dataclass
-class ImputeTablesComponent(dg.Component, dg.Resolvable):
-    """Keep warehouse tables complete: one entry per table (see ``TableSpec`` for the keys)."""
+class ImputeTableModel(TableSpec):
+    """One entry of ``tables:`` in YAML: every ``TableSpec`` key, plus ``translation``."""
 
-    tables: list[dict[str, Any]]
-    model_store: str | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)
+    translation: str | dg.AssetAttributesModel | None = Field(
+        None,
+        description="asset attributes for this table's assets (key, key_prefix, group_name, "
+        "tags, ...); templates see {{ role }}, {{ table }}, {{ column }} and {{ spec }}",
+    )
 
-    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        """The same Definitions as ``build_imputation_defs`` on the parsed tables."""
-        return build_imputation_defs(
-            parse_tables(self.tables, self.defaults, where=str(context.path)),
-            model_store=relative_store(self.model_store, context.path),
+
+@dataclass(frozen=True)
+class ImputeTable(dg.Resolvable):
+    """A table of the component: its spec and an optional per-table ``translation``."""
+
+    spec: TableSpec
+    translation: TranslationFn[ImputationAssetData] | None = None
+
+    @classmethod
+    def model(cls) -> type[BaseModel]:
+        """The YAML schema is flat: TableSpec's keys next to ``translation``."""
+        return ImputeTableModel
+
+    @classmethod
+    def resolve_from_model(cls, context: dg.ResolutionContext, model: BaseModel) -> "ImputeTable":
+        """Templates resolved, then the entry validated as a TableSpec (errors name the key)."""
+        written = model.model_dump(exclude_unset=True, by_alias=True, exclude={"translation"})
+        translation = getattr(model, "translation", None)
+        return cls(
+            spec=TableSpec.parse(context.resolve_value(written)),
+            translation=None
+            if translation is None
+            else _TRANSLATION.execute(context=context, model=model, field_name="translation"),
         )
 
 
-def load_imputation_yaml(path: str | Path) -> dg.Definitions:
+@dataclass
+class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
+    """Keep warehouse tables complete: one entry per table (see ``TableSpec`` for the keys)."""
+
+    tables: Sequence[ImputeTable]
+    model_store: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    defs_state: ResolvedDefsStateConfig = field(
+        default_factory=DefsStateConfigArgs.local_filesystem
+    )
+
+    @property
+    def specs(self) -> list[TableSpec]:
+        """Each table's spec over ``defaults`` (keys a table writes win); errors name it."""
+        return [with_defaults(t.spec, self.defaults) for t in self.tables]
+
+    @property
+    def defs_state_config(self) -> DefsStateConfig:
+        """State key: one per component (its ``name``, else its first table)."""
+        first = self.tables[0].spec if self.tables else None
+        label = self.name or (".".join(filter(None, [first.db_schema, first.table])) if first else "")
+        return DefsStateConfig.from_args(self.defs_state, default_key=f"ImputeTables[{label}]")
+
+    def write_state_to_path(self, state_path: Path) -> None:
+        """Discover the incomplete columns of tables without ``columns`` (errors recorded)."""
+        state_path.write_text(discover(self.specs).model_dump_json(indent=2))
+
+    def build_defs_from_state(
+        self, context: dg.ComponentLoadContext, state_path: Path | None
+    ) -> dg.Definitions:
+        """The Definitions of ``build_imputation_defs``, with the discovered columns."""
+        discovery = (
+            Discovery.model_validate_json(state_path.read_text()) if state_path else Discovery()
+        )
+        return build_imputation_defs(
+            self.specs,
+            translator=_TableTranslations(self.tables),
+            model_store=relative_store(self.model_store, context.path),
+            discovery=discovery,
+            name=self.name,
+        )
+
+
+class _TableTranslations(ImputationTranslator):
+    """The default translator, then each table's own ``translation`` (like dagster-dlt's)."""
+
+    def __init__(self, tables: Sequence[ImputeTable]) -> None:
+        self._by_table = {(t.spec.db_schema, t.spec.table): t.translation for t in tables}
+
+    def get_asset_spec(self, data: ImputationAssetData) -> dg.AssetSpec:
+        base = super().get_asset_spec(data)
+        translation = self._by_table.get((data.spec.db_schema, data.spec.table))
+        return base if translation is None else translation(base, data)
+
+
+def with_defaults(spec: TableSpec, defaults: Mapping[str, Any]) -> TableSpec:
+    """``spec`` over ``defaults``: the keys the table was given win."""
+    if not defaults:
+        return spec
+    written = spec.model_dump(include=spec.model_fields_set, by_alias=True)
+    return TableSpec.parse({**defaults, **written})
+
+
+def load_imputation_yaml(path: str | Path, discovery: Discovery | None = None) -> dg.Definitions:
     """Definitions from an ``impute.yaml`` with ``tables:`` (and optional ``defaults:``,
-    ``model_store:``); a relative ``model_store`` is taken from the file's folder."""
+    ``model_store:``); a relative ``model_store`` is taken from the file's folder. Tables
+    without ``columns`` take them from ``discovery`` (``impute_assets.pipeline.discovery.
+    discover``), never from the warehouse at load."""
     parsed = load_tables_file(path)
-    return build_imputation_defs(parsed.tables, model_store=parsed.model_store)
+    return build_imputation_defs(
+        parsed.tables, model_store=parsed.model_store, discovery=discovery
+    )

@@ -1,4 +1,6 @@
-"""Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace.
+"""Dagster metadata for imputation assets: standard ``dagster/*`` keys plus our own namespace
+(the :class:`~impute_assets.dagster.metadata_set.ImputationMetadata` record), from the
+pipeline's records.
 
 ``TableMetadataSet`` is not exported in dagster 1.13, so the standard keys are written directly.
 """
@@ -13,12 +15,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.records import FillRecord, ModelRecord
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.summary import cell_text, fill_rows
-
-#: Our keys live under this prefix, like dagster-dlt's ``dagster_dlt/``.
-PREFIX = "impute_assets"
 
 
 def table_metadata(
@@ -44,13 +44,12 @@ def table_metadata(
     return metadata
 
 
-def png_markdown(images: Mapping[str, bytes]) -> dg.MetadataValue:
-    """Images shown inline in the UI: markdown with base64 data URIs, one per title."""
-    parts = [
+def png_markdown(images: Mapping[str, bytes]) -> str:
+    """Markdown showing images inline in the UI (base64 data URIs), one per title."""
+    return "\n\n".join(
         f"**{title}**\n\n![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
         for title, png in images.items()
-    ]
-    return dg.MetadataValue.md("\n\n".join(parts))
+    )
 
 
 def frame_version(frame: pd.DataFrame) -> dg.DataVersion:
@@ -71,50 +70,68 @@ def config_version(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def md_table(rows: Iterable[Mapping[str, Any]]) -> dg.MetadataValue:
+def md_table(rows: Iterable[Mapping[str, Any]]) -> str:
     """A markdown table from row dicts (all rows share the first row's keys)."""
     rows = list(rows)
     if not rows:
-        return dg.MetadataValue.md("(none)")
+        return "(none)"
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += [
         "| " + " | ".join(cell_text(r.get(h)).replace("|", "\\|") for h in header) + " |"
         for r in rows
     ]
-    return dg.MetadataValue.md("\n".join(lines))
+    return "\n".join(lines)
 
 
-def model_metadata(model: ModelRecord) -> dict[str, Any]:
-    """Metadata of a model asset: the reuse decision and why, the model, its held-out score."""
-    return {
-        f"{PREFIX}/decision": model.decision,
-        f"{PREFIX}/reason": model.reason,
-        f"{PREFIX}/fingerprint": model.fingerprint,
-        f"{PREFIX}/version": model.version or "(none)",
-        f"{PREFIX}/inputs": list(model.inputs),
-        f"{PREFIX}/model": model.model or "(none)",
-        f"{PREFIX}/holdout_metric": model.holdout_metric,
-        f"{PREFIX}/holdout_score": model.holdout_score,
-        f"{PREFIX}/baseline_score": model.baseline_score,
-        f"{PREFIX}/training_rows": model.training_rows,
-        f"{PREFIX}/epochs": model.epochs,
-        f"{PREFIX}/device": model.device,
-        f"{PREFIX}/train_seconds": model.train_seconds,
-        f"{PREFIX}/drift_psi": model.drift,
-    }
+def model_metadata(model: ModelRecord) -> ImputationMetadata:
+    """What a column's model asset reports: the decision and why, the model, its held-out score."""
+    return ImputationMetadata(
+        decision=model.decision,
+        reason=model.reason,
+        fingerprint=model.fingerprint,
+        version=model.version or "(none)",
+        inputs=list(model.inputs),
+        model=model.model or "(none)",
+        holdout_metric=model.holdout_metric,
+        holdout_score=model.holdout_score,
+        baseline_score=model.baseline_score,
+        training_rows=model.training_rows,
+        epochs=model.epochs,
+        device=model.device,
+        train_seconds=model.train_seconds,
+        drift_psi=model.drift,
+        input_importance=model.importance,
+    )
 
 
 def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) -> dict[str, Any]:
-    """Metadata of the imputed table: standard table keys, per-column counts, models, plots."""
+    """Metadata of the imputed table: standard table keys, per-column counts and held-out
+    scores, column lineage (also as a markdown table, which the open-source UI does not draw
+    from ``dagster/column_lineage``), models, plots."""
+    inputs = {c.column: c.inputs for c in fill.columns}
+    lineage = {str(c): [str(c), *inputs.get(str(c), ())] for c in fill.filled.columns}
+    record = ImputationMetadata(
+        cells_filled=fill.cells_filled,
+        cells_left=fill.cells_left,
+        audit_rows=fill.audit_rows,
+        audit_table=fill.audit_table,
+        columns=md_table(fill_rows(fill)),
+        lineage=md_table(
+            {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
+        ),
+        model_versions=fill.model_versions,
+        validation=fill.validation.to_markdown() if fill.validation else "(not run)",
+        plots=_fill_plots(fill) or None,
+    )
+    deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
+    return {**table_metadata(spec.output_name, fill.filled, deps), **record.to_metadata()}
+
+
+def _fill_plots(fill: FillRecord) -> str:
+    """Missing cells before and after, and observed vs imputed values per filled column."""
     from impute_assets import plots
 
-    inputs = {c.column: c.inputs for c in fill.columns}
-    lineage = {
-        str(column): [(source_key, str(column))]
-        + [(source_key, name) for name in inputs.get(str(column), ())]
-        for column in fill.filled.columns
-    }
     images = {}
     if fill.columns:
         images["Missing before and after"] = plots.before_after_missingness(
@@ -127,18 +144,4 @@ def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) ->
             images[f"{column.column}: observed vs imputed"] = plots.observed_vs_imputed(
                 fill.filled[column.column], fill.imputed[column.column]
             )
-    metadata = {
-        **table_metadata(spec.output_name, fill.filled, lineage),
-        f"{PREFIX}/cells_filled": fill.cells_filled,
-        f"{PREFIX}/cells_left": fill.cells_left,
-        f"{PREFIX}/audit_rows": fill.audit_rows,
-        f"{PREFIX}/audit_table": fill.audit_table,
-        f"{PREFIX}/columns": md_table(fill_rows(fill)),
-        f"{PREFIX}/model_versions": fill.model_versions,
-        f"{PREFIX}/validation": dg.MetadataValue.md(
-            fill.validation.to_markdown() if fill.validation else "(not run)"
-        ),
-    }
-    if images:
-        metadata[f"{PREFIX}/plots"] = png_markdown(images)
-    return metadata
+    return png_markdown(images)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from impute_assets.store import ModelStore
 from impute_assets.store.model_store import DEFAULT_ROOT
@@ -15,15 +17,39 @@ if TYPE_CHECKING:
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """A SQL warehouse (DuckDB, SQLite, PostgreSQL, MySQL) reached through SQLAlchemy."""
+    """A SQL warehouse (DuckDB, SQLite, PostgreSQL, MySQL) reached through SQLAlchemy.
+
+    Dagster opens one :class:`~impute_assets.warehouse.Warehouse` (one engine and its pool)
+    per run step or sensor tick, shared by every table that step touches, and disposes of it
+    when the step or tick ends (DuckDB's file lock is released with it).
+    """
 
     url: str = Field(description="SQLAlchemy URL, e.g. duckdb:///warehouse.duckdb (use an EnvVar)")
+    url_env: str | None = Field(
+        None, description="the env var the URL comes from, named in connection errors"
+    )
+    _warehouse: Warehouse | None = PrivateAttr(default=None)
 
-    def get_warehouse(self) -> Warehouse:
-        """A :class:`impute_assets.warehouse.Warehouse` on this URL."""
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        """Open the warehouse for a step or tick, and dispose of its engine afterwards."""
         from impute_assets.warehouse import Warehouse
 
-        return Warehouse(self.url)
+        with Warehouse(self.url, url_env=self.url_env) as warehouse:
+            self._warehouse = warehouse
+            try:
+                yield self
+            finally:
+                self._warehouse = None
+
+    def get_warehouse(self) -> Warehouse:
+        """The warehouse opened for this step or tick."""
+        if self._warehouse is None:
+            raise RuntimeError(
+                "WarehouseResource is opened by Dagster for each step or sensor tick; outside "
+                "Dagster use `with impute_assets.warehouse.Warehouse(url) as warehouse:`"
+            )
+        return self._warehouse
 
 
 class ModelStoreResource(dg.ConfigurableResource):

@@ -16,16 +16,18 @@ from dagster import SensorEvaluationContext
 
 from impute_assets.dagster.assets import TableAssets, warehouse_key
 from impute_assets.dagster.checks import EXPECTATIONS_CHECK
+from impute_assets.dagster.concurrency import fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
 from impute_assets.pipeline.partitions import key_for_value
 
 #: Sensors evaluate at most this often (seconds).
 MINIMUM_INTERVAL = 60
+#: Sensor names start with these; ``build_imputation_defs`` adds a suffix per call.
+PARTITION_SENSOR = "impute_new_partitions"
+AUTOMATION_SENSOR = "impute_automation"
 
 
-def partition_sensor(
-    tables: Sequence[TableAssets], name: str = "impute_new_partitions"
-) -> dg.SensorDefinition:
+def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefinition:
     """One sensor for every partitioned table; running by default."""
     partitioned = [t for t in tables if t.spec.partition is not None]
 
@@ -43,8 +45,12 @@ def partition_sensor(
         additions: list[dg.AddDynamicPartitionsRequest] = []
         for table in partitioned:
             spec = table.spec
-            counts = partition_row_counts(table, context.resources)
             cursor_key = "/".join(table.imputed_key.path)
+            try:
+                counts = partition_row_counts(table, context.resources)
+            except Exception as exc:  # noqa: BLE001  one broken table must not stop the others
+                context.log.warning(f"table {spec.table!r}: partitions not counted: {exc}")
+                continue
             seen = cursor.get(cursor_key)
             if seen is None:
                 seen = filled_row_counts(context.instance, table.imputed_key, list(counts))
@@ -65,6 +71,7 @@ def partition_sensor(
                     partition_key=key,
                     asset_selection=[table.imputed_key],
                     asset_check_keys=[dg.AssetCheckKey(table.imputed_key, EXPECTATIONS_CHECK)],
+                    tags=fill_run_tags(spec, key),
                 )
                 for key in changed
             ]
@@ -126,7 +133,7 @@ def _changed(counts: Mapping[str, int], seen: Mapping[str, int]) -> list[str]:
 
 
 def automation_sensor(
-    tables: Sequence[TableAssets], name: str = "impute_automation"
+    tables: Sequence[TableAssets], name: str
 ) -> dg.AutomationConditionSensorDefinition:
     """Evaluates the imputed tables' ``AutomationCondition`` (refill when a model changes).
 

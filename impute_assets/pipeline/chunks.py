@@ -44,14 +44,14 @@ def predict_in_chunks(
     chunk_rows: int = CHUNK_ROWS,
     on_rows: OnRows | None = None,
 ) -> Predicted:
-    """``imputer.transform`` over ``source`` in chunks of ``chunk_rows`` (one chunk when the
+    """``imputer.impute`` over ``source`` in chunks of ``chunk_rows`` (one chunk when the
     imputer orders rows into sequences), logging ``label: rows filled N of M`` per chunk."""
     total = len(source)
     size = total if imputer.sequence_ is not None or total == 0 else chunk_rows
     starts = range(0, max(total, 1), max(size, 1))
     parts = []
     for number, start in enumerate(starts, 1):
-        result = imputer.transform(source.iloc[start:start + size], context=context)
+        result = imputer.impute(source.iloc[start:start + size], context=context)
         parts.append((result.frame, result.imputed, result.confidence, result.cells()))
         done = min(start + size, total)
         cells = int(result.imputed.to_numpy().sum())

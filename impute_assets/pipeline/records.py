@@ -6,6 +6,7 @@ events and metadata, the CLI into its summary, Airflow into XComs. No orchestrat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,6 +68,8 @@ class ModelRecord:
     device: str = ""
     train_seconds: float | None = None
     drift: dict[str, float] = field(default_factory=dict)
+    #: Each input's permutation importance on the held-out split (see core.explanations).
+    importance: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -85,7 +88,6 @@ class ModelRecord:
     ) -> ModelRecord:
         """The record of a decision and the stored model it left in use (None: nothing learnt)."""
         info = stored.info if stored else {}
-        holdout = info.get("holdout", {})
         return cls(
             column=column,
             decision="reuse" if decision.reuse else "train",
@@ -95,15 +97,13 @@ class ModelRecord:
             version=stored.version if stored else None,
             previous_version=previous.version if previous else None,
             path=stored.path if stored else None,
-            model=info.get("chosen"),
-            holdout_metric=str(holdout.get("metric", "")),
-            holdout_score=_float(holdout.get("score")),
-            baseline_score=_float(holdout.get("baseline_score")),
+            **holdout_fields(info),
             training_rows=int(info.get("training_rows", 0)),
             epochs=int(info.get("epochs", 0)),
             device=str(info.get("device", "")),
             train_seconds=_float(info.get("seconds")),
             drift=dict(decision.drift or {}),
+            importance={k: float(v) for k, v in info.get("holdout", {}).get("importance", {}).items()},
         )
 
 
@@ -139,6 +139,11 @@ class ColumnFill:
     model_version: str
     #: The columns the model read (for column lineage).
     inputs: tuple[str, ...] = ()
+    #: The model chosen for the column and its held-out score next to mean/mode's.
+    model: str | None = None
+    holdout_metric: str = ""
+    holdout_score: float | None = None
+    baseline_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,18 @@ class TableRunRecord:
     def cells_filled(self) -> int:
         """Cells filled over every partition."""
         return sum(f.cells_filled for f in self.fills)
+
+
+def holdout_fields(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The chosen model and its held-out score next to mean/mode's, from a stored model's info
+    (the fields ``ModelRecord`` and ``ColumnFill`` share)."""
+    holdout = info.get("holdout", {})
+    return {
+        "model": info.get("chosen"),
+        "holdout_metric": str(holdout.get("metric", "")),
+        "holdout_score": _float(holdout.get("score")),
+        "baseline_score": _float(holdout.get("baseline_score")),
+    }
 
 
 def _float(value: Any) -> float | None:

@@ -7,7 +7,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from impute_assets.pipeline.records import FillRecord, MissingCounts, ModelRecord, TrainRecord
+from impute_assets.pipeline.records import (
+    ColumnFill,
+    FillRecord,
+    MissingCounts,
+    ModelRecord,
+    TrainRecord,
+)
 
 
 def cell_text(value: Any, missing: str = "") -> str:
@@ -32,10 +38,7 @@ def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
             "column": m.column,
             "decision": m.decision,
             "version": m.version or "(none)",
-            "model": m.model or "(none)",
-            "metric": m.holdout_metric,
-            "held-out": m.holdout_score,
-            "mean/mode": m.baseline_score,
+            **_scores(m),
             "reason": m.reason,
         }
         for m in training.models
@@ -43,7 +46,8 @@ def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
 
 
 def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
-    """One row per imputed column: missing before, filled, left, mean confidence, model."""
+    """One row per imputed column: missing before, filled, left, mean confidence, the model
+    and its held-out score (next to mean/mode's), the model version."""
     return [
         {
             "column": c.column,
@@ -51,10 +55,21 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
             "filled": c.filled,
             "left": c.left,
             "mean_confidence": c.mean_confidence,
+            **_scores(c),
             "model_version": c.model_version,
         }
         for c in fill.columns
     ]
+
+
+def _scores(record: ModelRecord | ColumnFill) -> dict[str, Any]:
+    """The chosen model, its held-out metric and score, and mean/mode's score on those cells."""
+    return {
+        "model": record.model or "(none)",
+        "metric": record.holdout_metric,
+        "held-out": record.holdout_score,
+        "mean/mode": record.baseline_score,
+    }
 
 
 def fill_line(fill: FillRecord) -> str:
@@ -62,8 +77,9 @@ def fill_line(fill: FillRecord) -> str:
     where = f" [{fill.partition}]" if fill.partition is not None else ""
     validation = fill.validation
     checks = (
-        f"{len(validation.results) - len(validation.failures)}/{len(validation.results)}"
-        " expectations passed" if validation else "not validated"
+        f"{sum(r.success for r in validation.results)}/{len(validation.results)}"
+        f" expectations passed ({len(validation.warnings)} warnings)" if validation
+        else "not validated"
     )
     return (
         f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.peers import PEERS
-from impute_assets.core.evaluate import evaluate, mask_cells
+from impute_assets.evaluation import evaluate, mask_cells
 
 
 def table(n: int = 300) -> pd.DataFrame:

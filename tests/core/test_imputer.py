@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
@@ -44,7 +45,7 @@ def hide(frame: pd.DataFrame, share: float, seed: int = 1) -> tuple[pd.DataFrame
 def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
     truth = correlated_frame()
     masked, mask = hide(truth, 0.2)
-    result = Imputer(**FAST).fit_transform(masked)
+    result = Imputer(**FAST).fit_impute(masked)
     y_mask = mask[:, truth.columns.get_loc("y")]
     nrmse = np.sqrt(np.mean((result.frame["y"][y_mask] - truth["y"][y_mask]) ** 2)) / truth["y"].std()
     assert nrmse < 0.3
@@ -54,11 +55,16 @@ def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
     assert report["y"].model in {"network", "linear", "knn"}
     assert report["y"].holdout_score < report["y"].baseline_score
     assert report["y"].improvement > 2
+    importance = report["y"].importance  # permutation importance on the held-out split
+    assert set(importance) == set(truth.columns) - {"y"}
+    assert max(importance, key=importance.get) in {"x", "count"}  # the inputs y is made of
+    assert importance["when"] < max(importance.values()) / 4  # dates carry no signal here
+    assert "importance" in result.report_frame().columns
 
 
 def test_filled_columns_keep_their_dtypes_and_vocabularies() -> None:
     masked, _ = hide(correlated_frame(200), 0.2)
-    out = Imputer(**FAST).fit_transform(masked).frame
+    out = Imputer(**FAST).fit_impute(masked).frame
     assert out.dtypes.to_dict() == masked.dtypes.to_dict()
     assert (out["count"].dropna() % 1 == 0).all()
     assert set(out["flag"].dropna()) <= {True, False}
@@ -72,7 +78,7 @@ def test_low_confidence_cells_stay_missing_and_are_counted() -> None:
     frame = correlated_frame(200)[["x", "y", "group"]]
     frame["noisy"] = frame["x"] + np.random.default_rng(3).normal(size=200)
     masked, _ = hide(frame, 0.2)
-    result = Imputer(confidence_threshold={"noisy": 0.9}, **FAST).fit_transform(masked)
+    result = Imputer(confidence_threshold={"noisy": 0.9}, **FAST).fit_impute(masked)
     report = {r.column: r for r in result.report}
     assert report["noisy"].left > 0
     assert report["noisy"].reasons == {f"{BELOW_THRESHOLD} (0.9)": report["noisy"].left}
@@ -90,7 +96,7 @@ def test_id_and_free_text_columns_are_left_with_reasons() -> None:
     frame["id"] = frame["id"].mask(frame.index == 3)
     frame["note"] = frame["note"].mask(frame.index == 4)
     frame["value"] = frame["value"].mask(frame.index == 5)
-    result = Imputer(**FAST).fit_transform(frame)
+    result = Imputer(**FAST).fit_impute(frame)
     reasons = {r.column: r.reasons for r in result.report}
     assert reasons["id"] == {ID_COLUMN: 1}
     assert reasons["note"] == {FREE_TEXT: 1}
@@ -105,7 +111,7 @@ def test_text_inputs_inform_a_categorical_target() -> None:
     masked = truth.copy()
     hidden = rng.random(500) < 0.2
     masked["topic"] = masked["topic"].mask(hidden)
-    result = Imputer(kinds={"note": "text"}, **{**FAST, "epochs": 40}).fit_transform(masked)
+    result = Imputer(kinds={"note": "text"}, **{**FAST, "epochs": 40}).fit_impute(masked)
     accuracy = (result.frame["topic"][hidden] == truth["topic"][hidden]).mean()
     assert accuracy > 0.9
 
@@ -121,8 +127,9 @@ def test_bad_input_names_the_column() -> None:
         Imputer().fit(frame.iloc[:0])
     with pytest.raises(ValueError, match="unknown kind 'bogus'"):
         Imputer(kinds={"x": "bogus"}).fit(frame)
-    with pytest.raises(RuntimeError, match="not fitted"):
-        Imputer().transform(frame)
+    for unfitted in (Imputer().impute, Imputer().transform, Imputer().model_frame):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            unfitted(frame)
     with pytest.raises(ValueError, match="ImputerConfig.epochs"):
         Imputer(epochs=0).fit(frame)
 
@@ -130,7 +137,7 @@ def test_bad_input_names_the_column() -> None:
 def test_an_all_missing_column_found_by_itself_is_reported_not_imputed() -> None:
     frame = correlated_frame(50)
     frame["empty"] = np.nan
-    result = Imputer(**FAST).fit_transform(frame)
+    result = Imputer(**FAST).fit_impute(frame)
     report = {r.column: r for r in result.report}["empty"]
     assert report.left == 50 and report.filled == 0 and report.reasons
 
@@ -138,9 +145,9 @@ def test_an_all_missing_column_found_by_itself_is_reported_not_imputed() -> None
 def test_save_load_round_trip_predicts_identically(tmp_path) -> None:
     masked, _ = hide(correlated_frame(200), 0.2)
     fitted = Imputer(**FAST).fit(masked)
-    before = fitted.transform(masked)
+    before = fitted.impute(masked)
     loaded = Imputer.load(fitted.save(tmp_path / "model"))
-    after = loaded.transform(masked)
+    after = loaded.impute(masked)
     pd.testing.assert_frame_equal(before.frame, after.frame)
     assert before.model_versions == after.model_versions
     assert {p.name for p in (tmp_path / "model").iterdir()} >= {"imputer.json", "profile.json"}
@@ -152,7 +159,7 @@ def test_units_from_separate_fits_combine(tmp_path) -> None:
     first = Imputer(columns=["y"], **FAST).fit(masked)
     second = Imputer(columns=["group"], **FAST).fit(masked.drop(columns=["when"]))
     combined = Imputer.from_column_models({**first.column_models_, **second.column_models_})
-    result = combined.transform(masked)
+    result = combined.impute(masked)
     assert result.imputed["y"].sum() == masked["y"].isna().sum()
     assert result.imputed["group"].sum() == masked["group"].isna().sum()
 
@@ -162,14 +169,14 @@ def test_same_seed_same_fills() -> None:
     config = ImputerConfig(epochs=5, seed=7, hidden_dim=16)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = Imputer(config=config).fit_transform(masked).frame
-        b = Imputer(config=config).fit_transform(masked).frame
+        a = Imputer(config=config).fit_impute(masked).frame
+        b = Imputer(config=config).fit_impute(masked).frame
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_cells_lists_each_fill_once() -> None:
     masked, _ = hide(correlated_frame(120)[["x", "y", "group", "when"]], 0.1)
-    result = Imputer(**FAST).fit_transform(masked)
+    result = Imputer(**FAST).fit_impute(masked)
     cells = result.cells()
     assert len(cells) == result.filled == int(masked.isna().sum().sum())
     assert cells["model_version"].notna().all()
@@ -182,5 +189,5 @@ def test_a_frame_with_gaps_in_only_some_modelled_columns_is_filled() -> None:
     assert {m.chosen for m in fitted.column_models_.values()}  # both columns got models
     only_y = correlated_frame(150)[["x", "y", "group"]]
     only_y["y"] = only_y["y"].mask(only_y.index % 5 == 0)
-    result = fitted.transform(only_y)
+    result = fitted.impute(only_y)
     assert result.imputed["y"].sum() == 30 and not result.imputed["group"].any()

@@ -48,7 +48,7 @@ def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame)
     original = frame.copy(deep=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = Imputer(**FAST).fit_transform(frame)
+        result = Imputer(**FAST).fit_impute(frame)
 
     pd.testing.assert_frame_equal(frame, original)  # caller's frame not mutated
     out = result.frame
@@ -69,7 +69,7 @@ def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame)
 def test_every_missing_cell_is_filled_or_counted_with_a_reason(frame: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = Imputer(**FAST).fit_transform(frame)
+        result = Imputer(**FAST).fit_impute(frame)
     by_column = {r.column: r for r in result.report}
     for column in frame.columns:
         missing = int(frame[column].isna().sum())

@@ -51,9 +51,9 @@ def test_training_stops_at_the_step_budget() -> None:
 def test_chunked_filling_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = step_frame()
     imputer = Imputer(**CHEAP).fit(frame)
-    whole = imputer.transform(frame).frame
+    whole = imputer.impute(frame).frame
     monkeypatch.setattr(prediction, "FILL_CHUNK", 7)
-    chunked = imputer.transform(frame).frame
+    chunked = imputer.impute(frame).frame
     pd.testing.assert_frame_equal(whole, chunked)
 
 
@@ -64,8 +64,8 @@ def test_boosted_candidate_is_chosen_saved_and_reused(tmp_path) -> None:
     model = imputer.column_models_["y"]
     assert model.chosen == "boosted"
     assert model.holdout["scores"]["boosted"] < model.holdout["scores"]["linear"]
-    before = imputer.transform(frame).frame
-    after = Imputer.load(imputer.save(tmp_path / "model")).transform(frame).frame
+    before = imputer.impute(frame).frame
+    after = Imputer.load(imputer.save(tmp_path / "model")).impute(frame).frame
     pd.testing.assert_frame_equal(before, after)
 
 

@@ -20,6 +20,8 @@ from impute_assets.core.sequence import SequenceSpec, context_columns, context_n
 from impute_assets.core.simple import SimpleImputer
 
 FAST = {"epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256}
+#: SimpleImputer.fit's Datawig arguments matching FAST.
+SIMPLE_FIT = {"num_epochs": 15, "patience": 4, "batch_size": 256}
 
 
 def sensors(rows_per_group: int = 150, groups: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -86,8 +88,9 @@ def test_neighbours_skip_the_row_itself_and_missing_cells_and_stay_in_the_group(
 def test_no_leakage_noise_cannot_be_predicted_from_its_own_value() -> None:
     frame = sensors(200, groups=2)
     model = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                                **FAST).fit, frame)
-    raw = model.predict(frame, keep_observed=False)["noise_imputed"]
+                                numeric_latent_dim=FAST["hidden_dim"],
+                                config=ImputerConfig(**FAST)).fit, frame, **SIMPLE_FIT)
+    raw = model.predict(frame.drop(columns=["noise"]))["noise_imputed"]
     error = nrmse(raw, frame["noise"], np.ones(len(frame), dtype=bool))
     assert error > 0.8  # it would be 0 if a row's own value reached its context
 
@@ -95,8 +98,8 @@ def test_no_leakage_noise_cannot_be_predicted_from_its_own_value() -> None:
 def test_sequence_context_beats_the_tabular_model_on_smooth_series() -> None:
     truth = sensors()
     masked, masks = hide(truth, ["level"], 0.2)
-    tabular = quiet(Imputer(**FAST).fit_transform, masked).frame
-    sequence = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_transform, masked).frame
+    tabular = quiet(Imputer(**FAST).fit_impute, masked).frame
+    sequence = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_impute, masked).frame
     plain, ordered = (nrmse(f["level"], truth["level"], masks["level"]) for f in (tabular, sequence))
     assert ordered < 0.5 * plain
     assert ordered < 0.15
@@ -106,9 +109,9 @@ def test_unsorted_rows_are_filled_alike_and_returned_in_their_own_order() -> Non
     truth = sensors(80)
     masked, _ = hide(truth, ["level", "state"], 0.2)
     fitted = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit, masked)
-    in_order = fitted.transform(masked).frame
+    in_order = fitted.impute(masked).frame
     shuffled = masked.sample(frac=1.0, random_state=3)
-    out = fitted.transform(shuffled).frame
+    out = fitted.impute(shuffled).frame
     assert list(out.index) == list(shuffled.index)
     pd.testing.assert_frame_equal(out.loc[in_order.index], in_order)
 
@@ -119,7 +122,7 @@ def test_duplicate_timestamps_irregular_spacing_and_single_row_groups() -> None:
     frame = pd.concat([truth, truth.iloc[10:20], lonely], ignore_index=True)  # duplicates
     masked, _ = hide(frame, ["level", "state"], 0.25)
     masked.loc[len(frame) - 1, "level"] = np.nan  # a gap in a group of one row
-    result = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_transform, masked)
+    result = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_impute, masked)
     assert result.frame["level"].notna().all() and result.frame["state"].notna().all()
     observed = masked["level"].notna()
     assert (result.frame["level"][observed] == masked["level"][observed]).all()
@@ -133,12 +136,12 @@ def test_context_rows_from_an_earlier_partition_are_read_but_never_returned() ->
     inputs = fitted.model_frame(later, context=earlier)
     assert inputs[context_name("prev", "level")].iloc[0] == earlier["level"].iloc[-1]
     assert np.isnan(fitted.model_frame(later)[context_name("prev", "level")].iloc[0])
-    result = fitted.transform(later, context=earlier)
+    result = fitted.impute(later, context=earlier)
     assert list(result.frame.index) == list(later.index) and len(result.frame) == len(later)
     truth = frame["level"].iloc[150]
     assert abs(result.frame["level"].iloc[0] - truth) < 0.25 * frame["level"].std()
     with pytest.raises(ValueError, match="order_by"):
-        quiet(Imputer(columns=["level"], **FAST).fit, frame).transform(later, context=earlier)
+        quiet(Imputer(columns=["level"], **FAST).fit, frame).impute(later, context=earlier)
 
 
 def test_training_gaps_are_single_cells_and_runs_within_groups() -> None:
@@ -177,7 +180,7 @@ def test_sequence_settings_are_saved_and_fingerprinted(tmp_path) -> None:
     loaded = Imputer.load(fitted.save(tmp_path / "m"))
     manifest = json.loads(next((tmp_path / "m").glob("*_level/manifest.json")).read_text())
     assert manifest["sequence"]["order_by"] == "when" and manifest["sequence"]["group_by"] == ["machine"]
-    pd.testing.assert_frame_equal(loaded.transform(masked).frame, fitted.transform(masked).frame)
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, fitted.impute(masked).frame)
 
 
 def test_bad_sequence_settings_name_the_column() -> None:
@@ -215,7 +218,7 @@ def test_observed_cells_and_row_order_are_kept_with_sequences(frame: pd.DataFram
     original = frame.copy(deep=True)
     result = quiet(Imputer(order_by="when", group_by="entity", epochs=2, hidden_dim=8,
                            embedding_dim=4, min_rows_for_network=5, refinement_rounds=1,
-                           knn_reference_rows=64).fit_transform, frame)
+                           knn_reference_rows=64).fit_impute, frame)
     pd.testing.assert_frame_equal(frame, original)
     out = result.frame
     assert list(out.index) == list(frame.index) and list(out.columns) == list(frame.columns)
@@ -247,11 +250,13 @@ def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp
     window = [c for c in inputs.columns if c.startswith("__seq__win")]
     assert len(window) == 6 * 3  # 3 rows each side x (level, noise, time offset)
     assert "__seq__win+0:level" not in inputs.columns
-    result = fitted.transform(masked)
+    result = fitted.impute(masked)
     assert result.frame["level"].notna().all()
     loaded = Imputer.load(fitted.save(tmp_path / "gru"))
-    pd.testing.assert_frame_equal(loaded.transform(masked).frame, result.frame)
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
+    config = ImputerConfig(sequence_window=3, candidates=("network",), **FAST)
     raw = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                              sequence_window=3, candidates=("network",), **FAST).fit, truth)
-    predicted = raw.predict(truth, keep_observed=False)["noise_imputed"]
+                              numeric_latent_dim=FAST["hidden_dim"], config=config).fit, truth,
+                **SIMPLE_FIT)
+    predicted = raw.predict(truth.drop(columns=["noise"]))["noise_imputed"]
     assert nrmse(predicted, truth["noise"], np.ones(len(truth), dtype=bool)) > 0.8  # no leakage

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from impute_assets import SimpleImputer
+from impute_assets.core.simple import ColumnOverwriteError
 
 
 def seed_frame() -> pd.DataFrame:
@@ -23,9 +24,7 @@ def test_the_seed_example_runs_and_fills_income() -> None:
     with pytest.warns(UserWarning, match="only 4 observed values"):
         imputed_df = imputer.fit(df).predict(df)
     assert imputed_df["Income_imputed"].notna().all()
-    observed = df["Income"].notna()
-    assert (imputed_df["Income_imputed"][observed] == df["Income"][observed]).all()
-    df["Income"] = imputed_df["Income_imputed"]
+    df["Income"] = df["Income"].fillna(imputed_df["Income_imputed"])
     assert df["Income"].notna().all()
 
 
@@ -34,14 +33,14 @@ def test_categorical_output_gets_probabilities_and_raw_predictions() -> None:
     x = rng.normal(size=300)
     df = pd.DataFrame({"x": x, "label": np.where(x > 0, "pos", "neg")})
     df["label"] = df["label"].mask(rng.random(300) < 0.2)
-    imputer = SimpleImputer(input_columns=["x"], output_column="label", epochs=20).fit(df)
+    imputer = SimpleImputer(input_columns=["x"], output_column="label").fit(df, num_epochs=20)
     out = imputer.predict(df)
     assert out["label_imputed"].notna().all()
     assert out["label_imputed_proba"].between(0, 1).all()
-    assert (out["label_imputed_proba"][df["label"].notna()] == 1.0).all()
-    raw = imputer.predict(df, keep_observed=False)
-    agree = (raw["label_imputed"] == np.where(x > 0, "pos", "neg")).mean()
+    # every row gets the model's own prediction (Datawig's semantics), observed ones too
+    agree = (out["label_imputed"] == np.where(x > 0, "pos", "neg")).mean()
     assert agree > 0.9
+    assert out["label_imputed_proba"].lt(1.0).any()
     assert list(df.columns) == ["x", "label"]  # the caller's frame is untouched
 
 
@@ -51,3 +50,23 @@ def test_complete_fills_every_column() -> None:
         completed = SimpleImputer.complete(df)
     assert completed.notna().all().all()
     assert df.isna().sum().sum() == 3
+
+
+def test_datawig_predict_details_on_a_small_fit() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=240)
+    df = pd.DataFrame({"x": x, "sku": [f"s{i:04d}" for i in range(240)],  # unique short ids
+                       "label": np.where(x > 0, "pos", "neg")})
+    imputer = SimpleImputer(["x", "sku"], "label", kinds={"label": "categorical"})
+    imputer.fit(df, num_epochs=3, batch_size=64)
+    assert "sku" in imputer.input_columns_  # named inputs are read, ids as text
+    blanked = df.assign(label=np.nan)  # a categorical output blanked with float NaN
+    out = imputer.predict(blanked)
+    assert out["label_imputed"].isin(["pos", "neg"]).all()
+    with pytest.raises(ColumnOverwriteError, match="label_imputed"):
+        imputer.predict(out)
+    top = imputer.predict_proba_top_k(df.head(3), top_k=2)["label"]
+    assert [len(row) for row in top] == [2, 2, 2] and top[0][0][1] >= top[0][1][1]
+    assert set(imputer.predict_proba(df.head(3)).columns) == {"neg", "pos"}
+    strict = imputer.predict(df, precision_threshold=1.0)
+    assert strict["label_imputed"].isna().any() and strict["label_imputed_proba"].isna().any()

@@ -41,21 +41,21 @@ def test_text_inputs_with_odd_strings_inform_a_category(text_encoder: str, tmp_p
     masked["topic"] = masked["topic"].mask(hidden)
     fitted = quiet(Imputer(kinds={"note": "text"}, text_encoder=text_encoder,
                            **{**FAST, "epochs": 60}).fit, masked)
-    result = fitted.transform(masked)
+    result = fitted.impute(masked)
     plain = ~truth["note"].isin(ODD_TEXTS).to_numpy() & hidden
     accuracy = (result.frame["topic"][plain] == truth["topic"][plain]).mean()
     assert accuracy > 0.9
     assert result.frame["topic"].notna().all()
     assert (result.frame["note"] == truth["note"]).all()
     loaded = Imputer.load(fitted.save(tmp_path / text_encoder))
-    pd.testing.assert_frame_equal(loaded.transform(masked).frame, result.frame)
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
 
 
 def test_missing_text_inputs_and_a_missing_text_target_by_default() -> None:
     frame = tickets(120)
     frame["note"] = frame["note"].mask(frame.index % 9 == 0)
     frame["topic"] = frame["topic"].mask(frame.index % 5 == 0)
-    result = quiet(Imputer(kinds={"note": "text"}, **FAST).fit_transform, frame)
+    result = quiet(Imputer(kinds={"note": "text"}, **FAST).fit_impute, frame)
     report = {r.column: r for r in result.report}
     assert report["note"].reasons == {FREE_TEXT: int(frame["note"].isna().sum())}
     assert result.frame["note"].isna().sum() == frame["note"].isna().sum()
@@ -74,7 +74,7 @@ def test_copy_free_text_opt_in_copies_the_nearest_rows_text(tmp_path) -> None:
     hidden = rng.random(200) < 0.2
     masked["note"] = masked["note"].mask(hidden)
     fitted = quiet(Imputer(kinds={"note": "text"}, copy_free_text=True, **FAST).fit, masked)
-    result = fitted.transform(masked)
+    result = fitted.impute(masked)
     assert result.imputed["note"].sum() == hidden.sum()
     assert (result.frame["note"][hidden] == truth["note"][hidden]).mean() > 0.9
     assert (result.frame["note"][~hidden] == truth["note"][~hidden]).all()
@@ -82,7 +82,7 @@ def test_copy_free_text_opt_in_copies_the_nearest_rows_text(tmp_path) -> None:
     report = {r.column: r for r in result.report}["note"]
     assert report.model == "nearest_copy" and report.metric == "exact_match"
     loaded = Imputer.load(fitted.save(tmp_path / "copy"))
-    pd.testing.assert_frame_equal(loaded.transform(masked).frame, result.frame)
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
 
 
 def test_unknown_text_encoder_is_named() -> None:

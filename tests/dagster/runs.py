@@ -6,6 +6,8 @@ from typing import Any
 
 import dagster as dg
 
+from impute_assets.dagster import ImputationMetadata
+
 
 def materialize(
     defs: dg.Definitions,
@@ -44,11 +46,21 @@ def metadata_by_asset(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, 
     }
 
 
+def reported(result: dg.ExecuteInProcessResult) -> dict[str, ImputationMetadata]:
+    """What each asset of a run reported (user string of its key -> the typed record)."""
+    return {
+        event.asset_key.to_user_string(): ImputationMetadata.from_metadata(
+            event.materialization.metadata
+        )
+        for event in result.get_asset_materialization_events()
+    }
+
+
 def decisions(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     """Column -> 'train' or 'reuse' for the model assets of a run."""
     return {
-        key.rsplit("/", 1)[-1]: meta["impute_assets/decision"]
-        for key, meta in metadata_by_asset(result).items()
+        key.rsplit("/", 1)[-1]: str(meta.decision)
+        for key, meta in reported(result).items()
         if "/models/" in key
     }
 
@@ -60,3 +72,9 @@ def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
         for data in (event.event_specific_data for event in result.all_events)
         if type(data).__name__ == "AssetCheckEvaluation"
     }
+
+
+def sensor_of(defs: dg.Definitions, kind: str) -> dg.SensorDefinition:
+    """The one sensor of ``defs`` whose name starts with ``kind`` (names get a per-call suffix)."""
+    (sensor,) = [s for s in defs.sensors if s.name.startswith(kind + "__")]  # type: ignore[union-attr]
+    return sensor  # type: ignore[return-value]

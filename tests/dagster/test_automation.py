@@ -5,9 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster.sensor import AUTOMATION_SENSOR
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
-from tests.dagster.runs import decisions, force_retrain, materialize
+from tests.dagster.runs import decisions, force_retrain, materialize, sensor_of
 
 
 def test_definitions_declare_a_running_automation_sensor():
@@ -17,7 +18,7 @@ def test_definitions_declare_a_running_automation_sensor():
             {"table": "b", "columns": ["x"], "partition": {"column": "m", "kind": "dynamic"}},
         ]
     )
-    sensor = defs.resolve_sensor_def("impute_automation")
+    sensor = sensor_of(defs, AUTOMATION_SENSOR)
     assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     graph = defs.resolve_asset_graph()

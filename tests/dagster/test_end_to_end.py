@@ -7,10 +7,16 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster import ImputationMetadata, build_imputation_defs
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
-from tests.dagster.runs import check_evaluations, decisions, materialize, metadata_by_asset
+from tests.dagster.runs import (
+    check_evaluations,
+    decisions,
+    materialize,
+    metadata_by_asset,
+    reported,
+)
 
 
 def _assert_filled(warehouse: Warehouse, spec: dict, source: pd.DataFrame) -> pd.DataFrame:
@@ -46,15 +52,21 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         checks = check_evaluations(result)
         assert checks["expectations"].passed is True
         assert checks["missing_values"].passed is False  # WARN: the source has gaps
-        ran = checks["expectations"].metadata["impute_assets/engine"].value
+        assert checks["missing_values"].description.startswith("warn: ")
+        ran = ImputationMetadata.from_metadata(checks["expectations"].metadata).engine
         in_warehouse = Warehouse(url).engine.dialect.name != "duckdb"
         assert ran.startswith("in the warehouse" if in_warehouse else "as a DataFrame")
         meta = metadata_by_asset(result)[f"{table}_imputed"]
         assert meta["dagster/row_count"] == len(source)
         assert meta["dagster/table_name"] == f"{table}_imputed"
-        assert "dagster/column_lineage" in meta and "impute_assets/plots" in meta
+        assert "dagster/column_lineage" in meta
+        record = reported(result)[f"{table}_imputed"]
+        assert record.plots and "| y | y, " in str(record.lineage)  # y's model reads y's inputs
+        assert "| held-out | mean/mode |" in str(record.columns)  # per column, on its own page
+        model = reported(result)[f"{table}/models/y"]
+        assert f"{model.holdout_score:.4g}" in str(record.columns)
         audit = _assert_filled(warehouse, spec, source)
-        assert meta["impute_assets/cells_filled"] == len(audit)
+        assert record.cells_filled == len(audit)
 
         if rerun:
             again = materialize(build_imputation_defs([spec], model_store=str(tmp_path / "models")))
@@ -125,7 +137,8 @@ def test_partitioned_check_runs_in_the_warehouse_on_sqlite(
         instance=instance,
     )
     check = check_evaluations(run)["expectations"]
-    assert check.passed and check.metadata["impute_assets/engine"].value.startswith("in the wareh")
+    record = ImputationMetadata.from_metadata(check.metadata)
+    assert check.passed and str(record.engine).startswith("in the wareh")
     # The suite expects partition 2's row count: only its rows were validated.
-    assert "expect_table_row_count" in check.metadata["impute_assets/expectations"].value
+    assert "expect_table_row_count" in str(record.expectations)
     assert set(warehouse.read(f"{unique_name}_imputed")["month"]) == {1, 2}

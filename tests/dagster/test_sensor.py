@@ -7,9 +7,10 @@ import dagster as dg
 import pandas as pd
 
 from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster.sensor import PARTITION_SENSOR
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
-from tests.dagster.runs import decisions, materialize
+from tests.dagster.runs import decisions, materialize, sensor_of
 
 
 def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp_path):
@@ -21,18 +22,18 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     home = tmp_path / "dagster_home"
     home.mkdir()
     instance = dg.DagsterInstance.local_temp(str(home))
-    sensor = defs.resolve_sensor_def("impute_new_partitions")
+    sensor = sensor_of(defs, PARTITION_SENSOR)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance,
             instance_ref=instance.get_ref(),
             cursor=cursor,
             resources=defs.resources,
             definitions=defs,
-        )
-        result = sensor.evaluate_tick(context)
+        ) as context:
+            result = sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         return result
@@ -95,13 +96,13 @@ def test_sensor_without_cursor_skips_partitions_already_filled(warehouse_url, un
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
     for key in ("1", "2"):
         materialize(defs, f"key:{unique_name}_imputed", partition_key=key, instance=instance)
-    sensor = defs.resolve_sensor_def("impute_new_partitions")
+    sensor = sensor_of(defs, PARTITION_SENSOR)
 
     def first_tick() -> dg.SensorResult:
-        return sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(),
-                                    cursor=None, resources=defs.resources, definitions=defs)
-        )
+        with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(),
+                                     cursor=None, resources=defs.resources,
+                                     definitions=defs) as context:  # fmt: skip
+            return sensor.evaluate_tick(context)
 
     assert first_tick().run_requests == []
     month_2 = warehouse.read(unique_name, partition=("month", "2"))

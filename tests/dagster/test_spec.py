@@ -13,6 +13,8 @@ from impute_assets.dagster import (
     build_imputation_defs,
     load_imputation_yaml,
 )
+from impute_assets.dagster.sensor import PARTITION_SENSOR
+from tests.dagster.runs import sensor_of
 
 
 def test_defaults():
@@ -87,8 +89,8 @@ def test_defs_shape_tags_and_pool():
     imputed = defs.resolve_assets_def(dg.AssetKey("t_imputed"))
     assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"missing_values", "expectations"}
-    assert defs.resolve_sensor_def("impute_new_partitions").default_status.value == "RUNNING"
+    assert checks == {"missing_values", "expectations", "distribution"}
+    assert sensor_of(defs, PARTITION_SENSOR).default_status.value == "RUNNING"
 
 
 def test_impute_yaml(tmp_path):
@@ -100,3 +102,18 @@ def test_impute_yaml(tmp_path):
     path.write_text("tables:\n  - table: t\n    columns: [a]\n    reuse: {mode: maybe}\n")
     with pytest.raises(SpecError, match=r"impute.yaml: table 't': reuse.mode"):
         load_imputation_yaml(path)
+
+
+def test_two_calls_in_one_code_location_get_their_own_sensors():
+    partitioned = {"columns": ["x"], "partition": {"column": "m", "kind": "dynamic"}}
+    merged = dg.Definitions.merge(
+        build_imputation_defs([{"table": "a", **partitioned}]),
+        build_imputation_defs([{"table": "b", **partitioned}], name="second"),
+    )
+    dg.Definitions.validate_loadable(merged)
+    assert sorted(s.name for s in merged.sensors) == [
+        "impute_automation__a_imputed",
+        "impute_automation__second",
+        "impute_new_partitions__a_imputed",
+        "impute_new_partitions__second",
+    ]

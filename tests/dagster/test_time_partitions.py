@@ -9,9 +9,10 @@ import dagster as dg
 import pandas as pd
 
 from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster.sensor import PARTITION_SENSOR
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
-from tests.dagster.runs import check_evaluations, materialize
+from tests.dagster.runs import check_evaluations, materialize, sensor_of
 
 MONTHS = ["2013-01-01", "2013-02-01"]
 
@@ -34,13 +35,13 @@ def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
         defs.resolve_assets_def(imputed).partitions_def, dg.MonthlyPartitionsDefinition
     )
     instance = dg.DagsterInstance.ephemeral()
-    sensor = defs.resolve_sensor_def("impute_new_partitions")
+    sensor = sensor_of(defs, PARTITION_SENSOR)
 
     def tick(cursor: str | None) -> dg.SensorResult:
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance, cursor=cursor, resources=defs.resources, definitions=defs
-        )
-        return sensor.evaluate_tick(context)
+        ) as context:
+            return sensor.evaluate_tick(context)
 
     first = tick(None)
     assert [r.partition_key for r in first.run_requests] == MONTHS

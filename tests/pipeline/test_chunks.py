@@ -15,7 +15,7 @@ from tests.dagster.conftest import FAST_MODEL, sample_frame
 def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
     frame = sample_frame(rows=250).drop(columns=["month"])
     imputer = Imputer(columns=["y", "z", "w"], config=ImputerConfig(**FAST_MODEL)).fit(frame)
-    whole = imputer.transform(frame)
+    whole = imputer.impute(frame)
     seen: list[tuple[int, int]] = []
     with caplog.at_level(logging.INFO):
         chunked = predict_in_chunks(imputer, frame, None, "t_imputed", logging.getLogger("t"),

@@ -1,0 +1,39 @@
+"""Operator construction: specs checked when the DAG file is parsed, outlets, partitions."""
+
+from __future__ import annotations
+
+import pytest
+
+from impute_assets.airflow import FillTableOperator, TrainModelsOperator, imputed_asset
+from impute_assets.pipeline import SpecError, TableSpec
+
+SPEC = {"table": "flights", "key": ["id"], "partition": {"column": "month"}}
+
+
+def test_a_bad_spec_fails_when_the_dag_is_parsed_naming_table_and_key():
+    with pytest.raises(SpecError, match=r"table 'flights'.*model"):
+        FillTableOperator(task_id="fill", spec={**SPEC, "model": {"epochs": 0}})
+
+
+def test_fills_update_the_imputed_table_asset_and_training_does_not():
+    spec = TableSpec.parse(SPEC)
+    assert FillTableOperator(task_id="fill", spec=SPEC, conn_id="w").outlets == [
+        imputed_asset(spec, "w")]
+    assert TrainModelsOperator(task_id="train", spec=SPEC, conn_id="w").outlets == []
+
+
+@pytest.mark.parametrize(
+    ("partition", "run_partition", "expected"),
+    [("3", "7", "3"), ("", "7", "7"), (None, None, None)],
+)
+def test_the_partition_is_the_tasks_then_the_runs(partition, run_partition, expected):
+    op = FillTableOperator(task_id="fill", spec=SPEC, partition=partition)
+    # Airflow's context holds the run's partition_key (None unless asset-partitioned).
+    assert op.partition_key(TableSpec.parse(SPEC), {"partition_key": run_partition}) == expected
+
+
+def test_a_partition_for_an_unpartitioned_table_names_the_table():
+    spec = {"table": "weather", "key": ["id"]}
+    op = FillTableOperator(task_id="fill", spec=spec, partition="3")
+    with pytest.raises(ValueError, match="table 'weather': partition '3'"):
+        op.partition_key(TableSpec.parse(spec), {"partition_key": None})

@@ -1,0 +1,88 @@
+"""Two processes filling the same partition at once: the table's fill pool makes their steps take
+turns, and the partition ends up published once, with one run's audit rows."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster.concurrency import fill_pool
+from impute_assets.pipeline import TableSpec
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
+from tests.dagster.processes import ROOT, finish, process_env, start, stop
+from tests.dagster.runs import materialize
+
+LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
+
+
+def _fill_steps(instance: dg.DagsterInstance, step_key: str) -> list[tuple[float, float]]:
+    """(start, end) timestamps of ``step_key`` in every run, in start order."""
+    spans = []
+    for run in instance.get_runs():
+        times = {}
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event and event.step_key == step_key and event.event_type_value in (
+                "STEP_START", "STEP_SUCCESS"
+            ):
+                times[event.event_type_value] = entry.timestamp
+        if times:
+            spans.append((times["STEP_START"], times["STEP_SUCCESS"]))
+    return sorted(spans)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # several Dagster processes; a loaded machine slows them all
+def test_two_processes_filling_one_partition_take_turns(
+    postgres_url, unique_name, tmp_path, monkeypatch
+):
+    table = unique_name
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    models = str(tmp_path / "models")
+    monkeypatch.setenv(URL_ENV, postgres_url)
+    spec = table_spec(table, partition={"column": "month"}, exclude=[])
+    warehouse = Warehouse(postgres_url)
+    source = sample_frame(rows=200, months=(1, 2))
+    warehouse.publish(source, table)
+    runs = {}
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            instance.add_dynamic_partitions(f"{table}__partitions", ["1", "2"])
+            instance.event_log_storage.set_concurrency_slots(fill_pool(TableSpec.parse(spec)), 1)
+            defs = build_imputation_defs([spec], model_store=models)
+            trained = materialize(defs, f"key:{table}/models/*", instance=instance)
+            assert trained.success
+
+        env = process_env({"DAGSTER_HOME": str(home), URL_ENV: postgres_url,
+                           "IMPUTE_ASSETS_TEST_TABLE": table,
+                           "IMPUTE_ASSETS_TEST_MODEL_STORE": models})
+        logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
+        runs = {
+            name: start(["dagster", "asset", "materialize", "-f", str(LOCATION), "--select",
+                         f"{table}_imputed", "--partition", "1"], env, log)
+            for name, log in logs.items()
+        }
+        finish(runs, logs)
+
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            (first, second) = _fill_steps(instance, f"{table}__imputed")
+        assert first[1] <= second[0]  # the second fill began after the first had published
+
+        published = warehouse.read(f"{table}_imputed")
+        expected = source[source["month"] == 1]
+        assert sorted(published["id"]) == sorted(expected["id"])  # each row once
+        audit = warehouse.read(f"{table}_imputed_audit")
+        assert audit["run_id"].nunique() == 1  # one run's audit rows, not a mix
+        assert len(audit) == int(expected[["y", "z", "w"]].isna().to_numpy().sum())
+    finally:
+        for run in runs.values():
+            stop(run)
+        with warehouse.engine.begin() as conn:
+            for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
+                sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)
+        warehouse.close()
