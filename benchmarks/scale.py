@@ -68,18 +68,22 @@ def hide(frame: pd.DataFrame, share: float, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed + 1)
     masked = frame.copy()
     for column in frame.columns:
-        gaps = rng.random(len(frame)) < share
-        masked[column] = masked[column].where(~gaps, None if masked[column].dtype == object
-                                              else np.nan)
+        masked[column] = masked[column].mask(rng.random(len(frame)) < share)
     return masked
+
+
+def categorical_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns scored by accuracy (every non-numeric one)."""
+    return [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
 
 
 def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> dict[str, float]:
     """nRMSE over numeric columns, accuracy over categorical ones, hidden cells only."""
     nrmse, accuracy = [], []
+    categorical = categorical_columns(truth)
     for column in truth.columns:
         gaps = masked[column].isna().to_numpy()
-        if truth[column].dtype == object:
+        if column in categorical:
             accuracy.append(float(np.mean(filled[column].to_numpy()[gaps]
                                           == truth[column].to_numpy()[gaps])))
         else:
@@ -95,7 +99,7 @@ def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
     import torch
 
     torch.set_num_threads(1)
-    categorical = [c for c in masked.columns if masked[c].dtype == object]
+    categorical = categorical_columns(masked)
     if method == "ours":
         from impute_assets.core.imputer import Imputer
 

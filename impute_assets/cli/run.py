@@ -86,7 +86,7 @@ def _run_table(
     url = os.environ.get(spec.url_env)
     if not url:
         raise RuntimeError(f"env var {spec.url_env} (the table's url_env) is unset")
-    table_run = TableRun(spec, Warehouse(url), store, {"device": args.device})
+    table_run = TableRun(spec, Warehouse(url, url_env=spec.url_env), store, {"device": args.device})
     total = table_run.steps(args.partition)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=out, transient=True) as progress:  # fmt: skip

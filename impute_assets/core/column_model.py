@@ -1,7 +1,8 @@
 """The per-column unit: one target column's encoders, candidates, choice and calibration.
 
 This is what is saved, versioned and reused: a directory with ``manifest.json`` (everything
-but arrays) and ``weights.safetensors`` (network weights and candidate arrays).
+but arrays, and the shape of every tensor), ``weights.safetensors`` (network weights and
+candidate arrays) and ``checksums.json`` (the sha256 of both, checked on load).
 """
 
 from __future__ import annotations
@@ -31,13 +32,20 @@ from impute_assets.core.candidates import (
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoders import CategoricalEncoder
 from impute_assets.core.features import FeatureSpace
+from impute_assets.core.integrity import (
+    tensor_shapes,
+    verify_checksums,
+    verify_shapes,
+    write_checksums,
+)
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, raw_columns
 from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
-FORMAT_VERSION = 1
+#: 2: units carry content hashes and tensor shapes (format 1 units are retrained).
+FORMAT_VERSION = 2
 
 
 def library_version() -> str:
@@ -233,22 +241,31 @@ class ColumnModel:
         return tensors
 
     def save(self, directory: str | Path) -> Path:
-        """Write the manifest and weights into ``directory`` (created if needed)."""
+        """Write the manifest, weights and their checksums into ``directory`` (created if needed)."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        manifest = {**self._manifest(), "version": self.version}
+        tensors = self._tensors()
+        manifest = {**self._manifest(), "version": self.version, "tensors": tensor_shapes(tensors)}
         (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-        save_file(self._tensors(), str(path / WEIGHTS))
+        save_file(tensors, str(path / WEIGHTS))
+        write_checksums(path, [MANIFEST, WEIGHTS])
         return path
 
     @classmethod
     def load(cls, directory: str | Path) -> ColumnModel:
-        """Read a unit written by :meth:`save`."""
+        """Read a unit written by :meth:`save`; refuse one whose files changed since.
+
+        Raises:
+            UnitIntegrityError: naming the file whose hash or tensor shapes do not match.
+        """
         path = Path(directory)
+        verify_checksums(path, [MANIFEST, WEIGHTS])
         manifest = json.loads((path / MANIFEST).read_text())
         if manifest.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{path}: model format {manifest.get('format')} is not {FORMAT_VERSION}")
+            raise ValueError(f"{path}: model format {manifest.get('format')} is not {FORMAT_VERSION}"
+                             "; train the model again")
         tensors = load_file(str(path / WEIGHTS))
+        verify_shapes(path / WEIGHTS, tensors, manifest["tensors"])
         arrays = {k.split(".", 1)[1]: v.numpy() for k, v in tensors.items() if k.startswith("arrays.")}
         network = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("network.")}
         return cls(

@@ -26,6 +26,7 @@ from impute_assets.core import result as reasons
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.fitting import fit_column_models
+from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
 from impute_assets.core.profile import TableProfile
@@ -321,7 +322,8 @@ class Imputer(TransformerMixin, BaseEstimator):
         if not (root / MANIFEST).exists():
             raise FileNotFoundError(f"{root}: no {MANIFEST}; is this a saved imputer?")
         manifest = json.loads((root / MANIFEST).read_text())
-        models = {name: ColumnModel.load(root / folder) for name, folder in manifest["columns"].items()}
+        models = {name: ColumnModel.load(_unit_folder(root, name, folder))
+                  for name, folder in manifest["columns"].items()}
         config = ImputerConfig.from_dict(manifest["config"])
         imputer = cls.from_column_models(models, config) if models else cls(config=config)
         imputer.config_ = config
@@ -470,3 +472,13 @@ def _check_frame(frame: pd.DataFrame) -> None:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name))[:40] or "column"
+
+
+def _unit_folder(root: Path, column: str, folder: str) -> Path:
+    """The folder of ``column``'s unit, refused unless it lies inside ``root`` (after ``..`` and
+    symlinks are resolved): a saved imputer never reads files from outside its own folder."""
+    unit = (root / folder).resolve()
+    if not unit.is_relative_to(root.resolve()):
+        raise UnitIntegrityError(root / MANIFEST, f"column {column!r}: folder {folder!r} lies "
+                                                  f"outside {root}; refusing to load it")
+    return unit

@@ -1,4 +1,5 @@
-"""Asset checks: missing values in the source (WARN); expectations on the output (blocking)."""
+"""Asset checks: missing values in the source (WARN); on the output, the suite's invariants
+(blocking) and its distribution checks (WARN unless the table's validation says ``block``)."""
 
 import warnings
 
@@ -19,6 +20,7 @@ _ENGINES = {
     "dataframe": "as a DataFrame (Great Expectations pandas datasource)",
 }
 EXPECTATIONS_CHECK = "expectations"
+DISTRIBUTION_CHECK = "distribution"
 
 
 def missing_values_check(assets: TableAssets) -> dg.AssetChecksDefinition:
@@ -64,24 +66,40 @@ def missing_values_check(assets: TableAssets) -> dg.AssetChecksDefinition:
 
 
 def expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
-    """Great Expectations on the published filled table; blocks downstream assets on failure."""
+    """The suite's invariants on the published filled table; blocks downstream assets."""
+    return _suite_check(assets, "invariants", EXPECTATIONS_CHECK, blocking=True,
+                        what="row count, nulls, ranges and vocabularies")  # fmt: skip
+
+
+def distribution_check(assets: TableAssets) -> dg.AssetChecksDefinition:
+    """The suite's distribution checks (mean, std, KL, KS): WARN, or blocking when opted in."""
+    blocking = assets.spec.validation.distribution == "block"
+    return _suite_check(assets, "distribution", DISTRIBUTION_CHECK, blocking=blocking,
+                        what="mean, std, KL divergence and KS statistic")  # fmt: skip
+
+
+def _suite_check(
+    assets: TableAssets, check: str, name: str, blocking: bool, what: str
+) -> dg.AssetChecksDefinition:
     with warnings.catch_warnings():
         # Partitioned checks are a preview in dagster 1.13; ours follow the asset's partitions.
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return _expectations_check(assets)
+        return _build_suite_check(assets, check, name, blocking, what)
 
 
-def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
+def _build_suite_check(
+    assets: TableAssets, check: str, name: str, blocking: bool, what: str
+) -> dg.AssetChecksDefinition:
     spec = assets.spec
     wh_key = warehouse_key(spec)
 
     @dg.asset_check(
         asset=assets.imputed_key,
-        name=EXPECTATIONS_CHECK,
-        blocking=True,
+        name=name,
+        blocking=blocking,
         required_resource_keys={wh_key, MODEL_STORE_KEY},
         partitions_def=assets.imputed.partitions_def,
-        description=f"Great Expectations suite learned from the data {spec.table}'s models "
+        description=f"Great Expectations ({what}) learned from the data {spec.table}'s models "
         "were trained on.",
     )
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
@@ -95,9 +113,12 @@ def _expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
             getattr(context.resources, MODEL_STORE_KEY).get_store(),
             assets.columns,
             context.partition_key if context.has_partition_key else None,
+            check=check,
         )
         return dg.AssetCheckResult(
-            passed=bool(result.success),
+            passed=all(r.success for r in result.results),
+            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+            description=result.explain() or None,
             metadata=ImputationMetadata(
                 engine=_ENGINES[result.engine],
                 expectations=result.to_markdown(),

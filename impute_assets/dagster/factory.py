@@ -17,7 +17,11 @@ from impute_assets.dagster.assets import (
     columns_or_error,
     warehouse_key,
 )
-from impute_assets.dagster.checks import expectations_check, missing_values_check
+from impute_assets.dagster.checks import (
+    distribution_check,
+    expectations_check,
+    missing_values_check,
+)
 from impute_assets.dagster.executors import refuse_single_host_tables
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import (
@@ -43,8 +47,9 @@ def build_imputation_defs(
     """Definitions that keep ``tables`` complete; building them never opens the warehouse.
 
     Each table gets its source spec with a missing-values check, one model asset per column
-    to impute, the imputed table with a blocking expectations check, a place in the automation
-    condition sensor and (when partitioned) in the partition sensor. A table without
+    to impute, the imputed table with a blocking expectations check and a WARN distribution
+    check, a place in the automation condition sensor and (when partitioned) in the partition
+    sensor. A table without
     ``columns`` takes them from ``discovery`` (see ``impute_assets.pipeline.discovery``; the
     YAML component keeps it as its state); until then its runs fail and say why. Default
     resources read each table's URL from its env var; ``resources`` replaces any of them.
@@ -68,7 +73,8 @@ def build_imputation_defs(
         columns, broken = columns_or_error(spec, discovery)
         built.append(build_table_assets(spec, columns, translator, broken=broken))
     defaults: dict[str, Any] = {
-        warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env)) for s in specs
+        warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env), url_env=s.url_env)
+        for s in specs
     }
     defaults[MODEL_STORE_KEY] = (
         _default(ModelStoreResource, root=model_store) if model_store else _default(ModelStoreResource)
@@ -82,7 +88,8 @@ def build_imputation_defs(
         sensors.append(partition_sensor(built, f"{PARTITION_SENSOR}__{suffix}"))
     return dg.Definitions(
         assets=[a for t in built for a in (t.source, t.models, t.imputed) if a is not None],
-        asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t))],
+        asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t),
+                                                 distribution_check(t))],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
         executor=executor,

@@ -25,6 +25,9 @@ class WarehouseResource(dg.ConfigurableResource):
     """
 
     url: str = Field(description="SQLAlchemy URL, e.g. duckdb:///warehouse.duckdb (use an EnvVar)")
+    url_env: str | None = Field(
+        None, description="the env var the URL comes from, named in connection errors"
+    )
     _warehouse: Warehouse | None = PrivateAttr(default=None)
 
     @contextmanager
@@ -32,7 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Open the warehouse for a step or tick, and dispose of its engine afterwards."""
         from impute_assets.warehouse import Warehouse
 
-        with Warehouse(self.url) as warehouse:
+        with Warehouse(self.url, url_env=self.url_env) as warehouse:
             self._warehouse = warehouse
             try:
                 yield self

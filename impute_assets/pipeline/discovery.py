@@ -94,7 +94,7 @@ def incomplete_columns(spec: TableSpec, url: str) -> list[str]:
     """Columns with nulls (or NaN), counted in SQL, less ``skip`` and ``exclude``."""
     from impute_assets.warehouse import Warehouse
 
-    with Warehouse(url) as warehouse:
+    with Warehouse(url, url_env=spec.url_env) as warehouse:
         return columns_to_impute(spec, detect(spec, warehouse))
 
 

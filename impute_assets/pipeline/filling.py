@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from impute_assets.pipeline.chunks import OnRows, predict_in_chunks
 from impute_assets.pipeline.partitions import partition_filter
@@ -37,7 +38,7 @@ class ValidationFailed(RuntimeError):
 
     def __init__(self, table: str, result: ValidationResult) -> None:
         super().__init__(
-            f"table {table!r}: validation failed, nothing published\n{result.to_markdown()}"
+            f"table {table!r}: validation failed, nothing published\n{result.explain()}"
         )
         self.result = result
 
@@ -60,10 +61,13 @@ def fill_and_publish(
     """
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
+    from impute_assets.quality import observed_unchanged
 
     partition = partition_filter(spec, partition_key)
-    source = ordered(spec, warehouse.read(spec.table, schema=spec.db_schema, partition=partition))
-    source = source.reset_index(drop=True)
+    raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
+                         nan_as_missing=False)
+    raw = ordered(spec, raw).reset_index(drop=True)
+    source = _nan_as_missing(raw)
     stored = columns_with_models(spec, store, columns)
     missing_models = sorted(set(columns) - set(stored))
     if missing_models:
@@ -81,22 +85,26 @@ def fill_and_publish(
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
     cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
-    suite = build_table_suite(spec, source, reference_profile(spec, store, stored))
+    suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
+    unchanged = observed_unchanged(source, filled)
+
     def audit(staging: Any) -> None:
-        checked.append(validate_staging(staging, suite))
+        checked.append(validate_staging(staging, suite).including(unchanged))
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
     published = warehouse.publish(
-        filled,
+        _observed_kept(raw, filled, imputed),
         spec.output_name,
         schema=spec.db_schema,
         partition=partition,
         validate=audit,
         audit=cells,
         audit_table=spec.audit_name,
+        like=spec.table,
+        key=spec.key,
     )
     record = FillRecord(
         table=spec.table,
@@ -168,6 +176,27 @@ def _natural(value: str) -> tuple[int, float | str]:
         return (0, float(value))
     except ValueError:
         return (1, value)
+
+
+def _nan_as_missing(raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame the models see: float columns as ``float64``, where NaN and NULL are both
+    missing (the engine has no other notion of a float gap)."""
+    floats = {c: "float64" for c, t in raw.dtypes.items() if _is_arrow_float(t)}
+    return raw.astype(floats) if floats else raw
+
+
+def _observed_kept(raw: pd.DataFrame, filled: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
+    """What is published: the filled frame, but every float cell that was not imputed as it was
+    read, so a NaN stored in the source stays NaN (and is not written back as NULL)."""
+    kept = filled.copy()
+    for column, dtype in raw.dtypes.items():
+        if _is_arrow_float(dtype):
+            kept[column] = raw[column].mask(imputed[column], filled[column])
+    return kept
+
+
+def _is_arrow_float(dtype: object) -> bool:
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_floating(dtype.pyarrow_dtype)
 
 
 def _leave_structural_gaps(

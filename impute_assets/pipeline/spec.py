@@ -66,9 +66,16 @@ class StructuralGap(_Strict):
 
 
 class ValidationSpec(_Strict):
-    """How strictly the filled table is checked (see ``impute_assets.quality.build_suite``)."""
+    """How strictly the filled table is checked (see ``impute_assets.quality.build_suite``).
+
+    Invariants (row count, no unexplained nulls, ranges, vocabularies) always block publishing;
+    distribution checks (mean, std, KL, KS) warn unless ``distribution: block``.
+    """
 
     tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances")
+    distribution: Literal["warn", "block"] = Field(
+        "warn", description="whether failed distribution checks (mean, std, KL, KS) block publishing"
+    )
     column_tolerances: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per column tolerance overrides"
     )

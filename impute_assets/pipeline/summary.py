@@ -77,8 +77,9 @@ def fill_line(fill: FillRecord) -> str:
     where = f" [{fill.partition}]" if fill.partition is not None else ""
     validation = fill.validation
     checks = (
-        f"{len(validation.results) - len(validation.failures)}/{len(validation.results)}"
-        " expectations passed" if validation else "not validated"
+        f"{sum(r.success for r in validation.results)}/{len(validation.results)}"
+        f" expectations passed ({len(validation.warnings)} warnings)" if validation
+        else "not validated"
     )
     return (
         f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "

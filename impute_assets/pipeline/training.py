@@ -29,10 +29,15 @@ _log = logging.getLogger(__name__)
 def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
     """The rows models learn from: the whole table (every partition), sampled if large.
 
-    Fails naming the key when the spec declares a column the table lacks.
+    Fails naming the key when the spec declares a column the table lacks, when the declared key
+    repeats on rows (counted in SQL; their audit rows could not be traced), and when the engine
+    would cut the output or audit table's name short, all before any training.
     """
     frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
     check_declared_columns(spec, frame.columns)
+    warehouse.check_key(spec.table, spec.key, schema=spec.db_schema)
+    for name in (spec.output_name, spec.audit_name):
+        warehouse.check_name(name, spec.db_schema)
     return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
 
 

@@ -2,9 +2,14 @@
 
 ``build_suite`` turns a :class:`~impute_assets.core.profile.TableProfile` into a plain
 :class:`Suite`; ``validate_frame`` / ``validate_table`` run it (GE is imported only then) and
-return a plain :class:`ValidationResult`.
+return a plain :class:`ValidationResult`. Its ``invariants`` block publishing; its
+``distribution`` checks warn unless the suite blocks on them. ``mean_mode_filled`` gives the
+distribution a mean/mode-filled column should have; ``observed_unchanged`` checks, on frames,
+that no observed cell changed.
 """
 
+from impute_assets.quality.expected import mean_mode_filled
+from impute_assets.quality.observed import observed_unchanged
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.runner import validate_frame, validate_table
 from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
@@ -16,6 +21,8 @@ __all__ = [
     "Tolerances",
     "ValidationResult",
     "build_suite",
+    "mean_mode_filled",
+    "observed_unchanged",
     "validate_frame",
     "validate_table",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +38,8 @@ class ExpectationOutcome:
         expected: the expectation's bounds/thresholds, rendered short.
         details: other measurements (e.g. the KS p-value).
         error: why it could not be evaluated, when it raised.
+        check: the check it belongs to (``invariants`` or ``distribution``).
+        tolerance: the tolerance keys that set its bounds, if any.
     """
 
     type: str
@@ -49,13 +51,30 @@ class ExpectationOutcome:
     expected: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    check: str = "invariants"
+    tolerance: str | None = None
 
     @classmethod
     def from_spec(cls, spec: ExpectationSpec, **fields: Any) -> ExpectationOutcome:
         """An outcome for ``spec``; values are made JSON-safe."""
         fields = {k: to_plain(v) for k, v in fields.items()}
         fields["unexpected_examples"] = tuple(fields.get("unexpected_examples") or ())
-        return cls(type=spec.type, column=spec.column, expected=describe(spec.kwargs), **fields)
+        return cls(type=spec.type, column=spec.column, expected=describe(spec.kwargs),
+                   check=spec.check, tolerance=spec.tolerance, **fields)  # fmt: skip
+
+    def explain(self) -> str:
+        """One line: what failed, what was measured, and which tolerance key to loosen."""
+        where = f"column {self.column!r}: " if self.column else ""
+        observed = self.error or describe_value(self.observed_value)
+        if self.unexpected_count:
+            shown = ", ".join(describe_value(v) for v in self.unexpected_examples)
+            observed = f"{self.unexpected_count} unexpected values (e.g. {shown})"
+        line = f"{where}{self.type} ({self.expected}) got {observed or 'nothing'}"
+        if self.tolerance:
+            keys = " / ".join(k.strip() for k in self.tolerance.split(","))
+            line += (f"; tolerance: {keys} (validation.column_tolerances.{self.column}.<key> or "
+                     "validation.tolerances.<key>)")
+        return line
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -68,7 +87,8 @@ class ExpectationOutcome:
 class ValidationResult:
     """The outcome of a suite on one table or frame.
 
-    ``engine`` says where it ran: ``"sql"`` (in the warehouse) or ``"dataframe"``.
+    ``engine`` says where it ran: ``"sql"`` (in the warehouse) or ``"dataframe"``. ``success``
+    means every expectation of the ``blocking`` checks held; the others only warn.
     """
 
     suite: str
@@ -76,11 +96,34 @@ class ValidationResult:
     results: tuple[ExpectationOutcome, ...]
     engine: str
     table: str | None = None
+    blocking: tuple[str, ...] = ("invariants",)
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
-        """The expectations that did not hold."""
-        return [r for r in self.results if not r.success]
+        """The expectations of blocking checks that did not hold (why ``success`` is False)."""
+        return [r for r in self.results if not r.success and r.check in self.blocking]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        """The expectations of non-blocking checks that did not hold."""
+        return [r for r in self.results if not r.success and r.check not in self.blocking]
+
+    def of(self, check: str) -> ValidationResult:
+        """The part of this result that belongs to one check."""
+        results = tuple(r for r in self.results if r.check == check)
+        success = check not in self.blocking or all(r.success for r in results)
+        return replace(self, results=results, success=success)
+
+    def including(self, outcome: ExpectationOutcome) -> ValidationResult:
+        """This result with one more outcome (e.g. one measured outside Great Expectations)."""
+        results = (*self.results, outcome)
+        success = all(r.success for r in results if r.check in self.blocking)
+        return replace(self, results=results, success=success)
+
+    def explain(self) -> str:
+        """The failures, then the warnings, one line each (see :meth:`ExpectationOutcome.explain`)."""
+        return "\n".join([f"- failed: {r.explain()}" for r in self.failures]
+                         + [f"- warning: {r.explain()}" for r in self.warnings])  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -91,6 +134,8 @@ class ValidationResult:
             "table": self.table,
             "evaluated": len(self.results),
             "failed": len(self.failures),
+            "warnings": len(self.warnings),
+            "blocking": list(self.blocking),
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -99,18 +144,22 @@ class ValidationResult:
         where = f" on `{self.table}`" if self.table else ""
         counts = f"{len(self.failures)} of {len(self.results)}"
         verdict = "passed" if self.success else f"failed ({counts})"
+        if self.warnings:
+            verdict += f", {len(self.warnings)} warnings"
         lines = [
             f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
             "",
-            "| ok | expectation | column | expected | observed | unexpected | examples |",
-            "|---|---|---|---|---|---|---|",
+            ("| ok | expectation | column | expected | observed | unexpected | examples | check "
+             "| tolerance |"),
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in sorted(self.results, key=lambda r: r.success):
             observed = r.error or describe_value(r.observed_value)
             examples = ", ".join(describe_value(v) for v in r.unexpected_examples)
             unexpected = "" if r.unexpected_count is None else str(r.unexpected_count)
-            cells = ["✅" if r.success else "❌", f"`{r.type}`", r.column or "", r.expected,
-                     observed, unexpected, examples]  # fmt: skip
+            mark = "✅" if r.success else ("❌" if r.check in self.blocking else "⚠️")
+            cells = [mark, f"`{r.type}`", r.column or "", r.expected, observed, unexpected,
+                     examples, r.check, r.tolerance or ""]  # fmt: skip
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(lines)
 

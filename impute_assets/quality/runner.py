@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -144,8 +145,9 @@ def _run(suite: Suite, batch: Batch, counts_below: CountsBelow, engine: str) -> 
             i = int(er.expectation_config.meta[_INDEX_KEY])
             outcomes[i] = _outcome(suite.expectations[i], er.success, er.result, er.exception_info)
     results = tuple(outcomes[i] for i in sorted(outcomes))
-    return ValidationResult(suite=suite.name, success=all(r.success for r in results),
-                            results=results, engine=engine)  # fmt: skip
+    success = all(r.success for r in results if r.check in suite.blocking)
+    return ValidationResult(suite=suite.name, success=success, results=results, engine=engine,
+                            blocking=suite.blocking)  # fmt: skip
 
 
 def _to_ge(spec: ExpectationSpec, index: int, suite_name: str) -> Any:
@@ -215,5 +217,4 @@ def _require_columns(suite: Suite, available: Sequence[str], where: str) -> None
 
 
 def _named(result: ValidationResult, table: str, engine: str) -> ValidationResult:
-    return ValidationResult(suite=result.suite, success=result.success, results=result.results,
-                            engine=engine, table=table)  # fmt: skip
+    return replace(result, engine=engine, table=table)

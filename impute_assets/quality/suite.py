@@ -2,6 +2,12 @@
 
 Built from the profile of the OBSERVED values (taken before imputing and stored with the
 model), so a filled partition is judged against the training data and not against itself.
+
+Expectations come in two checks. ``invariants`` must hold for any honest fill and block
+publishing: the row count, no unexplained nulls, values within the observed range and
+vocabulary. ``distribution`` compares the filled column's mean, spread and shape with the
+observed ones (mean, stdev, KL divergence, KS statistic): honest fills of a small or skewed
+column can stray from them, so they warn unless the suite is told to block on them too.
 Kept as pydantic data (YAML/JSON friendly, no Great Expectations import); the runner turns it
 into GE expectations only when it validates.
 """
@@ -10,12 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.profile import QUANTILES, ColumnProfile, TableProfile
+
+#: The two checks an expectation belongs to (see the module docstring).
+Check = Literal["invariants", "distribution"]
+INVARIANTS: Check = "invariants"
+DISTRIBUTION: Check = "distribution"
 
 #: Expectation type of the scipy two-sample KS check (GE 1.x has none); see ``quality.ks``.
 KS_TYPE = "expect_column_ks_statistic_to_be_less_than"
@@ -64,12 +75,18 @@ class Tolerances(BaseModel):
 
 
 class ExpectationSpec(BaseModel):
-    """One expectation: a GE expectation type (or :data:`KS_TYPE`) and its keyword arguments."""
+    """One expectation: a GE expectation type (or :data:`KS_TYPE`) and its keyword arguments.
+
+    ``check`` is the check it belongs to; ``tolerance`` names the :class:`Tolerances` keys that
+    set its bounds (shown next to a failure, so the user knows what to loosen).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    check: Check = INVARIANTS
+    tolerance: str | None = None
 
     @field_validator("type")
     @classmethod
@@ -85,17 +102,24 @@ class ExpectationSpec(BaseModel):
 
 
 class Suite(BaseModel):
-    """A named list of expectations for one table."""
+    """A named list of expectations for one table; failures in ``blocking`` checks fail it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     expectations: list[ExpectationSpec]
+    blocking: tuple[Check, ...] = (INVARIANTS,)
 
     @property
     def columns(self) -> list[str]:
         """Columns the suite's expectations name, in order of first mention."""
         return list(dict.fromkeys(e.column for e in self.expectations if e.column))
+
+    def only(self, check: Check) -> Suite:
+        """The same suite with only the expectations of one check."""
+        return self.model_copy(
+            update={"expectations": [e for e in self.expectations if e.check == check]}
+        )
 
 
 def build_suite(
@@ -106,6 +130,8 @@ def build_suite(
     extra: Iterable[ExpectationSpec | Mapping[str, Any]] = (),
     row_count: int | None = None,
     name: str = "imputed",
+    expected: Mapping[str, ColumnProfile] | None = None,
+    block_distribution: bool = False,
 ) -> Suite:
     """The suite for a table whose ``columns`` were imputed, from their observed ``profile``.
 
@@ -118,6 +144,9 @@ def build_suite(
         extra: the user's own expectations, ``{"type": "expect_...", "kwargs": {...}}``.
         row_count: the input's row count; the output must have exactly as many rows.
         name: the suite's name (shown in results).
+        expected: per column, the profile its distribution checks compare against instead of
+            the observed one (e.g. :func:`~impute_assets.quality.expected.mean_mode_filled`).
+        block_distribution: distribution checks fail the suite too (by default they warn).
 
     Example:
         >>> suite = build_suite(profile, ["price"], column_tolerances={"price": {"mean": 0.5}})
@@ -138,34 +167,54 @@ def build_suite(
         tol = default
         if column in overrides:
             tol = _tolerances(overrides[column], f"column {column!r}", base=default)
-        expectations.extend(column_expectations(profile[column], tol))
+        expectations.extend(
+            column_expectations(profile[column], tol, (expected or {}).get(column))
+        )
     for i, spec in enumerate(extra):
         try:
             expectations.append(ExpectationSpec.model_validate(spec))
         except ValidationError as exc:
             raise ValueError(f"suite {name!r}: extra expectation #{i}: {_errors(exc)}") from None
-    return Suite(name=name, expectations=expectations)
+    blocking = (INVARIANTS, DISTRIBUTION) if block_distribution else (INVARIANTS,)
+    return Suite(name=name, expectations=expectations, blocking=blocking)
 
 
-def column_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
-    """Expectations for one imputed column, by its kind."""
-    specs = [_spec("expect_column_values_to_not_be_null", col.name,
+def column_expectations(
+    col: ColumnProfile, tol: Tolerances, expected: ColumnProfile | None = None
+) -> list[ExpectationSpec]:
+    """Expectations for one imputed column, by its kind.
+
+    Invariants come from ``col`` (the observed values); distribution checks from ``expected``
+    when given (what the column's fill method can produce), else from ``col``.
+    """
+    specs = [_spec("expect_column_values_to_not_be_null", col.name, tolerance="allowed_missing",
                    mostly=_share(1.0 - tol.allowed_missing))]  # fmt: skip
     if col.count == 0:
         return specs
+    target = expected or col
     if col.kind is ColumnKind.NUMERIC:
-        specs += _numeric_expectations(col, tol)
+        low, high = _bounds(col, tol)
+        specs.append(_spec("expect_column_values_to_be_between", col.name, tolerance=RANGE_KEYS,
+                           min_value=low, max_value=high, mostly=tol.range_mostly))  # fmt: skip
+        specs += _numeric_distribution(target, tol)
     elif col.kind is ColumnKind.DATETIME:
         low, high = _bounds(col, tol)
-        specs.append(_spec("expect_column_values_to_be_between", col.name, min_value=_iso(low),
-                           max_value=_iso(high), mostly=tol.range_mostly))  # fmt: skip
+        specs.append(_spec("expect_column_values_to_be_between", col.name, tolerance=RANGE_KEYS,
+                           min_value=_iso(low), max_value=_iso(high),
+                           mostly=tol.range_mostly))  # fmt: skip
     elif col.kind is ColumnKind.CATEGORICAL:
-        specs += _categorical_expectations(col, tol)
+        specs.append(_spec("expect_column_values_to_be_in_set", col.name, tolerance="unseen_share",
+                           value_set=col.vocabulary,
+                           mostly=_share(1.0 - col.other / col.count - tol.unseen_share)))  # fmt: skip
+        specs += _categorical_distribution(target, tol)
     return specs
 
 
-def _numeric_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
-    low, high = _bounds(col, tol)
+#: The tolerance keys of the range check.
+RANGE_KEYS = "range_quantiles, range_mostly"
+
+
+def _numeric_distribution(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
     spread = col.std or 1e-9 * max(1.0, abs(col.mean))
     counts = col.histogram_counts
     weights = [c / sum(counts) for c in counts]
@@ -176,28 +225,25 @@ def _numeric_expectations(col: ColumnProfile, tol: Tolerances) -> list[Expectati
     if 0 in counts:
         kl_kwargs["internal_weight_holdout"] = KL_HOLDOUT
     return [
-        _spec("expect_column_values_to_be_between", col.name,
-              min_value=low, max_value=high, mostly=tol.range_mostly),
-        _spec("expect_column_mean_to_be_between", col.name,
+        _spec("expect_column_mean_to_be_between", col.name, check=DISTRIBUTION, tolerance="mean",
               min_value=col.mean - tol.mean * spread, max_value=col.mean + tol.mean * spread),
-        _spec("expect_column_stdev_to_be_between", col.name,
+        _spec("expect_column_stdev_to_be_between", col.name, check=DISTRIBUTION, tolerance="std",
               min_value=col.std * (1 - tol.std), max_value=col.std * (1 + tol.std)),
-        _spec("expect_column_kl_divergence_to_be_less_than", col.name, **kl_kwargs),
-        _spec(KS_TYPE, col.name, edges=list(col.histogram_edges),
-              counts=list(counts), threshold=tol.ks_statistic),
+        _spec("expect_column_kl_divergence_to_be_less_than", col.name, check=DISTRIBUTION,
+              tolerance="kl_divergence", **kl_kwargs),
+        _spec(KS_TYPE, col.name, check=DISTRIBUTION, tolerance="ks_statistic",
+              edges=list(col.histogram_edges), counts=list(counts), threshold=tol.ks_statistic),
     ]  # fmt: skip
 
 
-def _categorical_expectations(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
-    specs = [_spec("expect_column_values_to_be_in_set", col.name, value_set=col.vocabulary,
-                   mostly=_share(1.0 - col.other / col.count - tol.unseen_share))]  # fmt: skip
-    if col.other == 0:
-        weights = [c / col.count for _, c in col.top_values]
-        specs.append(_spec("expect_column_kl_divergence_to_be_less_than", col.name,
-                           partition_object={"values": col.vocabulary, "weights": weights},
-                           threshold=tol.kl_divergence,
-                           tail_weight_holdout=KL_HOLDOUT))  # fmt: skip
-    return specs
+def _categorical_distribution(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
+    if col.other:
+        return []
+    weights = [c / col.count for _, c in col.top_values]
+    return [_spec("expect_column_kl_divergence_to_be_less_than", col.name, check=DISTRIBUTION,
+                  tolerance="kl_divergence",
+                  partition_object={"values": col.vocabulary, "weights": weights},
+                  threshold=tol.kl_divergence, tail_weight_holdout=KL_HOLDOUT)]  # fmt: skip
 
 
 def _bounds(col: ColumnProfile, tol: Tolerances) -> tuple[float, float]:
@@ -207,8 +253,10 @@ def _bounds(col: ColumnProfile, tol: Tolerances) -> tuple[float, float]:
     return col.quantiles[low], col.quantiles[high]
 
 
-def _spec(type_: str, column: str, **kwargs: Any) -> ExpectationSpec:
-    return ExpectationSpec(type=type_, kwargs={"column": column, **kwargs})
+def _spec(type_: str, column: str, check: Check = INVARIANTS, tolerance: str | None = None,
+          **kwargs: Any) -> ExpectationSpec:
+    return ExpectationSpec(type=type_, kwargs={"column": column, **kwargs}, check=check,
+                           tolerance=tolerance)  # fmt: skip
 
 
 def _share(value: float) -> float:

@@ -134,8 +134,14 @@ class ModelStore:
         return versions[-1] if versions else None
 
     def load(self, table: str, column: str, version: str | None = None) -> ColumnModel:
-        """Load a column model (the latest, or the given version)."""
+        """Load a column model (the latest, or the given version).
+
+        Raises:
+            UnitIntegrityError: a file of the unit was changed since it was saved; the error
+                names the file in the store.
+        """
         from impute_assets.core.column_model import ColumnModel
+        from impute_assets.core.integrity import UnitIntegrityError
 
         stored = self._find(table, column, version)
         with tempfile.TemporaryDirectory(prefix="impute-model-") as local:
@@ -145,7 +151,14 @@ class ModelStore:
                 destination = os.path.join(local, *relative.split("/"))
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
                 self.fs.get_file(remote, destination)
-            return ColumnModel.load(local)
+            try:
+                return ColumnModel.load(local)
+            except UnitIntegrityError as exc:
+                inside = Path(exc.path).relative_to(local).parts
+                raise UnitIntegrityError(
+                    self._join(self.root, prefix[len(self._base) :].lstrip("/"), *inside),
+                    f"model of {table}.{column} version {stored.version}: {exc.reason}",
+                ) from None
 
     def load_profile(self, table: str, column: str, version: str | None = None) -> TableProfile:
         """The reference profile stored with a model version."""

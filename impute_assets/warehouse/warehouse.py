@@ -14,6 +14,7 @@ from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import dialect_for
 from impute_assets.warehouse.engine import create_engine
 from impute_assets.warehouse.errors import ConnectionFailed, driver_message
+from impute_assets.warehouse.keys import check_key
 from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
 from impute_assets.warehouse.profile import MissingProfile, profile_table
 from impute_assets.warehouse.publish import (
@@ -92,6 +93,12 @@ class Warehouse:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             return profile_table(conn, self.dialect, desc, columns, partition_column,
                                  empty_strings)
+
+    def check_key(self, table: str, key: Sequence[str], schema: str | None = None) -> None:
+        """Refuse a declared ``key`` naming a missing column or repeating on rows (SQL count)."""
+        with self.connect(table, schema) as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            check_key(conn, desc, key)
 
     def partitions(self, table: str, column: str, schema: str | None = None) -> list[str]:
         """Distinct values of a partition column, sorted, as text (ISO dates)."""

@@ -52,7 +52,7 @@ def wait_for_line(process: subprocess.Popen, log: Path, text: str, timeout: floa
 
 
 def finish(processes: Mapping[str, subprocess.Popen], logs: Mapping[str, Path],
-           timeout: float = 540) -> None:
+           timeout: float = 1500) -> None:
     """Wait for every process; fail naming each that exited non-zero, with its log."""
     failed = []
     for name, process in processes.items():

@@ -12,7 +12,7 @@ from impute_assets.dagster.concurrency import fill_pool
 from impute_assets.pipeline import TableSpec
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
-from tests.dagster.processes import ROOT, finish, process_env, start
+from tests.dagster.processes import ROOT, finish, process_env, start, stop
 from tests.dagster.runs import materialize
 
 LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
@@ -36,6 +36,7 @@ def _fill_steps(instance: dg.DagsterInstance, step_key: str) -> list[tuple[float
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # several Dagster processes; a loaded machine slows them all
 def test_two_processes_filling_one_partition_take_turns(
     postgres_url, unique_name, tmp_path, monkeypatch
 ):
@@ -48,6 +49,7 @@ def test_two_processes_filling_one_partition_take_turns(
     warehouse = Warehouse(postgres_url)
     source = sample_frame(rows=200, months=(1, 2))
     warehouse.publish(source, table)
+    runs = {}
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(f"{table}__partitions", ["1", "2"])
@@ -78,6 +80,8 @@ def test_two_processes_filling_one_partition_take_turns(
         assert audit["run_id"].nunique() == 1  # one run's audit rows, not a mix
         assert len(audit) == int(expected[["y", "z", "w"]].isna().to_numpy().sum())
     finally:
+        for run in runs.values():
+            stop(run)
         with warehouse.engine.begin() as conn:
             for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
                 sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)

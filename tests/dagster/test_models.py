@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from impute_assets.dagster import build_imputation_defs
-from impute_assets.warehouse import Warehouse
+from impute_assets.store import ModelStore
+from impute_assets.warehouse import KeyNotUnique, Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import decisions, materialize, reported
 
@@ -47,3 +48,22 @@ def test_column_type_change_retrains_only_dependent_models(warehouse_url, unique
     warehouse.publish(recoded, unique_name)
     again = materialize(build_imputation_defs([spec], model_store=store), selection)
     assert decisions(again) == {"y": "reuse", "z": "train", "w": "train"}
+
+
+def test_repeated_or_misspelt_key_stops_the_models_before_training(
+    warehouse_url, unique_name, tmp_path
+):
+    frame = sample_frame()
+    frame.loc[5, "id"] = frame.loc[4, "id"]  # two rows share id 4
+    Warehouse(warehouse_url).publish(frame, unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    selection = f"key:{unique_name}/models/*"
+    for key, error in ((["id"], KeyNotUnique), (["idd"], KeyError)):
+        defs = build_imputation_defs([table_spec(unique_name, key=key)], model_store=store.root)
+        run = materialize(defs, selection, raise_on_error=False)
+        assert not run.success
+        failure = next(e for e in run.all_events if e.is_step_failure)
+        cause = failure.step_failure_data.error.cause
+        message = cause.message
+        assert cause.cls_name == error.__name__ and unique_name in message and key[0] in message
+        assert store.versions(unique_name, "y") == []  # nothing was trained

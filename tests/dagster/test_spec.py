@@ -89,7 +89,7 @@ def test_defs_shape_tags_and_pool():
     imputed = defs.resolve_assets_def(dg.AssetKey("t_imputed"))
     assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"missing_values", "expectations"}
+    assert checks == {"missing_values", "expectations", "distribution"}
     assert sensor_of(defs, PARTITION_SENSOR).default_status.value == "RUNNING"
 
 

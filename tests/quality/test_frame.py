@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from quality_cases import BROKEN, failed
+from quality_cases import BROKEN, DISTRIBUTION_ONLY, failed
 
 from impute_assets.quality import Tolerances, build_suite, validate_frame
 
@@ -21,8 +21,16 @@ def test_good_imputation_passes(good, suite):
 def test_broken_imputation_fails_with_the_right_expectation(case, observed, good, profile, suite):
     breaker, expected = BROKEN[case]
     result = validate_frame(breaker(observed, good, profile), suite)
-    assert not result.success
     assert failed(result) == expected, result.to_markdown()
+    assert result.success == (case in DISTRIBUTION_ONLY)  # distribution checks only warn
+
+
+def test_distribution_checks_block_when_asked(observed, good, profile):
+    breaker, expected = BROKEN["shifted"]
+    suite = build_suite(profile, ["x", "c"], row_count=len(observed), block_distribution=True)
+    result = validate_frame(breaker(observed, good, profile), suite)
+    assert not result.success and {(r.type, r.column) for r in result.failures} == expected
+    assert {r.check for r in result.failures} == {"distribution"} and not result.warnings
 
 
 def test_unexpected_values_are_counted_and_shown(observed, good, profile, suite):
@@ -41,12 +49,15 @@ def test_result_is_json_and_markdown(observed, good, profile, suite):
     breaker, _ = BROKEN["shifted"]
     result = validate_frame(breaker(observed, good, profile), suite)
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
-    assert data["failed"] == 3 and data["success"] is False
+    assert (data["failed"], data["warnings"], data["success"]) == (0, 3, True)
     ks = next(r for r in data["results"] if r["type"].endswith("ks_statistic_to_be_less_than"))
     assert ks["observed_value"] > 0.1 and 0 <= ks["details"]["p_value"] < 0.05
+    assert (ks["check"], ks["tolerance"]) == ("distribution", "ks_statistic")
     markdown = result.to_markdown()
-    assert "failed (3 of" in markdown
-    assert "| ❌ | `expect_column_mean_to_be_between` | x |" in markdown
+    assert "passed, 3 warnings" in markdown
+    assert "| ⚠️ | `expect_column_mean_to_be_between` | x |" in markdown
+    assert "- warning: column 'x': expect_column_mean_to_be_between" in result.explain()
+    assert "tolerance: mean (validation.column_tolerances.x.<key>" in result.explain()
 
 
 def test_user_expectations_run_and_fail_by_name(good, profile):
@@ -74,3 +85,17 @@ def test_quantile_range_override(good, profile):
     result = validate_frame(good, build_suite(profile, ["x"], tolerances=tol))
     between = next(r for r in result.results if r.type == "expect_column_values_to_be_between")
     assert between.success and between.unexpected_count > 0
+
+
+def test_observed_cells_unchanged_is_a_blocking_invariant(observed, good, suite):
+    from impute_assets.quality import observed_unchanged
+
+    assert observed_unchanged(observed, good).success
+    row = observed.index[observed["x"].notna()][0]
+    tampered = good.copy()
+    tampered.loc[row, "x"] += 1.0
+    outcome = observed_unchanged(observed, tampered)
+    assert not outcome.success and outcome.unexpected_count == 1
+    assert outcome.unexpected_examples[0].startswith(f"x[{row}]: ")
+    result = validate_frame(tampered, suite).including(outcome)
+    assert not result.success and result.failures == [outcome]

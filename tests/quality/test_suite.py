@@ -51,3 +51,34 @@ def test_errors_name_the_column_or_key(profile):
         Tolerances(range_quantiles=("q01", "q42"))
     with pytest.raises(ValueError, match="#0.*must start with 'expect_'"):
         build_suite(profile, ["x"], extra=[{"type": "values_positive", "kwargs": {}}])
+
+
+def test_invariants_and_distribution_checks_are_told_apart_with_their_tolerance_keys(suite):
+    kinds = {(e.type, e.column): (e.check, e.tolerance) for e in suite.expectations}
+    assert kinds[("expect_table_row_count_to_equal", None)] == ("invariants", None)
+    assert kinds[("expect_column_values_to_not_be_null", "x")] == ("invariants", "allowed_missing")
+    assert kinds[("expect_column_values_to_be_in_set", "c")] == ("invariants", "unseen_share")
+    assert kinds[("expect_column_stdev_to_be_between", "x")] == ("distribution", "std")
+    assert kinds[("expect_column_ks_statistic_to_be_less_than", "x")] == (
+        "distribution", "ks_statistic")  # fmt: skip
+    assert suite.blocking == ("invariants",)
+    assert {e.check for e in suite.only("distribution").expectations} == {"distribution"}
+
+
+@pytest.mark.parametrize("column", ["x", "c"])
+def test_mean_mode_filled_profile_is_the_profile_of_the_filled_column(observed, profile, column):
+    from impute_assets.core.profile import ColumnProfile
+    from impute_assets.quality import mean_mode_filled
+
+    col = profile[column]
+    value = col.mean if column == "x" else col.top_values[0][0]
+    series = observed[column].fillna(value)
+    expected = mean_mode_filled(col, value, col.missing)
+    actual = ColumnProfile.from_series(series, col.kind)
+    if column == "x":
+        assert expected.mean == pytest.approx(actual.mean)
+        assert expected.std == pytest.approx(actual.std)
+        assert expected.histogram_counts == actual.histogram_counts  # same edges: mean in range
+    else:
+        assert dict(expected.top_values) == dict(actual.top_values)
+    assert (expected.count, expected.missing) == (len(series), 0)

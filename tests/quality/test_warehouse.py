@@ -50,7 +50,7 @@ def test_in_warehouse_measures_what_the_frame_path_measures(
     warehouse, table, observed, good, profile, suite
 ):
     _, url = warehouse
-    bad = BROKEN["shifted"][0](observed, good, profile)
+    bad = BROKEN["out_of_range"][0](observed, good, profile)
     write_table(url, table, bad)
     in_table = validate_table(url, table, suite).results
     in_frame = validate_frame(bad, suite).results
@@ -94,7 +94,7 @@ def test_datetime_range(warehouse, table):
 def test_one_partition_only(warehouse, table, observed, good, profile, suite):
     """Only the partition's rows are validated: good rows pass though another partition is bad."""
     name, url = warehouse
-    bad = BROKEN["shifted"][0](observed, good, profile)
+    bad = BROKEN["out_of_range"][0](observed, good, profile)
     write_table(url, table, pd.concat([good.assign(part=1), bad.assign(part=2)]))
     ok = validate_table(url, table, suite, partition=("part", "1"))
     assert ok.success and ok.engine == ENGINE[name], ok.to_markdown()

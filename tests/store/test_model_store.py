@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.store import ModelStore, ReusePolicy
 from impute_assets.store.keys import name_key
 
@@ -100,3 +102,16 @@ def test_decide_policies(store, fitted):
     assert not aged.reuse and "days old" in aged.reason
     drifted = store.decide("t", "b", model.fingerprint, _frame(seed=2, shift=5.0), ReusePolicy())
     assert not drifted.reuse and "drifted" in drifted.reason, drifted.reason
+
+
+def test_edited_unit_in_the_store_is_refused_naming_the_store_file(store, fitted):
+    imputer, profile = fitted
+    stored = store.save("t", imputer.column_models_["b"], profile)
+    manifest_path = f"{stored.path}/model/manifest.json"
+    manifest = json.loads(store.fs.cat_file(manifest_path))
+    next(c for c in manifest["space"]["columns"] if c["name"] == "b")["center"] += 1.0
+    store.fs.pipe_file(manifest_path, json.dumps(manifest).encode())
+    with pytest.raises(UnitIntegrityError, match=r"manifest\.json: model of t\.b version") as caught:
+        store.load("t", "b")
+    assert caught.value.path.startswith(store.root.rstrip("/"))
+    assert caught.value.path.endswith(f"{stored.path.rsplit('/', 1)[-1]}/model/manifest.json")
