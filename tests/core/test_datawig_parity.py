@@ -41,6 +41,11 @@ from impute_assets.core.encoders import TextEncoder
 
 warnings.filterwarnings("ignore")
 
+#: Datawig's full-size cases (thousands of rows, up to 100 epochs): minutes on a shared 2-core
+#: machine, so they get more than the suite's 600 s timeout.
+def heavy(test):
+    return pytest.mark.slow(pytest.mark.timeout(1800)(test))
+
 
 @pytest.fixture(autouse=True)
 def reset_random_seed():
@@ -129,6 +134,7 @@ def test_unknown_keywords_fail_in_the_constructor():
         SimpleImputer(['a'], 'b', num_epoch=3)
 
 
+@heavy
 def test_simple_imputer_label_shift(test_dir):
     tr = synthetic_label_shift_simple(N=1000, label_proportions=[.2, .8], error_proba=.05,
                                       covariates=['foo', 'bar'])
@@ -171,6 +177,7 @@ def test_label_shift_weight_computation():
         assert x[0] * x[1] - x[2] < .1
 
 
+@heavy
 def test_simple_imputer_real_data_default_args(test_dir, data_frame):
     feature_col = "string_feature"
     label_col = "label"
@@ -218,6 +225,7 @@ def test_simple_imputer_real_data_default_args(test_dir, data_frame):
     assert f1 == metrics['weighted_f1']
 
 
+@heavy
 def test_numeric_or_text_imputer(test_dir, data_frame):
     feature_col = "string_feature"
     label_col = "label"
@@ -275,6 +283,7 @@ def test_imputer_hpo_numeric(test_dir):
     assert results[results['mse'] == min(results['mse'])]['mse'].iloc[0] < 1.5
 
 
+@heavy
 def test_hpo_all_input_types(test_dir, data_frame):
     label_col = "label"
     n_samples = 500
@@ -325,6 +334,7 @@ def test_hpo_num_evals_given_hps(test_dir, data_frame):
         assert imputer.hpo.results.shape[0] == num_evals
 
 
+@heavy
 def test_imputer_complete():
     feature_col = "string_feature"
     label_col = "label"
