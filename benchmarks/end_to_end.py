@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engines", nargs="+", default=["duckdb", "postgres"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("impute_assets").setLevel(logging.INFO)  # stage and chunk progress
     data = make_table(args.rows)
     urls: dict[str, Callable[[str], str]] = {
         "duckdb": lambda tmp: f"duckdb:///{tmp}/e2e.duckdb",
