@@ -231,10 +231,15 @@ class SimpleImputer(BaseEstimator):
         """Random search over the engine's settings; keeps the best model, and the results
         table in ``hpo.results`` (see :func:`impute_assets.core.hpo.search` for the
         arguments: Datawig's ``hps`` dict and ``*_candidates`` lists)."""
-        from impute_assets.core.hpo import search
+        from impute_assets.core.hpo import HpoRun, search
 
-        best, self.hpo_ = search(self, train_df, test_df, hps, num_evals, max_running_hours,
-                                 **candidates)
+        best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours,
+                           **candidates)
+        if hasattr(self, "hpo_"):  # Datawig's results table grows over fit_hpo calls
+            earlier = self.hpo_.results
+            run = HpoRun(pd.concat([earlier, run.results], ignore_index=True),
+                         run.best + len(earlier), run.metric)
+        self.hpo_ = run
         for name in ("imputer_", "fit_arguments_", "metrics_", "associations_"):
             setattr(self, name, getattr(best, name))
         self.output_path_ = self._output_root()
