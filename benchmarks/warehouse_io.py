@@ -111,7 +111,9 @@ def bench_duckdb(data: pa.Table, to_sql_rows: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
         wh = Warehouse(f"duckdb:///{path}")
-        native = wh.engine.raw_connection().dbapi_connection  # the same DuckDB instance
+        # the same DuckDB instance; the pooled proxy is held, or returning it closes `native`
+        proxy = wh.engine.raw_connection()
+        native = proxy.driver_connection
         native.register("data", data)
         native.execute("CREATE TABLE src AS SELECT * FROM data")
         native.execute("CREATE TABLE dst AS SELECT * FROM src")
@@ -126,7 +128,7 @@ def bench_duckdb(data: pa.Table, to_sql_rows: int) -> list[dict]:
             lambda: native.execute("INSERT INTO raw_dst SELECT * FROM data"),
             raw_setup=lambda: native.execute("CREATE OR REPLACE TABLE raw_dst AS "
                                              "SELECT * FROM src WHERE 1 = 0"))
-        native.close()
+        proxy.close()
         wh.close()
         tosql = to_sql_seconds(f"duckdb:///{path}", frame, to_sql_rows, len(frame))
     return [

@@ -1,4 +1,5 @@
-"""The asset factory: per table a source spec, one model asset per column, the imputed table.
+"""The asset factory: per table a source spec, its missing-values count, one model asset per
+column, the imputed table.
 
 ``build_imputation_specs`` returns the plain AssetSpecs (like ``build_dbt_asset_specs``);
 ``build_table_assets`` returns the executable definitions for one table.
@@ -21,6 +22,7 @@ from impute_assets.dagster.metadata import (
     frame_version,
     model_metadata,
 )
+from impute_assets.dagster.missing import missing_values_asset
 from impute_assets.dagster.partitions import partitions_def
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 from impute_assets.pipeline.discovery import Discovery, DiscoveryError
@@ -47,6 +49,7 @@ class TableAssets:
     spec: TableSpec
     columns: list[str]
     source: dg.AssetSpec
+    missing: dg.AssetsDefinition
     models: dg.AssetsDefinition | None
     imputed: dg.AssetsDefinition
     model_keys: dict[str, dg.AssetKey]
@@ -69,7 +72,8 @@ def build_imputation_specs(
     translator: ImputationTranslator | None = None,
     discovery: Discovery | None = None,
 ) -> list[dg.AssetSpec]:
-    """Plain AssetSpecs (source, models, imputed) for ``tables``, with deps and partitions.
+    """Plain AssetSpecs (source, missing values, models, imputed) for ``tables``, with deps
+    and partitions.
 
     A table without ``columns`` takes them from ``discovery`` (found outside code loading); a
     table not discovered yet, or whose discovery failed, gets no model specs.
@@ -79,8 +83,8 @@ def build_imputation_specs(
     specs: list[dg.AssetSpec] = []
     for spec in tables:
         columns, _ = columns_or_error(spec, discovery)
-        source, models, imputed = _specs_for(spec, columns, translator)
-        specs += [source, *models.values(), imputed]
+        source, missing, models, imputed = _specs_for(spec, columns, translator)
+        specs += [source, missing, *models.values(), imputed]
     return specs
 
 
@@ -94,8 +98,10 @@ def columns_or_error(spec: TableSpec, discovery: Discovery) -> tuple[list[str], 
 
 def _specs_for(
     spec: TableSpec, columns: list[str], translator: ImputationTranslator
-) -> tuple[dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
+) -> tuple[dg.AssetSpec, dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
     source = translator.get_asset_spec(ImputationAssetData("source", spec))
+    missing = _merged(translator.get_asset_spec(ImputationAssetData("missing_values", spec)),
+                      deps=[source.key])
     models = {
         column: _merged(
             translator.get_asset_spec(ImputationAssetData("model", spec, column)),
@@ -111,7 +117,7 @@ def _specs_for(
         code_version=config_version(spec.model_dump(mode="json")),
         automation_condition=refill_condition(source.key),
     )
-    return source, models, imputed
+    return source, missing, models, imputed
 
 
 def _merged(asset: dg.AssetSpec, deps: Sequence[dg.AssetKey], **defaults: Any) -> dg.AssetSpec:
@@ -145,15 +151,16 @@ def build_table_assets(
     translator: ImputationTranslator | None = None,
     broken: str | None = None,
 ) -> TableAssets:
-    """The source spec, the model multi-asset (None without columns) and the imputed-table
-    asset of one table. A ``broken`` table (its columns could not be discovered) still loads:
+    """The source spec, the missing-values asset, the model multi-asset (None without
+    columns) and the imputed-table asset of one table. A ``broken`` table (its columns could not be discovered) still loads:
     its runs fail with that message, and no other table's do."""
-    source, model_specs, imputed_spec = _specs_for(
+    source, missing_spec, model_specs, imputed_spec = _specs_for(
         spec, columns, translator or ImputationTranslator()
     )
     wh_key = warehouse_key(spec)
     column_of = {s.key: c for c, s in model_specs.items()}
     name = _op_name(spec)
+    missing = missing_values_asset(spec, missing_spec, name, wh_key)
 
     @dg.multi_asset(
         name=f"{name}__models",
@@ -217,6 +224,7 @@ def build_table_assets(
         spec,
         columns,
         source,
+        missing,
         models if model_specs else None,
         imputed,
         {c: s.key for c, s in model_specs.items()},

@@ -1,19 +1,15 @@
-"""Asset checks: missing values in the source (WARN); on the output, the suite's invariants
-(blocking) and its distribution checks (WARN unless the table's validation says ``block``)."""
+"""Asset checks on the imputed table: the suite's invariants (blocking) and its distribution
+checks (WARN unless the table's validation says ``block``). The source's missing-values check
+lives on its missing-values asset (:mod:`.missing`)."""
 
 import warnings
 
 import dagster as dg
-import pandas as pd
 from dagster import AssetCheckExecutionContext
 
 from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
-from impute_assets.dagster.metadata import md_table, png_markdown
 from impute_assets.dagster.metadata_set import ImputationMetadata
-from impute_assets.pipeline.records import MissingCounts
-from impute_assets.pipeline.summary import missing_rows
 
-MISSING_VALUES_CHECK = "missing_values"
 #: How the metadata names each way the expectations ran.
 _ENGINES = {
     "sql": "in the warehouse (Great Expectations SQL datasource)",
@@ -21,48 +17,6 @@ _ENGINES = {
 }
 EXPECTATIONS_CHECK = "expectations"
 DISTRIBUTION_CHECK = "distribution"
-
-
-def missing_values_check(assets: TableAssets) -> dg.AssetChecksDefinition:
-    """Count nulls per column (and per partition) in SQL; warn when the table has gaps."""
-    spec = assets.spec
-    wh_key = warehouse_key(spec)
-
-    @dg.asset_check(
-        asset=assets.source.key,
-        name=MISSING_VALUES_CHECK,
-        blocking=False,
-        required_resource_keys={wh_key},
-        description=f"Nulls per column of {spec.table}, counted in the warehouse. Gaps are "
-        "expected in a table being imputed: they show as a warning, never as an error.",
-    )
-    def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        from impute_assets import plots
-        from impute_assets.pipeline.detect import detect
-
-        warehouse = getattr(context.resources, wh_key).get_warehouse()
-        missing = detect(spec, warehouse, per_partition=True)
-        shares = pd.DataFrame([{c: missing.share(c) for c in missing.nulls}], index=[spec.table])
-        images = {"Share of missing values": plots.null_share_heatmap(shares)}
-        if missing.by_partition:
-            by_partition = pd.DataFrame(missing.by_partition).T
-            by_partition.index.name = spec.partition.column  # type: ignore[union-attr]
-            images["Share of missing values per partition"] = plots.null_share_heatmap(by_partition)
-        return dg.AssetCheckResult(
-            passed=missing.missing_cells == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=gaps_summary(missing),
-            metadata={
-                "dagster/row_count": missing.rows,
-                **ImputationMetadata(
-                    missing_cells=missing.missing_cells,
-                    nulls=md_table(missing_rows(missing)),
-                    heatmap=png_markdown(images),
-                ).to_metadata(),
-            },
-        )
-
-    return _check
 
 
 def expectations_check(assets: TableAssets) -> dg.AssetChecksDefinition:
@@ -128,14 +82,3 @@ def _build_suite_check(
         )
 
     return _check
-
-
-def gaps_summary(missing: MissingCounts) -> str:
-    """The missing-values check's one line, in the words of a warning (gaps are expected)."""
-    if not missing.missing_cells:
-        return f"ok: no missing values in {missing.rows:,} rows of {missing.table}"
-    return (
-        f"warn: {missing.missing_cells:,} missing values in {missing.rows:,} rows "
-        f"({len(missing.incomplete)} of {len(missing.nulls)} columns have gaps); expected in a "
-        "table being imputed: its imputed table fills them"
-    )

@@ -17,11 +17,7 @@ from impute_assets.dagster.assets import (
     columns_or_error,
     warehouse_key,
 )
-from impute_assets.dagster.checks import (
-    distribution_check,
-    expectations_check,
-    missing_values_check,
-)
+from impute_assets.dagster.checks import distribution_check, expectations_check
 from impute_assets.dagster.executors import refuse_single_host_tables
 from impute_assets.dagster.resources import ModelStoreResource, TorchResource, WarehouseResource
 from impute_assets.dagster.sensor import (
@@ -46,7 +42,8 @@ def build_imputation_defs(
 ) -> dg.Definitions:
     """Definitions that keep ``tables`` complete; building them never opens the warehouse.
 
-    Each table gets its source spec with a missing-values check, one model asset per column
+    Each table gets its source spec, an asset counting its missing values in SQL (with a WARN
+    ``missing_values`` check, run by ``--select '*'``), one model asset per column
     to impute, the imputed table with a blocking expectations check and a WARN distribution
     check, a place in the automation condition sensor and (when partitioned) in the partition
     sensor. A table without
@@ -87,9 +84,10 @@ def build_imputation_defs(
     if any(s.partition for s in specs):
         sensors.append(partition_sensor(built, f"{PARTITION_SENSOR}__{suffix}"))
     return dg.Definitions(
-        assets=[a for t in built for a in (t.source, t.models, t.imputed) if a is not None],
-        asset_checks=[c for t in built for c in (missing_values_check(t), expectations_check(t),
-                                                 distribution_check(t))],
+        assets=[
+            a for t in built for a in (t.source, t.missing, t.models, t.imputed) if a is not None
+        ],
+        asset_checks=[c for t in built for c in (expectations_check(t), distribution_check(t))],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
         executor=executor,

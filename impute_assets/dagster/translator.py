@@ -13,12 +13,13 @@ import dagster as dg
 
 from impute_assets.pipeline.spec import TableSpec
 
-Role = Literal["source", "model", "imputed"]
+Role = Literal["source", "missing_values", "model", "imputed"]
 
 
 @dataclass(frozen=True)
 class ImputationAssetData:
-    """What the translator is asked about: a table's source, one column's model, or its output."""
+    """What the translator is asked about: a table's source, its missing-values count, one
+    column's model, or its output."""
 
     role: Role
     spec: TableSpec
@@ -26,7 +27,8 @@ class ImputationAssetData:
 
 
 class ImputationTranslator:
-    """Default keys: ``<table>``, ``<table>/models/<column>``, ``<output table>``.
+    """Default keys: ``<table>``, ``<table>/missing_values``, ``<table>/models/<column>``,
+    ``<output table>``.
 
     Example:
         >>> class Prefixed(ImputationTranslator):
@@ -45,6 +47,14 @@ class ImputationTranslator:
                 description=f"Source table {spec.table}, as found in the warehouse.",
                 group_name=spec.group_name,
                 kinds={"table"},
+            )
+        if data.role == "missing_values":
+            return dg.AssetSpec(
+                key=dg.AssetKey([*prefix, spec.table, "missing_values"]),
+                description=f"Missing values of {spec.table} per column (and per partition), "
+                "counted in the warehouse.",
+                group_name=spec.group_name,
+                kinds={"sql"},
             )
         if data.role == "model":
             return dg.AssetSpec(

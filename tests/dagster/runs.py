@@ -17,13 +17,13 @@ def materialize(
     raise_on_error: bool = True,
     run_config: dict[str, Any] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """``dg.materialize`` of every asset and check in ``defs`` (or a selection)."""
+    """``dg.materialize`` of ``defs`` with ``--select '*'`` (or a selection): every
+    materializable asset and the checks of those assets, as the CLI and "Materialize all" run."""
     assets: list[Any] = [*defs.assets, *defs.asset_checks]
     return dg.materialize(
         assets,
         resources=defs.resources,
-        # Checks of external assets (the source tables' missing values) are selected explicitly.
-        selection=selection or dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
+        selection=selection or "*",
         partition_key=partition_key,
         instance=instance,
         raise_on_error=raise_on_error,

@@ -56,6 +56,7 @@ def test_duplicate_outputs_are_refused():
     ("role", "column", "key"),
     [
         ("source", None, ["weather"]),
+        ("missing_values", None, ["weather", "missing_values"]),
         ("model", "temp", ["weather", "models", "temp"]),
         ("imputed", None, ["weather_imputed"]),
     ],
@@ -75,7 +76,7 @@ def test_custom_translator_renames_every_asset():
 
     defs = build_imputation_defs([{"table": "t", "columns": ["c"]}], translator=Prefixed())
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert keys == {"wh/t", "wh/t/models/c", "wh/t_imputed"}
+    assert keys == {"wh/t", "wh/t/missing_values", "wh/t/models/c", "wh/t_imputed"}
 
 
 def test_defs_shape_tags_and_pool():
@@ -88,8 +89,11 @@ def test_defs_shape_tags_and_pool():
     assert "nvidia.com/gpu" in str(models.op.tags["dagster-k8s/config"])
     imputed = defs.resolve_assets_def(dg.AssetKey("t_imputed"))
     assert isinstance(imputed.partitions_def, dg.DynamicPartitionsDefinition)
-    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"missing_values", "expectations", "distribution"}
+    graph = defs.resolve_asset_graph()
+    checks = {k.name: k.asset_key for k in graph.asset_check_keys}
+    assert set(checks) == {"missing_values", "expectations", "distribution"}
+    # every check sits on an asset Dagster materializes, so `--select '*'` runs all of them
+    assert all(graph.get(key).is_materializable for key in checks.values())
     assert sensor_of(defs, PARTITION_SENSOR).default_status.value == "RUNNING"
 
 
