@@ -64,8 +64,8 @@ def _materialize_all(demo: Any) -> int:
     instance = dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
     keys = defs.resolve_all_asset_keys()
-    # Unpartitioned assets (weather, every model) and the source checks run together; each
-    # flights partition then runs on its own.
+    # Unpartitioned assets (weather, the missing-values counts, every model) and their checks
+    # run together; each flights partition then runs on its own.
     unpartitioned = [k for k in keys if graph.get(k).partitions_def is None]
     materializable = [k for k in unpartitioned if graph.get(k).is_materializable]
     results = [
@@ -173,7 +173,7 @@ def run_line(result: Any, partition_key: str | None, seconds: float) -> str:
     ]
     warned = sum(1 for c in checks if not c.passed and c.severity.value == "WARN")
     passed = sum(1 for c in checks if c.passed)
-    where = ", ".join(sorted(filled)) or "models and source checks"
+    where = ", ".join(sorted(filled)) or "missing values and models"
     part = f" [{partition_key}]" if partition_key else ""
     return (
         f"{'ok  ' if result.success else 'FAIL'} {where}{part}: {models} models,"
