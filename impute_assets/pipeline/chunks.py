@@ -34,6 +34,20 @@ class Predicted:
     confidence: pd.DataFrame
     cells: pd.DataFrame
 
+    @classmethod
+    def unfilled(cls, source: pd.DataFrame) -> Predicted:
+        """``source`` with nothing filled: a table with no column to impute (none has gaps, or
+        none has an observed value to learn from) is published as it is."""
+        from impute_assets.core.result import ImputationResult
+
+        result = ImputationResult(
+            source.copy(),
+            pd.DataFrame(False, index=source.index, columns=source.columns),
+            pd.DataFrame(float("nan"), index=source.index, columns=source.columns),
+            report=[],
+        )
+        return cls(result.frame, result.imputed, result.confidence, result.cells())
+
 
 def predict_in_chunks(
     imputer: Imputer,

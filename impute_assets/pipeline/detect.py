@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from impute_assets.pipeline.records import MissingCounts
@@ -9,6 +10,8 @@ from impute_assets.pipeline.spec import TableSpec
 
 if TYPE_CHECKING:
     from impute_assets.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)
 
 
 def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -> MissingCounts:
@@ -30,9 +33,15 @@ def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -
 
 
 def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> list[str]:
-    """The spec's ``columns``, or else every incomplete column not skipped (needs ``missing``)."""
+    """The spec's ``columns``, or else every incomplete column not skipped (needs ``missing``).
+
+    A column with no observed value at all has no model to learn: it is left as it is, with a
+    warning (declared in ``columns``, it fails its training step, naming the column)."""
     if spec.columns is not None:
         return list(spec.columns)
     if missing is None:
         raise ValueError(f"table {spec.table!r}: no 'columns' given and nothing detected")
-    return [c for c in missing.incomplete if c not in spec.skip]
+    if missing.empty:
+        _log.warning(f"table {spec.table!r}: columns {missing.empty} have no observed value "
+                     "in any row; nothing to learn them from, so they are left unfilled")
+    return [c for c in missing.incomplete if c not in spec.skip and c not in missing.empty]

@@ -10,10 +10,11 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from impute_assets.pipeline.chunks import OnRows, predict_in_chunks
+from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
 from impute_assets.pipeline.records import ColumnFill, FillRecord, holdout_fields
@@ -79,8 +80,12 @@ def fill_and_publish(
     config = ImputerConfig(**fill_config(spec, list(models), device or {}))
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
-    result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
-                               f"{spec.output_name}{where}", log, on_rows=on_rows)
+    if models:
+        result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
+                                   f"{spec.output_name}{where}", log, on_rows=on_rows)
+    else:
+        log.info(f"{spec.output_name}{where}: no column to impute; published as it is")
+        result = Predicted.unfilled(source)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     confidence = result.confidence.where(imputed)
@@ -225,7 +230,9 @@ def _audit_cells(
 
     stacked = imputed.stack()
     kept = set(stacked[stacked].index)
-    cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
+    keep = np.fromiter(((r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)),
+                       dtype=bool, count=len(cells))
+    cells = cells[keep]  # a mask, also when empty (an empty list would select no columns)
     return audit_frame(
         cells,
         source,

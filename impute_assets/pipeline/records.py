@@ -45,6 +45,11 @@ class MissingCounts:
         """The watched columns with at least one missing cell."""
         return [c for c, n in self.nulls.items() if n]
 
+    @property
+    def empty(self) -> list[str]:
+        """The watched columns without a single observed value: nothing to learn them from."""
+        return [c for c, n in self.nulls.items() if self.rows and n >= self.rows]
+
 
 @dataclass(frozen=True)
 class ModelRecord:

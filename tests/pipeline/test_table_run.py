@@ -79,3 +79,31 @@ def test_filling_uses_the_tables_model_settings(duckdb_url, unique_name, tmp_pat
     assert not once.loc[both, "y"].equals(refined.loc[both, "y"])
     observed = source["y"].notna()
     pd.testing.assert_series_equal(once.loc[observed, "y"], refined.loc[observed, "y"])
+
+
+def test_a_table_without_gaps_is_published_as_it_is(duckdb_url, unique_name, tmp_path):
+    source = sample_frame(rows=60).dropna().reset_index(drop=True)
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    spec = TableSpec.parse({"table": unique_name, "key": ["id"]})
+    record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
+    assert record.training.models == () and record.fills[0].cells_filled == 0
+    published = warehouse.read(f"{unique_name}_imputed").sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(published, source.sort_values("id").reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
+    duckdb_url, unique_name, tmp_path, caplog
+):
+    source = sample_frame(rows=120)
+    source["never"] = pd.Series([None] * len(source), dtype="Float64")
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    spec = TableSpec.parse({"table": unique_name, "key": ["id"]})
+    with caplog.at_level("WARNING"):
+        record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
+    assert "['never'] have no observed value" in caplog.text
+    assert sorted(record.training.trained) == ["w", "y", "z"]
+    published = warehouse.read(f"{unique_name}_imputed")
+    assert published["never"].isna().all() and published[["w", "y", "z"]].notna().all().all()
