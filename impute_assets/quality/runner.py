@@ -8,6 +8,7 @@ a fresh ephemeral context with progress bars and analytics off.
 
 from __future__ import annotations
 
+import decimal
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from impute_assets.quality import ks
@@ -40,6 +42,7 @@ CountsBelow = Callable[[str, Sequence[float]], tuple[list[int], int]]
 def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
     """Validate an in-memory frame against ``suite``."""
     _require_columns(suite, df.columns, "the frame")
+    df = _comparable(df, suite.columns)
     context = _context()
     asset = context.data_sources.add_pandas("frame").add_dataframe_asset("frame")
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
@@ -47,6 +50,33 @@ def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
     )
     return _run(suite, batch, lambda col, edges: ks.counts_below_in_frame(df[col], edges),
                 engine="dataframe")  # fmt: skip
+
+
+def _comparable(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``df`` with the suite's decimal columns as ``float64`` and tz-aware timestamps as naive
+    UTC (the suite's datetime bounds are naive UTC); other columns are shared, not copied.
+
+    GE converts decimals itself, one ``inspect.stack()`` call per value (minutes at 100k
+    rows), and cannot compare a tz-aware column with its naive bounds.
+    """
+    changed = {}
+    for name in columns:
+        series = df[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            changed[name] = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif _is_decimal(series):
+            changed[name] = series.astype("float64")
+    return df.assign(**changed) if changed else df
+
+
+def _is_decimal(series: pd.Series) -> bool:
+    """Arrow decimals, or Python ``Decimal`` objects in an object column."""
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return pa.types.is_decimal(series.dtype.pyarrow_dtype)
+    if series.dtype != object:
+        return False
+    first = series.dropna().head(1)
+    return len(first) == 1 and isinstance(first.iloc[0], decimal.Decimal)
 
 
 def validate_table(
