@@ -141,7 +141,7 @@ def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[S
                     record = run.fill_and_publish(columns)
             raw = raw_round_trip(engine, url, table, data.schema)
             filled = sum(c.filled for c in record.columns)
-            print(f"{engine}: {filled:,} of {sum(missing.per_column.values()):,} gaps filled")
+            print(f"{engine}: {filled:,} of {missing.missing_cells:,} gaps filled")
         finally:
             with warehouse.engine.begin() as conn:
                 for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
