@@ -223,9 +223,9 @@ def _audit_cells(
     """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
     from impute_assets.warehouse.audit import audit_frame
 
-    stacked = imputed.stack()
-    kept = set(stacked[stacked].index)
-    cells = cells[[(r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)]]
+    rows = imputed.index.get_indexer(cells["row"])
+    columns = imputed.columns.get_indexer(cells["column"])
+    cells = cells[imputed.to_numpy()[rows, columns]]
     return audit_frame(
         cells,
         source,
