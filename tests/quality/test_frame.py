@@ -131,3 +131,15 @@ def test_decimal_and_tz_aware_columns_are_checked_like_warehouse_reads():
     ranges = [r for r in result.results if r.type == "expect_column_values_to_be_between"]
     assert [(r.column, r.success, r.unexpected_count) for r in ranges] == [
         ("d", False, 1), ("t", False, 1)]
+
+
+@pytest.mark.parametrize("extra", [
+    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["id", "x"]}},
+    {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["id", "x", "c"]}},
+    {"type": "expect_column_to_exist", "kwargs": {"column": "id", "column_index": 0}},
+])
+def test_user_expectations_see_the_columns_they_name(good, profile, extra):
+    """GE is handed only the columns the suite reads; a user's expectation still sees its own."""
+    result = validate_frame(good, build_suite(profile, ["x"], extra=[extra]))
+    outcome = next(r for r in result.results if r.type == extra["type"])
+    assert outcome.success and outcome.error is None, result.to_markdown()
