@@ -79,12 +79,10 @@ def fill_and_publish(
     config = ImputerConfig(**fill_config(spec, list(models), device or {}))
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
-    result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
-                               f"{spec.output_name}{where}", log, on_rows=on_rows)
-    imputed = _leave_structural_gaps(spec, source, result.imputed)
-    filled = result.frame.where(imputed | ~source.isna(), source)
-    confidence = result.confidence.where(imputed)
-    cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
+    filled, imputed, confidence, cells = _predicted(
+        spec, Imputer.from_column_models(models, config), source, context,
+        f"{spec.output_name}{where}", log, on_rows, list(stored))
+    cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
@@ -133,6 +131,19 @@ def fill_and_publish(
     )
     log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
+
+
+def _predicted(
+    spec: TableSpec, imputer: Any, source: pd.DataFrame, context: pd.DataFrame | None,
+    label: str, log: logging.Logger | Any, on_rows: OnRows | None, columns: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
+    ``columns``' filled cells, and the filled cells. The prediction's own whole-table frames
+    are dropped on return: at 1M rows each is a few hundred MB."""
+    result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
+    imputed = _leave_structural_gaps(spec, source, result.imputed)
+    filled = result.frame.where(imputed | ~source.isna(), source)
+    return filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells
 
 
 def fill_config(
@@ -188,11 +199,9 @@ def _nan_as_missing(raw: pd.DataFrame) -> pd.DataFrame:
 def _observed_kept(raw: pd.DataFrame, filled: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
     """What is published: the filled frame, but every float cell that was not imputed as it was
     read, so a NaN stored in the source stays NaN (and is not written back as NULL)."""
-    kept = filled.copy()
-    for column, dtype in raw.dtypes.items():
-        if _is_arrow_float(dtype):
-            kept[column] = raw[column].mask(imputed[column], filled[column])
-    return kept
+    floats = {column: raw[column].mask(imputed[column], filled[column])
+              for column, dtype in raw.dtypes.items() if _is_arrow_float(dtype)}
+    return filled.assign(**floats)  # the other columns are shared with ``filled``, not copied
 
 
 def _is_arrow_float(dtype: object) -> bool:
