@@ -60,7 +60,7 @@ _ROW_COUNT_ONLY = frozenset({"expect_table_row_count_to_equal",
 def _read_by(suite: Suite, available: Sequence[str]) -> list[str]:
     """The frame columns the suite's expectations read (named by a ``column...`` argument);
     every column when one of them is about the table's columns. GE fingerprints the whole
-    frame it is given (20% of validating 1M rows x 21 columns), so it gets only these."""
+    frame it is given (over half of validating 1M rows x 21 columns), so it gets only these."""
     if any(e.type.startswith("expect_table_") and e.type not in _ROW_COUNT_ONLY
            for e in suite.expectations):
         return list(available)
