@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
+import resource
 import subprocess
 import tempfile
 import threading
@@ -141,7 +143,7 @@ def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[S
                     record = run.fill_and_publish(columns)
             raw = raw_round_trip(engine, url, table, data.schema)
             filled = sum(c.filled for c in record.columns)
-            print(f"{engine}: {filled:,} of {sum(missing.per_column.values()):,} gaps filled")
+            print(f"{engine}: {filled:,} of {missing.missing_cells:,} gaps filled")
         finally:
             with warehouse.engine.begin() as conn:
                 for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
@@ -150,13 +152,21 @@ def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[S
     return stages, raw
 
 
-def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str) -> str:
-    """The markdown table of every engine's stages."""
+def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str,
+           load: tuple[float, float]) -> str:
+    """The markdown table of every engine's stages, with the machine's load and peak memory."""
+    import torch
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = [
         f"# End to end: {rows:,} rows x 20 columns, 6 targets with 10% gaps",
         "",
         (f"Commit {commit}, {platform.processor() or platform.machine()}, "
-         f"`python benchmarks/end_to_end.py --rows {rows}`."),
+         f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+         f"`python benchmarks/end_to_end.py --rows {rows}`. Load average (1 min) "
+         f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Peak resident memory of the "
+         f"whole process (every engine, the benchmark's own copy of the table included): "
+         f"{peak_mb:,.0f} MB."),
         "",
         "| engine | stage | wall s | CPU s (all threads) | peak memory (MB, above start) |",
         "|---|---|---:|---:|---:|",
@@ -186,10 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip()
     results = {}
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines:
             results[engine] = run_engine(engine, urls[engine](tmp), args.rows, data)
-    text = report(results, args.rows, commit)
+    text = report(results, args.rows, commit, (load, os.getloadavg()[0]))
     print(text)
     if args.out:
         args.out.write_text(text)

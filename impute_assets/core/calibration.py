@@ -26,10 +26,11 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     """The temperature that minimises held-out log loss (1.0 without held-out rows)."""
     if len(labels) == 0:
         return 1.0
-    losses = [
-        -np.mean(np.log(softmax(scores, t)[np.arange(len(labels)), labels] + 1e-12))
-        for t in TEMPERATURES
-    ]
+    # log loss at t: mean(logsumexp(gap / t) - gap[label] / t) with gap = scores - row max,
+    # so each temperature costs one scaled exp-and-sum (the scores are shifted once)
+    gap = scores - scores.max(axis=1, keepdims=True)
+    label_gap = gap[np.arange(len(labels)), labels]
+    losses = [np.mean(np.log(np.exp(gap / t).sum(axis=1)) - label_gap / t) for t in TEMPERATURES]
     return float(TEMPERATURES[int(np.argmin(losses))])
 
 

@@ -229,10 +229,25 @@ class CategoricalEncoder:
         """Embedding indices: 0 missing, 1 rare/unseen, 2+ vocabulary."""
         present = observed_mask(series)
         out = np.full(len(series), MISSING_INDEX, dtype=np.int64)
-        for row in np.flatnonzero(present):
-            vocab = self._index.get(_category_key(series.iat[row]))
-            out[row] = RARE_INDEX if vocab is None else vocab + RESERVED
+        # Python scalars, as ``fit`` counted them (``iat`` would give numpy ones: np.int64 2
+        # is not the vocabulary's int 2)
+        values = series.to_numpy(dtype=object)[present]
+        if series.dtype != object:  # one type per column: factorizing by value is exact
+            try:
+                codes, uniques = pd.factorize(values)
+            except TypeError:  # unhashable values (lists): keyed by repr, one by one
+                pass
+            else:
+                lookup = np.array([self._vocabulary_index(v) for v in uniques], dtype=np.int64)
+                out[present] = lookup[codes]
+                return out
+        # object columns may mix types: 1, 1.0 and True must stay apart
+        out[present] = [self._vocabulary_index(v) for v in values]
         return out
+
+    def _vocabulary_index(self, value: Any) -> int:
+        vocab = self._index.get(_category_key(value))
+        return RARE_INDEX if vocab is None else vocab + RESERVED
 
     def target(self, series: pd.Series) -> np.ndarray:
         """Class ids 0..K-1, or -1 where missing or outside the vocabulary."""

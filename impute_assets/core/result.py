@@ -77,10 +77,16 @@ class ImputationResult:
         """One row per filled cell: row label, column, value (as text), confidence, model version."""
         rows, cols = np.nonzero(self.imputed.to_numpy())
         columns = self.frame.columns
+        values = np.empty(len(rows), dtype=object)
+        for c in np.unique(cols):  # a column at a time: one gather, not one lookup per cell
+            at = cols == c
+            picked = self.frame.iloc[rows[at], c].to_numpy(dtype=object)
+            values[at] = [str(v) for v in picked]
         return pd.DataFrame({
             "row": self.frame.index[rows],
             "column": columns[cols],
-            "value": [str(self.frame.iat[r, c]) for r, c in zip(rows, cols, strict=True)],
+            "value": values,
             "confidence": self.confidence.to_numpy()[rows, cols].astype(float),
-            "model_version": [self.model_versions.get(columns[c]) for c in cols],
+            "model_version": np.array([self.model_versions.get(c) for c in columns],
+                                      dtype=object)[cols],
         })

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -28,6 +27,7 @@ from impute_assets.pipeline.suite import (
 from impute_assets.store import ModelStore
 
 if TYPE_CHECKING:
+    from impute_assets.core.imputer import Imputer
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import Warehouse
 
@@ -80,16 +80,10 @@ def fill_and_publish(
     config = ImputerConfig(**fill_config(spec, list(models), device or {}))
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
-    if models:
-        result = predict_in_chunks(Imputer.from_column_models(models, config), source, context,
-                                   f"{spec.output_name}{where}", log, on_rows=on_rows)
-    else:
-        log.info(f"{spec.output_name}{where}: no column to impute; published as it is")
-        result = Predicted.unfilled(source)
-    imputed = _leave_structural_gaps(spec, source, result.imputed)
-    filled = result.frame.where(imputed | ~source.isna(), source)
-    confidence = result.confidence.where(imputed)
-    cells = _audit_cells(spec, source, result.cells, imputed, partition_key, run_id)
+    imputer = Imputer.from_column_models(models, config) if models else None
+    filled, imputed, confidence, cells = _predicted(
+        spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored))
+    cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     checked: list[ValidationResult] = []
 
@@ -138,6 +132,24 @@ def fill_and_publish(
     )
     log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
+
+
+def _predicted(
+    spec: TableSpec, imputer: Imputer | None, source: pd.DataFrame, context: pd.DataFrame | None,
+    label: str, log: logging.Logger | Any, on_rows: OnRows | None, columns: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
+    ``columns``' filled cells, and the filled cells. The prediction's own whole-table frames
+    are dropped on return: at 1M rows each is a few hundred MB. Without an ``imputer`` (no
+    column to impute) nothing is filled."""
+    if imputer is None:
+        log.info(f"{label}: no column to impute; published as it is")
+        result = Predicted.unfilled(source)
+    else:
+        result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
+    imputed = _leave_structural_gaps(spec, source, result.imputed)
+    filled = result.frame.where(imputed | ~source.isna(), source)
+    return filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells
 
 
 def fill_config(
@@ -193,11 +205,9 @@ def _nan_as_missing(raw: pd.DataFrame) -> pd.DataFrame:
 def _observed_kept(raw: pd.DataFrame, filled: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
     """What is published: the filled frame, but every float cell that was not imputed as it was
     read, so a NaN stored in the source stays NaN (and is not written back as NULL)."""
-    kept = filled.copy()
-    for column, dtype in raw.dtypes.items():
-        if _is_arrow_float(dtype):
-            kept[column] = raw[column].mask(imputed[column], filled[column])
-    return kept
+    floats = {column: raw[column].mask(imputed[column], filled[column])
+              for column, dtype in raw.dtypes.items() if _is_arrow_float(dtype)}
+    return filled.assign(**floats)  # the other columns are shared with ``filled``, not copied
 
 
 def _is_arrow_float(dtype: object) -> bool:
@@ -228,11 +238,9 @@ def _audit_cells(
     """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
     from impute_assets.warehouse.audit import audit_frame
 
-    stacked = imputed.stack()
-    kept = set(stacked[stacked].index)
-    keep = np.fromiter(((r, c) in kept for r, c in zip(cells["row"], cells["column"], strict=True)),
-                       dtype=bool, count=len(cells))
-    cells = cells[keep]  # a mask, also when empty (an empty list would select no columns)
+    rows = imputed.index.get_indexer(cells["row"])
+    columns = imputed.columns.get_indexer(cells["column"])
+    cells = cells[imputed.to_numpy()[rows, columns]]
     return audit_frame(
         cells,
         source,

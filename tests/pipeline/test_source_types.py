@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -48,6 +49,44 @@ def test_fill_keeps_source_types_and_stored_nan(engine_name, request, unique_nam
             nulls = conn.execute(sa.text(query)).scalar()
         assert x is not None and math.isnan(x)
         assert nulls == 0
+    finally:
+        with warehouse.engine.begin() as conn:
+            for name in reversed(names):
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        warehouse.close()
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
+def test_decimal_and_timestamptz_targets_validate_and_publish(engine_name, request, unique_name,
+                                                              tmp_path):
+    """NUMERIC and TIMESTAMPTZ targets pass their range checks (as a frame on DuckDB, in SQL on
+    PostgreSQL) and are published with their observed cells unchanged."""
+    url = request.getfixturevalue(f"{engine_name}_url")
+    warehouse = Warehouse(url)
+    frame = sample_frame(rows=90).drop(columns=["month", "g", "z", "w"])
+    frame["d"] = (frame["x"] * 100).round(2).astype(object)
+    frame["t"] = pd.to_datetime(1_700_000_000 + frame["id"] * 3_600, unit="s", utc=True)
+    frame.loc[frame.index % 7 == 0, "d"] = None
+    frame.loc[frame.index % 9 == 0, "t"] = None
+    names = [unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"]
+    try:
+        with warehouse.engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
+                                 "x DOUBLE PRECISION, y DOUBLE PRECISION, d NUMERIC(14, 2), "
+                                 "t TIMESTAMP WITH TIME ZONE)"))
+            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            conn.execute(sa.text(f"INSERT INTO {unique_name} VALUES (:id, :x, :y, :d, :t)"), rows)
+        spec = TableSpec.parse({**table_spec(unique_name), "columns": ["y", "d", "t"],
+                                "exclude": []})
+        (fill,) = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run().fills
+        assert fill.validation.success, fill.validation.explain()
+        published = warehouse.read(names[1]).set_index("id").sort_index()
+        source = warehouse.read(unique_name).set_index("id").sort_index()
+        assert published[["d", "t"]].notna().all().all()
+        observed = source["d"].notna()
+        assert (published.loc[observed, "d"] == source.loc[observed, "d"]).all()
+        observed = source["t"].notna()
+        assert (published.loc[observed, "t"] == source.loc[observed, "t"]).all()
     finally:
         with warehouse.engine.begin() as conn:
             for name in reversed(names):

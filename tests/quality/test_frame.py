@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from quality_cases import BROKEN, DISTRIBUTION_ONLY, failed
 
+from impute_assets.core.kinds import ColumnKind
 from impute_assets.quality import Tolerances, build_suite, validate_frame
 
 
@@ -99,3 +102,44 @@ def test_observed_cells_unchanged_is_a_blocking_invariant(observed, good, suite)
     assert outcome.unexpected_examples[0].startswith(f"x[{row}]: ")
     result = validate_frame(tampered, suite).including(outcome)
     assert not result.success and result.failures == [outcome]
+
+
+def test_decimal_and_tz_aware_columns_are_checked_like_warehouse_reads():
+    """Arrow decimals and UTC timestamps (what a DuckDB staging table reads as) are validated
+    by value: a fill within the observed range passes, one beyond it fails its range check."""
+    import decimal
+
+    import pyarrow as pa
+
+    from impute_assets.core.profile import TableProfile
+
+    rows = 400
+    rng = np.random.default_rng(3)
+    cents = rng.integers(0, 100_000, rows)
+    frame = pd.DataFrame({
+        "d": pd.array([decimal.Decimal(int(c)) / 100 for c in cents],
+                      dtype=pd.ArrowDtype(pa.decimal128(14, 2))),
+        "t": pd.to_datetime(1_700_000_000 + rng.integers(0, 10**6, rows), unit="s", utc=True),
+    })
+    kinds = {"d": ColumnKind.NUMERIC, "t": ColumnKind.DATETIME}
+    suite = build_suite(TableProfile.from_frame(frame, kinds), ["d", "t"], row_count=rows)
+    assert validate_frame(frame, suite).success
+    beyond = frame.copy()
+    beyond.loc[0, "d"] = decimal.Decimal("99999.99")
+    beyond.loc[1, "t"] = pd.Timestamp("2030-01-01", tz="UTC")
+    result = validate_frame(beyond, suite)
+    ranges = [r for r in result.results if r.type == "expect_column_values_to_be_between"]
+    assert [(r.column, r.success, r.unexpected_count) for r in ranges] == [
+        ("d", False, 1), ("t", False, 1)]
+
+
+@pytest.mark.parametrize("extra", [
+    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["id", "x"]}},
+    {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["id", "x", "c"]}},
+    {"type": "expect_column_to_exist", "kwargs": {"column": "id", "column_index": 0}},
+])
+def test_user_expectations_see_the_columns_they_name(good, profile, extra):
+    """GE is handed only the columns the suite reads; a user's expectation still sees its own."""
+    result = validate_frame(good, build_suite(profile, ["x"], extra=[extra]))
+    outcome = next(r for r in result.results if r.type == extra["type"])
+    assert outcome.success and outcome.error is None, result.to_markdown()
