@@ -8,8 +8,8 @@ same held-out cells. The two are then compared the way filling will use them: on
 with only the held-out cells hidden (the training view hides many more, which makes neighbours
 look farther away than they will be, so its scores undersell the sequence models). A column
 keeps its tabular model only when that scores better there; on a tie, as declared, the sequence
-model. (A margin of two standard errors was tried: heavy-tailed columns such as precipitation
-then kept a clearly worse sequence model.)
+model. (A margin of two standard errors was tried: on weather's precipitation, heavy-tailed,
+the tabular lead was 0.9 of them while its fill was much better, nRMSE 0.50 against 0.68.)
 """
 
 from __future__ import annotations
