@@ -46,11 +46,12 @@ def fit_sequence_models(
     imputer holding only them still orders rows and accepts context rows.
     """
     full, view, gaps = training_frames(frame, spec, config.seed)
-    rng = np.random.default_rng([config.seed, 2])
-    holdout = {t: holdout_split(observed_mask(full[t]), config, rng, gaps.get(t)) for t in targets}
+    rng = np.random.default_rng(config.seed)  # the draws fit_column_models itself would make
+    holdout = {t: holdout_split(observed_mask(full[t]), config, rng, gaps.get(t))
+               for t in targets if kinds[t] != ColumnKind.TEXT}  # text copies draw their own
     models = fit_column_models(full, context_kinds(kinds, spec), targets, config, view, spec,
                                holdout, weights)
-    rivals = [t for t in targets if kinds[t] != ColumnKind.TEXT and holdout[t].any()]
+    rivals = [t for t in holdout if holdout[t].any()]
     if not config.sequence_tabular or not rivals:
         return models
     raw = list(kinds)

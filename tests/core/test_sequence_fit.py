@@ -16,6 +16,9 @@ from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
 from tests.core.test_sequence import FAST, hide, nrmse, quiet, sensors
 
+#: Long enough for the networks to learn the weekday.
+WEEKLY = {**FAST, "epochs": 60}
+
 
 def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
     """A daily series that is 10 on weekends and 0 on weekdays, plus noise, and an unrelated
@@ -37,9 +40,8 @@ def mixed() -> pd.DataFrame:
 def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabular_model() -> None:
     truth = weekly()
     masked, masks = hide(truth, ["riders"], 0.2)
-    settings = {**FAST, "epochs": 60}  # long enough for the networks to learn the weekday
-    tabular = quiet(Imputer(**settings).fit_impute, masked).frame
-    fitted = quiet(Imputer(order_by="date", **settings).fit, masked)
+    tabular = quiet(Imputer(**WEEKLY).fit_impute, masked).frame
+    fitted = quiet(Imputer(order_by="date", **WEEKLY).fit, masked)
     ordered = fitted.transform(masked)
     plain, sequence = (nrmse(f["riders"], truth["riders"], masks["riders"]) for f in (tabular, ordered))
     mean_fill = nrmse(masked["riders"].fillna(masked["riders"].mean()), truth["riders"], masks["riders"])
@@ -64,8 +66,8 @@ def test_a_smooth_series_keeps_its_sequence_model() -> None:
 
 def test_both_fits_hold_out_the_same_cells() -> None:
     masked, _ = hide(mixed(), ["riders", "level"], 0.2)
-    on = quiet(Imputer(order_by="date", **FAST).fit, masked).column_models_
-    off = quiet(Imputer(order_by="date", sequence_tabular=False, **FAST).fit, masked).column_models_
+    on = quiet(Imputer(order_by="date", **WEEKLY).fit, masked).column_models_
+    off = quiet(Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked).column_models_
     tabular = on["riders"]
     assert tabular.holdout[RIVALS]["kept"] == "tabular"
     # mean/mode is fitted on the training cells and scored on the held-out ones: equal scores
@@ -77,7 +79,7 @@ def test_both_fits_hold_out_the_same_cells() -> None:
 def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(tmp_path) -> None:
     truth = mixed()
     masked, _ = hide(truth, ["riders", "level"], 0.2)
-    fitted = quiet(Imputer(order_by="date", **FAST).fit, masked)
+    fitted = quiet(Imputer(order_by="date", **WEEKLY).fit, masked)
     models = fitted.column_models_
     assert not models["riders"].reads_context and models["level"].reads_context
     result = fitted.impute(masked)
