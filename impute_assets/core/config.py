@@ -67,6 +67,11 @@ class ImputerConfig:
     #: With ``order_by``: rows on each side whose values a bidirectional GRU reads (0: off;
     #: the previous/next-observed context is always there).
     sequence_window: int = 0
+    #: With ``order_by``: also fit each column's models on the table's own columns alone (the
+    #: order_by time, with its weekday and day-of-year parts, stays an input) and keep, per
+    #: column, whichever of the sequence and tabular models scores better on the same held-out
+    #: gap cells. Off: only sequence models (about half the training time).
+    sequence_tabular: bool = True
     #: Neighbours for the kNN candidate, and reference rows it keeps.
     knn_neighbors: int = 5
     knn_reference_rows: int = 4096
@@ -103,6 +108,10 @@ class ImputerConfig:
             raise ValueError(
                 f"ImputerConfig.candidates: unknown {sorted(unknown)}; choose from {CANDIDATES}"
             )
+        if not isinstance(self.sequence_tabular, bool):
+            # ValueError, as for every setting: pydantic (YAML specs) reports it with the field
+            raise ValueError(f"ImputerConfig.sequence_tabular must be true or false, "  # noqa: TRY004
+                             f"got {self.sequence_tabular!r}")
         if self.text_encoder not in TEXT_ENCODERS:
             raise ValueError(f"ImputerConfig.text_encoder must be one of {TEXT_ENCODERS}, "
                              f"got {self.text_encoder!r}")

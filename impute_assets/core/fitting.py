@@ -61,15 +61,16 @@ def fit_column_models(
     config: ImputerConfig,
     inputs: pd.DataFrame | None = None,
     sequence: SequenceSpec | None = None,
-    holdout_from: Mapping[str, np.ndarray] | None = None,
+    holdout: Mapping[str, np.ndarray] | None = None,
     weights: np.ndarray | None = None,
 ) -> dict[str, ColumnModel]:
     """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
 
     ``inputs`` (aligned with ``frame``) is what the models read while training, when it differs
     from ``frame``: e.g. with cells hidden as gaps; targets and encoders come from ``frame``.
-    ``holdout_from`` (per target, aligned rows) limits a target's held-out split to those rows,
-    e.g. the cells hidden as gaps, so candidates are compared where they will be used.
+    ``holdout`` (per target, aligned rows; see :func:`holdout_split`) is a target's held-out
+    split, e.g. drawn from the cells hidden as gaps so candidates are compared where they will
+    be used; a target without one gets a random split of its observed cells.
     ``weights`` (per row, aligned) weigh each row in the network's loss and the held-out scores.
     Each model's ``holdout["importance"]`` is its inputs' permutation importance there.
     """
@@ -78,14 +79,14 @@ def fit_column_models(
     if len(frame) > config.max_training_rows:
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
-        holdout_from = {k: v[keep] for k, v in (holdout_from or {}).items()}
+        holdout = {k: v[keep] for k, v in (holdout or {}).items()}
         weights = weights[keep] if weights is not None else None
     space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
                              config.text_encoder)
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
-    data = [_target_data(space, frame, t, config, rng, (holdout_from or {}).get(t), weights)
+    data = [_target_data(space, frame, t, config, rng, (holdout or {}).get(t), weights)
             for t in targets if t not in texts]
     trained = _train(space, features, data, config)
     models = {}
@@ -101,20 +102,29 @@ def fit_column_models(
     return models
 
 
+def holdout_split(observed: np.ndarray, config: ImputerConfig, rng: np.random.Generator,
+                  pool: np.ndarray | None = None) -> np.ndarray:
+    """A column's held-out cells: ``holdout_fraction`` of its ``observed`` ones (at most
+    ``max_holdout_rows``), drawn from ``pool`` (e.g. the cells hidden as gaps) when it holds
+    enough of them; none when fewer than ``MIN_ROWS_FOR_HOLDOUT`` cells are observed."""
+    holdout = np.zeros(len(observed), dtype=bool)
+    count = int(observed.sum())
+    if count >= MIN_ROWS_FOR_HOLDOUT:
+        size = min(max(1, round(config.holdout_fraction * count)), config.max_holdout_rows)
+        rows = np.flatnonzero(observed if pool is None else observed & pool)
+        rows = rows if len(rows) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
+        holdout[rng.choice(rows, size=min(size, len(rows)), replace=False)] = True
+    return holdout
+
+
 def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
-                 rng: np.random.Generator, holdout_from: np.ndarray | None = None,
+                 rng: np.random.Generator, holdout: np.ndarray | None = None,
                  weights: np.ndarray | None = None) -> TargetData:
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
     observed = np.isfinite(y) if numeric else y >= 0
-    holdout = np.zeros(len(y), dtype=bool)
-    count = int(observed.sum())
-    if count >= MIN_ROWS_FOR_HOLDOUT:
-        size = min(max(1, round(config.holdout_fraction * count)), config.max_holdout_rows)
-        pool = np.flatnonzero(observed if holdout_from is None else observed & holdout_from)
-        pool = pool if len(pool) >= min(size, MIN_ROWS_FOR_HOLDOUT) else np.flatnonzero(observed)
-        holdout[rng.choice(pool, size=min(size, len(pool)), replace=False)] = True
+    holdout = observed & holdout if holdout is not None else holdout_split(observed, config, rng)
     classes = 1 if numeric else len(encoder.values)
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout, weights)
 

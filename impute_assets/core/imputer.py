@@ -31,7 +31,8 @@ from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
-from impute_assets.core.sequence import SequenceSpec, context_kinds, training_frames, with_context
+from impute_assets.core.sequence import SequenceSpec, with_context
+from impute_assets.core.sequence_fit import fit_sequence_models
 
 #: Kinds the models can read as inputs.
 INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}
@@ -88,6 +89,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         text_encoder: str | None = None,
         copy_free_text: bool | None = None,
         sequence_window: int | None = None,
+        sequence_tabular: bool | None = None,
         knn_neighbors: int | None = None,
         knn_reference_rows: int | None = None,
         max_training_rows: int | None = None,
@@ -126,6 +128,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.text_encoder = text_encoder
         self.copy_free_text = copy_free_text
         self.sequence_window = sequence_window
+        self.sequence_tabular = sequence_tabular
         self.knn_neighbors = knn_neighbors
         self.knn_reference_rows = knn_reference_rows
         self.max_training_rows = max_training_rows
@@ -177,10 +180,8 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.column_models_: dict[str, ColumnModel] = {}
         row_weights = _row_weights(weights, len(frame))
         if targets and self.sequence_ is not None:
-            full, view, gaps = training_frames(frame[list(inputs)], self.sequence_, config.seed)
-            self.column_models_ = fit_column_models(full, context_kinds(inputs, self.sequence_),
-                                                    targets, config, view, self.sequence_, gaps,
-                                                    row_weights)
+            self.column_models_ = fit_sequence_models(frame[list(inputs)], inputs, targets, config,
+                                                      self.sequence_, row_weights)
         elif targets:
             self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config,
                                                     weights=row_weights)
@@ -414,12 +415,15 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
 
 
 def _shared_sequence(models: Mapping[str, ColumnModel]) -> SequenceSpec | None:
-    """The one sequence spec the sequence-aware models share (they must agree)."""
+    """The one sequence spec the context-reading models share (they must agree); when none
+    reads context, the spec any model was fitted under (a tabular winner in an ordered table),
+    so the imputer still orders rows and accepts context rows."""
+    ordered = [m for m in models.values() if m.sequence is not None]
     specs = {json.dumps(m.sequence.to_state(), sort_keys=True): m.sequence
-             for m in models.values() if m.sequence is not None}
+             for m in ordered if m.reads_context}
     if len(specs) > 1:
         raise ValueError(f"column models were fitted with different sequence settings: {list(specs)}")
-    return next(iter(specs.values()), None)
+    return next(iter(specs.values()), ordered[0].sequence if ordered else None)
 
 
 def _take(values, keep: np.ndarray):

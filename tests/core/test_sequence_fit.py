@@ -1,0 +1,119 @@
+"""With order_by each column keeps its sequence model or its tabular rival, whichever fills better."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impute_assets.core.column_model import fingerprint
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.imputer import Imputer
+from impute_assets.core.profile import TableProfile
+from impute_assets.core.sequence import SequenceSpec
+from impute_assets.core.sequence_fit import RIVALS
+from impute_assets.store import ModelStore
+from impute_assets.store.reuse import ReusePolicy
+from tests.core.test_sequence import FAST, hide, nrmse, quiet, sensors
+
+#: Long enough for the networks to learn the weekday.
+WEEKLY = {**FAST, "epochs": 60}
+
+
+def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
+    """A daily series that is 10 on weekends and 0 on weekdays, plus noise, and an unrelated
+    column: a row's neighbours in time (Friday, Monday) say little about a Saturday."""
+    rng = np.random.default_rng(seed)
+    date = pd.date_range("2023-01-02", periods=days, freq="D")
+    weekend = np.isin(date.day_of_week, (5, 6))
+    return pd.DataFrame({"date": date, "riders": np.where(weekend, 10.0, 0.0) + rng.normal(0, 1, days),
+                         "other": rng.normal(size=days)})
+
+
+def mixed() -> pd.DataFrame:
+    """One table with a weekly column and a smooth one, on the same daily clock."""
+    frame = weekly(600)
+    frame["level"] = np.sin(np.arange(len(frame)) / 15) * 10
+    return frame
+
+
+def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabular_model() -> None:
+    truth = weekly()
+    masked, masks = hide(truth, ["riders"], 0.2)
+    tabular = quiet(Imputer(**WEEKLY).fit_impute, masked).frame
+    fitted = quiet(Imputer(order_by="date", **WEEKLY).fit, masked)
+    ordered = fitted.transform(masked)
+    plain, sequence = (nrmse(f["riders"], truth["riders"], masks["riders"]) for f in (tabular, ordered))
+    mean_fill = nrmse(masked["riders"].fillna(masked["riders"].mean()), truth["riders"], masks["riders"])
+    assert plain < 0.4 * mean_fill  # the weekday is learnt ...
+    assert sequence <= 1.1 * plain  # ... and declaring the order does not lose it
+    model = fitted.column_models_["riders"]
+    rivals = model.holdout[RIVALS]
+    assert rivals["kept"] == "tabular" and not model.reads_context
+    assert rivals["tabular"]["score"] < rivals["sequence"]["score"]
+    assert model.sequence is not None and "date" in model.inputs  # time features stay inputs
+
+
+def test_a_smooth_series_keeps_its_sequence_model() -> None:
+    truth = sensors()
+    masked, _ = hide(truth, ["level"], 0.2)
+    model = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit, masked).column_models_["level"]
+    rivals = model.holdout[RIVALS]
+    assert rivals["kept"] == "sequence" and model.reads_context
+    assert rivals["sequence"]["score"] < rivals["tabular"]["score"]
+    assert rivals["cells"] == model.holdout["rows"]  # compared on the model's own held-out cells
+
+
+def test_both_fits_hold_out_the_same_cells() -> None:
+    masked, _ = hide(mixed(), ["riders", "level"], 0.2)
+    on = quiet(Imputer(order_by="date", **WEEKLY).fit, masked).column_models_
+    off = quiet(Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked).column_models_
+    tabular = on["riders"]
+    assert tabular.holdout[RIVALS]["kept"] == "tabular"
+    # mean/mode is fitted on the training cells and scored on the held-out ones: equal scores
+    # mean the tabular rival and the sequence model were split alike
+    assert tabular.holdout["baseline_score"] == off["riders"].holdout["baseline_score"]
+    assert tabular.holdout["rows"] == off["riders"].holdout["rows"]
+
+
+def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(tmp_path) -> None:
+    truth = mixed()
+    masked, _ = hide(truth, ["riders", "level"], 0.2)
+    fitted = quiet(Imputer(order_by="date", **WEEKLY).fit, masked)
+    models = fitted.column_models_
+    assert not models["riders"].reads_context and models["level"].reads_context
+    result = fitted.impute(masked)
+    for column in ("riders", "level"):
+        observed = masked[column].notna()
+        assert result.frame[column].notna().all()
+        assert (result.frame[column][observed] == masked[column][observed]).all()
+    loaded = Imputer.load(fitted.save(tmp_path / "mixed"))
+    assert loaded.sequence_ == fitted.sequence_
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
+    # the pipeline plans an ordered table's fingerprint from its order_by/group_by alone
+    planned = SequenceSpec("date")
+    config = ImputerConfig.from_dict(models["riders"].config)
+    for column, model in models.items():
+        assert model.fingerprint == fingerprint(column, model.input_kinds, config, planned)
+    store = ModelStore(str(tmp_path / "store"))
+    profile = TableProfile.from_frame(masked, fitted.kinds_)
+    for model in models.values():
+        store.save("t", model, profile)
+    reused = {c: store.load("t", c) for c in models}
+    decision = store.decide("t", "riders", models["riders"].fingerprint, masked, ReusePolicy(mode="always"))
+    assert decision.reuse
+    later = masked.iloc[300:]
+    earlier = truth.iloc[:300]
+    again = Imputer.from_column_models(reused, fitted.config_)
+    assert again.sequence_ is not None  # still accepts context rows
+    pd.testing.assert_frame_equal(again.impute(later, context=earlier).frame,
+                                  fitted.impute(later, context=earlier).frame)
+    only_tabular = Imputer.from_column_models({"riders": reused["riders"]}, fitted.config_)
+    filled = only_tabular.impute(later, context=earlier).frame
+    assert filled["riders"].notna().all()
+
+
+def test_sequence_tabular_is_validated() -> None:
+    with pytest.raises(ValueError, match="sequence_tabular"):
+        ImputerConfig(sequence_tabular="yes")
+
