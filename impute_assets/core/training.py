@@ -43,6 +43,11 @@ TEXT_EMBEDDING_LR = 300.0
 CHECK_ROWS = 8192
 #: Rows per step grow as training rows / this, between the config's two batch sizes.
 ROWS_PER_BATCH_ROW = 128
+#: When the step budget (not ``epochs``) ends training, the learning rate falls linearly to
+#: ``ANNEAL_FLOOR`` of its value over the budget's last ``ANNEAL_SHARE``: big tables, still
+#: improving at the budget, settle into a minimum instead of stopping mid-stride.
+ANNEAL_SHARE = 0.3
+ANNEAL_FLOOR = 0.05
 
 
 @dataclass
@@ -103,10 +108,14 @@ def train_networks(
     stale = np.zeros(len(targets), dtype=int)
     # derived sequence context is never hidden at random: its gaps come from the data
     droppable = np.array([not is_context_column(c) for c in space.columns])
+    rates = _rate_scales(steps * checks, config.max_steps // steps < config.epochs)
     epoch = 0
     for epoch in range(1, checks + 1):
         net.train()
-        for _ in range(steps):
+        for step in range((epoch - 1) * steps, epoch * steps):
+            for optimizer in optimizers:
+                for group in optimizer.param_groups:
+                    group["lr"] = group["initial_lr"] * rates[step]
             rows = generator.choice(train_rows, size=min(batch_size, len(train_rows)),
                                     replace=False)
             drop = (generator.random((len(rows), len(space.columns))) < config.mask_rate) & droppable
@@ -151,8 +160,22 @@ def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
 def _optimizers(net: StackedNet, config: ImputerConfig) -> list[torch.optim.Optimizer]:
     """AdamW for every weight but the text embeddings, SGD for those (see TEXT_EMBEDDING_LR)."""
     rest = [p for name, p in net.named_parameters() if name != "text_emb"]
-    return [torch.optim.AdamW(rest, lr=config.learning_rate, weight_decay=config.weight_decay),
-            torch.optim.SGD([net.text_emb], lr=TEXT_EMBEDDING_LR, momentum=0.9)]
+    optimizers = [torch.optim.AdamW(rest, lr=config.learning_rate, weight_decay=config.weight_decay),
+                  torch.optim.SGD([net.text_emb], lr=TEXT_EMBEDDING_LR, momentum=0.9)]
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group["lr"]
+    return optimizers
+
+
+def _rate_scales(total: int, budget_binds: bool) -> np.ndarray:
+    """The learning-rate factor of each of ``total`` steps: 1 throughout, or (when the step
+    budget ends training) a linear fall to ANNEAL_FLOOR over its last ANNEAL_SHARE."""
+    scales = np.ones(total)
+    if budget_binds:
+        tail = int(total * ANNEAL_SHARE)
+        scales[total - tail:] = np.linspace(1.0, ANNEAL_FLOOR, tail)
+    return scales
 
 
 def network_outputs(net: StackedNet, features: Features, rows: np.ndarray,
