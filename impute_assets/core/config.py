@@ -15,13 +15,6 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
 PRECISIONS = ("auto", "fp32", "bf16")
-#: ``max_steps="auto"``: AUTO_STEPS steps, or training rows / AUTO_ROWS_PER_STEP on tables
-#: big enough (over 100,000 training rows), up to AUTO_MAX_STEPS. At 200,000 rows the
-#: held-out loss was still falling at 2,000 steps; 4,000 lowered nRMSE 0.439 -> 0.413 and
-#: raised accuracy 0.607 -> 0.623 on benchmarks/scale.py's table.
-AUTO_STEPS = 2000
-AUTO_ROWS_PER_STEP = 50
-AUTO_MAX_STEPS = 4000
 
 #: Fields that do not change what a model learns (so they stay out of its fingerprint).
 _RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "progress"})
@@ -41,8 +34,7 @@ class ImputerConfig:
     #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
     epochs: int = 120
     #: Training steps at most, whatever the table's size: the cost stops growing with rows.
-    #: "auto": 2,000, or training rows / 50 above 100,000 of them, up to 4,000.
-    max_steps: int | str = "auto"
+    max_steps: int = 2000
     #: Seconds of training at most (``None``: no limit); checked at every held-out check.
     time_budget: float | None = None
     #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
@@ -95,11 +87,7 @@ class ImputerConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.max_steps != "auto" and (not isinstance(self.max_steps, int)
-                                         or isinstance(self.max_steps, bool) or self.max_steps <= 0):
-            raise ValueError(f"ImputerConfig.max_steps must be 'auto' or an int > 0, "
-                             f"got {self.max_steps!r}")
-        _check_positive(self, "hidden_dim", "embedding_dim", "epochs",
+        _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "max_steps",
                         "batch_size", "max_batch_size", "text_buckets", "knn_neighbors",
                         "knn_reference_rows", "max_training_rows", "max_holdout_rows",
                         "max_cheap_rows", "max_categories")
@@ -136,12 +124,6 @@ class ImputerConfig:
         if isinstance(self.confidence_threshold, Mapping):
             return float(self.confidence_threshold.get(column, 0.0))
         return float(self.confidence_threshold)
-
-    def step_budget(self, train_rows: int) -> int:
-        """Training steps at most for a table of ``train_rows`` rows (see ``max_steps``)."""
-        if self.max_steps != "auto":
-            return int(self.max_steps)
-        return int(min(AUTO_MAX_STEPS, max(AUTO_STEPS, train_rows // AUTO_ROWS_PER_STEP)))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe rendering (for manifests and metadata)."""

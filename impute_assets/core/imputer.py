@@ -72,7 +72,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         hidden_dim: int | None = None,
         embedding_dim: int | None = None,
         epochs: int | None = None,
-        max_steps: int | str | None = None,
+        max_steps: int | None = None,
         time_budget: float | None = None,
         batch_size: int | None = None,
         max_batch_size: int | None = None,

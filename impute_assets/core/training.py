@@ -4,9 +4,8 @@ Every step hides a random share of observed input cells (so the networks learn t
 incomplete rows); each column keeps the weights of its best held-out check and stops counting
 once it has not improved for ``patience`` checks. All columns share each step's batch.
 
-The cost is bounded whatever the table's size: at most ``max_steps`` steps (by default
-2,000, growing with rows above 100,000 training rows up to 4,000) and ``time_budget``
-seconds, batches that grow with the rows up to ``max_batch_size``, and
+The cost is bounded whatever the table's size: at most ``max_steps`` steps (and
+``time_budget`` seconds), batches that grow with the rows up to ``max_batch_size``, and
 held-out checks on at most ``CHECK_ROWS`` rows.
 """
 
@@ -109,8 +108,7 @@ def train_networks(
     stale = np.zeros(len(targets), dtype=int)
     # derived sequence context is never hidden at random: its gaps come from the data
     droppable = np.array([not is_context_column(c) for c in space.columns])
-    rates = _rate_scales(steps * checks,
-                         config.step_budget(len(train_rows)) // steps < config.epochs)
+    rates = _rate_scales(steps * checks, config.max_steps // steps < config.epochs)
     epoch = 0
     for epoch in range(1, checks + 1):
         net.train()
@@ -152,11 +150,11 @@ def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
     """(rows per step, steps between held-out checks, checks at most) for ``train_rows``.
 
     Batches grow with the table (rows / ``ROWS_PER_BATCH_ROW``) from the config's batch size
-    up to its maximum; checks stop at ``epochs`` or when the step budget would be passed.
+    up to its maximum; checks stop at ``epochs`` or when ``max_steps`` would be passed.
     """
     batch = int(max(config.batch_size, min(train_rows // ROWS_PER_BATCH_ROW, config.max_batch_size)))
     steps = int(np.clip(np.ceil(train_rows / batch), MIN_STEPS_PER_EPOCH, MAX_STEPS_PER_EPOCH))
-    return batch, steps, max(1, min(config.epochs, config.step_budget(train_rows) // steps))
+    return batch, steps, max(1, min(config.epochs, config.max_steps // steps))
 
 
 def _optimizers(net: StackedNet, config: ImputerConfig) -> list[torch.optim.Optimizer]:

@@ -39,15 +39,6 @@ def test_schedule_bounds_steps_and_grows_batches_with_rows() -> None:
     assert small_checks == config.epochs or small_steps * small_checks <= config.max_steps
 
 
-def test_auto_step_budget_grows_with_rows_up_to_its_cap() -> None:
-    auto, fixed = ImputerConfig(), ImputerConfig(max_steps=2500)
-    budgets = [auto.step_budget(rows) for rows in (500, 100_000, 150_000, 200_000, 10**7)]
-    assert budgets == [2000, 2000, 3000, 4000, 4000]
-    assert {fixed.step_budget(rows) for rows in (500, 10**7)} == {2500}
-    with pytest.raises(ValueError, match="max_steps"):
-        ImputerConfig(max_steps="many")
-
-
 def test_training_stops_at_the_step_budget() -> None:
     frame = step_frame(3000)
     imputer = Imputer(columns=["y"], max_steps=40, patience=100, hidden_dim=8, seed=0,
@@ -94,10 +85,10 @@ def test_without_lightgbm_the_boosted_candidate_is_skipped_with_a_warning(
 def test_learning_rate_anneals_only_when_the_step_budget_binds() -> None:
     config = ImputerConfig()
     _, small_steps, small_checks = schedule(500, config)
-    assert config.step_budget(500) // small_steps >= config.epochs  # epochs end small tables
+    assert config.max_steps // small_steps >= config.epochs  # epochs end small tables
     assert np.all(_rate_scales(small_steps * small_checks, budget_binds=False) == 1.0)
     _, steps, checks = schedule(200_000, config)
-    assert config.step_budget(200_000) // steps < config.epochs  # the step budget ends big ones
+    assert config.max_steps // steps < config.epochs  # the step budget ends big ones
     rates = _rate_scales(steps * checks, budget_binds=True)
     tail = int(len(rates) * ANNEAL_SHARE)
     assert np.all(rates[:-tail] == 1.0)
