@@ -160,7 +160,8 @@ def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
 def _optimizers(net: StackedNet, config: ImputerConfig) -> list[torch.optim.Optimizer]:
     """AdamW for every weight but the text embeddings, SGD for those (see TEXT_EMBEDDING_LR)."""
     rest = [p for name, p in net.named_parameters() if name != "text_emb"]
-    optimizers = [torch.optim.AdamW(rest, lr=config.learning_rate, weight_decay=config.weight_decay),
+    optimizers = [torch.optim.AdamW(rest, lr=config.learning_rate,
+                                    weight_decay=config.weight_decay),
                   torch.optim.SGD([net.text_emb], lr=TEXT_EMBEDDING_LR, momentum=0.9)]
     for optimizer in optimizers:
         for group in optimizer.param_groups:
