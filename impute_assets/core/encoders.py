@@ -34,8 +34,12 @@ def observed_mask(series: pd.Series) -> np.ndarray:
 
 
 def _as_float(series: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
-    out = np.array(values, dtype=float)
+    if getattr(series.dtype, "kind", "O") in "biuf":  # numpy or nullable numbers: no objects
+        out = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    else:
+        values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan),
+                               errors="coerce")
+        out = np.array(values, dtype=float)
     out[~np.isfinite(out)] = np.nan
     return out
 
@@ -195,6 +199,22 @@ def _category_key(value: Any) -> Hashable:
     return (type(value).__name__, repr(value))
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position of each distinct value's first cell, each cell's distinct index) for an
+    object array, where values of different types are distinct as in :func:`_category_key`
+    (1, 1.0 and True apart). Hashing runs in pandas, not once per cell in Python."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    try:
+        value_codes, _ = pd.factorize(values)
+    except TypeError:  # unhashable cells (lists, dicts): one code per cell
+        return np.arange(len(values)), np.arange(len(values))
+    type_codes, _ = pd.factorize(np.frompyfunc(type, 1, 1)(values))
+    pairs = type_codes.astype(np.int64) * (int(value_codes.max()) + 1) + value_codes
+    _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 @dataclass
 class CategoricalEncoder:
     """A vocabulary of the most frequent observed values; the rest share the rare bucket."""
@@ -206,12 +226,14 @@ class CategoricalEncoder:
     @classmethod
     def fit(cls, series: pd.Series, max_categories: int = 256) -> CategoricalEncoder:
         observed = series[observed_mask(series)]
+        values = observed.to_numpy(dtype=object)
+        first, inverse = _distinct(values)
         counts: dict[Hashable, int] = {}
         originals: dict[Hashable, Any] = {}
-        for value in observed.to_numpy(dtype=object):
-            key = _category_key(value)
-            counts[key] = counts.get(key, 0) + 1
-            originals.setdefault(key, value)
+        for position, count in zip(first, np.bincount(inverse, minlength=len(first)), strict=True):
+            key = _category_key(values[position])
+            counts[key] = counts.get(key, 0) + int(count)
+            originals.setdefault(key, values[position])
         ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))[:max_categories]
         total = max(sum(counts.values()), 1)
         return cls(values=[originals[k] for k in ranked],
@@ -229,25 +251,13 @@ class CategoricalEncoder:
         """Embedding indices: 0 missing, 1 rare/unseen, 2+ vocabulary."""
         present = observed_mask(series)
         out = np.full(len(series), MISSING_INDEX, dtype=np.int64)
-        # Python scalars, as ``fit`` counted them (``iat`` would give numpy ones: np.int64 2
-        # is not the vocabulary's int 2)
         values = series.to_numpy(dtype=object)[present]
-        if series.dtype != object:  # one type per column: factorizing by value is exact
-            try:
-                codes, uniques = pd.factorize(values)
-            except TypeError:  # unhashable values (lists): keyed by repr, one by one
-                pass
-            else:
-                lookup = np.array([self._vocabulary_index(v) for v in uniques], dtype=np.int64)
-                out[present] = lookup[codes]
-                return out
-        # object columns may mix types: 1, 1.0 and True must stay apart
-        out[present] = [self._vocabulary_index(v) for v in values]
+        first, inverse = _distinct(values)
+        lookup = [self._index.get(_category_key(values[position])) for position in first]
+        table = np.array([RARE_INDEX if v is None else v + RESERVED for v in lookup],
+                         dtype=np.int64)
+        out[present] = table[inverse]
         return out
-
-    def _vocabulary_index(self, value: Any) -> int:
-        vocab = self._index.get(_category_key(value))
-        return RARE_INDEX if vocab is None else vocab + RESERVED
 
     def target(self, series: pd.Series) -> np.ndarray:
         """Class ids 0..K-1, or -1 where missing or outside the vocabulary."""

@@ -1,13 +1,79 @@
-"""Categorical encoding: every observed value finds its vocabulary row, whatever the dtype."""
+"""Encoders: category indices agree with a cell-by-cell lookup, whatever the column's dtype."""
 
 from __future__ import annotations
+
+import decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from impute_assets.core.encoders import MISSING_INDEX, RARE_INDEX, RESERVED, CategoricalEncoder
+from impute_assets.core.encoders import (
+    MISSING_INDEX,
+    RARE_INDEX,
+    RESERVED,
+    CategoricalEncoder,
+    NumericEncoder,
+    _category_key,
+)
+
+RNG = np.random.default_rng(0)
+
+
+def one_by_one(encoder: CategoricalEncoder, series: pd.Series) -> list[int]:
+    """The documented rule, one cell at a time: 0 missing, 1 rare, 2+ vocabulary."""
+    vocabulary = {_category_key(v): i for i, v in enumerate(encoder.values)}
+    out = []
+    for value in series.to_numpy(dtype=object):
+        if value is None or (not isinstance(value, list) and pd.isna(value)):
+            out.append(MISSING_INDEX)
+        else:
+            index = vocabulary.get(_category_key(value))
+            out.append(RARE_INDEX if index is None else index + RESERVED)
+    return out
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series(RNG.choice(["a", "b", "c", "d", None], 500)),
+        pd.Series(RNG.integers(0, 6, 300)),
+        pd.Series([1, None, 3, 4] * 10, dtype="Int64"),
+        pd.Series([1, 1.0, True, "1", None, 2, 2.0, False, decimal.Decimal(1)] * 5, dtype=object),
+        pd.Series(pd.Categorical(RNG.choice(["x", "y", "z"], 200))),
+        pd.Series([[1], [2], [1], None] * 5, dtype=object),
+    ],
+    ids=["strings", "ints", "nullable-ints", "mixed-types", "categorical", "unhashable"],
+)
+def test_indices_match_a_cell_by_cell_lookup(series: pd.Series) -> None:
+    encoder = CategoricalEncoder.fit(series, max_categories=3)
+    assert encoder.indices(series).tolist() == one_by_one(encoder, series)
+    reverse = series.iloc[::-1]
+    assert encoder.indices(reverse).tolist() == one_by_one(encoder, reverse)
+
+
+def test_integer_categories_are_not_all_rare() -> None:
+    series = pd.Series([3, 1, 2, 3, 3, 1])
+    encoder = CategoricalEncoder.fit(series)
+    assert encoder.values == [3, 1, 2]
+    assert encoder.indices(series).tolist() == [2, 3, 4, 2, 2, 3]
+
+
+def test_frequencies_count_types_apart() -> None:
+    encoder = CategoricalEncoder.fit(pd.Series([1, 1.0, 1.0, True, None], dtype=object))
+    assert [type(v) for v in encoder.values] == [float, bool, int]
+    assert encoder.frequencies == [0.5, 0.25, 0.25]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "Float64", "Int64", "float64[pyarrow]", "object"])
+def test_numeric_features_agree_across_dtypes(dtype: str) -> None:
+    values = [1.5, None, 4.0, 2.0] if dtype != "Int64" else [1, None, 4, 2]
+    series = pd.Series(values, dtype=dtype)
+    encoder = NumericEncoder.fit(series)
+    expected = (np.array([values[0], np.nan, values[2], values[3]], dtype=float)
+                - encoder.center) / encoder.scale
+    np.testing.assert_allclose(encoder.features(series)[:, 0], expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("series", [

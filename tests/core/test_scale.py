@@ -11,7 +11,7 @@ import pytest
 from impute_assets.core import boosted, prediction
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.training import schedule
+from impute_assets.core.training import ANNEAL_FLOOR, ANNEAL_SHARE, _rate_scales, schedule
 
 CHEAP = {"candidates": ("linear", "knn", "mean_mode"), "seed": 0}
 
@@ -80,3 +80,16 @@ def test_without_lightgbm_the_boosted_candidate_is_skipped_with_a_warning(
         assert "boosted" not in imputer.column_models_["y"].holdout["scores"]
     finally:
         boosted.lightgbm.cache_clear()
+
+
+def test_learning_rate_anneals_only_when_the_step_budget_binds() -> None:
+    config = ImputerConfig()
+    _, small_steps, small_checks = schedule(500, config)
+    assert config.max_steps // small_steps >= config.epochs  # epochs end small tables
+    assert np.all(_rate_scales(small_steps * small_checks, budget_binds=False) == 1.0)
+    _, steps, checks = schedule(200_000, config)
+    assert config.max_steps // steps < config.epochs  # the step budget ends big ones
+    rates = _rate_scales(steps * checks, budget_binds=True)
+    tail = int(len(rates) * ANNEAL_SHARE)
+    assert np.all(rates[:-tail] == 1.0)
+    assert np.all(np.diff(rates[-tail:]) < 0) and rates[-1] == pytest.approx(ANNEAL_FLOOR)
