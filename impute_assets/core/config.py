@@ -8,9 +8,9 @@ from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
 #: "blend" averages the network, linear, kNN and boosted candidates that were fitted.
-#: "boosted" (LightGBM, the ``boosting`` extra) is opt-in: see ``DEFAULT_CANDIDATES``.
+#: "boosted" (LightGBM) skips categorical targets of more than ``boosted.MAX_CLASSES`` classes.
 CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
-DEFAULT_CANDIDATES = ("network", "linear", "knn", "blend", "mean_mode")
+DEFAULT_CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")

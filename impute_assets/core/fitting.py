@@ -195,7 +195,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
             refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
             outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
                                          target.classes)
-        if "boosted" in config.candidates and boosted.available():
+        if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
+                and boosted.available()):
             state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
                                         config.seed)
             outputs["boosted"] = boosted.boosted_predict(state, z_hold, target.numeric,
