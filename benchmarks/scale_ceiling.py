@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.scale import LEVELS, categorical_columns, hide, make_table  # noqa: E402
+from benchmarks.scale import LEVELS, categorical_columns, hide, make_table
 
 VALIDATION_ROWS = 10_000
 

@@ -46,7 +46,8 @@ def fit_sequence_models(
     imputer holding only them still orders rows and accepts context rows.
     """
     full, view, gaps = training_frames(frame, spec, config.seed)
-    rng = np.random.default_rng(config.seed)  # the draws fit_column_models itself would make
+    # the draws fit_column_models itself makes for a table within max_training_rows
+    rng = np.random.default_rng(config.seed)
     holdout = {t: holdout_split(observed_mask(full[t]), config, rng, gaps.get(t))
                for t in targets if kinds[t] != ColumnKind.TEXT}  # text copies draw their own
     models = fit_column_models(full, context_kinds(kinds, spec), targets, config, view, spec,

@@ -152,8 +152,8 @@ def build_table_assets(
     broken: str | None = None,
 ) -> TableAssets:
     """The source spec, the missing-values asset, the model multi-asset (None without
-    columns) and the imputed-table asset of one table. A ``broken`` table (its columns could not be discovered) still loads:
-    its runs fail with that message, and no other table's do."""
+    columns) and the imputed-table asset of one table. A ``broken`` table (its columns could
+    not be discovered) still loads: its runs fail with that message, and no other table's do."""
     source, missing_spec, model_specs, imputed_spec = _specs_for(
         spec, columns, translator or ImputationTranslator()
     )
