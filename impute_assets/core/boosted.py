@@ -73,13 +73,19 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int,
     return np.frombuffer(booster.model_to_string().encode(), dtype=np.uint8).copy()
 
 
-def boosted_predict(state: np.ndarray, z: np.ndarray, numeric: bool, classes: int) -> np.ndarray:
-    """Raw outputs in the network's form: scaled values, or log class probabilities."""
+def booster(state: np.ndarray):
+    """The ``lightgbm.Booster`` a fitted state holds: parsed once, it predicts many times
+    (parsing cost more than predicting 400 rows)."""
     lgb = lightgbm()
     if lgb is None:
         raise ImportError(f"this model was filled by the 'boosted' candidate; {INSTALL_HINT}")
-    booster = lgb.Booster(model_str=bytes(state).decode())
-    out = booster.predict(z)
+    return lgb.Booster(model_str=bytes(state).decode())
+
+
+def boosted_predict(model, z: np.ndarray, numeric: bool, classes: int) -> np.ndarray:
+    """Raw outputs of ``model`` (see :func:`booster`) in the network's form: scaled values,
+    or log class probabilities."""
+    out = model.predict(z)
     if numeric:
         return np.asarray(out, dtype=np.float64)
     probs = np.asarray(out, dtype=np.float64).reshape(len(z), -1)[:, :classes]

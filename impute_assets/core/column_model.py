@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from impute_assets.core.boosted import boosted_predict
+from impute_assets.core.boosted import boosted_predict, booster
 from impute_assets.core.calibration import numeric_confidence, softmax
 from impute_assets.core.candidates import (
     Design,
@@ -170,6 +170,11 @@ class ColumnModel:
             digest.update(tensors[name].float().numpy().tobytes())
         return digest.hexdigest()[:12]
 
+    @cached_property
+    def _booster(self):
+        """The boosted candidate's booster, parsed on first use (filling runs chunk by chunk)."""
+        return booster(self.arrays["boosted"])
+
     @property
     def uses_network(self) -> bool:
         """Whether filling needs the network (alone, or in the blend)."""
@@ -198,7 +203,7 @@ class ColumnModel:
         if candidate == "linear":
             return linear_predict(self.arrays["linear"], z, self.numeric)
         if candidate == "boosted":
-            return boosted_predict(self.arrays["boosted"], z, self.numeric, self.classes)
+            return boosted_predict(self._booster, z, self.numeric, self.classes)
         return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
                            int(self.config["knn_neighbors"]), self.numeric, self.classes)
 

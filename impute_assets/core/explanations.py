@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.features import Features
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.prediction import predict_rows
-from impute_assets.core.sequence import PREFIX
+from impute_assets.core.prediction import encoded_predictions, stacked_net
 
 #: Held-out rows an importance is measured on, at most (a seeded sample beyond that).
 MAX_ROWS = 2000
@@ -44,25 +45,22 @@ def permutation_importance(model: ColumnModel, inputs: pd.DataFrame, truth: pd.S
         rows = np.sort(rng.choice(rows, size=MAX_ROWS, replace=False))
     if not len(rows):
         return {}
-    frame = inputs.iloc[rows].reset_index(drop=True)
     known = truth.iloc[rows].reset_index(drop=True)
     expected = model.encoder.target(known)
+    device = torch.device("cpu")
+    net = stacked_net([model], device) if model.uses_network else None
+    everything = {model.target: np.arange(len(rows))}
 
-    def quality(candidate: pd.DataFrame) -> float:
-        prediction = predict_rows({model.target: model}, candidate,
-                                  {model.target: np.arange(len(candidate))}, rounds=0,
-                                  device="cpu")[model.target]
-        return _quality(model, prediction, expected, known)
+    def quality(features: Features) -> float:
+        prediction = encoded_predictions([model], net, features, everything, device, "auto")
+        return _quality(model, prediction[model.target], expected, known)
 
-    base = quality(frame)
-    importance = {}
-    for column, members in _input_groups(model, frame.columns).items():
-        shuffled = frame.copy()
-        order = rng.permutation(len(frame))
-        for member in members:
-            shuffled[member] = frame[member].to_numpy()[order]
-        importance[column] = float(base - quality(shuffled))
-    return importance
+    # shuffling encoded slots is shuffling the column (encoding is row by row), at one encoding
+    encoded = model.space.encode(inputs.iloc[rows])
+    base = quality(encoded)
+    return {column: float(base - quality(encoded.permuted(model.space.position(column),
+                                                          rng.permutation(len(rows)))))
+            for column in model.inputs}
 
 
 def _quality(model: ColumnModel, prediction: ColumnPrediction, expected: np.ndarray,
@@ -74,17 +72,6 @@ def _quality(model: ColumnModel, prediction: ColumnPrediction, expected: np.ndar
     keep = np.isfinite(expected) & np.isfinite(predicted)
     spread = np.std(expected[keep]) or 1.0
     return -float(np.sqrt(np.mean((predicted[keep] - expected[keep]) ** 2)) / spread)
-
-
-def _input_groups(model: ColumnModel, columns: Sequence[str]) -> dict[str, list[str]]:
-    """Raw input column -> the frame columns that carry it (itself and its derived context)."""
-    groups: dict[str, list[str]] = {c: [c] for c in model.inputs}
-    for column in columns:
-        if str(column).startswith(PREFIX):
-            source = str(column).split(":", 1)[-1]
-            if source in groups:
-                groups[source].append(column)
-    return groups
 
 
 def label_associations(frame: pd.DataFrame, inputs: Sequence[str], output: str,

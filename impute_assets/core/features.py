@@ -52,6 +52,37 @@ class Features:
     def rows(self) -> int:
         return self.numeric.shape[0]
 
+    def permuted(self, owner: int, order: np.ndarray) -> Features:
+        """A copy whose slots owned by column ``owner`` hold their rows in ``order`` (the
+        other slots unchanged): the encoding of the frame with that column shuffled."""
+        def shuffle(block: np.ndarray, owners: np.ndarray) -> np.ndarray:
+            out = block.copy()
+            mine = owners == owner
+            out[:, mine] = block[order][:, mine]
+            return out
+
+        return Features(
+            numeric=shuffle(self.numeric, self.numeric_owner),
+            numeric_missing=shuffle(self.numeric_missing, self.numeric_owner),
+            numeric_owner=self.numeric_owner,
+            categorical=shuffle(self.categorical, self.categorical_owner),
+            categorical_owner=self.categorical_owner,
+            text=[gather_bags(ids, offsets, order) if mine == owner else (ids, offsets)
+                  for (ids, offsets), mine in zip(self.text, self.text_owner, strict=True)],
+            text_owner=self.text_owner,
+        )
+
+
+def gather_bags(ids: np.ndarray, offsets: np.ndarray,
+                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bags of ``rows`` (in that order) of the bags ``ids`` split at ``offsets``."""
+    ends = np.append(offsets[1:], len(ids))
+    lengths = (ends - offsets)[rows]
+    starts = offsets[rows]
+    batch_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    positions = np.repeat(starts - batch_offsets, lengths) + np.arange(lengths.sum())
+    return ids[positions].astype(np.int64), batch_offsets
+
 
 class FeatureSpace:
     """Encoders for a fixed, ordered set of columns, fitted on their observed values."""

@@ -199,8 +199,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
                 and boosted.available()):
             state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
                                         config.seed)
-            outputs["boosted"] = boosted.boosted_predict(state, z_hold, target.numeric,
-                                                         target.classes)
+            outputs["boosted"] = boosted.boosted_predict(boosted.booster(state), z_hold,
+                                                         target.numeric, target.classes)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from impute_assets.core.features import DENSE, Features, FeatureSpace
+from impute_assets.core.features import DENSE, Features, FeatureSpace, gather_bags
 from impute_assets.core.recurrent import GRU_PARAMETERS, StackedGRU, window_offsets
 
 #: Per-target parameter names; each tensor's first dimension is the target.
@@ -187,7 +187,7 @@ def batch_tensors(
         text_keep[drop[:, features.text_owner]] = 0.0
     text = []
     for j, (ids, offsets) in enumerate(features.text):
-        batch_ids, batch_offsets = _gather_bags(ids, offsets, rows)
+        batch_ids, batch_offsets = gather_bags(ids, offsets, rows)
         text.append((torch.from_numpy(batch_ids).to(device), torch.from_numpy(batch_offsets).to(device),
                      torch.from_numpy(text_keep[:, j]).to(device)))
     return {
@@ -196,12 +196,3 @@ def batch_tensors(
         "categorical": torch.from_numpy(categorical).to(device),
         "text": text,
     }
-
-
-def _gather_bags(ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ends = np.append(offsets[1:], len(ids))
-    lengths = (ends - offsets)[rows]
-    starts = offsets[rows]
-    batch_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    positions = np.repeat(starts - batch_offsets, lengths) + np.arange(lengths.sum())
-    return ids[positions].astype(np.int64), batch_offsets

@@ -16,6 +16,7 @@ import torch
 from impute_assets.core.candidates import Design
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.device import resolve_device
+from impute_assets.core.features import Features
 from impute_assets.core.network import StackedNet
 from impute_assets.core.training import network_outputs
 
@@ -77,36 +78,48 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
     if not wanted:
         return out
     union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
-    networked = [m for m in wanted if m.uses_network]
     torch_device = resolve_device(device)
-    net = _stacked_net(networked, torch_device) if networked else None
+    networked = [m for m in wanted if m.uses_network]
+    net = stacked_net(networked, torch_device) if networked else None
     # each model's rows, ordered by the chunk that holds them (restored at the end)
     where = {m.target: np.searchsorted(union, rows[m.target]) for m in wanted}
     order = {name: np.argsort(local // FILL_CHUNK, kind="stable") for name, local in where.items()}
     parts: dict[str, list[ColumnPrediction]] = {m.target: [] for m in wanted}
     for start in range(0, len(union), FILL_CHUNK):
         features = space.encode(frame.iloc[union[start:start + FILL_CHUNK]])
-        design = Design.from_features(features, space.categorical_sizes)
-        net_out = {}
-        if net is not None:
-            outputs = network_outputs(net, features, np.arange(features.rows), torch_device,
-                                      precision)
-            net_out = {m.target: outputs[:, i] for i, m in enumerate(networked)}
+        positions = {}
         for model in wanted:
             local = where[model.target][order[model.target]]
-            positions = local[(local >= start) & (local < start + FILL_CHUNK)] - start
-            if not len(positions):
-                continue
-            raw = model.raw_outputs(design, positions, net_out[model.target][positions]
-                                    if model.target in net_out else None)
-            parts[model.target].append(model.predict(raw))
+            positions[model.target] = local[(local >= start) & (local < start + FILL_CHUNK)] - start
+        for name, prediction in encoded_predictions(wanted, net, features, positions,
+                                                    torch_device, precision).items():
+            parts[name].append(prediction)
     for model in wanted:
         joined = ColumnPrediction.concat(parts[model.target])
         out[model.target] = joined.take(np.argsort(order[model.target], kind="stable"))
     return out
 
 
-def _stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:
+def encoded_predictions(models: list[ColumnModel], net: StackedNet | None, features: Features,
+                        positions: Mapping[str, np.ndarray], device: torch.device,
+                        precision: str) -> dict[str, ColumnPrediction]:
+    """Predictions of ``models`` (one feature space) at ``positions`` (per target, rows of the
+    encoded ``features``); ``net`` stacks the networks of those that use one, in their order."""
+    design = Design.from_features(features, models[0].space.categorical_sizes)
+    net_out = {}
+    if net is not None:
+        outputs = network_outputs(net, features, np.arange(features.rows), device, precision)
+        net_out = {m.target: outputs[:, i] for i, m in enumerate(m for m in models if m.uses_network)}
+    out = {}
+    for model in models:
+        local = positions[model.target]
+        if len(local):
+            network = net_out[model.target][local] if model.target in net_out else None
+            out[model.target] = model.predict(model.raw_outputs(design, local, network))
+    return out
+
+
+def stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:
     """The networks of ``models`` (one feature space) stacked for one forward pass."""
     space = models[0].space
     dims = [2 if m.numeric else m.classes for m in models]
