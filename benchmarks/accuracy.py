@@ -109,9 +109,10 @@ def _as_labels(series: pd.Series) -> pd.Series:
 
 
 def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
-                candidates: Sequence[str] | None = None) -> Callable:
+                candidates: Sequence[str] | None = None,
+                settings: dict[str, object] | None = None) -> Callable:
     """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
-    default when ``None``)."""
+    default when ``None``; ``settings``: further ``ImputerConfig`` fields)."""
     import torch
 
     from impute_assets.core.config import ImputerConfig
@@ -121,7 +122,7 @@ def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         chosen = {"candidates": tuple(candidates)} if candidates else {}
-        config = ImputerConfig(seed=seed, device=device, **chosen)
+        config = ImputerConfig(seed=seed, device=device, **chosen, **(settings or {}))
         return Imputer(kinds=kinds, config=config).fit_transform(frame)
 
     return ours
@@ -166,7 +167,7 @@ def _one(
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
     imputer = (
-        our_imputer(kinds, run_id.seed, args.device, args.candidates) if run_id.method == "ours"
+        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set) if run_id.method == "ours"
         else PEERS[run_id.method]
     )
     try:
@@ -296,15 +297,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="our Imputer's device")
     parser.add_argument("--candidates", nargs="+", default=None,
                         help="our Imputer's candidates (default: ImputerConfig's)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=JSON", type=_setting,
+                        help="further ImputerConfig fields for ours, e.g. chained=true")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 rows, seed 0, MCAR only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.md")
     args = parser.parse_args(argv)
+    args.set = dict(args.set)
     if args.tiers:
         args.rows = list(TIERS)
     if args.quick:
         args.rows, args.seeds, args.patterns = [min(min(args.rows), 300)], [0], ["mcar"]
     return args
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """``FIELD=JSON`` -> (field, value); a value that is not JSON stays a string."""
+    name, _, value = text.partition("=")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoders import CategoricalEncoder
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.integrity import (
+    UnitIntegrityError,
     tensor_shapes,
     verify_checksums,
     verify_shapes,
@@ -44,6 +45,8 @@ from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_output
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
+#: The folder of a unit's chained (second-round) model, a unit of its own.
+CHAINED = "chained"
 #: 2: units carry content hashes and tensor shapes (format 1 units are retrained).
 FORMAT_VERSION = 2
 
@@ -121,6 +124,11 @@ class ColumnModel:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     sequence: SequenceSpec | None = None
+    #: The chained (second-round) model, where it beat this one held-out: it reads the
+    #: columns ``chained_fills`` filled by their first-round models (see ``chained`` in
+    #: :class:`ImputerConfig`).
+    chained: ColumnModel | None = None
+    chained_fills: list[str] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[str]:
@@ -243,6 +251,8 @@ class ColumnModel:
             "warnings": self.warnings,
             "library": library_version(),
             "sequence": self.sequence.to_state() if self.sequence is not None else None,
+            "chained": self.chained.version if self.chained is not None else None,
+            "chained_fills": self.chained_fills,
         }
 
     def _tensors(self) -> dict[str, torch.Tensor]:
@@ -260,6 +270,8 @@ class ColumnModel:
         (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
         save_file(tensors, str(path / WEIGHTS))
         write_checksums(path, [MANIFEST, WEIGHTS])
+        if self.chained is not None:
+            self.chained.save(path / CHAINED)
         return path
 
     @classmethod
@@ -297,4 +309,19 @@ class ColumnModel:
             seconds=manifest["seconds"],
             warnings=manifest.get("warnings", []),
             sequence=SequenceSpec.from_state(manifest["sequence"]) if manifest.get("sequence") else None,
+            chained=_load_chained(path, manifest.get("chained")),
+            chained_fills=manifest.get("chained_fills", []),
         )
+
+
+def _load_chained(path: Path, version: str | None) -> ColumnModel | None:
+    """The chained model a manifest names (by version), refused when missing or different."""
+    if version is None:
+        return None
+    if not (path / CHAINED / MANIFEST).exists():
+        raise UnitIntegrityError(path / CHAINED, "the chained model the manifest names is missing")
+    chained = ColumnModel.load(path / CHAINED)
+    if chained.version != version:
+        raise UnitIntegrityError(path / CHAINED / MANIFEST,
+                                 f"chained model version {chained.version}, manifest names {version}")
+    return chained

@@ -83,6 +83,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         patience: int | None = None,
         holdout_fraction: float | None = None,
         refinement_rounds: int | None = None,
+        chained: bool | None = None,
         candidates: Sequence[str] | None = None,
         max_categories: int | None = None,
         text_buckets: int | None = None,
@@ -122,6 +123,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.patience = patience
         self.holdout_fraction = holdout_fraction
         self.refinement_rounds = refinement_rounds
+        self.chained = chained
         self.candidates = candidates
         self.max_categories = max_categories
         self.text_buckets = text_buckets

@@ -32,18 +32,44 @@ def predict_rows(
     device: str = "auto",
     precision: str = "auto",
 ) -> dict[str, ColumnPrediction]:
-    """Predictions for ``rows[column]`` (positions) of each modelled column."""
+    """Predictions for ``rows[column]`` (positions) of each modelled column; a model with a
+    chained second round predicts from the other columns' first-round fills."""
     work = frame
     predictions: dict[str, ColumnPrediction] = {}
     for round_ in range(rounds + 1):
-        predictions = {}
-        for group in _groups(models).values():
-            predictions.update(_predict_group(group, work, rows, device, precision))
+        predictions = _one_round(models, work, rows, device, precision)
         if round_ < rounds:
-            work = work.copy(deep=False)
-            for name, prediction in predictions.items():
-                work[name] = fill_column(work[name], rows[name], prediction.values, models[name])
+            work = _filled(work, models, rows, predictions)
+    chained: dict[tuple[str, ...], dict[str, ColumnModel]] = {}
+    for name, model in models.items():
+        if model.chained is not None and len(rows[name]):
+            chained.setdefault(tuple(model.chained_fills), {})[name] = model.chained
+    for fills, second in chained.items():
+        # every gap of the filled columns, as in training (``rows`` may ask for fewer)
+        first = {c: models[c] for c in fills if c in models}
+        gaps = {c: np.flatnonzero(frame[c].isna().to_numpy()) for c in first}
+        work = _filled(frame, first, gaps, _one_round(first, frame, gaps, device, precision))
+        predictions.update(_one_round(second, work, {n: rows[n] for n in second}, device,
+                                      precision))
     return predictions
+
+
+def _one_round(models: Mapping[str, ColumnModel], frame: pd.DataFrame,
+               rows: Mapping[str, np.ndarray], device: str,
+               precision: str) -> dict[str, ColumnPrediction]:
+    predictions: dict[str, ColumnPrediction] = {}
+    for group in _groups(models).values():
+        predictions.update(_predict_group(group, frame, rows, device, precision))
+    return predictions
+
+
+def _filled(frame: pd.DataFrame, models: Mapping[str, ColumnModel], rows: Mapping[str, np.ndarray],
+            predictions: Mapping[str, ColumnPrediction]) -> pd.DataFrame:
+    """A shallow copy of ``frame`` with each prediction written at its rows."""
+    work = frame.copy(deep=False)
+    for name, prediction in predictions.items():
+        work[name] = fill_column(work[name], rows[name], prediction.values, models[name])
+    return work
 
 
 def fill_column(series: pd.Series, rows: np.ndarray, values, model: ColumnModel) -> pd.Series:

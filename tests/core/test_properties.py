@@ -43,12 +43,13 @@ def frames(draw) -> pd.DataFrame:
 
 
 @settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frames())
-def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame) -> None:
+@given(frames(), st.booleans())
+def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame,
+                                                            chained: bool) -> None:
     original = frame.copy(deep=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = Imputer(**FAST).fit_impute(frame)
+        result = Imputer(**FAST, chained=chained).fit_impute(frame)
 
     pd.testing.assert_frame_equal(frame, original)  # caller's frame not mutated
     out = result.frame
