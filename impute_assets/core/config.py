@@ -45,6 +45,10 @@ class ImputerConfig:
     weight_decay: float = 1e-4
     #: Share of observed input cells hidden at random in each training batch.
     mask_rate: float = 0.25
+    #: Share of each batch's rows that hide, instead, the cells another row of the table is
+    #: missing (copy-masking, after CACTI, ICML 2025): the networks train on the table's own
+    #: missingness patterns (blocks of columns missing together) next to random ones.
+    copy_mask_share: float = 0.0
     #: Epochs without held-out improvement before a column stops training.
     patience: int = 6
     #: Share of each column's observed cells held out for early stopping and model choice.
@@ -103,7 +107,7 @@ class ImputerConfig:
                         "max_cheap_rows", "max_categories")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}")
-        _check_fraction(self, "mask_rate", "holdout_fraction")
+        _check_fraction(self, "mask_rate", "holdout_fraction", "copy_mask_share")
         if self.learning_rate <= 0:
             raise ValueError(f"ImputerConfig.learning_rate must be > 0, got {self.learning_rate}")
         if self.refinement_rounds < 0 or self.patience < 1:

@@ -80,6 +80,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         learning_rate: float | None = None,
         weight_decay: float | None = None,
         mask_rate: float | None = None,
+        copy_mask_share: float | None = None,
         patience: int | None = None,
         holdout_fraction: float | None = None,
         refinement_rounds: int | None = None,
@@ -120,6 +121,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.mask_rate = mask_rate
+        self.copy_mask_share = copy_mask_share
         self.patience = patience
         self.holdout_fraction = holdout_fraction
         self.refinement_rounds = refinement_rounds

@@ -108,6 +108,7 @@ def train_networks(
     stale = np.zeros(len(targets), dtype=int)
     # derived sequence context is never hidden at random: its gaps come from the data
     droppable = np.array([not is_context_column(c) for c in space.columns])
+    patterns = missing_cells(features, len(space.columns)) if config.copy_mask_share else None
     rates = _rate_scales(steps * checks, config.max_steps // steps < config.epochs)
     epoch = 0
     for epoch in range(1, checks + 1):
@@ -118,7 +119,7 @@ def train_networks(
                     group["lr"] = group["initial_lr"] * rates[step]
             rows = generator.choice(train_rows, size=min(batch_size, len(train_rows)),
                                     replace=False)
-            drop = (generator.random((len(rows), len(space.columns))) < config.mask_rate) & droppable
+            drop = _hidden_cells(generator, rows, len(space.columns), patterns, config) & droppable
             batch = batch_tensors(features, rows, device, drop)
             with autocast(device, config.precision):
                 out = net(batch).float()
@@ -144,6 +145,30 @@ def train_networks(
     net.eval()
     return TrainedNetworks(net, best_epoch, epoch, time.perf_counter() - started, epoch * steps,
                            batch_size)
+
+
+def missing_cells(features: Features, columns: int) -> np.ndarray:
+    """(rows, columns) bool: the cells each row is missing, by column position."""
+    missing = np.zeros((features.rows, columns), dtype=bool)
+    for slot, owner in enumerate(features.numeric_owner):
+        missing[:, owner] |= features.numeric_missing[:, slot] > 0
+    for slot, owner in enumerate(features.categorical_owner):
+        missing[:, owner] |= features.categorical[:, slot] == 0
+    for (ids, offsets), owner in zip(features.text, features.text_owner, strict=True):
+        missing[:, owner] |= np.diff(offsets, append=len(ids)) == 0
+    return missing
+
+
+def _hidden_cells(generator: np.random.Generator, rows: np.ndarray, columns: int,
+                  patterns: np.ndarray | None, config: ImputerConfig) -> np.ndarray:
+    """The cells hidden in a batch: each at random (``mask_rate``), or, for a
+    ``copy_mask_share`` of the rows, those another random row of the table is missing."""
+    drop = generator.random((len(rows), columns)) < config.mask_rate
+    if patterns is not None:
+        copied = generator.random(len(rows)) < config.copy_mask_share
+        donors = generator.integers(0, len(patterns), size=int(copied.sum()))
+        drop[copied] = patterns[donors]
+    return drop
 
 
 def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
