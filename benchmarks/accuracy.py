@@ -13,6 +13,7 @@ dropped; categoricals stored as numbers (``term`` = 36/60) are given to every me
     PYTHONPATH=. python benchmarks/accuracy.py                 # the full run (< 20 min, 2 cores)
     PYTHONPATH=. python benchmarks/accuracy.py --tiers         # 500, 2,000 and 5,000 rows
     PYTHONPATH=. python benchmarks/accuracy.py --quick --methods mean_mode knn
+    PYTHONPATH=. python benchmarks/accuracy.py --methods ours --set chained=true  # a setting
 
 Each size tier writes its own report: ``accuracy.md`` for 500 rows, ``accuracy_<rows>.md``
 for the others.

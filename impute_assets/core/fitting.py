@@ -358,8 +358,20 @@ def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target:
     if "blend" not in config.candidates or len(names) < 2:
         return {}
     if target.numeric:
-        return dict.fromkeys(names, 1.0)
-    return {n: fit_temperature(outputs[n], truth.astype(int)) for n in names}
+        temperatures = dict.fromkeys(names, 1.0)
+    else:
+        temperatures = {n: fit_temperature(outputs[n], truth.astype(int)) for n in names}
+    # the best-scoring average of the top 2, 3, ... members (ranked by their own scores)
+    ranked = sorted(names, key=lambda n: _loss(_score(outputs[n], truth, target), target))
+    values = {n: member_values(n, outputs[n], target.numeric, temperatures[n]) for n in names}
+    best = min(range(2, len(ranked) + 1), key=lambda k: _loss(_score(
+        blend([values[n] for n in ranked[:k]], target.numeric), truth, target), target))
+    return {n: temperatures[n] for n in names if n in ranked[:best]}
+
+
+def _loss(score: float, target: TargetData) -> float:
+    """A score where lower is better (nRMSE, or minus accuracy)."""
+    return score if target.numeric else -score
 
 
 def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray,
