@@ -170,7 +170,7 @@ def imputer(sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = 
     return run
 
 
-def pypots(python: Path, method: str, epochs: int
+def pypots(python: Path, method: str, epochs: int, n_steps: int
            ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     """A PyPOTS imputer (``saits`` or ``lerp``) run by ``pypots_peer.py`` under ``python``."""
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
@@ -180,7 +180,8 @@ def pypots(python: Path, method: str, epochs: int
             masked[[*keys, *series.columns]].to_parquet(given, index=False)
             command = [str(python), str(ROOT / "benchmarks" / "pypots_peer.py"), method,
                        str(given), str(filled), "--order-by", series.order_by,
-                       "--columns", *series.columns, "--seed", str(seed), "--epochs", str(epochs)]
+                       "--columns", *series.columns, "--seed", str(seed), "--epochs", str(epochs),
+                       "--n-steps", str(n_steps)]
             if series.group_by:
                 command += ["--group-by", series.group_by]
             done = subprocess.run(command, check=False, capture_output=True, text=True,
@@ -214,6 +215,7 @@ def main() -> None:
                         help="python of the venv with PyPOTS, for SAITS and its Lerp "
                              "(absent: skipped)")
     parser.add_argument("--saits-epochs", type=int, default=100)
+    parser.add_argument("--saits-steps", type=int, default=24, help="SAITS window length (rows)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = {
@@ -227,8 +229,8 @@ def main() -> None:
         methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(True, args.epochs,
                                                                            args.window)
     if args.pypots_python.exists():
-        methods["PyPOTS Lerp"] = pypots(args.pypots_python, "lerp", args.saits_epochs)
-        methods["SAITS"] = pypots(args.pypots_python, "saits", args.saits_epochs)
+        for name, method in (("PyPOTS Lerp", "lerp"), ("SAITS", "saits")):
+            methods[name] = pypots(args.pypots_python, method, args.saits_epochs, args.saits_steps)
     else:
         print(f"SAITS and PyPOTS Lerp skipped: no python at {args.pypots_python}. Create "
               "PyPOTS's venv with `make pypots-env` (or pass --pypots-python / set "
@@ -264,7 +266,8 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         (f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
         f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}"
-        + (f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs}`"
+        + (f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs} "
+           f"--saits-steps {args.saits_steps}`"
            if "SAITS" in summary else "`")),
         (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
         "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
