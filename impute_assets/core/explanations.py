@@ -28,6 +28,8 @@ from impute_assets.core.prediction import encoded_predictions, stacked_net
 
 #: Held-out rows an importance is measured on, at most (a seeded sample beyond that).
 MAX_ROWS = 2000
+#: Rows predicted in one call at most: shuffled copies of the held-out rows go stacked.
+STACKED_ROWS = 65_536
 #: Tokens kept per label and input column for explanations.
 KEPT_TOKENS = 100
 #: A token must occur in this many training rows to explain anything.
@@ -49,18 +51,27 @@ def permutation_importance(model: ColumnModel, inputs: pd.DataFrame, truth: pd.S
     expected = model.encoder.target(known)
     device = torch.device("cpu")
     net = stacked_net([model], device) if model.uses_network else None
-    everything = {model.target: np.arange(len(rows))}
 
-    def quality(features: Features) -> float:
-        prediction = encoded_predictions([model], net, features, everything, device, "auto")
-        return _quality(model, prediction[model.target], expected, known)
+    def predict(features: Features) -> ColumnPrediction:
+        rows_of = {model.target: np.arange(features.rows)}
+        return encoded_predictions([model], net, features, rows_of, device, "auto")[model.target]
 
-    # shuffling encoded slots is shuffling the column (encoding is row by row), at one encoding
+    # shuffling encoded slots is shuffling the column (encoding is row by row), at one
+    # encoding; the shuffled copies are predicted stacked, a few calls instead of one per input
     encoded = model.space.encode(inputs.iloc[rows])
-    base = quality(encoded)
-    return {column: float(base - quality(encoded.permuted(model.space.position(column),
-                                                          rng.permutation(len(rows)))))
-            for column in model.inputs}
+    base = _quality(model, predict(encoded), expected, known)
+    columns = model.inputs
+    orders = [rng.permutation(len(rows)) for _ in columns]
+    per_call = max(1, STACKED_ROWS // len(rows))
+    importance = {}
+    for start in range(0, len(columns), per_call):
+        batch = range(start, min(start + per_call, len(columns)))
+        stacked = predict(Features.concat([
+            encoded.permuted(model.space.position(columns[i]), orders[i]) for i in batch]))
+        for k, i in enumerate(batch):
+            part = stacked.take(np.arange(k * len(rows), (k + 1) * len(rows)))
+            importance[columns[i]] = float(base - _quality(model, part, expected, known))
+    return importance
 
 
 def _quality(model: ColumnModel, prediction: ColumnPrediction, expected: np.ndarray,

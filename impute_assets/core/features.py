@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,25 @@ class Features:
     @property
     def rows(self) -> int:
         return self.numeric.shape[0]
+
+    @classmethod
+    def concat(cls, parts: Sequence[Features]) -> Features:
+        """The rows of ``parts`` (encoded by one space) one after the other."""
+        first = parts[0]
+        text = []
+        for j in range(len(first.text)):
+            starts = np.cumsum([0] + [len(p.text[j][0]) for p in parts[:-1]])
+            text.append((np.concatenate([p.text[j][0] for p in parts]),
+                         np.concatenate([p.text[j][1] + s for p, s in zip(parts, starts, strict=True)])))
+        return cls(
+            numeric=np.concatenate([p.numeric for p in parts]),
+            numeric_missing=np.concatenate([p.numeric_missing for p in parts]),
+            numeric_owner=first.numeric_owner,
+            categorical=np.concatenate([p.categorical for p in parts]),
+            categorical_owner=first.categorical_owner,
+            text=text,
+            text_owner=first.text_owner,
+        )
 
     def permuted(self, owner: int, order: np.ndarray) -> Features:
         """A copy whose slots owned by column ``owner`` hold their rows in ``order`` (the

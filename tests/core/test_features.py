@@ -1,0 +1,47 @@
+"""Encoded features: stacking and shuffling encoded rows equal encoding stacked or shuffled rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.kinds import ColumnKind
+
+KINDS = {"x": ColumnKind.NUMERIC, "c": ColumnKind.CATEGORICAL, "t": ColumnKind.TEXT}
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=30), "c": rng.choice(["a", "b", "c"], 30),
+                          "t": rng.choice(["red fox", "blue whale swims", "owl"], 30)})
+    for column in table.columns:
+        table[column] = table[column].mask(rng.random(30) < 0.3)
+    return table
+
+
+def _assert_same(a: Features, b: Features) -> None:
+    for name in ("numeric", "numeric_missing", "categorical"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for (ids_a, off_a), (ids_b, off_b) in zip(a.text, b.text, strict=True):
+        np.testing.assert_array_equal(ids_a, ids_b)
+        np.testing.assert_array_equal(off_a, off_b)
+
+
+def test_concat_is_the_encoding_of_the_stacked_rows(frame):
+    space = FeatureSpace.fit(frame, KINDS, 16, 64)
+    parts = [space.encode(frame.iloc[:10]), space.encode(frame.iloc[10:11]),
+             space.encode(frame.iloc[11:])]
+    _assert_same(Features.concat(parts), space.encode(frame))
+
+
+def test_permuted_is_the_encoding_of_the_shuffled_column(frame):
+    space = FeatureSpace.fit(frame, KINDS, 16, 64)
+    order = np.random.default_rng(1).permutation(len(frame))
+    for column in KINDS:
+        shuffled = frame.copy()
+        shuffled[column] = frame[column].to_numpy()[order]
+        _assert_same(space.encode(frame).permuted(space.position(column), order),
+                     space.encode(shuffled))
