@@ -1,8 +1,10 @@
 """Prediction: fill the missing cells of every modelled column, refining over a few rounds.
 
 Round 0 predicts from the observed cells alone; each later round feeds the previous round's
-fills back in as inputs. Models that share a feature space (trained together) run batched,
-over ``FILL_CHUNK`` rows at a time, so memory stays bounded however long the table is.
+fills back in as inputs. A column with a chained (second-round) model is then predicted again
+from the first-round fills of the columns it was trained with. Models that share a feature
+space (trained together) run batched, over ``FILL_CHUNK`` rows at a time, so memory stays
+bounded however long the table is.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def predict_rows(
 def _one_round(models: Mapping[str, ColumnModel], frame: pd.DataFrame,
                rows: Mapping[str, np.ndarray], device: str,
                precision: str) -> dict[str, ColumnPrediction]:
+    """One prediction round of ``models``, batched per feature space."""
     predictions: dict[str, ColumnPrediction] = {}
     for group in _groups(models).values():
         predictions.update(_predict_group(group, frame, rows, device, precision))
