@@ -37,7 +37,7 @@ from impute_assets.core.device import resolve_device
 from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.prediction import fill_column, predict_rows
+from impute_assets.core.prediction import filled_frame, predict_rows
 from impute_assets.core.sequence import SequenceSpec, raw_columns
 from impute_assets.core.text_copy import fit_copy_model
 from impute_assets.core.training import (
@@ -119,10 +119,8 @@ def _chain(models: dict[str, ColumnModel], frame: pd.DataFrame, inputs: pd.DataF
         hidden[target.name] = hidden[target.name].where(~target.holdout)
     gaps = {n: np.flatnonzero(hidden[n].isna().to_numpy()) for n in names}
     first = {n: models[n] for n in names}
-    filled = hidden.copy(deep=False)
-    for name, prediction in predict_rows(first, hidden, gaps, 0, config.device,
-                                         config.precision).items():
-        filled[name] = fill_column(hidden[name], gaps[name], prediction.values, models[name])
+    filled = filled_frame(hidden, first, gaps,
+                          predict_rows(first, hidden, gaps, 0, config.device, config.precision))
     with warnings.catch_warnings():  # the first round has said what there is to say
         warnings.simplefilter("ignore")
         second = fit_column_models(frame, kinds, names, replace(config, chained=False),

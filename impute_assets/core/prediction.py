@@ -41,7 +41,7 @@ def predict_rows(
     for round_ in range(rounds + 1):
         predictions = _one_round(models, work, rows, device, precision)
         if round_ < rounds:
-            work = _filled(work, models, rows, predictions)
+            work = filled_frame(work, models, rows, predictions)
     chained: dict[tuple[str, ...], dict[str, ColumnModel]] = {}
     for name, model in models.items():
         if model.chained is not None and len(rows[name]):
@@ -50,7 +50,7 @@ def predict_rows(
         # every gap of the filled columns, as in training (``rows`` may ask for fewer)
         first = {c: models[c] for c in fills if c in models}
         gaps = {c: np.flatnonzero(frame[c].isna().to_numpy()) for c in first}
-        work = _filled(frame, first, gaps, _one_round(first, frame, gaps, device, precision))
+        work = filled_frame(frame, first, gaps, _one_round(first, frame, gaps, device, precision))
         predictions.update(_one_round(second, work, {n: rows[n] for n in second}, device,
                                       precision))
     return predictions
@@ -66,7 +66,7 @@ def _one_round(models: Mapping[str, ColumnModel], frame: pd.DataFrame,
     return predictions
 
 
-def _filled(frame: pd.DataFrame, models: Mapping[str, ColumnModel], rows: Mapping[str, np.ndarray],
+def filled_frame(frame: pd.DataFrame, models: Mapping[str, ColumnModel], rows: Mapping[str, np.ndarray],
             predictions: Mapping[str, ColumnPrediction]) -> pd.DataFrame:
     """A shallow copy of ``frame`` with each prediction written at its rows."""
     work = frame.copy(deep=False)
