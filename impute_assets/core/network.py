@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from impute_assets.core.features import DENSE, Features, FeatureSpace, gather_bags
-from impute_assets.core.recurrent import GRU_PARAMETERS, StackedGRU, window_offsets
+from impute_assets.core.recurrent import GRU_PARAMETERS, StackedGRU, select_targets, window_offsets
 
 #: Per-target parameter names; each tensor's first dimension is the target.
 PARAMETERS = ("cat_emb", "text_emb", "w1", "b1", "w2", "b2", "w3", "b3")
@@ -66,18 +67,24 @@ class StackedNet(nn.Module):
         self.w3 = nn.Parameter(_uniform(c, h, o) * 0.1)
         self.b3 = nn.Parameter(torch.zeros(c, o))
 
-    def forward(self, batch: Mapping[str, torch.Tensor | list]) -> torch.Tensor:
-        """Outputs (batch, targets, max_out); invalid output slots hold a large negative."""
+    def forward(self, batch: Mapping[str, torch.Tensor | list],
+                active: torch.Tensor | None = None) -> torch.Tensor:
+        """Outputs (batch, targets, max_out); invalid output slots hold a large negative.
+
+        ``active`` (target indices) evaluates only those targets, in that order: training
+        stops spending steps on the columns that have stopped improving.
+        """
+        take = partial(select_targets, active=active)
         parts = [batch["numeric"], batch["numeric_missing"]]
         shared = torch.cat(parts, dim=1)  # (b, 2p)
         b, p2 = shared.shape
-        c, h = self.w1.shape[0], self.w1.shape[2]
-        w1 = self.w1 * self.input_keep[:, :, None]
+        w1 = take(self.w1) * take(self.input_keep)[:, :, None]
+        c, h = w1.shape[0], w1.shape[2]
         # every target's first layer over the shared block as one dense matmul, then
         # (targets, batch, .) layout with batched matmuls: far cheaper than einsum's permutes
         hidden = (shared @ w1[:, :p2].permute(1, 0, 2).reshape(p2, c * h)).view(b, c, h)
         hidden = hidden.transpose(0, 1)  # (c, b, h)
-        per_target = self._embedded(batch)  # (c, b, k*e)
+        per_target = self._embedded(batch, active)  # (c, b, k*e)
         end = p2
         if per_target is not None:
             end = p2 + per_target.shape[2]
@@ -85,25 +92,28 @@ class StackedNet(nn.Module):
         if self.recurrent is not None:
             idx = self.window_index
             window = torch.cat([batch["numeric"][:, idx], batch["numeric_missing"][:, idx]], dim=2)
-            recurrent = self.recurrent(window).transpose(0, 1)  # (c, b, g)
+            recurrent = self.recurrent(window, active).transpose(0, 1)  # (c, b, g)
             hidden = hidden + torch.bmm(recurrent, w1[:, end:])
-        hidden = F.gelu(hidden + self.b1[:, None])
-        hidden = F.gelu(torch.bmm(hidden, self.w2) + self.b2[:, None])
-        out = (torch.bmm(hidden, self.w3) + self.b3[:, None]).transpose(0, 1)  # (b, c, o)
-        return out.masked_fill(~self.out_valid, -1e4)
+        hidden = F.gelu(hidden + take(self.b1)[:, None])
+        hidden = F.gelu(torch.bmm(hidden, take(self.w2)) + take(self.b2)[:, None])
+        out = (torch.bmm(hidden, take(self.w3)) + take(self.b3)[:, None]).transpose(0, 1)
+        return out.masked_fill(~take(self.out_valid), -1e4)  # (b, c, o)
 
-    def _embedded(self, batch: Mapping[str, torch.Tensor | list]) -> torch.Tensor | None:
-        c, e = self.w1.shape[0], self.embedding_dim
+    def _embedded(self, batch: Mapping[str, torch.Tensor | list],
+                  active: torch.Tensor | None) -> torch.Tensor | None:
+        e = self.embedding_dim
+        targets = torch.arange(self.w1.shape[0], device=self.w1.device) if active is None else active
+        c = len(targets)
         blocks = []
         categorical = batch["categorical"]
         if categorical.shape[1]:
             idx = categorical + self.cat_offsets[:-1]  # (b, q)
-            emb = self.cat_emb[:, idx]  # (c, b, q, e)
-            blocks.append(emb.reshape(c, idx.shape[0], -1))
+            emb = self.cat_emb[:, idx] if active is None else self.cat_emb[active[:, None, None], idx]
+            blocks.append(emb.reshape(c, idx.shape[0], -1))  # (c, b, q*e)
         for j, (ids, offsets, keep) in enumerate(batch["text"]):
             vocab = self.text_emb.shape[1]
             shifted = ids + self.text_offsets[j]
-            all_ids = (shifted[None, :] + torch.arange(c, device=ids.device)[:, None] * vocab)
+            all_ids = shifted[None, :] + targets[:, None] * vocab
             all_offsets = offsets[None, :] + torch.arange(c, device=ids.device)[:, None] * ids.numel()
             bags = F.embedding_bag(all_ids.reshape(-1), self.text_emb.reshape(-1, e),
                                    all_offsets.reshape(-1), mode="mean")

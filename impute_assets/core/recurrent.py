@@ -43,6 +43,11 @@ def window_offsets(space: FeatureSpace) -> np.ndarray | None:
     return np.array([[slots[k][f] for f in features] for k in sorted(slots)], dtype=np.int64)
 
 
+def select_targets(tensor: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+    """The ``active`` targets' part of a per-target tensor (targets first); all when None."""
+    return tensor if active is None else tensor.index_select(0, active)
+
+
 class StackedGRU(nn.Module):
     """``targets`` independent bidirectional single-layer GRUs, evaluated together."""
 
@@ -55,17 +60,18 @@ class StackedGRU(nn.Module):
         self.gru_bih = nn.Parameter(torch.zeros(targets, 2, 3 * hidden))
         self.gru_bhh = nn.Parameter(torch.zeros(targets, 2, 3 * hidden))
 
-    def forward(self, window: torch.Tensor) -> torch.Tensor:
-        """``window`` (batch, 2W, inputs) -> (batch, targets, 2 * hidden)."""
+    def forward(self, window: torch.Tensor, active: torch.Tensor | None = None) -> torch.Tensor:
+        """``window`` (batch, 2W, inputs) -> (batch, targets, 2 * hidden), for the ``active``
+        targets only when given (indices)."""
         half = window.shape[1] // 2
         past = window[:, :half]  # -W .. -1: read forward in time
         future = window[:, half:].flip(1)  # +W .. +1: read backward in time
-        return torch.cat([self._run(past, 0), self._run(future, 1)], dim=2)
+        return torch.cat([self._run(past, 0, active), self._run(future, 1, active)], dim=2)
 
-    def _run(self, steps: torch.Tensor, direction: int) -> torch.Tensor:
-        b, c, h = steps.shape[0], self.gru_ih.shape[0], self.hidden
-        w_ih, w_hh = self.gru_ih[:, direction], self.gru_hh[:, direction]
-        b_ih, b_hh = self.gru_bih[:, direction], self.gru_bhh[:, direction]
+    def _run(self, steps: torch.Tensor, direction: int, active: torch.Tensor | None) -> torch.Tensor:
+        w_ih, w_hh, b_ih, b_hh = (select_targets(p, active)[:, direction]
+                                  for p in (self.gru_ih, self.gru_hh, self.gru_bih, self.gru_bhh))
+        b, c, h = steps.shape[0], w_ih.shape[0], self.hidden
         gates_x = torch.einsum("btf,cfg->btcg", steps, w_ih) + b_ih  # (b, T, c, 3h)
         state = steps.new_zeros(b, c, h)
         for t in range(steps.shape[1]):

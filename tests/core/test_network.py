@@ -1,0 +1,76 @@
+"""The stacked networks: evaluating a subset of targets, and columns retiring from training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from impute_assets.core import training
+from impute_assets.core.config import ImputerConfig
+from impute_assets.core.features import FeatureSpace
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.network import StackedNet, batch_tensors
+from impute_assets.core.training import TargetData, train_networks
+
+KINDS = {"x": ColumnKind.NUMERIC, "noise": ColumnKind.NUMERIC, "y": ColumnKind.NUMERIC,
+         "band": ColumnKind.CATEGORICAL, "note": ColumnKind.TEXT}
+
+
+def mixed_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """y depends on x; noise depends on nothing; band cuts x; note is text about band."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=rows)
+    band = np.where(x > 0.5, "high", np.where(x < -0.5, "low", "mid"))
+    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=rows),
+                          "y": 2 * x + 0.1 * rng.normal(size=rows), "band": band,
+                          "note": [f"reading {b} {i % 7}" for i, b in enumerate(band)]})
+    for column in ("x", "y", "band"):
+        frame.loc[rng.random(rows) < 0.15, column] = None
+    return frame
+
+
+def test_a_subset_of_targets_computes_what_the_whole_stack_computes() -> None:
+    frame = mixed_frame()
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    torch.manual_seed(0)
+    net = StackedNet(space, ["x", "noise", "y", "band"], [2, 2, 2, 5], 16, 4).eval()
+    batch = batch_tensors(space.encode(frame), np.arange(50), torch.device("cpu"))
+    with torch.no_grad():
+        whole = net(batch)
+        part = net(batch, torch.tensor([3, 0]))
+    assert part.shape == (50, 2, whole.shape[2])
+    torch.testing.assert_close(part, whole[:, [3, 0]])
+
+
+def _targets(space: FeatureSpace, frame: pd.DataFrame) -> list[TargetData]:
+    rng = np.random.default_rng(0)
+    out = []
+    for name in ("y", "noise"):
+        y = space.encoders[name].target(frame[name])
+        observed = np.isfinite(y)
+        holdout = observed & (rng.random(len(frame)) < 0.2)
+        out.append(TargetData(name, True, 1, y, observed & ~holdout, holdout))
+    return out
+
+
+def test_retired_columns_keep_their_best_weights_and_do_not_change_the_others(monkeypatch) -> None:
+    frame = mixed_frame(1200)
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    features = space.encode(frame)
+    config = ImputerConfig(hidden_dim=16, embedding_dim=4, patience=2, epochs=60, seed=0)
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(training, "RETIRE_AFTER", 10**6)  # every column trains to the end
+    kept = train_networks(space, features, _targets(space, frame), config, cpu)
+    monkeypatch.setattr(training, "RETIRE_AFTER", 1)
+    retired = train_networks(space, features, _targets(space, frame), config, cpu)
+    # the noise column stops improving at once and leaves while y trains on
+    assert retired.best_epochs[1] < retired.best_epochs[0]
+    assert retired.epochs_run == kept.epochs_run
+    rows = np.arange(len(frame))
+    with torch.no_grad():
+        a = training.network_outputs(kept.net, features, rows, cpu, "fp32")
+        b = training.network_outputs(retired.net, features, rows, cpu, "fp32")
+    np.testing.assert_allclose(b[:, 0], a[:, 0], atol=1e-4)  # y: the same training
+    # noise: its best weights, which were found before it retired
+    assert retired.best_epochs[1] <= kept.best_epochs[1]
