@@ -85,11 +85,13 @@ class SimpleImputer(BaseEstimator):
         if not isinstance(input_columns, Iterator):
             for column in input_columns:
                 if not isinstance(column, str):
-                    raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.input_columns must be str type, was "
-                                     f"{type(column).__name__} ({column!r})")
+                    raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
+                        f"SimpleImputer.input_columns must be str type, was "
+                        f"{type(column).__name__} ({column!r})")
         if not isinstance(output_column, str):
-            raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.output_column must be str type, was "
-                             f"{type(output_column).__name__} ({output_column!r})")
+            raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
+                f"SimpleImputer.output_column must be str type, was "
+                f"{type(output_column).__name__} ({output_column!r})")
         self.input_columns = input_columns
         self.output_column = output_column
         self.output_path = output_path
