@@ -26,7 +26,7 @@ from impute_assets.core.column_model import ColumnModel
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.kinds import ColumnKind, infer_kinds
+from impute_assets.core.kinds import TEXT_MIN_UNIQUE_SHARE, ColumnKind, infer_kinds
 from impute_assets.core.label_shift import label_shift_weights
 from impute_assets.core.metrics import prediction_metrics
 from impute_assets.core.prediction import fill_column
@@ -379,14 +379,20 @@ class SimpleImputer(BaseEstimator):
             raise ValueError("explanations need SimpleImputer(..., is_explainable=True)")
 
     def _kinds(self, train: pd.DataFrame) -> dict[str, ColumnKind | str]:
-        """Datawig reads every named input: an id-looking input is read as text (strings) or a
-        number, and a non-numeric output is categorical; ``kinds`` overrides win."""
+        """Datawig reads every named input, and string inputs as n-grams: an id-looking input
+        is read as text (strings) or a number, and so is a string input whose values are
+        mostly distinct, however short (a category embedding cannot read a value it has not
+        seen); a non-numeric output is categorical; ``kinds`` overrides win."""
         inferred = infer_kinds(train)
         kinds: dict[str, ColumnKind | str] = {}
         for column, kind in inferred.items():
-            if kind == ColumnKind.ID and column != self.output_column:
+            if column == self.output_column:
+                continue
+            if kind == ColumnKind.ID:
                 numeric = pd.api.types.is_numeric_dtype(train[column])
                 kinds[column] = ColumnKind.NUMERIC if numeric else ColumnKind.TEXT
+            elif kind == ColumnKind.CATEGORICAL and _mostly_distinct_strings(train[column]):
+                kinds[column] = ColumnKind.TEXT
         if inferred[self.output_column] in {ColumnKind.ID, ColumnKind.TEXT}:
             kinds[self.output_column] = ColumnKind.CATEGORICAL
         return {**kinds, **dict(self.kinds or {})}
@@ -440,6 +446,17 @@ def split_rows(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarr
     order = np.random.default_rng(seed).permutation(rows)
     cut = rows - round(share * rows)
     return order[:cut], order[cut:]
+
+
+def _mostly_distinct_strings(series: pd.Series) -> bool:
+    """Whether ``series`` holds strings of which at least :data:`TEXT_MIN_UNIQUE_SHARE` of the
+    observed values are distinct (the engine's free-text share, without its length rule)."""
+    observed = series.dropna()
+    if isinstance(series.dtype, pd.CategoricalDtype) or observed.empty:
+        return False
+    if not all(isinstance(v, str) for v in observed.to_numpy(dtype=object)):
+        return False
+    return observed.nunique() / len(observed) >= TEXT_MIN_UNIQUE_SHARE
 
 
 def _blank(series: pd.Series) -> pd.Series:
