@@ -172,11 +172,12 @@ class SimpleImputer(BaseEstimator):
         """``data_frame`` with ``<output><imputation_suffix>`` (a prediction for every row) and,
         for categorical outputs, ``<output><score_suffix>`` (its calibrated probability).
 
-        A categorical prediction whose probability is below ``precision_threshold`` (or the
-        config's ``confidence_threshold``) is left missing, with a missing score; numeric ones
-        only obey the config's threshold. ``inplace=True`` adds the columns to ``data_frame``
-        itself, as Datawig does; otherwise it is left as it was. ``data_frame`` need not hold
-        the output column. ``context``: earlier rows, with ``order_by``.
+        A categorical prediction whose probability is not above ``precision_threshold`` (as
+        in Datawig), or is below the config's ``confidence_threshold``, is left missing, with a
+        missing score; numeric ones only obey the config's threshold. ``inplace=True`` adds the
+        columns to ``data_frame`` itself, as Datawig does; otherwise it is left as it was.
+        ``data_frame`` need not hold the output column. ``context``: earlier rows, with
+        ``order_by``.
         """
         model = self._model()
         names = [self.output_column + imputation_suffix]
@@ -190,10 +191,9 @@ class SimpleImputer(BaseEstimator):
         everything = np.arange(len(frame))
         prediction = self.imputer_.predict_cells(frame, {self.output_column: everything},
                                                  context)[self.output_column]
-        threshold = self.imputer_.config_.threshold_for(self.output_column)
-        if not model.numeric:
-            threshold = max(threshold, precision_threshold)
-        accept = prediction.confidence >= threshold
+        accept = prediction.confidence >= self.imputer_.config_.threshold_for(self.output_column)
+        if not model.numeric:  # Datawig keeps a prediction only strictly above the threshold
+            accept &= prediction.confidence > precision_threshold
         chosen = [v for v, keep in zip(prediction.values, accept, strict=True) if keep]
         out = data_frame if inplace else data_frame.copy()
         out[names[0]] = fill_column(_blank(frame[self.output_column]), everything[accept],
