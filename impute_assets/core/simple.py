@@ -350,8 +350,9 @@ class SimpleImputer(BaseEstimator):
         return imputer
 
     def load_metrics(self) -> dict[str, Any]:
-        """The metrics ``fit`` measured on the test data (Datawig's names: ``weighted_f1``,
-        ``precision_weighted``, ``f1_micro``, ``accuracy`` ... or ``mse``)."""
+        """The metrics ``fit`` measured on the test data: Datawig's names (``avg_precision``,
+        ``weighted_f1``, ``class_counts`` ...) and ``precision_weighted``, ``f1_micro``,
+        ``accuracy`` ..., or ``mse`` and ``mae`` for numbers (Datawig: the bare mse)."""
         check_is_fitted(self)
         return json.loads((Path(self.output_path_) / STATE).read_text())["metrics"]
 
