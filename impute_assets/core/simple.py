@@ -46,7 +46,7 @@ class SimpleImputer(BaseEstimator):
         input_columns: Columns the model reads (strings).
         output_column: The column to impute (a string).
         output_path: Where ``fit`` writes the model and its metrics; ``""`` means a fresh
-            temporary directory.
+            temporary directory, whose path ``fit`` then stores here (as Datawig does).
         num_hash_buckets: Hash buckets for text inputs (the engine's ``text_buckets``).
         num_labels: Classes kept for a categorical output (the engine's ``max_categories``).
         tokens: Datawig's tokenisation choice, recorded; the engine always reads both words and
@@ -156,7 +156,7 @@ class SimpleImputer(BaseEstimator):
         self.associations_ = (label_associations(train, self.input_columns_, self.output_column,
                                                  self.imputer_.kinds_)
                               if self.is_explainable else {})
-        self.output_path_ = self._output_root()
+        self._claim_output_path()
         self.save()
         return self
 
@@ -244,7 +244,7 @@ class SimpleImputer(BaseEstimator):
         self.hpo_ = run
         for name in ("imputer_", "fit_arguments_", "metrics_", "associations_"):
             setattr(self, name, getattr(best, name))
-        self.output_path_ = self._output_root()
+        self._claim_output_path()
         self.save()
         return self
 
@@ -363,8 +363,13 @@ class SimpleImputer(BaseEstimator):
     def input_columns_(self) -> list[str]:
         return list(self.imputer_.column_models_[self.output_column].inputs)
 
-    def _output_root(self) -> str:
-        return self.output_path or tempfile.mkdtemp(prefix="impute_assets_")
+    def _claim_output_path(self) -> None:
+        """Where ``fit`` writes: ``output_path``, or (empty) a fresh temporary directory that
+        is then reported in ``output_path``, as Datawig reports its default folder there (the
+        field ``SimpleImputer.load`` takes)."""
+        if not self.output_path:
+            self.output_path = tempfile.mkdtemp(prefix="impute_assets_")
+        self.output_path_ = self.output_path
 
     def _settings(self) -> ImputerConfig:
         return self.config or ImputerConfig()
