@@ -269,23 +269,28 @@ class SimpleImputer(BaseEstimator):
         predicted = self.predict(target_data)[self.output_column + "_imputed"]
         return label_shift_weights(self.metrics_, predicted)
 
-    def explain(self, label: Any, k: int = 10) -> dict[str, list[tuple[Any, float]]]:
-        """Per explainable input column, the ``k`` tokens or values most associated with
-        ``label`` in the training data, plus ``"importance"``: every input's permutation
-        importance on the held-out split."""
-        self._check_explainable()
-        return {**explain_label(self.associations_, label, k), "importance": self.importance()}
+    def explain(self, label: Any, k: int = 10,
+                label_column: str | None = None) -> dict[str, Any]:
+        """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
+        the ``k`` tokens or values most associated with ``label`` in the training data, plus
+        ``"importance"``: every input's permutation importance on the held-out split.
+        ``label_column`` may only name the output column (Datawig's multi-output choice)."""
+        self._check_explainable(label_column)
+        return {"explained_label": label, **explain_label(self.associations_, label, k),
+                "importance": self.importance()}
 
     def explain_instance(self, instance: pd.Series | Mapping[str, Any], k: int = 10,
-                         label: Any = None) -> dict[str, list[tuple[Any, float]]]:
-        """Per explainable input column, the tokens of ``instance`` most associated with
-        ``label`` (default: the label predicted for it)."""
-        self._check_explainable()
+                         label_column: str | None = None, label: Any = None) -> dict[str, Any]:
+        """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
+        the tokens of ``instance`` most associated with ``label`` (default: the label
+        predicted for it)."""
+        self._check_explainable(label_column)
         row = pd.DataFrame([dict(instance)])
         if label is None:
             label = self.predict(row.drop(columns=[self.output_column], errors="ignore"))[
                 self.output_column + "_imputed"].iloc[0]
-        return explain_row(self.associations_, row.iloc[0], label, k)
+        return {"explained_label": label,
+                **explain_row(self.associations_, row.iloc[0], label, k)}
 
     def importance(self) -> list[tuple[str, float]]:
         """Each input column's permutation importance on the held-out split, largest first
@@ -378,11 +383,14 @@ class SimpleImputer(BaseEstimator):
         check_is_fitted(self, msg="this SimpleImputer is not fitted yet: call fit(train_df) first")
         return self.imputer_.column_models_[self.output_column]
 
-    def _check_explainable(self) -> None:
+    def _check_explainable(self, label_column: str | None) -> None:
         if not hasattr(self, "imputer_"):
             raise ValueError("Need to call .fit() before")
         if not self.is_explainable:
             raise ValueError("explanations need SimpleImputer(..., is_explainable=True)")
+        if label_column not in (None, self.output_column):
+            raise ValueError(f"Could not find label column {label_column!r}: this imputer "
+                             f"predicts {self.output_column!r}")
 
     def _kinds(self, train: pd.DataFrame) -> dict[str, ColumnKind | str]:
         """Datawig reads every named input, and string inputs as n-grams: an id-looking input
