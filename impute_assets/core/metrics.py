@@ -13,6 +13,11 @@ import pandas as pd
 from sklearn import metrics
 
 
+#: The per-class scores averaged (or listed per class) under Datawig's names.
+CLASS_SCORES = (("precision", metrics.precision_score), ("recall", metrics.recall_score),
+                ("f1", metrics.f1_score))
+
+
 def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) -> dict[str, Any]:
     """Regression scores (``mse``, ``mae``) or classification scores; a missing prediction
     counts as wrong. Classification scores come under two sets of names: ``accuracy``,
@@ -39,9 +44,7 @@ def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) ->
     accuracy = float(metrics.accuracy_score(true, pred))
     averaged = {f"{prefix}_{name}": float(score(function, average))
                 for prefix, average in (("avg", "macro"), ("weighted", "weighted"))
-                for name, function in (("precision", metrics.precision_score),
-                                       ("recall", metrics.recall_score),
-                                       ("f1", metrics.f1_score))}
+                for name, function in CLASS_SCORES}
     return {
         "accuracy": accuracy,
         "f1_micro": float(score(metrics.f1_score, "micro")),
@@ -52,8 +55,7 @@ def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) ->
         "weighted_accuracy": accuracy,
         "class_counts": [[label, int(n)] for label, n in counts.items()],
         **{f"class_{name}": score(function, None, list(counts.index)).tolist()
-           for name, function in (("precision", metrics.precision_score),
-                                  ("recall", metrics.recall_score), ("f1", metrics.f1_score))},
+           for name, function in CLASS_SCORES},
         "num_classes": len(counts),
         "num_applicable_rows": int(counts.sum()),
         "labels": labels,
