@@ -41,6 +41,8 @@ FIT_ARGUMENTS = {"learning_rate", "weight_decay", "num_epochs", "patience", "bat
 #: The space searched when the caller gives none.
 DEFAULT_SPACE = {"global:learning_rate": [1e-3, 4e-3, 1e-2], "global:mask_rate": [0.1, 0.25, 0.4],
                  "global:hidden_dim": [32, 64, 128]}
+#: Datawig's results-table names for scores that ``load_metrics`` holds under other names.
+RESULT_ALIASES = {"f1_macro": "avg_f1", "f1_weighted": "weighted_f1"}
 _CONFIG_FIELDS = {f.name for f in fields(ImputerConfig)}
 _TYPES = ("string", "categorical", "numeric")
 
@@ -106,6 +108,8 @@ def search(imputer: SimpleImputer, train_df: pd.DataFrame, test_df: pd.DataFrame
             metrics = candidate.metrics_
             row = {"name": f"{hpo_run_name or ''}{index}", **settings,
                    **{k: v for k, v in metrics.items() if np.isscalar(v)},
+                   **{alias: metrics[name] for alias, name in RESULT_ALIASES.items()
+                      if name in metrics},
                    "seconds": time.perf_counter() - began}
             row.update(_user_scores(candidate, test_df, user_defined_scores or ()))
             rows.append(row)

@@ -26,7 +26,7 @@ from impute_assets.core.column_model import ColumnModel
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.kinds import ColumnKind, infer_kinds
+from impute_assets.core.kinds import TEXT_MIN_UNIQUE_SHARE, ColumnKind, infer_kinds
 from impute_assets.core.label_shift import label_shift_weights
 from impute_assets.core.metrics import prediction_metrics
 from impute_assets.core.prediction import fill_column
@@ -46,7 +46,7 @@ class SimpleImputer(BaseEstimator):
         input_columns: Columns the model reads (strings).
         output_column: The column to impute (a string).
         output_path: Where ``fit`` writes the model and its metrics; ``""`` means a fresh
-            temporary directory.
+            temporary directory, whose path ``fit`` then stores here (as Datawig does).
         num_hash_buckets: Hash buckets for text inputs (the engine's ``text_buckets``).
         num_labels: Classes kept for a categorical output (the engine's ``max_categories``).
         tokens: Datawig's tokenisation choice, recorded; the engine always reads both words and
@@ -85,11 +85,13 @@ class SimpleImputer(BaseEstimator):
         if not isinstance(input_columns, Iterator):
             for column in input_columns:
                 if not isinstance(column, str):
-                    raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.input_columns must be str type, was "
-                                     f"{type(column).__name__} ({column!r})")
+                    raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
+                        f"SimpleImputer.input_columns must be str type, was "
+                        f"{type(column).__name__} ({column!r})")
         if not isinstance(output_column, str):
-            raise ValueError(  # noqa: TRY004 - Datawig raises ValueError heref"SimpleImputer.output_column must be str type, was "
-                             f"{type(output_column).__name__} ({output_column!r})")
+            raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
+                f"SimpleImputer.output_column must be str type, was "
+                f"{type(output_column).__name__} ({output_column!r})")
         self.input_columns = input_columns
         self.output_column = output_column
         self.output_path = output_path
@@ -154,7 +156,7 @@ class SimpleImputer(BaseEstimator):
         self.associations_ = (label_associations(train, self.input_columns_, self.output_column,
                                                  self.imputer_.kinds_)
                               if self.is_explainable else {})
-        self.output_path_ = self._output_root()
+        self._claim_output_path()
         self.save()
         return self
 
@@ -170,11 +172,12 @@ class SimpleImputer(BaseEstimator):
         """``data_frame`` with ``<output><imputation_suffix>`` (a prediction for every row) and,
         for categorical outputs, ``<output><score_suffix>`` (its calibrated probability).
 
-        A categorical prediction whose probability is below ``precision_threshold`` (or the
-        config's ``confidence_threshold``) is left missing, with a missing score; numeric ones
-        only obey the config's threshold. ``inplace=True`` adds the columns to ``data_frame``
-        itself, as Datawig does; otherwise it is left as it was. ``data_frame`` need not hold
-        the output column. ``context``: earlier rows, with ``order_by``.
+        A categorical prediction whose probability is not above ``precision_threshold`` (as
+        in Datawig), or is below the config's ``confidence_threshold``, is left missing, with a
+        missing score; numeric ones only obey the config's threshold. ``inplace=True`` adds the
+        columns to ``data_frame`` itself, as Datawig does; otherwise it is left as it was.
+        ``data_frame`` need not hold the output column. ``context``: earlier rows, with
+        ``order_by``.
         """
         model = self._model()
         names = [self.output_column + imputation_suffix]
@@ -188,10 +191,9 @@ class SimpleImputer(BaseEstimator):
         everything = np.arange(len(frame))
         prediction = self.imputer_.predict_cells(frame, {self.output_column: everything},
                                                  context)[self.output_column]
-        threshold = self.imputer_.config_.threshold_for(self.output_column)
-        if not model.numeric:
-            threshold = max(threshold, precision_threshold)
-        accept = prediction.confidence >= threshold
+        accept = prediction.confidence >= self.imputer_.config_.threshold_for(self.output_column)
+        if not model.numeric:  # Datawig keeps a prediction only strictly above the threshold
+            accept &= prediction.confidence > precision_threshold
         chosen = [v for v, keep in zip(prediction.values, accept, strict=True) if keep]
         out = data_frame if inplace else data_frame.copy()
         out[names[0]] = fill_column(_blank(frame[self.output_column]), everything[accept],
@@ -242,7 +244,7 @@ class SimpleImputer(BaseEstimator):
         self.hpo_ = run
         for name in ("imputer_", "fit_arguments_", "metrics_", "associations_"):
             setattr(self, name, getattr(best, name))
-        self.output_path_ = self._output_root()
+        self._claim_output_path()
         self.save()
         return self
 
@@ -267,23 +269,28 @@ class SimpleImputer(BaseEstimator):
         predicted = self.predict(target_data)[self.output_column + "_imputed"]
         return label_shift_weights(self.metrics_, predicted)
 
-    def explain(self, label: Any, k: int = 10) -> dict[str, list[tuple[Any, float]]]:
-        """Per explainable input column, the ``k`` tokens or values most associated with
-        ``label`` in the training data, plus ``"importance"``: every input's permutation
-        importance on the held-out split."""
-        self._check_explainable()
-        return {**explain_label(self.associations_, label, k), "importance": self.importance()}
+    def explain(self, label: Any, k: int = 10,
+                label_column: str | None = None) -> dict[str, Any]:
+        """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
+        the ``k`` tokens or values most associated with ``label`` in the training data, plus
+        ``"importance"``: every input's permutation importance on the held-out split.
+        ``label_column`` may only name the output column (Datawig's multi-output choice)."""
+        self._check_explainable(label_column)
+        return {"explained_label": label, **explain_label(self.associations_, label, k),
+                "importance": self.importance()}
 
     def explain_instance(self, instance: pd.Series | Mapping[str, Any], k: int = 10,
-                         label: Any = None) -> dict[str, list[tuple[Any, float]]]:
-        """Per explainable input column, the tokens of ``instance`` most associated with
-        ``label`` (default: the label predicted for it)."""
-        self._check_explainable()
+                         label_column: str | None = None, label: Any = None) -> dict[str, Any]:
+        """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
+        the tokens of ``instance`` most associated with ``label`` (default: the label
+        predicted for it)."""
+        self._check_explainable(label_column)
         row = pd.DataFrame([dict(instance)])
         if label is None:
             label = self.predict(row.drop(columns=[self.output_column], errors="ignore"))[
                 self.output_column + "_imputed"].iloc[0]
-        return explain_row(self.associations_, row.iloc[0], label, k)
+        return {"explained_label": label,
+                **explain_row(self.associations_, row.iloc[0], label, k)}
 
     def importance(self) -> list[tuple[str, float]]:
         """Each input column's permutation importance on the held-out split, largest first
@@ -348,8 +355,9 @@ class SimpleImputer(BaseEstimator):
         return imputer
 
     def load_metrics(self) -> dict[str, Any]:
-        """The metrics ``fit`` measured on the test data (Datawig's names: ``weighted_f1``,
-        ``precision_weighted``, ``f1_micro``, ``accuracy`` ... or ``mse``)."""
+        """The metrics ``fit`` measured on the test data: Datawig's names (``avg_precision``,
+        ``weighted_f1``, ``class_counts`` ...) and ``precision_weighted``, ``f1_micro``,
+        ``accuracy`` ..., or ``mse`` and ``mae`` for numbers (Datawig: the bare mse)."""
         check_is_fitted(self)
         return json.loads((Path(self.output_path_) / STATE).read_text())["metrics"]
 
@@ -360,8 +368,13 @@ class SimpleImputer(BaseEstimator):
     def input_columns_(self) -> list[str]:
         return list(self.imputer_.column_models_[self.output_column].inputs)
 
-    def _output_root(self) -> str:
-        return self.output_path or tempfile.mkdtemp(prefix="impute_assets_")
+    def _claim_output_path(self) -> None:
+        """Where ``fit`` writes: ``output_path``, or (empty) a fresh temporary directory that
+        is then reported in ``output_path``, as Datawig reports its default folder there (the
+        field ``SimpleImputer.load`` takes)."""
+        if not self.output_path:
+            self.output_path = tempfile.mkdtemp(prefix="impute_assets_")
+        self.output_path_ = self.output_path
 
     def _settings(self) -> ImputerConfig:
         return self.config or ImputerConfig()
@@ -370,21 +383,30 @@ class SimpleImputer(BaseEstimator):
         check_is_fitted(self, msg="this SimpleImputer is not fitted yet: call fit(train_df) first")
         return self.imputer_.column_models_[self.output_column]
 
-    def _check_explainable(self) -> None:
+    def _check_explainable(self, label_column: str | None) -> None:
         if not hasattr(self, "imputer_"):
             raise ValueError("Need to call .fit() before")
         if not self.is_explainable:
             raise ValueError("explanations need SimpleImputer(..., is_explainable=True)")
+        if label_column not in (None, self.output_column):
+            raise ValueError(f"Could not find label column {label_column!r}: this imputer "
+                             f"predicts {self.output_column!r}")
 
     def _kinds(self, train: pd.DataFrame) -> dict[str, ColumnKind | str]:
-        """Datawig reads every named input: an id-looking input is read as text (strings) or a
-        number, and a non-numeric output is categorical; ``kinds`` overrides win."""
+        """Datawig reads every named input, and string inputs as n-grams: an id-looking input
+        is read as text (strings) or a number, and so is a string input whose values are
+        mostly distinct, however short (a category embedding cannot read a value it has not
+        seen); a non-numeric output is categorical; ``kinds`` overrides win."""
         inferred = infer_kinds(train)
         kinds: dict[str, ColumnKind | str] = {}
         for column, kind in inferred.items():
-            if kind == ColumnKind.ID and column != self.output_column:
+            if column == self.output_column:
+                continue
+            if kind == ColumnKind.ID:
                 numeric = pd.api.types.is_numeric_dtype(train[column])
                 kinds[column] = ColumnKind.NUMERIC if numeric else ColumnKind.TEXT
+            elif kind == ColumnKind.CATEGORICAL and _mostly_distinct_strings(train[column]):
+                kinds[column] = ColumnKind.TEXT
         if inferred[self.output_column] in {ColumnKind.ID, ColumnKind.TEXT}:
             kinds[self.output_column] = ColumnKind.CATEGORICAL
         return {**kinds, **dict(self.kinds or {})}
@@ -438,6 +460,17 @@ def split_rows(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarr
     order = np.random.default_rng(seed).permutation(rows)
     cut = rows - round(share * rows)
     return order[:cut], order[cut:]
+
+
+def _mostly_distinct_strings(series: pd.Series) -> bool:
+    """Whether ``series`` holds strings of which at least :data:`TEXT_MIN_UNIQUE_SHARE` of the
+    observed values are distinct (the engine's free-text share, without its length rule)."""
+    observed = series.dropna()
+    if isinstance(series.dtype, pd.CategoricalDtype) or observed.empty:
+        return False
+    if not all(isinstance(v, str) for v in observed.to_numpy(dtype=object)):
+        return False
+    return observed.nunique() / len(observed) >= TEXT_MIN_UNIQUE_SHARE
 
 
 def _blank(series: pd.Series) -> pd.Series:
