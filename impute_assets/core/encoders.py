@@ -154,7 +154,12 @@ class DatetimeEncoder:
 
     def features(self, series: pd.Series) -> np.ndarray:
         stamps = as_datetimes(series)
-        if self.tz is not None:
+        if self.tz is not None and getattr(stamps.dtype, "tz", None) is None:
+            if stamps.notna().any():
+                raise TypeError(f"column {series.name!r} held datetimes in {self.tz} when fitted "
+                                "but holds tz-naive ones now; localize them (dt.tz_localize)")
+            stamps = stamps.dt.tz_localize(self.tz)  # all missing: nothing to convert
+        elif self.tz is not None:
             stamps = stamps.dt.tz_convert(self.tz)
         seconds = self.seconds.features(epoch_seconds(series))[:, 0]
         parts = [seconds]
