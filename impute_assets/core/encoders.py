@@ -142,7 +142,7 @@ class DatetimeEncoder:
         dtype = series.dtype
         tz = str(dtype.tz) if getattr(dtype, "tz", None) is not None else None
         unit = getattr(dtype, "unit", "ns")
-        return cls(seconds=NumericEncoder.fit(_epoch_seconds(series)), tz=tz, unit=unit)
+        return cls(seconds=NumericEncoder.fit(epoch_seconds(series)), tz=tz, unit=unit)
 
     @property
     def width(self) -> int:
@@ -153,10 +153,15 @@ class DatetimeEncoder:
         return self.seconds.spread
 
     def features(self, series: pd.Series) -> np.ndarray:
-        stamps = pd.to_datetime(series)
-        if self.tz is not None:
+        stamps = as_datetimes(series)
+        if self.tz is not None and getattr(stamps.dtype, "tz", None) is None:
+            if stamps.notna().any():
+                raise TypeError(f"column {series.name!r} held datetimes in {self.tz} when fitted "
+                                "but holds tz-naive ones now; localize them (dt.tz_localize)")
+            stamps = stamps.dt.tz_localize(self.tz)  # all missing: nothing to convert
+        elif self.tz is not None:
             stamps = stamps.dt.tz_convert(self.tz)
-        seconds = self.seconds.features(_epoch_seconds(series))[:, 0]
+        seconds = self.seconds.features(epoch_seconds(series))[:, 0]
         parts = [seconds]
         for value, period in (
             (stamps.dt.hour + stamps.dt.minute / 60, 24.0),
@@ -168,7 +173,7 @@ class DatetimeEncoder:
         return np.stack(parts, axis=1)
 
     def target(self, series: pd.Series) -> np.ndarray:
-        return self.seconds.features(_epoch_seconds(series))[:, 0]
+        return self.seconds.features(epoch_seconds(series))[:, 0]
 
     def decode(self, scaled: np.ndarray) -> np.ndarray:
         return self.seconds.decode(scaled)
@@ -183,13 +188,33 @@ class DatetimeEncoder:
         return {"seconds": self.seconds.to_state(), "tz": self.tz, "unit": self.unit}
 
 
-def _epoch_seconds(series: pd.Series) -> pd.Series:
-    stamps = pd.to_datetime(series)
+def as_datetimes(series: pd.Series) -> pd.Series:
+    """``series`` as pandas datetimes: datetime dtypes as they are, date objects and date
+    strings parsed by pandas. Values in different UTC offsets (ISO strings across a DST change,
+    context rows from another zone) are converted to UTC rather than refused."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) and not isinstance(series.dtype, pd.ArrowDtype):
+        return series
+    try:
+        return pd.to_datetime(series)
+    except ValueError as error:
+        refused = error
+    try:
+        return pd.to_datetime(series, utc=True)
+    except ValueError:
+        raise refused from None
+
+
+def epoch_seconds(series: pd.Series) -> pd.Series:
+    """Seconds since the epoch (NaN where missing), counted in the column's own resolution so
+    that datetimes outside the nanosecond range (before 1677, after 2262) keep their value."""
+    stamps = as_datetimes(series)
     if getattr(stamps.dtype, "tz", None) is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    nanos = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype(float)
-    nanos[stamps.isna().to_numpy()] = np.nan
-    return pd.Series(nanos / 1e9, index=series.index)
+    values = stamps.to_numpy()
+    unit, count = np.datetime_data(values.dtype)
+    ticks = values.view("int64").astype(float)
+    ticks[stamps.isna().to_numpy()] = np.nan
+    return pd.Series(ticks / (np.timedelta64(1, "s") / np.timedelta64(count, unit)), index=series.index)
 
 
 def _category_key(value: Any) -> Hashable:

@@ -169,7 +169,10 @@ class Imputer(TransformerMixin, BaseEstimator):
         frame = self._input_frame(frame, reset=True)
         config = self.settings()
         exclude = list(self.exclude)
+        declared = self._declared_sequence(config)
         kinds = infer_kinds(frame, self.kinds, exclude)
+        if declared is not None:
+            kinds = declared.key_kinds(frame, kinds, given=set(self.kinds or {}))
         inputs = usable_inputs(frame, kinds)
         skipped = sorted(c for c, k in kinds.items() if k == ColumnKind.UNSUPPORTED)
         if skipped:
@@ -180,7 +183,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.kinds_ = kinds
         self.config_ = config
         self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
-        self.sequence_ = self._sequence_spec(inputs, frame, config)
+        self.sequence_ = declared.for_inputs(inputs).measured(frame) if declared is not None else None
         self.column_models_: dict[str, ColumnModel] = {}
         row_weights = _row_weights(weights, len(frame))
         if targets and self.sequence_ is not None:
@@ -340,14 +343,13 @@ class Imputer(TransformerMixin, BaseEstimator):
         imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
         return imputer
 
-    def _sequence_spec(self, inputs: Mapping[str, ColumnKind], frame: pd.DataFrame,
-                       config: ImputerConfig) -> SequenceSpec | None:
+    def _declared_sequence(self, config: ImputerConfig) -> SequenceSpec | None:
+        """The sequence settings as given (``None`` without ``order_by``), before fitting."""
         if self.order_by is None:
             if self.group_by:
                 raise ValueError(f"group_by={self.group_by!r} needs order_by (the time column)")
             return None
-        spec = SequenceSpec(self.order_by, self.group_by or (), window=config.sequence_window)
-        return spec.for_inputs(inputs).measured(frame)
+        return SequenceSpec(self.order_by, self.group_by or (), window=config.sequence_window)
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
                  config: ImputerConfig) -> list[str]:

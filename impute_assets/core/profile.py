@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.encoders import epoch_seconds
 from impute_assets.core.kinds import ColumnKind
 
 #: Name of the bucket that holds every value outside a column's ``top_k``.
@@ -40,8 +41,6 @@ FREQUENCY_KINDS = frozenset({ColumnKind.CATEGORICAL, ColumnKind.TEXT})
 
 #: Share given to empty bins in :func:`psi`, so that the log stays finite.
 PSI_EPSILON = 1e-4
-
-_EPOCH = pd.Timestamp("1970-01-01")
 
 
 @dataclass(frozen=True)
@@ -200,10 +199,7 @@ def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
     """
     observed = series.dropna()
     if ColumnKind(kind) is ColumnKind.DATETIME:
-        stamps = pd.to_datetime(observed)
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        return ((stamps - _EPOCH) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+        return epoch_seconds(observed).to_numpy(dtype=float)
     values = pd.to_numeric(observed).to_numpy(dtype=float)
     return values[np.isfinite(values)]
 

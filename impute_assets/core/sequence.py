@@ -13,14 +13,14 @@ before the context is built, so the models also learn from rows whose neighbours
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoders import _as_float, observed_mask
+from impute_assets.core.encoders import _as_float, as_datetimes, epoch_seconds, observed_mask
 from impute_assets.core.kinds import ColumnKind
 
 PREFIX = "__seq__"
@@ -83,6 +83,30 @@ class SequenceSpec:
     def keys(self) -> list[str]:
         """The columns that place a row in its sequence."""
         return [self.order_by, *self.group_by]
+
+    def key_kinds(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
+                  given: Collection[str] = ()) -> dict[str, ColumnKind]:
+        """``kinds`` with the keys read as keys: the order column as :func:`time_kind` says (a
+        step counter 0, 1, 2, ... is a time, not an id; dates held as objects or strings are
+        datetimes), and a group column whose values are all distinct as categorical, not an
+        id. Kinds the user gave (``given``) win. A key that is not in the frame, excluded or
+        entirely missing is refused, by name."""
+        for column in self.keys:
+            if column not in frame.columns:
+                raise KeyError(f"sequence column {column!r} is not in the frame; have {list(frame.columns)}")
+            if column not in kinds:
+                raise KeyError(f"sequence column {column!r} is excluded; order_by and group_by "
+                               "columns must be inputs")
+            if frame[column].isna().all():
+                raise ValueError(f"sequence column {column!r} is entirely missing: its rows "
+                                 "cannot be ordered or grouped")
+        out = dict(kinds)
+        if self.order_by not in given:
+            out[self.order_by] = time_kind(frame[self.order_by])
+        for column in self.group_by:
+            if column not in given and out[column] == ColumnKind.ID:
+                out[column] = ColumnKind.CATEGORICAL
+        return out
 
     def for_inputs(self, kinds: Mapping[str, ColumnKind]) -> SequenceSpec:
         """This spec with every context-capable input (other than the keys) as a context column."""
@@ -190,18 +214,36 @@ def ordering(frame: pd.DataFrame, spec: SequenceSpec) -> Ordering:
 
 
 def _time_key(series: pd.Series) -> np.ndarray:
-    """Seconds since the epoch for datetimes, the value itself for numbers."""
+    """Seconds since the epoch for datetimes and dates, the value itself for numbers."""
+    if time_kind(series) == ColumnKind.DATETIME:
+        return epoch_seconds(series).to_numpy()
+    return _as_float(series)
+
+
+#: What pandas' ``infer_dtype`` says of an object or string column that can be a time.
+_NUMBER_VALUES = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+_DATE_VALUES = frozenset({"date", "datetime", "datetime64", "string"})
+
+
+def time_kind(series: pd.Series) -> ColumnKind:
+    """How an ``order_by`` column is read: NUMERIC for numbers (an integer step counter too,
+    which would otherwise be guessed an id), DATETIME for datetimes and for dates held as
+    ``datetime.date`` objects or strings (parsed by pandas); a TypeError naming the column
+    for anything else (booleans, categories, free strings, durations)."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        stamps = series
-        if getattr(stamps.dtype, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        nanos = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype(float)
-        nanos[series.isna().to_numpy()] = np.nan
-        return nanos / 1e9
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return _as_float(series)
-    raise TypeError(f"order_by column {series.name!r} must be a datetime or a number, "
-                    f"got dtype {series.dtype}")
+        return ColumnKind.DATETIME
+    values = pd.api.types.infer_dtype(series, skipna=True)
+    if values in _NUMBER_VALUES:
+        return ColumnKind.NUMERIC
+    if values in _DATE_VALUES:
+        try:
+            as_datetimes(series)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"order_by column {series.name!r} holds values that are not dates "
+                            f"({error}); convert it with pd.to_datetime(..., format=...)") from None
+        return ColumnKind.DATETIME
+    raise TypeError(f"order_by column {series.name!r} must hold datetimes, dates or numbers, "
+                    f"got dtype {series.dtype} ({values} values)")
 
 
 def neighbours(observed: np.ndarray, seq: Ordering) -> tuple[np.ndarray, np.ndarray]:

@@ -399,8 +399,9 @@ class SimpleImputer(BaseEstimator):
         seen); a non-numeric output is categorical; ``kinds`` overrides win."""
         inferred = infer_kinds(train)
         kinds: dict[str, ColumnKind | str] = {}
+        keys = self._keys()  # the Imputer reads its order and group columns as keys
         for column, kind in inferred.items():
-            if column == self.output_column:
+            if column == self.output_column or column in keys:
                 continue
             if kind == ColumnKind.ID:
                 numeric = pd.api.types.is_numeric_dtype(train[column])
@@ -445,10 +446,13 @@ class SimpleImputer(BaseEstimator):
             frame = frame.assign(**{self.output_column: np.nan})
         return frame[self._columns(frame)]
 
-    def _columns(self, frame: pd.DataFrame) -> list[str]:
+    def _keys(self) -> list[str]:
+        """The sequence columns: ``order_by`` and the ``group_by`` columns."""
         keys = [self.order_by] if self.order_by else []
-        keys += [self.group_by] if isinstance(self.group_by, str) else list(self.group_by or ())
-        columns = [*self.input_columns, *keys, self.output_column]
+        return keys + ([self.group_by] if isinstance(self.group_by, str) else list(self.group_by or ()))
+
+    def _columns(self, frame: pd.DataFrame) -> list[str]:
+        columns = [*self.input_columns, *self._keys(), self.output_column]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise KeyError(f"columns not in the frame: {missing}; have {list(frame.columns)}")

@@ -85,6 +85,9 @@ def plan_columns(
     from impute_assets.core.kinds import infer_kinds
 
     kinds = infer_kinds(frame, overrides=spec.kinds)
+    sequence = sequence_of(spec)
+    if sequence is not None:  # the keys read as Imputer.fit reads them
+        kinds = sequence.key_kinds(frame, kinds, given=set(spec.kinds or {}))
     plans = []
     for column in columns:
         if column not in frame.columns:
@@ -101,7 +104,7 @@ def plan_columns(
         plans.append(
             ColumnPlan(
                 column, kinds_with_target, config,
-                fingerprint(column, inputs, full, sequence_of(spec)),
+                fingerprint(column, inputs, full, sequence),
             )
         )
     return plans

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -107,3 +108,26 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     assert sorted(record.training.trained) == ["w", "y", "z"]
     published = warehouse.read(f"{unique_name}_imputed")
     assert published["never"].isna().all() and published[["w", "y", "z"]].notna().all().all()
+
+
+def test_a_table_ordered_by_an_integer_step_trains_fills_and_reuses(duckdb_url, unique_name, tmp_path):
+    rows = 120
+    rng = np.random.default_rng(0)
+    source = pd.DataFrame({"step": np.arange(rows),  # unique integers: guessed an id alone
+                           "level": np.sin(np.arange(rows) / 8) * 5, "other": rng.normal(size=rows)})
+    source["level"] = source["level"].mask(rng.random(rows) < 0.2)
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    settings = {"table": unique_name, "key": ["step"], "columns": ["level"], "exclude": [],
+                "order_by": "step"}
+    first = _run(duckdb_url, store, **settings).run()
+    assert first.training.trained == ["level"]
+    model = store.load(unique_name, "level", store.latest(unique_name, "level").version)
+    assert model.sequence.order_by == "step" and "step" in model.inputs
+    published = warehouse.read(f"{unique_name}_imputed").sort_values("step")
+    assert published["level"].notna().all() and len(published) == rows
+    observed = source["level"].notna().to_numpy()
+    assert (published["level"].to_numpy()[observed] == source["level"].to_numpy()[observed]).all()
+    again = _run(duckdb_url, store, **settings).run()
+    assert {m.decision for m in again.training.models} == {"reuse"}
