@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-
 #: The per-class scores averaged (or listed per class) under Datawig's names.
 CLASS_SCORES = (("precision", metrics.precision_score), ("recall", metrics.recall_score),
                 ("f1", metrics.f1_score))
