@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Self
@@ -178,7 +178,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         if skipped:
             warnings.warn(f"columns of unsupported types are not used or imputed: {skipped}",
                           UserWarning, stacklevel=2)
-        targets = self._targets(frame, kinds, config)
+        targets = self._targets(frame, kinds, config, declared.keys if declared else ())
         self.exclude_ = exclude
         self.kinds_ = kinds
         self.config_ = config
@@ -352,15 +352,19 @@ class Imputer(TransformerMixin, BaseEstimator):
         return SequenceSpec(self.order_by, self.group_by or (), window=config.sequence_window)
 
     def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
-                 config: ImputerConfig) -> list[str]:
+                 config: ImputerConfig, keys: Collection[str] = ()) -> list[str]:
         imputable = IMPUTABLE_KINDS | ({ColumnKind.TEXT} if config.copy_free_text else set())
+        # a guessed time or group would place its row in a sequence it was never in (keys)
         if self.columns is None:
-            return [c for c, k in kinds.items() if k in imputable
+            return [c for c, k in kinds.items() if k in imputable and c not in keys
                     and frame[c].isna().any() and frame[c].notna().any()]
         targets = list(self.columns)
         for column in targets:
             if column not in frame.columns:
                 raise KeyError(f"column {column!r} to impute is not in the frame; have {list(frame.columns)}")
+            if column in keys:
+                raise ValueError(f"column {column!r} orders or groups the rows (order_by/group_by): "
+                                 "a sequence key is never imputed; leave it out of columns")
             kind = kinds.get(column)
             if kind is None:
                 raise ValueError(f"column {column!r} is both asked for and excluded")
@@ -373,7 +377,9 @@ class Imputer(TransformerMixin, BaseEstimator):
 
     def _unmodelled_report(self, frame: pd.DataFrame, column: str, missing: int) -> ColumnReport:
         kind = self.kinds_.get(column)
-        if kind is None:
+        if self.sequence_ is not None and column in self.sequence_.keys:
+            reason = reasons.SEQUENCE_KEY
+        elif kind is None:
             reason = reasons.EXCLUDED if column in set(self.exclude_) else reasons.NO_MODEL
         elif frame[column].notna().sum() == 0:
             reason = reasons.NO_OBSERVED

@@ -16,6 +16,7 @@ ID_COLUMN = "id-like column (unique per row): never imputed"
 FREE_TEXT = "free text is not imputed"
 UNSUPPORTED = "unsupported column type"
 EXCLUDED = "excluded by configuration"
+SEQUENCE_KEY = "order_by/group_by key: it places rows in their sequence, never imputed"
 
 
 @dataclass

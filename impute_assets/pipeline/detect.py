@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from impute_assets.pipeline.plan import sequence_keys
 from impute_assets.pipeline.records import MissingCounts
 from impute_assets.pipeline.spec import TableSpec
 
@@ -36,12 +37,25 @@ def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> 
     """The spec's ``columns``, or else every incomplete column not skipped (needs ``missing``).
 
     A column with no observed value at all has no model to learn: it is left as it is, with a
-    warning (declared in ``columns``, it fails its training step, naming the column)."""
+    warning (declared in ``columns``, it fails its training step, naming the column). The
+    ``order_by``/``group_by`` keys are never imputed: a guessed time or entity would place its
+    row in a sequence it was never in."""
+    order, groups = sequence_keys(spec)
+    keys = {order, *groups} - {None}
     if spec.columns is not None:
+        declared = [c for c in spec.columns if c in keys]
+        if declared:
+            raise ValueError(f"table {spec.table!r}: columns {declared} order or group the rows "
+                             "(order_by/group_by) and are never imputed; leave them out of columns")
         return list(spec.columns)
     if missing is None:
         raise ValueError(f"table {spec.table!r}: no 'columns' given and nothing detected")
     if missing.empty:
         _log.warning(f"table {spec.table!r}: columns {missing.empty} have no observed value "
                      "in any row; nothing to learn them from, so they are left unfilled")
-    return [c for c in missing.incomplete if c not in spec.skip and c not in missing.empty]
+    gaps = sorted(keys & set(missing.incomplete))
+    if gaps:
+        _log.warning(f"table {spec.table!r}: sequence keys {gaps} have missing values; keys "
+                     "are never imputed, so those cells stay missing")
+    return [c for c in missing.incomplete
+            if c not in spec.skip and c not in missing.empty and c not in keys]

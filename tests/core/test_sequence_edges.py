@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from impute_assets.core import result as reasons
 from impute_assets.core.config import DEFAULT_CANDIDATES, ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
@@ -278,3 +279,20 @@ def test_public_series_with_extra_cells_hidden(shared_datasets: str, name: str,
         mask = hidden[column] & truth[column].notna().to_numpy()
         mean_fill = truth[column].where(~hidden[column]).fillna(masked[column].mean())
         assert nrmse(out[column], truth[column], mask) < nrmse(mean_fill, truth[column], mask), column
+
+
+def test_sequence_keys_are_never_imputed() -> None:
+    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=60, freq="D"),
+                          "site": ["a", "b"] * 30, "temp": np.sin(np.arange(60) / 5.0)})
+    frame.loc[[5, 17], "day"] = pd.NaT
+    frame.loc[[8], "site"] = None
+    frame.loc[[3, 20, 41], "temp"] = np.nan
+    imputer = Imputer(order_by="day", group_by="site", candidates=("linear", "mean_mode"), seed=0)
+    result = imputer.fit(frame).impute(frame)
+    assert set(imputer.column_models_) == {"temp"}
+    assert result.frame["temp"].notna().all()
+    assert result.frame["day"].isna().sum() == 2 and result.frame["site"].isna().sum() == 1
+    day = next(r for r in result.report if r.column == "day")
+    assert day.reasons == {reasons.SEQUENCE_KEY: 2}
+    with pytest.raises(ValueError, match="'day' orders or groups the rows"):
+        Imputer(order_by="day", columns=["day", "temp"]).fit(frame)

@@ -131,3 +131,24 @@ def test_a_table_ordered_by_an_integer_step_trains_fills_and_reuses(duckdb_url, 
     assert (published["level"].to_numpy()[observed] == source["level"].to_numpy()[observed]).all()
     again = _run(duckdb_url, store, **settings).run()
     assert {m.decision for m in again.training.models} == {"reuse"}
+
+
+def test_gaps_in_the_order_by_key_stay_and_the_other_columns_are_filled(
+    duckdb_url, unique_name, tmp_path, caplog
+):
+    rows = 120
+    rng = np.random.default_rng(1)
+    source = pd.DataFrame({"id": np.arange(rows),
+                           "day": pd.Series(pd.date_range("2024-01-01", periods=rows, freq="D")),
+                           "level": np.sin(np.arange(rows) / 8) * 5, "other": rng.normal(size=rows)})
+    source["level"] = source["level"].mask(rng.random(rows) < 0.2)
+    source.loc[[4, 50], "day"] = pd.NaT
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    spec = TableSpec.parse({"table": unique_name, "key": ["id"], "order_by": "day"})
+    with caplog.at_level("WARNING"):
+        record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
+    assert "sequence keys ['day'] have missing values" in caplog.text
+    assert record.training.trained == ["level"]
+    published = warehouse.read(f"{unique_name}_imputed").sort_values("id")
+    assert published["day"].isna().sum() == 2 and published["level"].notna().all()
