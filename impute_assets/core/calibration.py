@@ -23,14 +23,22 @@ def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature that minimises held-out log loss (1.0 without held-out rows)."""
+    """The temperature that minimises held-out log loss (1.0 without held-out rows).
+
+    The labels are smoothed by ``1 / (rows + 2)`` (Laplace's rule of succession): ``n`` right
+    answers out of ``n`` do not prove that every later fill is right, so a held-out split the
+    model gets all right no longer drives the temperature to its floor, where every fill,
+    even of a row with nothing to go on, would claim a confidence of 1.0.
+    """
     if len(labels) == 0:
         return 1.0
-    # log loss at t: mean(logsumexp(gap / t) - gap[label] / t) with gap = scores - row max,
+    # log loss at t: mean(logsumexp(gap / t) - target . gap / t) with gap = scores - row max,
     # so each temperature costs one scaled exp-and-sum (the scores are shifted once)
+    smoothing = 1.0 / (len(labels) + 2)
     gap = scores - scores.max(axis=1, keepdims=True)
-    label_gap = gap[np.arange(len(labels)), labels]
-    losses = [np.mean(np.log(np.exp(gap / t).sum(axis=1)) - label_gap / t) for t in TEMPERATURES]
+    target_gap = ((1 - smoothing) * gap[np.arange(len(labels)), labels]
+                  + smoothing * gap.mean(axis=1))
+    losses = [np.mean(np.log(np.exp(gap / t).sum(axis=1)) - target_gap / t) for t in TEMPERATURES]
     return float(TEMPERATURES[int(np.argmin(losses))])
 
 
