@@ -218,6 +218,7 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     observed_rows = np.concatenate([train_rows, hold_rows])
     y_train, y_hold = target.y[train_rows], target.y[hold_rows]
     outputs: dict[str, np.ndarray] = {}
+    fitted: dict[str, np.ndarray] = {}  # held-out fits worth keeping as they are
     if target.name in fit.holdout:
         outputs["network"] = fit.holdout[target.name]
     if len(hold_rows):
@@ -234,8 +235,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
                                          target.classes)
         if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
                 and boosted.available()):
-            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
-                                        config.seed)
+            state = fitted["boosted"] = boosted.boosted_fit(z_train, y_cheap, target.numeric,
+                                                            target.classes, config.seed)
             outputs["boosted"] = boosted.boosted_predict(boosted.booster(state), z_hold,
                                                          target.numeric, target.classes)
     members = _blend_members(outputs, y_hold, target, config)
@@ -253,9 +254,15 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     arrays = {}
     refit = _bounded(observed_rows, config.max_cheap_rows, config.seed)
     z_observed, y_observed = design.matrix[refit][:, columns], target.y[refit]
+    # at the row cap a refit would see as many rows as the held-out fit did: keep that one
+    # (a LightGBM fit on 20,000 rows costs seconds per column)
+    capped = len(train_rows) >= config.max_cheap_rows
     for name in used:
-        arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
-                                    _row_weight(target, refit)))
+        if capped and name in fitted:
+            arrays[name] = fitted[name]
+        else:
+            arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
+                                        _row_weight(target, refit)))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members

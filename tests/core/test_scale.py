@@ -93,3 +93,17 @@ def test_learning_rate_anneals_only_when_the_step_budget_binds() -> None:
     tail = int(len(rates) * ANNEAL_SHARE)
     assert np.all(rates[:-tail] == 1.0)
     assert np.all(np.diff(rates[-tail:]) < 0) and rates[-1] == pytest.approx(ANNEAL_FLOOR)
+
+
+def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    fit = boosted.boosted_fit
+    monkeypatch.setattr(boosted, "boosted_fit", lambda *a, **k: calls.append(len(a[0])) or fit(*a, **k))
+    settings = {"columns": ["y"], "candidates": ("boosted", "mean_mode"), "seed": 0}
+    Imputer(**settings).fit(step_frame())
+    assert len(calls) == 2  # held-out fit, then a refit on every observed row
+    calls.clear()
+    imputer = Imputer(**settings, max_cheap_rows=100).fit(step_frame())
+    assert calls == [100]  # a refit would see 100 rows again: the held-out fit is kept
+    assert imputer.column_models_["y"].chosen == "boosted"
+    assert imputer.transform(step_frame())["y"].notna().all()
