@@ -107,3 +107,17 @@ def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(monkeypatch: pytest
     assert calls == [100]  # a refit would see 100 rows again: the held-out fit is kept
     assert imputer.column_models_["y"].chosen == "boosted"
     assert imputer.transform(step_frame())["y"].notna().all()
+
+
+def test_networks_predicting_their_own_rows_match_the_stacked_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = step_frame(600)
+    frame.loc[frame.index[:300], "noise"] = np.nan  # a third column to fill, gaps elsewhere
+    imputer = Imputer(candidates=("network",), max_steps=60, hidden_dim=8, seed=0).fit(frame)
+    assert all(m.uses_network for m in imputer.column_models_.values())
+    monkeypatch.setattr(prediction, "SPARSE_SHARE", 10**6)  # every chunk: one pass per network
+    own = imputer.impute(frame)
+    monkeypatch.setattr(prediction, "SPARSE_SHARE", 0)  # every chunk: one stacked pass
+    stacked = imputer.impute(frame)
+    pd.testing.assert_frame_equal(own.frame, stacked.frame, rtol=1e-5)
+    pd.testing.assert_frame_equal(own.confidence, stacked.confidence, rtol=1e-4)
