@@ -20,6 +20,9 @@ import numpy as np
 #: Boosting rounds, leaves per tree and learning rate: small trees, few rounds, so the
 #: candidate stays cheap next to the network on a bounded sample of rows.
 ROUNDS = 120
+#: Boosting stops once the held-out loss has not improved for this many rounds; the refit on
+#: every observed row then runs as many rounds as the held-out fit kept.
+EARLY_STOPPING_ROUNDS = 15
 LEAVES = 15
 LEARNING_RATE = 0.08
 MIN_LEAF_ROWS = 10
@@ -59,9 +62,12 @@ def available(warn: bool = True) -> bool:
     return False
 
 
-def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int,
-                seed: int) -> np.ndarray:
-    """A booster fitted on ``z`` -> ``y`` (scaled values, or class ids), as a uint8 array."""
+def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed: int,
+                rounds: int = ROUNDS,
+                valid: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """A booster fitted on ``z`` -> ``y`` (scaled values, or class ids), as a uint8 array:
+    ``rounds`` rounds, or fewer when the loss on ``valid`` (inputs, targets) stops falling
+    (only the best round's trees are kept)."""
     lgb = lightgbm()
     params = {"objective": "regression" if numeric else "multiclass", "num_leaves": LEAVES,
               "learning_rate": LEARNING_RATE, "min_data_in_leaf": MIN_LEAF_ROWS, "verbose": -1,
@@ -69,8 +75,20 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int,
               "force_row_wise": True}
     if not numeric:
         params["num_class"] = max(classes, 2)
-    booster = lgb.train(params, lgb.Dataset(z, y.astype(np.float64)), num_boost_round=ROUNDS)
-    return np.frombuffer(booster.model_to_string().encode(), dtype=np.uint8).copy()
+    data = lgb.Dataset(z, y.astype(np.float64), free_raw_data=False)
+    stopping = {}
+    if valid is not None and len(valid[1]):
+        stopping = {"valid_sets": [lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)],
+                    "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]}
+    booster = lgb.train(params, data, num_boost_round=rounds, **stopping)
+    kept = booster.best_iteration if stopping and booster.best_iteration > 0 else None
+    return np.frombuffer(booster.model_to_string(num_iteration=kept).encode(),
+                         dtype=np.uint8).copy()
+
+
+def rounds(model) -> int:
+    """The boosting rounds a booster (see :func:`booster`) holds."""
+    return int(model.current_iteration())
 
 
 def booster(state: np.ndarray):

@@ -219,6 +219,7 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     y_train, y_hold = target.y[train_rows], target.y[hold_rows]
     outputs: dict[str, np.ndarray] = {}
     fitted: dict[str, np.ndarray] = {}  # held-out fits worth keeping as they are
+    boosted_rounds = boosted.ROUNDS  # as many as the held-out fit kept, once there is one
     if target.name in fit.holdout:
         outputs["network"] = fit.holdout[target.name]
     if len(hold_rows):
@@ -236,9 +237,12 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
                 and boosted.available()):
             state = fitted["boosted"] = boosted.boosted_fit(z_train, y_cheap, target.numeric,
-                                                            target.classes, config.seed)
-            outputs["boosted"] = boosted.boosted_predict(boosted.booster(state), z_hold,
-                                                         target.numeric, target.classes)
+                                                            target.classes, config.seed,
+                                                            valid=(z_hold, y_hold))
+            model = boosted.booster(state)
+            boosted_rounds = boosted.rounds(model)
+            outputs["boosted"] = boosted.boosted_predict(model, z_hold, target.numeric,
+                                                         target.classes)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
@@ -262,7 +266,7 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
             arrays[name] = fitted[name]
         else:
             arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
-                                        _row_weight(target, refit)))
+                                        _row_weight(target, refit), boosted_rounds))
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members
@@ -342,8 +346,10 @@ def _row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | Non
 
 
 def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
-                  config: ImputerConfig, weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The chosen cheap candidate refitted on every observed row (the network keeps its split)."""
+                  config: ImputerConfig, weight: np.ndarray | None = None,
+                  boosted_rounds: int = boosted.ROUNDS) -> dict[str, np.ndarray]:
+    """The chosen cheap candidate refitted on every observed row (the network keeps its split;
+    the booster runs the rounds its held-out fit kept)."""
     if chosen == "linear":
         return {"linear": linear_fit(z, y, target.numeric, target.classes, weight)}
     if chosen == "knn":
@@ -352,7 +358,8 @@ def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
     if chosen == "mean_mode":
         return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes, weight)}
     if chosen == "boosted":
-        return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed)}
+        return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed,
+                                               boosted_rounds)}
     return {}
 
 

@@ -121,3 +121,31 @@ def test_networks_predicting_their_own_rows_match_the_stacked_pass(
     stacked = imputer.impute(frame)
     pd.testing.assert_frame_equal(own.frame, stacked.frame, rtol=1e-5)
     pd.testing.assert_frame_equal(own.confidence, stacked.confidence, rtol=1e-4)
+
+
+def test_the_boosted_candidate_stops_where_held_out_loss_stops_falling() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(600, 4)).astype(np.float32)
+    noise = rng.normal(size=600)  # nothing to learn: held-out loss rises after a few rounds
+    valid = (z[400:], noise[400:])
+    stopped = boosted.booster(boosted.boosted_fit(z[:400], noise[:400], True, 1, 0, valid=valid))
+    assert boosted.rounds(stopped) < boosted.ROUNDS - boosted.EARLY_STOPPING_ROUNDS
+    full = boosted.booster(boosted.boosted_fit(z[:400], noise[:400], True, 1, 0))
+    assert boosted.rounds(full) == boosted.ROUNDS
+    assert boosted.rounds(boosted.booster(boosted.boosted_fit(z, noise, True, 1, 0, rounds=7))) == 7
+
+
+def test_the_refit_runs_the_rounds_the_held_out_fit_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    fit = boosted.boosted_fit
+
+    def counted(*args, **kwargs):
+        state = fit(*args, **kwargs)
+        calls.append(boosted.rounds(boosted.booster(state)))
+        return state
+
+    monkeypatch.setattr(boosted, "boosted_fit", counted)
+    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0).fit(step_frame())
+    assert imputer.column_models_["y"].chosen == "boosted"
+    held_out, refit = calls
+    assert refit == held_out < boosted.ROUNDS  # a step function needs few rounds
