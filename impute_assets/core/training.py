@@ -250,15 +250,19 @@ def _per_row_losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,
     """(rows, targets) losses of every target at once: squared error (plus the Gaussian NLL of
     the predicted variance when ``nll``) for numeric targets, cross-entropy for categorical
     ones. One set of tensor ops for all targets (a loop per target was ~100 small ops a step);
-    padded output slots hold -1e4, so they add nothing to a cross-entropy."""
-    rows, targets, width = out.shape
+    the cross-entropy only over categorical targets, whose padded output slots hold -1e4, so
+    they add nothing to it."""
+    rows, _, width = out.shape
     err = (y - out[:, :, 0]) ** 2
     if nll:
         log_var = out[:, :, 1].clamp(-10, 10)
         err = err + 0.5 * (log_var + err.detach() * torch.exp(-log_var))
-    classes = y.long().clamp(0, width - 1).reshape(-1)
-    ce = F.cross_entropy(out.reshape(rows * targets, width), classes, reduction="none")
-    return torch.where(numeric, err, ce.view(rows, targets))
+    categorical = torch.nonzero(~numeric).squeeze(1)
+    if not len(categorical):
+        return err
+    classes = y[:, categorical].long().clamp(0, width - 1).reshape(-1)
+    ce = F.cross_entropy(out[:, categorical].reshape(-1, width), classes, reduction="none")
+    return err.index_copy(1, categorical, ce.view(rows, -1))
 
 
 def _losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,

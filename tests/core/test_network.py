@@ -10,7 +10,7 @@ from impute_assets.core import training
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.network import StackedNet, batch_tensors
+from impute_assets.core.network import StackedNet, batch_tensors, width_buckets
 from impute_assets.core.training import TargetData, train_networks
 
 KINDS = {"x": ColumnKind.NUMERIC, "noise": ColumnKind.NUMERIC, "y": ColumnKind.NUMERIC,
@@ -74,3 +74,21 @@ def test_retired_columns_keep_their_best_weights_and_do_not_change_the_others(mo
     np.testing.assert_allclose(b[:, 0], a[:, 0], atol=1e-4)  # y: the same training
     # noise: its best weights, which were found before it retired
     assert retired.best_epochs[1] <= kept.best_epochs[1]
+
+
+def test_outputs_grouped_by_width_equal_one_padded_layer() -> None:
+    frame = mixed_frame()
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    torch.manual_seed(0)
+    dims = [2, 2, 5, 3, 2]
+    net = StackedNet(space, ["x", "noise", "band", "y", "note"], dims, 16, 4).eval()
+    assert width_buckets(dims) == [([0, 1, 4], 2), ([3], 4), ([2], 8)]
+    hidden = torch.randn(len(dims), 30, 16)
+    for active in (None, torch.tensor([2, 0, 3])):
+        chosen = list(range(len(dims))) if active is None else active.tolist()
+        with torch.no_grad():
+            out = net._outputs(hidden[chosen], active)
+        padded = (torch.bmm(hidden[chosen], net.w3[chosen]) + net.b3[chosen, None]).transpose(0, 1)
+        valid = net.out_valid[chosen]
+        torch.testing.assert_close(out[:, valid], padded[:, valid])
+        assert torch.all(out[:, ~valid] == -1e4)  # padding adds nothing to a cross-entropy
