@@ -64,6 +64,7 @@ METRICS = (
 TARGETS = (("nrmse", 0.92, "<="), ("accuracy", 1.0, ">="), ("seconds", 0.3, "<="))
 #: Table sizes of ``--tiers``; the first is the default run's.
 TIERS = (500, 2_000, 5_000)
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "accuracy.md"
 
 
 def datasets_dir() -> Path:
@@ -302,7 +303,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="further ImputerConfig fields for ours, e.g. chained=true")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 300 rows, seed 0, MCAR only")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"report path (default {DEFAULT_OUT.relative_to(ROOT)}; other tiers "
+                             "get _ROWS in the name)")
     args = parser.parse_args(argv)
     args.set = dict(args.set)
     if args.tiers:
@@ -325,7 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     for rows in args.rows:
         tier = argparse.Namespace(**{**vars(args), "rows": rows})
-        out = args.out if rows == TIERS[0] else args.out.with_stem(f"{args.out.stem}_{rows}")
+        # a tier beyond the first gets its rows in the file's name, unless --out named the
+        # file of a single tier
+        named = args.out is not None and len(args.rows) == 1
+        out = args.out or DEFAULT_OUT
+        out = out if named or rows == TIERS[0] else out.with_stem(f"{out.stem}_{rows}")
         started = time.perf_counter()
         results = run(tier)
         wall = time.perf_counter() - started
