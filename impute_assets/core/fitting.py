@@ -43,8 +43,8 @@ from impute_assets.core.text_copy import fit_copy_model
 from impute_assets.core.training import (
     TargetData,
     TrainedNetworks,
-    network_outputs,
     schedule,
+    target_outputs,
     train_networks,
 )
 
@@ -200,12 +200,9 @@ def _train(
         bar.close()
     logger.info("trained %d column network(s) on %s in %.1fs (%d steps of %d rows)",
                 len(eligible), device.type, trained.seconds, trained.steps, trained.batch_size)
-    rows = np.flatnonzero(np.any([t.holdout for t in eligible], axis=0))
-    outputs = network_outputs(trained.net, features, rows, device, config.precision)
-    holdout = {}
-    for index, target in enumerate(eligible):
-        local = np.searchsorted(rows, np.flatnonzero(target.holdout))
-        holdout[target.name] = outputs[local, index, : target.out_dim]
+    outputs = target_outputs(trained.net, features, [np.flatnonzero(t.holdout) for t in eligible],
+                             device, config.precision)
+    holdout = {t.name: out[:, : t.out_dim] for t, out in zip(eligible, outputs, strict=True)}
     return NetworkFit(trained, [t.name for t in eligible], device.type, holdout)
 
 

@@ -20,13 +20,10 @@ from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.device import resolve_device
 from impute_assets.core.features import Features
 from impute_assets.core.network import StackedNet
-from impute_assets.core.training import network_outputs
+from impute_assets.core.training import target_outputs
 
 #: Rows encoded and predicted at a time: filling is linear in rows with bounded memory.
 FILL_CHUNK = 65_536
-#: Networks predict each on its own rows when fewer than 1 / SPARSE_SHARE of the (row,
-#: network) cells of a chunk are wanted; else all of them in one stacked pass.
-SPARSE_SHARE = 2
 
 
 def predict_rows(
@@ -151,20 +148,17 @@ def encoded_predictions(models: list[ColumnModel], net: StackedNet | None, featu
 def _network_outputs(models: list[ColumnModel], net: StackedNet | None, features: Features,
                      positions: Mapping[str, np.ndarray], device: torch.device,
                      precision: str) -> dict[str, np.ndarray]:
-    """Each networked model's raw outputs at its ``positions``. One stacked pass over every row
-    when most cells are wanted; one pass per network over its own rows when few are (a table
-    30% missing per column has a gap in nearly every row, but each network is wanted in only
-    30% of them: a third of the work)."""
+    """Each networked model's raw outputs at its ``positions``: one stacked pass when most
+    cells are wanted, one pass per network over its own rows when few are (a table 30% missing
+    per column has a gap in nearly every row, but each network is wanted in only 30% of them:
+    a third of the work). See :func:`target_outputs`."""
     if net is None:
         return {}
     networked = [m for m in models if m.uses_network]
-    wanted = sum(len(positions[m.target]) for m in networked)
-    if wanted * SPARSE_SHARE >= features.rows * len(networked):
-        outputs = network_outputs(net, features, np.arange(features.rows), device, precision)
-        return {m.target: outputs[positions[m.target], i] for i, m in enumerate(networked)}
-    return {m.target: network_outputs(net, features, positions[m.target], device, precision,
-                                      torch.tensor([i], device=device))[:, 0]
-            for i, m in enumerate(networked) if len(positions[m.target])}
+    outputs = target_outputs(net, features, [positions[m.target] for m in networked], device,
+                             precision)
+    return {m.target: out for m, out in zip(networked, outputs, strict=True)
+            if len(positions[m.target])}
 
 
 def stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:

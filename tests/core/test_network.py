@@ -92,3 +92,30 @@ def test_outputs_grouped_by_width_equal_one_padded_layer() -> None:
         valid = net.out_valid[chosen]
         torch.testing.assert_close(out[:, valid], padded[:, valid])
         assert torch.all(out[:, ~valid] == -1e4)  # padding adds nothing to a cross-entropy
+
+
+def test_held_out_losses_per_network_equal_the_stacked_pass(monkeypatch) -> None:
+    frame = mixed_frame()
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    features = space.encode(frame)
+    torch.manual_seed(0)
+    net = StackedNet(space, ["x", "y", "band"], [2, 2, 5], 16, 4).eval()
+    rng = np.random.default_rng(0)
+    y = torch.tensor(np.stack([rng.normal(size=len(frame)), rng.normal(size=len(frame)),
+                               rng.integers(0, 5, size=len(frame))], axis=1), dtype=torch.float32)
+    weight = torch.from_numpy((rng.random((len(frame), 3)) < 0.2).astype(np.float32))
+    weight[:, 1] = 0  # a target with no held-out rows among those checked
+    numeric = torch.tensor([True, True, False])
+    rows = np.arange(0, len(frame), 2)
+    config = ImputerConfig(precision="fp32")
+    cpu = torch.device("cpu")
+    for active in (None, torch.tensor([2, 0])):
+        pick = slice(None) if active is None else active
+        args = (net, features, rows, numeric[pick], y[:, pick], weight[:, pick], cpu, config, active)
+        monkeypatch.setattr(training, "SPARSE_SHARE", 0)  # one stacked pass
+        stacked = training._holdout_losses(*args)
+        monkeypatch.setattr(training, "SPARSE_SHARE", 10**6)  # one pass per network
+        own = training._holdout_losses(*args)
+        torch.testing.assert_close(own, stacked)
+        expected = [True, False, True] if active is None else [True, True]
+        assert torch.isfinite(own).tolist() == expected  # no rows: an infinite loss

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impute_assets.core import boosted, prediction
+from impute_assets.core import boosted, prediction, training
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.training import ANNEAL_FLOOR, ANNEAL_SHARE, _rate_scales, schedule
@@ -115,9 +115,9 @@ def test_networks_predicting_their_own_rows_match_the_stacked_pass(
     frame.loc[frame.index[:300], "noise"] = np.nan  # a third column to fill, gaps elsewhere
     imputer = Imputer(candidates=("network",), max_steps=60, hidden_dim=8, seed=0).fit(frame)
     assert all(m.uses_network for m in imputer.column_models_.values())
-    monkeypatch.setattr(prediction, "SPARSE_SHARE", 10**6)  # every chunk: one pass per network
+    monkeypatch.setattr(training, "SPARSE_SHARE", 10**6)  # every chunk: one pass per network
     own = imputer.impute(frame)
-    monkeypatch.setattr(prediction, "SPARSE_SHARE", 0)  # every chunk: one stacked pass
+    monkeypatch.setattr(training, "SPARSE_SHARE", 0)  # every chunk: one stacked pass
     stacked = imputer.impute(frame)
     pd.testing.assert_frame_equal(own.frame, stacked.frame, rtol=1e-5)
     pd.testing.assert_frame_equal(own.confidence, stacked.confidence, rtol=1e-4)
