@@ -20,9 +20,13 @@ import numpy as np
 #: Boosting rounds, leaves per tree and learning rate: small trees, few rounds, so the
 #: candidate stays cheap next to the network on a bounded sample of rows.
 ROUNDS = 120
-#: Boosting stops once the held-out loss has not improved for this many rounds; the refit on
-#: every observed row then runs as many rounds as the held-out fit kept.
+#: Boosting stops once the held-out loss has not improved for this many rounds, where the
+#: held-out split has at least ``MIN_STOPPING_ROWS`` rows; the refit on every observed row then
+#: runs as many rounds as the held-out fit kept. On smaller splits the stopping round is noise:
+#: at 500 rows (~80 held-out rows a column) stopping cost 0.3 pt accuracy; at 2,000 rows it
+#: helped (loans nRMSE 0.604 -> 0.599) and cut the boosters' time by two thirds.
 EARLY_STOPPING_ROUNDS = 15
+MIN_STOPPING_ROWS = 200
 LEAVES = 15
 LEARNING_RATE = 0.08
 MIN_LEAF_ROWS = 10
@@ -67,7 +71,7 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed:
                 valid: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """A booster fitted on ``z`` -> ``y`` (scaled values, or class ids), as a uint8 array:
     ``rounds`` rounds, or fewer when the loss on ``valid`` (inputs, targets) stops falling
-    (only the best round's trees are kept)."""
+    (only the best round's trees are kept), given at least ``MIN_STOPPING_ROWS`` of them."""
     lgb = lightgbm()
     params = {"objective": "regression" if numeric else "multiclass", "num_leaves": LEAVES,
               "learning_rate": LEARNING_RATE, "min_data_in_leaf": MIN_LEAF_ROWS, "verbose": -1,
@@ -77,7 +81,7 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed:
         params["num_class"] = max(classes, 2)
     data = lgb.Dataset(z, y.astype(np.float64), free_raw_data=False)
     stopping = {}
-    if valid is not None and len(valid[1]):
+    if valid is not None and len(valid[1]) >= MIN_STOPPING_ROWS:
         stopping = {"valid_sets": [lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)],
                     "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]}
     booster = lgb.train(params, data, num_boost_round=rounds, **stopping)

@@ -132,6 +132,10 @@ def test_the_boosted_candidate_stops_where_held_out_loss_stops_falling() -> None
     assert boosted.rounds(stopped) < boosted.ROUNDS - boosted.EARLY_STOPPING_ROUNDS
     full = boosted.booster(boosted.boosted_fit(z[:400], noise[:400], True, 1, 0))
     assert boosted.rounds(full) == boosted.ROUNDS
+    end = 400 + boosted.MIN_STOPPING_ROWS - 1
+    few = (z[400:end], noise[400:end])
+    unstopped = boosted.booster(boosted.boosted_fit(z[:400], noise[:400], True, 1, 0, valid=few))
+    assert boosted.rounds(unstopped) == boosted.ROUNDS  # too few rows to stop on
     assert boosted.rounds(boosted.booster(boosted.boosted_fit(z, noise, True, 1, 0, rounds=7))) == 7
 
 
@@ -145,7 +149,8 @@ def test_the_refit_runs_the_rounds_the_held_out_fit_kept(monkeypatch: pytest.Mon
         return state
 
     monkeypatch.setattr(boosted, "boosted_fit", counted)
-    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0).fit(step_frame())
+    # 1,500 rows: a held-out split of ~240 cells, enough to stop on
+    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0).fit(step_frame(1500))
     assert imputer.column_models_["y"].chosen == "boosted"
     held_out, refit = calls
     assert refit == held_out < boosted.ROUNDS  # a step function needs few rounds
