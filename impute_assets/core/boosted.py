@@ -82,7 +82,8 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed:
     data = lgb.Dataset(z, y.astype(np.float64), free_raw_data=False)
     stopping = {}
     if valid is not None and len(valid[1]) >= MIN_STOPPING_ROWS:
-        stopping = {"valid_sets": [lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)],
+        held_out = lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)
+        stopping = {"valid_sets": [held_out],
                     "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]}
     booster = lgb.train(params, data, num_boost_round=rounds, **stopping)
     kept = booster.best_iteration if stopping and booster.best_iteration > 0 else None

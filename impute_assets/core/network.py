@@ -108,7 +108,8 @@ class StackedNet(nn.Module):
         invalid = ~select_targets(self.out_valid, active)
         out = hidden.new_full((c, b, w3.shape[2]), -1e4)
         for positions, width in self._buckets(active):
-            part = torch.bmm(hidden[positions], w3[positions, :, :width]) + b3[positions, None, :width]
+            part = (torch.bmm(hidden[positions], w3[positions, :, :width])
+                    + b3[positions, None, :width])
             out[positions, :, :width] = part.masked_fill(invalid[positions, None, :width], -1e4)
         return out.transpose(0, 1)  # (b, c, o)
 
@@ -118,7 +119,8 @@ class StackedNet(nn.Module):
         if self._bucket_key is not active or self._bucket_cache is None:
             dims = self.out_dims if active is None else [self.out_dims[i] for i in active.tolist()]
             device = self.w3.device
-            self._bucket_cache = [(torch.tensor(p, device=device), w) for p, w in width_buckets(dims)]
+            self._bucket_cache = [(torch.tensor(p, device=device), w)
+                                  for p, w in width_buckets(dims)]
             self._bucket_key = active
         return self._bucket_cache
 

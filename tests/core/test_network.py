@@ -111,7 +111,8 @@ def test_held_out_losses_per_network_equal_the_stacked_pass(monkeypatch) -> None
     cpu = torch.device("cpu")
     for active in (None, torch.tensor([2, 0])):
         pick = slice(None) if active is None else active
-        args = (net, features, rows, numeric[pick], y[:, pick], weight[:, pick], cpu, config, active)
+        args = (net, features, rows, numeric[pick], y[:, pick], weight[:, pick], cpu, config,
+                active)
         monkeypatch.setattr(training, "SPARSE_SHARE", 0)  # one stacked pass
         stacked = training._holdout_losses(*args)
         monkeypatch.setattr(training, "SPARSE_SHARE", 10**6)  # one pass per network

@@ -150,7 +150,8 @@ def test_the_refit_runs_the_rounds_the_held_out_fit_kept(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(boosted, "boosted_fit", counted)
     # 1,500 rows: a held-out split of ~240 cells, enough to stop on
-    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0).fit(step_frame(1500))
+    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0)
+    imputer.fit(step_frame(1500))
     assert imputer.column_models_["y"].chosen == "boosted"
     held_out, refit = calls
     assert refit == held_out < boosted.ROUNDS  # a step function needs few rounds
