@@ -66,8 +66,9 @@ class StackedNet(nn.Module):
         self.b2 = nn.Parameter(torch.zeros(c, h))
         self.w3 = nn.Parameter(_uniform(c, h, o) * 0.1)
         self.b3 = nn.Parameter(torch.zeros(c, o))
-        self._bucket_key: torch.Tensor | None = None
-        self._bucket_cache: list[tuple[torch.Tensor, int]] | None = None
+        # (the active tensor, its buckets): one attribute, so a reader never pairs a key with
+        # another key's buckets
+        self._buckets_of: tuple[torch.Tensor | None, list[tuple[torch.Tensor, int]]] | None = None
 
     def forward(self, batch: Mapping[str, torch.Tensor | list],
                 active: torch.Tensor | None = None) -> torch.Tensor:
@@ -116,13 +117,13 @@ class StackedNet(nn.Module):
     def _buckets(self, active: torch.Tensor | None) -> list[tuple[torch.Tensor, int]]:
         """The width buckets of the ``active`` targets (positions among them), cached per
         ``active`` tensor: training changes it only when a column retires."""
-        if self._bucket_key is not active or self._bucket_cache is None:
-            dims = self.out_dims if active is None else [self.out_dims[i] for i in active.tolist()]
-            device = self.w3.device
-            self._bucket_cache = [(torch.tensor(p, device=device), w)
-                                  for p, w in width_buckets(dims)]
-            self._bucket_key = active
-        return self._bucket_cache
+        cached = self._buckets_of
+        if cached is not None and cached[0] is active:
+            return cached[1]
+        dims = self.out_dims if active is None else [self.out_dims[i] for i in active.tolist()]
+        buckets = [(torch.tensor(p, device=self.w3.device), w) for p, w in width_buckets(dims)]
+        self._buckets_of = (active, buckets)
+        return buckets
 
     def _embedded(self, batch: Mapping[str, torch.Tensor | list],
                   active: torch.Tensor | None) -> torch.Tensor | None:
