@@ -326,13 +326,13 @@ def _setting(text: str) -> tuple[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # a tier beyond the first gets its rows in the file's name, unless --out named the file
+    # of a single tier
+    named = args.out is not None and len(args.rows) == 1
+    base = args.out or DEFAULT_OUT
     for rows in args.rows:
         tier = argparse.Namespace(**{**vars(args), "rows": rows})
-        # a tier beyond the first gets its rows in the file's name, unless --out named the
-        # file of a single tier
-        named = args.out is not None and len(args.rows) == 1
-        out = args.out or DEFAULT_OUT
-        out = out if named or rows == TIERS[0] else out.with_stem(f"{out.stem}_{rows}")
+        out = base if named or rows == TIERS[0] else base.with_stem(f"{base.stem}_{rows}")
         started = time.perf_counter()
         results = run(tier)
         wall = time.perf_counter() - started

@@ -79,7 +79,7 @@ def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed:
               "force_row_wise": True}
     if not numeric:
         params["num_class"] = max(classes, 2)
-    data = lgb.Dataset(z, y.astype(np.float64), free_raw_data=False)
+    data = lgb.Dataset(z, y.astype(np.float64))
     stopping = {}
     if valid is not None and len(valid[1]) >= MIN_STOPPING_ROWS:
         held_out = lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)
