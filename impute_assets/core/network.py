@@ -7,6 +7,7 @@ Categorical inputs go through per-target embeddings, text through per-target Emb
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -74,8 +75,8 @@ class StackedNet(nn.Module):
                 active: torch.Tensor | None = None) -> torch.Tensor:
         """Outputs (batch, targets, max_out); invalid output slots hold a large negative.
 
-        ``active`` (target indices) evaluates only those targets, in that order: training
-        stops spending steps on the columns that have stopped improving.
+        ``active`` (target indices) evaluates only those targets, in that order: a held-out
+        check or a fill of one column's rows need not run every target.
         """
         take = partial(select_targets, active=active)
         parts = [batch["numeric"], batch["numeric_missing"]]
@@ -116,7 +117,7 @@ class StackedNet(nn.Module):
 
     def _buckets(self, active: torch.Tensor | None) -> list[tuple[torch.Tensor, int]]:
         """The width buckets of the ``active`` targets (positions among them), cached per
-        ``active`` tensor: training changes it only when a column retires."""
+        ``active`` tensor: every training step of a net asks for the same buckets."""
         cached = self._buckets_of
         if cached is not None and cached[0] is active:
             return cached[1]
@@ -144,7 +145,25 @@ class StackedNet(nn.Module):
             bags = F.embedding_bag(all_ids.reshape(-1), self.text_emb.reshape(-1, e),
                                    all_offsets.reshape(-1), mode="mean")
             blocks.append(bags.reshape(c, -1, e) * keep[None, :, None])
-        return torch.cat(blocks, dim=2) if blocks else None
+        if len(blocks) < 2:  # a concatenation of one block would only copy it
+            return blocks[0] if blocks else None
+        return torch.cat(blocks, dim=2)
+
+    def subset(self, positions: Sequence[int]) -> StackedNet:
+        """A copy holding only the targets at ``positions``, in that order (their weights
+        copied): training goes on with it once columns retire, so their weights stop costing
+        gradients and optimizer updates at every step."""
+        part = copy.deepcopy(self)
+        index = torch.as_tensor(positions, dtype=torch.long, device=self.w1.device)
+        with torch.no_grad():
+            for module in [part] if part.recurrent is None else [part, part.recurrent]:
+                for name, param in list(module.named_parameters(recurse=False)):
+                    setattr(module, name, nn.Parameter(param.index_select(0, index)))
+            for name in ("input_keep", "out_valid"):
+                setattr(part, name, getattr(part, name).index_select(0, index))
+        part.out_dims = [self.out_dims[i] for i in positions]
+        part._buckets_of = None
+        return part
 
     def target_state(self, index: int) -> dict[str, torch.Tensor]:
         """Target ``index``'s own weights (the per-column unit that is saved), unpadded."""

@@ -43,6 +43,46 @@ def test_a_subset_of_targets_computes_what_the_whole_stack_computes() -> None:
     torch.testing.assert_close(part, whole[:, [3, 0]])
 
 
+def test_a_subset_net_computes_what_its_targets_computed_in_the_whole_stack() -> None:
+    frame = mixed_frame()
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    torch.manual_seed(0)
+    net = StackedNet(space, ["x", "noise", "y", "band"], [2, 2, 2, 5], 16, 4).eval()
+    part = net.subset([3, 0])
+    batch = batch_tensors(space.encode(frame), np.arange(50), torch.device("cpu"))
+    with torch.no_grad():
+        torch.testing.assert_close(part(batch), net(batch)[:, [3, 0]])
+    assert part.out_dims == [5, 2]
+    for name in part.parameter_names:  # copies: training the part leaves the whole as it was
+        assert getattr(part, name).data_ptr() != getattr(net, name).data_ptr()
+    torch.testing.assert_close(part.target_state(0)["w3"], net.target_state(3)["w3"])
+
+
+def test_a_compacted_optimizer_steps_its_targets_as_the_whole_one_did() -> None:
+    frame = mixed_frame()
+    space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
+    torch.manual_seed(0)
+    net = StackedNet(space, ["x", "noise", "y", "band"], [2, 2, 2, 5], 16, 4)
+    config = ImputerConfig()
+    optimizers = training._optimizers(net, config)
+    features = space.encode(frame)
+
+    def step(model, optimizer_list, active=None):
+        out = model(batch_tensors(features, np.arange(64), torch.device("cpu")), active)
+        for optimizer in optimizer_list:
+            optimizer.zero_grad()
+        out[:, :, 0].pow(2).sum().backward()
+        for optimizer in optimizer_list:
+            optimizer.step()
+
+    step(net, optimizers)  # moments to carry over
+    part, moved = training._compacted(net, optimizers, np.array([2, 0]))
+    step(net, optimizers, torch.tensor([2, 0]))
+    step(part, moved)
+    for name in ("w1", "w2", "b2", "w3", "cat_emb"):
+        torch.testing.assert_close(getattr(part, name), getattr(net, name)[[2, 0]])
+
+
 def _targets(space: FeatureSpace, frame: pd.DataFrame) -> list[TargetData]:
     rng = np.random.default_rng(0)
     out = []
@@ -109,14 +149,13 @@ def test_held_out_losses_per_network_equal_the_stacked_pass(monkeypatch) -> None
     rows = np.arange(0, len(frame), 2)
     config = ImputerConfig(precision="fp32")
     cpu = torch.device("cpu")
-    for active in (None, torch.tensor([2, 0])):
-        pick = slice(None) if active is None else active
-        args = (net, features, rows, numeric[pick], y[:, pick], weight[:, pick], cpu, config,
-                active)
+    for pick in (slice(None), [2, 0]):
+        part = net if pick == slice(None) else net.subset(pick)
+        args = (part, features, rows, numeric[pick], y[:, pick], weight[:, pick], cpu, config)
         monkeypatch.setattr(training, "SPARSE_SHARE", 0)  # one stacked pass
         stacked = training._holdout_losses(*args)
         monkeypatch.setattr(training, "SPARSE_SHARE", 10**6)  # one pass per network
         own = training._holdout_losses(*args)
         torch.testing.assert_close(own, stacked)
-        expected = [True, False, True] if active is None else [True, True]
+        expected = [True, False, True] if part is net else [True, True]
         assert torch.isfinite(own).tolist() == expected  # no rows: an infinite loss
