@@ -158,9 +158,9 @@ class StackedNet(nn.Module):
         with torch.no_grad():
             for module in [part] if part.recurrent is None else [part, part.recurrent]:
                 for name, param in list(module.named_parameters(recurse=False)):
-                    setattr(module, name, nn.Parameter(param.index_select(0, index)))
+                    setattr(module, name, nn.Parameter(select_targets(param, index)))
             for name in ("input_keep", "out_valid"):
-                setattr(part, name, getattr(part, name).index_select(0, index))
+                setattr(part, name, select_targets(getattr(part, name), index))
         part.out_dims = [self.out_dims[i] for i in positions]
         part._buckets_of = None
         return part

@@ -24,6 +24,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.network import StackedNet, batch_tensors
+from impute_assets.core.recurrent import select_targets
 from impute_assets.core.sequence import is_context_column
 
 #: Batches per epoch are clamped to this range: big tables still check the held-out split
@@ -181,7 +182,7 @@ def _compacted(net: StackedNet, optimizers: Sequence[torch.optim.Optimizer],
     def cut(value):  # a copy, also of the 0-dim step count, which would else stay shared
         if not torch.is_tensor(value):
             return value
-        return value.index_select(0, index) if value.dim() else value.clone()
+        return select_targets(value, index) if value.dim() else value.clone()
 
     moved = []
     for optimizer in optimizers:
