@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -75,16 +74,6 @@ def any_warehouse_url(request) -> str:
 def unique_name() -> str:
     """A table/schema name no other test uses; tests drop what they create."""
     return f"t_{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="session")
-def shared_datasets() -> Iterator[str]:
-    """Path of ../shared/datasets (team machines only); tests that need it skip elsewhere."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = os.environ.get("IMPUTE_ASSETS_DATASETS", os.path.join(here, "..", "shared", "datasets"))
-    if not os.path.isdir(path):
-        pytest.skip(f"no datasets at {path}; set IMPUTE_ASSETS_DATASETS")
-    yield path
 
 
 def _imported_modules(statement: str, env: dict[str, str] | None = None,

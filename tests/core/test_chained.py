@@ -67,13 +67,15 @@ def test_observed_cells_stay_and_every_gap_is_filled(fitted, frame):
 
 
 def test_fewer_requested_rows_predict_the_same_values(fitted, frame):
-    """The second round reads every gap's first-round fill, however few rows are asked for."""
+    """The second round reads every gap's first-round fill, however few rows are asked for
+    (equal up to float rounding: batch size may reorder a sum; categories compare exactly)."""
     name = next(iter(_chained(fitted)))
     gaps = np.flatnonzero(frame[name].isna().to_numpy())
     every = fitted.predict_cells(frame, {c: np.flatnonzero(frame[c].isna().to_numpy())
                                          for c in frame.columns})
     some = fitted.predict_cells(frame, {name: gaps[:5]})
-    assert list(some[name].values) == list(every[name].values[:5])
+    pd.testing.assert_series_equal(pd.Series(some[name].values), pd.Series(every[name].values[:5]),
+                                   check_exact=False, rtol=1e-6, atol=1e-9)
 
 
 def test_saved_and_stored_units_fill_alike(fitted, frame, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse
-from tests.warehouse.conftest import DAYS, sample_rows, sample_table
+from tests.warehouse.conftest import DAYS, drop_table, sample_rows, sample_table
 
 
 def test_profile_counts_equal_pandas(wh, make_table):
@@ -43,7 +43,7 @@ def test_profile_by_partition_equals_pandas_groupby(wh, make_table):
 def test_profile_counts_nan_apart_from_null(engine, request, unique_name):
     wh = Warehouse(request.getfixturevalue(f"{engine}_url"))
     request.addfinalizer(wh.close)
-    request.addfinalizer(lambda: _drop(wh, unique_name))
+    request.addfinalizer(lambda: drop_table(wh, unique_name))
     table = sample_table(unique_name)
     rows = sample_rows(n=6, missing=0.0)
     rows[1]["price"], rows[2]["price"] = float("nan"), None
@@ -80,8 +80,3 @@ def test_profile_is_one_query(wh, make_table):
         sa.event.remove(wh.engine, "before_cursor_execute", listener)
     aggregates = [s for s in statements[desc_count:] if "count(" in s.lower()]
     assert len(aggregates) == 1
-
-
-def _drop(wh: Warehouse, name: str) -> None:
-    with wh.engine.begin() as conn:
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
