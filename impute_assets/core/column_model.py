@@ -77,11 +77,14 @@ def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
 
 @dataclass
 class ColumnPrediction:
-    """Predicted values (decoded) and their confidences for some rows of one column."""
+    """Predicted values (decoded) and their confidences for some rows of one column; numeric
+    predictions also keep their center and scale (encoded units) for intervals and draws."""
 
     values: list[Any] | np.ndarray
     confidence: np.ndarray
     probabilities: np.ndarray | None = None  # categorical: calibrated class probabilities
+    center: np.ndarray | None = None  # numeric: the fill, encoded
+    scale: np.ndarray | None = None  # numeric: its calibrated sigma, encoded
 
     @classmethod
     def concat(cls, parts: list[ColumnPrediction]) -> ColumnPrediction:
@@ -91,16 +94,18 @@ class ColumnPrediction:
         values = (np.concatenate([p.values for p in parts])
                   if all(isinstance(p.values, np.ndarray) for p in parts)
                   else [v for p in parts for v in p.values])
-        probabilities = (np.concatenate([p.probabilities for p in parts])
-                         if all(p.probabilities is not None for p in parts) else None)
-        return cls(values, np.concatenate([p.confidence for p in parts]), probabilities)
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts])
+                  if all(getattr(p, name) is not None for p in parts) else None
+                  for name in ("probabilities", "center", "scale")}
+        return cls(values, np.concatenate([p.confidence for p in parts]), **arrays)
 
     def take(self, order: np.ndarray) -> ColumnPrediction:
         """The predictions at positions ``order``."""
         values = (self.values[order] if isinstance(self.values, np.ndarray)
                   else [self.values[i] for i in order])
-        probabilities = self.probabilities[order] if self.probabilities is not None else None
-        return ColumnPrediction(values, self.confidence[order], probabilities)
+        arrays = {name: getattr(self, name)[order] if getattr(self, name) is not None else None
+                  for name in ("probabilities", "center", "scale")}
+        return ColumnPrediction(values, self.confidence[order], **arrays)
 
 
 @dataclass
@@ -129,6 +134,11 @@ class ColumnModel:
     #: :class:`ImputerConfig`).
     chained: ColumnModel | None = None
     chained_fills: list[str] = field(default_factory=list)
+
+    @property
+    def filling(self) -> ColumnModel:
+        """The model whose predictions fill the column: the chained one, where it won."""
+        return self.chained if self.chained is not None else self
 
     @property
     def inputs(self) -> list[str]:
@@ -227,7 +237,7 @@ class ColumnModel:
                 mu = raw
                 sigma = np.full(len(raw), self.calibration["sigma"])
             confidence = numeric_confidence(sigma, self.encoder.spread)
-            return ColumnPrediction(self.encoder.decode(mu), confidence)
+            return ColumnPrediction(self.encoder.decode(mu), confidence, center=mu, scale=sigma)
         probs = softmax(raw, self.calibration["temperature"])
         classes = probs.argmax(axis=1)
         return ColumnPrediction(self.encoder.decode(classes), probs.max(axis=1), probs)

@@ -17,7 +17,8 @@ TEXT_ENCODERS = ("ngrams", "minilm")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 #: Fields that do not change what a model learns (so they stay out of its fingerprint).
-_RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "progress"})
+_RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "coverage",
+                             "progress"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ class ImputerConfig:
     seed: int = 0
     #: Cells whose confidence is below this are left missing (and counted with the reason).
     confidence_threshold: float | Mapping[str, float] = 0.0
+    #: The coverage of every fill's interval (numeric) or prediction set (categorical),
+    #: calibrated by split conformal on the held-out cells (see :mod:`.conformal`).
+    coverage: float = 0.9
     progress: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -128,6 +132,8 @@ class ImputerConfig:
             raise ValueError(
                 f"ImputerConfig.precision must be one of {PRECISIONS}, got {self.precision!r}"
             )
+        if not 0.0 < self.coverage < 1.0:
+            raise ValueError(f"ImputerConfig.coverage must be in (0, 1), got {self.coverage}")
         thresholds = self.confidence_threshold
         values = thresholds.values() if isinstance(thresholds, Mapping) else [thresholds]
         for value in values:

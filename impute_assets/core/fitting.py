@@ -33,6 +33,7 @@ from impute_assets.core.candidates import (
 )
 from impute_assets.core.column_model import ColumnModel, fingerprint
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.conformal import SCORES, holdout_scores
 from impute_assets.core.device import resolve_device
 from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
@@ -270,7 +271,7 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     metric = "nrmse" if target.numeric else "accuracy"
     uses_network = "network" in used
     network_state = net.net.target_state(net_targets.index(target.name)) if uses_network else None
-    return ColumnModel(
+    model = ColumnModel(
         target=target.name,
         kind=kinds[target.name],
         space=space,
@@ -292,6 +293,10 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         warnings=warnings_,
         sequence=sequence,
     )
+    if len(hold_rows):  # the held-out residuals (or ranks) that size its intervals and sets
+        model.arrays[SCORES] = holdout_scores(model.predict(outputs[chosen]), y_hold,
+                                              target.numeric)
+    return model
 
 
 def _bounded(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:

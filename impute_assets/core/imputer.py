@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from impute_assets.core import result as reasons
 from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.conformal import cell_uncertainty, column_summary, draw
 from impute_assets.core.fitting import fit_column_models
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
@@ -102,6 +103,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         precision: str | None = None,
         seed: int | None = None,
         confidence_threshold: float | Mapping[str, float] | None = None,
+        coverage: float | None = None,
         progress: bool | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
@@ -143,6 +145,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.precision = precision
         self.seed = seed
         self.confidence_threshold = confidence_threshold
+        self.coverage = coverage
         self.progress = progress
         self.extra = extra
 
@@ -203,12 +206,18 @@ class Imputer(TransformerMixin, BaseEstimator):
         """``fit(frame)`` then ``transform(frame, context)``."""
         return self.fit(frame).transform(frame, context)
 
-    def impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
+    def impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None, *,
+               draws: int = 0, seed: int | None = None) -> ImputationResult:
         """Fill ``frame``'s missing cells; returns new frames, ``frame`` is left as it was.
 
         ``context``: earlier rows (e.g. the end of the previous partition) that serve as
         neighbours in time only; they are neither filled nor returned. Needs ``order_by``.
+        ``draws``: also return that many completed frames (``result.draws``), each filling the
+        same cells with a draw from their predictive distributions, for multiple imputation
+        (pool the analyses with Rubin's rules); ``seed`` (default: the config's) fixes them.
         """
+        if draws < 0:
+            raise ValueError(f"draws must be >= 0, got {draws}")
         frame = self._input_frame(frame)
         models = self.column_models_
         config = self.config_
@@ -217,27 +226,50 @@ class Imputer(TransformerMixin, BaseEstimator):
         filled = frame.copy()
         imputed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         confidence = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
-        report = []
+        uncertainty, accepted, report = {}, {}, []
         for position, column in enumerate(frame.columns):
             missing = rows.get(column, np.flatnonzero(frame[column].isna().to_numpy()))
             if column in models:
                 model, prediction = models[column], predictions[column]
                 accept = prediction.confidence >= config.threshold_for(column)
-                chosen = missing[accept]
+                chosen = accepted[column] = missing[accept]
                 values = _take(prediction.values, accept)
                 filled[column] = fill_column(filled[column], chosen, values, model)
                 imputed.iloc[chosen, position] = True
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
+                cells = cell_uncertainty(model.filling, prediction, frame[column].iloc[missing],
+                                         missing, config.coverage)
+                if cells is not None:
+                    uncertainty[column] = cells.take(accept)
                 report.append(_model_report(model, len(missing), prediction.confidence[accept],
-                                            config.threshold_for(column)))
+                                            config.threshold_for(column),
+                                            column_summary(uncertainty.get(column), model,
+                                                           frame[column])))
             elif len(missing):
                 report.append(self._unmodelled_report(frame, column, len(missing)))
         versions = {name: m.version for name, m in models.items()}
-        return ImputationResult(filled, imputed, confidence, report, versions)
+        rng = np.random.default_rng(config.seed if seed is None else seed)
+        completed = [self._draw(filled, predictions, rows, accepted, rng) for _ in range(draws)]
+        return ImputationResult(filled, imputed, confidence, report, versions, uncertainty,
+                                completed)
 
-    def fit_impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> ImputationResult:
-        """``fit(frame)`` then ``impute(frame, context)``."""
-        return self.fit(frame).impute(frame, context)
+    def _draw(self, filled: pd.DataFrame, predictions: Mapping[str, ColumnPrediction],
+              rows: Mapping[str, np.ndarray], accepted: Mapping[str, np.ndarray],
+              rng: np.random.Generator) -> pd.DataFrame:
+        """``filled`` with each filled cell drawn anew from its predictive distribution."""
+        out = filled.copy()
+        for column, chosen in accepted.items():
+            model = self.column_models_[column]
+            values = draw(model.filling, predictions[column], rng)
+            if values is not None and len(chosen):
+                keep = np.isin(rows[column], chosen)
+                out[column] = fill_column(out[column], chosen, _take(values, keep), model)
+        return out
+
+    def fit_impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None, *,
+                   draws: int = 0, seed: int | None = None) -> ImputationResult:
+        """``fit(frame)`` then ``impute(frame, context, draws=draws, seed=seed)``."""
+        return self.fit(frame).impute(frame, context, draws=draws, seed=seed)
 
     def predict_cells(self, frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
                       context: pd.DataFrame | None = None) -> dict[str, ColumnPrediction]:
@@ -407,7 +439,7 @@ def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[
 
 
 def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
-                  threshold: float) -> ColumnReport:
+                  threshold: float, uncertainty: Mapping[str, float | None]) -> ColumnReport:
     left = missing - len(accepted)
     return ColumnReport(
         column=model.target,
@@ -423,6 +455,7 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
         model_version=model.version,
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
         importance=model.importance,
+        **uncertainty,
     )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from impute_assets.core.conformal import CellUncertainty
 
 #: Reasons a missing cell stays missing (every such cell is counted under one of them).
 BELOW_THRESHOLD = "confidence below threshold"
@@ -38,6 +41,15 @@ class ColumnReport:
     #: Permutation importance of each input on the held-out split (held-out score lost when
     #: its values are shuffled: accuracy points, or nRMSE gained), largest first.
     importance: dict[str, float] = field(default_factory=dict)
+    #: The nominal coverage of the fills' intervals / prediction sets, the coverage they reach
+    #: on held-out cells (see :func:`impute_assets.core.conformal.holdout_coverage`), the mean
+    #: interval width (column units; seconds for datetimes) and that width over the column's
+    #: own 90% spread (its 5th to 95th percentile), or the mean prediction-set size.
+    coverage: float | None = None
+    holdout_coverage: float | None = None
+    mean_width: float | None = None
+    width_to_spread: float | None = None
+    mean_set_size: float | None = None
 
     @property
     def improvement(self) -> float | None:
@@ -61,6 +73,11 @@ class ImputationResult:
     confidence: pd.DataFrame  # float, NaN where a cell was not filled
     report: list[ColumnReport]
     model_versions: dict[str, str] = field(default_factory=dict)
+    #: Per filled column, each filled cell's interval or prediction set (see :meth:`cells`).
+    uncertainty: dict[str, CellUncertainty] = field(default_factory=dict)
+    #: ``impute(frame, draws=m)``: m completed frames drawn from the fills' predictive
+    #: distributions (observed cells identical in each), for multiple imputation.
+    draws: list[pd.DataFrame] = field(default_factory=list)
 
     @property
     def filled(self) -> int:
@@ -75,7 +92,8 @@ class ImputationResult:
         return pd.DataFrame([r.to_dict() for r in self.report])
 
     def cells(self) -> pd.DataFrame:
-        """One row per filled cell: row label, column, value (as text), confidence, model version."""
+        """One row per filled cell: row label, column, value (as text), confidence, model version,
+        and its interval (``lower``/``upper``, as text) or ``prediction_set`` at the coverage."""
         rows, cols = np.nonzero(self.imputed.to_numpy())
         columns = self.frame.columns
         values = np.empty(len(rows), dtype=object)
@@ -90,4 +108,25 @@ class ImputationResult:
             "confidence": self.confidence.to_numpy()[rows, cols].astype(float),
             "model_version": np.array([self.model_versions.get(c) for c in columns],
                                       dtype=object)[cols],
+            **self._bounds(rows, cols),
         })
+
+    def _bounds(self, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+        """Each filled cell's interval ends (as text, like ``value``) and prediction set (a
+        tuple of labels), in the order of ``rows``/``cols``; ``None`` where it has none."""
+        out = {name: np.full(len(rows), None, dtype=object)
+               for name in ("lower", "upper", "prediction_set")}
+        for c in np.unique(cols):
+            cells = self.uncertainty.get(self.frame.columns[c])
+            if cells is None:
+                continue
+            at = np.flatnonzero(cols == c)
+            where = pd.Index(cells.rows).get_indexer(rows[at])
+            found = where >= 0
+            at, where = at[found], where[found]
+            if cells.sets is not None:
+                out["prediction_set"][at] = [cells.sets[i] for i in where]
+            if cells.lower is not None:
+                for name, ends in (("lower", cells.lower), ("upper", cells.upper)):
+                    out[name][at] = [str(v) for v in ends[where]]
+        return out

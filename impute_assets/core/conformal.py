@@ -1,0 +1,167 @@
+"""Conformal uncertainty: an interval around every numeric fill, a prediction set around every
+categorical one, and draws from the same predictive distributions (multiple imputation).
+
+Split conformal on the held-out cells the engine already scores: a column's held-out
+*nonconformity scores* are kept with its model, and at fill time the interval (or set) at a
+coverage ``c`` is the one whose score bound is their ``ceil((n + 1) c)``-th smallest, so on
+cells exchangeable with the held-out ones it covers the truth with probability at least ``c``.
+
+- Numeric: the score is the held-out residual in units of the model's own scale,
+  ``(truth - fill) / sigma`` (the network's per-row sigma, or the column's held-out RMSE);
+  the interval is ``fill +- q sigma``, decoded (so it stays in the observed range and on the
+  column's grid). Draws add a resampled held-out residual: skew and heavy tails are kept.
+- Categorical: the score is the calibrated probability of the labels ranked above the true
+  one; the set holds the labels, most probable first, until that mass exceeds the bound
+  (the fill is always in its set). Draws sample a label from the calibrated probabilities.
+
+A model saved without scores (fewer than ``MIN_ROWS_FOR_HOLDOUT`` observed cells) falls back to
+its Gaussian sigma and its calibrated probabilities as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from impute_assets.core.column_model import ColumnModel, ColumnPrediction
+
+#: The key of a model's held-out nonconformity scores in ``ColumnModel.arrays``.
+SCORES = "conformal_scores"
+#: The default coverage of intervals and prediction sets.
+DEFAULT_COVERAGE = 0.9
+
+
+def holdout_scores(prediction: ColumnPrediction, truth: np.ndarray, numeric: bool) -> np.ndarray:
+    """The held-out nonconformity scores of ``prediction`` against ``truth`` (encoded targets):
+    signed scaled residuals for numbers, the probability ranked above the truth for classes."""
+    if numeric:
+        return ((truth - prediction.center) / prediction.scale).astype(np.float32)
+    probabilities = prediction.probabilities
+    true = probabilities[np.arange(len(truth)), truth.astype(int)]
+    return (probabilities * (probabilities > true[:, None])).sum(axis=1).astype(np.float32)
+
+
+def bound(scores: np.ndarray | None, coverage: float, numeric: bool) -> float:
+    """The score bound at ``coverage``: the conformal quantile of the held-out scores (absolute
+    for numbers), infinite when too few cells were held out to reach it; without scores the
+    Gaussian one (numbers) or the coverage itself (classes)."""
+    if scores is None or not len(scores):
+        return NormalDist().inv_cdf(0.5 + coverage / 2) if numeric else coverage
+    ordered = np.sort(np.abs(scores) if numeric else scores)
+    rank = math.ceil((len(ordered) + 1) * coverage)
+    return float(ordered[rank - 1]) if rank <= len(ordered) else math.inf
+
+
+def holdout_coverage(scores: np.ndarray | None, coverage: float, numeric: bool) -> float | None:
+    """The coverage the bound reaches on held-out cells it was not computed from: each half of
+    the held-out scores is judged by the bound of the other half (``None`` without scores)."""
+    if scores is None or len(scores) < 2:
+        return None
+    halves = (scores[0::2], scores[1::2])
+    hits = 0
+    for judged, other in ((halves[0], halves[1]), (halves[1], halves[0])):
+        limit = bound(other, coverage, numeric)
+        hits += int(((np.abs(judged) if numeric else judged) <= limit).sum())
+    return hits / len(scores)
+
+
+@dataclass
+class CellUncertainty:
+    """The uncertainty of one column's filled cells, in the order of ``rows`` (positions).
+
+    ``lower``/``upper``: the interval's ends in the column's own dtype (numeric and datetime
+    columns) and ``width`` its width in column units (seconds for datetimes); ``sets``: each
+    cell's prediction set (categorical columns), most probable first.
+    """
+
+    rows: np.ndarray
+    coverage: float
+    holdout_coverage: float | None = None
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    width: np.ndarray | None = None
+    sets: list[tuple[Any, ...]] | None = None
+
+    def take(self, keep: np.ndarray) -> CellUncertainty:
+        """The cells where ``keep`` (bool, aligned with ``rows``) holds."""
+        arrays = {name: getattr(self, name)[keep] if getattr(self, name) is not None else None
+                  for name in ("lower", "upper", "width")}
+        sets = ([s for s, k in zip(self.sets, keep, strict=True) if k]
+                if self.sets is not None else None)
+        return CellUncertainty(self.rows[keep], self.coverage, self.holdout_coverage, **arrays,
+                               sets=sets)
+
+
+def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.Series,
+                     rows: np.ndarray, coverage: float) -> CellUncertainty | None:
+    """The interval or prediction set at ``coverage`` of each predicted cell (``rows``:
+    positions; ``like``: the column's cells there, whose dtype the interval ends take);
+    ``None`` for a model whose fills carry neither (e.g. copied free text)."""
+    scores = model.arrays.get(SCORES)
+    numeric = model.numeric
+    measured = holdout_coverage(scores, coverage, numeric)
+    limit = bound(scores, coverage, numeric)
+    if numeric and prediction.center is not None:
+        reach = limit * prediction.scale  # infinite (the observed range) below enough cells
+        low, high = (model.encoder.decode(prediction.center + sign * reach) for sign in (-1, 1))
+        return CellUncertainty(rows, coverage, measured,
+                               model.encoder.cast(low, like).to_numpy(dtype=object),
+                               model.encoder.cast(high, like).to_numpy(dtype=object), high - low)
+    if not numeric and prediction.probabilities is not None:
+        return CellUncertainty(rows, coverage, measured,
+                               sets=_sets(model, prediction.probabilities, limit))
+    return None
+
+
+def column_summary(cells: CellUncertainty | None, model: ColumnModel,
+                   observed: pd.Series) -> dict[str, float | None]:
+    """The report's uncertainty fields for one column's filled cells (see ``ColumnReport``):
+    ``observed`` is the column as given, whose 5th-95th percentile spread widths are put against."""
+    if cells is None:
+        return {}
+    summary: dict[str, float | None] = {"coverage": cells.coverage,
+                                        "holdout_coverage": cells.holdout_coverage}
+    if cells.width is not None and len(cells.width):
+        summary["mean_width"] = float(np.mean(cells.width))
+        target = model.encoder.target(observed)
+        target = target[np.isfinite(target)]
+        if len(target):
+            low, high = model.encoder.decode(np.percentile(target, [5, 95]))
+            summary["width_to_spread"] = (summary["mean_width"] / float(high - low)
+                                          if high > low else None)
+    if cells.sets is not None and cells.sets:
+        summary["mean_set_size"] = float(np.mean([len(s) for s in cells.sets]))
+    return summary
+
+
+def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[tuple[Any, ...]]:
+    """Labels, most probable first, while the probability ranked above them is within ``limit``."""
+    order = np.argsort(-probabilities, axis=1, kind="stable")
+    ranked = np.take_along_axis(probabilities, order, axis=1)
+    above = np.cumsum(ranked, axis=1) - ranked
+    sizes = np.maximum((above <= limit).sum(axis=1), 1)
+    labels = model.encoder.values
+    return [tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)]
+
+
+def draw(model: ColumnModel, prediction: ColumnPrediction,
+         rng: np.random.Generator) -> np.ndarray | list[Any] | None:
+    """One draw per predicted cell from its predictive distribution, decoded: the fill plus a
+    resampled held-out residual (numbers), a label sampled by its calibrated probability
+    (classes); ``None`` when the model has neither (the fills themselves are then used)."""
+    if model.numeric and prediction.center is not None:
+        scores = model.arrays.get(SCORES)
+        noise = (rng.choice(scores.astype(np.float64), size=len(prediction.center))
+                 if scores is not None and len(scores) else rng.standard_normal(len(prediction.center)))
+        return model.encoder.decode(prediction.center + noise * prediction.scale)
+    if not model.numeric and prediction.probabilities is not None:
+        cumulative = np.cumsum(prediction.probabilities, axis=1)
+        picks = (cumulative < rng.random((len(cumulative), 1)) * cumulative[:, -1:]).sum(axis=1)
+        return model.encoder.decode(np.minimum(picks, cumulative.shape[1] - 1))
+    return None
