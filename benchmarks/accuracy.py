@@ -215,17 +215,21 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
     lines = [
         "# Accuracy benchmark",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
-        f"whole run {wall / 60:.1f} min. Command: "
-        f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`.",
+        (
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+            f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
+            f"whole run {wall / 60:.1f} min. Command: "
+            f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`."
+        ),
         "",
-        f"Each table: at most {args.rows} rows (seeded sample), {args.fraction:.0%} of the "
-        f"observed cells of every column hidden ({', '.join(args.patterns)}; seeds "
-        f"{', '.join(map(str, args.seeds))}); scores on the hidden cells only, averaged over "
-        "columns, then over seeds. Cells a method left missing count as misses. Ratios are to "
-        f"the MissForest-style peer (`{REFERENCE}`). Methods: {', '.join(methods)} "
-        "(see `benchmarks/peers.py`).",
+        (
+            f"Each table: at most {args.rows} rows (seeded sample), {args.fraction:.0%} of the "
+            f"observed cells of every column hidden ({', '.join(args.patterns)}; seeds "
+            f"{', '.join(map(str, args.seeds))}); scores on the hidden cells only, averaged over "
+            "columns, then over seeds. Cells a method left missing count as misses. Ratios are to "
+            f"the MissForest-style peer (`{REFERENCE}`). Methods: {', '.join(methods)} "
+            "(see `benchmarks/peers.py`)."
+        ),
         "",
         "| table | rows x columns used | dropped |",
         "|---|---|---|",
@@ -311,7 +315,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.tiers:
         args.rows = list(TIERS)
     if args.quick:
-        args.rows, args.seeds, args.patterns = [min(min(args.rows), 300)], [0], ["mcar"]
+        args.rows, args.seeds, args.patterns = [min(*args.rows, 300)], [0], ["mcar"]
     return args
 
 

@@ -172,9 +172,9 @@ def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str
         "|---|---|---:|---:|---:|",
     ]
     for engine, (stages, raw) in results.items():
-        for stage in stages:
-            lines.append(f"| {engine} | {stage.name} | {stage.seconds:.1f} | "
-                         f"{stage.cpu_seconds:.1f} | {stage.peak_bytes / 2**20:,.0f} |")
+        lines.extend(f"| {engine} | {stage.name} | {stage.seconds:.1f} | "
+                     f"{stage.cpu_seconds:.1f} | {stage.peak_bytes / 2**20:,.0f} |"
+                     for stage in stages)
         lines.append(f"| {engine} | raw round trip (read + write) | {raw:.1f} | | |")
     return "\n".join(lines) + "\n"
 

@@ -247,10 +247,9 @@ def main() -> None:
                 started = time.perf_counter()
                 filled = fill(masked, series, seed)
                 seconds = time.perf_counter() - started
-                for column in series.columns:
-                    rows.append({"series": series.name, "column": column, "method": method,
-                                 "seed": seed, "nrmse": nrmse(filled, truth, mask, column),
-                                 "seconds": seconds})
+                rows.extend({"series": series.name, "column": column, "method": method,
+                             "seed": seed, "nrmse": nrmse(filled, truth, mask, column),
+                             "seconds": seconds} for column in series.columns)
                 print(f"{series.name:16s} seed {seed} {method:22s} {seconds:7.1f}s mean nRMSE "
                       f"{np.mean([r['nrmse'] for r in rows[-len(series.columns):]]):.3f}", flush=True)
     write(pd.DataFrame(rows), args)

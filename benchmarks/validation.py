@@ -70,9 +70,10 @@ def verdict(result) -> str:
     return "pass" if result.success else "fail"
 
 
-def timed(fn):
+def timed(fn, *args):
+    """``fn(*args)`` and the seconds it took."""
     start = time.perf_counter()
-    value = fn()
+    value = fn(*args)
     return value, time.perf_counter() - start
 
 
@@ -95,13 +96,13 @@ def main() -> None:
     try:
         sql_times, read_times, frame_times = [], [], []
         for _ in range(args.repeats):
-            in_sql, seconds = timed(lambda: validate_table(args.url, table, suite))
+            in_sql, seconds = timed(validate_table, args.url, table, suite)
             sql_times.append(seconds)
             with engine.connect() as conn:
                 query = sa.select(sa.text("*")).select_from(sa.table(table))
-                frame, seconds = timed(lambda: pd.read_sql(query, conn))
+                frame, seconds = timed(pd.read_sql, query, conn)
             read_times.append(seconds)
-            in_frame, seconds = timed(lambda: validate_frame(frame, suite))
+            in_frame, seconds = timed(validate_frame, frame, suite)
             frame_times.append(seconds)
         assert in_sql.success and in_frame.success, (in_sql.to_markdown(), in_frame.to_markdown())
     finally:
@@ -117,11 +118,13 @@ def main() -> None:
     lines = [
         f"# Validation: {args.rows:,}-row PostgreSQL table, in-warehouse vs DataFrame",
         "",
-        f"{args.rows:,} rows, columns id/x (numeric)/c (categorical), "
-        f"{len(suite.expectations)} expectations (row count; per column not-null, range or "
-        "vocabulary, mean, stdev, KL divergence, KS). Best of "
-        f"{args.repeats} runs after a warm-up; GE {gx.__version__}, pandas {pd.__version__}, "
-        f"PostgreSQL {server}, {os.cpu_count()} CPUs ({platform.machine()}), shared machine.",
+        (
+            f"{args.rows:,} rows, columns id/x (numeric)/c (categorical), "
+            f"{len(suite.expectations)} expectations (row count; per column not-null, range or "
+            "vocabulary, mean, stdev, KL divergence, KS). Best of "
+            f"{args.repeats} runs after a warm-up; GE {gx.__version__}, pandas {pd.__version__}, "
+            f"PostgreSQL {server}, {os.cpu_count()} CPUs ({platform.machine()}), shared machine."
+        ),
         "",
         "| path | seconds | rows moved to Python | result |",
         "|---|---:|---:|---|",

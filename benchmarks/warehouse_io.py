@@ -238,19 +238,26 @@ def markdown(rows: list[dict], n_rows: int) -> str:
     lines = [
         f"# Warehouse I/O benchmark ({n_rows:,} rows x 20 mixed columns)",
         "",
-        f"Machine: {platform.machine()}, {platform.system()}, 2 cores shared with other jobs; best "
-        f"of {REPEAT} runs (DuckDB) / {PG_REPEAT} (PostgreSQL), ours and raw alternating, "
-        "wall-clock seconds "
-        "(`benchmarks/warehouse_io.py`). Data: 6 BIGINT, 6 DOUBLE, 2 "
-        "DECIMAL(14,2), 3 text, 1 boolean, 1 date, 1 timestamptz; ~10% NULL per nullable column.",
-        "Ours: `Warehouse.profile/iter_batches/read/publish`. Publish = write-audit-publish: "
-        "pandas -> Arrow, load a staging table, one transaction replacing all rows of an "
-        f"existing {n_rows:,}-row table (DuckDB: DROP + RENAME of the staging table; "
-        "PostgreSQL: DELETE + INSERT SELECT from an UNLOGGED staging table, MVCC-safe), drop staging. "
-        "PostgreSQL reads stream COPY TO STDOUT (CSV) into Arrow's streaming CSV reader.",
+        (
+            f"Machine: {platform.machine()}, {platform.system()}, 2 cores shared with other jobs; "
+            f"best of {REPEAT} runs (DuckDB) / {PG_REPEAT} (PostgreSQL), ours and raw "
+            "alternating, wall-clock seconds (`benchmarks/warehouse_io.py`). Data: 6 BIGINT, "
+            "6 DOUBLE, 2 DECIMAL(14,2), 3 text, 1 boolean, 1 date, 1 timestamptz; ~10% NULL per "
+            "nullable column."
+        ),
+        (
+            "Ours: `Warehouse.profile/iter_batches/read/publish`. Publish = write-audit-publish: "
+            "pandas -> Arrow, load a staging table, one transaction replacing all rows of an "
+            f"existing {n_rows:,}-row table (DuckDB: DROP + RENAME of the staging table; "
+            "PostgreSQL: DELETE + INSERT SELECT from an UNLOGGED staging table, MVCC-safe), "
+            "drop staging. PostgreSQL reads stream COPY TO STDOUT (CSV) into Arrow's streaming "
+            "CSV reader."
+        ),
         "",
-        "| engine | operation | ours (s) | raw baseline (s) | ratio | raw baseline | "
-        "pandas to_sql (s) | target |",
+        (
+            "| engine | operation | ours (s) | raw baseline (s) | ratio | raw baseline | "
+            "pandas to_sql (s) | target |"
+        ),
         "|---|---|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:

@@ -32,7 +32,7 @@ _lock = threading.Lock()
 
 
 def _load_model() -> Any:
-    global _model
+    global _model  # noqa: PLW0603 - one model per process, loaded on first use
     if _model is None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

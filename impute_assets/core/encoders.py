@@ -116,7 +116,7 @@ def _fill_dtype(dtype: Any) -> Any:
     """The dtype filled values take in a column of ``dtype`` (a NaN-holding int is float)."""
     if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return "float64"
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         return "float64"
     return dtype
 

@@ -50,7 +50,7 @@ def infer_kind(series: pd.Series) -> ColumnKind:
         if pd.api.types.is_integer_dtype(dtype) and _is_id_like(observed):
             return ColumnKind.ID
         return ColumnKind.NUMERIC
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return _infer_object_kind(observed)
     return ColumnKind.UNSUPPORTED
 

@@ -291,8 +291,7 @@ def _target_tensors(targets: Sequence[TargetData], device: torch.device):
     train = np.stack([t.train * w for t, w in zip(targets, weight, strict=True)], axis=1)
     hold = np.stack([t.holdout * w for t, w in zip(targets, weight, strict=True)], axis=1)
     train, hold = train.astype(np.float32), hold.astype(np.float32)
-    as_tensor = lambda a: torch.from_numpy(a).to(device)
-    return as_tensor(y.astype(np.float32)), as_tensor(train), as_tensor(hold)
+    return tuple(torch.from_numpy(a).to(device) for a in (y.astype(np.float32), train, hold))
 
 
 def _per_row_losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,

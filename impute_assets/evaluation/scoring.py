@@ -209,7 +209,7 @@ def _score_categorical(
 def macro_f1(true: Sequence[Any], pred: Sequence[Any]) -> float:
     """Unweighted mean F1 over every class seen in ``true`` or ``pred``; a ``_LEFT``
     prediction (cell left missing) is wrong for its true class but not a class of its own."""
-    classes = sorted({t for t in true} | {p for p in pred if p is not _LEFT}, key=str)
+    classes = sorted(set(true) | {p for p in pred if p is not _LEFT}, key=str)
     if not classes:
         return math.nan
     codes = {c: i for i, c in enumerate(classes)}

@@ -238,7 +238,7 @@ def _outcome(
         unexpected_count=_count(result.get("unexpected_count")),
         unexpected_examples=result.get("partial_unexpected_list") or (),
         details={k: result[k] for k in ("element_count", "missing_count", "unexpected_percent")
-                 if k in result},  # fmt: skip
+                 if k in result},
         error=error,
     )
 

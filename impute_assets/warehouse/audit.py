@@ -57,10 +57,11 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
     at = at or dt.datetime.now(dt.UTC)
     keys = frame.loc[cells["row"], list(key_columns)] if key_columns else None
     row_keys = [
-        json.dumps(dict(zip(key_columns, map(_plain, values))) if key_columns
+        json.dumps(dict(zip(key_columns, map(_plain, values), strict=True)) if key_columns
                    else {"row": _plain(row)}, default=str, sort_keys=True)
         for row, values in zip(cells["row"],
-                               keys.itertuples(index=False) if keys is not None else cells["row"])
+                               keys.itertuples(index=False) if keys is not None else cells["row"],
+                               strict=True)
     ]
     return pd.DataFrame({
         "run_id": run_id, "table_schema": schema, "table_name": table,

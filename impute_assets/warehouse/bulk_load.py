@@ -37,7 +37,7 @@ def bulk_load(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, sche
 
 def _copy_csv(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None,
               data: pa.Table) -> None:
-    data = pa.table({name: _csv_safe(col) for name, col in zip(data.column_names, data.columns)})
+    data = pa.table({name: _csv_safe(col) for name, col in zip(data.column_names, data.columns, strict=True)})
     # Sent without parameters: identifiers quoted as the server reads them (``raw``).
     statement = (f"COPY {dialect.qualified(table.name, schema, raw=True)} "
                  f"({dialect.column_list(data.column_names, raw=True)}) FROM STDIN (FORMAT csv)")
@@ -71,7 +71,7 @@ def _duckdb_arrow(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
 
 def _executemany(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
                  schema: str | None, data: pa.Table) -> None:
-    data = pa.table({name: _nan_to_null(col) for name, col in zip(data.column_names, data.columns)})
+    data = pa.table({name: _nan_to_null(col) for name, col in zip(data.column_names, data.columns, strict=True)})
     statement = sa.insert(table)
     for batch in data.to_batches(EXECUTEMANY_ROWS):
         conn.execute(statement, batch.to_pylist())

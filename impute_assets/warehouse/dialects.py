@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -278,7 +279,7 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
 
-    _TYPES: dict[str, sa.types.TypeEngine] = {
+    _TYPES: ClassVar[dict[str, sa.types.TypeEngine]] = {
         "BOOLEAN": sa.Boolean(), "TINYINT": sa.SmallInteger(), "SMALLINT": sa.SmallInteger(),
         "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "UTINYINT": sa.SmallInteger(),
         "USMALLINT": sa.Integer(), "UINTEGER": sa.BigInteger(),

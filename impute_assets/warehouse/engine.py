@@ -35,7 +35,7 @@ def _wait_for_lock(dialect: Any, record: Any, cargs: tuple, cparams: dict) -> An
     while True:
         try:
             return dialect.connect(*cargs, **cparams)
-        except Exception as exc:  # noqa: BLE001 - duckdb raises IOException, re-raised below
+        except Exception as exc:  # duckdb raises IOException; anything else is re-raised below
             if _LOCK_MESSAGE not in str(exc) or time.monotonic() + delay > deadline:
                 raise
         time.sleep(delay)

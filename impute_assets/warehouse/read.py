@@ -136,8 +136,8 @@ def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                     read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
                     parse_options=pacsv.ParseOptions(newlines_in_values=True),
                     convert_options=options)
-                for batch in reader:
-                    batch = _cast_text_columns(batch, schema, as_text)
+                for parsed in reader:
+                    batch = _cast_text_columns(parsed, schema, as_text)
                     for offset in range(0, batch.num_rows, batch_rows):
                         yield batch.slice(offset, batch_rows)
             except pa.ArrowInvalid as exc:
@@ -153,14 +153,15 @@ def _cast_text_columns(batch: pa.RecordBatch, schema: pa.Schema,
     if not names:
         return batch
     columns = []
-    for field, column in zip(schema, batch.columns):
+    for field, column in zip(schema, batch.columns, strict=True):
+        typed = column
         if field.name in names:
             try:
-                column = column.cast(field.type)
+                typed = column.cast(field.type)
             except pa.ArrowInvalid as exc:
                 bad = re.search(r"string '(.*?)'", str(exc))
                 raise _BadCell(field.name, str(field.type), bad and bad.group(1)) from None
-        columns.append(column)
+        columns.append(typed)
     return pa.record_batch(columns, schema=schema)
 
 
@@ -191,9 +192,9 @@ def _cursor_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
     result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
     try:
         for rows in result.partitions(batch_rows):
-            values = list(zip(*rows)) if rows else [()] * len(schema)
+            values = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
             yield pa.record_batch(
-                [_array(v, field.type) for v, field in zip(values, schema)], schema=schema)
+                [_array(v, field.type) for v, field in zip(values, schema, strict=True)], schema=schema)
     finally:
         result.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Self
 
 import pandas as pd
 import pyarrow as pa
@@ -74,7 +75,7 @@ class Warehouse:
         """Release pooled connections (and DuckDB's file lock)."""
         self.engine.dispose()
 
-    def __enter__(self) -> Warehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.result import BELOW_THRESHOLD, FREE_TEXT, ID_COLUMN
 
-FAST = dict(epochs=15, patience=4, hidden_dim=32, refinement_rounds=1)
+FAST = {"epochs": 15, "patience": 4, "hidden_dim": 32, "refinement_rounds": 1}
 
 
 def correlated_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -130,7 +130,7 @@ def test_bad_input_names_the_column() -> None:
     for unfitted in (Imputer().impute, Imputer().transform, Imputer().model_frame):
         with pytest.raises(NotFittedError, match="not fitted"):
             unfitted(frame)
-    with pytest.raises(ValueError, match="ImputerConfig.epochs"):
+    with pytest.raises(ValueError, match=r"ImputerConfig\.epochs"):
         Imputer(epochs=0).fit(frame)
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from impute_assets.core.imputer import Imputer
 
-FAST = dict(epochs=2, hidden_dim=8, embedding_dim=4, min_rows_for_network=5, refinement_rounds=1,
-            knn_reference_rows=64)
+FAST = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "min_rows_for_network": 5, "refinement_rounds": 1,
+            "knn_reference_rows": 64}
 
 
 @st.composite

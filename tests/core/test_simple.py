@@ -46,7 +46,7 @@ def test_categorical_output_gets_probabilities_and_raw_predictions() -> None:
 
 def test_complete_fills_every_column() -> None:
     df = seed_frame()
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="only 4 observed values"):
         completed = SimpleImputer.complete(df)
     assert completed.notna().all().all()
     assert df.isna().sum().sum() == 3

@@ -65,7 +65,7 @@ def test_missing_text_inputs_and_a_missing_text_target_by_default() -> None:
 def test_copy_free_text_opt_in_copies_the_nearest_rows_text(tmp_path) -> None:
     rng = np.random.default_rng(0)
     kind = rng.choice(["a", "b", "c"], size=200)
-    note = pd.Series({"a": "Alpha – long description of the first product line 😀",
+    note = pd.Series({"a": "Alpha – long description of the first product line 😀",  # noqa: RUF001 - non-ASCII on purpose
                       "b": "Beta: zweite Produktlinie, sehr lange Beschreibung hier",
                       "c": "Gamma 第三 product line with a long free text description"}).loc[kind]
     truth = pd.DataFrame({"kind": kind, "x": rng.normal(size=200) + (kind == "b") * 5,

@@ -57,7 +57,7 @@ def test_a_good_file_loads_and_finds_tables_by_qualified_name(tmp_path):
     parsed = load_tables_file(path)
     assert parsed.model_store == str(tmp_path / "m")
     assert parsed.table("b.orders").db_schema == "b" and parsed.table("orders").db_schema is None
-    with pytest.raises(SpecError, match="no table 'c.orders'"):
+    with pytest.raises(SpecError, match=r"no table 'c\.orders'"):
         parsed.table("c.orders")
 
 

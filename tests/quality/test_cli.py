@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _validate(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "impute_assets.cli", "validate", *args],
-                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
 def test_validate_prints_results_and_exit_code(tmp_path, sqlite_url, observed, good, profile):

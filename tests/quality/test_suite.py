@@ -45,11 +45,11 @@ def test_allowed_missing_sets_mostly(profile):
 def test_errors_name_the_column_or_key(profile):
     with pytest.raises(KeyError, match="nope"):
         build_suite(profile, ["nope"])
-    with pytest.raises(ValueError, match="column .x.: mean: Input should be greater"):
+    with pytest.raises(ValueError, match=r"column .x.: mean: Input should be greater"):
         build_suite(profile, ["x"], column_tolerances={"x": {"mean": -1}})
     with pytest.raises(ValueError, match="q42"):
         Tolerances(range_quantiles=("q01", "q42"))
-    with pytest.raises(ValueError, match="#0.*must start with 'expect_'"):
+    with pytest.raises(ValueError, match=r"#0.*must start with 'expect_'"):
         build_suite(profile, ["x"], extra=[{"type": "values_positive", "kwargs": {}}])
 
 

@@ -83,7 +83,7 @@ def test_save_load_round_trip(store, fitted):
     assert loaded.fingerprint == model.fingerprint and loaded.version == model.version
     assert store.load_profile("weird/table name", "b").to_dict() == profile.to_dict()
     assert [v.version for v in store.versions("weird/table name", "b")] == [model.version]
-    with pytest.raises(KeyError, match="weird/table name.b"):
+    with pytest.raises(KeyError, match=r"weird/table name\.b"):
         store.load("weird/table name", "b", version="nope")
 
 

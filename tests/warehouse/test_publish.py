@@ -23,11 +23,12 @@ def filled(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["qty"] = out["qty"].astype("float64")
     for column, value in FILL.items():
+        fill = value
         if column == "seen_at" and out[column].dt.tz is None:
-            value = value.tz_localize(None)
+            fill = value.tz_localize(None)
         if column == "active" and not pd.api.types.is_bool_dtype(out[column]):
-            value = 1  # MySQL's BOOLEAN is TINYINT(1): read as the integer it holds
-        out[column] = out[column].fillna(value)
+            fill = 1  # MySQL's BOOLEAN is TINYINT(1): read as the integer it holds
+        out[column] = out[column].fillna(fill)
     return out
 
 
@@ -42,7 +43,7 @@ def test_round_trip_keeps_every_row_value_and_type(wh, make_table):
     assert [(c.name, c.sql_type) for c in wh.describe(name).columns] == [
         (c.name, c.sql_type) for c in before.columns]
     assert after["qty"].dtype == "Int64"  # INTEGER stays INTEGER
-    for old, new in zip(normalized(original), normalized(after)):
+    for old, new in zip(normalized(original), normalized(after), strict=True):
         for column, value in old.items():
             if value is not None:
                 assert new[column] == value, (column, old["id"])
@@ -68,7 +69,7 @@ def test_partition_replace_touches_only_its_partition(wh, make_table):
     part["qty"] = 999
     result = wh.publish(part, name, partition=("day", day))
     assert result.partition == ("day", day) and result.rows_replaced == len(part)
-    for old, new in zip(original, normalized(wh.read(name))):
+    for old, new in zip(original, normalized(wh.read(name)), strict=True):
         if old["day"] == DAYS[1]:
             assert new == {**old, "qty": 999}
         else:
@@ -179,7 +180,7 @@ def test_failed_first_publish_leaves_no_table(wh, drop_later, unique_name):
     def refuse(staging):
         raise ValueError("no")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no"):
         wh.publish(frame, drop_later(unique_name), validate=refuse)
     with wh.engine.connect() as conn:
         assert not wh.dialect.has_table(conn, unique_name, None)
@@ -222,7 +223,7 @@ def test_rows_the_table_rejects_leave_it_intact_and_no_staging(wh, make_table):
     original = normalized(wh.read(name))
     frame = filled(wh.read(name))
     frame.loc[1, "id"] = frame.loc[0, "id"]  # duplicate primary key
-    with pytest.raises(Exception):  # noqa: B017 - the engine's own integrity error
+    with pytest.raises(Exception):  # noqa: B017, PT011 - each engine's own integrity error
         wh.publish(frame, name)
     assert normalized(wh.read(name)) == original
     assert staging_tables(wh, name) == []

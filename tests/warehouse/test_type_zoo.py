@@ -120,7 +120,7 @@ def _create(wh: Warehouse, name: str, zoo: list) -> None:
     q = wh.dialect.preparer.quote
     columns = ", ".join(f"{q(c)} {t}" for c, t, _, _ in zoo)
     rows = [", ".join([str(i)] + [v if v is not None else "NULL" for v in row])
-            for i, row in enumerate(zip(*(values for *_, values in zoo)), start=1)]
+            for i, row in enumerate(zip(*(values for *_, values in zoo), strict=True), start=1)]
     with wh.engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE {q(name)} (id INTEGER PRIMARY KEY, {columns})")
         conn.exec_driver_sql(f"INSERT INTO {q(name)} VALUES ({'), ('.join(rows)})")
