@@ -42,13 +42,14 @@ $(PYPOTS_STAMP):
 	touch $(PYPOTS_STAMP)
 
 # The same pins as the `dev` extra: a new ruff release adds rules and would fail unchanged code.
-LINT_TOOLS := "ruff==0.17.5"
+LINT_TOOLS := "ruff==0.17.5" "import-linter==2.16"
 LINT_PATHS := impute_assets tests benchmarks dagster_project examples
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q $(LINT_TOOLS)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .demo

@@ -39,19 +39,11 @@ __all__ = [
 ]
 
 
-def _distribution_version() -> str:
-    """The installed distribution's version (what fingerprints and code versions hash)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("impute-assets")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        return _distribution_version()
+    if name == "__version__":  # read on every access: fingerprints follow an upgrade in place
+        from impute_assets.core.version import library_version
+
+        return library_version()
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'impute_assets' has no attribute {name!r}")

@@ -42,6 +42,7 @@ from impute_assets.core.integrity import (
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, is_context_column, raw_columns
 from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
+from impute_assets.core.version import library_version
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
@@ -49,13 +50,6 @@ WEIGHTS = "weights.safetensors"
 CHAINED = "chained"
 #: 2: units carry content hashes and tensor shapes (format 1 units are retrained).
 FORMAT_VERSION = 2
-
-
-def library_version() -> str:
-    """The installed impute-assets version (part of every fingerprint)."""
-    import impute_assets
-
-    return impute_assets.__version__
 
 
 def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
