@@ -24,7 +24,11 @@ from impute_assets.dagster.metadata import (
 )
 from impute_assets.dagster.missing import missing_values_asset
 from impute_assets.dagster.partitions import partitions_def
-from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.dagster.translator import (
+    ImputationAssetData,
+    ImputationTranslator,
+    dagster_name,
+)
 from impute_assets.pipeline.discovery import Discovery, DiscoveryError
 from impute_assets.pipeline.spec import DEFAULT_URL_ENV, TableSpec
 
@@ -64,7 +68,7 @@ def warehouse_key(spec: TableSpec) -> str:
     """Resource key of the warehouse a table lives in (one resource per URL env var)."""
     if spec.url_env == DEFAULT_URL_ENV:
         return "warehouse"
-    return "warehouse_" + "".join(c if c.isalnum() else "_" for c in spec.url_env.lower())
+    return "warehouse_" + dagster_name(spec.url_env.lower())
 
 
 def build_imputation_specs(
@@ -242,5 +246,5 @@ def _refuse_single_host(context: AssetExecutionContext, spec: TableSpec, wh_key:
 
 
 def _op_name(spec: TableSpec) -> str:
-    name = "__".join(filter(None, [spec.db_schema, spec.table]))
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    """The table's op names start with this (unique per schema-qualified table)."""
+    return dagster_name(spec.store_name)

@@ -122,6 +122,7 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
             model_store=relative_store(self.model_store, context.path),
             discovery=discovery,
             name=self.name,
+            origin=str(_declared_in(context.path)),
         )
 
 
@@ -135,6 +136,12 @@ class _TableTranslations(ImputationTranslator):
         base = super().get_asset_spec(data)
         translation = self._by_table.get((data.spec.db_schema, data.spec.table))
         return base if translation is None else translation(base, data)
+
+
+def _declared_in(folder: Path) -> Path:
+    """The file a component's tables are declared in (its ``defs.yaml``), else its folder."""
+    yaml = folder / "defs.yaml"
+    return yaml if yaml.is_file() else folder
 
 
 def with_defaults(spec: TableSpec, defaults: Mapping[str, Any]) -> TableSpec:
@@ -152,5 +159,5 @@ def load_imputation_yaml(path: str | Path, discovery: Discovery | None = None) -
     discover``), never from the warehouse at load."""
     parsed = load_tables_file(path)
     return build_imputation_defs(
-        parsed.tables, model_store=parsed.model_store, discovery=discovery
+        parsed.tables, model_store=parsed.model_store, discovery=discovery, origin=str(path)
     )

@@ -10,6 +10,7 @@ other partitions proceed. The warehouse's own lock on each publish is the last l
 
 from __future__ import annotations
 
+from impute_assets.dagster.translator import dagster_name
 from impute_assets.pipeline.spec import TableSpec
 
 #: Prefix of the per-table pool of fill steps.
@@ -19,8 +20,9 @@ FILL_RUN_TAG = "impute_assets/fill"
 
 
 def fill_pool(spec: TableSpec) -> str:
-    """The concurrency pool of a table's fill steps."""
-    return f"{FILL_POOL_PREFIX}{spec.store_name}"
+    """The concurrency pool of a table's fill steps (the table's Dagster name: pool names take
+    no spaces)."""
+    return f"{FILL_POOL_PREFIX}{dagster_name(spec.store_name)}"
 
 
 def fill_run_tags(spec: TableSpec, partition_key: str | None) -> dict[str, str]:

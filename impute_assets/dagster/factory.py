@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 
@@ -26,7 +26,8 @@ from impute_assets.dagster.sensor import (
     automation_sensor,
     partition_sensor,
 )
-from impute_assets.dagster.translator import ImputationTranslator
+from impute_assets.dagster.translator import ImputationTranslator, dagster_name
+from impute_assets.dagster.undefined import undefined_table
 from impute_assets.pipeline.discovery import Discovery
 from impute_assets.pipeline.spec import TableSpec
 
@@ -39,6 +40,7 @@ def build_imputation_defs(
     discovery: Discovery | None = None,
     name: str | None = None,
     executor: dg.ExecutorDefinition | None = None,
+    origin: str | None = None,
 ) -> dg.Definitions:
     """Definitions that keep ``tables`` complete; building them never opens the warehouse.
 
@@ -61,14 +63,10 @@ def build_imputation_defs(
         ['impute_automation__weather_imputed']
     """
     specs = [t if isinstance(t, TableSpec) else TableSpec.parse(dict(t)) for t in tables]
-    _unique_outputs(specs)
     if executor is not None:
         refuse_single_host_tables(executor.name, specs, dict(os.environ), model_store)
-    discovery = discovery or Discovery()
-    built = []
-    for spec in specs:
-        columns, broken = columns_or_error(spec, discovery)
-        built.append(build_table_assets(spec, columns, translator, broken=broken))
+    defined, undefined = _each_table(specs, translator, discovery or Discovery(), origin)
+    built = [t.assets for t in defined]
     defaults: dict[str, Any] = {
         warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env), url_env=s.url_env)
         for s in specs
@@ -81,13 +79,11 @@ def build_imputation_defs(
     sensors: list[dg.SensorDefinition] = (
         [automation_sensor(built, f"{AUTOMATION_SENSOR}__{suffix}")] if built else []
     )
-    if any(s.partition for s in specs):
+    if any(t.spec.partition for t in built):
         sensors.append(partition_sensor(built, f"{PARTITION_SENSOR}__{suffix}"))
     return dg.Definitions(
-        assets=[
-            a for t in built for a in (t.source, t.missing, t.models, t.imputed) if a is not None
-        ],
-        asset_checks=[c for t in built for c in (expectations_check(t), distribution_check(t))],
+        assets=[*(a for t in defined for a in t.definitions), *undefined],
+        asset_checks=[c for t in defined for c in t.checks],
         sensors=sensors,
         resources={**defaults, **(resources or {})},
         executor=executor,
@@ -105,16 +101,62 @@ def sensor_suffix(built: Sequence[TableAssets], name: str | None) -> str:
     """What tells this call's sensors apart: ``name``, or the first imputed table's key
     (asset keys are unique in a code location, so two calls never share it)."""
     text = name or (built[0].imputed_key.to_user_string() if built else "none")
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in text)
+    return dagster_name(text)
 
 
-def _unique_outputs(specs: Sequence[TableSpec]) -> None:
-    seen: dict[tuple[str | None, str], str] = {}
-    for spec in specs:
-        where = (spec.db_schema, spec.output_name)
-        if where in seen:
-            raise ValueError(
-                f"tables {seen[where]!r} and {spec.table!r} both write "
-                f"output_table {spec.output_name!r}"
-            )
-        seen[where] = spec.table
+class _TableDefinitions(NamedTuple):
+    assets: TableAssets
+    definitions: list[dg.AssetsDefinition | dg.AssetSpec]
+    checks: list[dg.AssetChecksDefinition]
+
+
+def _each_table(
+    specs: Sequence[TableSpec],
+    translator: ImputationTranslator | None,
+    discovery: Discovery,
+    origin: str | None,
+) -> tuple[list[_TableDefinitions], list[dg.AssetsDefinition]]:
+    """Every table's definitions, built in isolation: a table whose definitions fail, or
+    whose keys another table already has, is left out and stands as an undefined table."""
+    built: list[_TableDefinitions] = []
+    undefined: list[dg.AssetsDefinition] = []
+    owners: dict[dg.AssetKey, str] = {}
+    where = f" in {origin}" if origin else ""
+    for number, spec in enumerate(specs, start=1):
+        entry = f"entry {number}{where}"
+        try:
+            table = _table_definitions(spec, translator, discovery)
+            keys = _keys(table)
+            clash = sorted({owners[k] for k in keys if k in owners})
+            if clash:
+                raise ValueError(
+                    f"its asset keys are already those of {', '.join(clash)} (the same table "
+                    "listed twice, or two tables writing one output_table); remove or rename "
+                    "one"
+                )
+        except Exception as exc:  # noqa: BLE001  one table's failure is its own
+            undefined.append(undefined_table(spec, entry, str(exc), set(owners)))
+            owners.update((k, entry) for k in undefined[-1].keys)
+            continue
+        built.append(table)
+        owners.update((k, f"{entry} (table {spec.store_name!r})") for k in keys)
+    return built, undefined
+
+
+def _table_definitions(
+    spec: TableSpec, translator: ImputationTranslator | None, discovery: Discovery
+) -> _TableDefinitions:
+    columns, broken = columns_or_error(spec, discovery)
+    table = build_table_assets(spec, columns, translator, broken=broken)
+    definitions = [a for a in (table.source, table.missing, table.models, table.imputed) if a]
+    return _TableDefinitions(
+        table, definitions, [expectations_check(table), distribution_check(table)]
+    )
+
+
+def _keys(table: _TableDefinitions) -> set[dg.AssetKey]:
+    """Every asset key a table's definitions own (its external source included)."""
+    keys: set[dg.AssetKey] = set()
+    for definition in table.definitions:
+        keys |= {definition.key} if isinstance(definition, dg.AssetSpec) else set(definition.keys)
+    return keys

@@ -87,6 +87,7 @@ def md_table(rows: Iterable[Mapping[str, Any]]) -> str:
 def model_metadata(model: ModelRecord) -> ImputationMetadata:
     """What a column's model asset reports: the decision and why, the model, its held-out score."""
     return ImputationMetadata(
+        column=model.column,
         decision=model.decision,
         reason=model.reason,
         fingerprint=model.fingerprint,

@@ -36,6 +36,11 @@ class ImputationMetadata(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     NAMESPACE: ClassVar[str] = "impute_assets"
 
+    # Every asset: the real names behind its Dagster names (see translator.dagster_name).
+    table: str | None = Field(None, description="the warehouse table, schema-qualified")
+    column: str | None = Field(None, description="the warehouse column a model fills")
+    definition_error: str | None = Field(
+        None, description="why the table could not be defined (its placeholder asset)")
     # A column's model asset.
     decision: str | None = Field(None, description="'train' or 'reuse'")
     reason: str | None = Field(None, description="why the model was trained or reused")

@@ -2,18 +2,56 @@
 
 Subclass :class:`ImputationTranslator` and override ``get_asset_spec`` to rename keys or add
 tags; the factory asks the translator for every spec and hard-codes no names itself.
+
+Warehouse names may hold anything (``Culmen Length (mm)``, ``% change``, ``Délta``, quotes, 200
+characters); Dagster names may not. :func:`dagster_name` is the one place a warehouse name
+becomes a Dagster name (asset key part, op name, tag value, group, sensor or resource key): a
+name Dagster accepts as it is stays as it is; any other becomes a readable ASCII slug plus a
+short hash of the real name, so two names never share a key (``a b``, ``a_b`` and ``A-B`` get
+three). The real names stay in each asset's metadata (``ImputationMetadata.table`` and
+``.column``) and in the column lineage.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 import dagster as dg
 
+from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.spec import TableSpec
 
 Role = Literal["source", "missing_values", "model", "imputed"]
+
+#: Tag naming the column a model asset fills (its Dagster name).
+COLUMN_TAG = "impute_assets/column"
+#: The slug part of a Dagster name is cut to this length; with the hash it stays under the
+#: 63 characters Dagster allows in a tag value.
+_SLUG_LENGTH = 48
+_HASH_LENGTH = 8
+_VALID = re.compile(r"[A-Za-z0-9_]+")
+
+
+def dagster_name(name: str) -> str:
+    """``name`` as a Dagster name (``^[A-Za-z0-9_]+$``, at most 63 characters, no reserved
+    word): unchanged when Dagster accepts it, else an ASCII slug and a hash of ``name``.
+
+    Example:
+        >>> dagster_name("temp"), dagster_name("Culmen Length (mm)")
+        ('temp', 'Culmen_Length_mm_baf2eecc')
+    """
+    from dagster._core.definitions.utils import is_valid_name
+
+    if len(name) <= _SLUG_LENGTH and _VALID.fullmatch(name) and is_valid_name(name):
+        return name
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_text).strip("_")[:_SLUG_LENGTH].rstrip("_")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_LENGTH]
+    return f"{slug}_{digest}" if slug else f"n_{digest}"
 
 
 @dataclass(frozen=True)
@@ -28,7 +66,7 @@ class ImputationAssetData:
 
 class ImputationTranslator:
     """Default keys: ``<table>``, ``<table>/missing_values``, ``<table>/models/<column>``,
-    ``<output table>``.
+    ``<output table>`` (each part through :func:`dagster_name`, and under the schema if any).
 
     Example:
         >>> class Prefixed(ImputationTranslator):
@@ -40,38 +78,38 @@ class ImputationTranslator:
     def get_asset_spec(self, data: ImputationAssetData) -> dg.AssetSpec:
         """The AssetSpec for ``data`` (deps and partitions are added by the factory)."""
         spec = data.spec
-        prefix = [spec.db_schema] if spec.db_schema else []
+        prefix = [dagster_name(spec.db_schema)] if spec.db_schema else []
+        table = dagster_name(spec.table)
+        names = ImputationMetadata(table=spec.store_name)
+        common = {"group_name": spec.group or table, "metadata": names.to_metadata()}
         if data.role == "source":
             return dg.AssetSpec(
-                key=dg.AssetKey([*prefix, spec.table]),
+                key=dg.AssetKey([*prefix, table]),
                 description=f"Source table {spec.table}, as found in the warehouse.",
-                group_name=spec.group_name,
                 kinds={"table"},
+                **common,
             )
         if data.role == "missing_values":
             return dg.AssetSpec(
-                key=dg.AssetKey([*prefix, spec.table, "missing_values"]),
+                key=dg.AssetKey([*prefix, table, "missing_values"]),
                 description=f"Missing values of {spec.table} per column (and per partition), "
                 "counted in the warehouse.",
-                group_name=spec.group_name,
                 kinds={"sql"},
+                **common,
             )
         if data.role == "model":
+            column = dagster_name(str(data.column))
             return dg.AssetSpec(
-                key=dg.AssetKey([*prefix, spec.table, "models", str(data.column)]),
+                key=dg.AssetKey([*prefix, table, "models", column]),
                 description=f"Imputation model for {spec.table}.{data.column}: trained or reused.",
-                group_name=spec.group_name,
                 kinds={"pytorch"},
-                tags={"impute_assets/column": _tag_safe(str(data.column))},
+                tags={COLUMN_TAG: column},
+                **{**common, "metadata": names.model_copy(update={"column": data.column})
+                   .to_metadata()},
             )
         return dg.AssetSpec(
-            key=dg.AssetKey([*prefix, spec.output_name]),
+            key=dg.AssetKey([*prefix, dagster_name(spec.output_name)]),
             description=f"{spec.table} with its missing values filled, validated and audited.",
-            group_name=spec.group_name,
             kinds={"table"},
+            **common,
         )
-
-
-def _tag_safe(value: str) -> str:
-    """Dagster tag values allow letters, digits, ``-``, ``_`` and ``.`` (63 chars)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in value)[:63]

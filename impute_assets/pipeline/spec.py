@@ -193,11 +193,6 @@ class TableSpec(_Strict):
         """The cell audit table's name."""
         return self.audit_table or f"{self.output_name}_audit"
 
-    @property
-    def group_name(self) -> str:
-        """The Dagster asset group."""
-        return self.group or _group_safe(self.table)
-
     def config_for(self, column: str) -> dict[str, Any]:
         """ImputerConfig fields for one column's model: table settings, then column overrides."""
         fields = {**self.model, **self.column_model.get(column, {})}
@@ -221,10 +216,6 @@ def _problem(error: Any, prefix: str = "") -> str:
     where = ".".join([*filter(None, [prefix]), *(str(p) for p in error["loc"])]) or "<table>"
     message = str(error["msg"]).removeprefix("Value error, ")
     return message if message.startswith(where) else f"{where}: {message}"
-
-
-def _group_safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
 
 
 def _check_config_fields(fields: dict[str, Any], where: str) -> None:

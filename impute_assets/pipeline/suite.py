@@ -153,7 +153,7 @@ def validate_published(
     from impute_assets.quality import validate_frame, validate_table
 
     names = warehouse.describe(spec.output_name, schema=spec.db_schema).column_names
-    if not warehouse.dialect.validates_in_sql(names):
+    if not warehouse.dialect.validates_in_sql(names, spec.output_name):
         published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
         return validate_frame(published, suite)
     return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)

@@ -169,10 +169,12 @@ class Dialect:
         except Exception:  # noqa: BLE001 - some reflected types cannot be rendered back
             return repr(sql_type)
 
-    def validates_in_sql(self, names: Sequence[str]) -> bool:
-        """Whether Great Expectations' SQL datasource can validate a table with these columns
-        here (else validate the rows as a DataFrame)."""
-        return True
+    def validates_in_sql(self, names: Sequence[str], table: str = "") -> bool:
+        """Whether Great Expectations' SQL datasource can validate ``table`` with these columns
+        here (else validate the rows as a DataFrame). GE renders names into SQL without
+        doubling ``%``, which drivers with ``format`` placeholders (psycopg, PyMySQL) refuse."""
+        pyformat = self.engine.dialect.paramstyle in ("format", "pyformat")
+        return not (pyformat and any("%" in name for name in [table, *names]))
 
     # -- SQL expressions ---------------------------------------------------------------------
     def is_nan(self, column: sa.ColumnElement) -> sa.ColumnElement[bool] | None:
@@ -339,7 +341,7 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
-    def validates_in_sql(self, names):
+    def validates_in_sql(self, names, table=""):
         return False  # GE closes the connection before fetching (upstream GE issue 10738)
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
@@ -504,8 +506,9 @@ class MySQLDialect(Dialect):
     def random(self):
         return sa.func.rand()
 
-    def validates_in_sql(self, names):
-        return not any("`" in n for n in names)  # GE does not escape backticks in names
+    def validates_in_sql(self, names, table=""):
+        # GE does not escape backticks in names either.
+        return super().validates_in_sql(names, table) and not any("`" in n for n in names)
 
     def session_owner(self, conn):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"

@@ -42,14 +42,20 @@ def test_invalid_config_names_table_and_key(data, key):
     assert "'weather'" in str(error.value) and key in str(error.value)
 
 
-def test_duplicate_outputs_are_refused():
-    with pytest.raises(ValueError, match="both write output_table 'x'"):
-        build_imputation_defs(
-            [
-                {"table": "a", "columns": ["c"], "output_table": "x"},
-                {"table": "b", "columns": ["c"], "output_table": "x"},
-            ]
-        )
+def test_a_second_table_writing_the_same_output_stands_as_its_own_failure():
+    defs = build_imputation_defs(
+        [
+            {"table": "a", "columns": ["c"], "output_table": "x"},
+            {"table": "b", "columns": ["c"], "output_table": "x"},
+        ]
+    )
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"a", "x", "a/models/c", "b/definition_error"} <= keys
+    assert not any(k.startswith("b/models") for k in keys)
+    failure = defs.resolve_assets_def(dg.AssetKey(["b", "definition_error"])).specs_by_key
+    (spec,) = failure.values()
+    assert spec.description.startswith("table 'b' (entry 2) could not be defined: ")
+    assert "entry 1 (table 'a')" in spec.description
 
 
 @pytest.mark.parametrize(
