@@ -45,7 +45,7 @@ def test_every_name_becomes_a_valid_distinct_stable_dagster_name():
 
 def test_awkward_table_and_column_names_load_with_valid_keys_and_tags():
     tables = [
-        {"table": name, "columns": AWKWARD[:6] + [LONG + "a", LONG + "b"]}
+        {"table": name, "columns": [*AWKWARD[:6], LONG + "a", LONG + "b"]}
         for name in ["p%x", "it's", "semi; colon", "ünï", "a/b", "Culmen Length (mm)"]
     ]
     defs = build_imputation_defs(tables)
