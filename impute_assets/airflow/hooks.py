@@ -52,7 +52,9 @@ class WarehouseHook(BaseHook):
     """Opens the :class:`~impute_assets.warehouse.Warehouse` an Airflow connection points at.
 
     Example:
-        >>> WarehouseHook("warehouse").get_warehouse()  # doctest: +SKIP
+        >>> import os
+        >>> os.environ["AIRFLOW_CONN_WAREHOUSE"] = "postgresql://etl:s3cret@db:5432/analytics"
+        >>> WarehouseHook("warehouse").get_warehouse()
         Warehouse('postgresql+psycopg://etl:***@db:5432/analytics')
     """
 

@@ -57,9 +57,15 @@ class Imputer(TransformerMixin, BaseEstimator):
             value (or the default).
 
     Example:
-        >>> result = Imputer(epochs=20).fit_impute(frame)  # doctest: +SKIP
-        >>> result.frame, result.report_frame()  # doctest: +SKIP
-        >>> make_pipeline(Imputer(epochs=20), StandardScaler()).fit_transform(frame)  # doctest: +SKIP
+        >>> result = Imputer(epochs=20).fit_impute(frame)
+        >>> result.report_frame()[["column", "filled", "left"]]
+          column  filled  left
+        0      y      27     0
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> scaled = make_pipeline(Imputer(epochs=20), StandardScaler()).fit_transform(frame)
+        >>> scaled.shape
+        (200, 3)
     """
 
     def __init__(

@@ -39,8 +39,13 @@ def evaluate(
     report's ``seconds`` is the imputer's wall time only.
 
     Example:
-        >>> report = evaluate(df, Imputer(config=ImputerConfig(epochs=50)), "mar", 0.2, seed=1)
-        >>> print(report.to_markdown())
+        >>> from impute_assets import Imputer
+        >>> report = evaluate(frame, Imputer(epochs=20), "mar", 0.2, seed=1)
+        >>> report.to_frame()[["column", "kind", "hidden"]]
+          column     kind  hidden
+        0      x  numeric      40
+        1      y  numeric      35
+        2      z  numeric      40
     """
     kinds = dict(kinds) if kinds is not None else infer_kinds(df)
     masked, mask = mask_cells(df, pattern, fraction, seed, columns, kinds)

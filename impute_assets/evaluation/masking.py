@@ -52,7 +52,11 @@ def mask_cells(
         frame (same index and columns) that is True exactly where a cell was hidden.
 
     Example:
-        >>> masked, mask = mask_cells(df, "mar", fraction=0.2, seed=0)
+        >>> masked, mask = mask_cells(frame, "mar", fraction=0.2, seed=0)
+        >>> mask.sum().to_dict()  # a fifth of each column's observed cells
+        {'x': 40, 'y': 35, 'z': 40}
+        >>> masked.isna().sum().to_dict()  # y's 27 real gaps stay
+        {'x': 40, 'y': 62, 'z': 40}
     """
     if pattern not in PATTERNS:
         raise ValueError(f"mask_cells: pattern must be one of {PATTERNS}, got {pattern!r}")

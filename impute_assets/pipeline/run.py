@@ -4,9 +4,15 @@ The entry point for faces that run a table end to end (the ``impute-assets run``
 Airflow task); Dagster runs the same steps as separate assets.
 
 Example:
-    >>> run = TableRun(spec, Warehouse(url), ModelStore("models"))  # doctest: +SKIP
-    >>> record = run.run(partitions=["3"])                          # doctest: +SKIP
-    >>> print(summary_text(record))                                 # doctest: +SKIP
+    >>> from impute_assets.pipeline.summary import fill_line
+    >>> from impute_assets.store import ModelStore
+    >>> from impute_assets.warehouse import Warehouse
+    >>> warehouse = Warehouse("duckdb:///warehouse.duckdb")
+    >>> _ = warehouse.publish(frame.assign(id=range(len(frame))), "readings")
+    >>> spec = TableSpec(table="readings", key=["id"])
+    >>> record = TableRun(spec, warehouse, ModelStore("models")).run()
+    >>> print(fill_line(record.fills[0]))  # doctest: +ELLIPSIS
+    readings_imputed: 200 rows, 27 cells filled, 0 left, 27 audit rows in readings_imputed_audit, ...
 """
 
 from __future__ import annotations

@@ -149,7 +149,13 @@ def build_suite(
         block_distribution: distribution checks fail the suite too (by default they warn).
 
     Example:
+        >>> import pandas as pd
+        >>> prices = pd.DataFrame({"price": [9.5, 10.0, 12.5, None]})
+        >>> profile = TableProfile.from_frame(prices, {"price": "numeric"})
         >>> suite = build_suite(profile, ["price"], column_tolerances={"price": {"mean": 0.5}})
+        >>> mean = next(e for e in suite.expectations if e.tolerance == "mean")
+        >>> round(mean.kwargs["min_value"], 2), round(mean.kwargs["max_value"], 2)  # 10.67 +- sd/2
+        (9.86, 11.47)
     """
     default = _tolerances(tolerances or Tolerances(), "the table")
     overrides = dict(column_tolerances or {})

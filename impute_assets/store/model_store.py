@@ -60,9 +60,14 @@ class ModelStore:
     """Column models keyed by table and column, on a local folder or any fsspec URL.
 
     Example:
-        >>> store = ModelStore("s3://bucket/models")            # doctest: +SKIP
-        >>> store.save("weather", model, profile)  # doctest: +SKIP
-        >>> store.decide("weather", "temp", fp, frame, ReusePolicy())  # doctest: +SKIP
+        >>> from impute_assets import Imputer
+        >>> from impute_assets.core.profile import TableProfile
+        >>> imputer = Imputer(columns=["y"], epochs=2).fit(frame)
+        >>> model = imputer.column_models_["y"]
+        >>> store = ModelStore("memory://models")  # or a folder, s3://bucket/models, ...
+        >>> stored = store.save("readings", model, TableProfile.from_frame(frame, imputer.kinds_))
+        >>> store.decide("readings", "y", model.fingerprint, frame, ReusePolicy()).reuse
+        True
     """
 
     def __init__(self, root: str = DEFAULT_ROOT, **storage_options: Any) -> None:

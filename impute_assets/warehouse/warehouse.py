@@ -34,7 +34,11 @@ class Warehouse:
 
     Example:
         >>> wh = Warehouse("duckdb:///warehouse.duckdb")
+        >>> orders = pd.DataFrame({"day": [1, 1, 2], "qty": [3.0, None, 5.0]})
+        >>> wh.publish(orders, "orders").rows_written
+        3
         >>> wh.profile("orders", partition_column="day").incomplete_columns
+        ['qty']
     """
 
     def __init__(self, url: str | sa.URL = DEFAULT_URL, url_env: str | None = None,
