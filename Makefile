@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYPOTS_VENV := benchmarks/.pypots-venv
 PYPOTS_STAMP := $(PYPOTS_VENV)/.installed
 
-.PHONY: test demo ui install bench lint clean pypots-env
+.PHONY: test demo ui docs install bench lint clean pypots-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 ui: $(STAMP)
 	test -d .demo || $(BIN)/impute-assets demo --seed-only
 	DAGSTER_HOME=$(CURDIR)/.demo/dagster_home $(BIN)/dagster dev -w workspace.yaml
+
+# The docs site on http://127.0.0.1:8000, rebuilt on every change.
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
@@ -52,4 +56,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .demo
+	rm -rf $(VENV) .pytest_cache .demo site

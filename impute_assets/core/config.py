@@ -30,7 +30,9 @@ class ImputerConfig:
     well before them.
     """
 
+    #: Width of each column's network.
     hidden_dim: int = 64
+    #: Width of each category's learned embedding.
     embedding_dim: int = 12
     #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
     epochs: int = 120
@@ -41,8 +43,11 @@ class ImputerConfig:
     #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
     #: ``max_batch_size``, so a fixed step budget still sees more of them.
     batch_size: int = 256
+    #: The largest batch.
     max_batch_size: int = 512
+    #: AdamW's learning rate.
     learning_rate: float = 3e-3
+    #: AdamW's weight decay.
     weight_decay: float = 1e-4
     #: Share of observed input cells hidden at random in each training batch.
     mask_rate: float = 0.25
@@ -63,6 +68,8 @@ class ImputerConfig:
     #: stays honest); each column keeps whichever round scores better on its held-out split.
     #: Filling runs both rounds. Tables with ``order_by`` keep one round.
     chained: bool = False
+    #: Models each column's held-out split chooses from: network, linear (ridge), knn,
+    #: boosted (LightGBM), blend (average of the best), mean_mode.
     candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256
@@ -84,6 +91,7 @@ class ImputerConfig:
     sequence_tabular: bool = True
     #: Neighbours for the kNN candidate, and reference rows it keeps.
     knn_neighbors: int = 5
+    #: Reference rows the kNN candidate keeps at most.
     knn_reference_rows: int = 4096
     #: Rows sampled for training at most (the rest are still filled).
     max_training_rows: int = 200_000
@@ -93,15 +101,20 @@ class ImputerConfig:
     max_cheap_rows: int = 20_000
     #: Below this many observed cells a column gets only the cheap candidates.
     min_rows_for_network: int = 40
+    #: "auto" (cuda, then mps, then cpu), "cuda", "mps" or "cpu".
     device: str = "auto"
+    #: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16".
     precision: str = "auto"
+    #: Seed of every random choice (splits, masks, initial weights).
     seed: int = 0
     #: Cells whose confidence is below this are left missing (and counted with the reason).
     confidence_threshold: float | Mapping[str, float] = 0.0
     #: The coverage of every fill's interval (numeric) or prediction set (categorical),
     #: calibrated by split conformal on the held-out cells (see :mod:`.conformal`).
     coverage: float = 0.9
+    #: Show a progress bar while training.
     progress: bool = False
+    #: Free-form settings recorded with the models (part of their fingerprint).
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
