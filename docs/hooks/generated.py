@@ -89,8 +89,9 @@ def table_spec_reference(_: str | None = None) -> str:
     sections = [(f"`{TableSpec.__name__}`: one entry of `tables:`", TableSpec)]
     for key, model in _nested_models(TableSpec):
         sections.append((f"`{key}`: `{model.__name__}`", model))
-    return "\n\n".join(f"### {title}\n\n{_doc(model)}\n\n{_model_table(model)}"
-                       for title, model in sections)
+    return "\n\n".join(
+        f"### {title}\n\n{_doc(model)}\n\n{_model_table(model)}" for title, model in sections
+    )
 
 
 def _nested_models(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
@@ -115,11 +116,16 @@ def _model_table(model: type[BaseModel]) -> str:
     rows = ["| key | type | default | description | example |", "|---|---|---|---|---|"]
     for name, field in model.model_fields.items():
         key = field.alias or name
-        default = ("*required*" if field.is_required()
-                   else _default(field.get_default(call_default_factory=True)))
+        default = (
+            "*required*"
+            if field.is_required()
+            else _default(field.get_default(call_default_factory=True))
+        )
         example = _yaml(examples[key]) if key in examples else ""
-        rows.append(f"| `{key}` | {_type(field.annotation)} | {default} | "
-                    f"{_cell(field.description or '')} | {example} |")
+        rows.append(
+            f"| `{key}` | {_type(field.annotation)} | {default} | "
+            f"{_cell(field.description or '')} | {example} |"
+        )
     return "\n".join(rows)
 
 
@@ -138,8 +144,10 @@ def imputer_config_reference(_: str | None = None) -> str:
             default = field.default
         else:
             default = field.default_factory()  # type: ignore[misc]
-        rows.append(f"| `{field.name}` | {_type(hints[field.name])} | {_default(default)} | "
-                    f"{_cell(comments.get(field.name, ''))} |")
+        rows.append(
+            f"| `{field.name}` | {_type(hints[field.name])} | {_default(default)} | "
+            f"{_cell(comments.get(field.name, ''))} |"
+        )
     return "\n".join(rows)
 
 
@@ -166,8 +174,9 @@ def left_reasons(_: str | None = None) -> str:
     import impute_assets
 
     module = importlib.import_module(impute_assets.ColumnReport.__module__)
-    reasons = [value for name, value in vars(module).items()
-               if name.isupper() and isinstance(value, str)]
+    reasons = [
+        value for name, value in vars(module).items() if name.isupper() and isinstance(value, str)
+    ]
     return "\n".join(f"- `{reason}`" for reason in reasons)
 
 
@@ -201,10 +210,14 @@ def api_reference(module_name: str | None) -> str:
     blocks = []
     for name in module.__all__:
         obj = getattr(module, name)
-        path = (f"{obj.__module__}.{obj.__qualname__}" if hasattr(obj, "__qualname__")
-                else f"{module_name}.{name}")
-        blocks.append(f"::: {path}\n"
-                      f"    options:\n      heading_level: 3\n      show_root_full_path: false")
+        path = (
+            f"{obj.__module__}.{obj.__qualname__}"
+            if hasattr(obj, "__qualname__")
+            else f"{module_name}.{name}"
+        )
+        blocks.append(
+            f"::: {path}\n    options:\n      heading_level: 3\n      show_root_full_path: false"
+        )
     return "\n\n".join(blocks)
 
 

@@ -45,7 +45,7 @@ def run_blocks(page: Path) -> None:
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for number, code in enumerate(runnable(page), start=1):
         try:
-            exec(compile(code, f"{_name(page)} python block {number}", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"{_name(page)} python block {number}", "exec"), namespace)
         except Exception as exc:
             raise AssertionError(f"{_name(page)}, python block {number} failed: {exc!r}") from exc
 
@@ -93,7 +93,9 @@ def test_the_blocks_a_user_copies_are_found() -> None:
 
 def test_a_stale_block_fails_naming_the_page_and_block(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
-    page.write_text("```python\nx = 1\n```\n\n```python\n# not run: an excerpt\nundefined\n```\n\n"
-                    "```python\nassert x == 2, 'stale example'\n```\n")
+    page.write_text(
+        "```python\nx = 1\n```\n\n```python\n# not run: an excerpt\nundefined\n```\n\n"
+        "```python\nassert x == 2, 'stale example'\n```\n"
+    )
     with pytest.raises(AssertionError, match=r"page.md, python block 2 failed: .*stale example"):
         run_blocks(page)
