@@ -216,7 +216,8 @@ def api_reference(module_name: str | None) -> str:
             else f"{module_name}.{name}"
         )
         blocks.append(
-            f"::: {path}\n    options:\n      heading_level: 3\n      show_root_full_path: false"
+            f"::: {path}\n    options:\n      heading_level: 3\n      show_root_heading: true\n"
+            "      show_root_full_path: false"
         )
     return "\n\n".join(blocks)
 
