@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from impute_assets.core.kinds import ColumnKind
 from impute_assets.pipeline.plan import sequence_keys
 from impute_assets.pipeline.records import MissingCounts
 from impute_assets.pipeline.spec import TableSpec
@@ -30,16 +31,27 @@ def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -
         rows=int(profile.rows),
         nulls={c: int(profile.missing[c]) for c in watched},
         by_partition=by_partition,
+        unsupported={c: t for c, t in unsupported_columns(spec, warehouse).items()
+                     if c in watched},
     )
+
+
+def unsupported_columns(spec: TableSpec, warehouse: Warehouse) -> dict[str, str]:
+    """Column -> SQL type of the table's columns the engine never imputes nor reads (uuid,
+    json, arrays, ...: the warehouse's ``unsupported`` kind); they pass through as read."""
+    described = warehouse.describe(spec.table, schema=spec.db_schema).columns
+    return {d.name: d.sql_type for d in described if d.kind == ColumnKind.UNSUPPORTED}
 
 
 def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> list[str]:
     """The spec's ``columns``, or else every incomplete column not skipped (needs ``missing``).
 
-    A column with no observed value at all has no model to learn: it is left as it is, with a
-    warning (declared in ``columns``, it fails its training step, naming the column). The
-    ``order_by``/``group_by`` keys are never imputed: a guessed time or entity would place its
-    row in a sequence it was never in."""
+    A column of a type the engine cannot impute (uuid, json, arrays, ...: the warehouse's
+    ``unsupported`` kind) is passed through as read. A column with no observed value at all has
+    no model to learn: it is left as it is (declared in ``columns``, it fails its training
+    step, naming the column). The ``order_by``/``group_by`` keys are never imputed: a guessed
+    time or entity would place its row in a sequence it was never in. One line names what is
+    left and why."""
     order, groups = sequence_keys(spec)
     keys = {order, *groups} - {None}
     if spec.columns is not None:
@@ -50,12 +62,28 @@ def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> 
         return list(spec.columns)
     if missing is None:
         raise ValueError(f"table {spec.table!r}: no 'columns' given and nothing detected")
-    if missing.empty:
-        _log.warning(f"table {spec.table!r}: columns {missing.empty} have no observed value "
-                     "in any row; nothing to learn them from, so they are left unfilled")
-    gaps = sorted(keys & set(missing.incomplete))
-    if gaps:
-        _log.warning(f"table {spec.table!r}: sequence keys {gaps} have missing values; keys "
-                     "are never imputed, so those cells stay missing")
-    return [c for c in missing.incomplete
-            if c not in spec.skip and c not in missing.empty and c not in keys]
+    targets = [c for c in missing.incomplete if c not in spec.skip and c not in missing.empty
+               and c not in keys and c not in missing.unsupported]
+    left = left_reasons(spec, missing, targets)
+    if left:
+        _log.warning(f"table {spec.table!r}: gaps left unfilled in " + "; ".join(
+            f"{c} ({reason})" for c, reason in left.items()))
+    return targets
+
+
+def left_reasons(spec: TableSpec, missing: MissingCounts, targets: list[str]) -> dict[str, str]:
+    """Why each column with gaps that is not in ``targets`` is left as read."""
+    order, groups = sequence_keys(spec)
+
+    def reason(column: str) -> str:
+        if column in missing.unsupported:
+            return f"type {missing.unsupported[column]} is not imputed; passed through as read"
+        if column in missing.empty:
+            return "no observed value to learn from"
+        if column in (order, *groups):
+            return "a sequence key (order_by/group_by); keys are never imputed"
+        if column in spec.exclude:
+            return "excluded"
+        return "skipped" if column in spec.skip else "not in columns"
+
+    return {c: reason(c) for c in missing.incomplete if c not in targets}

@@ -16,7 +16,14 @@ import pyarrow as pa
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
-from impute_assets.pipeline.records import ColumnFill, FillRecord, holdout_fields
+from impute_assets.pipeline.detect import left_reasons, unsupported_columns
+from impute_assets.pipeline.records import (
+    ColumnFill,
+    ColumnLeft,
+    FillRecord,
+    MissingCounts,
+    holdout_fields,
+)
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.suite import (
     build_table_suite,
@@ -129,6 +136,7 @@ def fill_and_publish(
         publish=published,
         filled=filled,
         imputed=imputed,
+        left_columns=_left_columns(spec, warehouse, source, list(stored)),
     )
     log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
@@ -150,6 +158,17 @@ def _predicted(
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
     return filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells
+
+
+def _left_columns(
+    spec: TableSpec, warehouse: Warehouse, source: pd.DataFrame, imputed: list[str]
+) -> tuple[ColumnLeft, ...]:
+    """The columns with gaps no model fills here, each with its count and reason."""
+    nulls = {str(c): int(n) for c, n in source.isna().sum().items()}
+    counts = MissingCounts(spec.table, len(source), nulls,
+                           unsupported=unsupported_columns(spec, warehouse))
+    reasons = left_reasons(spec, counts, imputed)
+    return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
 
 
 def fill_config(

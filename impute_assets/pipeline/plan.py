@@ -6,6 +6,7 @@ input column fails here, before any model is fitted.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,29 @@ class ColumnPlan:
         return [c for c in self.kinds if c != self.column]
 
 
+class UnknownColumns(KeyError):
+    """The spec names columns the table does not have; the message names the table, the key,
+    the closest column to each typo and the table's columns."""
+
+    def __str__(self) -> str:  # KeyError's own str() quotes the message
+        return str(self.args[0])
+
+
+def unknown_columns(spec: TableSpec, key: str, names: Iterable[str],
+                    columns: Iterable[str]) -> UnknownColumns:
+    """The error for ``names`` (given under ``key``) missing from the table's ``columns``."""
+    have = list(columns)
+    guesses = []
+    for name in names:
+        close = difflib.get_close_matches(name, have, n=1)
+        guesses.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return UnknownColumns(f"table {spec.table!r}: {key} names columns not in the table: "
+                          f"{', '.join(guesses)}; the table has {', '.join(have)}")
+
+
 def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
     """Fail naming the key when the spec names a column the table does not have."""
+    columns = list(columns)
     present = set(columns)
     declared = {
         "key": spec.key,
@@ -48,7 +70,7 @@ def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
     for key, names in declared.items():
         unknown = [n for n in names if n not in present]
         if unknown:
-            raise KeyError(f"table {spec.table!r}: {key} names columns not in the table: {unknown}")
+            raise unknown_columns(spec, key, unknown, columns)
 
 
 def ordered(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,26 +98,43 @@ def sequence_of(spec: TableSpec) -> Any:
 
 
 def plan_columns(
-    spec: TableSpec, frame: pd.DataFrame, columns: Iterable[str], device: Mapping[str, Any]
+    spec: TableSpec,
+    frame: pd.DataFrame,
+    columns: Iterable[str],
+    device: Mapping[str, Any],
+    unsupported: Mapping[str, str] | None = None,
 ) -> list[ColumnPlan]:
-    """Inputs, config and fingerprint of each column's model, computed without training."""
+    """Inputs, config and fingerprint of each column's model, computed without training.
+
+    ``unsupported`` (column -> SQL type: the warehouse's ``unsupported`` kind) is what the
+    warehouse says no model may read or fill, whatever pandas would guess from the text read."""
     from impute_assets.core.column_model import fingerprint
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import usable_inputs
-    from impute_assets.core.kinds import infer_kinds
+    from impute_assets.core.kinds import ColumnKind, infer_kinds
 
-    kinds = infer_kinds(frame, overrides=spec.kinds)
+    unsupported = {c: t for c, t in (unsupported or {}).items() if c in frame.columns}
+    overridden = sorted(set(unsupported) & set(spec.kinds))
+    if overridden:
+        raise ValueError(f"table {spec.table!r}: kinds names columns of a type never imputed or "
+                         f"read by models: {_typed(overridden, unsupported)}")
+    kinds = {**infer_kinds(frame, overrides=spec.kinds),
+             **dict.fromkeys(unsupported, ColumnKind.UNSUPPORTED)}
     sequence = sequence_of(spec)
     if sequence is not None:  # the keys read as Imputer.fit reads them
         kinds = sequence.key_kinds(frame, kinds, given=set(spec.kinds or {}))
     plans = []
     for column in columns:
         if column not in frame.columns:
-            raise KeyError(f"table {spec.table!r}: column {column!r} to impute is not in the table")
+            raise unknown_columns(spec, "columns", [column], frame.columns)
+        if column in unsupported:
+            raise ValueError(f"table {spec.table!r}: columns names a column of a type never "
+                             f"imputed: {_typed([column], unsupported)}; it is passed through "
+                             "as read, leave it out of columns")
         wanted = spec.inputs.get(column) or [c for c in frame.columns if c != column]
         missing = sorted(set(wanted) - set(frame.columns))
         if missing:
-            raise KeyError(f"table {spec.table!r}: inputs.{column} names unknown columns {missing}")
+            raise unknown_columns(spec, f"inputs.{column}", missing, frame.columns)
         # The same inputs Imputer.fit uses.
         inputs = usable_inputs(frame, {c: kinds[c] for c in wanted if c != column})
         config = spec.config_for(column)
@@ -108,3 +147,7 @@ def plan_columns(
             )
         )
     return plans
+
+
+def _typed(columns: Iterable[str], types: Mapping[str, str]) -> str:
+    return ", ".join(f"{c} ({types[c]})" for c in columns)

@@ -30,6 +30,8 @@ class MissingCounts:
     rows: int
     nulls: dict[str, int]
     by_partition: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Watched columns of a type the engine cannot impute: column -> its SQL type.
+    unsupported: dict[str, str] = field(default_factory=dict)
 
     @property
     def missing_cells(self) -> int:
@@ -152,6 +154,15 @@ class ColumnFill:
 
 
 @dataclass(frozen=True)
+class ColumnLeft:
+    """A column with gaps that no model fills, how many, and why (passed through as read)."""
+
+    column: str
+    left: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class FillRecord:
     """One fill-and-publish: per-column counts, the audit rows written, validation, publish.
 
@@ -170,6 +181,8 @@ class FillRecord:
     publish: PublishResult | None
     filled: pd.DataFrame = field(repr=False, compare=False)
     imputed: pd.DataFrame = field(repr=False, compare=False)
+    #: Columns with gaps that were not imputed (unsupported type, nothing observed, skipped).
+    left_columns: tuple[ColumnLeft, ...] = ()
 
     @property
     def cells_filled(self) -> int:
@@ -178,8 +191,8 @@ class FillRecord:
 
     @property
     def cells_left(self) -> int:
-        """Cells still missing over every imputed column."""
-        return sum(c.left for c in self.columns)
+        """Cells still missing: in imputed columns, and in the columns no model fills."""
+        return sum(c.left for c in self.columns) + sum(c.left for c in self.left_columns)
 
     @property
     def model_versions(self) -> dict[str, str]:

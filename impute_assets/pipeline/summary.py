@@ -47,8 +47,9 @@ def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
 
 def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
     """One row per imputed column: missing before, filled, left, mean confidence, the model
-    and its held-out score (next to mean/mode's), the model version."""
-    return [
+    and its held-out score (next to mean/mode's), the model version; then one row per column
+    with gaps no model fills, saying why (``left because``)."""
+    imputed = [
         {
             "column": c.column,
             "missing": c.missing,
@@ -57,8 +58,15 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
             "mean_confidence": c.mean_confidence,
             **_scores(c),
             "model_version": c.model_version,
+            "left because": "",
         }
         for c in fill.columns
+    ]
+    none = {"model": "(none)", "metric": "", "held-out": None, "mean/mode": None}
+    return imputed + [
+        {"column": c.column, "missing": c.left, "filled": 0, "left": c.left,
+         "mean_confidence": None, **none, "model_version": "", "left because": c.reason}
+        for c in fill.left_columns
     ]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
     ColumnPlan,
     check_declared_columns,
@@ -55,7 +56,7 @@ def train_or_reuse(
     started = time.perf_counter()
     device = dict(device or {})
     frame = read_training_frame(spec, warehouse)
-    plans = plan_columns(spec, frame, list(columns), device)
+    plans = plan_columns(spec, frame, list(columns), device, unsupported_columns(spec, warehouse))
     records = decide_and_train(spec, frame, plans, store, device, force_retrain, log)
     seconds = time.perf_counter() - started
     log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")

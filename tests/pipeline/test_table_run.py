@@ -104,7 +104,10 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     spec = TableSpec.parse({"table": unique_name, "key": ["id"]})
     with caplog.at_level("WARNING"):
         record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
-    assert "['never'] have no observed value" in caplog.text
+    assert "gaps left unfilled in never (no observed value to learn from)" in caplog.text
+    (left,) = record.fills[0].left_columns  # counted as left, with the reason
+    assert (left.column, left.left, left.reason) == (
+        "never", len(source), "no observed value to learn from")
     assert sorted(record.training.trained) == ["w", "y", "z"]
     published = warehouse.read(f"{unique_name}_imputed")
     assert published["never"].isna().all() and published[["w", "y", "z"]].notna().all().all()
@@ -148,7 +151,8 @@ def test_gaps_in_the_order_by_key_stay_and_the_other_columns_are_filled(
     spec = TableSpec.parse({"table": unique_name, "key": ["id"], "order_by": "day"})
     with caplog.at_level("WARNING"):
         record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
-    assert "sequence keys ['day'] have missing values" in caplog.text
+    assert "gaps left unfilled in day (a sequence key (order_by/group_by); keys are never " \
+        "imputed)" in caplog.text
     assert record.training.trained == ["level"]
     published = warehouse.read(f"{unique_name}_imputed").sort_values("id")
     assert published["day"].isna().sum() == 2 and published["level"].notna().all()
