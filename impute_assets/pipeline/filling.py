@@ -14,9 +14,9 @@ import pandas as pd
 import pyarrow as pa
 
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
+from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
-from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.records import (
     ColumnFill,
     ColumnLeft,
