@@ -25,7 +25,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -238,6 +238,10 @@ def _doc(obj: type) -> str:
     return inspect.cleandoc(obj.__doc__ or "").split("\n\nExample")[0]
 
 
+#: Abstract containers under the names YAML readers know them by.
+_YAML_NAMES = {Mapping: "dict", Sequence: "list"}
+
+
 def _type(annotation: Any) -> str:
     """A type as a reader writes it, in one code span: ``str | list[str] | null``."""
     return f"`{_type_text(annotation)}`"
@@ -255,8 +259,10 @@ def _type_text(annotation: Any) -> str:
         return "null"
     if annotation is typing.Any:
         return "any"
+    if origin is tuple and args[-1:] == (Ellipsis,):  # written as a YAML list
+        return f"list[{_type_text(args[0])}]"
     if origin is not None:
-        name = getattr(origin, "__name__", str(origin))
+        name = _YAML_NAMES.get(origin, getattr(origin, "__name__", str(origin)))
         return f"{name}[{', '.join(_type_text(a) for a in args)}]"
     return getattr(annotation, "__name__", str(annotation))
 
@@ -282,4 +288,8 @@ def _yaml(value: Any) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """One table cell: one line, pipes escaped, Sphinx roles (``:mod:`x```) as plain code."""
+    return _ROLE.sub(r"`\1`", " ".join(text.split())).replace("|", "\\|")
+
+
+_ROLE = re.compile(r":\w+:`[.~]?([^`]+)`")
