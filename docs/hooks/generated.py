@@ -5,6 +5,7 @@ Markdown built from the live objects, so the reference cannot drift from the cod
 
 - ``<!-- generated: table-spec -->``: every key of ``TableSpec`` and of the models it nests
   (type, default, description and example, from the pydantic fields);
+- ``<!-- generated: component-keys -->``: the ``attributes`` of a component ``defs.yaml``;
 - ``<!-- generated: imputer-config -->``: every ``ImputerConfig`` field (type, default and the
   ``#:`` comment above it);
 - ``<!-- generated: left-reasons -->``: the reasons a report gives for a cell left missing;
@@ -129,6 +130,67 @@ def _model_table(model: type[BaseModel]) -> str:
     return "\n".join(rows)
 
 
+# ---- the component's own keys ---------------------------------------------------------------
+
+#: Type, default and description of each ``ImputeTablesComponent`` attribute (its fields carry
+#: none). A field missing here fails the build, naming it.
+COMPONENT_KEYS: dict[str, tuple[str, str, str]] = {
+    "tables": (
+        "list of table entries",
+        "*required*",
+        (
+            "one entry per table, with the keys below; each also takes `translation` (Dagster asset "
+            "attributes, see the [Dagster guide](dagster.md#naming-groups-and-tags-translation))"
+        ),
+    ),
+    "model_store": (
+        "`str`",
+        "`.impute_assets/models` in the working directory",
+        (
+            "folder or fsspec URL (`s3://...`) of the model store; a relative folder is taken from "
+            "the `defs.yaml` folder"
+        ),
+    ),
+    "defaults": ("mapping of table keys", "`{}`", "keys every table gets unless it sets them"),
+    "name": (
+        "`str`",
+        "the first table",
+        "names the sensors (`impute_new_partitions__<name>`) and the component's state key",
+    ),
+    "defs_state": (
+        "mapping",
+        "a file under `defs/.local_defs_state/`",
+        (
+            "where discovered columns are kept: `{management_type: VERSIONED_STATE_STORAGE}` keeps "
+            "them in the Dagster instance, so every run worker sees the same version"
+        ),
+    ),
+}
+
+
+def component_keys(_: str | None = None) -> str:
+    """The ``attributes:`` of a component ``defs.yaml``: every field of the component."""
+    from impute_assets.dagster import ImputeTablesComponent
+
+    rows = [
+        "| key | type | default | description |",
+        "|---|---|---|---|",
+        (
+            f"| `type` | `str` | *required* | `{ImputeTablesComponent.__module__.rsplit('.', 1)[0]}."
+            f"{ImputeTablesComponent.__name__}` |"
+        ),
+    ]
+    for field in dataclasses.fields(ImputeTablesComponent):
+        if field.name not in COMPONENT_KEYS:
+            raise KeyError(
+                f"ImputeTablesComponent.{field.name} is not documented: add it to COMPONENT_KEYS "
+                f"in {__file__}"
+            )
+        kind, default, description = COMPONENT_KEYS[field.name]
+        rows.append(f"| `attributes.{field.name}` | {kind} | {default} | {description} |")
+    return "\n".join(rows)
+
+
 # ---- ImputerConfig --------------------------------------------------------------------------
 
 
@@ -224,6 +286,7 @@ def api_reference(module_name: str | None) -> str:
 
 _SECTIONS: dict[str, Callable[[str | None], str]] = {
     "table-spec": table_spec_reference,
+    "component-keys": component_keys,
     "imputer-config": imputer_config_reference,
     "cli": cli_reference,
     "left-reasons": left_reasons,
