@@ -36,7 +36,9 @@ class _TableOperator(BaseOperator):
     ``table`` and ``partition`` are templated; ``spec`` holds the rest of the table's
     :class:`~impute_assets.pipeline.TableSpec` (a TableSpec or its YAML/JSON data).
     ``columns`` narrows the run to some columns (default: the spec's, else every incomplete
-    one, counted in the warehouse when the task runs).
+    one, counted in the warehouse when the task runs). ``dry_run=True``: fills publish
+    nothing; the would-be fills (with their audit columns) go to ``<output>__preview``, the
+    output and audit tables stay untouched and no asset event is emitted.
     """
 
     template_fields: Sequence[str] = ("table", "partition")
@@ -55,6 +57,7 @@ class _TableOperator(BaseOperator):
         device: Literal["auto", "cuda", "mps", "cpu"] = "auto",
         precision: Literal["auto", "fp32", "bf16"] = "auto",
         force_retrain: bool = False,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         if isinstance(spec, TableSpec):
@@ -67,7 +70,7 @@ class _TableOperator(BaseOperator):
         if "{{" not in table:
             # A bad spec fails when the DAG is parsed, naming the table and the key.
             parsed = TableSpec.parse({**data, "table": table})
-            if self.publishes:
+            if self.publishes and not dry_run:
                 kwargs.setdefault("outlets", [imputed_asset(parsed, conn_id)])
         super().__init__(**kwargs)
         self.table = table
@@ -79,6 +82,7 @@ class _TableOperator(BaseOperator):
         self.device = device
         self.precision = precision
         self.force_retrain = force_retrain
+        self.dry_run = dry_run
 
     def execute(self, context: Context) -> dict[str, Any]:
         from impute_assets.pipeline import TableRun
@@ -106,14 +110,16 @@ class _TableOperator(BaseOperator):
         """Fill, validate and publish the table (or the run's partition): the fill record.
 
         A failed validation raises (the task fails) and leaves the published table as it was.
+        A dry run publishes nothing and records no asset event.
         """
         from impute_assets.pipeline.summary import fill_data, fill_line
 
         record = run.fill_and_publish(columns, self.partition_key(run.spec, context),
-                                      run_id=context["run_id"])
+                                      run_id=context["run_id"], dry_run=self.dry_run)
         self.log.info(fill_line(record))
         fill = fill_data(record)
-        self._record_event(run.spec, fill, context)
+        if not record.dry_run:
+            self._record_event(run.spec, fill, context)
         return fill
 
     def partition_key(self, spec: TableSpec, context: Context) -> str | None:

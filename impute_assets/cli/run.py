@@ -30,6 +30,10 @@ def register(subparsers: Any) -> None:
                         help="fill only this partition key (repeatable; default: every one)")
     parser.add_argument("--force-retrain", action="store_true",
                         help="train every model, even those the reuse policy would keep")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="do everything but publish: the would-be fills (with their audit "
+                             "columns) go to <output>__preview; the output and audit tables "
+                             "stay untouched")
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
     parser.add_argument("--model-store", default=None,
                         help="model store folder or fsspec URL (default: the file's model_store)")
@@ -101,7 +105,7 @@ def _run_table(
             progress.update(rows, completed=done, total=of, visible=True)
 
         return table_run.run(args.partition, args.force_retrain, run_id, on_step=step,
-                             on_rows=filled)
+                             on_rows=filled, dry_run=args.dry_run)
 
 
 def print_summary(record: TableRunRecord, out: Any) -> None:

@@ -10,9 +10,12 @@ cells exchangeable with the held-out ones it covers the truth with probability a
   ``(truth - fill) / sigma`` (the network's per-row sigma, or the column's held-out RMSE);
   the interval is ``fill +- q sigma``, decoded (so it stays in the observed range and on the
   column's grid). Draws add a resampled held-out residual: skew and heavy tails are kept.
-- Categorical: the score is the calibrated probability of the labels ranked above the true
-  one; the set holds the labels, most probable first, until that mass exceeds the bound
-  (the fill is always in its set). Draws sample a label from the calibrated probabilities.
+- Categorical: the score is the calibrated probability of the labels more probable than the
+  true one; the set holds every label whose more-probable mass is within the bound (so labels
+  tied in probability come in together, and the fill is always in its set). A held-out label
+  the model never trained on scores infinity: at fill time a label outside what was learnt can
+  never be in a set, and the bound must know how often that happens. Draws sample a label
+  from the calibrated probabilities.
 
 A model saved without scores (fewer than ``MIN_ROWS_FOR_HOLDOUT`` observed cells) falls back to
 its Gaussian sigma and its calibrated probabilities as they are.
@@ -37,14 +40,24 @@ SCORES = "conformal_scores"
 DEFAULT_COVERAGE = 0.9
 
 
-def holdout_scores(prediction: ColumnPrediction, truth: np.ndarray, numeric: bool) -> np.ndarray:
+#: Probabilities closer than this are tied (a set takes tied labels together).
+TIE = 1e-9
+
+
+def holdout_scores(prediction: ColumnPrediction, truth: np.ndarray, numeric: bool,
+                   learnt: np.ndarray | None = None) -> np.ndarray:
     """The held-out nonconformity scores of ``prediction`` against ``truth`` (encoded targets):
-    signed scaled residuals for numbers, the probability ranked above the truth for classes."""
+    signed scaled residuals for numbers; for classes the probability of the labels more
+    probable than the truth, infinite where ``learnt`` (per cell) says the model never saw
+    the true label in training."""
     if numeric:
         return ((truth - prediction.center) / prediction.scale).astype(np.float32)
     probabilities = prediction.probabilities
     true = probabilities[np.arange(len(truth)), truth.astype(int)]
-    return (probabilities * (probabilities > true[:, None])).sum(axis=1).astype(np.float32)
+    scores = (probabilities * (probabilities > true[:, None] + TIE)).sum(axis=1)
+    if learnt is not None:
+        scores[~learnt] = np.inf
+    return scores.astype(np.float32)
 
 
 def bound(scores: np.ndarray | None, coverage: float, numeric: bool) -> float:
@@ -67,7 +80,8 @@ def holdout_coverage(scores: np.ndarray | None, coverage: float, numeric: bool) 
     hits = 0
     for judged, other in ((halves[0], halves[1]), (halves[1], halves[0])):
         limit = bound(other, coverage, numeric)
-        hits += int(((np.abs(judged) if numeric else judged) <= limit).sum())
+        judged = np.abs(judged) if numeric else judged
+        hits += int(((judged <= limit) & np.isfinite(judged)).sum())
     return hits / len(scores)
 
 
@@ -141,10 +155,15 @@ def column_summary(cells: CellUncertainty | None, model: ColumnModel,
 
 
 def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[tuple[Any, ...]]:
-    """Labels, most probable first, while the probability ranked above them is within ``limit``."""
+    """Labels, most probable first, whose more-probable mass is within ``limit``."""
     order = np.argsort(-probabilities, axis=1, kind="stable")
     ranked = np.take_along_axis(probabilities, order, axis=1)
     above = np.cumsum(ranked, axis=1) - ranked
+    # a tied label has the more-probable mass of the first of its ties
+    starts = np.ones_like(ranked, dtype=bool)
+    starts[:, 1:] = ranked[:, 1:] < ranked[:, :-1] - TIE
+    first = np.maximum.accumulate(np.where(starts, np.arange(ranked.shape[1]), 0), axis=1)
+    above = np.take_along_axis(above, first, axis=1)
     sizes = np.maximum((above <= limit).sum(axis=1), 1)
     labels = model.encoder.values
     return [tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)]

@@ -294,8 +294,9 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         sequence=sequence,
     )
     if len(hold_rows):  # the held-out residuals (or ranks) that size its intervals and sets
+        learnt = None if target.numeric else np.isin(y_hold, y_train)
         model.arrays[SCORES] = holdout_scores(model.predict(outputs[chosen]), y_hold,
-                                              target.numeric)
+                                              target.numeric, learnt)
     return model
 
 

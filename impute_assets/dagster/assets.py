@@ -19,6 +19,7 @@ from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
 from impute_assets.dagster.metadata import (
     config_version,
     fill_metadata,
+    fill_record_metadata,
     frame_version,
     model_metadata,
 )
@@ -43,6 +44,16 @@ class TrainConfig(dg.Config):
 
     force_retrain: bool = Field(
         False, description="train every selected column's model, even when one could be reused"
+    )
+
+
+class FillConfig(dg.Config):
+    """Run config of a table's imputed-table asset."""
+
+    dry_run: bool = Field(
+        False, description="do everything but publish: the would-be fills (with their audit "
+        "columns) go to <output>__preview, the output and audit tables stay untouched, and the "
+        "asset is observed, not materialized"
     )
 
 
@@ -120,7 +131,7 @@ def _specs_for(
         partitions_def=partitions_def(spec),
         code_version=config_version(spec.model_dump(mode="json")),
         automation_condition=refill_condition(source.key),
-    )
+    ).replace_attributes(skippable=True)  # a dry run publishes, so materializes, nothing
     return source, missing, models, imputed
 
 
@@ -203,7 +214,7 @@ def build_table_assets(
         op_tags=FILL_POD_TAGS,
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
-    def imputed(context: AssetExecutionContext):
+    def imputed(context: AssetExecutionContext, config: FillConfig):
         from impute_assets.pipeline.filling import fill_and_publish
 
         if broken:
@@ -218,8 +229,14 @@ def build_table_assets(
             device=getattr(context.resources, TORCH_KEY).config_overrides(),
             run_id=context.run.run_id,
             log=context.log,
+            dry_run=config.dry_run,
         )
-        return dg.MaterializeResult(
+        if record.dry_run:  # nothing published: an observation, and no materialization
+            context.log_event(dg.AssetObservation(
+                asset_key=imputed_spec.key, partition=record.partition,
+                metadata=fill_record_metadata(record).to_metadata()))
+            return
+        yield dg.MaterializeResult(
             metadata=fill_metadata(spec, record, source.key),
             data_version=frame_version(record.filled),
         )

@@ -112,21 +112,34 @@ def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) ->
     from ``dagster/column_lineage``), models, plots."""
     inputs = {c.column: c.inputs for c in fill.columns}
     lineage = {str(c): [str(c), *inputs.get(str(c), ())] for c in fill.filled.columns}
-    record = ImputationMetadata(
+    record = fill_record_metadata(fill).model_copy(update={
+        "lineage": md_table(
+            {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
+        ),
+        "plots": _fill_plots(fill) or None,
+    })
+    deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
+    return {**table_metadata(spec.output_name, fill.filled, deps), **record.to_metadata()}
+
+
+def fill_record_metadata(fill: FillRecord) -> ImputationMetadata:
+    """What a fill reports, published or not: counts, per-column scores and coverage, models,
+    validation; a dry run also names its preview table (the table asset's observation)."""
+    return ImputationMetadata(
         cells_filled=fill.cells_filled,
         cells_left=fill.cells_left,
         audit_rows=fill.audit_rows,
         audit_table=fill.audit_table,
         columns=md_table(fill_rows(fill)),
-        lineage=md_table(
-            {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
-        ),
+        coverage={c.column: {"coverage": c.coverage, "holdout_coverage": c.holdout_coverage,
+                             "width_to_spread": c.width_to_spread,
+                             "mean_set_size": c.mean_set_size}
+                  for c in fill.columns if c.coverage is not None},
         model_versions=fill.model_versions,
         validation=fill.validation.to_markdown() if fill.validation else "(not run)",
-        plots=_fill_plots(fill) or None,
+        dry_run=fill.dry_run or None,
+        preview_table=fill.preview_table,
     )
-    deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
-    return {**table_metadata(spec.output_name, fill.filled, deps), **record.to_metadata()}
 
 
 def _fill_plots(fill: FillRecord) -> str:

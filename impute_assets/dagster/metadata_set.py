@@ -64,6 +64,11 @@ class ImputationMetadata(BaseModel):
     audit_rows: int | None = Field(None, description="cell audit rows written")
     audit_table: str | None = Field(None, description="the cell audit table")
     columns: str | None = _markdown("per column: counts and held-out scores")
+    coverage: dict[str, dict[str, float | None]] | None = Field(
+        None, description="per column: the fills' interval/set coverage, nominal and reached on "
+                          "held-out cells, mean width over the column's 90% spread, mean set size")
+    dry_run: bool | None = Field(None, description="a dry run: nothing was published")
+    preview_table: str | None = Field(None, description="where a dry run wrote its would-be fills")
     lineage: str | None = _markdown("per column: the source columns it uses")
     model_versions: dict[str, str] | None = Field(None, description="model version per column")
     validation: str | None = _markdown("expectations run before publishing")

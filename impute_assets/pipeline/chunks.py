@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
     from impute_assets.core.imputer import Imputer
+    from impute_assets.core.result import ColumnReport
 
 #: Rows predicted at a time (bounds the memory of prediction; paces the progress lines).
 CHUNK_ROWS = 100_000
@@ -27,12 +28,14 @@ OnRows = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Predicted:
-    """The frame with its gaps filled, which cells were filled, their confidence, the cells."""
+    """The frame with its gaps filled, which cells were filled, their confidence, the cells,
+    and per filled column the uncertainty of its fills (see :func:`merged_uncertainty`)."""
 
     frame: pd.DataFrame
     imputed: pd.DataFrame
     confidence: pd.DataFrame
     cells: pd.DataFrame
+    uncertainty: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @classmethod
     def unfilled(cls, source: pd.DataFrame) -> Predicted:
@@ -66,13 +69,39 @@ def predict_in_chunks(
     parts = []
     for number, start in enumerate(starts, 1):
         result = imputer.impute(source.iloc[start:start + size], context=context)
-        parts.append((result.frame, result.imputed, result.confidence, result.cells()))
+        parts.append((result.frame, result.imputed, result.confidence, result.cells(),
+                      result.report))
         done = min(start + size, total)
         cells = int(result.imputed.to_numpy().sum())
         log.info(f"{label}: rows filled {done:,} of {total:,} (chunk {number}/{len(starts)}, "
                  f"{cells:,} cells)")
         if on_rows is not None:
             on_rows(done, total)
-    frames, imputed, confidence, cells = (list(p) for p in zip(*parts, strict=True))
+    frames, imputed, confidence, cells, reports = (list(p) for p in zip(*parts, strict=True))
     return Predicted(pd.concat(frames), pd.concat(imputed), pd.concat(confidence),
-                     pd.concat(cells, ignore_index=True))
+                     pd.concat(cells, ignore_index=True), merged_uncertainty(reports))
+
+
+#: The per-cell means of a column's report merged over chunks, weighted by cells filled.
+_MEANS = ("mean_width", "width_to_spread", "mean_set_size")
+
+
+def merged_uncertainty(reports: list[list[ColumnReport]]) -> dict[str, dict[str, float | None]]:
+    """Per column, the chunks' uncertainty fields as one: coverage and held-out coverage
+    (the model's, the same in every chunk) and the means over every filled cell."""
+    merged: dict[str, dict[str, float | None]] = {}
+    sums: dict[tuple[str, str], list[float]] = {}  # (column, field) -> [weighted sum, weight]
+    for report in (r for chunk in reports for r in chunk):
+        if report.coverage is None:
+            continue
+        merged[report.column] = {"coverage": report.coverage,
+                                 "holdout_coverage": report.holdout_coverage}
+        for name in _MEANS:
+            value = getattr(report, name)
+            total = sums.setdefault((report.column, name), [0.0, 0.0])
+            if value is not None and report.filled:
+                total[0] += value * report.filled
+                total[1] += report.filled
+    for (column, name), (total, weight) in sums.items():
+        merged[column][name] = total / weight if weight else None
+    return merged

@@ -61,15 +61,19 @@ def fill_and_publish(
     run_id: str = "",
     log: logging.Logger | Any = _log,
     on_rows: OnRows | None = None,
+    dry_run: bool = False,
 ) -> FillRecord:
     """Read the rows, fill them with each column's latest stored model, validate the staged
     result and publish it with its audit rows (nothing is published when validation fails).
 
     Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``.
+    ``dry_run``: everything but the publish; the filled rows are validated as a frame, the
+    would-be fills (the audit rows) replace the preview table (``spec.preview_name``) and the
+    output and audit tables are not touched.
     """
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
-    from impute_assets.quality import observed_unchanged
+    from impute_assets.quality import observed_unchanged, validate_frame
 
     partition = partition_filter(spec, partition_key)
     raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
@@ -88,7 +92,7 @@ def fill_and_publish(
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
-    filled, imputed, confidence, cells = _predicted(
+    filled, imputed, confidence, cells, uncertainty = _predicted(
         spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored))
     cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
@@ -101,17 +105,25 @@ def fill_and_publish(
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
-    published = warehouse.publish(
-        _observed_kept(raw, filled, imputed),
-        spec.output_name,
-        schema=spec.db_schema,
-        partition=partition,
-        validate=audit,
-        audit=cells,
-        audit_table=spec.audit_name,
-        like=spec.table,
-        key=spec.key,
-    )
+    published = preview = None
+    if dry_run:
+        checked.append(validate_frame(_observed_kept(raw, filled, imputed), suite)
+                       .including(unchanged))
+        preview = warehouse.publish(cells, spec.preview_name, schema=spec.db_schema)
+        log.info(f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
+                 f"{spec.preview_name}; {spec.output_name} and {spec.audit_name} untouched")
+    else:
+        published = warehouse.publish(
+            _observed_kept(raw, filled, imputed),
+            spec.output_name,
+            schema=spec.db_schema,
+            partition=partition,
+            validate=audit,
+            audit=cells,
+            audit_table=spec.audit_name,
+            like=spec.table,
+            key=spec.key,
+        )
     record = FillRecord(
         table=spec.table,
         output_table=spec.output_name,
@@ -128,26 +140,38 @@ def fill_and_publish(
                 model_version=stored[c].version,
                 inputs=tuple(stored[c].info.get("inputs", [])),
                 **holdout_fields(stored[c].info),
+                **_uncertainty_fields(uncertainty.get(c, {})),
             )
             for c in stored
         ),
-        audit_rows=int(published.audit_rows),
+        audit_rows=int(published.audit_rows) if published is not None else 0,
         validation=checked[-1] if checked else None,
         publish=published,
         filled=filled,
         imputed=imputed,
         left_columns=_left_columns(spec, warehouse, source, list(stored)),
+        dry_run=dry_run,
+        preview_table=spec.preview_name if dry_run else None,
+        preview_rows=int(preview.rows_written) if preview is not None else 0,
     )
-    log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
+    if not dry_run:
+        log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
+
+
+def _uncertainty_fields(summary: Mapping[str, float | None]) -> dict[str, float | None]:
+    """The ``ColumnFill`` fields of a column's merged uncertainty summary."""
+    fields = ("coverage", "holdout_coverage", "width_to_spread", "mean_set_size")
+    return {name: summary.get(name) for name in fields}
 
 
 def _predicted(
     spec: TableSpec, imputer: Imputer | None, source: pd.DataFrame, context: pd.DataFrame | None,
     label: str, log: logging.Logger | Any, on_rows: OnRows | None, columns: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, dict]]:
     """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
-    ``columns``' filled cells, and the filled cells. The prediction's own whole-table frames
+    ``columns``' filled cells, the filled cells and their uncertainty per column (see
+    :func:`~impute_assets.pipeline.chunks.merged_uncertainty`). The prediction's own whole-table frames
     are dropped on return: at 1M rows each is a few hundred MB. Without an ``imputer`` (no
     column to impute) nothing is filled."""
     if imputer is None:
@@ -157,7 +181,8 @@ def _predicted(
         result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
-    return filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells
+    return (filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells,
+            result.uncertainty)
 
 
 def _left_columns(

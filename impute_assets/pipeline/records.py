@@ -151,6 +151,13 @@ class ColumnFill:
     holdout_metric: str = ""
     holdout_score: float | None = None
     baseline_score: float | None = None
+    #: The fills' interval / prediction-set coverage, nominal and reached on held-out cells,
+    #: the mean interval width over the column's 90% spread, the mean set size (see
+    #: ``impute_assets.core.result.ColumnReport``).
+    coverage: float | None = None
+    holdout_coverage: float | None = None
+    width_to_spread: float | None = None
+    mean_set_size: float | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,11 @@ class FillRecord:
     imputed: pd.DataFrame = field(repr=False, compare=False)
     #: Columns with gaps that were not imputed (unsupported type, nothing observed, skipped).
     left_columns: tuple[ColumnLeft, ...] = ()
+    #: A dry run: nothing was published; the would-be fills (audit rows) went to
+    #: ``preview_table`` (``preview_rows`` of them), the output and audit tables are untouched.
+    dry_run: bool = False
+    preview_table: str | None = None
+    preview_rows: int = 0
 
     @property
     def cells_filled(self) -> int:

@@ -76,12 +76,13 @@ class TableRun:
 
     def fill_and_publish(
         self, columns: list[str], partition_key: str | None = None, run_id: str = "",
-        on_rows: OnRows | None = None,
+        on_rows: OnRows | None = None, dry_run: bool = False,
     ) -> FillRecord:
-        """Fill the table (or one partition) and publish it write-audit-publish."""
+        """Fill the table (or one partition) and publish it write-audit-publish (``dry_run``:
+        everything but the publish; the would-be fills go to the preview table)."""
         return fill_and_publish(
             self.spec, self.warehouse, self.store, columns, partition_key, self.device, run_id,
-            self.log, on_rows,
+            self.log, on_rows, dry_run,
         )
 
     def run(
@@ -91,11 +92,13 @@ class TableRun:
         run_id: str = "",
         on_step: Callable[[str], None] | None = None,
         on_rows: OnRows | None = None,
+        dry_run: bool = False,
     ) -> TableRunRecord:
         """Detect, train or reuse, then fill and publish every partition (or the given ones).
 
         ``on_step`` is called with a short label before each step, ``on_rows`` with (rows
         filled, rows in the partition) after each chunk of a fill (for progress bars).
+        ``dry_run``: publish nothing; each fill's would-be cells go to the preview table.
         """
         step = on_step or (lambda label: None)
         step("detect")
@@ -107,7 +110,7 @@ class TableRun:
         fills = []
         for key in keys if keys is not None else [None]:
             step(f"fill {key}" if key is not None else "fill")
-            fills.append(self.fill_and_publish(columns, key, run_id, on_rows))
+            fills.append(self.fill_and_publish(columns, key, run_id, on_rows, dry_run))
         return TableRunRecord(self.spec.table, missing, training, tuple(fills))
 
     def steps(self, partitions: Iterable[str] | None = None) -> int:

@@ -193,6 +193,11 @@ class TableSpec(_Strict):
         """The cell audit table's name."""
         return self.audit_table or f"{self.output_name}_audit"
 
+    @property
+    def preview_name(self) -> str:
+        """The table a dry run writes its would-be fills to (audit rows), replaced each time."""
+        return f"{self.output_name}__preview"
+
     def config_for(self, column: str) -> dict[str, Any]:
         """ImputerConfig fields for one column's model: table settings, then column overrides."""
         fields = {**self.model, **self.column_model.get(column, {})}

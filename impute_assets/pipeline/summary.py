@@ -57,6 +57,7 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
             "left": c.left,
             "mean_confidence": c.mean_confidence,
             **_scores(c),
+            **_uncertainty(c),
             "model_version": c.model_version,
             "left because": "",
         }
@@ -68,6 +69,17 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
          "mean_confidence": None, **none, "model_version": "", "left because": c.reason}
         for c in fill.left_columns
     ]
+
+
+def _uncertainty(fill: ColumnFill) -> dict[str, Any]:
+    """The fills' interval / set coverage (nominal, and reached on held-out cells) and size:
+    mean interval width over the column's 90% spread, or mean labels per prediction set."""
+    return {
+        "coverage": fill.coverage,
+        "held-out coverage": fill.holdout_coverage,
+        "width/spread": fill.width_to_spread,
+        "set size": fill.mean_set_size,
+    }
 
 
 def _scores(record: ModelRecord | ColumnFill) -> dict[str, Any]:
@@ -89,6 +101,13 @@ def fill_line(fill: FillRecord) -> str:
         f" expectations passed ({len(validation.warnings)} warnings)" if validation
         else "not validated"
     )
+    if fill.dry_run:
+        return (
+            f"DRY RUN {fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells "
+            f"would be filled, {fill.cells_left} left, {checks}; the would-be fills are in "
+            f"{fill.preview_table} ({fill.preview_rows} rows); {fill.output_table} and "
+            f"{fill.audit_table} untouched"
+        )
     return (
         f"{fill.output_table}{where}: {fill.rows} rows, {fill.cells_filled} cells filled, "
         f"{fill.cells_left} left, {fill.audit_rows} audit rows in {fill.audit_table}, {checks}"
@@ -117,6 +136,9 @@ def fill_data(fill: FillRecord) -> dict[str, Any]:
         "cells_filled": fill.cells_filled,
         "cells_left": fill.cells_left,
         "audit_rows": fill.audit_rows,
+        "dry_run": fill.dry_run,
+        "preview_table": fill.preview_table,
+        "preview_rows": fill.preview_rows,
         "columns": fill_rows(fill),
         "model_versions": fill.model_versions,
         "validation": validation and {k: v for k, v in validation.items() if k != "results"},

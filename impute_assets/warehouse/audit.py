@@ -25,7 +25,10 @@ from impute_assets.warehouse.describe import TableDescription
 from impute_assets.warehouse.dialects import Dialect
 
 AUDIT_COLUMNS = ("run_id", "table_schema", "table_name", "partition", "row_key", "column_name",
-                 "imputed_value", "confidence", "model_version", "imputed_at")
+                 "imputed_value", "confidence", "model_version", "imputed_at", "lower", "upper",
+                 "prediction_set")
+#: Columns added after the first release: nullable, and added to an older audit table in place.
+ADDED_COLUMNS = ("lower", "upper", "prediction_set")
 
 
 def audit_table(name: str, schema: str | None = None) -> sa.Table:
@@ -42,6 +45,11 @@ def audit_table(name: str, schema: str | None = None) -> sa.Table:
         sa.Column("confidence", sa.Double),
         sa.Column("model_version", sa.String(64)),
         sa.Column("imputed_at", sa.DateTime(timezone=True), nullable=False),
+        # the fill's interval at the run's coverage (numeric, as text like imputed_value) or
+        # its prediction set (categorical, a JSON array of labels)
+        sa.Column("lower", sa.Text),
+        sa.Column("upper", sa.Text),
+        sa.Column("prediction_set", sa.Text),
         schema=schema,
     )
 
@@ -50,7 +58,8 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
                 run_id: str, table: str, schema: str | None = None,
                 partition: object = None, at: dt.datetime | None = None) -> pd.DataFrame:
     """Audit rows from core's ``ImputationResult.cells()`` (row, column, value, confidence,
-    model_version), keyed by ``key_columns`` of the filled ``frame``."""
+    model_version, interval ends or prediction set), keyed by ``key_columns`` of the filled
+    ``frame``."""
     missing = [k for k in key_columns if k not in frame.columns]
     if missing:
         raise KeyError(f"key columns {missing} not in the frame of table {table!r}")
@@ -70,7 +79,16 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
         "imputed_value": [None if pd.isna(v) else str(v) for v in cells["value"]],
         "confidence": cells["confidence"].astype(float).to_numpy(),
         "model_version": cells["model_version"].astype(str).to_numpy(), "imputed_at": at,
+        "lower": _texts(cells, "lower"), "upper": _texts(cells, "upper"),
+        "prediction_set": [None if s is None else json.dumps([_plain(v) for v in s], default=str)
+                           for s in cells.get("prediction_set", [None] * len(cells))],
     }, columns=list(AUDIT_COLUMNS))
+
+
+def _texts(cells: pd.DataFrame, column: str) -> list[str | None]:
+    """A text column of ``cells`` (None where missing or absent)."""
+    values = cells[column] if column in cells else [None] * len(cells)
+    return [None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values]
 
 
 def _plain(value: object) -> object:
@@ -81,12 +99,27 @@ def _plain(value: object) -> object:
 def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,
                        schema: str | None) -> bool:
     """Create the audit table if absent (before the publish transaction: DDL commits on MySQL);
-    True when it was created (the caller drops it again if the publish does not happen)."""
+    True when it was created (the caller drops it again if the publish does not happen). An
+    audit table from an earlier release gets the columns added since (nullable; its rows keep
+    NULL there)."""
     if dialect.has_table(conn, name, schema):
+        _add_columns(conn, dialect, name, schema)
         return False
     audit_table(name, schema).create(conn)
     conn.commit()
     return True
+
+
+def _add_columns(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:
+    """``ALTER TABLE ... ADD`` each of ``ADDED_COLUMNS`` the existing audit table lacks."""
+    have = {c.name for c in dialect.reflect(conn, name, schema)[0]}
+    wanted = audit_table(name, schema).c
+    for column in ADDED_COLUMNS:
+        if column not in have:
+            sql_type = wanted[column].type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {dialect.qualified(name, schema)} "
+                                 f"ADD COLUMN {dialect.preparer.quote(column)} {sql_type}")
+    conn.commit()
 
 
 def write_audit(conn: sa.Connection, dialect: Dialect, desc: TableDescription,

@@ -49,6 +49,27 @@ def test_impute_table_operator_fills_and_returns_the_pipeline_summary(
         _drop(warehouse, unique_name)
 
 
+def test_a_dry_run_task_publishes_nothing_and_previews_the_fills(run_dag, duckdb_url, unique_name):
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(sample_frame(rows=ROWS), unique_name)
+    imputed = f"{unique_name}_imputed"
+    try:
+        run = run_dag("impute_dry_run", table_spec(unique_name), duckdb_url)
+        assert run.state == "success"
+        fill = xcom(run, "impute")["fill"]
+        assert fill["dry_run"] and fill["preview_table"] == f"{imputed}__preview"
+        assert fill["audit_rows"] == 0 and fill["cells_filled"] == fill["preview_rows"] > 0
+        assert len(warehouse.read(f"{imputed}__preview")) == fill["cells_filled"]
+        with warehouse.engine.connect() as conn:
+            for name in (imputed, f"{imputed}_audit"):
+                assert not warehouse.dialect.has_table(conn, name, None)
+        assert all(c["coverage"] == 0.9 for c in fill["columns"])
+    finally:
+        with warehouse.engine.begin() as conn:
+            sa.Table(f"{imputed}__preview", sa.MetaData()).drop(conn, checkfirst=True)
+        _drop(warehouse, unique_name)
+
+
 @pytest.mark.postgres
 def test_train_and_fill_as_two_tasks_on_postgres_never_show_the_password(
     run_dag, postgres_url, unique_name, capfd

@@ -20,6 +20,8 @@ def test_fills_update_the_imputed_table_asset_and_training_does_not():
     assert FillTableOperator(task_id="fill", spec=SPEC, conn_id="w").outlets == [
         imputed_asset(spec, "w")]
     assert TrainModelsOperator(task_id="train", spec=SPEC, conn_id="w").outlets == []
+    # a dry run publishes nothing, so it updates no asset
+    assert FillTableOperator(task_id="fill", spec=SPEC, conn_id="w", dry_run=True).outlets == []
 
 
 @pytest.mark.parametrize(

@@ -53,3 +53,23 @@ def test_run_names_the_file_and_key_of_a_bad_table(run_cli, tmp_path, duckdb_url
     result = run_cli(str(path), url=duckdb_url)
     assert result.returncode == 2
     assert "impute.yaml" in result.stdout and "confidence" in result.stdout
+
+
+def test_dry_run_previews_fills_and_publishes_nothing(run_cli, duckdb_url, unique_name, tmp_path):
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(sample_frame(rows=120), unique_name)
+    path = tmp_path / "impute.yaml"
+    path.write_text(
+        f"model_store: models\ntables:\n  - table: {unique_name}\n    url_env: {URL_ENV}\n"
+        "    key: [id]\n    columns: [y, z]\n    model: {epochs: 2, hidden_dim: 8, patience: 1}\n"
+    )
+    result = run_cli(str(path), "--dry-run", url=duckdb_url)
+    assert result.returncode == 0, result.stderr + result.stdout
+    preview = warehouse.read(f"{unique_name}_imputed__preview")
+    assert f"DRY RUN {unique_name}_imputed" in result.stdout
+    assert f"{unique_name}_imputed__preview ({len(preview)} rows)" in result.stdout
+    assert "coverage" in result.stdout and "set size" in result.stdout
+    assert preview["lower"].notna().sum() and preview["prediction_set"].notna().sum()
+    with warehouse.engine.connect() as conn:
+        for name in (f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
+            assert not warehouse.dialect.has_table(conn, name, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+import pytest
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
@@ -24,8 +25,23 @@ def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
     pd.testing.assert_frame_equal(chunked.frame, whole.frame, rtol=1e-9)
     pd.testing.assert_frame_equal(chunked.imputed, whole.imputed)
     pd.testing.assert_frame_equal(chunked.confidence, whole.confidence, rtol=1e-6)
-    pd.testing.assert_frame_equal(chunked.cells.drop(columns="value"),
-                                  whole.cells().drop(columns="value"), rtol=1e-6)
+    texts = ["value", "lower", "upper"]  # values and interval ends as text
+    pd.testing.assert_frame_equal(chunked.cells.drop(columns=texts),
+                                  whole.cells().drop(columns=texts), rtol=1e-6)
+    for column in ("lower", "upper"):
+        pd.testing.assert_series_equal(pd.to_numeric(chunked.cells[column]),
+                                       pd.to_numeric(whole.cells()[column]), rtol=1e-9)
+    # the per-column uncertainty merged over chunks is the one pass's (widths are put against
+    # the spread of the chunk's own observed values, so that ratio only comes close)
+    report = whole.report_frame().set_index("column")
+    for column, merged in chunked.uncertainty.items():
+        for name, value in merged.items():
+            expected = report.loc[column, name]
+            if pd.isna(expected):
+                assert value is None
+            else:
+                rel = 0.1 if name == "width_to_spread" else 1e-6
+                assert value == pytest.approx(expected, rel=rel)
     assert seen == [(100, 250), (200, 250), (250, 250)]
     lines = [r.getMessage() for r in caplog.records if "rows filled" in r.getMessage()]
     assert lines[0].startswith("t_imputed: rows filled 100 of 250 (chunk 1/3, ")

@@ -34,6 +34,9 @@ with DAG("impute_one_task", schedule=None, start_date=START, catchup=False):
     ImputeTableOperator(task_id="impute", table="{{ dag_run.conf['table'] }}", **OPTIONS,
                         partition="{{ dag_run.conf.get('partition', '') }}")
 
+with DAG("impute_dry_run", schedule=None, start_date=START, catchup=False):
+    ImputeTableOperator(task_id="impute", **OPTIONS, dry_run=True)
+
 with DAG("impute_two_tasks", schedule=None, start_date=START, catchup=False):
     train = TrainModelsOperator(task_id="train", queue=GPU_QUEUE, **OPTIONS)
     fill = FillTableOperator(task_id="fill", **OPTIONS,
