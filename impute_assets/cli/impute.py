@@ -34,6 +34,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=120, help="upper bound on training epochs")
     parser.add_argument("--threshold", type=float, default=0.0,
                         help="leave cells whose confidence is below this missing")
+    parser.add_argument("--coverage", type=float, default=0.9,
+                        help="coverage of each fill's interval (numbers) or prediction set "
+                             "(categories), calibrated on held-out cells")
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
     parser.add_argument("--seed", type=int, default=0)
 
@@ -44,8 +47,8 @@ def build_imputer(args: argparse.Namespace):
 
     kinds = dict(_pair(item) for item in args.kind)
     return Imputer(columns=args.columns, exclude=args.exclude, kinds=kinds, epochs=args.epochs,
-                   confidence_threshold=args.threshold, device=args.device, seed=args.seed,
-                   progress=True)
+                   confidence_threshold=args.threshold, coverage=args.coverage,
+                   device=args.device, seed=args.seed, progress=True)
 
 
 def console() -> Console:
@@ -77,7 +80,7 @@ def report_table(report) -> Table:
     """The per-column report as a rich table."""
     table = Table(title="imputation report")
     for name in ("column", "kind", "model", "held-out", "mean/mode", "gain", "filled", "left",
-                 "confidence", "why left"):
+                 "confidence", "coverage", "width", "why left"):
         table.add_column(name, justify="right" if name not in ("column", "kind", "model", "why left") else "left")
     for row in report:
         gain = row.improvement
@@ -86,9 +89,25 @@ def report_table(report) -> Table:
             _score(row.metric, row.holdout_score), _score(row.metric, row.baseline_score),
             f"{gain:.2f}x" if gain else "-", f"{row.filled:,}", f"{row.left:,}",
             f"{row.mean_confidence:.2f}" if row.mean_confidence is not None else "-",
+            *_uncertainty(row),
             "; ".join(f"{why}: {n:,}" for why, n in row.reasons.items()) or "-",
         )
     return table
+
+
+def _uncertainty(row) -> tuple[str, str]:
+    """Coverage (nominal, then reached on held-out cells) and the fills' size: mean interval
+    width over the column's 90% spread, or mean labels per prediction set."""
+    if row.coverage is None:
+        return "-", "-"
+    held_out = f" ({row.holdout_coverage:.2f} held-out)" if row.holdout_coverage is not None else ""
+    if row.mean_set_size is not None:
+        size = f"{row.mean_set_size:.1f} labels"
+    elif row.width_to_spread is not None:
+        size = f"{row.width_to_spread:.2f} x spread"
+    else:
+        size = "-"
+    return f"{row.coverage:.2f}{held_out}", size
 
 
 def _score(metric: str | None, value: float | None) -> str:
