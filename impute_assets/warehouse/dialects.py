@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,13 +144,24 @@ class Dialect:
                 schema: str | None) -> tuple[list[ReflectedColumn], list[str]]:
         """Columns and primary key; raises ``sa.exc.NoSuchTableError`` when absent."""
         inspector = sa.inspect(conn)
+        with warnings.catch_warnings():  # the type is named by ``declared_types`` instead
+            warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+            reflected = inspector.get_columns(table, schema=schema)
+        declared = self.declared_types(conn, table, schema) if any(
+            isinstance(c["type"], sa.types.NullType) for c in reflected) else {}
         columns = [
-            ReflectedColumn(c["name"], self.read_type(c["type"]), self.render_type(c["type"]),
+            ReflectedColumn(c["name"], self.read_type(c["type"]),
+                            declared.get(c["name"]) or self.render_type(c["type"]),
                             bool(c.get("nullable", True)))
-            for c in inspector.get_columns(table, schema=schema)
+            for c in reflected
         ]
         primary_key = inspector.get_pk_constraint(table, schema=schema).get("constrained_columns")
         return columns, list(primary_key or [])
+
+    def declared_types(self, conn: sa.Connection, table: str,
+                       schema: str | None) -> dict[str, str]:
+        """Each column's type as the engine names it, for types SQLAlchemy does not know."""
+        return {}
 
     def has_table(self, conn: sa.Connection, table: str, schema: str | None) -> bool:
         return sa.inspect(conn).has_table(table, schema=schema)
@@ -409,6 +421,14 @@ class PostgresDialect(Dialect):
             return sa.types.NullType()
         return super().read_type(sql_type)
 
+    def declared_types(self, conn, table, schema):
+        rows = conn.execute(sa.text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = :table AND n.nspname = COALESCE(:schema, current_schema()) "
+            "AND a.attnum > 0 AND NOT a.attisdropped"), {"schema": schema, "table": table})
+        return dict(rows.all())
+
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
         # LIKE keeps types, NOT NULL, CHECK, the primary key and unique indexes (not defaults,
         # which may name the source's sequences). Scratch tables skip the WAL (UNLOGGED).
@@ -446,14 +466,33 @@ class MySQLDialect(Dialect):
 
     name = "mysql"
 
+    #: Spatial types: read as their stored bytes (SRID + WKB), which load back unchanged
+    #: (``CAST(... AS CHAR)`` refuses them).
+    _SPATIAL = frozenset({"geometry", "point", "linestring", "polygon", "multipoint",
+                          "multilinestring", "multipolygon", "geometrycollection"})
+
     def reflect(self, conn, table, schema):
         # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
         columns, primary_key = super().reflect(conn, table, schema)
         json = self._mariadb_json_columns(conn, table, schema)
-        return ([ReflectedColumn(name := c.name.replace("``", "`"),
-                                 sa.types.NullType() if name in json else c.type,
-                                 "JSON" if name in json else c.sql_type, c.nullable)
-                 for c in columns], [k.replace("``", "`") for k in primary_key])
+        reflected = []
+        for column in columns:
+            name = column.name.replace("``", "`")
+            type_, sql_type = column.type, column.sql_type
+            if name in json:
+                type_, sql_type = sa.types.NullType(), "JSON"
+            elif isinstance(type_, sa.types.NullType) and sql_type.lower() in self._SPATIAL:
+                type_ = sa.LargeBinary()
+            reflected.append(ReflectedColumn(name, type_, sql_type, column.nullable))
+        return reflected, [k.replace("``", "`") for k in primary_key]
+
+    def declared_types(self, conn, table, schema):
+        rows = conn.execute(sa.text(
+            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
+            "TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"),
+            {"schema": schema, "table": table})
+        # Keyed as SQLAlchemy's reflection names them (backticks doubled, undone in reflect).
+        return {name.replace("`", "``"): str(type_) for name, type_ in rows}
 
     def _mariadb_json_columns(self, conn: sa.Connection, table: str,
                               schema: str | None) -> set[str]:

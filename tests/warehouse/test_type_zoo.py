@@ -1,15 +1,21 @@
 """Every common type each engine offers survives read -> publish exactly: the output table has
 the source's column types and the driver returns identical values (NaN stays NaN, NULL NULL);
-types the layer cannot impute are described as unsupported and pass through untouched."""
+types the layer cannot impute are described as unsupported and pass through untouched, also
+through a whole fill-and-publish of numeric gaps beside them."""
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.pipeline import TableRun, TableSpec
+from impute_assets.store import ModelStore
 from impute_assets.warehouse import UnsupportedTypeWarning, Warehouse
+from tests.dagster.conftest import FAST_MODEL
+from tests.warehouse.conftest import drop_table
 
 #: Per engine: (column, SQL type, imputable?, literal values of rows 1..n; None for NULL).
 ZOO = {
@@ -43,6 +49,16 @@ ZOO = {
         ("u", "uuid", False, ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", None,
                               "'00000000-0000-0000-0000-000000000000'", None]),
         ("by", "bytea", False, ["'\\x00ff10'", "''", None, "'\\x5c6e'"]),
+        ("ip", "inet", False, ["'192.168.0.1/24'", None, "'::1'", "'10.0.0.1'"]),
+        ("cidr", "cidr", False, ["'10.0.0.0/8'", None, "'2001:db8::/32'", "'192.168.1.0/24'"]),
+        ("mac", "macaddr", False, ["'08:00:2b:01:02:03'", None, "'00:00:00:00:00:00'", None]),
+        ("xm", "xml", False, ["'<a b=\"1\">x</a>'", None, "'<b/>'", "'text only'"]),
+        ("mo", "money", False, ["'12.34'", None, "'-1.00'", "'0'"]),
+        ("tsv", "tsvector", False, ["'a fat cat'", None, "''", "'x:1A y:2'"]),
+        ("pt", "point", False, ["'(1,2)'", None, "'(0,0)'", "'(-1.5,2.5)'"]),
+        ("rg", "int4range", False, ["'[1,5)'", None, "'empty'", "'(,3]'"]),
+        ("vb", "bit varying(8)", False, ["B'101'", None, "B''", "B'11111111'"]),
+        ("en", "{enum}", True, ["'a'", "'b c'", None, "'a'"]),
     ],
     "mysql": [
         ("b1", "tinyint(1)", True, ["2", "-1", "127", None]),
@@ -66,6 +82,15 @@ ZOO = {
         ("yr", "year", False, ["2024", "1901", None, "2155"]),
         ("u", "uuid", False, ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", None,
                               "'00000000-0000-0000-0000-000000000000'", None]),
+        ("geo", "geometry", False, ["ST_GeomFromText('POINT(1 2)', 4326)", None,
+                                    "ST_GeomFromText('LINESTRING(0 0, 1 1)')", None]),
+        ("pt", "point", False, ["POINT(1, 2)", None, "POINT(-1.5, 0)", "POINT(0, 0)"]),
+        ("ip", "inet6", False, ["'::1'", None, "'::ffff:192.168.0.1'", "'2001:db8::ff00:42:8329'"]),
+        ("mi", "mediumint", True, ["8388607", "-8388608", None, "0"]),
+        ("ts", "timestamp(6) NULL", True, ["'2024-01-01 12:34:56.789012'", None,
+                                           "'1970-01-02 00:00:00'", "'2038-01-19 03:14:07'"]),
+        ("vb", "varbinary(8)", False, ["x'00ff'", None, "''", "x'5c6e'"]),
+        ("ch", "char(3)", True, ["'ab'", None, "''", "'abc'"]),
     ],
     "duckdb": [
         ("b", "BOOLEAN", True, ["true", "false", None, "true"]),
@@ -96,6 +121,14 @@ ZOO = {
         ("st", "STRUCT(a INTEGER, b VARCHAR)", False, ["{'a': 1, 'b': 'x'}", None,
                                                        "{'a': NULL, 'b': ''}", "{'a': 2, 'b': 'y'}"]),
         ("en", "ENUM('a', 'b c')", False, ["'a'", "'b c'", None, "'a'"]),
+        ("mp", "MAP(VARCHAR, INTEGER)", False, ["MAP {'a': 1}", None, "MAP {}",
+                                                "MAP {'b': NULL}"]),
+        ("lst", "VARCHAR[]", False, ["['a', NULL]", None, "[]", "['']"]),
+        ("i2", "SMALLINT", True, ["32767", "-32768", None, "0"]),
+        ("i4", "INTEGER", True, ["2147483647", "-2147483648", None, "0"]),
+        ("u4", "UINTEGER", True, ["4294967295", "0", None, "1"]),
+        ("tms", "TIMESTAMP_MS", True, ["'2024-01-01 12:34:56.789'", None, "'1970-01-01'",
+                                       "'2000-01-01'"]),
     ],
     "sqlite": [
         ("i", "INTEGER", True, ["9223372036854775807", "-1", None, "0"]),
@@ -111,19 +144,41 @@ ZOO = {
     ],
 }
 
+#: Rows of the zoo a fill runs on (each zoo value repeats every four rows).
+FILL_ROWS = 60
+
 #: The text each engine renders a value as: compared byte for byte between source and output.
 AS_TEXT = {"postgresql": "CAST({} AS TEXT)", "mysql": "HEX({})", "duckdb": "CAST({} AS VARCHAR)",
            "sqlite": "quote({})"}
 
 
-def _create(wh: Warehouse, name: str, zoo: list) -> None:
+def _create(wh: Warehouse, name: str, zoo: list, rows: int = 4,
+            gaps: dict[str, list[float | None]] | None = None) -> None:
+    """The zoo table: an id key, ``gaps`` (DOUBLE PRECISION columns of the given values) and each
+    zoo column, row i holding the zoo's value i % 4. A PostgreSQL enum type ``<name>_enum`` is
+    created for the zoo's ``{enum}`` column."""
     q = wh.dialect.preparer.quote
-    columns = ", ".join(f"{q(c)} {t}" for c, t, _, _ in zoo)
-    rows = [", ".join([str(i)] + [v if v is not None else "NULL" for v in row])
-            for i, row in enumerate(zip(*(values for *_, values in zoo), strict=True), start=1)]
+    gaps = gaps or {}
+    columns = ", ".join([f"{q(c)} DOUBLE PRECISION" for c in gaps]
+                        + [f"{q(c)} {t.format(enum=q(f'{name}_enum'))}" for c, t, _, _ in zoo])
+    values = [[str(i), *("NULL" if g[i] is None else repr(g[i]) for g in gaps.values()),
+               *("NULL" if v[i % 4] is None else v[i % 4] for *_, v in zoo)]
+              for i in range(rows)]
     with wh.engine.begin() as conn:
+        if any("{enum}" in t for _, t, _, _ in zoo):
+            conn.exec_driver_sql(f"CREATE TYPE {q(f'{name}_enum')} AS ENUM ('a', 'b c')")
         conn.exec_driver_sql(f"CREATE TABLE {q(name)} (id INTEGER PRIMARY KEY, {columns})")
-        conn.exec_driver_sql(f"INSERT INTO {q(name)} VALUES ({'), ('.join(rows)})")
+        conn.exec_driver_sql(f"INSERT INTO {q(name)} VALUES "
+                             f"({'), ('.join(', '.join(row) for row in values)})")
+
+
+def _drop(wh: Warehouse, source: str, *others: str) -> None:
+    """Drop the tables, then the source's enum type (PostgreSQL)."""
+    for name in (*others, source):
+        drop_table(wh, name)
+    if wh.dialect.name == "postgresql":
+        with wh.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TYPE IF EXISTS {wh.dialect.preparer.quote(f'{source}_enum')}")
 
 
 def _cells(wh: Warehouse, name: str, columns: list[str]) -> list[tuple]:
@@ -140,12 +195,28 @@ def _types(wh: Warehouse, name: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def zoo(wh, drop_later, unique_name):
+def zoo(wh, unique_name):
     """(source table, output table, the engine's zoo), created and dropped."""
-    source, output = drop_later(unique_name), drop_later(f"{unique_name}_out")
+    source, output = unique_name, f"{unique_name}_out"
     spec = ZOO[wh.dialect.name]
     _create(wh, source, spec)
-    return source, output, spec
+    yield source, output, spec
+    _drop(wh, source, output)
+
+
+@pytest.fixture
+def zoo_fill(wh, unique_name):
+    """(source table, the engine's zoo, the gap columns' values): the zoo on 60 rows beside
+    ``x`` (complete) and ``y`` (follows x, every fifth cell NULL), dropped after with the
+    filled table and its audit."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=FILL_ROWS)
+    y = 2 * x + rng.normal(0, 0.1, FILL_ROWS)
+    gaps = {"x": x.tolist(), "y": [None if i % 5 == 0 else v for i, v in enumerate(y.tolist())]}
+    spec = ZOO[wh.dialect.name]
+    _create(wh, unique_name, spec, rows=FILL_ROWS, gaps=gaps)
+    yield unique_name, spec, gaps
+    _drop(wh, unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit")
 
 
 def test_types_and_values_survive_read_and_publish(wh, zoo):
@@ -179,7 +250,25 @@ def test_a_copy_read_path_keeps_values_too(postgres_url, unique_name):
             wh.publish(wh.read(source, nan_as_missing=False), output, like=source)
             assert _cells(wh, output, columns) == _cells(wh, source, columns)
     finally:
-        with wh.engine.begin() as conn:
-            for name in (unique_name, f"{unique_name}_out"):
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+        _drop(wh, unique_name, f"{unique_name}_out")
         wh.close()
+
+
+@pytest.mark.filterwarnings("ignore::impute_assets.warehouse.UnsupportedTypeWarning")
+def test_a_fill_beside_every_type_passes_them_through(wh, zoo_fill, tmp_path):
+    """Each zoo column, NULLs included, beside numeric gaps: the run fills the gaps and publishes
+    every zoo cell as it was (no model for them, none of their NULLs invented)."""
+    source, spec, gaps = zoo_fill
+    table = TableSpec.parse({"table": source, "key": ["id"], "columns": ["y"],
+                             "model": dict(FAST_MODEL)})
+    run = TableRun(table, wh, ModelStore(str(tmp_path / "models"))).run()
+    (fill,) = run.fills
+    assert [c.column for c in fill.columns] == ["y"]
+    assert fill.cells_filled == sum(v is None for v in gaps["y"]) > 0
+    zoo_columns = ["id", "x", *(c for c, *_ in spec)]
+    assert _cells(wh, table.output_name, zoo_columns) == _cells(wh, source, zoo_columns)
+    assert _types(wh, table.output_name) == _types(wh, source)
+    published = wh.read(table.output_name).sort_values("id")
+    assert published["y"].notna().all()
+    observed = [v is not None for v in gaps["y"]]
+    assert published["y"][observed].tolist() == [v for v in gaps["y"] if v is not None]
