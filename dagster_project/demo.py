@@ -9,6 +9,7 @@ calls :func:`main`.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -18,6 +19,9 @@ import dagster as dg
 
 from impute_assets.dagster import ImputationMetadata
 from impute_assets.warehouse import Warehouse
+
+#: The demo instance's settings (run queue and pool limits for a 2-core machine).
+INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
 
 def main(folder: str | Path = ".demo", seed_only: bool = False, new_month: bool = False) -> int:
@@ -31,7 +35,9 @@ def main(folder: str | Path = ".demo", seed_only: bool = False, new_month: bool 
 def _demo(folder: Path, seed_only: bool, new_month: bool) -> int:
     home = folder / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch()  # an empty config: local storage in the demo folder
+    config = home / "dagster.yaml"  # local storage in the demo folder, and run limits
+    if not config.exists() or not config.read_text().strip():
+        shutil.copyfile(INSTANCE_CONFIG, config)
     os.environ["IMPUTE_ASSETS_DEMO_DIR"] = str(folder)
     os.environ.setdefault("DAGSTER_HOME", str(home))
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

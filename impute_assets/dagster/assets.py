@@ -68,6 +68,8 @@ class TableAssets:
     models: dg.AssetsDefinition | None
     imputed: dg.AssetsDefinition
     model_keys: dict[str, dg.AssetKey]
+    #: Why the table's runs fail (its columns could not be discovered), or None.
+    broken: str | None = None
 
     @property
     def imputed_key(self) -> dg.AssetKey:
@@ -130,7 +132,7 @@ def _specs_for(
         deps=[source.key, *(m.key for m in models.values())],
         partitions_def=partitions_def(spec),
         code_version=config_version(spec.model_dump(mode="json")),
-        automation_condition=refill_condition(source.key),
+        automation_condition=refill_condition(source.key, partitioned=spec.partition is not None),
     ).replace_attributes(skippable=True)  # a dry run publishes, so materializes, nothing
     return source, missing, models, imputed
 
@@ -145,19 +147,22 @@ def _merged(asset: dg.AssetSpec, deps: Sequence[dg.AssetKey], **defaults: Any) -
     )
 
 
-def refill_condition(source: dg.AssetKey) -> dg.AutomationCondition:
+def refill_condition(source: dg.AssetKey, partitioned: bool = False) -> dg.AutomationCondition:
     """Refill when a model's data version changes (a new version was trained), like ``eager()``.
 
     A reused model is materialized with its unchanged version, so it triggers nothing:
     ``eager()`` would refill on every materialization. The source table is an external asset,
     never materialized, so ``eager()`` alone would wait for it forever ("deps missing"): it is
-    ignored here. New source rows are the partition sensor's job.
+    ignored here. New source rows, and a ``partitioned`` table's partitions never filled, are
+    the partition sensor's job: only partitions filled before are refilled here (else the
+    first training would launch every partition's fill twice, once from each sensor).
     """
-    return (
+    condition = (
         dg.AutomationCondition.eager()
         .replace("newly_updated", dg.AutomationCondition.data_version_changed())
         .ignore(dg.AssetSelection.assets(source))
     )
+    return condition & ~dg.AutomationCondition.missing() if partitioned else condition
 
 
 def build_table_assets(
@@ -249,6 +254,7 @@ def build_table_assets(
         models if model_specs else None,
         imputed,
         {c: s.key for c, s in model_specs.items()},
+        broken,
     )
 
 

@@ -6,6 +6,12 @@ or when its row count changed since the last tick (rows appended to a partition 
 filled). For dynamic partitions the new values are added to the partition set; for time
 windows only windows of the partitions definition are requested. The cursor keeps, per
 imputed table, the row count of every partition key seen.
+
+A table whose models do not exist yet gets no fill: the sensor requests one run training its
+missing models (once: the run key names them) and keeps the table's partitions for a later
+tick, when the models exist, so a first start trains once, then fills. A table whose columns
+could not be discovered is skipped, saying why. The skip reason (or the tick's log) names each
+table waiting and why.
 """
 
 import json
@@ -14,10 +20,11 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 from dagster import SensorEvaluationContext
 
-from impute_assets.dagster.assets import TableAssets, warehouse_key
+from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
 from impute_assets.dagster.checks import EXPECTATIONS_CHECK
-from impute_assets.dagster.concurrency import fill_run_tags
+from impute_assets.dagster.concurrency import TRAIN_RUN_TAG, fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
+from impute_assets.dagster.translator import dagster_name
 from impute_assets.pipeline.partitions import key_for_value
 
 #: Sensors evaluate at most this often (seconds).
@@ -35,19 +42,22 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
         name=name,
         minimum_interval_seconds=MINIMUM_INTERVAL,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={warehouse_key(t.spec) for t in partitioned},
-        target=[t.imputed for t in partitioned],
-        description="Fills new partitions of source tables, and partitions that gained rows.",
+        required_resource_keys={MODEL_STORE_KEY, *(warehouse_key(t.spec) for t in partitioned)},
+        target=[a for t in partitioned for a in (t.imputed, t.models) if a is not None],
+        description="Fills new partitions of source tables, and partitions that gained rows; "
+        "trains a table's missing models first.",
     )
     def _sensor(context: SensorEvaluationContext) -> dg.SensorResult:
         cursor: dict[str, dict[str, int]] = json.loads(context.cursor) if context.cursor else {}
         runs: list[dg.RunRequest] = []
         additions: list[dg.AddDynamicPartitionsRequest] = []
+        waiting: list[str] = []
         for table in partitioned:
             spec = table.spec
             cursor_key = "/".join(table.imputed_key.path)
             try:
                 counts = partition_row_counts(table, context.resources)
+                untrained = columns_without_models(table, context.resources)
             except Exception as exc:  # noqa: BLE001  one broken table must not stop the others
                 context.log.warning(f"table {spec.table!r}: partitions not counted: {exc}")
                 continue
@@ -65,6 +75,11 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
             else:
                 valid = set(table.imputed.partitions_def.get_partition_keys())  # type: ignore[union-attr]
                 changed = [k for k in changed if k in valid]
+            if changed and (table.broken or untrained):
+                waiting.append(_waiting(table, untrained, len(changed)))
+                if untrained and not table.broken:
+                    runs.append(training_request(table, untrained))
+                continue  # the cursor keeps the old counts: these partitions come back
             runs += [
                 dg.RunRequest(
                     run_key=f"{cursor_key}:{key}:{counts[key]}",
@@ -76,14 +91,46 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
                 for key in changed
             ]
             cursor[cursor_key] = counts
+        for line in waiting:
+            context.log.info(line)
         return dg.SensorResult(
             run_requests=runs,
             dynamic_partitions_requests=additions,
             cursor=json.dumps(cursor, sort_keys=True),
-            skip_reason=None if runs or additions else "no new partitions or rows",
+            skip_reason=None if runs
+            else "; ".join(waiting) or (None if additions else "no new partitions or rows"),
         )
 
     return _sensor
+
+
+def columns_without_models(table: TableAssets, resources: object) -> list[str]:
+    """The table's columns with no stored model yet (their fills would fail)."""
+    from impute_assets.pipeline.suite import columns_with_models
+
+    store = getattr(resources, MODEL_STORE_KEY).get_store()
+    stored = columns_with_models(table.spec, store, table.columns)
+    return [c for c in table.columns if c not in stored]
+
+
+def training_request(table: TableAssets, columns: Sequence[str]) -> dg.RunRequest:
+    """One run training ``columns``' models; its run key names them, so it is launched once."""
+    keys = [table.model_keys[c] for c in columns]
+    return dg.RunRequest(
+        run_key=f"{'/'.join(table.imputed_key.path)}:models:"
+        + ",".join(sorted(k.to_user_string() for k in keys)),
+        asset_selection=keys,
+        tags={TRAIN_RUN_TAG: dagster_name(table.spec.store_name)},
+    )
+
+
+def _waiting(table: TableAssets, untrained: Sequence[str], partitions: int) -> str:
+    """Why a table's new partitions are not filled on this tick."""
+    what = f"table {table.spec.store_name!r}: {partitions} partition(s) to fill wait"
+    if table.broken:
+        return f"{what}: {table.broken}"
+    return (f"{what} for the models of {', '.join(untrained)} (none stored yet): their "
+            "training run is requested first; the partitions are filled once they exist")
 
 
 def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int]:

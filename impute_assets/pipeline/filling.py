@@ -66,11 +66,42 @@ def fill_and_publish(
     """Read the rows, fill them with each column's latest stored model, validate the staged
     result and publish it with its audit rows (nothing is published when validation fails).
 
-    Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``.
+    Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``. The
+    whole fill holds the warehouse's fill lock of the table partition (``Warehouse.fill_lock``):
+    two fills of one partition, from any processes, run one after the other, whatever the
+    orchestrator's concurrency settings; fills of other partitions run side by side.
     ``dry_run``: everything but the publish; the filled rows are validated as a frame, the
     would-be fills (the audit rows) replace the preview table (``spec.preview_name``) and the
     output and audit tables are not touched.
     """
+    partition = partition_filter(spec, partition_key)
+    label = f"{spec.output_name}" + (f" [{partition_key}]" if partition_key else "")
+    with warehouse.fill_lock(spec.output_name, spec.db_schema, partition):
+        log.info(f"{label}: {FILL_STARTED}")
+        record = _fill_and_publish(spec, warehouse, store, columns, partition_key, device,
+                                   run_id, log, on_rows, dry_run)
+        if not dry_run:
+            log.info(f"{label}: {FILL_DONE} {record.cells_filled} cells")
+    return record
+
+
+#: Log lines that open and close a fill, inside its lock.
+FILL_STARTED = "fill started (holding the partition's fill lock)"
+FILL_DONE = "published; filled"
+
+
+def _fill_and_publish(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    store: ModelStore,
+    columns: list[str],
+    partition_key: str | None,
+    device: Mapping[str, Any] | None,
+    run_id: str,
+    log: logging.Logger | Any,
+    on_rows: OnRows | None,
+    dry_run: bool,
+) -> FillRecord:
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.quality import observed_unchanged, validate_frame
@@ -154,8 +185,6 @@ def fill_and_publish(
         preview_table=spec.preview_name if dry_run else None,
         preview_rows=int(preview.rows_written) if preview is not None else 0,
     )
-    if not dry_run:
-        log.info(f"{spec.output_name}{where}: filled {record.cells_filled} cells")
     return record
 
 

@@ -253,6 +253,26 @@ class Dialect:
         with _local_lock(f"{self.engine.url}|{schema}|{table}"):
             yield
 
+    @contextmanager
+    def fill_lock(self, table: str, schema: str | None, partition: object = None
+                  ) -> Iterator[None]:
+        """Serialize whole fills (read, predict, publish) of one table partition across
+        processes: held on a connection (or file) of its own, apart from the publish lock.
+
+        Default (file engines, which write from one process at a time anyway): one lock file
+        beside the database file, so fills into one database file take turns; in memory, a
+        lock in this process.
+        """
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            with _local_lock(f"fill|{self.engine.url}|{schema}|{table}|{partition}"):
+                yield
+            return
+        import filelock
+
+        with filelock.FileLock(f"{database}.fill.lock", timeout=LOCK_WAIT_SECONDS):
+            yield
+
     def lock_key(self, table: str, schema: str | None, *parts: object) -> bytes:
         """A digest naming a table (and partition) across processes on this server."""
         name = repr((self.engine.url.database, schema, table, *parts))
@@ -442,6 +462,20 @@ class PostgresDialect(Dialect):
         conn.execution_options(isolation_level="READ COMMITTED")
 
     @contextmanager
+    def fill_lock(self, table, schema, partition=None):
+        # A session advisory lock on a connection of its own: released on exit or when the
+        # backend dies.
+        key = _signed64(self.lock_key(table, schema, "fill", partition))
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                conn.commit()
+
+    @contextmanager
     def publish_lock(self, conn, table, schema, partition=None, exclusive=True):
         # Transaction-scoped advisory locks: released by COMMIT/ROLLBACK or a dead backend.
         table_key = _signed64(self.lock_key(table, schema))
@@ -529,14 +563,26 @@ class MySQLDialect(Dialect):
                              f"TO {self.qualified(new, schema)}")
 
     @contextmanager
+    def fill_lock(self, table, schema, partition=None):
+        with self.engine.connect() as conn, self._named_lock(
+                conn, self.lock_key(table, schema, "fill", partition), f"fill of table {table!r}"):
+            yield
+
+    @contextmanager
     def publish_lock(self, conn, table, schema, partition=None, exclusive=True):
-        # GET_LOCK has no shared mode: one lock per table; a session lock, released in finally
-        # (and by the server when the connection dies).
-        name = f"impute_assets:{self.lock_key(table, schema).hex()}"
+        # GET_LOCK has no shared mode: one lock per table.
+        with self._named_lock(conn, self.lock_key(table, schema), f"publish into table {table!r}"):
+            yield
+
+    @contextmanager
+    def _named_lock(self, conn: sa.Connection, key: bytes, what: str) -> Iterator[None]:
+        """GET_LOCK: a session lock, released in finally (and by the server when the
+        connection dies)."""
+        name = f"impute_assets:{key.hex()}"
         got = conn.execute(sa.select(sa.func.get_lock(name, LOCK_WAIT_SECONDS))).scalar()
         if got != 1:
-            raise TimeoutError(f"another publish into table {table!r} held the lock {name!r} "
-                               f"for over {LOCK_WAIT_SECONDS} s")
+            raise TimeoutError(f"another {what} held the lock {name!r} for over "
+                               f"{LOCK_WAIT_SECONDS} s")
         try:
             yield
         finally:

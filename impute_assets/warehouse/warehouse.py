@@ -85,6 +85,15 @@ class Warehouse:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def fill_lock(self, table: str, schema: str | None = None,
+                  partition: object = None) -> Iterator[None]:
+        """Held for a whole fill of ``table`` (one ``partition``): two fills of it, from any
+        processes, take turns (PostgreSQL advisory lock, MySQL GET_LOCK, a lock file beside a
+        DuckDB/SQLite file)."""
+        with self.dialect.fill_lock(table, schema, partition):
+            yield
+
     def describe(self, table: str, schema: str | None = None) -> TableDescription:
         """Columns (name, SQL type, kind, nullability) and primary key of ``table``."""
         with self.connect(table, schema) as conn:

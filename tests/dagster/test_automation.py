@@ -52,3 +52,28 @@ def test_only_a_new_model_version_makes_the_condition_request_a_refill(
     assert set(decisions(retrained).values()) == {"train"}
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=same.cursor)
     assert again.get_num_requested(imputed) == 1
+
+
+def test_a_partition_never_filled_is_left_to_the_partition_sensor(
+    warehouse_url, unique_name, tmp_path
+):
+    """After a first training the automation condition requests no fill of a partitioned
+    table's new partitions (the partition sensor does, once): only filled ones are refilled."""
+    Warehouse(warehouse_url).publish(sample_frame(rows=120, months=(1, 2)), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2"])
+    imputed = dg.AssetKey(f"{unique_name}_imputed")
+    start = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    trained = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=start.cursor)
+    assert trained.get_num_requested(imputed) == 0
+
+    materialize(defs, f"key:{unique_name}_imputed", partition_key="1", instance=instance)
+    filled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=trained.cursor)
+    assert filled.get_num_requested(imputed) == 0
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance,
+                run_config=force_retrain(unique_name))
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=filled.cursor)
+    assert again.get_num_requested(imputed) == 1  # the filled partition 1, not 2

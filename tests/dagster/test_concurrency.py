@@ -1,5 +1,7 @@
-"""Two processes filling the same partition at once: the table's fill pool makes their steps take
-turns, and the partition ends up published once, with one run's audit rows."""
+"""Two processes filling the same partition at once: the warehouse's fill lock makes the fills
+take turns (no Dagster pool or queue set: ``dagster asset materialize`` bypasses the run queue,
+and op-level pool claims on SQLite storage can race), and the partition ends up published
+once, with one run's audit rows."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from impute_assets.dagster import build_imputation_defs
-from impute_assets.dagster.concurrency import fill_pool
-from impute_assets.pipeline import TableSpec
+from impute_assets.dagster.concurrency import FILL_RUN_TAG
+from impute_assets.pipeline.filling import FILL_DONE, FILL_STARTED
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
 from tests.dagster.processes import ROOT, finish, process_env, start, stop
@@ -18,19 +20,18 @@ from tests.dagster.runs import materialize
 LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
 
 
-def _fill_steps(instance: dg.DagsterInstance, step_key: str) -> list[tuple[float, float]]:
-    """(start, end) timestamps of ``step_key`` in every run, in start order."""
+def _fills(instance: dg.DagsterInstance) -> list[tuple[float, float]]:
+    """(started, published) timestamps of the fill in every run, as the fill logged them
+    inside its lock, in start order."""
     spans = []
     for run in instance.get_runs():
         times = {}
         for entry in instance.all_logs(run.run_id):
-            event = entry.dagster_event
-            if event and event.step_key == step_key and event.event_type_value in (
-                "STEP_START", "STEP_SUCCESS"
-            ):
-                times[event.event_type_value] = entry.timestamp
+            for mark in (FILL_STARTED, FILL_DONE):
+                if mark in entry.user_message:
+                    times[mark] = entry.timestamp
         if times:
-            spans.append((times["STEP_START"], times["STEP_SUCCESS"]))
+            spans.append((times[FILL_STARTED], times[FILL_DONE]))
     return sorted(spans)
 
 
@@ -53,7 +54,6 @@ def test_two_processes_filling_one_partition_take_turns(
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(f"{table}__partitions", ["1", "2"])
-            instance.event_log_storage.set_concurrency_slots(fill_pool(TableSpec.parse(spec)), 1)
             defs = build_imputation_defs([spec], model_store=models)
             trained = materialize(defs, f"key:{table}/models/*", instance=instance)
             assert trained.success
@@ -70,7 +70,7 @@ def test_two_processes_filling_one_partition_take_turns(
         finish(runs, logs)
 
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            (first, second) = _fill_steps(instance, f"{table}__imputed")
+            (first, second) = _fills(instance)
         assert first[1] <= second[0]  # the second fill began after the first had published
 
         published = warehouse.read(f"{table}_imputed")
@@ -86,3 +86,19 @@ def test_two_processes_filling_one_partition_take_turns(
             for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
                 sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)
         warehouse.close()
+
+
+def test_the_demo_instance_limits_runs_and_pools(tmp_path):
+    """The documented defaults: 2 runs at once, one run per filled partition, pools checked
+    in the queue with one slot each (one training run, one fill per table at a time)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_bytes((ROOT / "dagster_project" / "dagster.yaml").read_bytes())
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        config = instance.get_concurrency_config()
+    assert config.run_queue_config.max_concurrent_runs == 2
+    assert config.run_queue_config.tag_concurrency_limits == [
+        {"key": FILL_RUN_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]
+    assert config.pool_config.default_pool_limit == 1
+    assert config.pool_config.pool_granularity.value == "run"

@@ -38,9 +38,17 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         return result
 
-    first = tick(None)
-    assert sorted(r.partition_key for r in first.run_requests) == ["1", "2"]
+    # No model yet: one run training them, no fill (it would fail); the partitions wait.
+    untrained = tick(None)
+    (training,) = untrained.run_requests
+    assert training.partition_key is None
+    assert set(training.asset_selection) == {
+        dg.AssetKey([unique_name, "models", c]) for c in "yzw"}
+    assert "1" in instance.get_dynamic_partitions(f"{unique_name}__partitions")
+    assert tick(untrained.cursor).run_requests[0].run_key == training.run_key  # launched once
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    first = tick(untrained.cursor)
+    assert sorted(r.partition_key for r in first.run_requests) == ["1", "2"]
     for request in first.run_requests:
         materialize(
             defs,
@@ -109,3 +117,17 @@ def test_sensor_without_cursor_skips_partitions_already_filled(warehouse_url, un
     more = sample_frame(rows=20, seed=5, months=(2,))
     warehouse.publish(pd.concat([month_2, more]), unique_name, partition=("month", "2"))
     assert [r.partition_key for r in first_tick().run_requests] == ["2"]
+
+
+def test_a_table_not_discovered_yet_waits_saying_why(warehouse_url, unique_name, tmp_path):
+    Warehouse(warehouse_url).publish(sample_frame(rows=60, months=(1,)), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    spec.pop("columns")
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance=instance, resources=defs.resources,
+                                 definitions=defs) as context:  # fmt: skip
+        result = sensor_of(defs, PARTITION_SENSOR).evaluate_tick(context)
+    assert result.run_requests == []
+    assert f"table '{unique_name}': 1 partition(s) to fill wait" in result.skip_message
+    assert "have not been discovered yet" in result.skip_message
