@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from impute_assets.core.pooling import pool
 
 
 def ols(frame: pd.DataFrame, outcome: str, predictors: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -32,20 +33,11 @@ def ols(frame: pd.DataFrame, outcome: str, predictors: Sequence[str]) -> tuple[n
 def pooled_coefficient(frames: Sequence[pd.DataFrame], outcome: str, predictors: Sequence[str],
                        index: int = 1, level: float = 0.95) -> tuple[float, tuple[float, float]]:
     """Coefficient ``index`` (0: intercept) of the OLS on each completed frame, pooled by Rubin's
-    rules: the mean estimate and its ``level`` interval from the within- and between-draw
-    variance (t with Rubin's degrees of freedom). One frame gives its own OLS interval."""
+    rules: the mean estimate and its ``level`` interval. One frame gives its own OLS interval."""
     fits = [ols(frame, outcome, predictors) for frame in frames]
-    estimates = np.array([beta[index] for beta, _ in fits])
-    variances = np.array([var[index] for _, var in fits])
-    m, estimate, within = len(fits), float(estimates.mean()), float(variances.mean())
-    between = float(estimates.var(ddof=1)) if m > 1 else 0.0
-    total = within + (1 + 1 / m) * between
-    if between > 0:
-        dof = (m - 1) * (1 + within / ((1 + 1 / m) * between)) ** 2
-    else:
-        dof = len(frames[0]) - len(predictors) - 1
-    half = stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(total)
-    return estimate, (estimate - half, estimate + half)
+    pooled = pool([beta[index] for beta, _ in fits], [var[index] for _, var in fits],
+                  complete_dof=len(frames[0]) - len(predictors) - 1)
+    return pooled.estimate, pooled.interval(level)
 
 
 def main(path: str, outcome: str, *predictors: str) -> None:
