@@ -32,8 +32,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", action="append", default=[], metavar="COLUMN=KIND",
                         help="override a column's kind (numeric, categorical, text, datetime, id)")
     parser.add_argument("--epochs", type=int, default=120, help="upper bound on training epochs")
-    parser.add_argument("--threshold", type=float, default=0.0,
-                        help="leave cells whose confidence is below this missing")
+    parser.add_argument("--fill", choices=["confident", "all"], default="confident",
+                        help="confident (default): fill a column only when its model beats "
+                             "mean/mode held-out by more than twice the gain's spread, is not "
+                             "free-text-like and is missing in at most half its rows, and only "
+                             "its cells of confidence >= 0.5 (categorical) / 0.4 (numeric); "
+                             "all: fill every cell a model reaches")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="leave cells whose confidence is below this missing "
+                             "(default: the --fill mode's)")
     parser.add_argument("--coverage", type=float, default=0.9,
                         help="coverage of each fill's interval (numbers) or prediction set "
                              "(categories), calibrated on held-out cells")
@@ -47,7 +54,7 @@ def build_imputer(args: argparse.Namespace):
 
     kinds = dict(_pair(item) for item in args.kind)
     return Imputer(columns=args.columns, exclude=args.exclude, kinds=kinds, epochs=args.epochs,
-                   confidence_threshold=args.threshold, coverage=args.coverage,
+                   fill=args.fill, confidence_threshold=args.threshold, coverage=args.coverage,
                    device=args.device, seed=args.seed, progress=True)
 
 
@@ -86,7 +93,8 @@ def report_table(report) -> Table:
         gain = row.improvement
         table.add_row(
             row.column, row.kind, row.model or "-",
-            _score(row.metric, row.holdout_score), _score(row.metric, row.baseline_score),
+            _score(row.metric, row.holdout_score, row.holdout_spread),
+            _score(row.metric, row.baseline_score),
             f"{gain:.2f}x" if gain else "-", f"{row.filled:,}", f"{row.left:,}",
             f"{row.mean_confidence:.2f}" if row.mean_confidence is not None else "-",
             *_uncertainty(row),
@@ -110,10 +118,11 @@ def _uncertainty(row) -> tuple[str, str]:
     return f"{row.coverage:.2f}{held_out}", size
 
 
-def _score(metric: str | None, value: float | None) -> str:
+def _score(metric: str | None, value: float | None, spread: float | None = None) -> str:
+    """A held-out score, with its spread over held-out splits when known (``0.412 ± 0.031``)."""
     if value is None or metric is None:
         return "-"
-    return f"{metric} {value:.3f}"
+    return f"{metric} {value:.3f}" + (f" ± {spread:.3f}" if spread is not None else "")
 
 
 def _pair(item: str) -> tuple[str, str]:

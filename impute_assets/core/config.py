@@ -15,10 +15,56 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: ``fill``: "confident" fills only what the gates let through (see :class:`Gate`); "all"
+#: fills every cell a model can reach (each gate can still be set on its own).
+FILL_MODES = ("confident", "all")
+#: The gates' defaults under ``fill="confident"``. A categorical fill must be more likely
+#: right than wrong; a numeric (or datetime) fill at least as likely to land within half a
+#: column standard deviation of the truth as a mean fill's 0.38 (see calibration.py), i.e. the
+#: model must know more about that row than the column's mean does. Measured in
+#: benchmarks/results/gating.md.
+CONFIDENT_DEFAULTS: Mapping[str, Any] = {
+    "categorical_threshold": 0.5,
+    "numeric_threshold": 0.4,
+    "min_gain_spreads": 2.0,
+    "max_missing_share": 0.5,
+    "leave_free_text": True,
+}
+#: The gates' values under ``fill="all"``: none holds a cell back.
+FILL_ALL: Mapping[str, Any] = {
+    "categorical_threshold": 0.0,
+    "numeric_threshold": 0.0,
+    "min_gain_spreads": None,
+    "max_missing_share": 1.0,
+    "leave_free_text": False,
+}
 
 #: Fields that do not change what a model learns (so they stay out of its fingerprint).
 _RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "coverage",
-                             "progress"})
+                             "progress", "fill", "min_gain_spreads", "max_missing_share",
+                             "leave_free_text"})
+#: The gate fields: each takes one value, or a mapping column -> value (unlisted columns get
+#: the ``fill`` mode's default).
+GATE_FIELDS = ("fill", "confidence_threshold", "min_gain_spreads", "max_missing_share",
+               "leave_free_text")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What one column must pass to be filled, resolved from the config's gate fields.
+
+    ``min_gain_spreads``: the chosen model must beat mean/mode on held-out data by more than
+    this many spreads of that gain (``None``: no such check). ``max_missing_share``: a column
+    missing in a larger share of its rows is left. ``leave_free_text``: free-text-like string
+    columns (mostly distinct, or long strings few rows share) are left. A cell is filled only
+    when its confidence reaches ``threshold``.
+    """
+
+    fill: str
+    threshold: float
+    min_gain_spreads: float | None
+    max_missing_share: float
+    leave_free_text: bool
 
 
 @dataclass(frozen=True)
@@ -89,6 +135,12 @@ class ImputerConfig:
     #: column, whichever of the sequence and tabular models scores better on the same held-out
     #: gap cells. Off: only sequence models (about half the training time).
     sequence_tabular: bool = True
+    #: Columns with at most this many observed cells are scored over ``score_repeats``
+    #: random held-out splits (the cheap candidates refitted on each), so one lucky or unlucky
+    #: split neither picks the model nor sets the score; the score's spread over the splits is
+    #: reported next to it. Bigger columns keep one split (spread: the score's standard error).
+    repeat_below: int = 2000
+    score_repeats: int = 5
     #: Neighbours for the kNN candidate, and reference rows it keeps.
     knn_neighbors: int = 5
     #: Reference rows the kNN candidate keeps at most.
@@ -107,8 +159,23 @@ class ImputerConfig:
     precision: str = "auto"
     #: Seed of every random choice (splits, masks, initial weights).
     seed: int = 0
+    #: "confident" (fill only what passes the gates below) or "all" (fill every cell a model
+    #: reaches); one value or a mapping column -> mode. Every gate field below takes one
+    #: value or a mapping column -> value; ``None`` (or an unlisted column) means the mode's
+    #: default (``CONFIDENT_DEFAULTS`` or ``FILL_ALL``).
+    fill: str | Mapping[str, str] = "confident"
     #: Cells whose confidence is below this are left missing (and counted with the reason).
-    confidence_threshold: float | Mapping[str, float] = 0.0
+    #: Default: 0.5 for categorical fills, 0.4 for numeric ones under "confident"; 0 under "all".
+    confidence_threshold: float | Mapping[str, float] | None = None
+    #: Fill a column only when its model beats mean/mode held-out by more than this many
+    #: spreads of the gain (default 2.0 under "confident"; 0: by any margin; no check at all
+    #: under ``fill="all"``).
+    min_gain_spreads: float | Mapping[str, float] | None = None
+    #: Leave a column missing in a larger share of its rows (default 0.5 under "confident":
+    #: the observed rows rarely represent the missing ones).
+    max_missing_share: float | Mapping[str, float] | None = None
+    #: Leave free-text-like string columns (default True under "confident").
+    leave_free_text: bool | Mapping[str, bool] | None = None
     #: The coverage of every fill's interval (numeric) or prediction set (categorical),
     #: calibrated by split conformal on the held-out cells (see :mod:`.conformal`).
     coverage: float = 0.9
@@ -147,28 +214,38 @@ class ImputerConfig:
             )
         if not 0.0 < self.coverage < 1.0:
             raise ValueError(f"ImputerConfig.coverage must be in (0, 1), got {self.coverage}")
-        thresholds = self.confidence_threshold
-        values = thresholds.values() if isinstance(thresholds, Mapping) else [thresholds]
-        for value in values:
-            if not 0.0 <= float(value) <= 1.0:
-                raise ValueError(f"ImputerConfig.confidence_threshold must be in [0, 1]: {value}")
+        if self.score_repeats < 1 or self.repeat_below < 0:
+            raise ValueError("ImputerConfig: score_repeats must be >= 1 and repeat_below >= 0")
+        _check_gates(self)
         object.__setattr__(self, "candidates", tuple(self.candidates))
 
-    def threshold_for(self, column: str) -> float:
+    def gate_for(self, column: str, numeric: bool) -> Gate:
+        """The gates of ``column`` (a numeric or datetime one when ``numeric``)."""
+        fill = _per_column(self.fill, column)
+        mode = FILL_ALL if fill == "all" else CONFIDENT_DEFAULTS
+
+        def value(name: str, default: Any) -> Any:
+            given = _per_column(getattr(self, name), column)
+            return default if given is None else given
+
+        threshold = value("confidence_threshold",
+                          mode["numeric_threshold" if numeric else "categorical_threshold"])
+        return Gate(fill or "confident", float(threshold),
+                    value("min_gain_spreads", mode["min_gain_spreads"]),
+                    float(value("max_missing_share", mode["max_missing_share"])),
+                    bool(value("leave_free_text", mode["leave_free_text"])))
+
+    def threshold_for(self, column: str, numeric: bool = False) -> float:
         """The confidence below which ``column``'s cells stay missing."""
-        if isinstance(self.confidence_threshold, Mapping):
-            return float(self.confidence_threshold.get(column, 0.0))
-        return float(self.confidence_threshold)
+        return self.gate_for(column, numeric).threshold
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe rendering (for manifests and metadata)."""
         data = asdict(self)
         data["candidates"] = list(self.candidates)
-        data["confidence_threshold"] = (
-            dict(self.confidence_threshold)
-            if isinstance(self.confidence_threshold, Mapping)
-            else self.confidence_threshold
-        )
+        for name in GATE_FIELDS:
+            value = getattr(self, name)
+            data[name] = dict(value) if isinstance(value, Mapping) else value
         data["extra"] = dict(self.extra)
         return data
 
@@ -187,6 +264,33 @@ class ImputerConfig:
         if "candidates" in values:
             values["candidates"] = tuple(values["candidates"])
         return cls(**values)
+
+
+def _per_column(value: Any, column: str) -> Any:
+    """A gate field's value for ``column`` (``None``: not set for it)."""
+    return value.get(column) if isinstance(value, Mapping) else value
+
+
+def _check_gates(config: ImputerConfig) -> None:
+    """Each gate field's value(s) in range, naming the field and column at fault."""
+    ranges = {"confidence_threshold": (0.0, 1.0), "max_missing_share": (0.0, 1.0),
+              "min_gain_spreads": (0.0, float("inf"))}
+    for name in GATE_FIELDS:
+        given = getattr(config, name)
+        items = given.items() if isinstance(given, Mapping) else [(None, given)]
+        for column, value in items:
+            where = f"ImputerConfig.{name}" + (f"[{column!r}]" if column is not None else "")
+            if value is None:
+                continue
+            if name == "fill":
+                if value not in FILL_MODES:
+                    raise ValueError(f"{where} must be one of {FILL_MODES}, got {value!r}")
+            elif name == "leave_free_text":
+                if not isinstance(value, bool):
+                    raise ValueError(f"{where} must be true or false, got {value!r}")
+            elif not ranges[name][0] <= float(value) <= ranges[name][1]:
+                low, high = ranges[name]
+                raise ValueError(f"{where} must be in [{low}, {high}], got {value}")
 
 
 def _check_positive(config: ImputerConfig, *names: str) -> None:

@@ -37,6 +37,7 @@ from impute_assets.core.conformal import SCORES, holdout_scores
 from impute_assets.core.device import resolve_device
 from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
+from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.prediction import filled_frame, predict_rows
 from impute_assets.core.sequence import SequenceSpec, raw_columns
@@ -97,10 +98,12 @@ def fit_column_models(
         inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}
         models[name] = fit_copy_model(space, design, frame[name], config, rng,
                                       fingerprint(name, inputs_kinds, config, sequence), sequence)
+        models[name].holdout["facts"] = column_facts(frame[name], numeric=False)
     for target in data:
         model = _fit_column(space, design, target, trained, kinds, config, sequence)
         model.holdout["importance"] = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed)
+        model.holdout["facts"] = column_facts(frame[target.name], target.numeric)
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
         _chain(models, frame, inputs, kinds, data, config, weights)
@@ -221,26 +224,9 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     if target.name in fit.holdout:
         outputs["network"] = fit.holdout[target.name]
     if len(hold_rows):
-        cheap = _bounded(train_rows, config.max_cheap_rows, config.seed)
-        z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
-        y_cheap = target.y[cheap]
-        if "linear" in config.candidates:
-            beta = linear_fit(z_train, y_cheap, target.numeric, target.classes,
-                              _row_weight(target, cheap))
-            outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
-        if "knn" in config.candidates:
-            refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
-            outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
-                                         target.classes)
-        if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
-                and boosted.available()):
-            state = fitted["boosted"] = boosted.boosted_fit(z_train, y_cheap, target.numeric,
-                                                            target.classes, config.seed,
-                                                            valid=(z_hold, y_hold))
-            model = boosted.booster(state)
-            boosted_rounds = boosted.rounds(model)
-            outputs["boosted"] = boosted.boosted_predict(model, z_hold, target.numeric,
-                                                         target.classes)
+        cheap_outputs, fitted, boosted_rounds = _cheap_outputs(design, columns, target, train_rows,
+                                                               hold_rows, config)
+        outputs.update(cheap_outputs)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
         outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
@@ -250,6 +236,12 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
                       _row_weight(target, train_rows if len(train_rows) else None)),
         len(hold_rows), target.numeric)
     scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
+    repeats = (_repeated_scores(design, columns, target, observed_rows, len(hold_rows), config,
+                                set(outputs) & REPEATED, boosted_rounds)
+               if len(hold_rows) and len(observed_rows) <= config.repeat_below else {})
+    for name, extra in repeats.items():
+        repeats[name] = [scores[name], *extra]
+        scores[name] = float(np.mean(repeats[name]))
     chosen = _choose(scores, target)
     used = set(members) if chosen == "blend" else {chosen}
     warnings_ = _warn_small(target, len(observed_rows), config)
@@ -281,7 +273,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         calibration=calibration,
         holdout={"metric": metric, "rows": len(hold_rows),
                  "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
-                 "scores": scores},
+                 "scores": scores,
+                 **_spreads(chosen, outputs, repeats, y_hold, target)},
         fingerprint=fingerprint(target.name, {c: kinds[c] for c in raw_columns(space.columns)
                                               if c != target.name}, config, sequence),
         config=config.to_dict(),
@@ -298,6 +291,105 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         model.arrays[SCORES] = holdout_scores(model.predict(outputs[chosen]), y_hold,
                                               target.numeric, learnt)
     return model
+
+
+def _cheap_outputs(design: Design, columns: np.ndarray, target: TargetData, train_rows: np.ndarray,
+                   hold_rows: np.ndarray, config: ImputerConfig, boosted_rounds: int | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """The cheap candidates fitted on ``train_rows`` and their outputs at ``hold_rows``; the
+    booster's state and the rounds it kept. With ``boosted_rounds`` the booster runs that many
+    rounds (no early stopping on the held-out rows)."""
+    outputs: dict[str, np.ndarray] = {}
+    fitted: dict[str, np.ndarray] = {}
+    rounds = boosted.ROUNDS
+    cheap = _bounded(train_rows, config.max_cheap_rows, config.seed)
+    z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
+    y_cheap, y_hold = target.y[cheap], target.y[hold_rows]
+    if "linear" in config.candidates:
+        beta = linear_fit(z_train, y_cheap, target.numeric, target.classes,
+                          _row_weight(target, cheap))
+        outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
+    if "knn" in config.candidates:
+        refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
+        outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
+                                     target.classes)
+    if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
+            and boosted.available()):
+        if boosted_rounds is None:
+            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
+                                        config.seed, valid=(z_hold, y_hold))
+        else:
+            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
+                                        config.seed, boosted_rounds)
+        fitted["boosted"] = state
+        model = boosted.booster(state)
+        rounds = boosted.rounds(model)
+        outputs["boosted"] = boosted.boosted_predict(model, z_hold, target.numeric, target.classes)
+    return outputs, fitted, rounds
+
+
+#: Candidates refitted on every extra held-out split of a small column (the network and the
+#: blend keep their one split: retraining the network per split would multiply its cost).
+REPEATED = frozenset({"linear", "knn", "boosted", "mean_mode"})
+
+
+def _repeated_scores(design: Design, columns: np.ndarray, target: TargetData,
+                     observed_rows: np.ndarray, holdout_size: int, config: ImputerConfig,
+                     names: set[str], boosted_rounds: int) -> dict[str, list[float]]:
+    """Each of ``names``' scores on ``score_repeats - 1`` further random held-out splits of a
+    column's observed rows (the same size as its first split), refitted on the rest each time."""
+    scores: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(1, config.score_repeats):
+        rng = np.random.default_rng([config.seed, repeat])
+        hold_rows = np.sort(rng.choice(observed_rows, size=holdout_size, replace=False))
+        train_rows = np.setdiff1d(observed_rows, hold_rows)
+        split = replace(target, train=np.isin(np.arange(len(target.y)), train_rows),
+                        holdout=np.isin(np.arange(len(target.y)), hold_rows))
+        outputs, _, _ = _cheap_outputs(design, columns, split, train_rows, hold_rows, config,
+                                       boosted_rounds)
+        outputs["mean_mode"] = mean_mode_predict(
+            mean_mode_fit(target.y[train_rows], target.numeric, target.classes,
+                          _row_weight(target, train_rows)), len(hold_rows), target.numeric)
+        for name in names & set(outputs):
+            scores[name].append(_score(outputs[name], target.y[hold_rows], split))
+    return {name: values for name, values in scores.items() if values}
+
+
+def _spreads(chosen: str, outputs: Mapping[str, np.ndarray], repeats: Mapping[str, list[float]],
+             truth: np.ndarray, target: TargetData) -> dict[str, float | int | None]:
+    """How much the chosen model's score, and its gain over mean/mode, swing between held-out
+    splits: their standard deviation over the repeated splits where the chosen model was
+    refitted on each, else their standard error over the one split's cells (paired for the
+    gain). ``gain`` is in score units, > 0 when the model beats mean/mode."""
+    if chosen in repeats and "mean_mode" in repeats:
+        ours, base = np.asarray(repeats[chosen]), np.asarray(repeats["mean_mode"])
+        gains = base - ours if target.numeric else ours - base
+        return {"splits": len(ours), "spread": float(ours.std(ddof=1)),
+                "gain": float(gains.mean()), "gain_spread": float(gains.std(ddof=1))}
+    if chosen not in outputs or "mean_mode" not in outputs or len(truth) < 2:
+        return {"splits": 0, "spread": None, "gain": None, "gain_spread": None}
+    ours, base = _cell_losses(outputs[chosen], truth, target), _cell_losses(outputs["mean_mode"], truth, target)
+    cells = np.sqrt(len(truth))
+    if target.numeric:  # nRMSE: sqrt of the mean squared error (in units of the spread)
+        score, baseline = np.sqrt(ours.mean()), np.sqrt(base.mean())
+        spread = ours.std(ddof=1) / cells / (2 * score) if score else 0.0
+        gain_spread = (base - ours).std(ddof=1) / cells / ((score + baseline) or 1.0)
+        gain = baseline - score
+    else:  # accuracy: the share of cells right (losses are 1 where wrong)
+        spread = ours.std(ddof=1) / cells
+        gain_spread = (base - ours).std(ddof=1) / cells
+        gain = float(base.mean() - ours.mean())
+    return {"splits": 1, "spread": float(spread), "gain": float(gain),
+            "gain_spread": float(gain_spread)}
+
+
+def _cell_losses(out: np.ndarray, truth: np.ndarray, target: TargetData) -> np.ndarray:
+    """Per held-out cell: the squared error in units of the column's spread, or 1 if wrong."""
+    if target.numeric:
+        mu = out[:, 0] if out.ndim == 2 else out
+        spread = np.nanstd(target.y[target.train | target.holdout]) or 1.0
+        return ((mu - truth) / spread) ** 2
+    return (out.argmax(axis=1) != truth).astype(float)
 
 
 def _bounded(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:

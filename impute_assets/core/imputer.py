@@ -27,6 +27,7 @@ from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.conformal import cell_uncertainty, column_summary, draw
 from impute_assets.core.fitting import fit_column_models
+from impute_assets.core.gating import blank_as_missing, column_verdict, snap
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.prediction import fill_column, predict_rows
@@ -55,6 +56,14 @@ class Imputer(TransformerMixin, BaseEstimator):
         group_by: Entity column(s) within which rows form a sequence (station, machine, ...).
         hidden_dim ... extra: every :class:`ImputerConfig` field; ``None`` keeps ``config``'s
             value (or the default).
+
+    What it fills: by default (``fill="confident"``) a column only when its model beats
+    mean/mode held-out by more than twice that gain's spread, is not free-text-like and is
+    missing in at most half its rows, and in it only the cells whose calibrated confidence
+    reaches 0.5 (categorical) or 0.4 (numeric); numeric fills stay on the column's grid and
+    within its observed range. Every cell left is counted with its reason in the report.
+    ``fill="all"`` fills every cell a model reaches; each gate is also a setting of its own,
+    per column if need be (:class:`ImputerConfig`).
 
     Example:
         >>> result = Imputer(epochs=20).fit_impute(frame)
@@ -107,9 +116,15 @@ class Imputer(TransformerMixin, BaseEstimator):
         min_rows_for_network: int | None = None,
         device: str | None = None,
         precision: str | None = None,
+        repeat_below: int | None = None,
+        score_repeats: int | None = None,
         seed: int | None = None,
+        fill: str | Mapping[str, str] | None = None,
         confidence_threshold: float | Mapping[str, float] | None = None,
         coverage: float | None = None,
+        min_gain_spreads: float | Mapping[str, float] | None = None,
+        max_missing_share: float | Mapping[str, float] | None = None,
+        leave_free_text: bool | Mapping[str, bool] | None = None,
         progress: bool | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
@@ -149,9 +164,15 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.min_rows_for_network = min_rows_for_network
         self.device = device
         self.precision = precision
+        self.repeat_below = repeat_below
+        self.score_repeats = score_repeats
         self.seed = seed
+        self.fill = fill
         self.confidence_threshold = confidence_threshold
         self.coverage = coverage
+        self.min_gain_spreads = min_gain_spreads
+        self.max_missing_share = max_missing_share
+        self.leave_free_text = leave_free_text
         self.progress = progress
         self.extra = extra
 
@@ -175,7 +196,7 @@ class Imputer(TransformerMixin, BaseEstimator):
 
         ``weights``: one per row, how much each row counts in training and model choice.
         """
-        frame = self._input_frame(frame, reset=True)
+        frame = blank_as_missing(self._input_frame(frame, reset=True))
         config = self.settings()
         exclude = list(self.exclude)
         declared = self._declared_sequence(config)
@@ -227,8 +248,15 @@ class Imputer(TransformerMixin, BaseEstimator):
         frame = self._input_frame(frame)
         models = self.column_models_
         config = self.config_
+        gates = {t: config.gate_for(t, m.numeric) for t, m in models.items()}
+        verdicts = {t: column_verdict(m.holdout, gates[t], m.kind == ColumnKind.TEXT)
+                    for t, m in models.items()}
+        # blank strings are no category to read; the cells to fill are the null ones
         rows = {t: np.flatnonzero(frame[t].isna().to_numpy()) for t in models}
-        predictions = self.predict_cells(frame, rows, context)
+        wanted = {t: r if verdicts[t] is None else r[:0] for t, r in rows.items()}
+        predictions = self.predict_cells(
+            blank_as_missing(frame), wanted,
+            blank_as_missing(context) if context is not None else None)
         filled = frame.copy()
         imputed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         confidence = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
@@ -236,26 +264,29 @@ class Imputer(TransformerMixin, BaseEstimator):
         for position, column in enumerate(frame.columns):
             missing = rows.get(column, np.flatnonzero(frame[column].isna().to_numpy()))
             if column in models:
-                model, prediction = models[column], predictions[column]
-                accept = prediction.confidence >= config.threshold_for(column)
-                chosen = accepted[column] = missing[accept]
+                model, prediction, gate = models[column], predictions[column], gates[column]
+                accept = prediction.confidence >= gate.threshold
+                chosen = accepted[column] = wanted[column][accept]
                 values = _take(prediction.values, accept)
+                if model.kind == ColumnKind.NUMERIC:
+                    values = snap(values, model.holdout.get("facts", {}).get("grid"))
                 filled[column] = fill_column(filled[column], chosen, values, model)
                 imputed.iloc[chosen, position] = True
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
-                cells = cell_uncertainty(model.filling, prediction, frame[column].iloc[missing],
-                                         missing, config.coverage)
+                cells = cell_uncertainty(model.filling, prediction,
+                                         frame[column].iloc[wanted[column]], wanted[column],
+                                         config.coverage)
                 if cells is not None:
                     uncertainty[column] = cells.take(accept)
                 report.append(_model_report(model, len(missing), prediction.confidence[accept],
-                                            config.threshold_for(column),
+                                            gate.threshold, verdicts[column],
                                             column_summary(uncertainty.get(column), model,
                                                            frame[column])))
             elif len(missing):
                 report.append(self._unmodelled_report(frame, column, len(missing)))
         versions = {name: m.version for name, m in models.items()}
         rng = np.random.default_rng(config.seed if seed is None else seed)
-        completed = [self._draw(filled, predictions, rows, accepted, rng) for _ in range(draws)]
+        completed = [self._draw(filled, predictions, wanted, accepted, rng) for _ in range(draws)]
         return ImputationResult(filled, imputed, confidence, report, versions, uncertainty,
                                 completed)
 
@@ -445,8 +476,13 @@ def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[
 
 
 def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
-                  threshold: float, uncertainty: Mapping[str, float | None]) -> ColumnReport:
+                  threshold: float, verdict: str | None,
+                  uncertainty: Mapping[str, float | None]) -> ColumnReport:
+    """A modelled column's outcome; ``verdict``: why its gates left it whole (None: they did
+    not); ``uncertainty``: its intervals' or prediction sets' summary."""
     left = missing - len(accepted)
+    reason = verdict or f"{reasons.BELOW_THRESHOLD} ({threshold:g})"
+    holdout = model.holdout
     return ColumnReport(
         column=model.target,
         kind=model.kind.value,
@@ -457,11 +493,15 @@ def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
         missing=missing,
         filled=len(accepted),
         left=left,
-        reasons={f"{reasons.BELOW_THRESHOLD} ({threshold})": left} if left else {},
+        reasons={reason: left} if left else {},
         model_version=model.version,
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
         importance=model.importance,
         **uncertainty,
+        holdout_spread=holdout.get("spread"),
+        holdout_splits=int(holdout.get("splits", 0)),
+        baseline_gain=holdout.get("gain"),
+        baseline_gain_spread=holdout.get("gain_spread"),
     )
 
 

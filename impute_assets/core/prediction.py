@@ -77,6 +77,8 @@ def filled_frame(frame: pd.DataFrame, models: Mapping[str, ColumnModel], rows: M
 
 def fill_column(series: pd.Series, rows: np.ndarray, values, model: ColumnModel) -> pd.Series:
     """A copy of ``series`` with ``values`` written at positions ``rows``, in its own dtype."""
+    if not len(rows):  # e.g. a column its gates left whole
+        return series.copy()
     filled = model.encoder.cast(values, series.iloc[rows])
     out = series.copy()
     if out.dtype != filled.dtype and not isinstance(out.dtype, pd.CategoricalDtype):

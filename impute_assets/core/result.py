@@ -20,6 +20,11 @@ FREE_TEXT = "free text is not imputed"
 UNSUPPORTED = "unsupported column type"
 EXCLUDED = "excluded by configuration"
 SEQUENCE_KEY = "order_by/group_by key: it places rows in their sequence, never imputed"
+#: Reasons the gates leave a whole column (see core.gating and ImputerConfig.fill).
+MOSTLY_MISSING = "missing in most rows: the observed rows rarely represent the missing ones"
+FREE_TEXT_LIKE = "free-text-like strings (mostly distinct, or long and rarely shared): never invented"
+NO_GAIN = "model does not beat mean/mode held-out by more than the score's spread"
+NO_HELD_OUT_GAIN = "too few observed values to show the model beats mean/mode held-out"
 
 
 @dataclass
@@ -50,6 +55,13 @@ class ColumnReport:
     mean_width: float | None = None
     width_to_spread: float | None = None
     mean_set_size: float | None = None
+    #: How much ``holdout_score`` swings between held-out splits (its standard deviation over
+    #: ``holdout_splits`` repeated splits, or its standard error over one split's cells).
+    holdout_spread: float | None = None
+    holdout_splits: int = 0
+    #: How far the model beats mean/mode held-out (score units, > 0 is better), and its spread.
+    baseline_gain: float | None = None
+    baseline_gain_spread: float | None = None
 
     @property
     def improvement(self) -> float | None:

@@ -58,6 +58,10 @@ class SimpleImputer(BaseEstimator):
         kinds: Kind overrides, e.g. ``{"sku": "text"}``.
         config: Engine settings that ``fit``'s Datawig arguments do not cover.
         order_by, group_by: Sequence settings, as for :class:`Imputer`.
+        fill: ``"all"`` (Datawig's way: every prediction kept, down to ``predict``'s
+            ``precision_threshold``) or ``"confident"`` (the engine's default cell gate: a
+            prediction below the config's confidence threshold, by default 0.5 for
+            categorical and 0.4 for numeric outputs, is left missing).
 
     Example:
         >>> imputer = SimpleImputer(input_columns=["Name", "Age"], output_column="Income")
@@ -83,6 +87,7 @@ class SimpleImputer(BaseEstimator):
         config: ImputerConfig | None = None,
         order_by: str | None = None,
         group_by: str | Sequence[str] | None = None,
+        fill: str = "all",
     ) -> None:
         if not isinstance(input_columns, Iterator):
             for column in input_columns:
@@ -107,6 +112,7 @@ class SimpleImputer(BaseEstimator):
         self.config = config
         self.order_by = order_by
         self.group_by = group_by
+        self.fill = fill
 
     def fit(
         self,
@@ -193,7 +199,8 @@ class SimpleImputer(BaseEstimator):
         everything = np.arange(len(frame))
         prediction = self.imputer_.predict_cells(frame, {self.output_column: everything},
                                                  context)[self.output_column]
-        accept = prediction.confidence >= self.imputer_.config_.threshold_for(self.output_column)
+        accept = prediction.confidence >= self.imputer_.config_.threshold_for(self.output_column,
+                                                                              model.numeric)
         if not model.numeric:  # Datawig keeps a prediction only strictly above the threshold
             accept &= prediction.confidence > precision_threshold
         chosen = [v for v, keep in zip(prediction.values, accept, strict=True) if keep]
@@ -317,7 +324,7 @@ class SimpleImputer(BaseEstimator):
         ``output_path``: both are accepted for Datawig compatibility."""
         thresholds = {c: precision_threshold for c in data_frame.columns
                       if not pd.api.types.is_numeric_dtype(data_frame[c])}
-        filled = Imputer(epochs=num_epochs, refinement_rounds=iterations - 1,
+        filled = Imputer(epochs=num_epochs, refinement_rounds=iterations - 1, fill="all",
                          confidence_threshold=thresholds, progress=verbose > 0
                          ).fit_transform(data_frame)
         if not inplace:
@@ -379,7 +386,7 @@ class SimpleImputer(BaseEstimator):
         self.output_path_ = self.output_path
 
     def _settings(self) -> ImputerConfig:
-        return self.config or ImputerConfig()
+        return replace(self.config or ImputerConfig(), fill=self.fill)
 
     def _model(self) -> ColumnModel:
         check_is_fitted(self, msg="this SimpleImputer is not fitted yet: call fit(train_df) first")

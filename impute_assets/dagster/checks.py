@@ -69,15 +69,20 @@ def _build_suite_check(
             context.partition_key if context.has_partition_key else None,
             check=check,
         )
+        held = all(r.success for r in result.results)
         return dg.AssetCheckResult(
-            passed=all(r.success for r in result.results),
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+            # a subject that was not checked (no rows, a column left unfilled or without a
+            # model) never passes silently: it warns, with the reason
+            passed=held and result.complete,
+            severity=dg.AssetCheckSeverity.ERROR if blocking and not held
+            else dg.AssetCheckSeverity.WARN,
             description=result.explain() or None,
             metadata=ImputationMetadata(
                 engine=_ENGINES[result.engine],
                 expectations=result.to_markdown(),
                 evaluated=len(result.results),
                 failed=sum(1 for r in result.results if not r.success),
+                skipped=dict(result.skipped),
             ).to_metadata(),
         )
 

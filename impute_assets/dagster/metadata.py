@@ -97,6 +97,10 @@ def model_metadata(model: ModelRecord) -> ImputationMetadata:
         holdout_metric=model.holdout_metric,
         holdout_score=model.holdout_score,
         baseline_score=model.baseline_score,
+        holdout_spread=model.holdout_spread,
+        holdout_splits=model.holdout_splits,
+        baseline_gain=model.baseline_gain,
+        baseline_gain_spread=model.baseline_gain_spread,
         training_rows=model.training_rows,
         epochs=model.epochs,
         device=model.device,
@@ -128,6 +132,7 @@ def fill_record_metadata(fill: FillRecord) -> ImputationMetadata:
     return ImputationMetadata(
         cells_filled=fill.cells_filled,
         cells_left=fill.cells_left,
+        left_reasons=fill.left_reasons,
         audit_rows=fill.audit_rows,
         audit_table=fill.audit_table,
         columns=md_table(fill_rows(fill)),

@@ -51,6 +51,14 @@ class ImputationMetadata(BaseModel):
     holdout_metric: str | None = Field(None, description="how the held-out score is measured")
     holdout_score: float | None = Field(None, description="score on held-out observed cells")
     baseline_score: float | None = Field(None, description="mean/mode's score on the same cells")
+    holdout_spread: float | None = Field(
+        None, description="how much the held-out score swings between held-out splits"
+    )
+    holdout_splits: int | None = Field(None, description="held-out splits the score is over")
+    baseline_gain: float | None = Field(
+        None, description="how far the model beats mean/mode held-out (score units)"
+    )
+    baseline_gain_spread: float | None = Field(None, description="the spread of that gain")
     training_rows: int | None = Field(None, description="rows the model learned from")
     epochs: int | None = Field(None, description="training epochs run")
     device: str | None = Field(None, description="torch device used")
@@ -61,6 +69,9 @@ class ImputationMetadata(BaseModel):
     # The imputed table.
     cells_filled: int | None = Field(None, description="missing cells filled")
     cells_left: int | None = Field(None, description="missing cells left (with a reason)")
+    left_reasons: dict[str, dict[str, int]] | None = Field(
+        None, description="per column: why its cells were left, and how many"
+    )
     audit_rows: int | None = Field(None, description="cell audit rows written")
     audit_table: str | None = Field(None, description="the cell audit table")
     columns: str | None = _markdown("per column: counts and held-out scores")
@@ -82,6 +93,9 @@ class ImputationMetadata(BaseModel):
     expectations: str | None = _markdown("each expectation and its result")
     evaluated: int | None = Field(None, description="expectations evaluated")
     failed: int | None = Field(None, description="expectations that failed")
+    skipped: dict[str, str] | None = Field(
+        None, description="what the check could not check, and why (it then warns)"
+    )
 
     @classmethod
     def key(cls, field: str) -> str:

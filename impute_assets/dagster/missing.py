@@ -55,7 +55,7 @@ def missing_values_asset(
         yield dg.AssetCheckResult(
             asset_key=asset.key,
             check_name=MISSING_VALUES_CHECK,
-            passed=missing.missing_cells == 0,
+            passed=missing.rows > 0 and missing.missing_cells == 0,
             severity=dg.AssetCheckSeverity.WARN,
             description=gaps_summary(missing),
             metadata=ImputationMetadata(missing_cells=missing.missing_cells).to_metadata(),
@@ -89,7 +89,10 @@ def _counts_version(missing: MissingCounts) -> dg.DataVersion:
 
 
 def gaps_summary(missing: MissingCounts) -> str:
-    """The missing-values check's one line, in the words of a warning (gaps are expected)."""
+    """The missing-values check's one line, in the words of a warning (gaps are expected); a
+    table without rows is not "complete", it was not checked."""
+    if not missing.rows:
+        return f"skipped: {missing.table} has no rows, so nothing was checked"
     if not missing.missing_cells:
         return f"ok: no missing values in {missing.rows:,} rows of {missing.table}"
     return (

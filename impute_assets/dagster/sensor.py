@@ -21,7 +21,7 @@ import dagster as dg
 from dagster import SensorEvaluationContext
 
 from impute_assets.dagster.assets import MODEL_STORE_KEY, TableAssets, warehouse_key
-from impute_assets.dagster.checks import EXPECTATIONS_CHECK
+from impute_assets.dagster.checks import DISTRIBUTION_CHECK, EXPECTATIONS_CHECK
 from impute_assets.dagster.concurrency import TRAIN_RUN_TAG, fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
 from impute_assets.dagster.translator import dagster_name
@@ -85,7 +85,9 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
                     run_key=f"{cursor_key}:{key}:{counts[key]}",
                     partition_key=key,
                     asset_selection=[table.imputed_key],
-                    asset_check_keys=[dg.AssetCheckKey(table.imputed_key, EXPECTATIONS_CHECK)],
+                    # both checks: a partition the sensor fills is checked like any other
+                    asset_check_keys=[dg.AssetCheckKey(table.imputed_key, name)
+                                      for name in (EXPECTATIONS_CHECK, DISTRIBUTION_CHECK)],
                     tags=fill_run_tags(spec, key),
                 )
                 for key in changed

@@ -29,13 +29,15 @@ OnRows = Callable[[int, int], None]
 @dataclass(frozen=True)
 class Predicted:
     """The frame with its gaps filled, which cells were filled, their confidence, the cells,
-    and per filled column the uncertainty of its fills (see :func:`merged_uncertainty`)."""
+    and per filled column the uncertainty of its fills (see :func:`merged_uncertainty`), and
+    per column the cells left and why (summed over chunks)."""
 
     frame: pd.DataFrame
     imputed: pd.DataFrame
     confidence: pd.DataFrame
     cells: pd.DataFrame
     uncertainty: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def unfilled(cls, source: pd.DataFrame) -> Predicted:
@@ -79,7 +81,8 @@ def predict_in_chunks(
             on_rows(done, total)
     frames, imputed, confidence, cells, reports = (list(p) for p in zip(*parts, strict=True))
     return Predicted(pd.concat(frames), pd.concat(imputed), pd.concat(confidence),
-                     pd.concat(cells, ignore_index=True), merged_uncertainty(reports))
+                     pd.concat(cells, ignore_index=True), merged_uncertainty(reports),
+                     merged_reasons(reports))
 
 
 #: The per-cell means of a column's report merged over chunks, weighted by cells filled.
@@ -104,4 +107,14 @@ def merged_uncertainty(reports: list[list[ColumnReport]]) -> dict[str, dict[str,
                 total[1] += report.filled
     for (column, name), (total, weight) in sums.items():
         merged[column][name] = total / weight if weight else None
+    return merged
+
+
+def merged_reasons(reports: list[list[ColumnReport]]) -> dict[str, dict[str, int]]:
+    """Per column, why its cells were left (reason -> cells), summed over the chunks."""
+    merged: dict[str, dict[str, int]] = {}
+    for report in (r for chunk in reports for r in chunk):
+        counts = merged.setdefault(report.column, {})
+        for why, count in report.reasons.items():
+            counts[why] = counts.get(why, 0) + count
     return merged

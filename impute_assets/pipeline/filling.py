@@ -123,10 +123,11 @@ def _fill_and_publish(
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
-    filled, imputed, confidence, cells, uncertainty = _predicted(
+    filled, imputed, confidence, cells, uncertainty, reasons = _predicted(
         spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored))
     cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
-    suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
+    left = {c: int(filled[c].isna().sum()) for c in stored}
+    suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored, left)
     checked: list[ValidationResult] = []
 
     unchanged = observed_unchanged(source, filled)
@@ -166,10 +167,11 @@ def _fill_and_publish(
                 column=c,
                 missing=int(source[c].isna().sum()),
                 filled=int(imputed[c].sum()),
-                left=int(filled[c].isna().sum()),
+                left=left[c],
                 mean_confidence=_mean(confidence[c]),
                 model_version=stored[c].version,
                 inputs=tuple(stored[c].info.get("inputs", [])),
+                reasons=reasons.get(c, {}),
                 **holdout_fields(stored[c].info),
                 **_uncertainty_fields(uncertainty.get(c, {})),
             )
@@ -197,12 +199,13 @@ def _uncertainty_fields(summary: Mapping[str, float | None]) -> dict[str, float 
 def _predicted(
     spec: TableSpec, imputer: Imputer | None, source: pd.DataFrame, context: pd.DataFrame | None,
     label: str, log: logging.Logger | Any, on_rows: OnRows | None, columns: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, dict]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, dict],
+           dict[str, dict[str, int]]]:
     """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
-    ``columns``' filled cells, the filled cells and their uncertainty per column (see
-    :func:`~impute_assets.pipeline.chunks.merged_uncertainty`). The prediction's own whole-table frames
-    are dropped on return: at 1M rows each is a few hundred MB. Without an ``imputer`` (no
-    column to impute) nothing is filled."""
+    ``columns``' filled cells, the filled cells, their uncertainty per column (see
+    :func:`~impute_assets.pipeline.chunks.merged_uncertainty`) and per column the cells left
+    and why. The prediction's own whole-table frames are dropped on return: at 1M rows each
+    is a few hundred MB. Without an ``imputer`` (no column to impute) nothing is filled."""
     if imputer is None:
         log.info(f"{label}: no column to impute; published as it is")
         result = Predicted.unfilled(source)
@@ -210,8 +213,15 @@ def _predicted(
         result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
+    reasons = {c: dict(r) for c, r in result.reasons.items()}
+    for gap in spec.structural:
+        for column in gap.columns:
+            unmarked = int((result.imputed[column] & ~imputed[column]).sum()) if column in imputed else 0
+            if unmarked:
+                why = f"structural gap (where {gap.when_missing} is null)"
+                reasons.setdefault(column, {})[why] = reasons.get(column, {}).get(why, 0) + unmarked
     return (filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells,
-            result.uncertainty)
+            result.uncertainty, reasons)
 
 
 def _left_columns(
@@ -229,11 +239,17 @@ def fill_config(
     spec: TableSpec, columns: list[str], device: Mapping[str, Any]
 ) -> dict[str, Any]:
     """ImputerConfig fields for filling: the table's model settings (refinement rounds, sequence
-    window, free-text copying...), the device's, and each column's confidence threshold."""
+    window, free-text copying...), the device's, and each column's gates (``fill`` mode,
+    confidence threshold, ...: table settings, then ``column_model`` overrides; a gate set
+    for no column keeps its ``fill`` mode's default)."""
+    from impute_assets.core.config import GATE_FIELDS
+
+    gates = {name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
+             for name in GATE_FIELDS}
     return {
-        **spec.model,
+        **{k: v for k, v in spec.model.items() if k not in GATE_FIELDS},
         **device,
-        "confidence_threshold": {c: _threshold(spec, c) for c in columns},
+        **{name: values for name, values in gates.items() if values},
     }
 
 
@@ -325,10 +341,10 @@ def _audit_cells(
     )
 
 
-def _threshold(spec: TableSpec, column: str) -> float:
-    """The spec's confidence threshold for a column (0: fill every predicted cell)."""
-    value = spec.config_for(column).get("confidence_threshold", 0.0)
-    return float(value.get(column, 0.0)) if isinstance(value, Mapping) else float(value)
+def _gate(spec: TableSpec, column: str, name: str) -> Any:
+    """The spec's value of one gate field for a column (None: not set for it)."""
+    value = spec.config_for(column).get(name)
+    return value.get(column) if isinstance(value, Mapping) else value
 
 
 def _mean(series: pd.Series) -> float | None:

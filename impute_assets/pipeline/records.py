@@ -70,6 +70,10 @@ class ModelRecord:
     holdout_metric: str = ""
     holdout_score: float | None = None
     baseline_score: float | None = None
+    holdout_spread: float | None = None
+    holdout_splits: int = 0
+    baseline_gain: float | None = None
+    baseline_gain_spread: float | None = None
     training_rows: int = 0
     epochs: int = 0
     device: str = ""
@@ -158,6 +162,13 @@ class ColumnFill:
     holdout_coverage: float | None = None
     width_to_spread: float | None = None
     mean_set_size: float | None = None
+    #: The score's spread over held-out splits, how many, and the gain over mean/mode.
+    holdout_spread: float | None = None
+    holdout_splits: int = 0
+    baseline_gain: float | None = None
+    baseline_gain_spread: float | None = None
+    #: Why the ``left`` cells were left: reason -> cells.
+    reasons: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -207,6 +218,12 @@ class FillRecord:
         return sum(c.left for c in self.columns) + sum(c.left for c in self.left_columns)
 
     @property
+    def left_reasons(self) -> dict[str, dict[str, int]]:
+        """Per column with cells left: reason -> cells (columns no model fills included)."""
+        out = {c.column: dict(c.reasons) for c in self.columns if c.left}
+        return {**out, **{c.column: {c.reason: c.left} for c in self.left_columns}}
+
+    @property
     def model_versions(self) -> dict[str, str]:
         """Column -> the model version that filled it."""
         return {c.column: c.model_version for c in self.columns}
@@ -236,6 +253,10 @@ def holdout_fields(info: Mapping[str, Any]) -> dict[str, Any]:
         "holdout_metric": str(holdout.get("metric", "")),
         "holdout_score": _float(holdout.get("score")),
         "baseline_score": _float(holdout.get("baseline_score")),
+        "holdout_spread": _float(holdout.get("spread")),
+        "holdout_splits": int(holdout.get("splits") or 0),
+        "baseline_gain": _float(holdout.get("gain")),
+        "baseline_gain_spread": _float(holdout.get("gain_spread")),
     }
 
 

@@ -117,6 +117,15 @@ class TableSpec(_Strict):
     confidence: float | dict[str, float] | None = Field(
         None, description="minimum confidence to fill a cell (one value or per column)"
     )
+    fill: Literal["confident", "all"] | None = Field(
+        None,
+        description="confident (default): fill a column only when its model beats mean/mode "
+        "held-out by more than twice the gain's spread, it is not free-text-like and is missing "
+        "in at most half its rows, and only its cells of confidence >= 0.5 (categorical) / 0.4 "
+        "(numeric); all: fill every cell a model reaches. Each gate is also an ImputerConfig "
+        "field (model / column_model): confidence_threshold, min_gain_spreads, "
+        "max_missing_share, leave_free_text",
+    )
     model: dict[str, Any] = Field(default_factory=dict, description="ImputerConfig fields")
     column_model: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per column ImputerConfig overrides"
@@ -203,7 +212,18 @@ class TableSpec(_Strict):
         fields = {**self.model, **self.column_model.get(column, {})}
         if self.confidence is not None:
             fields.setdefault("confidence_threshold", self.confidence)
+        if self.fill is not None:
+            fields.setdefault("fill", self.fill)
         return fields
+
+    def fills_all(self, column: str) -> bool:
+        """Whether ``column`` is filled with ``fill: all`` and no confidence threshold, so no
+        gate leaves any of its cells (see :class:`impute_assets.core.config.ImputerConfig`)."""
+        fields = self.config_for(column)
+        fill, threshold = fields.get("fill"), fields.get("confidence_threshold")
+        fill = fill.get(column) if isinstance(fill, dict) else fill
+        threshold = threshold.get(column) if isinstance(threshold, dict) else threshold
+        return fill == "all" and not threshold
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> TableSpec:

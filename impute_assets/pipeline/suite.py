@@ -42,19 +42,21 @@ def build_table_suite(
     observed: pd.DataFrame,
     reference: TableProfile,
     stored: Mapping[str, StoredModel],
+    left: Mapping[str, int] | None = None,
 ) -> Any:
     """Expectations for the filled rows, learned from the observed values of the source rows
     (``observed``), with ranges and vocabularies widened to what the models were trained on: a
     fill may lie outside one partition's observed range yet inside the training data's.
 
-    Cells left empty on purpose (structural gaps) are allowed: each such column's
-    ``allowed_missing`` is raised to the share of its rows the spec calls structural. A column
-    whose ``stored`` model fills by mean/mode has its distribution judged against the observed
-    values plus its fills at the training mean/mode (what that method can produce).
+    Cells left empty on purpose (structural gaps, cells the gates left: ``left`` per column,
+    or, unknown, every source gap of a column not filled with ``fill: all``) are allowed: each
+    such column's ``allowed_missing`` is raised to their share of its rows. A column
+    Distributions are judged against the observed values alone, never against the fills
+    themselves (a mean/mode fill is not its own reference).
     """
     from impute_assets.core.kinds import infer_kinds
     from impute_assets.core.profile import TableProfile
-    from impute_assets.quality import build_suite, mean_mode_filled
+    from impute_assets.quality import build_suite
 
     columns = list(reference.columns)
     own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
@@ -62,29 +64,15 @@ def build_table_suite(
                for c in columns}
     profile = TableProfile(columns={**own.columns, **widened}, rows=own.rows, bins=own.bins,
                            top_k=own.top_k)
-    expected = {
-        c: mean_mode_filled(profile[c], _mean_or_mode(reference[c]),
-                            int((observed[c].isna() & ~_structural(spec, observed, c)).sum()))
-        for c in columns
-        if c in observed.columns and c in stored and stored[c].info.get("chosen") == "mean_mode"
-    }
     return build_suite(
         profile,
         columns=columns,
         tolerances=spec.validation.tolerances,
-        column_tolerances=_with_structural_gaps(spec, observed, columns),
+        column_tolerances=_with_left_cells(spec, observed, columns, left),
         extra=spec.validation.expectations,
         row_count=len(observed),
-        expected=expected,
         block_distribution=spec.validation.distribution == "block",
     )
-
-
-def _mean_or_mode(col: ColumnProfile) -> Any:
-    """The value a mean/mode model trained on ``col``'s values fills with."""
-    if col.mean is not None:
-        return col.mean
-    return col.top_values[0][0] if col.top_values else None
 
 
 def _structural(spec: TableSpec, observed: pd.DataFrame, column: str) -> pd.Series:
@@ -107,18 +95,24 @@ def _widened(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
     return replace(own, top_values=own.top_values + extra, count=own.count + len(extra))
 
 
-def _with_structural_gaps(
-    spec: TableSpec, observed: pd.DataFrame, columns: list[str]
+def _with_left_cells(
+    spec: TableSpec, observed: pd.DataFrame, columns: list[str], left: Mapping[str, int] | None
 ) -> dict[str, dict[str, Any]]:
+    """The column tolerances with ``allowed_missing`` raised to the share of cells left on
+    purpose (see :func:`build_table_suite`)."""
     tolerances = {c: dict(v) for c, v in spec.validation.column_tolerances.items()}
     rows = max(len(observed), 1)
     for column in columns:
-        structural = _structural(spec, observed, column)
-        if structural.any():
+        cells = int(_structural(spec, observed, column).sum())
+        if left is not None:
+            cells = max(cells, int(left.get(column, 0)))
+        elif column in observed.columns and not spec.fills_all(column):
+            cells = max(cells, int(observed[column].isna().sum()))
+        if cells:
             base = tolerances.get(column, {}).get(
                 "allowed_missing", spec.validation.tolerances.get("allowed_missing", 0.0)
             )
-            share = min(1.0, float(structural.sum()) / rows + 1e-9)
+            share = min(1.0, cells / rows + 1e-9)
             tolerances.setdefault(column, {})["allowed_missing"] = max(float(base), share)
     return tolerances
 
@@ -176,5 +170,38 @@ def check_published(
     source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
     stored = columns_with_models(spec, store, [c for c in columns if c in source.columns])
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
-    return validate_published(spec, warehouse, url, suite if check is None else suite.only(check),
-                              partition)
+    result = validate_published(spec, warehouse, url,
+                                suite if check is None else suite.only(check), partition)
+    return result.skipping(unchecked(spec, source, columns, stored, result, partition_key))
+
+
+def unchecked(
+    spec: TableSpec,
+    source: pd.DataFrame,
+    columns: list[str],
+    stored: Mapping[str, StoredModel],
+    result: ValidationResult,
+    partition_key: str | None = None,
+) -> dict[str, str]:
+    """What a check of the published rows could not check, and why, so it never passes by
+    absence: no rows, a column without a stored model (its fills are not in the suite), a
+    column its gates leave unfilled, a column without gaps in these rows, no expectation run."""
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.gating import column_verdict
+    from impute_assets.pipeline.filling import fill_config
+
+    where = f" in partition {partition_key}" if partition_key is not None else ""
+    if source.empty:
+        return {"table": f"no rows{where}: nothing was filled or checked"}
+    skipped = {c: f"no stored model{where}: its fills are not checked"
+               for c in columns if c not in stored}
+    config = ImputerConfig(**fill_config(spec, list(stored), {}))
+    for column, model in stored.items():
+        verdict = column_verdict(model.info.get("holdout", {}), config.gate_for(column, True))
+        if verdict:
+            skipped[column] = f"left unfilled ({verdict}): no fills to check"
+        elif not source[column].isna().any():
+            skipped[column] = f"no gaps{where}: nothing filled to check"
+    if not result.results:
+        skipped["suite"] = "no expectation evaluated"
+    return skipped

@@ -46,9 +46,9 @@ def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
 
 
 def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
-    """One row per imputed column: missing before, filled, left, mean confidence, the model
-    and its held-out score (next to mean/mode's), the model version; then one row per column
-    with gaps no model fills, saying why (``left because``)."""
+    """One row per column with missing cells: missing before, filled, left and why (``left
+    because``), mean confidence, the model and its held-out score (with its spread, next to
+    mean/mode's), the model version; the columns no model fills come last."""
     imputed = [
         {
             "column": c.column,
@@ -59,11 +59,11 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
             **_scores(c),
             **_uncertainty(c),
             "model_version": c.model_version,
-            "left because": "",
+            "left because": reasons_text(c.reasons),
         }
         for c in fill.columns
     ]
-    none = {"model": "(none)", "metric": "", "held-out": None, "mean/mode": None}
+    none = {"model": "(none)", "metric": "", "held-out": None, "spread": None, "mean/mode": None}
     return imputed + [
         {"column": c.column, "missing": c.left, "filled": 0, "left": c.left,
          "mean_confidence": None, **none, "model_version": "", "left because": c.reason}
@@ -82,12 +82,19 @@ def _uncertainty(fill: ColumnFill) -> dict[str, Any]:
     }
 
 
+def reasons_text(reasons: dict[str, int]) -> str:
+    """``reason: cells; ...`` (empty when nothing was left)."""
+    return "; ".join(f"{why}: {count}" for why, count in reasons.items())
+
+
 def _scores(record: ModelRecord | ColumnFill) -> dict[str, Any]:
-    """The chosen model, its held-out metric and score, and mean/mode's score on those cells."""
+    """The chosen model, its held-out metric, score and the score's spread over held-out
+    splits, and mean/mode's score on those cells."""
     return {
         "model": record.model or "(none)",
         "metric": record.holdout_metric,
         "held-out": record.holdout_score,
+        "spread": record.holdout_spread,
         "mean/mode": record.baseline_score,
     }
 
@@ -140,6 +147,7 @@ def fill_data(fill: FillRecord) -> dict[str, Any]:
         "preview_table": fill.preview_table,
         "preview_rows": fill.preview_rows,
         "columns": fill_rows(fill),
+        "left_reasons": fill.left_reasons,
         "model_versions": fill.model_versions,
         "validation": validation and {k: v for k, v in validation.items() if k != "results"},
     })

@@ -89,6 +89,8 @@ class ValidationResult:
 
     ``engine`` says where it ran: ``"sql"`` (in the warehouse) or ``"dataframe"``. ``success``
     means every expectation of the ``blocking`` checks held; the others only warn.
+    ``skipped`` names what was not checked and why (no rows, a column left unfilled or without
+    a stored model): a result with skips is never a clean pass (see :attr:`complete`).
     """
 
     suite: str
@@ -97,6 +99,16 @@ class ValidationResult:
     engine: str
     table: str | None = None
     blocking: tuple[str, ...] = ("invariants",)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every subject was checked: something was evaluated and nothing skipped."""
+        return bool(self.results) and not self.skipped
+
+    def skipping(self, reasons: Mapping[str, str]) -> ValidationResult:
+        """This result with more subjects (a column, the table) recorded as not checked."""
+        return replace(self, skipped={**self.skipped, **reasons})
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -123,7 +135,8 @@ class ValidationResult:
     def explain(self) -> str:
         """The failures, then the warnings, one line each (see :meth:`ExpectationOutcome.explain`)."""
         return "\n".join([f"- failed: {r.explain()}" for r in self.failures]
-                         + [f"- warning: {r.explain()}" for r in self.warnings])  # fmt: skip
+                         + [f"- warning: {r.explain()}" for r in self.warnings]
+                         + [f"- skipped: {what}: {why}" for what, why in self.skipped.items()])  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -136,6 +149,7 @@ class ValidationResult:
             "failed": len(self.failures),
             "warnings": len(self.warnings),
             "blocking": list(self.blocking),
+            "skipped": dict(self.skipped),
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -146,6 +160,8 @@ class ValidationResult:
         verdict = "passed" if self.success else f"failed ({counts})"
         if self.warnings:
             verdict += f", {len(self.warnings)} warnings"
+        if self.skipped:
+            verdict += f", {len(self.skipped)} not checked"
         lines = [
             f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
             "",
@@ -160,8 +176,14 @@ class ValidationResult:
             mark = "✅" if r.success else ("❌" if r.check in self.blocking else "⚠️")
             cells = [mark, f"`{r.type}`", r.column or "", r.expected, observed, unexpected,
                      examples, r.check, r.tolerance or ""]  # fmt: skip
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append(_markdown_row(cells))
+        lines += [_markdown_row(["⏭️", "not checked", what, "", why, "", "", "", ""])
+                  for what, why in self.skipped.items()]
         return "\n".join(lines)
+
+
+def _markdown_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def describe(kwargs: Mapping[str, Any]) -> str:

@@ -64,7 +64,7 @@ def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
 
 def test_filled_columns_keep_their_dtypes_and_vocabularies() -> None:
     masked, _ = hide(correlated_frame(200), 0.2)
-    out = Imputer(**FAST).fit_impute(masked).frame
+    out = Imputer(**FAST, fill="all").fit_impute(masked).frame
     assert out.dtypes.to_dict() == masked.dtypes.to_dict()
     assert (out["count"].dropna() % 1 == 0).all()
     assert set(out["flag"].dropna()) <= {True, False}
@@ -96,7 +96,7 @@ def test_id_and_free_text_columns_are_left_with_reasons() -> None:
     frame["id"] = frame["id"].mask(frame.index == 3)
     frame["note"] = frame["note"].mask(frame.index == 4)
     frame["value"] = frame["value"].mask(frame.index == 5)
-    result = Imputer(**FAST).fit_impute(frame)
+    result = Imputer(**FAST, fill="all").fit_impute(frame)
     reasons = {r.column: r.reasons for r in result.report}
     assert reasons["id"] == {ID_COLUMN: 1}
     assert reasons["note"] == {FREE_TEXT: 1}
@@ -176,7 +176,7 @@ def test_same_seed_same_fills() -> None:
 
 def test_cells_lists_each_fill_once() -> None:
     masked, _ = hide(correlated_frame(120)[["x", "y", "group", "when"]], 0.1)
-    result = Imputer(**FAST).fit_impute(masked)
+    result = Imputer(**FAST, fill="all").fit_impute(masked)
     cells = result.cells()
     assert len(cells) == result.filled == int(masked.isna().sum().sum())
     assert cells["model_version"].notna().all()

@@ -27,3 +27,11 @@ def test_keys_are_checked():
     assert ImputationMetadata.key("cells_filled") == "impute_assets/cells_filled"
     with pytest.raises(KeyError, match="cells_filed"):
         ImputationMetadata.key("cells_filed")
+
+
+def test_the_missing_values_check_of_an_empty_table_says_it_did_not_run() -> None:
+    from impute_assets.dagster.missing import gaps_summary
+    from impute_assets.pipeline.records import MissingCounts
+
+    assert gaps_summary(MissingCounts("t", 0, {"y": 0})) == "skipped: t has no rows, so nothing was checked"
+    assert gaps_summary(MissingCounts("t", 5, {"y": 0})).startswith("ok: no missing values in 5 rows")

@@ -77,7 +77,7 @@ def test_decimal_and_timestamptz_targets_validate_and_publish(engine_name, reque
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
             conn.execute(sa.text(f"INSERT INTO {unique_name} VALUES (:id, :x, :y, :d, :t)"), rows)
         spec = TableSpec.parse({**table_spec(unique_name), "columns": ["y", "d", "t"],
-                                "exclude": []})
+                                "exclude": [], "fill": "all"})
         (fill,) = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run().fills
         assert fill.validation.success, fill.validation.explain()
         published = warehouse.read(names[1]).set_index("id").sort_index()

@@ -69,11 +69,11 @@ def test_filling_uses_the_tables_model_settings(duckdb_url, unique_name, tmp_pat
     store = ModelStore(str(tmp_path / "models"))
     # Distributions are not what this test checks (a third of w is filled).
     lenient = {"tolerances": {"kl_divergence": 1.0, "ks_statistic": 1.0}}
-    plain = _run(duckdb_url, store, table=unique_name, validation=lenient)
+    plain = _run(duckdb_url, store, table=unique_name, validation=lenient, fill="all")
     plain.train_or_reuse(["y", "w"])
     once = plain.fill_and_publish(["y", "w"]).filled
     refined = _run(
-        duckdb_url, store, table=unique_name, validation=lenient,
+        duckdb_url, store, table=unique_name, validation=lenient, fill="all",
         model={**table_spec(unique_name)["model"], "refinement_rounds": 2},
     ).fill_and_publish(["y", "w"]).filled
     both = source[["y", "w"]].isna().all(axis=1)
@@ -101,7 +101,7 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     source["never"] = pd.Series([None] * len(source), dtype="Float64")
     warehouse = Warehouse(duckdb_url)
     warehouse.publish(source, unique_name)
-    spec = TableSpec.parse({"table": unique_name, "key": ["id"]})
+    spec = TableSpec.parse({"table": unique_name, "key": ["id"], "fill": "all"})
     with caplog.at_level("WARNING"):
         record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
     assert "gaps left unfilled in never (no observed value to learn from)" in caplog.text
@@ -111,6 +111,9 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     assert sorted(record.training.trained) == ["w", "y", "z"]
     published = warehouse.read(f"{unique_name}_imputed")
     assert published["never"].isna().all() and published[["w", "y", "z"]].notna().all().all()
+    (fill,) = record.fills
+    assert fill.cells_left == len(source)  # the all-empty column's cells are counted
+    assert fill.left_reasons == {"never": {"no observed value to learn from": len(source)}}
 
 
 def test_a_table_ordered_by_an_integer_step_trains_fills_and_reuses(duckdb_url, unique_name, tmp_path):

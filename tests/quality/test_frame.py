@@ -143,3 +143,13 @@ def test_user_expectations_see_the_columns_they_name(good, profile, extra):
     result = validate_frame(good, build_suite(profile, ["x"], extra=[extra]))
     outcome = next(r for r in result.results if r.type == extra["type"])
     assert outcome.success and outcome.error is None, result.to_markdown()
+
+
+def test_a_result_with_unchecked_subjects_is_never_a_clean_pass(good, suite):
+    result = validate_frame(good, suite)
+    assert result.success and result.complete
+    skipped = result.skipping({"w": "left unfilled (free text): no fills to check"})
+    assert skipped.success and not skipped.complete  # passed what ran, but not complete
+    assert "- skipped: w: left unfilled (free text)" in skipped.explain()
+    assert "1 not checked" in skipped.to_markdown() and "| ⏭️ | not checked | w |" in skipped.to_markdown()
+    assert json.loads(json.dumps(skipped.to_dict()))["skipped"] == {"w": skipped.skipped["w"]}
