@@ -119,7 +119,13 @@ def print_summary(record: TableRunRecord, out: Any) -> None:
     out.print(rich_table("models", model_rows(record.training)))
     for fill in record.fills:
         out.print(fill_line(fill), soft_wrap=True)
-        out.print(rich_table(None, fill_rows(fill)))
+        rows = fill_rows(fill)  # the reasons in a table of their own: they are long
+        out.print(rich_table(None, [{k: v for k, v in r.items() if k != "left because"}
+                                    for r in rows]))
+        left = [{"column": r["column"], "left": r["left"], "left because": r["left because"]}
+                for r in rows if r["left"]]
+        if left:
+            out.print(rich_table("left", left))
 
 
 def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:
