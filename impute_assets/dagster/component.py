@@ -24,6 +24,7 @@ warehouse; a table whose discovery failed loads too, and only its own runs fail,
         - table: flights          # no columns: discovered by refresh-defs-state
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,10 @@ from pydantic import BaseModel, Field
 from impute_assets.dagster.factory import build_imputation_defs
 from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
 from impute_assets.pipeline.config_file import load_tables_file, relative_store
-from impute_assets.pipeline.discovery import Discovery, discover
+from impute_assets.pipeline.discovery import Discovery, discover, table_id
 from impute_assets.pipeline.spec import TableSpec
+
+_log = logging.getLogger(__name__)
 
 #: ``translation`` templates see the asset's role (source, model, imputed), table and column.
 _TRANSLATION = TranslationFnResolver[ImputationAssetData](
@@ -106,8 +109,22 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
         return DefsStateConfig.from_args(self.defs_state, default_key=f"ImputeTables[{label}]")
 
     def write_state_to_path(self, state_path: Path) -> None:
-        """Discover the incomplete columns of tables without ``columns`` (errors recorded)."""
-        state_path.write_text(discover(self.specs).model_dump_json(indent=2))
+        """Discover the incomplete columns of tables without ``columns`` (errors recorded).
+
+        The state is written even when some tables failed (the others' columns are kept), so
+        ``dg utils refresh-defs-state`` marks the component done: each failure is logged as an
+        error line of its own, naming the table and the cause."""
+        specs = self.specs
+        found = discover(specs)
+        state_path.write_text(found.model_dump_json(indent=2))
+        failed = {spec.store_name: found.tables[table_id(spec)].error for spec in specs
+                  if spec.columns is None and found.tables[table_id(spec)].error}
+        for table, error in failed.items():
+            _log.error(f"{self.defs_state_config.key}: discovery FAILED for table {table!r}: "
+                       f"{error}; its runs fail until this is fixed and the state refreshed")
+        if failed:
+            _log.error(f"{self.defs_state_config.key}: {len(failed)} of {len(found.tables)} "
+                       "discovered tables failed (see above)")
 
     def build_defs_from_state(
         self, context: dg.ComponentLoadContext, state_path: Path | None

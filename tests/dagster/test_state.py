@@ -108,6 +108,9 @@ def test_refresh_discovers_columns_and_a_broken_table_fails_only_its_runs(
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])},
     )
     assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    said = refresh.stdout + refresh.stderr  # the failed table is named, not just a green tick
+    assert "discovery FAILED for table 'lost': " in said
+    assert "1 of 2 discovered tables failed" in said and "s3cr3t-pw" not in said
     refreshed = _load(root)  # a plain load reads the stored state
     models = {
         k.to_user_string() for k in refreshed.resolve_all_asset_keys() if "models" in k.path
