@@ -29,7 +29,11 @@ DEFAULT_BATCH_ROWS = 65_536
 def select_rows(desc: TableDescription, dialect: Dialect, columns: Sequence[str] | None = None,
                 partition: tuple[str, object] | None = None,
                 sample: int | None = None) -> sa.Select:
-    """SELECT of the wanted columns; unsupported types cast to text so they survive untouched."""
+    """SELECT of the wanted columns; unsupported types cast to text so they survive untouched.
+
+    A ``sample`` is the first rows in :meth:`Dialect.sample_order` (by the primary key, else by
+    every column): the same rows, in the same order, while the table does not change.
+    """
     table = desc.sa_table()
     selected = []
     for column in desc.select(columns):
@@ -43,7 +47,8 @@ def select_rows(desc: TableDescription, dialect: Dialect, columns: Sequence[str]
         part = desc.column(name)
         query = query.where(table.c[part.name] == partition_value(part, value, desc))
     if sample is not None:
-        query = query.order_by(dialect.random()).limit(int(sample))
+        by = [table.c[name] for name in desc.primary_key] or [table.c[c.name] for c in desc.columns]
+        query = query.order_by(dialect.sample_order(by)).limit(int(sample))
     return query
 
 

@@ -139,7 +139,7 @@ class Warehouse:
     def read(self, table: str, schema: str | None = None, columns: Sequence[str] | None = None,
              partition: tuple[str, object] | None = None, sample: int | None = None,
              batch_rows: int = DEFAULT_BATCH_ROWS, nan_as_missing: bool = True) -> pd.DataFrame:
-        """The table (or a partition / column subset / random sample) as a typed DataFrame.
+        """The table (or a partition / column subset / a repeatable sample) as a typed DataFrame.
 
         ``nan_as_missing=False``: float columns come as ``double[pyarrow]``, where NaN is a value
         and only NULL is missing, so publishing the frame writes NaN back as NaN (with the
