@@ -110,12 +110,19 @@ class _TableOperator(BaseOperator):
         """Fill, validate and publish the table (or the run's partition): the fill record.
 
         A failed validation raises (the task fails) and leaves the published table as it was.
-        A dry run publishes nothing and records no asset event.
+        A dry run publishes nothing and records no asset event. A table or partition with no
+        rows skips the task, naming it.
         """
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from impute_assets.pipeline.filling import NothingToFill
         from impute_assets.pipeline.summary import fill_data, fill_line
 
-        record = run.fill_and_publish(columns, self.partition_key(run.spec, context),
-                                      run_id=context["run_id"], dry_run=self.dry_run)
+        try:
+            record = run.fill_and_publish(columns, self.partition_key(run.spec, context),
+                                          run_id=context["run_id"], dry_run=self.dry_run)
+        except NothingToFill as empty:
+            raise AirflowSkipException(str(empty)) from None
         self.log.info(fill_line(record))
         fill = fill_data(record)
         if not record.dry_run:

@@ -220,22 +220,26 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext, config: FillConfig):
-        from impute_assets.pipeline.filling import fill_and_publish
+        from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
 
         if broken:
             raise dg.Failure(description=broken)
         _refuse_single_host(context, spec, wh_key)
-        record = fill_and_publish(
-            spec,
-            getattr(context.resources, wh_key).get_warehouse(),
-            getattr(context.resources, MODEL_STORE_KEY).get_store(),
-            columns,
-            partition_key=context.partition_key if context.has_partition_key else None,
-            device=getattr(context.resources, TORCH_KEY).config_overrides(),
-            run_id=context.run.run_id,
-            log=context.log,
-            dry_run=config.dry_run,
-        )
+        try:
+            record = fill_and_publish(
+                spec,
+                getattr(context.resources, wh_key).get_warehouse(),
+                getattr(context.resources, MODEL_STORE_KEY).get_store(),
+                columns,
+                partition_key=context.partition_key if context.has_partition_key else None,
+                device=getattr(context.resources, TORCH_KEY).config_overrides(),
+                run_id=context.run.run_id,
+                log=context.log,
+                dry_run=config.dry_run,
+            )
+        except NothingToFill as empty:  # skipped: no materialization, its checks skip too
+            context.log.info(str(empty))
+            return
         if record.dry_run:  # nothing published: an observation, and no materialization
             context.log_event(dg.AssetObservation(
                 asset_key=imputed_spec.key, partition=record.partition,

@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
+class NothingToFill(LookupError):
+    """The table (or the partition) has no rows: the fill is skipped, nothing is published."""
+
+    def __init__(self, table: str, partition_key: str | None) -> None:
+        where = f"partition {partition_key!r} of table {table!r}" if partition_key is not None \
+            else f"table {table!r}"
+        super().__init__(f"{where} has no rows: nothing to fill, skipped")
+
+
 class ValidationFailed(RuntimeError):
     """The filled rows failed their expectations; nothing was published."""
 
@@ -70,6 +79,7 @@ def fill_and_publish(
     whole fill holds the warehouse's fill lock of the table partition (``Warehouse.fill_lock``):
     two fills of one partition, from any processes, run one after the other, whatever the
     orchestrator's concurrency settings; fills of other partitions run side by side.
+    A table or partition with no rows raises :class:`NothingToFill` (the faces skip it).
     ``dry_run``: everything but the publish; the filled rows are validated as a frame, the
     would-be fills (the audit rows) replace the preview table (``spec.preview_name``) and the
     output and audit tables are not touched.
@@ -109,6 +119,8 @@ def _fill_and_publish(
     partition = partition_filter(spec, partition_key)
     raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
                          nan_as_missing=False)
+    if raw.empty:
+        raise NothingToFill(spec.table, partition_key)
     raw = ordered(spec, raw).reset_index(drop=True)
     source = _nan_as_missing(raw)
     stored = columns_with_models(spec, store, columns)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from impute_assets.pipeline.chunks import OnRows
 from impute_assets.pipeline.detect import columns_to_impute, detect
-from impute_assets.pipeline.filling import fill_and_publish
+from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
 from impute_assets.pipeline.partitions import key_for_value
 from impute_assets.pipeline.records import FillRecord, MissingCounts, TableRunRecord, TrainRecord
 from impute_assets.pipeline.spec import TableSpec
@@ -110,7 +110,10 @@ class TableRun:
         fills = []
         for key in keys if keys is not None else [None]:
             step(f"fill {key}" if key is not None else "fill")
-            fills.append(self.fill_and_publish(columns, key, run_id, on_rows, dry_run))
+            try:
+                fills.append(self.fill_and_publish(columns, key, run_id, on_rows, dry_run))
+            except NothingToFill as empty:
+                self.log.info(str(empty))
         return TableRunRecord(self.spec.table, missing, training, tuple(fills))
 
     def steps(self, partitions: Iterable[str] | None = None) -> int:

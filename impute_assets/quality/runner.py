@@ -9,6 +9,7 @@ a fresh ephemeral context with progress bars and analytics off.
 from __future__ import annotations
 
 import decimal
+import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -31,6 +32,17 @@ if TYPE_CHECKING:
 
 #: Dialects GE 1.x validates in-warehouse, with the method adding GE's datasource for each;
 #: others (DuckDB) are read into a DataFrame.
+#: GE's INFO lines are its own bookkeeping (hundreds of "Skipping registering function ..." on
+#: import, "Created temporary directory ... for ephemeral docs site" per context), which
+#: Dagster, Airflow and the CLI would show in every run's log; its warnings and errors still
+#: show. A level the user set on the ``great_expectations`` logger is kept. (GE sets the docs
+#: site module's logger to INFO itself when imported, so that one gets a filter.)
+_GE_LOGGER = logging.getLogger("great_expectations")
+if _GE_LOGGER.level == logging.NOTSET:
+    _GE_LOGGER.setLevel(logging.WARNING)
+    logging.getLogger("great_expectations.data_context.types.base").addFilter(
+        lambda record: record.levelno >= logging.WARNING)
+
 SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
 #: How many unexpected values each outcome keeps as examples.
 EXAMPLES = 5

@@ -76,7 +76,8 @@ class TableDescription:
 
 def describe_table(conn: sa.Connection, dialect: Dialect, url: str, table: str,
                    schema: str | None = None) -> TableDescription:
-    """Reflect ``table``; warns once per unsupported column (it is passed through as text)."""
+    """Reflect ``table``; warns once per unsupported column and process (it is passed
+    through as text)."""
     with translated(url, schema, table):
         reflected, primary_key = dialect.reflect(conn, table, schema)
     columns = tuple(
@@ -86,8 +87,24 @@ def describe_table(conn: sa.Connection, dialect: Dialect, url: str, table: str,
     )
     for column in columns:
         if arrow_type(column.type) is None:
-            warnings.warn(
-                f"column {column.name!r} of table {table!r} at {url} has unsupported type "
-                f"{column.sql_type}: read as text, passed through untouched, never imputed",
-                UnsupportedTypeWarning, stacklevel=3)
+            _warn_unsupported(url, schema, table, column)
     return TableDescription(url, schema, table, columns, tuple(primary_key))
+
+
+#: Unsupported columns already warned about in this process (a Dagster step, a CLI run).
+_warned: set[tuple[str, str, str, str, str]] = set()
+
+
+def _warn_unsupported(url: str, schema: str | None, table: str,
+                      column: ColumnDescription) -> None:
+    """An :class:`UnsupportedTypeWarning`, once per column and process (a run describes its
+    table many times), attributed to the package rather than to a source line."""
+    seen = (url, schema or "", table, column.name, column.sql_type)
+    if seen in _warned:
+        return
+    _warned.add(seen)
+    warnings.warn_explicit(
+        f"column {column.name!r} of table {table!r} at {url} has unsupported type "
+        f"{column.sql_type}: read as text, passed through untouched, never imputed",
+        UnsupportedTypeWarning, filename="impute_assets.warehouse", lineno=0,
+        module="impute_assets.warehouse.describe")

@@ -1,0 +1,75 @@
+"""Clean messages: an empty partition is a named skip, an unsupported column warns once per
+process without a source line, and Great Expectations' INFO bookkeeping stays out of the logs
+that Airflow and the CLI show."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import dagster as dg
+
+from impute_assets.dagster import build_imputation_defs
+from impute_assets.warehouse import Warehouse
+from tests.dagster.conftest import sample_frame, table_spec
+from tests.dagster.processes import ROOT, process_env
+from tests.dagster.runs import materialize
+
+
+def test_an_empty_partition_is_skipped_naming_table_and_partition(
+    warehouse_url, unique_name, tmp_path
+):
+    Warehouse(warehouse_url).publish(sample_frame(rows=120, months=(1, 2)), unique_name)
+    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2", "3"])
+    materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    imputed = dg.AssetKey(f"{unique_name}_imputed")
+    run = materialize(defs, dg.AssetSelection.assets(imputed), partition_key="3",
+                      instance=instance)
+    assert run.success
+    assert run.get_asset_materialization_events() == []  # nothing published, no green asset
+    messages = [e.user_message for e in instance.all_logs(run.run_id)]
+    assert f"partition '3' of table '{unique_name}' has no rows: nothing to fill, skipped" in (
+        " ".join(messages))
+    assert not any("frame is empty" in m for m in messages)
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, cwd=ROOT, env=process_env({}),
+                          check=True, timeout=600)
+
+
+def test_an_unsupported_column_warns_once_without_a_source_line(tmp_path):
+    done = _python(f"""
+        from impute_assets.warehouse import Warehouse
+        wh = Warehouse("duckdb:///{tmp_path / 'w.duckdb'}")
+        with wh.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER, uid UUID)")
+        for _ in range(3):
+            wh.describe("t")
+            wh.read("t")
+    """)
+    assert done.stderr.count("has unsupported type UUID") == 1, done.stderr
+    assert "warnings.warn" not in done.stderr and ".py:" not in done.stderr, done.stderr
+
+
+def test_great_expectations_bookkeeping_stays_out_of_info_logs():
+    """Airflow and the CLI show every INFO line of the root logger; GE's own are not there."""
+    done = _python("""
+        import logging
+        logging.basicConfig(level=logging.INFO)
+        import pandas as pd
+        from impute_assets.quality import Suite, ExpectationSpec, validate_frame
+        suite = Suite(name="s", expectations=[ExpectationSpec(
+            type="expect_column_values_to_not_be_null", kwargs={"column": "a"})])
+        print(validate_frame(pd.DataFrame({"a": [1, 2]}), suite).success)
+        logging.getLogger("impute_assets").info("our own line")
+    """)
+    assert done.stdout.strip() == "True"
+    assert "our own line" in done.stderr  # INFO lines are shown ...
+    assert "Skipping registering function" not in done.stderr  # ... but not GE's
+    assert "for ephemeral docs site" not in done.stderr
