@@ -78,10 +78,9 @@ def holdout_coverage(scores: np.ndarray | None, coverage: float, numeric: bool) 
         return None
     halves = (scores[0::2], scores[1::2])
     hits = 0
-    for judged, other in ((halves[0], halves[1]), (halves[1], halves[0])):
-        limit = bound(other, coverage, numeric)
-        judged = np.abs(judged) if numeric else judged
-        hits += int(((judged <= limit) & np.isfinite(judged)).sum())
+    for half, other in ((halves[0], halves[1]), (halves[1], halves[0])):
+        judged = np.abs(half) if numeric else half
+        hits += int(((judged <= bound(other, coverage, numeric)) & np.isfinite(judged)).sum())
     return hits / len(scores)
 
 
@@ -123,7 +122,13 @@ def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.
     limit = bound(scores, coverage, numeric)
     if numeric and prediction.center is not None:
         reach = limit * prediction.scale  # infinite (the observed range) below enough cells
-        low, high = (model.encoder.decode(prediction.center + sign * reach) for sign in (-1, 1))
+        # an integer column keeps the integers inside the interval (rounding its ends would
+        # widen it by up to half a step each side); the fill itself always stays inside
+        inward = 0.5 / model.encoder.scale * (1 - 1e-6) if getattr(model.encoder, "integral",
+                                                                    False) else 0.0
+        fill = model.encoder.decode(prediction.center)
+        low = np.minimum(model.encoder.decode(prediction.center - reach + inward), fill)
+        high = np.maximum(model.encoder.decode(prediction.center + reach - inward), fill)
         return CellUncertainty(rows, coverage, measured,
                                model.encoder.cast(low, like).to_numpy(dtype=object),
                                model.encoder.cast(high, like).to_numpy(dtype=object), high - low)

@@ -106,3 +106,19 @@ def test_conformal_bound_needs_enough_held_out_cells():
     assert bound(scores[:8], 0.9, numeric=True) == np.inf
     assert bound(None, 0.9, numeric=True) == pytest.approx(1.6449, abs=1e-3)
     assert holdout_coverage(None, 0.9, numeric=True) is None
+
+
+def test_integer_columns_get_the_integers_inside_their_interval():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=1500)
+    truth = pd.DataFrame({"x": x, "count": np.round(4 * x + rng.normal(scale=1.5, size=1500))})
+    hidden = truth.copy()
+    hidden.loc[rng.random(1500) < 0.2, "count"] = None
+    result = Imputer(**FAST).fit_impute(hidden)
+    cells = result.uncertainty["count"]
+    lower, upper = cells.lower.astype(float), cells.upper.astype(float)
+    fills = result.frame["count"].to_numpy()[cells.rows]
+    assert (lower == np.round(lower)).all() and (upper == np.round(upper)).all()
+    assert ((lower <= fills) & (fills <= upper)).all()
+    # rounding the ends outwards would cover far more than asked
+    assert 0.84 <= _covered(result, truth, "count").mean() <= 0.95
