@@ -153,13 +153,15 @@ def validate_table(
             if not sa.inspect(conn).has_table(table, schema=schema):
                 where = engine.url.render_as_string(hide_password=True)
                 raise LookupError(f"table {name!r} not found in {where}")
-            columns = _column_names(conn, table, schema)
+            types = _column_types(conn, table, schema)
+            columns = list(types)
             _require_columns(suite, columns, f"table {name!r}")
             context = _context()
             add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
             connection_string = engine.url.render_as_string(hide_password=False)
             source = add_datasource("warehouse", connection_string=connection_string)
-            read = [sa.column(c) for c in _read_by(suite, columns)] or [sa.literal(1)]
+            read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] \
+                or [sa.literal(1)]
             query = sa.select(*read).select_from(selectable)
             sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
             asset = source.add_query_asset(name="table", query=sql)
@@ -172,11 +174,20 @@ def validate_table(
         engine.dispose()
 
 
-def _column_names(conn: sa.Connection, table: str, schema: str | None) -> list[str]:
-    """The table's column names (types SQLAlchemy does not know are no concern here)."""
+def _column_types(conn: sa.Connection, table: str, schema: str | None
+                  ) -> dict[str, sa.types.TypeEngine]:
+    """The table's columns and their types (types SQLAlchemy does not know are read as
+    ``NullType``, no concern here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sa.exc.SAWarning)  # "Did not recognize type 'xml'"
-        return [c["name"] for c in sa.inspect(conn).get_columns(table, schema)]
+        return {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table, schema)}
+
+
+def _as_compared(name: str, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+    """A column as GE reads it: an enum as its text (PostgreSQL has no ``enum <> varchar``
+    operator for GE's in-set check to use)."""
+    column = sa.column(name)
+    return sa.cast(column, sa.Text).label(name) if isinstance(type_, sa.Enum) else column
 
 
 def _rows(

@@ -124,3 +124,39 @@ def test_a_key_typo_names_the_closest_column_and_the_tables_columns():
         "table 'starwars': key names columns not in the table: nmae (did you mean name?); "
         "the table has name, height, mass"
     )
+
+
+@pytest.mark.postgres
+def test_a_postgresql_enum_is_discovered_filled_and_published(postgres_url, unique_name,
+                                                             tmp_path):
+    """Enums are categorical (documented as imputable): discovered, filled from x, validated
+    in the warehouse (GE reads the enum as text) and published with the enum type kept."""
+    warehouse = Warehouse(postgres_url)
+    enum = f"{unique_name}_mood"
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(ROWS):
+        x = float(rng.normal())
+        rows.append(f"({i}, {x!r}, {'NULL' if i % 6 == 0 else repr('happy' if x > 0 else 'sad')})")
+    names = [unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"]
+    try:
+        with warehouse.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TYPE {enum} AS ENUM ('sad', 'happy')")
+            conn.exec_driver_sql(f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
+                                 f"x DOUBLE PRECISION, mood {enum})")
+            conn.exec_driver_sql(f"INSERT INTO {unique_name} VALUES {', '.join(rows)}")
+        run = TableRun(TableSpec(table=unique_name, key=["id"], model=FAST_MODEL), warehouse,
+                       ModelStore(str(tmp_path / "models")))
+        assert run.columns() == ["mood"]
+        fill = run.run().fills[0]
+        assert fill.cells_filled == len(range(0, ROWS, 6)) and fill.cells_left == 0
+        with warehouse.engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                f"SELECT DISTINCT pg_typeof(mood)::text FROM {names[1]}").scalars().all()
+        assert kept == [enum]
+    finally:
+        with warehouse.engine.begin() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+            conn.exec_driver_sql(f"DROP TYPE IF EXISTS {enum}")
+        warehouse.close()
