@@ -46,7 +46,11 @@ if _GE_LOGGER.level == logging.NOTSET:
 SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
 #: How many unexpected values each outcome keeps as examples.
 EXAMPLES = 5
-_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
+#: GE's "unexpected index query" (SQL text for the user to paste) is not asked for: GE renders it
+#: by substituting ``repr(value)`` through ``re.sub``, which fails on any value whose repr holds
+#: a backslash escape (U+00A0, U+200B, U+2028, U+202E: ``bad escape \x``), failing the check.
+_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                  "return_unexpected_index_query": False}
 _INDEX_KEY = "impute_assets_index"
 
 CountsBelow = Callable[[str, Sequence[float]], tuple[list[int], int]]

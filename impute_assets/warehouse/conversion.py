@@ -35,6 +35,10 @@ def to_pandas(table: pa.Table, nan_as_missing: bool = True) -> pd.DataFrame:
             return pd.ArrowDtype(type_)
         return _pandas_type(type_)
 
+    singles = [i for i, f in enumerate(table.schema) if pa.types.is_float32(f.type)]
+    for i in singles:  # float32 (a ``real`` column) as the exact float64 of its value
+        table = table.set_column(i, table.schema.field(i).with_type(pa.float64()),
+                                 table.column(i).cast(pa.float64()))
     return table.to_pandas(types_mapper=mapper, date_as_object=False)
 
 
@@ -49,6 +53,12 @@ def to_arrow(frame: pd.DataFrame, desc: TableDescription) -> pa.Table:
     return pa.table({c.name: _cast(frame[c.name], c, desc) for c in desc.columns})
 
 
+def _overflowed(array: pa.Array, cast: pa.Array) -> pa.Array:
+    """Where a finite value became infinite (Arrow casts 1e308 to float32 as inf silently)."""
+    finite = pc.is_finite(array) if pa.types.is_floating(array.type) else pc.is_valid(array)
+    return pc.and_(finite, pc.is_inf(cast))
+
+
 def _cast(series: pd.Series, column: ColumnDescription, desc: TableDescription) -> pa.Array:
     target = column.arrow_type
     try:
@@ -58,7 +68,10 @@ def _cast(series: pd.Series, column: ColumnDescription, desc: TableDescription) 
         if pa.types.is_decimal(target) and pa.types.is_floating(array.type):
             array = pc.round(array, target.scale)
         lossy_ok = pa.types.is_timestamp(target) or pa.types.is_date(target)
-        return pc.cast(array, target, safe=not lossy_ok)
+        cast = pc.cast(array, target, safe=not lossy_ok)
+        if pa.types.is_float32(target) and pc.any(_overflowed(array, cast)).as_py():
+            raise pa.ArrowInvalid("a finite value exceeds single precision (about 3.4e38)")
+        return cast
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise PublishRefused(f"values do not fit {column.sql_type} ({exc})", url=desc.url,
                              schema=desc.schema, table=desc.name, column=column.name) from exc

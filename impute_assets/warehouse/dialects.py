@@ -21,6 +21,7 @@ from typing import ClassVar
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
 
 from impute_assets.core.kinds import ColumnKind
 
@@ -42,7 +43,11 @@ def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
     if isinstance(sql_type, sa.Integer):
         return pa.int64()
     if isinstance(sql_type, sa.Float):
-        return pa.float64()
+        # Single precision (PostgreSQL real, MySQL FLOAT, DuckDB FLOAT) is read as float32: its
+        # value, not its shortest decimal text parsed as a double (3.14 vs the engine's own
+        # 3.1400001...), so ranges learned from the frame hold for the column in SQL.
+        double = isinstance(sql_type, sa.Double) or (sql_type.precision or 0) > 24
+        return pa.float64() if double else pa.float32()
     if isinstance(sql_type, sa.Numeric):
         precision, scale = sql_type.precision, sql_type.scale
         if precision is None or scale is None:
@@ -411,10 +416,30 @@ class DuckDBDialect(Dialect):
         return blockers == 0
 
 
+class _SQLiteDouble(sa.Double):
+    """SQLite's REAL or FLOAT: an 8-byte double (not single precision), declared as written."""
+
+    cache_ok = True
+
+    def __init__(self, declared: str) -> None:
+        super().__init__()
+        self.declared = declared
+
+
+@compiles(_SQLiteDouble, "sqlite")
+def _declared_double(type_: _SQLiteDouble, compiler: object, **kw: object) -> str:
+    return type_.declared
+
+
 class SQLiteDialect(Dialect):
     """SQLite: NaN is stored as NULL; CREATE TABLE AS SELECT loses declared types."""
 
     name = "sqlite"
+
+    def read_type(self, sql_type):
+        if isinstance(sql_type, sa.Float) and not isinstance(sql_type, sa.Double):
+            return _SQLiteDouble(self.render_type(sql_type))
+        return super().read_type(sql_type)
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
         sa.Table(target, sa.MetaData(),
