@@ -54,7 +54,7 @@ def table(request, unique_name, tmp_path):
             conn.exec_driver_sql(f"CREATE TABLE {q(unique_name)} (id INTEGER PRIMARY KEY, {ddl})")
             conn.execute(table_.insert(), rows)
         spec = TableSpec.parse({"table": unique_name, "key": ["id"], "columns": targets,
-                                "model": dict(FAST_MODEL)})
+                                "fill": "all", "model": dict(FAST_MODEL)})
         record = TableRun(spec, wh, ModelStore(str(tmp_path / "models"))).run()
         return wh, spec.output_name, record.fills[0]
 

@@ -259,7 +259,7 @@ def test_a_fill_beside_every_type_passes_them_through(wh, zoo_fill, tmp_path):
     """Each zoo column, NULLs included, beside numeric gaps: the run fills the gaps and publishes
     every zoo cell as it was (no model for them, none of their NULLs invented)."""
     source, spec, gaps = zoo_fill
-    table = TableSpec.parse({"table": source, "key": ["id"], "columns": ["y"],
+    table = TableSpec.parse({"table": source, "key": ["id"], "columns": ["y"], "fill": "all",
                              "model": dict(FAST_MODEL)})
     run = TableRun(table, wh, ModelStore(str(tmp_path / "models"))).run()
     (fill,) = run.fills
