@@ -106,10 +106,12 @@ class _TableOperator(BaseOperator):
         training = run.train_or_reuse(columns, self.force_retrain)
         return {m.column: model_data(m) for m in training.models}
 
-    def fill(self, run: TableRun, columns: list[str], context: Context) -> dict[str, Any]:
+    def fill(self, run: TableRun, columns: list[str], context: Context,
+             may_retrain: bool = False) -> dict[str, Any]:
         """Fill, validate and publish the table (or the run's partition): the fill record.
 
-        A failed validation raises (the task fails) and leaves the published table as it was.
+        A failed validation raises (the task fails) and leaves the published table as it was;
+        so does a stored model that no longer fits the rows, unless ``may_retrain``.
         A dry run publishes nothing and records no asset event. A table or partition with no
         rows skips the task, naming it.
         """
@@ -120,7 +122,8 @@ class _TableOperator(BaseOperator):
 
         try:
             record = run.fill_and_publish(columns, self.partition_key(run.spec, context),
-                                          run_id=context["run_id"], dry_run=self.dry_run)
+                                          run_id=context["run_id"], dry_run=self.dry_run,
+                                          may_retrain=may_retrain and not self.dry_run)
         except NothingToFill as empty:
             raise AirflowSkipException(str(empty)) from None
         self.log.info(fill_line(record))
@@ -167,7 +170,9 @@ class FillTableOperator(_TableOperator):
     """Fill one table or partition with the stored models, validate it, publish it.
 
     Write-audit-publish: a failed validation fails the task and the published table keeps its
-    rows. XCom: ``{"table", "fill": {rows, cells_filled, cells_left, per column, ...}}``.
+    rows. A stored model that no longer fits the rows (a retyped input, target or input drift)
+    fails the task before any work, saying what to retrain; it never fills with a stale model.
+    XCom: ``{"table", "fill": {rows, cells_filled, cells_left, per column, ...}}``.
     """
 
     def run_steps(self, run: TableRun, columns: list[str], context: Context) -> dict[str, Any]:
@@ -181,4 +186,5 @@ class ImputeTableOperator(_TableOperator):
     """
 
     def run_steps(self, run: TableRun, columns: list[str], context: Context) -> dict[str, Any]:
-        return {"models": self.train(run, columns), "fill": self.fill(run, columns, context)}
+        return {"models": self.train(run, columns),
+                "fill": self.fill(run, columns, context, may_retrain=True)}

@@ -7,7 +7,7 @@ turn the :class:`FillRecord` into their events.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
+from impute_assets.pipeline.model_fit import fitting_models
 from impute_assets.pipeline.partitions import partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
 from impute_assets.pipeline.records import (
@@ -27,7 +28,6 @@ from impute_assets.pipeline.records import (
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.suite import (
     build_table_suite,
-    columns_with_models,
     reference_profile,
     validate_staging,
 )
@@ -71,10 +71,14 @@ def fill_and_publish(
     log: logging.Logger | Any = _log,
     on_rows: OnRows | None = None,
     dry_run: bool = False,
+    retrain: Callable[[list[str]], object] | None = None,
 ) -> FillRecord:
     """Read the rows, fill them with each column's latest stored model, validate the staged
     result and publish it with its audit rows (nothing is published when validation fails).
 
+    Each model is first checked against the rows it fills (schema, kinds, target and input
+    drift); a stale one is retrained with ``retrain`` when the run may train (it gets the stale
+    columns), else :class:`~impute_assets.pipeline.model_fit.StaleModels` is raised.
     Rows are predicted in chunks; each chunk logs a progress line and calls ``on_rows``. The
     whole fill holds the warehouse's fill lock of the table partition (``Warehouse.fill_lock``):
     two fills of one partition, from any processes, run one after the other, whatever the
@@ -89,7 +93,7 @@ def fill_and_publish(
     with warehouse.fill_lock(spec.output_name, spec.db_schema, partition):
         log.info(f"{label}: {FILL_STARTED}")
         record = _fill_and_publish(spec, warehouse, store, columns, partition_key, device,
-                                   run_id, log, on_rows, dry_run)
+                                   run_id, log, on_rows, dry_run, retrain)
         if not dry_run:
             log.info(f"{label}: {FILL_DONE} {record.cells_filled} cells")
     return record
@@ -111,6 +115,7 @@ def _fill_and_publish(
     log: logging.Logger | Any,
     on_rows: OnRows | None,
     dry_run: bool,
+    retrain: Callable[[list[str]], object] | None,
 ) -> FillRecord:
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
@@ -123,7 +128,7 @@ def _fill_and_publish(
         raise NothingToFill(spec.table, partition_key)
     raw = ordered(spec, raw).reset_index(drop=True)
     source = _nan_as_missing(raw)
-    stored = columns_with_models(spec, store, columns)
+    stored = fitting_models(spec, store, columns, source, partition_key, retrain)
     missing_models = sorted(set(columns) - set(stored))
     if missing_models:
         raise LookupError(

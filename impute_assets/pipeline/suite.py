@@ -1,5 +1,6 @@
-"""The table's expectation suite: learned from the observed rows, widened to what the models
-were trained on, and run on the staged or the published rows."""
+"""The table's expectation suite: learned from the observed values of the rows being filled
+(what the models were trained on only where those rows observe nothing), and run on the staged
+or the published rows."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from impute_assets.core.profile import ColumnProfile, TableProfile
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import Warehouse
+
+#: Share of the observed range (or the training range, when wider) a fill may lie beyond the
+#: observed minimum or maximum of the rows it fills.
+RANGE_MARGIN = 0.1
 
 
 def columns_with_models(
@@ -45,12 +50,17 @@ def build_table_suite(
     left: Mapping[str, int] | None = None,
 ) -> Any:
     """Expectations for the filled rows, learned from the observed values of the source rows
-    (``observed``), with ranges and vocabularies widened to what the models were trained on: a
-    fill may lie outside one partition's observed range yet inside the training data's.
+    (``observed``, e.g. one partition): the range and vocabulary checks judge fills against
+    those rows' own observed values, so a model that fills ``red``/``blue`` where the partition
+    observes ``green``/``yellow`` fails. A numeric range is the rows' own, widened on each side
+    by :data:`RANGE_MARGIN` of the wider of their range and the training data's (an honest fill
+    of a few rows may lie a little beyond the extremes those rows happen to hold). Only a column
+    with no observed value in the rows takes its range and vocabulary from what its model was
+    trained on (``reference``).
 
     Cells left empty on purpose (structural gaps, cells the gates left: ``left`` per column,
     or, unknown, every source gap of a column not filled with ``fill: all``) are allowed: each
-    such column's ``allowed_missing`` is raised to their share of its rows. A column
+    such column's ``allowed_missing`` is raised to their share of its rows.
     Distributions are judged against the observed values alone, never against the fills
     themselves (a mean/mode fill is not its own reference).
     """
@@ -60,9 +70,9 @@ def build_table_suite(
 
     columns = list(reference.columns)
     own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
-    widened = {c: _widened(own[c], reference[c]) if c in own.columns else reference[c]
-               for c in columns}
-    profile = TableProfile(columns={**own.columns, **widened}, rows=own.rows, bins=own.bins,
+    judged = {c: reference[c] if c not in own.columns or not own[c].count
+              else _with_margin(own[c], reference[c]) for c in columns}
+    profile = TableProfile(columns={**own.columns, **judged}, rows=own.rows, bins=own.bins,
                            top_k=own.top_k)
     return build_suite(
         profile,
@@ -84,15 +94,14 @@ def _structural(spec: TableSpec, observed: pd.DataFrame, column: str) -> pd.Seri
     return structural
 
 
-def _widened(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
-    """``own`` with the reference's range and vocabulary added (its statistics kept; an added
-    category counts once, so distribution checks give it a small, non-zero share)."""
-    if own.min is not None and reference.min is not None:
-        return replace(own, min=min(own.min, reference.min),
-                                   max=max(own.max, reference.max))
-    known = set(own.vocabulary)
-    extra = tuple((value, 1) for value, _ in reference.top_values if value not in known)
-    return replace(own, top_values=own.top_values + extra, count=own.count + len(extra))
+def _with_margin(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
+    """``own`` with its numeric range widened by :data:`RANGE_MARGIN` on each side."""
+    if own.min is None:
+        return own
+    width = max(own.max - own.min, (reference.max - reference.min) if reference.min is not None
+                else 0.0)
+    margin = RANGE_MARGIN * width
+    return replace(own, min=own.min - margin, max=own.max + margin)
 
 
 def _with_left_cells(

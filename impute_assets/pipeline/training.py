@@ -78,7 +78,7 @@ def decide_and_train(
     decisions = {
         p.column: ReuseDecision(False, "retrain forced by the run (force_retrain)")
         if force_retrain
-        else store.decide(name, p.column, p.fingerprint, frame[p.inputs], spec.reuse)
+        else store.decide(name, p.column, p.fingerprint, frame[[*p.inputs, p.column]], spec.reuse)
         for p in plans
     }
     records: dict[str, ModelRecord] = {}

@@ -15,8 +15,10 @@ class ReusePolicy(BaseModel):
     """How eagerly stored models are reused.
 
     - ``always``: reuse whenever the fingerprint (inputs, kinds, config, library) matches.
-    - ``if_fresh``: as ``always``, but retrain when the model is older than ``max_age_days`` or
-      an input's distribution has drifted (PSI against the training profile > ``max_drift``).
+    - ``if_fresh``: as ``always``, but retrain when the model is older than ``max_age_days``, an
+      input's distribution has drifted (PSI against the training profile > ``max_drift``) or
+      more than ``max_unseen`` of the target's observed values lie outside the vocabulary or
+      range it was trained on (target drift).
     - ``never``: train on every run.
     """
 
@@ -34,6 +36,13 @@ class ReusePolicy(BaseModel):
         DEFAULT_MAX_DRIFT,
         gt=0,
         description="if_fresh: retrain when any input's population stability index exceeds this",
+    )
+    max_unseen: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="if_fresh: retrain when more than this share of the target's observed values "
+        "lie outside the vocabulary or range the model was trained on",
     )
 
 

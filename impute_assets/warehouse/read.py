@@ -1,4 +1,4 @@
-"""Read a table (or one partition, a column subset, a random sample) as Arrow batches.
+"""Read a table (or one partition, a column subset, a repeatable sample) as Arrow batches.
 
 Memory stays bounded by ``batch_rows``: DuckDB streams Arrow natively; PostgreSQL streams
 ``COPY (SELECT ...) TO STDOUT`` as CSV into Arrow's streaming CSV reader (faster than a cursor;

@@ -1,5 +1,5 @@
-"""The filled partition's suite: statistics from the partition's observed values, ranges and
-vocabularies widened to the models' training data."""
+"""The filled partition's suite: statistics, ranges and vocabularies from the partition's own
+observed values (the models' training data only for a column the partition never observes)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,31 @@ from impute_assets.pipeline.suite import build_table_suite
 from impute_assets.quality import validate_frame
 
 
-def test_a_fill_inside_the_training_range_passes_and_one_outside_fails() -> None:
+def test_fills_are_judged_against_the_partitions_own_observed_values() -> None:
     training = pd.DataFrame({"x": [float(v) for v in range(101)],
-                             "c": ["a", "b", "c"] * 33 + ["a", "b"]})
-    reference = TableProfile.from_frame(training, {"x": ColumnKind.NUMERIC, "c": ColumnKind.CATEGORICAL})
+                             "c": ["a", "b", "c"] * 33 + ["a", "b"],
+                             "e": ["p", "q"] * 50 + ["p"]})
+    reference = TableProfile.from_frame(
+        training, {"x": ColumnKind.NUMERIC, "c": ColumnKind.CATEGORICAL, "e": ColumnKind.CATEGORICAL})
     partition = pd.DataFrame({"x": [40.0, 45.0, 50.0, 55.0, None, 60.0] * 5,
-                              "c": ["a", "b", "a", "b", None, "a"] * 5})
-    spec = TableSpec.parse({"table": "t", "columns": ["x", "c"],
+                              "c": ["a", "b", "a", "b", None, "a"] * 5,
+                              "e": [None] * 30})  # never observed here: judged by training
+    spec = TableSpec.parse({"table": "t", "columns": ["x", "c", "e"],
                             "validation": {"tolerances": {"mean": 10, "std": 10, "kl_divergence": 10,
                                                           "ks_statistic": 1}}})
     suite = build_table_suite(spec, partition, reference, stored={})
-    inside = partition.fillna({"x": 30.0, "c": "c"})  # outside this partition, inside training
+    inside = partition.fillna({"x": 50.0, "c": "b", "e": "q"})
     assert validate_frame(inside, suite).success
-    outside = partition.fillna({"x": 130.0, "c": "a"})
-    failed = {(r.type, r.column) for r in validate_frame(outside, suite).failures}
-    assert ("expect_column_values_to_be_between", "x") in failed
+    # a little beyond the partition's extremes: 10% of the training range (100) on each side
+    assert validate_frame(partition.fillna({"x": 69.0, "c": "b", "e": "q"}), suite).success
+    # inside the training data, outside what this partition observes: a stale model's fills
+    trained_only = partition.fillna({"x": 20.0, "c": "c", "e": "q"})
+    failed = {(r.type, r.column) for r in validate_frame(trained_only, suite).failures}
+    assert failed == {("expect_column_values_to_be_between", "x"),
+                      ("expect_column_values_to_be_in_set", "c")}
+    never = partition.fillna({"x": 50.0, "c": "b", "e": "zzz"})
+    failed = {(r.type, r.column) for r in validate_frame(never, suite).failures}
+    assert ("expect_column_values_to_be_in_set", "e") in failed
 
 
 def test_distribution_blocks_when_asked_and_the_failure_names_the_tolerance_key() -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.store import ModelStore, ReusePolicy
+from impute_assets.store.model_store import DamagedVersion
 from impute_assets.store.keys import name_key
 
 
@@ -106,12 +107,150 @@ def test_decide_policies(store, fitted):
 
 def test_edited_unit_in_the_store_is_refused_naming_the_store_file(store, fitted):
     imputer, profile = fitted
-    stored = store.save("t", imputer.column_models_["b"], profile)
+    model = imputer.column_models_["b"]
+    stored = store.save("t", model, profile)
     manifest_path = f"{stored.path}/model/manifest.json"
     manifest = json.loads(store.fs.cat_file(manifest_path))
     next(c for c in manifest["space"]["columns"] if c["name"] == "b")["center"] += 1.0
     store.fs.pipe_file(manifest_path, json.dumps(manifest).encode())
-    with pytest.raises(UnitIntegrityError, match=r"manifest\.json: model of t\.b version") as caught:
+    with pytest.raises(DamagedVersion, match=r"manifest\.json: content changed") as caught:
         store.load("t", "b")
     assert caught.value.path.startswith(store.root.rstrip("/"))
     assert caught.value.path.endswith(f"{stored.path.rsplit('/', 1)[-1]}/model/manifest.json")
+    with pytest.raises(DamagedVersion, match=r"manifest\.json"):
+        store.load("t", "b", version=stored.version)
+    # the next run does not reuse the refused unit: it trains again
+    decision = store.decide("t", "b", model.fingerprint, _frame(), ReusePolicy(mode="always"))
+    assert not decision.reuse and "damaged" in decision.reason and "manifest.json" in decision.reason
+    assert store.latest("t", "b") is None
+
+
+@pytest.mark.parametrize("damage", [b"", b'{"table": "t", "col', b"\xff\xfe", b"[]"])
+def test_torn_entry_is_skipped_naming_the_file_and_never_wedges(store, fitted, damage):
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    older = store.save("t", model, profile)
+    newer = store.save("t", model, profile)
+    store.fs.pipe_file(f"{newer.path}/entry.json", damage)
+    assert [v.path for v in store.versions("t", "b")] == [older.path]
+    assert store.latest("t", "b") == older  # the next (older) sound version
+    decision = store.decide("t", "b", model.fingerprint, _frame(), ReusePolicy(mode="always"))
+    assert not decision.reuse and "entry.json" in decision.reason, decision.reason
+    assert store.load("t", "b").version == older.version
+    store.fs.pipe_file(f"{older.path}/entry.json", damage)
+    assert store.latest("t", "b") is None
+    with pytest.raises(DamagedVersion, match=r"entry\.json"):
+        store.load("t", "b")
+    retrained = store.save("t", model, profile)  # training again is never blocked
+    assert store.latest("t", "b") == retrained
+
+
+def test_edited_entry_and_profile_are_covered_by_the_checksums(store, fitted):
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    stored = store.save("t", model, profile)
+    entry_path = f"{stored.path}/entry.json"
+    original = store.fs.cat_file(entry_path)
+    entry = json.loads(original)
+    entry["fingerprint"] = "0" * 64
+    store.fs.pipe_file(entry_path, json.dumps(entry).encode())
+    assert store.latest("t", "b") is None
+    store.fs.pipe_file(entry_path, original)
+    assert store.latest("t", "b") == stored
+    profile_path = f"{stored.path}/profile.json"
+    edited = json.loads(store.fs.cat_file(profile_path))
+    edited["columns"]["b"]["max"] = 1e9
+    store.fs.pipe_file(profile_path, json.dumps(edited).encode())
+    with pytest.raises(DamagedVersion, match=r"profile\.json: content changed"):
+        store.load_profile("t", "b")
+
+
+def test_a_renamed_old_version_folder_does_not_replay_as_the_newest(store, fitted):
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    old = store.save("t", model, profile)
+    new = store.save("t", model, profile)
+    replay = new.path.rsplit("/", 1)[0] + "/99991231T000000000000Z-" + old.version
+    store.fs.mv(old.path, replay, recursive=True)
+    assert store.latest("t", "b") == new
+    decision = store.decide("t", "b", model.fingerprint, _frame(), ReusePolicy(mode="always"))
+    assert not decision.reuse and "moved version" in decision.reason
+
+
+def test_interrupted_saves_are_swept_and_writes_leave_no_temporary_files(store, fitted):
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    first = store.save("t", model, profile)
+    column_dir = first.path.rsplit("/", 1)[0]
+    stale = f"{column_dir}/20200101T000000000000Z-{model.version}"
+    fresh = f"{column_dir}/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{model.version}"
+    for folder in (stale, fresh):  # killed before entry.json: weights written, entry not
+        store.fs.makedirs(f"{folder}/model", exist_ok=True)
+        store.fs.pipe_file(f"{folder}/model/.weights.safetensors.tmp-abc", b"torn")
+    assert store.versions("t", "b") == [first]
+    second = store.save("t", model, profile)
+    left = {p.rstrip("/") for p in store.fs.ls(column_dir, detail=False)}
+    assert stale not in left and fresh in left  # a save in progress elsewhere is left alone
+    assert store.versions("t", "b") == [first, second]
+    written = store.fs.find(second.path)
+    assert written and not [p for p in written if ".tmp-" in p]
+    assert sorted(p[len(second.path) + 1 :] for p in written) == sorted(
+        [*second.files, "entry.json"])
+
+
+def test_repr_and_errors_mask_credentials():
+    store = ModelStore("memory://analyst:s3cr3t@bucket/models")
+    assert "s3cr3t" not in repr(store) and "analyst" in repr(store)
+    with pytest.raises(KeyError) as caught:
+        store.load("t", "b")
+    assert "s3cr3t" not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def colours():
+    """A model of ``z`` (red/blue, driven by ``a``) and of ``y`` (0..10), with its profile."""
+    core = pytest.importorskip("impute_assets.core.imputer")
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.profile import TableProfile
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, 300)
+    frame = pd.DataFrame({"a": a, "z": np.where(a > 0, "red", "blue"), "y": 5 + 5 * np.tanh(a)})
+    frame.loc[rng.random(300) < 0.2, ["z", "y"]] = None
+    imputer = core.Imputer(config=ImputerConfig(epochs=2, seed=0)).fit(frame)
+    return imputer, TableProfile.from_frame(frame, imputer.kinds_), frame
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "expected"),
+    [
+        ("z", ["green", "yellow"] * 15, "never seen in training (e.g. 'green', 'yellow')"),
+        ("y", list(np.linspace(18, 31, 16)), "outside the training range"),
+    ],
+)
+def test_target_drift_is_a_reason_to_retrain(store, colours, column, values, expected):
+    imputer, profile, frame = colours
+    model = imputer.column_models_[column]
+    store.save("t", model, profile)
+    same = store.decide("t", column, model.fingerprint, frame, ReusePolicy())
+    assert same.reuse, same.reason
+    changed = frame.head(len(values)).assign(**{column: values})
+    decision = store.decide("t", column, model.fingerprint, changed, ReusePolicy())
+    assert not decision.reuse and f"target {column!r}" in decision.reason
+    assert expected in decision.reason, decision.reason
+    assert store.fitness(store.latest("t", column), changed, ReusePolicy()).problems
+    # one odd value is not a new vocabulary
+    one = frame.head(50).assign(**{column: [values[0]] + list(frame[column].head(49))})
+    assert store.decide("t", column, model.fingerprint, one, ReusePolicy()).reuse
+
+
+def test_a_retyped_or_dropped_input_never_fits_even_with_policy_always(store, colours):
+    imputer, profile, frame = colours
+    model = imputer.column_models_["z"]
+    stored = store.save("t", model, profile)
+    always = ReusePolicy(mode="always")
+    retyped = store.fitness(stored, frame.assign(a=frame["a"].map("{:.2f}x".format)), always)
+    assert retyped.problems == [
+        "column 'a' was numeric when the model was trained and is now str"]
+    dropped = store.fitness(stored, frame.drop(columns="a"), always)
+    assert dropped.problems == ["input 'a' is no longer in the table"]
