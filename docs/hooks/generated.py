@@ -60,6 +60,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "kinds": {"zip_code": "categorical"},
         "inputs": {"humid": ["temp", "dewp"]},
         "confidence": 0.2,
+        "fill": "all",
         "model": {"epochs": 30, "device": "cuda"},
         "column_model": {"humid": {"candidates": ["linear", "mean_mode"]}},
         "reuse": {"mode": "if_fresh", "max_age_days": 30},
