@@ -189,9 +189,12 @@ class Dialect:
     def validates_in_sql(self, names: Sequence[str], table: str = "") -> bool:
         """Whether Great Expectations' SQL datasource can validate ``table`` with these columns
         here (else validate the rows as a DataFrame). GE renders names into SQL without
-        doubling ``%``, which drivers with ``format`` placeholders (psycopg, PyMySQL) refuse."""
+        doubling ``%``, which drivers with ``format`` placeholders (psycopg, PyMySQL) refuse,
+        and reads ``Mass`` where a table also has ``mass`` (its column lookup ignores case)."""
         pyformat = self.engine.dialect.paramstyle in ("format", "pyformat")
-        return not (pyformat and any("%" in name for name in [table, *names]))
+        if pyformat and any("%" in name for name in [table, *names]):
+            return False
+        return len({name.casefold() for name in names}) == len(names)
 
     # -- SQL expressions ---------------------------------------------------------------------
     def is_nan(self, column: sa.ColumnElement) -> sa.ColumnElement[bool] | None:

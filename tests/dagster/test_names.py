@@ -160,9 +160,9 @@ def test_awkward_names_materialize_on_duckdb(warehouse_url, unique_name, tmp_pat
 
 
 @pytest.mark.postgres
-def test_names_differing_only_by_punctuation_materialize_on_postgres(
+def test_names_differing_only_by_case_or_punctuation_materialize_on_postgres(
     postgres_url, unique_name, tmp_path, monkeypatch
 ):
     monkeypatch.setenv(URL_ENV, postgres_url)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
-    _materialize_awkward(postgres_url, f"{unique_name}_P%x", ["Mass", "ma-ss", "ma ss", "ma_ss"], tmp_path)
+    _materialize_awkward(postgres_url, f"{unique_name}_P%x", ["Mass", "mass", "ma-ss", "ma ss", "ma_ss"], tmp_path)
