@@ -42,6 +42,9 @@ from impute_assets.evaluation.masking import mask_cells
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "gating.md"
 MODES = ("all", "confident")
+#: An nRMSE counts as worse than today's only beyond this (the gated one is measured on fewer
+#: cells: leaving one cell moves it by about that much on 70 hidden cells).
+NOISE = 0.01
 #: Thresholds the sweep reports (what a default would keep, from the ``fill: all`` run).
 SWEEP = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
 NOTES = ["Sexing primers did not amplify.", "Nest never observed with full clutch.",
@@ -98,12 +101,17 @@ def real_tables() -> dict[str, tuple[pd.DataFrame, Roles]]:
     loans = pd.read_parquet(directory / "loans.parquet", columns=LOANS).sample(2000, random_state=0)
     msleep = pd.read_csv(ROOT / "tests" / "data" / "msleep.csv", na_values=["NA"])
     return {
-        "penguins": (penguins, Roles()),
+        "penguins": (penguins, Roles(mostly_missing=_mostly_missing(penguins))),
         "loans (2,000 rows)": (loans.reset_index(drop=True),
                                Roles(unrelated=["emp_title"],
-                                     mostly_missing=["annual_income_joint"])),
-        "msleep": (msleep, Roles()),
+                                     mostly_missing=_mostly_missing(loans))),
+        "msleep": (msleep, Roles(mostly_missing=_mostly_missing(msleep))),
     }
+
+
+def _mostly_missing(frame: pd.DataFrame) -> list[str]:
+    """The columns missing in more than half their rows (the default gate's bound)."""
+    return [c for c in frame.columns if frame[c].isna().mean() > 0.5]
 
 
 @dataclass
@@ -259,25 +267,39 @@ def _targets(frame: pd.DataFrame, roles: dict[str, Roles]) -> list[str]:
             conf = float(np.average(categorical["confidence"], weights=weight))
             acc = float(np.average(categorical["accuracy"], weights=weight))
             lines.append(f"| {table} | stated confidence of filled categorical cells within "
-                         f"0.05 of accuracy | {conf:.3f} vs {acc:.3f} ({conf - acc:+.3f}) | "
-                         f"{_yes(abs(conf - acc) <= 0.05)} |")
-        predictable = role.predictable or _predictable(today[today["table"] == table])
+                         f"0.05 of accuracy | {conf:.3f} vs {acc:.3f} ({conf - acc:+.3f}) on "
+                         f"{int(weight.sum())} cells | {_yes(abs(conf - acc) <= 0.05)} |")
+        predictable = role.predictable or _predictable(today[today["table"] == table],
+                                                       role.mostly_missing)
         numeric = [c for c in predictable
                    if (mine[mine["column"] == c]["kind"] == "numeric").any()]
         if numeric:
             now = mine[mine["column"].isin(numeric)]
             before = today[(today["table"] == table) & today["column"].isin(numeric)]
             kept = now["filled"].sum() / max(before["hidden"].sum(), 1)
-            worse = [c for c in numeric if _nrmse(now, c) > _nrmse(before, c) + 1e-9]
+            pooled_now, pooled_before = _pooled_nrmse(now), _pooled_nrmse(before)
+            worse = [c for c in numeric if _nrmse(now, c) > _nrmse(before, c) + NOISE]
+            holds = kept >= 0.9 and pooled_now <= pooled_before + NOISE and not worse
             lines.append(f"| {table} | >= 90% of hidden numeric cells of predictable columns "
                          f"({', '.join(numeric)}) filled, nRMSE no worse | {kept:.1%} filled; "
-                         f"nRMSE worse on {worse or 'none'} | {_yes(kept >= 0.9 and not worse)} |")
+                         f"pooled nRMSE {pooled_before:.3f} -> {pooled_now:.3f}; worse by more "
+                         f"than {NOISE} on {worse or 'none'} | {_yes(holds)} |")
     return lines
 
 
-def _predictable(today: pd.DataFrame) -> list[str]:
-    """Real tables: numeric columns that ``fill: all`` fills at a hidden-cell nRMSE < 0.9."""
-    return today[(today["kind"] == "numeric") & (today["nrmse"] < 0.9)]["column"].tolist()
+def _predictable(today: pd.DataFrame, mostly_missing: list[str]) -> list[str]:
+    """Real tables: numeric columns that ``fill: all`` fills at a hidden-cell nRMSE < 0.9
+    (mostly-missing ones aside: leaving them is a target of its own)."""
+    chosen = today[(today["kind"] == "numeric") & (today["nrmse"] < 0.9)]["column"]
+    return [c for c in chosen if c not in mostly_missing]
+
+
+def _pooled_nrmse(frame: pd.DataFrame) -> float:
+    """The nRMSE over every filled hidden cell of ``frame``'s columns (cells weigh alike)."""
+    filled = frame[frame["filled"] > 0]
+    if filled.empty:
+        return float("nan")
+    return float(np.sqrt(np.average(filled["nrmse"].astype(float) ** 2, weights=filled["filled"])))
 
 
 def _nrmse(frame: pd.DataFrame, column: str) -> float:

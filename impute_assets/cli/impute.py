@@ -34,7 +34,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=120, help="upper bound on training epochs")
     parser.add_argument("--fill", choices=["confident", "all"], default="confident",
                         help="confident (default): fill a column only when its model beats "
-                             "mean/mode held-out by more than twice the gain's spread, is not "
+                             "mean/mode held-out by more than the gain's spread, is not "
                              "free-text-like and is missing in at most half its rows, and only "
                              "its cells of confidence >= 0.5 (categorical) / 0.4 (numeric); "
                              "all: fill every cell a model reaches")

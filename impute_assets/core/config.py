@@ -26,7 +26,7 @@ FILL_MODES = ("confident", "all")
 CONFIDENT_DEFAULTS: Mapping[str, Any] = {
     "categorical_threshold": 0.5,
     "numeric_threshold": 0.4,
-    "min_gain_spreads": 2.0,
+    "min_gain_spreads": 1.0,
     "max_missing_share": 0.5,
     "leave_free_text": True,
 }
@@ -168,7 +168,7 @@ class ImputerConfig:
     #: Default: 0.5 for categorical fills, 0.4 for numeric ones under "confident"; 0 under "all".
     confidence_threshold: float | Mapping[str, float] | None = None
     #: Fill a column only when its model beats mean/mode held-out by more than this many
-    #: spreads of the gain (default 2.0 under "confident"; 0: by any margin; no check at all
+    #: spreads of the gain (default 1.0 under "confident"; 0: by any margin; no check at all
     #: under ``fill="all"``).
     min_gain_spreads: float | Mapping[str, float] | None = None
     #: Leave a column missing in a larger share of its rows (default 0.5 under "confident":

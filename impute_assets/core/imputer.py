@@ -58,9 +58,9 @@ class Imputer(TransformerMixin, BaseEstimator):
             value (or the default).
 
     What it fills: by default (``fill="confident"``) a column only when its model beats
-    mean/mode held-out by more than twice that gain's spread, is not free-text-like and is
-    missing in at most half its rows, and in it only the cells whose calibrated confidence
-    reaches 0.5 (categorical) or 0.4 (numeric); numeric fills stay on the column's grid and
+    mean/mode held-out by more than that gain's spread over held-out splits, is not
+    free-text-like and is missing in at most half its rows, and in it only the cells whose
+    calibrated confidence reaches 0.5 (categorical) or 0.4 (numeric); numeric fills stay on the column's grid and
     within its observed range. Every cell left is counted with its reason in the report.
     ``fill="all"`` fills every cell a model reaches; each gate is also a setting of its own,
     per column if need be (:class:`ImputerConfig`).

@@ -120,7 +120,7 @@ class TableSpec(_Strict):
     fill: Literal["confident", "all"] | None = Field(
         None,
         description="confident (default): fill a column only when its model beats mean/mode "
-        "held-out by more than twice the gain's spread, it is not free-text-like and is missing "
+        "held-out by more than the gain's spread, it is not free-text-like and is missing "
         "in at most half its rows, and only its cells of confidence >= 0.5 (categorical) / 0.4 "
         "(numeric); all: fill every cell a model reaches. Each gate is also an ImputerConfig "
         "field (model / column_model): confidence_threshold, min_gain_spreads, "
