@@ -166,3 +166,11 @@ def test_names_differing_only_by_case_or_punctuation_materialize_on_postgres(
     monkeypatch.setenv(URL_ENV, postgres_url)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
     _materialize_awkward(postgres_url, f"{unique_name}_P%x", ["Mass", "mass", "ma-ss", "ma ss", "ma_ss"], tmp_path)
+
+
+@pytest.mark.mysql
+def test_awkward_names_materialize_on_mariadb(mysql_url, unique_name, tmp_path, monkeypatch):
+    monkeypatch.setenv(URL_ENV, mysql_url)
+    monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
+    columns = ["Culmen Length (mm)", "% change", "Délta"]
+    _materialize_awkward(mysql_url, f"{unique_name} P%x", columns, tmp_path)
