@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 #: The key of a model's held-out nonconformity scores in ``ColumnModel.arrays``.
 SCORES = "conformal_scores"
+#: The key of the same held-out cells' confidences: a fill gated by a confidence threshold is
+#: calibrated on the held-out cells that pass the same threshold (so the gate, which picks the
+#: surer cells, does not push the filled cells' coverage above the nominal one).
+CONFIDENCES = "conformal_confidences"
 #: The default coverage of intervals and prediction sets.
 DEFAULT_COVERAGE = 0.9
 
@@ -112,11 +116,13 @@ class CellUncertainty:
 
 
 def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.Series,
-                     rows: np.ndarray, coverage: float) -> CellUncertainty | None:
+                     rows: np.ndarray, coverage: float,
+                     threshold: float = 0.0) -> CellUncertainty | None:
     """The interval or prediction set at ``coverage`` of each predicted cell (``rows``:
-    positions; ``like``: the column's cells there, whose dtype the interval ends take);
-    ``None`` for a model whose fills carry neither (e.g. copied free text)."""
-    scores = model.arrays.get(SCORES)
+    positions; ``like``: the column's cells there, whose dtype the interval ends take),
+    calibrated on the held-out cells whose confidence reaches ``threshold`` (the fills' own
+    gate); ``None`` for a model whose fills carry neither (e.g. copied free text)."""
+    scores = gated_scores(model, threshold)
     numeric = model.numeric
     measured = holdout_coverage(scores, coverage, numeric)
     limit = bound(scores, coverage, numeric)
@@ -136,6 +142,15 @@ def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.
         return CellUncertainty(rows, coverage, measured,
                                sets=_sets(model, prediction.probabilities, limit))
     return None
+
+
+def gated_scores(model: ColumnModel, threshold: float) -> np.ndarray | None:
+    """The held-out scores of the cells whose confidence reaches ``threshold`` (all of them
+    for a model saved without confidences)."""
+    scores, confidences = model.arrays.get(SCORES), model.arrays.get(CONFIDENCES)
+    if scores is None or confidences is None or threshold <= 0:
+        return scores
+    return scores[confidences >= np.float32(threshold)]
 
 
 def column_summary(cells: CellUncertainty | None, model: ColumnModel,
@@ -174,13 +189,14 @@ def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[t
     return [tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)]
 
 
-def draw(model: ColumnModel, prediction: ColumnPrediction,
-         rng: np.random.Generator) -> np.ndarray | list[Any] | None:
+def draw(model: ColumnModel, prediction: ColumnPrediction, rng: np.random.Generator,
+         threshold: float = 0.0) -> np.ndarray | list[Any] | None:
     """One draw per predicted cell from its predictive distribution, decoded: the fill plus a
-    resampled held-out residual (numbers), a label sampled by its calibrated probability
-    (classes); ``None`` when the model has neither (the fills themselves are then used)."""
+    resampled held-out residual (numbers; of the held-out cells that pass ``threshold``, as
+    the fills do), a label sampled by its calibrated probability (classes); ``None`` when the
+    model has neither (the fills themselves are then used)."""
     if model.numeric and prediction.center is not None:
-        scores = model.arrays.get(SCORES)
+        scores = gated_scores(model, threshold)
         noise = (rng.choice(scores.astype(np.float64), size=len(prediction.center))
                  if scores is not None and len(scores) else rng.standard_normal(len(prediction.center)))
         return model.encoder.decode(prediction.center + noise * prediction.scale)

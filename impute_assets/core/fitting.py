@@ -33,7 +33,7 @@ from impute_assets.core.candidates import (
 )
 from impute_assets.core.column_model import ColumnModel, fingerprint
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.conformal import SCORES, holdout_scores
+from impute_assets.core.conformal import CONFIDENCES, SCORES, holdout_scores
 from impute_assets.core.device import resolve_device
 from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.features import FeatureSpace
@@ -288,8 +288,9 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     )
     if len(hold_rows):  # the held-out residuals (or ranks) that size its intervals and sets
         learnt = None if target.numeric else np.isin(y_hold, y_train)
-        model.arrays[SCORES] = holdout_scores(model.predict(outputs[chosen]), y_hold,
-                                              target.numeric, learnt)
+        predicted = model.predict(outputs[chosen])
+        model.arrays[SCORES] = holdout_scores(predicted, y_hold, target.numeric, learnt)
+        model.arrays[CONFIDENCES] = predicted.confidence.astype(np.float32)
     return model
 
 

@@ -275,7 +275,7 @@ class Imputer(TransformerMixin, BaseEstimator):
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
                 cells = cell_uncertainty(model.filling, prediction,
                                          frame[column].iloc[wanted[column]], wanted[column],
-                                         config.coverage)
+                                         config.coverage, gate.threshold)
                 if cells is not None:
                     uncertainty[column] = cells.take(accept)
                 report.append(_model_report(model, len(missing), prediction.confidence[accept],
@@ -286,21 +286,26 @@ class Imputer(TransformerMixin, BaseEstimator):
                 report.append(self._unmodelled_report(frame, column, len(missing)))
         versions = {name: m.version for name, m in models.items()}
         rng = np.random.default_rng(config.seed if seed is None else seed)
-        completed = [self._draw(filled, predictions, wanted, accepted, rng) for _ in range(draws)]
+        thresholds = {t: gate.threshold for t, gate in gates.items()}
+        completed = [self._draw(filled, predictions, wanted, accepted, thresholds, rng)
+                     for _ in range(draws)]
         return ImputationResult(filled, imputed, confidence, report, versions, uncertainty,
                                 completed)
 
     def _draw(self, filled: pd.DataFrame, predictions: Mapping[str, ColumnPrediction],
               rows: Mapping[str, np.ndarray], accepted: Mapping[str, np.ndarray],
-              rng: np.random.Generator) -> pd.DataFrame:
-        """``filled`` with each filled cell drawn anew from its predictive distribution."""
+              thresholds: Mapping[str, float], rng: np.random.Generator) -> pd.DataFrame:
+        """``filled`` with each filled cell drawn anew from its predictive distribution (on the
+        column's grid, as its fills are)."""
         out = filled.copy()
         for column, chosen in accepted.items():
             model = self.column_models_[column]
-            values = draw(model.filling, predictions[column], rng)
+            values = draw(model.filling, predictions[column], rng, thresholds[column])
             if values is not None and len(chosen):
-                keep = np.isin(rows[column], chosen)
-                out[column] = fill_column(out[column], chosen, _take(values, keep), model)
+                values = _take(values, np.isin(rows[column], chosen))
+                if model.kind == ColumnKind.NUMERIC:
+                    values = snap(values, model.holdout.get("facts", {}).get("grid"))
+                out[column] = fill_column(out[column], chosen, values, model)
         return out
 
     def fit_impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None, *,
