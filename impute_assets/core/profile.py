@@ -242,18 +242,33 @@ def _bin_counts(values: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
 
 
 def _numeric_summary(values: np.ndarray, bins: int) -> dict[str, Any]:
-    counts, edges = np.histogram(values, bins=bins)
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    # Near the float64 limit (a column spanning +-1e308) the range, sums and squares overflow:
+    # summarize values / 2**k instead (exact: a power of two only moves the exponent).
+    scale = _power_of_two_scale(values)
+    scaled = values / scale
+    counts, edges = np.histogram(scaled, bins=bins)
+    edges = edges * scale
+    std = float(np.std(scaled, ddof=1)) * scale if len(values) > 1 else 0.0
     qs = np.quantile(values, list(QUANTILES.values()))
     return {
         "min": float(values.min()),
         "max": float(values.max()),
-        "mean": float(values.mean()),
+        "mean": float(scaled.mean()) * scale,
         "std": std,
         "quantiles": {name: float(q) for name, q in zip(QUANTILES, qs, strict=True)},
         "histogram_edges": tuple(float(e) for e in edges),
         "histogram_counts": tuple(int(c) for c in counts),
     }
+
+
+#: Beyond this magnitude a column is summarized scaled down (see :func:`_numeric_summary`).
+_LARGE = 2.0**960
+
+
+def _power_of_two_scale(values: np.ndarray) -> float:
+    """1.0, or the power of two that brings ``values`` to magnitudes below 2**64."""
+    largest = float(np.max(np.abs(values)))
+    return 1.0 if largest < _LARGE else 2.0 ** (math.frexp(largest)[1] - 64)
 
 
 def _to_json_scalar(value: Any) -> Any:

@@ -15,7 +15,7 @@ into GE expectations only when it validates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -270,8 +270,16 @@ def _share(value: float) -> float:
 
 
 def _iso(seconds: float) -> str:
-    """A datetime bound from the profile's seconds axis, as naive UTC ISO text."""
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
+    """A datetime bound from the profile's seconds axis, as naive UTC ISO text; bounds past
+    Python's datetimes (9999-12-31 23:59:59.999999 rounds up to year 10000 as a float) are
+    held at its last (first) microsecond."""
+    try:
+        return (_EPOCH + timedelta(seconds=seconds)).isoformat()
+    except OverflowError:
+        return (datetime.max if seconds > 0 else datetime.min).isoformat()
+
+
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _tolerances(

@@ -4,6 +4,7 @@ table runs a whole fill-and-publish on DuckDB, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -90,3 +91,30 @@ def test_categories_with_invisible_and_bidi_characters_validate(table):
     published = _column(wh, output, "c")
     assert set(published) <= set(ODD_CATEGORIES)
     assert [published[i] for i in range(ROWS) if c[i] is not None] == [v for v in c if v is not None]
+
+
+@pytest.mark.parametrize("extreme", [1e308, math.inf])
+def test_an_input_at_the_float_limits_is_summarized_without_overflow(table, request, extreme):
+    """An input column of +-1e308 (or +-inf, where the engine stores it; MariaDB holds no
+    infinity, so it gets the largest double) beside ordinary values: profiled, encoded, and the
+    target beside it filled."""
+    x, y = _gaps()
+    big = extreme if math.isfinite(extreme) or "mysql" not in request.node.name else 1.7976931348623157e308
+    h = [(big if i % 2 else -big) if i % 3 == 0 else x[i] for i in range(ROWS)]
+    wh, output, fill = table({"x": ("double", x), "h": ("double", h), "y": ("double", y)}, ["y"])
+    assert fill.cells_filled == sum(v is None for v in y)
+    assert _column(wh, output, "h") == h
+    assert all(math.isfinite(v) for v in _column(wh, output, "y"))
+
+
+def test_a_timestamp_at_the_last_microsecond_of_year_9999(table):
+    """The range check's upper bound, 9999-12-31 23:59:59.999999, is no longer rounded into
+    year 10000 (``year 10000 is out of range``)."""
+    x, _ = _gaps()
+    last = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    t = [None if i % 6 == 1 else last if i == 2 else dt.datetime(2024, 1, 1)
+         + dt.timedelta(days=x[i] * 10 + 20) for i in range(ROWS)]
+    wh, output, fill = table({"x": ("double", x), "t": ("timestamp", t)}, ["t"])
+    assert fill.cells_filled == sum(v is None for v in t)
+    published = _column(wh, output, "t")
+    assert published[2] == last and all(v is not None for v in published)
