@@ -72,7 +72,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "PartitionSpec": {"column": "order_month", "kind": "monthly", "start": "2024-01-01"},
     "StructuralGap": {"when_missing": "dep_time", "columns": ["arr_delay", "air_time"]},
-    "ReusePolicy": {"mode": "if_fresh", "max_age_days": 30, "max_drift": 0.1},
+    "ReusePolicy": {"mode": "if_fresh", "max_age_days": 30, "max_drift": 0.1, "max_unseen": 0.05},
     "ValidationSpec": {
         "tolerances": {"allowed_missing": 0.01, "std": 0.5},
         "distribution": "block",
