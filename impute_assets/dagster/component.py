@@ -147,7 +147,9 @@ class _TableTranslations(ImputationTranslator):
     """The default translator, then each table's own ``translation`` (like dagster-dlt's)."""
 
     def __init__(self, tables: Sequence[ImputeTable]) -> None:
-        self._by_table = {(t.spec.db_schema, t.spec.table): t.translation for t in tables}
+        self._by_table: dict[tuple[str | None, str], TranslationFn | None] = {}
+        for t in tables:  # a table listed twice keeps its first entry's translation
+            self._by_table.setdefault((t.spec.db_schema, t.spec.table), t.translation)
 
     def get_asset_spec(self, data: ImputationAssetData) -> dg.AssetSpec:
         base = super().get_asset_spec(data)
