@@ -16,7 +16,7 @@ from impute_assets.warehouse.errors import (
     UnsupportedTypeWarning,
     WarehouseError,
 )
-from impute_assets.warehouse.keys import KeyNotUnique
+from impute_assets.warehouse.keys import KeyHasNull, KeyNotUnique
 from impute_assets.warehouse.profile import ColumnMissing, MissingProfile
 from impute_assets.warehouse.publish import PublishResult, StagingTable
 from impute_assets.warehouse.url import mask_url
@@ -24,7 +24,7 @@ from impute_assets.warehouse.warehouse import Warehouse
 
 __all__ = [
     "AUDIT_COLUMNS", "ColumnDescription", "ColumnMissing", "ColumnNotFound", "ConnectionFailed",
-    "DuplicateKey", "KeyNotUnique", "MissingProfile",
+    "DuplicateKey", "KeyHasNull", "KeyNotUnique", "MissingProfile",
     "PermissionDenied", "PublishRefused", "PublishResult", "StagingTable", "TableDescription",
     "TableNotFound", "UnreadableValue", "UnsupportedTypeWarning", "Warehouse", "WarehouseError", "audit_frame",
     "audit_table", "mask_url",

@@ -39,11 +39,22 @@ class KeyNotUnique(WarehouseError):
         self.key, self.repeated, self.example, self.rows = list(key), repeated, example, rows
 
 
-def check_key(conn: sa.Connection, desc: TableDescription, key: Sequence[str]) -> None:
-    """Raise KeyColumnNotFound for a key column the table lacks, KeyNotUnique for a repeated key.
+class KeyHasNull(WarehouseError):
+    """A key column holds NULL: that row cannot be named (nor keyed in the output table)."""
 
-    A NULL in a key column counts as a value (rows whose key is NULL cannot be told apart).
-    """
+    def __init__(self, *, url: str, schema: str | None, table: str, key: Sequence[str],
+                 column: str, rows: int) -> None:
+        super().__init__(
+            f"{rows} row(s) have NULL in key column {column!r} of key {list(key)}; a key must "
+            "name every row: declare columns that are never NULL as the key",
+            url=url, schema=schema, table=table, column=column,
+        )
+        self.key, self.rows = list(key), rows
+
+
+def check_key(conn: sa.Connection, desc: TableDescription, key: Sequence[str]) -> None:
+    """Raise KeyColumnNotFound for a key column the table lacks, KeyHasNull for a NULL in a key
+    column, KeyNotUnique for a repeated key."""
     if not key:
         return
     for name in key:
@@ -52,6 +63,11 @@ def check_key(conn: sa.Connection, desc: TableDescription, key: Sequence[str]) -
                                     available=desc.column_names)  # fmt: skip
     table = desc.sa_table()
     columns = [table.c[name] for name in key]
+    nulls = conn.execute(sa.select(*(sa.func.count() - sa.func.count(c) for c in columns))).one()
+    for name, count in zip(key, nulls, strict=True):
+        if count:
+            raise KeyHasNull(url=desc.url, schema=desc.schema, table=desc.name, key=key,
+                             column=name, rows=int(count))
     rows = sa.func.count().label("impute_assets_rows")
     groups = (sa.select(*columns, rows).group_by(*columns)
               .having(sa.func.count() > 1).subquery("repeated_keys"))

@@ -40,6 +40,7 @@ from impute_assets.warehouse.conversion import to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for, sql_type_for
 from impute_assets.warehouse.errors import PublishRefused, translated
+from impute_assets.warehouse.keys import KeyHasNull
 from impute_assets.warehouse.partitions import partition_label, partition_value
 from impute_assets.warehouse.read import iter_batches
 
@@ -109,6 +110,10 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         raise ValueError(f"audit rows for table {table!r} given without audit_table")
     for name in filter(None, (table, audit_table)):
         check_name(dialect, masked_url, name, schema)
+    for name in key:  # the same refusal on every engine (DuckDB's key would be NOT NULL)
+        if name in frame.columns and (nulls := int(frame[name].isna().sum())):
+            raise KeyHasNull(url=masked_url, schema=schema, table=table, key=key, column=name,
+                             rows=nulls)
     with (connect or engine.connect)() as conn:
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
