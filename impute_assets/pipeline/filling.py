@@ -16,7 +16,7 @@ import pyarrow as pa
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.model_fit import fitting_models
-from impute_assets.pipeline.partitions import partition_filter
+from impute_assets.pipeline.partitions import key_for_value, partition_filter
 from impute_assets.pipeline.plan import ordered, sequence_keys
 from impute_assets.pipeline.records import (
     ColumnFill,
@@ -341,12 +341,21 @@ def _audit_cells(
     partition_key: str | None,
     run_id: str,
 ) -> pd.DataFrame:
-    """The warehouse audit rows of the cells still marked filled (structural gaps dropped)."""
+    """The warehouse audit rows of the cells still marked filled (structural gaps dropped).
+
+    Each row carries its partition's key, also in a whole-table publish of a partitioned table:
+    a later publish of one partition then replaces exactly that partition's audit rows.
+    """
     from impute_assets.warehouse.audit import audit_frame
 
     rows = imputed.index.get_indexer(cells["row"])
     columns = imputed.columns.get_indexer(cells["column"])
     cells = cells[imputed.to_numpy()[rows, columns]]
+    part = spec.partition
+    partition: object = partition_key
+    if partition_key is None and part is not None:
+        values = source[part.column].take(imputed.index.get_indexer(cells["row"]))
+        partition = [None if pd.isna(v) else key_for_value(part, v) for v in values]
     return audit_frame(
         cells,
         source,
@@ -354,7 +363,7 @@ def _audit_cells(
         run_id=run_id,
         table=spec.table,
         schema=spec.db_schema,
-        partition=partition_key,
+        partition=partition,
     )
 
 

@@ -156,7 +156,8 @@ def validate_published(
     from impute_assets.quality import validate_frame, validate_table
 
     names = warehouse.describe(spec.output_name, schema=spec.db_schema).column_names
-    if not warehouse.dialect.validates_in_sql(names, spec.output_name):
+    values = [str(partition[1])] if partition is not None else []
+    if not warehouse.dialect.validates_in_sql(names, spec.output_name, values):
         published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
         return validate_frame(published, suite)
     return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)

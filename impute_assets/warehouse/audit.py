@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ def audit_table(name: str, schema: str | None = None) -> sa.Table:
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("table_schema", sa.String(255)),
         sa.Column("table_name", sa.String(255), nullable=False),
-        sa.Column("partition", sa.String(255)),
+        sa.Column("partition", sa.Text),  # partition values may be long
         sa.Column("row_key", sa.Text, nullable=False),
         sa.Column("column_name", sa.String(255), nullable=False),
         sa.Column("imputed_value", sa.Text),
@@ -59,7 +59,8 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
                 partition: object = None, at: dt.datetime | None = None) -> pd.DataFrame:
     """Audit rows from core's ``ImputationResult.cells()`` (row, column, value, confidence,
     model_version, interval ends or prediction set), keyed by ``key_columns`` of the filled
-    ``frame``."""
+    ``frame``. ``partition``: the partition key of every cell (a list or Series, one per cell:
+    a whole-table publish of a partitioned table), or of all of them (one value)."""
     missing = [k for k in key_columns if k not in frame.columns]
     if missing:
         raise KeyError(f"key columns {missing} not in the frame of table {table!r}")
@@ -74,7 +75,7 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
     ]
     return pd.DataFrame({
         "run_id": run_id, "table_schema": schema, "table_name": table,
-        "partition": None if partition is None else str(partition),
+        "partition": _partition_keys(partition, len(cells)),
         "row_key": row_keys, "column_name": cells["column"].astype(str).to_numpy(),
         "imputed_value": [None if pd.isna(v) else str(v) for v in cells["value"]],
         "confidence": cells["confidence"].astype(float).to_numpy(),
@@ -83,6 +84,13 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
         "prediction_set": [None if s is None else json.dumps([_plain(v) for v in s], default=str)
                            for s in cells.get("prediction_set", [None] * len(cells))],
     }, columns=list(AUDIT_COLUMNS))
+
+
+def _partition_keys(partition: object, cells: int) -> list[str | None]:
+    """The text partition key of each of ``cells`` audit rows (None: no partition)."""
+    if isinstance(partition, pd.Series | list):
+        return [None if pd.isna(p) else str(p) for p in partition]
+    return [None if partition is None else str(partition)] * cells
 
 
 def _texts(cells: pd.DataFrame, column: str) -> list[str | None]:
@@ -97,17 +105,19 @@ def _plain(value: object) -> object:
 
 
 def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,
-                       schema: str | None) -> bool:
-    """Create the audit table if absent (before the publish transaction: DDL commits on MySQL);
-    True when it was created (the caller drops it again if the publish does not happen). An
-    audit table from an earlier release gets the columns added since (nullable; its rows keep
-    NULL there)."""
+                       schema: str | None, staging: Callable[[], str]) -> str | None:
+    """Make sure the audit table can take rows: when absent, create it empty under a name from
+    ``staging`` (before the publish transaction: DDL commits on MySQL) and return that
+    name; the publish renames it into place with the data, and a killed publish leaves only a
+    staging table the next publish sweeps, never an empty audit table. An audit table from an
+    earlier release gets the columns added since (nullable; its rows keep NULL there)."""
     if dialect.has_table(conn, name, schema):
         _add_columns(conn, dialect, name, schema)
-        return False
+        return None
+    name = staging()
     audit_table(name, schema).create(conn)
     conn.commit()
-    return True
+    return name
 
 
 def _add_columns(conn: sa.Connection, dialect: Dialect, name: str, schema: str | None) -> None:

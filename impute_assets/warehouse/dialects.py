@@ -186,13 +186,17 @@ class Dialect:
         except Exception:  # noqa: BLE001 - some reflected types cannot be rendered back
             return repr(sql_type)
 
-    def validates_in_sql(self, names: Sequence[str], table: str = "") -> bool:
+    def validates_in_sql(self, names: Sequence[str], table: str = "",
+                         values: Sequence[str] = ()) -> bool:
         """Whether Great Expectations' SQL datasource can validate ``table`` with these columns
-        here (else validate the rows as a DataFrame). GE renders names into SQL without
-        doubling ``%``, which drivers with ``format`` placeholders (psycopg, PyMySQL) refuse,
-        and reads ``Mass`` where a table also has ``mass`` (its column lookup ignores case)."""
+        (and ``values``, partition values written into its query) here, else validate the rows
+        as a DataFrame. GE renders names into SQL without doubling ``%``, which drivers with
+        ``format`` placeholders (psycopg, PyMySQL) refuse, passes a query's text through
+        ``text()`` once more, which doubles a ``%`` in a value twice (``'100%'`` matches no
+        row), and reads ``Mass`` where a table also has ``mass`` (its column lookup ignores
+        case)."""
         pyformat = self.engine.dialect.paramstyle in ("format", "pyformat")
-        if pyformat and any("%" in name for name in [table, *names]):
+        if pyformat and any("%" in name for name in [table, *names, *values]):
             return False
         return len({name.casefold() for name in names}) == len(names)
 
@@ -386,7 +390,7 @@ class DuckDBDialect(Dialect):
     def is_nan(self, column):
         return sa.func.isnan(column)
 
-    def validates_in_sql(self, names, table=""):
+    def validates_in_sql(self, names, table="", values=()):
         return False  # GE closes the connection before fetching (upstream GE issue 10738)
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
@@ -624,9 +628,9 @@ class MySQLDialect(Dialect):
         finally:
             conn.execute(sa.select(sa.func.release_lock(name)))
 
-    def validates_in_sql(self, names, table=""):
+    def validates_in_sql(self, names, table="", values=()):
         # GE does not escape backticks in names either.
-        return super().validates_in_sql(names, table) and not any("`" in n for n in names)
+        return super().validates_in_sql(names, table, values) and not any("`" in n for n in names)
 
     def session_owner(self, conn):
         return f"c{conn.execute(sa.text('SELECT CONNECTION_ID()')).scalar_one()}"

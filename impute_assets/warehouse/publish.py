@@ -27,7 +27,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
@@ -118,7 +118,9 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
         staging = _staging_name(conn, dialect, table)
-        published = audit_created = False
+        audit_staging = None
+        placed: list[str] = []  # the audit table, once this publish renamed it into place
+        published = False
         try:
             desc = _create_staging(conn, dialect, masked_url, frame, table, schema, staging,
                                    existed, like, key)
@@ -126,19 +128,25 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
             where, label = _partition_filter(desc, data, partition)
             audit_desc = None
             if audit is not None:
-                audit_created = ensure_audit_table(conn, dialect, audit_table, schema)
-                audit_desc = describe_table(conn, dialect, masked_url, audit_table, schema)
+                audit_staging = ensure_audit_table(
+                    conn, dialect, audit_table, schema,
+                    lambda: _staging_name(conn, dialect, audit_table))
+                audit_desc = replace(describe_table(conn, dialect, masked_url,
+                                                    audit_staging or audit_table, schema),
+                                     name=audit_table)
             _load(conn, dialect, desc, staging, data)
             if validate is not None:
                 validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
                                       _renamed(desc, staging)))
             replaced, audited, created = _swap_in(conn, dialect, desc, staging, where, existed,
-                                                  audit, audit_desc,
+                                                  audit, audit_desc, audit_staging, placed,
                                                   partition[1] if partition else None)
             published = True
-        finally:  # staging renamed into place: nothing left to drop
-            unpublished_audit = audit_table if audit_created and not published else None
-            _clean_up(conn, dialect, schema, [staging, unpublished_audit])
+        finally:  # a staging table renamed into place is gone: dropping its name does nothing
+            # where RENAME commits by itself (MySQL), an audit table placed by a publish that
+            # then failed survives the rollback: drop it again
+            kept = [] if published or dialect.renames_in_transaction else placed
+            _clean_up(conn, dialect, schema, [staging, audit_staging, *kept])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
 
 
@@ -226,10 +234,13 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
 
 def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
              where: tuple[str, object] | None, existed: bool, audit: pd.DataFrame | None,
-             audit_desc: TableDescription | None, partition: object) -> tuple[int, int, bool]:
-    """The one publishing transaction, under the table's (partition's) lock: rename staging into
-    place (new table) or remove the old rows and insert the staged ones; then replace the audit
-    rows of what was replaced (``partition``: the raw value the audit rows carry)."""
+             audit_desc: TableDescription | None, audit_staging: str | None,
+             placed: list[str], partition: object) -> tuple[int, int, bool]:
+    """The one publishing transaction, under the table's (partition's) lock: rename a new audit
+    table (``audit_staging``; its name goes to ``placed``) unless another publish created one,
+    rename staging into place (new table) or remove the old rows and insert the staged ones;
+    then replace the audit rows of what was replaced (``partition``: the raw value the audit
+    rows carry)."""
     target = desc.sa_table()
     source = desc.sa_table(staging)
     if conn.in_transaction():
@@ -238,6 +249,10 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
     exclusive = where is None or not existed  # creating a table excludes every other publish
     with translated(desc.url, desc.schema, desc.name), dialect.publish_lock(
             conn, desc.name, desc.schema, where[1] if where else None, exclusive):
+        if audit_staging is not None and audit_desc is not None and not dialect.has_table(
+                conn, audit_desc.name, audit_desc.schema):
+            dialect.rename(conn, audit_staging, audit_desc.name, audit_desc.schema)
+            placed.append(audit_desc.name)
         created = not existed and not dialect.has_table(conn, desc.name, desc.schema)
         if created:
             replaced = 0
