@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from impute_assets.dagster import build_imputation_defs
+from impute_assets.pipeline.plan import UnknownColumns
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import KeyNotUnique, Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
@@ -58,7 +59,7 @@ def test_repeated_or_misspelt_key_stops_the_models_before_training(
     Warehouse(warehouse_url).publish(frame, unique_name)
     store = ModelStore(str(tmp_path / "models"))
     selection = f"key:{unique_name}/models/*"
-    for key, error in ((["id"], KeyNotUnique), (["idd"], KeyError)):
+    for key, error in ((["id"], KeyNotUnique), (["idd"], UnknownColumns)):
         defs = build_imputation_defs([table_spec(unique_name, key=key)], model_store=store.root)
         run = materialize(defs, selection, raise_on_error=False)
         assert not run.success
@@ -66,4 +67,6 @@ def test_repeated_or_misspelt_key_stops_the_models_before_training(
         cause = failure.step_failure_data.error.cause
         message = cause.message
         assert cause.cls_name == error.__name__ and unique_name in message and key[0] in message
+        if error is UnknownColumns:
+            assert "idd (did you mean id?)" in message and not message.startswith('"')
         assert store.versions(unique_name, "y") == []  # nothing was trained
