@@ -82,27 +82,42 @@ def load_tables_file(path: str | Path) -> TablesFile:
     store = data.get("model_store")
     return TablesFile(
         path=path,
-        tables=tuple(parse_tables(data["tables"], defaults, where=str(path))),
+        tables=tuple(parse_tables(data["tables"], defaults, where=str(path),
+                                  lines=_entry_lines(path))),
         model_store=relative_store(store, path.parent),
     )
 
 
 def parse_tables(
-    tables: Sequence[Any], defaults: Mapping[str, Any], where: str
+    tables: Sequence[Any], defaults: Mapping[str, Any], where: str,
+    lines: Sequence[int] = (),
 ) -> list[TableSpec]:
-    """Validate table entries (each merged over ``defaults``); errors name the file and table."""
+    """Validate table entries (each merged over ``defaults``); errors name the file, the
+    entry's line (``lines[i]``: where ``tables[i]`` starts, when known) and the table."""
     specs = []
     for index, entry in enumerate(tables):
+        at = f"{where}:{lines[index]}" if index < len(lines) else where
         if not isinstance(entry, Mapping):
             raise SpecError(
-                f"{where}: tables[{index}] must be a mapping with a 'table' key, got "
+                f"{at}: tables[{index}] must be a mapping with a 'table' key, got "
                 f"{type(entry).__name__} {entry!r}"
             )
         try:
             specs.append(TableSpec.parse({**defaults, **entry}))
         except SpecError as exc:
-            raise SpecError(f"{where}: {exc}") from None
+            raise SpecError(f"{at}: {exc}") from None
     return specs
+
+
+def _entry_lines(path: Path) -> list[int]:
+    """The line (1-based) each entry of the file's ``tables:`` list starts on."""
+    root = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "tables" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 def relative_store(root: str | None, base: Path) -> str | None:

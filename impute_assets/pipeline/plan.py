@@ -55,7 +55,9 @@ def unknown_columns(spec: TableSpec, key: str, names: Iterable[str],
 
 
 def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
-    """Fail naming the key when the spec names a column the table does not have."""
+    """Fail naming the key when the spec names a column the table does not have (a YAML key
+    naming a column too: ``column_model``, ``inputs``, ``kinds``, ``confidence``...; a typo
+    there would lose its settings silently)."""
     columns = list(columns)
     present = set(columns)
     declared = {
@@ -66,6 +68,14 @@ def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
         "columns": spec.columns or [],
         "skip": spec.skip,
         "exclude": spec.exclude,
+        "kinds": list(spec.kinds),
+        "inputs": list(spec.inputs),
+        **{f"inputs.{c}": names for c, names in spec.inputs.items()},
+        "column_model": list(spec.column_model),
+        "confidence": list(spec.confidence) if isinstance(spec.confidence, dict) else [],
+        "validation.column_tolerances": list(spec.validation.column_tolerances),
+        **{f"structural[{i}]": [gap.when_missing, *gap.columns]
+           for i, gap in enumerate(spec.structural)},
     }
     for key, names in declared.items():
         unknown = [n for n in names if n not in present]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -83,6 +84,33 @@ class ValidationSpec(_Strict):
         default_factory=list, description="extra Great Expectations expectations"
     )
 
+    @field_validator("tolerances")
+    @classmethod
+    def _known_tolerances(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_tolerances(value, "validation.tolerances")
+        return value
+
+    @field_validator("column_tolerances")
+    @classmethod
+    def _known_column_tolerances(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for column, tolerances in value.items():
+            _check_tolerances(tolerances, f"validation.column_tolerances.{column}")
+        return value
+
+
+def _check_tolerances(value: dict[str, Any], where: str) -> None:
+    """Tolerance keys and ranges as ``quality.Tolerances`` takes them (unknown keys refused)."""
+    from impute_assets.quality.suite import Tolerances
+
+    try:
+        Tolerances.model_validate(value)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_problem(e, where) for e in exc.errors())) from None
+
+
+#: A confidence threshold (a share of cells a prediction set or interval covers).
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+
 
 class TableSpec(_Strict):
     """One table to keep complete.
@@ -114,7 +142,7 @@ class TableSpec(_Strict):
     inputs: dict[str, list[str]] = Field(
         default_factory=dict, description="per column: the only input columns its model may use"
     )
-    confidence: float | dict[str, float] | None = Field(
+    confidence: Confidence | dict[str, Confidence] | None = Field(
         None, description="minimum confidence to fill a cell (one value or per column)"
     )
     fill: Literal["confident", "all"] | None = Field(
@@ -135,7 +163,8 @@ class TableSpec(_Strict):
     audit_table: str | None = Field(None, description="cell audit table (default <output>_audit)")
     validation: ValidationSpec = Field(default_factory=ValidationSpec, description="checks")
     training_rows: int | None = Field(
-        50_000, gt=0, description="train on at most this many rows (a sample); None: all"
+        50_000, gt=0, le=2**63 - 1,
+        description="train on at most this many rows (a sample); None: all",
     )
     group: str | None = Field(None, description="Dagster asset group (default: the table name)")
 
@@ -144,18 +173,6 @@ class TableSpec(_Strict):
     def _one_time_column(cls, value: str | list[str] | None) -> str | list[str] | None:
         if isinstance(value, list) and len(value) != 1:
             raise ValueError(f"order_by takes one time column, got {value}")
-        return value
-
-    @field_validator("confidence")
-    @classmethod
-    def _confidence_in_unit_range(
-        cls, value: float | dict[str, float] | None
-    ) -> float | dict[str, float] | None:
-        values = value.items() if isinstance(value, dict) else [(None, value)]
-        for column, threshold in values:
-            if threshold is not None and not 0.0 <= threshold <= 1.0:
-                where = f"confidence.{column}" if column else "confidence"
-                raise ValueError(f"{where} must be between 0 and 1, got {threshold}")
         return value
 
     @field_validator("model")
@@ -175,6 +192,10 @@ class TableSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> TableSpec:
+        for column, inputs in self.inputs.items():
+            if column in inputs:
+                raise ValueError(f"inputs.{column} lists {column!r} itself: a column cannot be "
+                                 "its own model's input")
         chosen = set(self.columns or ())
         for name in ("skip", "exclude"):
             clash = chosen & set(getattr(self, name))
@@ -232,13 +253,29 @@ class TableSpec(_Strict):
             return cls.model_validate(data)
         except ValidationError as exc:
             table = data.get("table", "<no table>") if isinstance(data, dict) else "<not a mapping>"
-            problems = "; ".join(_problem(error) for error in exc.errors())
+            problems = "; ".join(dict.fromkeys(_problem(e) for e in _branch_errors(exc.errors())))
             raise SpecError(f"table {table!r}: {problems}") from None
+
+
+#: How pydantic names the member of a union (``float | dict[str, float]``) in an error's path.
+_UNION_MEMBER = re.compile(r"constrained-\w+|(dict|list)\[.*\]|float|int|str|bool")
+
+
+def _branch_errors(errors: list[Any]) -> list[Any]:
+    """Of a union field's errors, those of the member the value was meant for: a wrong-type
+    error ("Input should be a valid dictionary") is dropped when the same key has another."""
+    def wrong_type(error: Any) -> bool:
+        return error["type"].endswith(("_type", "_parsing"))
+
+    meant = {tuple(e["loc"][:1]) for e in errors if not wrong_type(e)}
+    return [e for e in errors if not wrong_type(e) or tuple(e["loc"][:1]) not in meant]
 
 
 def _problem(error: Any, prefix: str = "") -> str:
     """One pydantic error as ``key.path: message`` (a message naming its key is kept as is)."""
-    where = ".".join([*filter(None, [prefix]), *(str(p) for p in error["loc"])]) or "<table>"
+    loc = [p for i, p in enumerate(error["loc"])
+           if not (i == 1 and isinstance(p, str) and _UNION_MEMBER.fullmatch(p))]
+    where = ".".join([*filter(None, [prefix]), *(str(p) for p in loc)]) or "<table>"
     message = str(error["msg"]).removeprefix("Value error, ")
     return message if message.startswith(where) else f"{where}: {message}"
 

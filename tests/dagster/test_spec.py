@@ -110,7 +110,7 @@ def test_impute_yaml(tmp_path):
     assert dg.AssetKey("t_imputed") in defs.resolve_all_asset_keys()
     assert defs.resources["model_store"].root == str(tmp_path / "models")
     path.write_text("tables:\n  - table: t\n    columns: [a]\n    reuse: {mode: maybe}\n")
-    with pytest.raises(SpecError, match=r"impute.yaml: table 't': reuse.mode"):
+    with pytest.raises(SpecError, match=r"impute.yaml:2: table 't': reuse.mode"):
         load_imputation_yaml(path)
 
 

@@ -23,15 +23,22 @@ GOOD = "tables:\n  - table: orders\n    columns: [qty]\n"
         ("url_env: ''", "url_env"),
         ("columns: []", "columns"),
         ("order_by: [a, b]", "order_by"),
+        ("confidence: {qty: 1.5}", "confidence.qty: Input should be less than or equal to 1"),
+        ("inputs: {qty: [qty, price]}", "inputs.qty lists 'qty' itself"),
+        ("validation: {tolerances: {std: -1}}", "validation.tolerances.std: Input should be"),
+        ("validation: {tolerances: {sdt: 0.3}}", "validation.tolerances.sdt: Extra inputs"),
+        ("validation: {column_tolerances: {qty: {kl: 1}}}",
+         "validation.column_tolerances.qty.kl: Extra inputs"),
+        ("training_rows: 1e30", "training_rows"),
     ],
 )
-def test_bad_values_fail_at_load_naming_file_table_and_key(tmp_path, entry, key):
+def test_bad_values_fail_at_load_naming_file_line_table_and_key(tmp_path, entry, key):
     path = tmp_path / "impute.yaml"
-    path.write_text(f"tables:\n  - table: orders\n    {entry}\n")
+    path.write_text(f"tables:\n  - table: other\n  - table: orders\n    {entry}\n")
     with pytest.raises(SpecError) as error:
         load_tables_file(path)
     message = str(error.value)
-    assert str(path) in message and "table 'orders'" in message and key in message
+    assert f"{path}:3: table 'orders'" in message and key in message
 
 
 @pytest.mark.parametrize(

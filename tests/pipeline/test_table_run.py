@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from impute_assets.pipeline import TableRun, TableSpec
+from impute_assets.pipeline.plan import UnknownColumns
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
 from tests.dagster.conftest import sample_frame, table_spec
@@ -158,3 +160,27 @@ def test_gaps_in_the_order_by_key_stay_and_the_other_columns_are_filled(
     assert record.training.trained == ["level"]
     published = warehouse.read(f"{unique_name}_imputed").sort_values("id")
     assert published["day"].isna().sum() == 2 and published["level"].notna().all()
+
+
+@pytest.mark.parametrize(("overrides", "key", "typo", "guess"), [
+    ({"column_model": {"yy": {"epochs": 3}}}, "column_model", "yy", "y"),
+    ({"inputs": {"y": ["xx"]}}, "inputs.y", "xx", "x"),
+    ({"kinds": {"gg": "categorical"}}, "kinds", "gg", "g"),
+    ({"confidence": {"ww": 0.5}}, "confidence", "ww", "w"),
+    ({"validation": {"column_tolerances": {"zz": {"std": 1.0}}}},
+     "validation.column_tolerances", "zz", "z"),
+    ({"structural": [{"when_missing": "x", "columns": ["yy"]}]}, "structural[0]", "yy", "y"),
+])
+def test_yaml_keys_naming_columns_are_checked_at_run_start(duckdb_url, unique_name, tmp_path,
+                                                           overrides, key, typo, guess):
+    """A typo'd column under a key that names columns fails the run before training, naming
+    the key, the closest column and the table's columns (it would lose its settings silently)."""
+    Warehouse(duckdb_url).publish(sample_frame(rows=40), unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    run = _run(duckdb_url, store, table=unique_name, **overrides)
+    with pytest.raises(UnknownColumns) as caught:
+        run.train_or_reuse(["y"])
+    message = str(caught.value)
+    assert f"{key} names columns not in the table: {typo} (did you mean {guess}?)" in message
+    assert "the table has id, month, g, x, y, z, w" in message
+    assert store.versions(unique_name, "y") == []
