@@ -38,12 +38,12 @@ def undefined_table(
         number += 1
         key = dg.AssetKey([*prefix, dagster_name(spec.table), f"{PLACEHOLDER}_{number}"])
 
-    @dg.asset(
-        key=key,
-        description=message,
-        metadata=ImputationMetadata(table=label, definition_error=message).to_metadata(),
-        group_name=PLACEHOLDER,
-        kinds={"table"},
+    @dg.multi_asset(
+        name=dagster_name(f"{label}/{key.path[-1]}"),  # unique as the key is
+        specs=[dg.AssetSpec(
+            key, description=message, group_name=PLACEHOLDER, kinds={"table"},
+            metadata=ImputationMetadata(table=label, definition_error=message).to_metadata(),
+        )],
     )
     def _undefined() -> None:
         raise dg.Failure(description=message)

@@ -174,3 +174,21 @@ def test_awkward_names_materialize_on_mariadb(mysql_url, unique_name, tmp_path, 
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
     columns = ["Culmen Length (mm)", "% change", "Délta"]
     _materialize_awkward(mysql_url, f"{unique_name} P%x", columns, tmp_path)
+
+
+class _RefusingAll(ImputationTranslator):
+    def get_asset_spec(self, data):
+        raise ValueError("no keys at all")
+
+
+def test_undefined_tables_never_clash_with_each_other():
+    """``a.b`` and ``a__b`` would share naive op names; two entries of one table share a key."""
+    defs = build_imputation_defs(
+        [{"table": "b", "schema": "a", "columns": ["c"]}, {"table": "a__b", "columns": ["c"]},
+         {"table": "t", "columns": ["c"]}, {"table": "t", "columns": ["d"]}],
+        translator=_RefusingAll(),
+    )
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {"a/b/definition_error", "a__b/definition_error", "t/definition_error",
+                    "t/definition_error_2"}
+    dg.Definitions.validate_loadable(defs)
