@@ -99,7 +99,9 @@ def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(monkeypatch: pytest
     calls = []
     fit = boosted.boosted_fit
     monkeypatch.setattr(boosted, "boosted_fit", lambda *a, **k: calls.append(len(a[0])) or fit(*a, **k))
-    settings = {"columns": ["y"], "candidates": ("boosted", "mean_mode"), "seed": 0}
+    # one held-out split: repeated splits (small tables) would fit the booster once more each
+    settings = {"columns": ["y"], "candidates": ("boosted", "mean_mode"), "seed": 0,
+                "score_repeats": 1}
     Imputer(**settings).fit(step_frame())
     assert len(calls) == 2  # held-out fit, then a refit on every observed row
     calls.clear()
@@ -150,7 +152,7 @@ def test_the_refit_runs_the_rounds_the_held_out_fit_kept(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(boosted, "boosted_fit", counted)
     # 1,500 rows: a held-out split of ~240 cells, enough to stop on
-    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0)
+    imputer = Imputer(columns=["y"], candidates=("boosted", "mean_mode"), seed=0, score_repeats=1)
     imputer.fit(step_frame(1500))
     assert imputer.column_models_["y"].chosen == "boosted"
     held_out, refit = calls
