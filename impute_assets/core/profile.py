@@ -65,6 +65,8 @@ class ColumnProfile:
     histogram_counts: tuple[int, ...] = ()
     top_values: tuple[tuple[Any, int], ...] = ()
     other: int = 0
+    #: Observed -inf and +inf cells (numbers only; the range and moments leave them out).
+    infinite: tuple[int, int] = (0, 0)
 
     @property
     def frequencies(self) -> dict[Any, int]:
@@ -90,6 +92,9 @@ class ColumnProfile:
         base = {"name": name, "kind": kind, "count": len(observed),
                 "missing": int(len(series) - len(observed))}  # fmt: skip
         values = numeric_values(observed, kind) if kind in NUMERIC_KINDS else np.empty(0)
+        if kind is ColumnKind.NUMERIC and len(observed):
+            raw = pd.to_numeric(observed).to_numpy(dtype=float)
+            base["infinite"] = (int(np.isneginf(raw).sum()), int(np.isposinf(raw).sum()))
         if len(values):
             return cls(**base, **_numeric_summary(values, bins))
         if kind in FREQUENCY_KINDS and len(observed):
@@ -122,6 +127,7 @@ class ColumnProfile:
         data["histogram_edges"] = tuple(data.get("histogram_edges", ()))
         data["histogram_counts"] = tuple(data.get("histogram_counts", ()))
         data["top_values"] = tuple((value, count) for value, count in data.get("top_values", ()))
+        data["infinite"] = tuple(data.get("infinite", (0, 0)))
         return cls(**data)
 
 

@@ -119,7 +119,7 @@ def _fill_and_publish(
 ) -> FillRecord:
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
-    from impute_assets.quality import observed_unchanged, validate_frame
+    from impute_assets.quality import fills_finite, observed_unchanged, validate_frame
 
     partition = partition_filter(spec, partition_key)
     raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
@@ -147,17 +147,22 @@ def _fill_and_publish(
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored, left)
     checked: list[ValidationResult] = []
 
-    unchanged = observed_unchanged(source, filled)
+    on_frames = (observed_unchanged(source, filled), fills_finite(filled, imputed))
+
+    def with_frame_checks(result: ValidationResult) -> ValidationResult:
+        for outcome in on_frames:
+            result = result.including(outcome)
+        return result
 
     def audit(staging: Any) -> None:
-        checked.append(validate_staging(staging, suite).including(unchanged))
+        checked.append(with_frame_checks(validate_staging(staging, suite)))
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
     published = preview = None
     if dry_run:
-        checked.append(validate_frame(_observed_kept(raw, filled, imputed), suite)
-                       .including(unchanged))
+        checked.append(with_frame_checks(validate_frame(_observed_kept(raw, filled, imputed),
+                                                        suite)))
         preview = warehouse.publish(cells, spec.preview_name, schema=spec.db_schema)
         log.info(f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
                  f"{spec.preview_name}; {spec.output_name} and {spec.audit_name} untouched")

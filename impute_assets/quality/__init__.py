@@ -4,12 +4,12 @@
 :class:`Suite`; ``validate_frame`` / ``validate_table`` run it (GE is imported only then) and
 return a plain :class:`ValidationResult`. Its ``invariants`` block publishing; its
 ``distribution`` checks warn unless the suite blocks on them. ``mean_mode_filled`` gives the
-distribution a mean/mode-filled column should have; ``observed_unchanged`` checks, on frames,
-that no observed cell changed.
+distribution a mean/mode-filled column should have; ``observed_unchanged`` and
+``fills_finite`` check, on frames, that no observed cell changed and no fill is infinite.
 """
 
 from impute_assets.quality.expected import mean_mode_filled
-from impute_assets.quality.observed import observed_unchanged
+from impute_assets.quality.observed import fills_finite, observed_unchanged
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.runner import validate_frame, validate_table
 from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
@@ -21,6 +21,7 @@ __all__ = [
     "Tolerances",
     "ValidationResult",
     "build_suite",
+    "fills_finite",
     "mean_mode_filled",
     "observed_unchanged",
     "validate_frame",

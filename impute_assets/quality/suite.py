@@ -198,10 +198,15 @@ def column_expectations(
     if col.count == 0:
         return specs
     target = expected or col
-    if col.kind is ColumnKind.NUMERIC:
+    if col.kind is ColumnKind.NUMERIC and col.min is not None:  # None: only infinities seen
         low, high = _bounds(col, tol)
-        specs.append(_spec("expect_column_values_to_be_between", col.name, tolerance=RANGE_KEYS,
-                           min_value=low, max_value=high, mostly=tol.range_mostly))  # fmt: skip
+        # Observed infinities stay as they are: that side is left open (``fills_finite``
+        # checks that no fill is infinite).
+        low, high = (None if col.infinite[0] else low), (None if col.infinite[1] else high)
+        if low is not None or high is not None:
+            specs.append(_spec("expect_column_values_to_be_between", col.name,
+                               tolerance=RANGE_KEYS, min_value=low, max_value=high,
+                               mostly=tol.range_mostly))  # fmt: skip
         specs += _numeric_distribution(target, tol)
     elif col.kind is ColumnKind.DATETIME:
         low, high = _bounds(col, tol)

@@ -118,3 +118,16 @@ def test_a_timestamp_at_the_last_microsecond_of_year_9999(table):
     assert fill.cells_filled == sum(v is None for v in t)
     published = _column(wh, output, "t")
     assert published[2] == last and all(v is not None for v in published)
+
+
+@pytest.mark.parametrize("table", ["duckdb", "postgres"], indirect=True)  # MariaDB: no inf
+def test_observed_infinities_in_a_target_stay_and_its_gaps_get_finite_fills(table):
+    """+-inf in a target: the range check leaves those sides open, the observed infinities are
+    published as they were, every fill is finite."""
+    x, y = _gaps()
+    y = [math.inf if i == 1 else -math.inf if i == 2 else v for i, v in enumerate(y)]
+    wh, output, fill = table({"x": ("double", x), "y": ("double", y)}, ["y"])
+    published = _column(wh, output, "y")
+    assert published[1] == math.inf and published[2] == -math.inf
+    assert fill.cells_filled == sum(v is None for v in y)
+    assert all(math.isfinite(published[i]) for i, v in enumerate(y) if v is None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -153,3 +154,15 @@ def test_a_result_with_unchecked_subjects_is_never_a_clean_pass(good, suite):
     assert "- skipped: w: left unfilled (free text)" in skipped.explain()
     assert "1 not checked" in skipped.to_markdown() and "| ⏭️ | not checked | w |" in skipped.to_markdown()
     assert json.loads(json.dumps(skipped.to_dict()))["skipped"] == {"w": skipped.skipped["w"]}
+
+
+def test_an_infinite_fill_is_caught_and_an_observed_infinity_is_not():
+    from impute_assets.quality import fills_finite
+
+    filled = pd.DataFrame({"y": [math.inf, 1.0, -math.inf], "c": ["a", "b", "a"]})
+    imputed = pd.DataFrame({"y": [False, True, True], "c": [False, True, False]})
+    outcome = fills_finite(filled, imputed)
+    assert not outcome.success and outcome.unexpected_count == 1
+    assert outcome.unexpected_examples == ("y[2]: -inf",)
+    assert fills_finite(filled, imputed.assign(y=[True, True, False])).success is False
+    assert fills_finite(filled, imputed.assign(y=[False, True, False])).success
