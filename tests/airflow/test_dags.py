@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse
 from tests.airflow.conftest import CONN_ID, task_states, xcom
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.test_end_to_end import _assert_filled
+from tests.factories import sample_frame, table_spec
 
 #: Small tables keep each run to seconds; the tests check wiring, not accuracy.
 ROWS = 160

@@ -31,3 +31,5 @@ def test_connection_url(uri, expected):
 def test_connection_url_hides_the_password_when_rendered():
     url = connection_url(Connection.from_uri("postgres://etl:s3cret@db/analytics", conn_id="w"))
     assert "s3cret" not in str(url) and "s3cret" not in repr(url)
+    assert "etl:***@db" in str(url)  # hidden where shown ...
+    assert url.password == "s3cret"  # ... and still there for the driver

@@ -8,7 +8,7 @@ import pytest
 
 from impute_assets.cli import main
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import URL_ENV, sample_frame
+from tests.factories import URL_ENV, sample_frame
 
 
 @pytest.fixture

@@ -13,16 +13,12 @@ from impute_assets.core.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.training import _hidden_cells, missing_cells
+from tests.factories import text_frame
 
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    table = pd.DataFrame({"x": rng.normal(size=50), "c": rng.choice(["a", "b"], 50),
-                          "t": rng.choice(["red fox", "blue whale"], 50)})
-    for column in table.columns:
-        table[column] = table[column].mask(rng.random(50) < 0.3)
-    return table
+    return text_frame(rows=50)
 
 
 def test_missing_cells_are_the_frames_gaps_by_column(frame):

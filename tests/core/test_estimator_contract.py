@@ -20,10 +20,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from impute_assets import Imputer, ImputerConfig, SimpleImputer
+from tests.factories import TINY_MODEL, readings_frame
 
 #: Tiny settings: the estimator checks fit dozens of times on small arrays.
-TINY = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "candidates": ("linear", "mean_mode"),
-        "device": "cpu"}
+TINY = {**TINY_MODEL, "candidates": ("linear", "mean_mode"), "device": "cpu"}
 
 #: sklearn checks that do not apply to a DataFrame-in, gap-filling imputer, and why.
 NOT_APPLICABLE = {
@@ -36,15 +36,6 @@ NOT_APPLICABLE = {
 @parametrize_with_checks([Imputer(**TINY)], expected_failed_checks=lambda est: NOT_APPLICABLE)
 def test_sklearn_estimator_checks(estimator, check) -> None:
     check(estimator)
-
-
-def gappy_frame(rows: int = 120, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=rows)
-    frame = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(scale=0.1, size=rows),
-                          "z": -x + rng.normal(scale=0.1, size=rows)})
-    frame.loc[rng.random(rows) < 0.2, "y"] = np.nan
-    return frame
 
 
 def test_every_config_setting_is_a_constructor_parameter() -> None:
@@ -65,7 +56,7 @@ def test_get_set_params_and_clone_keep_every_setting() -> None:
 
 
 def test_a_generator_exclude_is_stored_as_given_and_read_in_fit() -> None:
-    frame = gappy_frame()
+    frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
     exclude = (c for c in ["z"])
     imputer = Imputer(exclude=exclude, **TINY)
     assert imputer.exclude is exclude
@@ -75,7 +66,7 @@ def test_a_generator_exclude_is_stored_as_given_and_read_in_fit() -> None:
 
 
 def test_fitted_attributes_follow_sklearn() -> None:
-    frame = gappy_frame()
+    frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
     fitted = Imputer(**TINY).fit(frame)
     assert fitted.n_features_in_ == 3
     assert list(fitted.feature_names_in_) == ["x", "y", "z"]
@@ -85,7 +76,7 @@ def test_fitted_attributes_follow_sklearn() -> None:
 
 
 def test_unfitted_methods_raise() -> None:
-    frame = gappy_frame()
+    frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
     imputer = Imputer(**TINY)
     for method in (imputer.transform, imputer.impute, imputer.model_frame):
         with pytest.raises(NotFittedError):
@@ -95,7 +86,7 @@ def test_unfitted_methods_raise() -> None:
 
 
 def test_imputer_in_a_pipeline_and_a_column_transformer() -> None:
-    frame = gappy_frame()
+    frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
     pipeline = make_pipeline(Imputer(**TINY), StandardScaler()).set_output(transform="pandas")
     scaled = pipeline.fit_transform(frame)
     assert list(scaled.columns) == ["x", "y", "z"] and scaled.notna().all().all()

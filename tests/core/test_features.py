@@ -8,18 +8,14 @@ import pytest
 
 from impute_assets.core.features import Features, FeatureSpace
 from impute_assets.core.kinds import ColumnKind
+from tests.factories import text_frame
 
 KINDS = {"x": ColumnKind.NUMERIC, "c": ColumnKind.CATEGORICAL, "t": ColumnKind.TEXT}
 
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    table = pd.DataFrame({"x": rng.normal(size=30), "c": rng.choice(["a", "b", "c"], 30),
-                          "t": rng.choice(["red fox", "blue whale swims", "owl"], 30)})
-    for column in table.columns:
-        table[column] = table[column].mask(rng.random(30) < 0.3)
-    return table
+    return text_frame(rows=30)
 
 
 def _assert_same(a: Features, b: Features) -> None:

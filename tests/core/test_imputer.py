@@ -12,8 +12,7 @@ from sklearn.exceptions import NotFittedError
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.result import BELOW_THRESHOLD, FREE_TEXT, ID_COLUMN
-
-FAST = {"epochs": 15, "patience": 4, "hidden_dim": 32, "refinement_rounds": 1}
+from tests.factories import LEARNING_MODEL
 
 
 def correlated_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -45,7 +44,7 @@ def hide(frame: pd.DataFrame, share: float, seed: int = 1) -> tuple[pd.DataFrame
 def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
     truth = correlated_frame()
     masked, mask = hide(truth, 0.2)
-    result = Imputer(**FAST).fit_impute(masked)
+    result = Imputer(**LEARNING_MODEL).fit_impute(masked)
     y_mask = mask[:, truth.columns.get_loc("y")]
     nrmse = np.sqrt(np.mean((result.frame["y"][y_mask] - truth["y"][y_mask]) ** 2)) / truth["y"].std()
     assert nrmse < 0.3
@@ -64,7 +63,7 @@ def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
 
 def test_filled_columns_keep_their_dtypes_and_vocabularies() -> None:
     masked, _ = hide(correlated_frame(200), 0.2)
-    out = Imputer(**FAST, fill="all").fit_impute(masked).frame
+    out = Imputer(**LEARNING_MODEL, fill="all").fit_impute(masked).frame
     assert out.dtypes.to_dict() == masked.dtypes.to_dict()
     assert (out["count"].dropna() % 1 == 0).all()
     assert set(out["flag"].dropna()) <= {True, False}
@@ -78,7 +77,7 @@ def test_low_confidence_cells_stay_missing_and_are_counted() -> None:
     frame = correlated_frame(200)[["x", "y", "group"]]
     frame["noisy"] = frame["x"] + np.random.default_rng(3).normal(size=200)
     masked, _ = hide(frame, 0.2)
-    result = Imputer(confidence_threshold={"noisy": 0.9}, **FAST).fit_impute(masked)
+    result = Imputer(confidence_threshold={"noisy": 0.9}, **LEARNING_MODEL).fit_impute(masked)
     report = {r.column: r for r in result.report}
     assert report["noisy"].left > 0
     assert report["noisy"].reasons == {f"{BELOW_THRESHOLD} (0.9)": report["noisy"].left}
@@ -96,7 +95,7 @@ def test_id_and_free_text_columns_are_left_with_reasons() -> None:
     frame["id"] = frame["id"].mask(frame.index == 3)
     frame["note"] = frame["note"].mask(frame.index == 4)
     frame["value"] = frame["value"].mask(frame.index == 5)
-    result = Imputer(**FAST, fill="all").fit_impute(frame)
+    result = Imputer(**LEARNING_MODEL, fill="all").fit_impute(frame)
     reasons = {r.column: r.reasons for r in result.report}
     assert reasons["id"] == {ID_COLUMN: 1}
     assert reasons["note"] == {FREE_TEXT: 1}
@@ -111,7 +110,7 @@ def test_text_inputs_inform_a_categorical_target() -> None:
     masked = truth.copy()
     hidden = rng.random(500) < 0.2
     masked["topic"] = masked["topic"].mask(hidden)
-    result = Imputer(kinds={"note": "text"}, **{**FAST, "epochs": 40}).fit_impute(masked)
+    result = Imputer(kinds={"note": "text"}, **{**LEARNING_MODEL, "epochs": 40}).fit_impute(masked)
     accuracy = (result.frame["topic"][hidden] == truth["topic"][hidden]).mean()
     assert accuracy > 0.9
 
@@ -137,14 +136,14 @@ def test_bad_input_names_the_column() -> None:
 def test_an_all_missing_column_found_by_itself_is_reported_not_imputed() -> None:
     frame = correlated_frame(50)
     frame["empty"] = np.nan
-    result = Imputer(**FAST).fit_impute(frame)
+    result = Imputer(**LEARNING_MODEL).fit_impute(frame)
     report = {r.column: r for r in result.report}["empty"]
     assert report.left == 50 and report.filled == 0 and report.reasons
 
 
 def test_save_load_round_trip_predicts_identically(tmp_path) -> None:
     masked, _ = hide(correlated_frame(200), 0.2)
-    fitted = Imputer(**FAST).fit(masked)
+    fitted = Imputer(**LEARNING_MODEL).fit(masked)
     before = fitted.impute(masked)
     loaded = Imputer.load(fitted.save(tmp_path / "model"))
     after = loaded.impute(masked)
@@ -156,8 +155,8 @@ def test_save_load_round_trip_predicts_identically(tmp_path) -> None:
 
 def test_units_from_separate_fits_combine(tmp_path) -> None:
     masked, _ = hide(correlated_frame(150)[["x", "y", "group", "when"]], 0.2)
-    first = Imputer(columns=["y"], **FAST).fit(masked)
-    second = Imputer(columns=["group"], **FAST).fit(masked.drop(columns=["when"]))
+    first = Imputer(columns=["y"], **LEARNING_MODEL).fit(masked)
+    second = Imputer(columns=["group"], **LEARNING_MODEL).fit(masked.drop(columns=["when"]))
     combined = Imputer.from_column_models({**first.column_models_, **second.column_models_})
     result = combined.impute(masked)
     assert result.imputed["y"].sum() == masked["y"].isna().sum()
@@ -176,7 +175,7 @@ def test_same_seed_same_fills() -> None:
 
 def test_cells_lists_each_fill_once() -> None:
     masked, _ = hide(correlated_frame(120)[["x", "y", "group", "when"]], 0.1)
-    result = Imputer(**FAST, fill="all").fit_impute(masked)
+    result = Imputer(**LEARNING_MODEL, fill="all").fit_impute(masked)
     cells = result.cells()
     assert len(cells) == result.filled == int(masked.isna().sum().sum())
     assert cells["model_version"].notna().all()
@@ -185,7 +184,7 @@ def test_cells_lists_each_fill_once() -> None:
 
 def test_a_frame_with_gaps_in_only_some_modelled_columns_is_filled() -> None:
     masked, _ = hide(correlated_frame(150)[["x", "y", "group"]], 0.2)
-    fitted = Imputer(**FAST).fit(masked)
+    fitted = Imputer(**LEARNING_MODEL).fit(masked)
     assert {m.chosen for m in fitted.column_models_.values()}  # both columns got models
     only_y = correlated_frame(150)[["x", "y", "group"]]
     only_y["y"] = only_y["y"].mask(only_y.index % 5 == 0)

@@ -14,8 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.integrity import UnitIntegrityError, write_checksums
-
-FAST = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "patience": 1, "seed": 0}
+from tests.factories import TINY_MODEL
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def saved(tmp_path_factory) -> Path:
                           "c": np.where(x > 0, "high", "low")})  # fmt: skip
     frame.loc[rng.random(120) < 0.2, "y"] = np.nan
     frame.loc[rng.random(120) < 0.2, "c"] = None
-    return Imputer(columns=["y", "c"], **FAST).fit(frame).save(tmp_path_factory.mktemp("m") / "m")
+    return Imputer(columns=["y", "c"], **TINY_MODEL).fit(frame).save(tmp_path_factory.mktemp("m") / "m")
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impute_assets.core.imputer import Imputer
+from tests.factories import TINY_MODEL
 
-FAST = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "min_rows_for_network": 5, "refinement_rounds": 1,
-            "knn_reference_rows": 64}
+#: Hypothesis fits dozens of tiny frames: the network from five rows on, one round.
+FAST = {**TINY_MODEL, "min_rows_for_network": 5, "refinement_rounds": 1, "knn_reference_rows": 64}
 
 
 @st.composite

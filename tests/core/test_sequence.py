@@ -18,9 +18,9 @@ from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, context_columns, context_name, hide_gaps
 from impute_assets.core.simple import SimpleImputer
+from tests.factories import LEARNING_MODEL
 
-FAST = {"epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256}
-#: SimpleImputer.fit's Datawig arguments matching FAST.
+#: SimpleImputer.fit's Datawig arguments matching LEARNING_MODEL.
 SIMPLE_FIT = {"num_epochs": 15, "patience": 4, "batch_size": 256}
 
 
@@ -88,8 +88,8 @@ def test_neighbours_skip_the_row_itself_and_missing_cells_and_stay_in_the_group(
 def test_no_leakage_noise_cannot_be_predicted_from_its_own_value() -> None:
     frame = sensors(200, groups=2)
     model = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                                numeric_latent_dim=FAST["hidden_dim"],
-                                config=ImputerConfig(**FAST)).fit, frame, **SIMPLE_FIT)
+                                numeric_latent_dim=LEARNING_MODEL["hidden_dim"],
+                                config=ImputerConfig(**LEARNING_MODEL)).fit, frame, **SIMPLE_FIT)
     raw = model.predict(frame.drop(columns=["noise"]))["noise_imputed"]
     error = nrmse(raw, frame["noise"], np.ones(len(frame), dtype=bool))
     assert error > 0.8  # it would be 0 if a row's own value reached its context
@@ -98,8 +98,8 @@ def test_no_leakage_noise_cannot_be_predicted_from_its_own_value() -> None:
 def test_sequence_context_beats_the_tabular_model_on_smooth_series() -> None:
     truth = sensors()
     masked, masks = hide(truth, ["level"], 0.2)
-    tabular = quiet(Imputer(**FAST).fit_impute, masked).frame
-    sequence = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_impute, masked).frame
+    tabular = quiet(Imputer(**LEARNING_MODEL).fit_impute, masked).frame
+    sequence = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked).frame
     plain, ordered = (nrmse(f["level"], truth["level"], masks["level"]) for f in (tabular, sequence))
     assert ordered < 0.5 * plain
     assert ordered < 0.15
@@ -108,7 +108,7 @@ def test_sequence_context_beats_the_tabular_model_on_smooth_series() -> None:
 def test_unsorted_rows_are_filled_alike_and_returned_in_their_own_order() -> None:
     truth = sensors(80)
     masked, _ = hide(truth, ["level", "state"], 0.2)
-    fitted = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit, masked)
+    fitted = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked)
     in_order = fitted.impute(masked).frame
     shuffled = masked.sample(frac=1.0, random_state=3)
     out = fitted.impute(shuffled).frame
@@ -122,7 +122,7 @@ def test_duplicate_timestamps_irregular_spacing_and_single_row_groups() -> None:
     frame = pd.concat([truth, truth.iloc[10:20], lonely], ignore_index=True)  # duplicates
     masked, _ = hide(frame, ["level", "state"], 0.25)
     masked.loc[len(frame) - 1, "level"] = np.nan  # a gap in a group of one row
-    result = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit_impute, masked)
+    result = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked)
     assert result.frame["level"].notna().all() and result.frame["state"].notna().all()
     observed = masked["level"].notna()
     assert (result.frame["level"][observed] == masked["level"][observed]).all()
@@ -132,7 +132,7 @@ def test_context_rows_from_an_earlier_partition_are_read_but_never_returned() ->
     frame = sensors(200, groups=1)
     earlier, later = frame.iloc[:150], frame.iloc[150:].copy()
     later.loc[later.index[0], "level"] = np.nan  # the first row of the new partition
-    fitted = quiet(Imputer(columns=["level"], order_by="when", **FAST).fit, frame)
+    fitted = quiet(Imputer(columns=["level"], order_by="when", **LEARNING_MODEL).fit, frame)
     inputs = fitted.model_frame(later, context=earlier)
     assert inputs[context_name("prev", "level")].iloc[0] == earlier["level"].iloc[-1]
     assert np.isnan(fitted.model_frame(later)[context_name("prev", "level")].iloc[0])
@@ -141,7 +141,7 @@ def test_context_rows_from_an_earlier_partition_are_read_but_never_returned() ->
     truth = frame["level"].iloc[150]
     assert abs(result.frame["level"].iloc[0] - truth) < 0.25 * frame["level"].std()
     with pytest.raises(ValueError, match="order_by"):
-        quiet(Imputer(columns=["level"], **FAST).fit, frame).impute(later, context=earlier)
+        quiet(Imputer(columns=["level"], **LEARNING_MODEL).fit, frame).impute(later, context=earlier)
 
 
 def test_training_gaps_are_single_cells_and_runs_within_groups() -> None:
@@ -170,7 +170,7 @@ def test_training_gaps_copy_the_columns_own_gap_lengths() -> None:
 
 def test_sequence_settings_are_saved_and_fingerprinted(tmp_path) -> None:
     masked, _ = hide(sensors(60), ["level"], 0.2)
-    fitted = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit, masked)
+    fitted = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked)
     model = fitted.column_models_["level"]
     assert model.inputs == ["machine", "when", "noise", "state"]
     kinds = model.input_kinds
@@ -190,7 +190,7 @@ def test_bad_sequence_settings_name_the_column() -> None:
     with pytest.raises(KeyError, match="nope"):
         Imputer(order_by="nope").fit(frame)
     with pytest.raises(TypeError, match="order_by column 'state'"):
-        quiet(Imputer(order_by="state", **FAST).fit, frame.assign(level=frame["level"].mask(frame.index == 3)))
+        quiet(Imputer(order_by="state", **LEARNING_MODEL).fit, frame.assign(level=frame["level"].mask(frame.index == 3)))
 
 
 @st.composite
@@ -243,7 +243,7 @@ def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp
     truth = sensors(80, groups=2)
     masked, _masks = hide(truth, ["level"], 0.2)
     fitted = quiet(Imputer(order_by="when", group_by="machine", sequence_window=3,
-                           candidates=("network",), **FAST).fit, masked)
+                           candidates=("network",), **LEARNING_MODEL).fit, masked)
     model = fitted.column_models_["level"]
     assert model.chosen == "network" and "gru_hh" in model.network
     inputs = fitted.model_frame(masked)
@@ -254,9 +254,9 @@ def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp
     assert result.frame["level"].notna().all()
     loaded = Imputer.load(fitted.save(tmp_path / "gru"))
     pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
-    config = ImputerConfig(sequence_window=3, candidates=("network",), **FAST)
+    config = ImputerConfig(sequence_window=3, candidates=("network",), **LEARNING_MODEL)
     raw = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                              numeric_latent_dim=FAST["hidden_dim"], config=config).fit, truth,
+                              numeric_latent_dim=LEARNING_MODEL["hidden_dim"], config=config).fit, truth,
                 **SIMPLE_FIT)
     predicted = raw.predict(truth.drop(columns=["noise"]))["noise_imputed"]
     assert nrmse(predicted, truth["noise"], np.ones(len(truth), dtype=bool)) > 0.8  # no leakage

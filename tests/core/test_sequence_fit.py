@@ -14,12 +14,13 @@ from impute_assets.core.sequence import SequenceSpec
 from impute_assets.core.sequence_fit import RIVALS
 from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
-from tests.core.test_sequence import FAST, hide, nrmse, quiet, sensors
+from tests.core.test_sequence import hide, nrmse, quiet, sensors
+from tests.factories import LEARNING_MODEL
 
 #: Long enough for the networks to learn the weekday. Without the boosted candidate: trees on
 #: the weekday and the neighbours may learn the rhythm in the sequence fit too, and these tests
 #: are about what happens when the neighbours mislead every sequence candidate.
-WEEKLY = {**FAST, "epochs": 60, "candidates": ("network", "linear", "knn", "blend", "mean_mode")}
+WEEKLY = {**LEARNING_MODEL, "epochs": 60, "candidates": ("network", "linear", "knn", "blend", "mean_mode")}
 
 
 def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
@@ -59,7 +60,7 @@ def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabula
 def test_a_smooth_series_keeps_its_sequence_model() -> None:
     truth = sensors()
     masked, _ = hide(truth, ["level"], 0.2)
-    model = quiet(Imputer(order_by="when", group_by="machine", **FAST).fit, masked).column_models_["level"]
+    model = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked).column_models_["level"]
     rivals = model.holdout[RIVALS]
     assert rivals["kept"] == "sequence" and model.reads_context
     assert rivals["sequence"]["score"] < rivals["tabular"]["score"]

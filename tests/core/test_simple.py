@@ -8,18 +8,11 @@ import pytest
 
 from impute_assets import SimpleImputer
 from impute_assets.core.simple import ColumnOverwriteError
-
-
-def seed_frame() -> pd.DataFrame:
-    return pd.DataFrame(
-        [["Bob", 28, 80000], ["Alice", 31, np.nan], [np.nan, 45, 120000],
-         ["Carol", np.nan, 60000], ["Dave", 52, 150000]],
-        columns=["Name", "Age", "Income"],
-    )
+from tests.factories import people_frame
 
 
 def test_the_seed_example_runs_and_fills_income() -> None:
-    df = seed_frame()
+    df = people_frame()
     imputer = SimpleImputer(input_columns=["Name", "Age"], output_column="Income")
     with pytest.warns(UserWarning, match="only 4 observed values"):
         imputed_df = imputer.fit(df).predict(df)
@@ -45,7 +38,7 @@ def test_categorical_output_gets_probabilities_and_raw_predictions() -> None:
 
 
 def test_complete_fills_every_column() -> None:
-    df = seed_frame()
+    df = people_frame()
     with pytest.warns(UserWarning, match="only 4 observed values"):
         completed = SimpleImputer.complete(df)
     assert completed.notna().all().all()

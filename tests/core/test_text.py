@@ -10,8 +10,8 @@ import pytest
 
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.result import FREE_TEXT
+from tests.factories import LEARNING_MODEL
 
-FAST = {"epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256}
 ODD_TEXTS = ["", "😀🔥 great day!!", "x" * 20_000, "Grüße aus Köln, très bien", "东京で会いましょう",
              "مرحبا بالعالم", "   "]
 
@@ -40,7 +40,7 @@ def test_text_inputs_with_odd_strings_inform_a_category(text_encoder: str, tmp_p
     hidden = np.random.default_rng(1).random(len(truth)) < 0.2
     masked["topic"] = masked["topic"].mask(hidden)
     fitted = quiet(Imputer(kinds={"note": "text"}, text_encoder=text_encoder,
-                           **{**FAST, "epochs": 60}).fit, masked)
+                           **{**LEARNING_MODEL, "epochs": 60}).fit, masked)
     result = fitted.impute(masked)
     plain = ~truth["note"].isin(ODD_TEXTS).to_numpy() & hidden
     accuracy = (result.frame["topic"][plain] == truth["topic"][plain]).mean()
@@ -55,7 +55,7 @@ def test_missing_text_inputs_and_a_missing_text_target_by_default() -> None:
     frame = tickets(120)
     frame["note"] = frame["note"].mask(frame.index % 9 == 0)
     frame["topic"] = frame["topic"].mask(frame.index % 5 == 0)
-    result = quiet(Imputer(kinds={"note": "text"}, **FAST).fit_impute, frame)
+    result = quiet(Imputer(kinds={"note": "text"}, **LEARNING_MODEL).fit_impute, frame)
     report = {r.column: r for r in result.report}
     assert report["note"].reasons == {FREE_TEXT: int(frame["note"].isna().sum())}
     assert result.frame["note"].isna().sum() == frame["note"].isna().sum()
@@ -73,7 +73,7 @@ def test_copy_free_text_opt_in_copies_the_nearest_rows_text(tmp_path) -> None:
     masked = truth.copy()
     hidden = rng.random(200) < 0.2
     masked["note"] = masked["note"].mask(hidden)
-    fitted = quiet(Imputer(kinds={"note": "text"}, copy_free_text=True, **FAST).fit, masked)
+    fitted = quiet(Imputer(kinds={"note": "text"}, copy_free_text=True, **LEARNING_MODEL).fit, masked)
     result = fitted.impute(masked)
     assert result.imputed["note"].sum() == hidden.sum()
     assert (result.frame["note"][hidden] == truth["note"][hidden]).mean() > 0.9

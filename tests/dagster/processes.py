@@ -3,27 +3,25 @@ process id, logs kept in files the failing test prints."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import REPO_ROOT, repo_env
 
 
 def process_env(extra: Mapping[str, str]) -> dict[str, str]:
     """This process's environment plus ``extra``, with the repository importable."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "GX_ANALYTICS_ENABLED": "false", **extra}
+    return repo_env(GX_ANALYTICS_ENABLED="false", **extra)
 
 
 def start(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.Popen:
     """Start ``python -m args...`` with its output in ``log``."""
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", *args], env=dict(env), cwd=ROOT, stdout=out,
+            [sys.executable, "-m", *args], env=dict(env), cwd=REPO_ROOT, stdout=out,
             stderr=subprocess.STDOUT,
         )
 

@@ -7,8 +7,8 @@ import dagster as dg
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import AUTOMATION_SENSOR
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import decisions, force_retrain, materialize, sensor_of
+from tests.factories import sample_frame, table_spec
 
 
 def test_definitions_declare_a_running_automation_sensor():

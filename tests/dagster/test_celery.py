@@ -20,11 +20,11 @@ from dagster_celery import celery_executor
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.executors import SingleHostStorage
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
-from tests.dagster.processes import ROOT, finish, process_env, start, stop, wait_for_line
+from tests.dagster.processes import finish, process_env, start, stop, wait_for_line
+from tests.factories import REPO_ROOT, URL_ENV, sample_frame, table_spec
 
 BROKER_ENV = "IMPUTE_ASSETS_TEST_CELERY_BROKER"
-LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
+LOCATION = REPO_ROOT / "tests" / "dagster" / "locations" / "env_location.py"
 WORKERS = 2
 MONTHS = (1, 2)  # one partition per worker: lean, and still two workers filling at once
 

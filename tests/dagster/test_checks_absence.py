@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import check_evaluations, materialize
+from tests.factories import sample_frame, table_spec
 
 
 def test_the_missing_values_check_of_an_empty_table_is_not_a_pass(warehouse_url, unique_name,

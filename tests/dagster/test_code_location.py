@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import REPO_ROOT, repo_env
+
 HEAVY = ("torch", "great_expectations")
 
 
 def _env(tmp_path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DAGSTER_HOME": str(tmp_path),
-        "IMPUTE_ASSETS_DEMO_DIR": str(tmp_path / "demo"),
-    }
+    return repo_env(DAGSTER_HOME=str(tmp_path), IMPUTE_ASSETS_DEMO_DIR=str(tmp_path / "demo"))
 
 
 def test_loading_the_code_location_imports_neither_torch_nor_ge(tmp_path, imported_modules):
@@ -35,11 +30,11 @@ def test_loading_the_code_location_imports_neither_torch_nor_ge(tmp_path, import
 def test_dagster_definitions_validate(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(
-        [str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+        [str(dagster), "definitions", "validate", "-w", str(REPO_ROOT / "workspace.yaml")],
         check=False,
         capture_output=True,
         text=True,
         env=_env(tmp_path),
-        cwd=ROOT,
+        cwd=REPO_ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,11 +13,11 @@ from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.concurrency import FILL_RUN_TAG
 from impute_assets.pipeline.filling import FILL_DONE, FILL_STARTED
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
-from tests.dagster.processes import ROOT, finish, process_env, start, stop
+from tests.dagster.processes import finish, process_env, start, stop
 from tests.dagster.runs import materialize
+from tests.factories import REPO_ROOT, URL_ENV, sample_frame, table_spec
 
-LOCATION = ROOT / "tests" / "dagster" / "locations" / "env_location.py"
+LOCATION = REPO_ROOT / "tests" / "dagster" / "locations" / "env_location.py"
 
 
 def _fills(instance: dg.DagsterInstance) -> list[tuple[float, float]]:
@@ -93,7 +93,7 @@ def test_the_demo_instance_limits_runs_and_pools(tmp_path):
     in the queue with one slot each (one training run, one fill per table at a time)."""
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_bytes((ROOT / "dagster_project" / "dagster.yaml").read_bytes())
+    (home / "dagster.yaml").write_bytes((REPO_ROOT / "dagster_project" / "dagster.yaml").read_bytes())
     with dg.DagsterInstance.from_config(str(home)) as instance:
         config = instance.get_concurrency_config()
     assert config.run_queue_config.max_concurrent_runs == 2

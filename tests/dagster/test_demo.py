@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import repo_env
 
 
 @pytest.mark.slow
 def test_demo_then_new_month(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(tmp_path / "home")}
+    env = repo_env(DAGSTER_HOME=str(tmp_path / "home"))
     env.pop("IMPUTE_ASSETS_WAREHOUSE_URL", None)
     (tmp_path / "home").mkdir()
     command = [sys.executable, "-m", "impute_assets.cli", "demo", "--dir", str(tmp_path / "demo")]

@@ -11,8 +11,8 @@ from impute_assets.dagster import build_imputation_defs
 from impute_assets.pipeline.discovery import discover
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL, URL_ENV
 from tests.dagster.runs import materialize, reported
+from tests.factories import TINY_MODEL, URL_ENV
 from tests.pipeline.test_unsupported_columns import ROWS, _cells, _create
 
 
@@ -28,7 +28,7 @@ def test_discovered_table_with_unsupported_columns_materializes(
     names = [unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"]
     try:
         odd = _create(warehouse, unique_name)
-        spec = TableSpec(table=unique_name, url_env=URL_ENV, key=["id"], model=FAST_MODEL)
+        spec = TableSpec(table=unique_name, url_env=URL_ENV, key=["id"], model=TINY_MODEL)
         discovery = discover([spec])
         defs = build_imputation_defs([spec], model_store=str(tmp_path / "m"), discovery=discovery)
         keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}

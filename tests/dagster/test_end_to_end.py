@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from impute_assets.dagster import ImputationMetadata, build_imputation_defs
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import URL_ENV, sample_frame, table_spec
 from tests.dagster.runs import (
     check_evaluations,
     decisions,
@@ -17,6 +16,7 @@ from tests.dagster.runs import (
     metadata_by_asset,
     reported,
 )
+from tests.factories import URL_ENV, sample_frame, table_spec
 
 
 def _assert_filled(warehouse: Warehouse, spec: dict, source: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from dagster_k8s.job import (
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.kubernetes import POOL_LABEL
-from tests.dagster.conftest import table_spec
+from tests.factories import table_spec
 
 
 def _pod(op_tags: dict[str, str]):

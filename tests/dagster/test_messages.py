@@ -12,9 +12,9 @@ import dagster as dg
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.processes import ROOT, process_env
 from tests.dagster.runs import materialize
+from tests.factories import sample_frame, table_spec
 
 
 def test_an_empty_partition_is_skipped_naming_table_and_partition(

@@ -6,8 +6,8 @@ from impute_assets.dagster import build_imputation_defs
 from impute_assets.pipeline.plan import UnknownColumns
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import KeyNotUnique, Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import decisions, materialize, reported
+from tests.factories import sample_frame, table_spec
 
 
 def test_train_then_reuse_then_retrain_only_changed(warehouse_url, unique_name, tmp_path):

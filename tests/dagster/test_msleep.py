@@ -11,8 +11,8 @@ import pandas as pd
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL, URL_ENV
 from tests.dagster.runs import check_evaluations, materialize
+from tests.factories import TINY_MODEL, URL_ENV
 
 MSLEEP = Path(__file__).resolve().parents[1] / "data" / "msleep.csv"
 
@@ -22,7 +22,7 @@ def test_default_validation_publishes_honest_fills_of_msleep(warehouse_url, uniq
     warehouse = Warehouse(warehouse_url)
     warehouse.publish(frame, unique_name)
     filled = ["vore", "conservation", "sleep_rem", "sleep_cycle", "brainwt"]  # every gap
-    spec = {"table": unique_name, "url_env": URL_ENV, "key": ["name"], "model": FAST_MODEL,
+    spec = {"table": unique_name, "url_env": URL_ENV, "key": ["name"], "model": TINY_MODEL,
             "columns": filled, "fill": "all",
             # 32 observed cells: fill by mean/mode, as the library's cheap candidates would.
             "column_model": {"sleep_cycle": {"candidates": ["mean_mode"]}}}  # fmt: skip

@@ -19,8 +19,8 @@ from impute_assets.dagster import (
 )
 from impute_assets.dagster.translator import dagster_name
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL, URL_ENV
 from tests.dagster.runs import materialize, metadata_by_asset, reported
+from tests.factories import TINY_MODEL, URL_ENV
 
 LONG = "x" * 199
 #: Names real warehouses hold: spaces, parentheses, %, quotes, non-ASCII, 200 characters,
@@ -129,7 +129,7 @@ def _materialize_awkward(url: str, table: str, columns: list[str], tmp_path) -> 
     output = f"{table}_imputed"
     try:
         warehouse.publish(source, table)
-        spec = {"table": table, "url_env": URL_ENV, "key": ["id"], "model": FAST_MODEL,
+        spec = {"table": table, "url_env": URL_ENV, "key": ["id"], "model": TINY_MODEL,
                 "columns": columns}
         result = materialize(build_imputation_defs([spec], model_store=str(tmp_path / "m")))
         assert result.success

@@ -9,8 +9,8 @@ import pandas as pd
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import PARTITION_SENSOR
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import decisions, materialize, sensor_of
+from tests.factories import sample_frame, table_spec
 
 
 def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp_path):

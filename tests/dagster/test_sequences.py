@@ -12,8 +12,8 @@ from impute_assets.pipeline.filling import BOUNDARY_ROWS, boundary_rows
 from impute_assets.pipeline.plan import sequence_of
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL, URL_ENV
 from tests.dagster.runs import materialize
+from tests.factories import TINY_MODEL, URL_ENV
 
 
 def readings(days: int = 3, per_day: int = 40) -> pd.DataFrame:
@@ -37,7 +37,7 @@ def readings(days: int = 3, per_day: int = 40) -> pd.DataFrame:
 def spec(table: str) -> dict:
     return {"table": table, "url_env": URL_ENV, "key": ["station", "at"], "columns": ["temp"],
             "order_by": "at", "group_by": "station",
-            "partition": {"column": "day", "kind": "dynamic"}, "model": dict(FAST_MODEL)}
+            "partition": {"column": "day", "kind": "dynamic"}, "model": dict(TINY_MODEL)}
 
 
 def test_boundary_rows_are_the_previous_partitions_tail_per_group(warehouse_url, unique_name):

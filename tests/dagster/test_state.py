@@ -14,10 +14,9 @@ import dagster as dg
 import pytest
 
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL, URL_ENV, sample_frame
 from tests.dagster.runs import materialize
+from tests.factories import REPO_ROOT, TINY_MODEL, URL_ENV, repo_env, sample_frame
 
-ROOT = Path(__file__).resolve().parents[2]
 #: A warehouse that cannot be reached, with a password that must never be shown.
 LOST_ENV = "IMPUTE_ASSETS_TEST_LOST_URL"
 LOST_URL = "postgresql+psycopg://nobody:s3cr3t-pw@127.0.0.1:9/nowhere"
@@ -45,7 +44,7 @@ def _project(tmp_path: Path, found: str) -> tuple[str, Path]:
 attributes:
   name: tables
   model_store: models
-  defaults: {{model: {FAST_MODEL}, key: [id], exclude: [month]}}
+  defaults: {{model: {TINY_MODEL}, key: [id], exclude: [month]}}
   tables:
     - table: {found}
       url_env: {URL_ENV}
@@ -76,7 +75,7 @@ def test_code_location_loads_with_its_warehouse_unreachable(tmp_path):
         cwd=tmp_path,
         env={
             **env,
-            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)]),
             "DAGSTER_HOME": str(tmp_path),
             URL_ENV: LOST_URL,
             LOST_ENV: LOST_URL,
@@ -105,7 +104,7 @@ def test_refresh_discovers_columns_and_a_broken_table_fails_only_its_runs(
         capture_output=True,
         text=True,
         cwd=root,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])},
+        env=repo_env(tmp_path),
     )
     assert refresh.returncode == 0, refresh.stdout + refresh.stderr
     said = refresh.stdout + refresh.stderr  # the failed table is named, not just a green tick

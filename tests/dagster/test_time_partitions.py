@@ -11,8 +11,8 @@ import pandas as pd
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import PARTITION_SENSOR
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
 from tests.dagster.runs import check_evaluations, materialize, sensor_of
+from tests.factories import sample_frame, table_spec
 
 MONTHS = ["2013-01-01", "2013-02-01"]
 

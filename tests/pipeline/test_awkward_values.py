@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL
+from tests.factories import TINY_MODEL
 from tests.warehouse.conftest import drop_table
 
 ROWS = 80
@@ -55,7 +55,7 @@ def table(request, unique_name, tmp_path):
             conn.exec_driver_sql(f"CREATE TABLE {q(unique_name)} (id INTEGER PRIMARY KEY, {ddl})")
             conn.execute(table_.insert(), rows)
         spec = TableSpec.parse({"table": unique_name, "key": ["id"], "columns": targets,
-                                "fill": "all", "model": dict(FAST_MODEL)})
+                                "fill": "all", "model": dict(TINY_MODEL)})
         record = TableRun(spec, wh, ModelStore(str(tmp_path / "models"))).run()
         return wh, spec.output_name, record.fills[0]
 

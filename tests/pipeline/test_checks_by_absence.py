@@ -10,7 +10,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.suite import check_published
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 LENIENT = {"tolerances": {"kl_divergence": 1.0, "ks_statistic": 1.0, "mean": 1.0, "std": 1.0}}
 

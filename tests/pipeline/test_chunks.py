@@ -10,12 +10,12 @@ import pytest
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.pipeline.chunks import predict_in_chunks
-from tests.dagster.conftest import FAST_MODEL, sample_frame
+from tests.factories import TINY_MODEL, sample_frame
 
 
 def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
     frame = sample_frame(rows=250).drop(columns=["month"])
-    imputer = Imputer(columns=["y", "z", "w"], config=ImputerConfig(**FAST_MODEL)).fit(frame)
+    imputer = Imputer(columns=["y", "z", "w"], config=ImputerConfig(**TINY_MODEL)).fit(frame)
     whole = imputer.impute(frame)
     seen: list[tuple[int, int]] = []
     with caplog.at_level(logging.INFO):
@@ -51,7 +51,7 @@ def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
 def test_sequences_go_through_in_one_chunk():
     frame = sample_frame(rows=120).drop(columns=["month"])
     frame["t"] = pd.date_range("2024-01-01", periods=len(frame), freq="h")
-    imputer = Imputer(columns=["y"], order_by="t", config=ImputerConfig(**FAST_MODEL)).fit(frame)
+    imputer = Imputer(columns=["y"], order_by="t", config=ImputerConfig(**TINY_MODEL)).fit(frame)
     seen: list[tuple[int, int]] = []
     predict_in_chunks(imputer, frame, None, "t", logging.getLogger("t"), chunk_rows=50,
                       on_rows=lambda d, n: seen.append((d, n)))

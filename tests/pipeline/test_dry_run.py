@@ -13,7 +13,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.summary import fill_line
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import AUDIT_COLUMNS, Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 from tests.warehouse.conftest import drop_table
 
 

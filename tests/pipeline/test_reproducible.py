@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 
 @pytest.fixture(params=["duckdb", "postgres", "mysql"])

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 COLUMNS = ("id INTEGER PRIMARY KEY, day DATE, g VARCHAR(8), x DOUBLE PRECISION, "
            "y DOUBLE PRECISION, z VARCHAR(8), w DOUBLE PRECISION")

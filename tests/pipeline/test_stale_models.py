@@ -12,7 +12,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.model_fit import StaleModels
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 ENGINES = ["duckdb", "postgres", "mysql"]
 

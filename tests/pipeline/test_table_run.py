@@ -11,7 +11,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.plan import UnknownColumns
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 
 def _run(url: str, store: ModelStore, **overrides) -> TableRun:

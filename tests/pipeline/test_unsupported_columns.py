@@ -12,7 +12,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.plan import UnknownColumns, check_declared_columns
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import FAST_MODEL
+from tests.factories import TINY_MODEL
 
 #: Per engine: nullable columns of unsupported types, each with (value, NULL) literals.
 ODD = {
@@ -74,7 +74,7 @@ def test_unsupported_columns_are_left_and_pass_through(engine, request, unique_n
     names = [unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"]
     try:
         odd = _create(warehouse, unique_name)
-        spec = TableSpec(table=unique_name, key=["id"], model=FAST_MODEL)  # no columns
+        spec = TableSpec(table=unique_name, key=["id"], model=TINY_MODEL)  # no columns
         run = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models")))
         missing = run.detect()
         assert set(missing.unsupported) == set(odd)
@@ -106,7 +106,7 @@ def test_listing_an_unsupported_column_fails_naming_its_type(engine, request, un
     try:
         odd = _create(warehouse, unique_name)
         column = next(iter(odd))
-        spec = TableSpec(table=unique_name, key=["id"], model=FAST_MODEL, columns=["y", column])
+        spec = TableSpec(table=unique_name, key=["id"], model=TINY_MODEL, columns=["y", column])
         run = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models")))
         with pytest.raises(ValueError, match=f"never imputed: {column} "):
             run.train_or_reuse(run.columns())
@@ -145,7 +145,7 @@ def test_a_postgresql_enum_is_discovered_filled_and_published(postgres_url, uniq
             conn.exec_driver_sql(f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
                                  f"x DOUBLE PRECISION, mood {enum})")
             conn.exec_driver_sql(f"INSERT INTO {unique_name} VALUES {', '.join(rows)}")
-        run = TableRun(TableSpec(table=unique_name, key=["id"], model=FAST_MODEL), warehouse,
+        run = TableRun(TableSpec(table=unique_name, key=["id"], model=TINY_MODEL), warehouse,
                        ModelStore(str(tmp_path / "models")))
         assert run.columns() == ["mood"]
         fill = run.run().fills[0]

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from quality_cases import BROKEN, write_table
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import repo_env
 
 
 def _validate(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = repo_env()
     return subprocess.run([sys.executable, "-m", "impute_assets.cli", "validate", *args],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.store import ModelStore, ReusePolicy
-from impute_assets.store.model_store import DamagedVersion
 from impute_assets.store.keys import name_key
+from impute_assets.store.model_store import DamagedVersion
+from tests.factories import TINY_MODEL
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -42,18 +42,27 @@ def fitted():
     from impute_assets.core.config import ImputerConfig
 
     frame = _frame()
-    imputer = core.Imputer(config=ImputerConfig(epochs=2, seed=0)).fit(frame)
+    imputer = core.Imputer(config=ImputerConfig(**TINY_MODEL)).fit(frame)
     return imputer, profiles.TableProfile.from_frame(frame, imputer.kinds_)
 
 
-@pytest.mark.parametrize(
-    "name", ["plain", "a/b", "../../etc", ".", "..", "Ünï cödé", "x" * 300, "A", "a", "semi;colon'"]
-)
-def test_name_keys_are_safe_and_distinct(name):
+#: Names a warehouse may hold, among them pairs that sanitize or truncate to the same slug.
+NAMES = ["plain", "a/b", "a_b", "a b", "../../etc", ".", "..", "Ünï cödé", "x" * 300, "x" * 301,
+         "A", "a", "semi;colon'"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_name_keys_are_safe_and_stable(name):
     key = name_key(name)
     assert "/" not in key and "\\" not in key and not key.startswith(".")
     assert len(key) < 80
-    assert name_key("A") != name_key("a")
+    assert name_key(name) == key  # the same name finds its folder again
+
+
+def test_name_keys_are_distinct_where_slugs_collide():
+    keys = [name_key(name) for name in NAMES]
+    assert len(set(keys)) == len(NAMES)
+    assert name_key("a/b").split("-")[0] == name_key("a b").split("-")[0]  # same slug, own hash
 
 
 def test_empty_name_is_an_error():
@@ -217,7 +226,7 @@ def colours():
     a = rng.normal(0, 1, 300)
     frame = pd.DataFrame({"a": a, "z": np.where(a > 0, "red", "blue"), "y": 5 + 5 * np.tanh(a)})
     frame.loc[rng.random(300) < 0.2, ["z", "y"]] = None
-    imputer = core.Imputer(config=ImputerConfig(epochs=2, seed=0)).fit(frame)
+    imputer = core.Imputer(config=ImputerConfig(**TINY_MODEL)).fit(frame)
     return imputer, TableProfile.from_frame(frame, imputer.kinds_), frame
 
 
@@ -240,7 +249,7 @@ def test_target_drift_is_a_reason_to_retrain(store, colours, column, values, exp
     assert expected in decision.reason, decision.reason
     assert store.fitness(store.latest("t", column), changed, ReusePolicy()).problems
     # one odd value is not a new vocabulary
-    one = frame.head(50).assign(**{column: [values[0]] + list(frame[column].head(49))})
+    one = frame.head(50).assign(**{column: [values[0], *frame[column].head(49)]})
     assert store.decide("t", column, model.fingerprint, one, ReusePolicy()).reuse
 
 

@@ -4,7 +4,6 @@ DuckDB's single writer, SQLite's write lock). A new output table gets the source
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import DuplicateKey
+from tests.factories import repo_env
 from tests.warehouse.conftest import DAYS, N_ROWS, staging_tables
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Trials per engine: the servers interleave two publishes; the file engines serialize whole
 #: transactions by their own lock, so fewer trials show it.
 TRIALS = {"postgresql": 8, "mysql": 8, "duckdb": 3, "sqlite": 3}
@@ -43,7 +42,7 @@ for trial in range(int(trials)):
 
 
 def _child(url: str, table: str, trials: int, barrier: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = repo_env()
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, url, table, DAYS[0].isoformat(), str(trials), barrier],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import REPO_ROOT
 
 
 def test_warehouse_import_stays_light():
@@ -14,5 +13,5 @@ def test_warehouse_import_stays_light():
             "print(sorted(m for m in ('torch', 'great_expectations', 'dagster') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT, env={"PYTHONPATH": str(ROOT)}).stdout.strip()
+                         cwd=REPO_ROOT, env={"PYTHONPATH": str(REPO_ROOT)}).stdout.strip()
     assert out == "[]"

@@ -20,9 +20,12 @@ def _table_with_keys(wh, drop_later, name: str, keys: list[tuple[int, str | None
     return name
 
 
-def test_unique_composite_key_passes(wh, drop_later, unique_name):
+def test_a_composite_key_is_unique_as_a_whole_though_its_parts_repeat(wh, drop_later, unique_name):
     name = _table_with_keys(wh, drop_later, unique_name, [(1, "a"), (1, "b"), (2, "a")])
-    wh.check_key(name, ["site", "day%"])
+    wh.check_key(name, ["site", "day%"])  # passes: every (site, day%) pair is one row
+    for part in ("site", "day%"):
+        with pytest.raises(KeyNotUnique, match=part):
+            wh.check_key(name, [part])
 
 
 def test_repeated_key_is_refused_naming_table_key_and_example(wh, drop_later, unique_name):

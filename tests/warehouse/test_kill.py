@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse, audit_table
+from tests.factories import repo_env
 from tests.warehouse.conftest import normalized, sample_rows, sample_table, staging_tables
-
-ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import sys, time
@@ -42,7 +39,7 @@ print("published", flush=True)
 
 
 def _start(url: str, table: str, audit_name: str, mode: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = repo_env()
     return subprocess.Popen([sys.executable, "-c", CHILD, url, table, audit_name, mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 

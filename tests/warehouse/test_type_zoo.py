@@ -14,7 +14,7 @@ from impute_assets.core.kinds import ColumnKind
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import UnsupportedTypeWarning, Warehouse
-from tests.dagster.conftest import FAST_MODEL
+from tests.factories import TINY_MODEL
 from tests.warehouse.conftest import drop_table
 
 #: Per engine: (column, SQL type, imputable?, literal values of rows 1..n; None for NULL).
@@ -260,7 +260,7 @@ def test_a_fill_beside_every_type_passes_them_through(wh, zoo_fill, tmp_path):
     every zoo cell as it was (no model for them, none of their NULLs invented)."""
     source, spec, gaps = zoo_fill
     table = TableSpec.parse({"table": source, "key": ["id"], "columns": ["y"], "fill": "all",
-                             "model": dict(FAST_MODEL)})
+                             "model": dict(TINY_MODEL)})
     run = TableRun(table, wh, ModelStore(str(tmp_path / "models"))).run()
     (fill,) = run.fills
     assert [c.column for c in fill.columns] == ["y"]

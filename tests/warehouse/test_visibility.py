@@ -3,20 +3,17 @@ none left by a killed publisher, and readers on older snapshots keep seeing the 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from impute_assets.warehouse import Warehouse
+from tests.factories import repo_env
 from tests.warehouse.conftest import N_ROWS
-
-ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import sys, time
@@ -54,7 +51,7 @@ def test_a_killed_first_publish_leaves_no_empty_table(server, request, unique_na
     wh = Warehouse(url)
     source, output = unique_name, f"{unique_name}_out"
     wh.publish(pd.DataFrame({"id": range(5), "x": [1.0] * 5}), source)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = repo_env()
     child = subprocess.Popen([sys.executable, "-c", CHILD, url, source, output],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

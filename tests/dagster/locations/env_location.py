@@ -5,7 +5,7 @@ on a worker host (no state from the process that submitted the run). With
 import os
 
 from impute_assets.dagster import build_imputation_defs
-from tests.dagster.conftest import table_spec
+from tests.factories import table_spec
 
 
 def _executor():
