@@ -47,7 +47,7 @@ $(PYPOTS_STAMP):
 
 # The same pins as the `dev` extra: a new ruff release adds rules and would fail unchanged code.
 LINT_TOOLS := "ruff==0.17.5" "import-linter==2.16"
-LINT_PATHS := impute_assets tests benchmarks dagster_project examples
+LINT_PATHS := impute_assets tests benchmarks dagster_project examples docs
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q $(LINT_TOOLS)

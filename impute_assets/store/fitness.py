@@ -114,8 +114,8 @@ def _target_drift(reference: ColumnProfile, current: pd.Series, policy: ReusePol
     share = len(unseen) / len(observed)
     if len(unseen) < MIN_UNSEEN_VALUES or share <= policy.max_unseen:
         return []
-    return [f"target {name!r}: {len(unseen)} of {len(observed)} observed values are {what}; "
-            f"{share:.0%} > max_unseen {policy.max_unseen:g}"]
+    return [(f"target {name!r}: {len(unseen)} of {len(observed)} observed values are {what}; "
+             f"{share:.0%} > max_unseen {policy.max_unseen:g}")]
 
 
 def _input_drift(profile: TableProfile, current: pd.DataFrame, inputs: list[str]) -> dict[str, float]:

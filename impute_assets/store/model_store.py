@@ -176,11 +176,12 @@ class ModelStore:
     ) -> tuple[StoredModel | None, list[DamagedVersion]]:
         """The newest version that passes :meth:`verify`, and the damaged ones newer than it."""
         damaged = []
-        for version in reversed(self._scan(table, column)):
-            if isinstance(version, StoredModel):
+        for found in reversed(self._scan(table, column)):
+            version = found
+            if isinstance(found, StoredModel):
                 try:
-                    self.verify(version)
-                    return version, damaged
+                    self.verify(found)
+                    return found, damaged
                 except DamagedVersion as exc:
                     version = exc
             _log.warning(f"model store: skipped {version}")

@@ -6,7 +6,6 @@ install -e .``) registers them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.factories import REPO_ROOT, repo_env
+
 GROUP = "dagster_dg_cli.registry_modules"
 COMPONENT = "impute_assets.dagster.ImputeTablesComponent"
 
@@ -24,14 +24,14 @@ def _dg(*args: str, cwd: Path) -> str:
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dg")), *args], capture_output=True, text=True,
         cwd=cwd, check=False, timeout=600,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+        env=repo_env(COLUMNS="200"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
 def test_the_package_declares_its_registry_module():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     module = project["entry-points"][GROUP]["impute_assets"]
     assert module == COMPONENT.rsplit(".", 1)[0]
 

@@ -18,9 +18,9 @@ import yaml
 
 from impute_assets.pipeline import TableSpec
 from impute_assets.pipeline.config_file import load_tables_file
+from tests.factories import REPO_ROOT
 
-ROOT = Path(__file__).parents[2]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 NOT_RUN = "# not run"
 COMPONENT = "impute_assets.dagster.ImputeTablesComponent"
 #: A fence at the start of a line, its language, and the block up to the closing fence.
@@ -37,7 +37,7 @@ def runnable(page: Path) -> list[str]:
 
 
 def _name(page: Path) -> str:
-    return str(page.relative_to(ROOT)) if page.is_relative_to(ROOT) else page.name
+    return str(page.relative_to(REPO_ROOT)) if page.is_relative_to(REPO_ROOT) else page.name
 
 
 def run_blocks(page: Path) -> None:
@@ -52,7 +52,7 @@ def run_blocks(page: Path) -> None:
 
 @pytest.mark.parametrize("page", [p for p in PAGES if runnable(p)], ids=_name)
 def test_python_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(ROOT / "tests" / "data", tmp_path / "tests" / "data")
+    shutil.copytree(REPO_ROOT / "tests" / "data", tmp_path / "tests" / "data")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("IMPUTE_ASSETS_WAREHOUSE_URL", raising=False)
     run_blocks(page)
@@ -86,9 +86,9 @@ def test_yaml_table_declarations_are_valid(page: Path, tmp_path: Path) -> None:
 def test_the_blocks_a_user_copies_are_found() -> None:
     # The README's Python example and the getting-started defs.yaml are the first things a
     # user copies: if the extraction misses them, the tests above check nothing.
-    assert runnable(ROOT / "README.md")
-    assert _table_files(ROOT / "docs" / "getting-started.md")
-    assert any(b.startswith(NOT_RUN) for b in blocks(ROOT / "docs" / "python.md", "python"))
+    assert runnable(REPO_ROOT / "README.md")
+    assert _table_files(REPO_ROOT / "docs" / "getting-started.md")
+    assert any(b.startswith(NOT_RUN) for b in blocks(REPO_ROOT / "docs" / "python.md", "python"))
 
 
 def test_a_stale_block_fails_naming_the_page_and_block(tmp_path: Path) -> None:
