@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from impute_assets.cli import main
-from tests.cli.test_evaluate_cli import small_table
+from tests.factories import readings_frame
 
 
 def test_impute_reports_coverage_at_the_asked_level(tmp_path, capsys):
-    frame = small_table(120)
+    frame = readings_frame(rows=120, noise=0.3, gaps=0.0, group=True)
     frame.loc[::5, "y"] = None
     frame.loc[1::7, "group"] = None
     source, report = tmp_path / "table.csv", tmp_path / "report.csv"

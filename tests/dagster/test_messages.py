@@ -12,9 +12,9 @@ import dagster as dg
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.warehouse import Warehouse
-from tests.dagster.processes import ROOT, process_env
+from tests.dagster.processes import process_env
 from tests.dagster.runs import materialize
-from tests.factories import sample_frame, table_spec
+from tests.factories import REPO_ROOT, sample_frame, table_spec
 
 
 def test_an_empty_partition_is_skipped_naming_table_and_partition(
@@ -39,7 +39,7 @@ def test_an_empty_partition_is_skipped_naming_table_and_partition(
 
 def _python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, cwd=ROOT, env=process_env({}),
+                          capture_output=True, text=True, cwd=REPO_ROOT, env=process_env({}),
                           check=True, timeout=600)
 
 
