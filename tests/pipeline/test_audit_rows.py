@@ -4,12 +4,10 @@ audit table behind. On DuckDB, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,10 +15,8 @@ import sqlalchemy as sa
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import repo_env, sample_frame, table_spec
 from tests.warehouse.conftest import staging_tables
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["duckdb", "postgres", "mysql"])
@@ -92,7 +88,7 @@ def _tables(warehouse: Warehouse) -> set[str]:
 def test_a_failed_or_killed_first_publish_leaves_no_audit_table(url, unique_name, mode):
     child = subprocess.Popen([sys.executable, "-c", CHILD, url, unique_name, mode],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             env=repo_env())
     try:
         assert child.stdout.readline().strip() == "staged", child.stderr.read()
         if mode == "hang":

@@ -12,7 +12,7 @@ from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.suite import check_published
 from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
-from tests.dagster.conftest import sample_frame, table_spec
+from tests.factories import sample_frame, table_spec
 
 HARD = ["100%", "%s", "%(x)s", "p" * 300]
 
