@@ -1,10 +1,15 @@
 """Scale benchmark: our engine against a plain masked MLP (and IterativeImputer) on big tables.
 
-A seeded synthetic table (``--numeric`` nonlinear numeric columns driven by 3 latent factors,
-``--categorical`` categorical ones cut from them, ``--missing`` of every cell hidden MCAR) is
-filled by each method **in its own process**, one after the other in one run, so peak memory
-(``ru_maxrss``) is the method's own. Scores are on the hidden cells: nRMSE (RMSE / the column's
-standard deviation, averaged over numeric columns) and accuracy (averaged over categorical ones).
+A seeded synthetic table (``--generator``: ``latent3``, ``--numeric`` nonlinear numeric columns
+driven by 3 latent factors and ``--categorical`` categorical ones cut from them; or
+``factors6``, a second family: 6 latent factors, mixed linear / interaction / heavy-tailed
+numbers, categories of 3 to 8 levels) with ``--missing`` of every cell hidden MCAR is filled by
+each method **in its own process**, one after the other in one run, so peak memory
+(``ru_maxrss``) is the method's own. Every method runs at the default thread count (torch's
+and BLAS's own choice); ``--threads 0 1`` adds a one-thread row per method. Scores are on the
+hidden cells: nRMSE (RMSE / the column's standard deviation, averaged over numeric columns)
+and accuracy (averaged over categorical ones). Each row records the 1-minute load average
+before and after it: on a shared machine only ratios within one run mean anything.
 
     PYTHONPATH=. python benchmarks/scale.py                       # 200,000 x 13, three methods
     PYTHONPATH=. python benchmarks/scale.py --rows 1000000 --numeric 14 --categorical 6 \\
@@ -15,13 +20,9 @@ Writes ``benchmarks/results/scale_<rows>x<columns>.md`` and ``.json``.
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -34,10 +35,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.config import DEFAULT_CANDIDATES
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-METHODS = ("plain_mlp", "ours", "iterative")
+#: ours: the defaults; ours_stacked: per-column networks only (no shared network);
+#: ours_shared: the table's shared network in place of the per-column ones.
+METHODS = ("plain_mlp", "ours", "ours_stacked", "ours_shared", "iterative", "missforest")
+DEFAULT_METHODS = ("plain_mlp", "ours", "iterative")
+NETWORK_CANDIDATES = {
+    "ours_stacked": ("network",
+                     *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")]),
+    "ours_shared": ("shared_network",
+                    *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")]),
+}
 REFERENCE = "plain_mlp"
 LEVELS = ("low", "mid", "high", "top")
 
@@ -61,6 +73,32 @@ def make_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.D
         cuts = np.quantile(score, [0.25, 0.5, 0.75])
         data[f"c{j}"] = np.asarray(LEVELS, dtype=object)[np.searchsorted(cuts, score)]
     return pd.DataFrame(data)
+
+
+def make_factor_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.DataFrame:
+    """A second family of tables: 6 latent factors, each number a sparse mix of them, linear,
+    with an interaction or a heavy tail (Student t noise); each category an argmax over 3 to 8
+    noisy linear scores of the factors."""
+    rng = np.random.default_rng(seed + 7)
+    z = rng.normal(size=(rows, 6))
+    data: dict[str, np.ndarray] = {}
+    for j in range(numeric):
+        a = rng.normal(size=6) * (rng.random(6) < 0.5)
+        a[j % 6] += 1.0
+        u = z @ a
+        shape = j % 3
+        value = (u if shape == 0 else u + 0.7 * z[:, (j + 1) % 6] * z[:, (j + 2) % 6]
+                 if shape == 1 else np.sinh(u / 2))
+        data[f"x{j}"] = value + 0.3 * rng.standard_t(4, size=rows)
+    for j in range(categorical):
+        levels = 3 + j % 6
+        scores = z @ rng.normal(size=(6, levels)) + rng.gumbel(size=(rows, levels))
+        data[f"c{j}"] = np.asarray([f"L{k}" for k in range(levels)],
+                                   dtype=object)[scores.argmax(axis=1)]
+    return pd.DataFrame(data)
+
+
+GENERATORS = {"latent3": make_table, "factors6": make_factor_table}
 
 
 def hide(frame: pd.DataFrame, share: float, seed: int = 0) -> pd.DataFrame:
@@ -94,30 +132,31 @@ def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> d
 
 
 def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """``masked`` filled by ``method`` (torch on one thread for every method: on the shared
-    2-core machine two threads made a training step 12x slower)."""
-    import torch
-
-    torch.set_num_threads(1)
+    """``masked`` filled by ``method``."""
     categorical = categorical_columns(masked)
-    if method == "ours":
+    if method.startswith("ours"):
         from impute_assets.core.imputer import Imputer
 
-        return Imputer(seed=seed).fit_transform(masked)
+        extra = {"candidates": NETWORK_CANDIDATES[method]} if method in NETWORK_CANDIDATES else {}
+        return Imputer(seed=seed, **extra).fit_transform(masked)
     if method == "plain_mlp":
         from benchmarks.plain_mlp import plain_mlp
 
         return plain_mlp(masked, categorical, seed)
-    if method == "iterative":
+    if method in ("iterative", "missforest"):
         from benchmarks.peers import PEERS
 
-        return PEERS["iterative"](masked)
+        return PEERS[method](masked)
     raise SystemExit(f"unknown method {method!r}; have {METHODS}")
 
 
 def one(args: argparse.Namespace) -> dict:
     """Run one method in this process; the table is rebuilt from the seed."""
-    truth = make_table(args.rows, args.numeric, args.categorical, args.seed)
+    if args.threads[0]:
+        import torch
+
+        torch.set_num_threads(args.threads[0])
+    truth = GENERATORS[args.generator](args.rows, args.numeric, args.categorical, args.seed)
     masked = hide(truth, args.missing, args.seed)
     if args.profile:
         from pyinstrument import Profiler
@@ -133,34 +172,48 @@ def one(args: argparse.Namespace) -> dict:
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     kept = all(filled[c][masked[c].notna()].equals(masked[c][masked[c].notna()])
                for c in masked.columns)
-    return {"method": args.method, "seconds": seconds, "peak_gb": peak_gb,
+    import torch
+
+    return {"method": args.method, "threads": torch.get_num_threads(), "seconds": seconds,
+            "peak_gb": peak_gb,
             "observed_kept": kept, **scores(truth, masked, filled)}
 
 
+def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
+    """``method`` in a fresh process (``threads`` 0: the default count), with the load
+    average (1 minute) before and after it."""
+    command = [sys.executable, __file__, "--one", method, "--rows", str(args.rows),
+               "--numeric", str(args.numeric), "--categorical", str(args.categorical),
+               "--missing", str(args.missing), "--seed", str(args.seed),
+               "--generator", args.generator, "--threads", str(threads)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if threads:
+        env.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
+                                 str(threads)))
+    load_before = os.getloadavg()[0]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    load = {"load_before": load_before, "load_after": os.getloadavg()[0]}
+    if done.returncode:
+        print(done.stderr[-3000:], file=sys.stderr)
+        lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
+        return {"method": method, "error": lines[-1], **load}
+    record = {**json.loads(done.stdout.strip().splitlines()[-1]), **load}
+    print(f"{method:12s} {record['threads']} thr {record['seconds']:8.1f}s  "
+          f"nRMSE {record['nrmse']:.3f}  acc {record['accuracy']:.3f}  "
+          f"peak {record['peak_gb']:.2f} GB  load {load_before:.1f}->{load['load_after']:.1f}",
+          flush=True)
+    return record
+
+
 def run_all(args: argparse.Namespace) -> list[dict]:
-    """Each method in a fresh process, back to back."""
-    results = []
-    for method in args.methods:
-        command = [sys.executable, __file__, "--one", method, "--rows", str(args.rows),
-                   "--numeric", str(args.numeric), "--categorical", str(args.categorical),
-                   "--missing", str(args.missing), "--seed", str(args.seed)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-        if done.returncode:
-            print(done.stderr[-3000:], file=sys.stderr)
-            results.append({"method": method, "error": done.stderr.strip().splitlines()[-1]})
-            continue
-        record = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{method:10s} {record['seconds']:8.1f}s  nRMSE {record['nrmse']:.3f}  "
-              f"acc {record['accuracy']:.3f}  peak {record['peak_gb']:.2f} GB", flush=True)
-        results.append(record)
-    return results
+    """Each method (at each thread setting) in a fresh process, back to back."""
+    return [run_one(method, threads, args) for threads in args.threads
+            for method in args.methods]
 
 
 def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
     """The markdown report, with ratios to the plain MLP."""
     columns = args.numeric + args.categorical
-    ref = next((r for r in results if r["method"] == REFERENCE and "error" not in r), None)
     lines = [
         f"# Scale benchmark: {args.rows:,} rows x {columns} columns",
         "",
@@ -168,20 +221,26 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
          f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
          f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`."),
         "",
-        (f"{args.numeric} nonlinear numeric and {args.categorical} categorical (4 levels) "
-         f"columns, {args.missing:.0%} of every column hidden MCAR (seed {args.seed}); each "
-         "method in its own process; peak = the process's maximum resident memory."),
+        (f"Generator `{args.generator}`: {args.numeric} numeric and {args.categorical} "
+         f"categorical columns, {args.missing:.0%} of every column hidden MCAR (seed "
+         f"{args.seed}); each method in its own process; peak = the process's maximum resident "
+         "memory; load = the 1-minute load average before -> after the method."),
         "",
-        "| method | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | observed kept |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        ("| method | threads | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | "
+         "observed kept | load |"),
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
+        load = f"{r['load_before']:.1f} -> {r['load_after']:.1f}"
         if "error" in r:
-            lines.append(f"| {r['method']} | failed: {r['error']} | | | | | |")
+            lines.append(f"| {r['method']} | | failed: {r['error']} | | | | | | {load} |")
             continue
-        ratio = f"{r['seconds'] / ref['seconds']:.2f}x" if ref else ""
-        lines.append(f"| {r['method']} | {r['seconds']:.1f} | {ratio} | {r['nrmse']:.3f} | "
-                     f"{r['accuracy']:.3f} | {r['peak_gb']:.2f} | {r['observed_kept']} |")
+        same = [x for x in results if x["method"] == REFERENCE and "error" not in x
+                and x["threads"] == r["threads"]]
+        ratio = f"{r['seconds'] / same[0]['seconds']:.2f}x" if same else ""
+        lines.append(f"| {r['method']} | {r['threads']} | {r['seconds']:.1f} | {ratio} | "
+                     f"{r['nrmse']:.3f} | {r['accuracy']:.3f} | {r['peak_gb']:.2f} | "
+                     f"{r['observed_kept']} | {load} |")
     return "\n".join(lines) + "\n"
 
 
@@ -192,7 +251,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--categorical", type=int, default=3)
     parser.add_argument("--missing", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--generator", default="latent3", choices=sorted(GENERATORS))
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
+    parser.add_argument("--threads", nargs="+", type=int, default=[0],
+                        help="torch/BLAS threads per run; 0 = the default count (every method "
+                             "runs once per value, e.g. `--threads 0 1`)")
     parser.add_argument("--one", dest="method", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --one: write a pyinstrument profile here")
     parser.add_argument("--out", type=Path, default=None)
@@ -207,8 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results = run_all(args)
     wall = time.perf_counter() - started
+    suffix = "" if args.generator == "latent3" else f"_{args.generator}"
     out = args.out or (ROOT / "benchmarks" / "results"
-                       / f"scale_{args.rows}x{args.numeric + args.categorical}.md")
+                       / f"scale_{args.rows}x{args.numeric + args.categorical}{suffix}.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results, args, wall))
     out.with_suffix(".json").write_text(json.dumps(results, indent=2))

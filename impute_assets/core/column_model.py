@@ -41,6 +41,7 @@ from impute_assets.core.integrity import (
 )
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.sequence import SequenceSpec, is_context_column, raw_columns
+from impute_assets.core.shared_network import SHARED
 from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
 from impute_assets.core.version import library_version
 
@@ -128,6 +129,9 @@ class ColumnModel:
     #: :class:`ImputerConfig`).
     chained: ColumnModel | None = None
     chained_fills: list[str] = field(default_factory=list)
+    #: The table's shared network (its description, its tensors), where this column uses it
+    #: (chosen, or in the blend): see :mod:`impute_assets.core.shared_network`.
+    shared: tuple[dict[str, Any], dict[str, torch.Tensor]] | None = None
 
     @property
     def filling(self) -> ColumnModel:
@@ -192,23 +196,32 @@ class ColumnModel:
         """Whether filling needs the network (alone, or in the blend)."""
         return self.chosen == "network" or "network" in self.calibration.get("members", {})
 
-    def raw_outputs(self, design: Design, rows: np.ndarray,
-                    network_out: np.ndarray | None) -> np.ndarray:
+    @property
+    def uses_shared(self) -> bool:
+        """Whether filling needs the table's shared network (alone, or in the blend)."""
+        return self.shared is not None
+
+    def raw_outputs(self, design: Design, rows: np.ndarray, network_out: np.ndarray | None,
+                    shared_out: np.ndarray | None = None) -> np.ndarray:
         """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
         if self.chosen == NEAREST_COPY:
             return copy_outputs(self.arrays, design.matrix[rows][:, design.without(self.position)])
         if self.chosen == "blend":
             members = self.calibration["members"]
-            return blend([member_values(name, self._raw(name, design, rows, network_out),
+            return blend([member_values(name, self._raw(name, design, rows, network_out,
+                                                        shared_out),
                                         self.numeric, temperature)
                           for name, temperature in members.items()], self.numeric)
-        return self._raw(self.chosen, design, rows, network_out)
+        return self._raw(self.chosen, design, rows, network_out, shared_out)
 
     def _raw(self, candidate: str, design: Design, rows: np.ndarray,
-             network_out: np.ndarray | None) -> np.ndarray:
+             network_out: np.ndarray | None, shared_out: np.ndarray | None) -> np.ndarray:
         if candidate == "network":
             assert network_out is not None
             return network_out[:, : 2 if self.numeric else self.classes]
+        if candidate == SHARED:
+            assert shared_out is not None
+            return shared_out
         if candidate == "mean_mode":
             return mean_mode_predict(self.arrays["mean_mode"], len(rows), self.numeric)
         z = design.matrix[rows][:, design.without(self.position)]
@@ -224,7 +237,7 @@ class ColumnModel:
         if self.chosen == NEAREST_COPY:
             return ColumnPrediction(*copied_texts(self.arrays, raw, self.calibration["distance_scale"]))
         if self.numeric:
-            if self.chosen == "network":
+            if self.chosen in ("network", SHARED):
                 mu = raw[:, 0]
                 sigma = np.exp(0.5 * np.clip(raw[:, 1], -10, 10)) * self.calibration["sigma_scale"]
             else:
@@ -257,12 +270,15 @@ class ColumnModel:
             "sequence": self.sequence.to_state() if self.sequence is not None else None,
             "chained": self.chained.version if self.chained is not None else None,
             "chained_fills": self.chained_fills,
+            "shared": self.shared[0] if self.shared is not None else None,
         }
 
     def _tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"arrays.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.arrays.items()}
         for name, value in (self.network or {}).items():
             tensors[f"network.{name}"] = value.detach().cpu().contiguous()
+        for name, value in (self.shared[1] if self.shared is not None else {}).items():
+            tensors[f"shared.{name}"] = value.detach().cpu().contiguous()
         return tensors
 
     def save(self, directory: str | Path) -> Path:
@@ -295,6 +311,7 @@ class ColumnModel:
         verify_shapes(path / WEIGHTS, tensors, manifest["tensors"])
         arrays = {k.split(".", 1)[1]: v.numpy() for k, v in tensors.items() if k.startswith("arrays.")}
         network = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("network.")}
+        shared = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("shared.")}
         return cls(
             target=manifest["target"],
             kind=ColumnKind(manifest["kind"]),
@@ -315,6 +332,7 @@ class ColumnModel:
             sequence=SequenceSpec.from_state(manifest["sequence"]) if manifest.get("sequence") else None,
             chained=_load_chained(path, manifest.get("chained")),
             chained_fills=manifest.get("chained_fills", []),
+            shared=(manifest["shared"], shared) if manifest.get("shared") else None,
         )
 
 

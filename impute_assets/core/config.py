@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
-#: "blend" averages the network, linear, kNN and boosted candidates that were fitted.
+#: "blend" averages the network, shared network, linear, kNN and boosted candidates fitted.
+#: "shared_network" is one masked network for the whole table (see :mod:`.shared_network`).
 #: "boosted" (LightGBM) skips categorical targets of more than ``boosted.MAX_CLASSES`` classes.
-CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
-DEFAULT_CANDIDATES = ("network", "linear", "knn", "boosted", "blend", "mean_mode")
+CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
+DEFAULT_CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
 TEXT_ENCODERS = ("ngrams", "minilm")
@@ -114,8 +115,9 @@ class ImputerConfig:
     #: stays honest); each column keeps whichever round scores better on its held-out split.
     #: Filling runs both rounds. Tables with ``order_by`` keep one round.
     chained: bool = False
-    #: Models each column's held-out split chooses from: network, linear (ridge), knn,
-    #: boosted (LightGBM), blend (average of the best), mean_mode.
+    #: Models each column's held-out split chooses from: network (one per column),
+    #: shared_network (one per table), linear (ridge), knn, boosted (LightGBM), blend
+    #: (average of the best), mean_mode.
     candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = 256

@@ -41,6 +41,7 @@ from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.prediction import filled_frame, predict_rows
 from impute_assets.core.sequence import SequenceSpec, raw_columns
+from impute_assets.core.shared_network import SHARED, SharedFit, fit_shared
 from impute_assets.core.text_copy import fit_copy_model
 from impute_assets.core.training import (
     TargetData,
@@ -55,7 +56,9 @@ logger = logging.getLogger("impute_assets")
 #: Below this many observed cells a column has no held-out split and is filled by mean/mode.
 MIN_ROWS_FOR_HOLDOUT = 10
 #: Candidates the blend averages, where fitted.
-BLEND_MEMBERS = ("network", "linear", "knn", "boosted")
+BLEND_MEMBERS = ("network", SHARED, "linear", "knn", "boosted")
+#: Candidates whose numeric outputs are (value, log variance), calibrated by a sigma scale.
+NETWORKS = ("network", SHARED)
 
 
 def fit_column_models(
@@ -93,6 +96,8 @@ def fit_column_models(
     data = [_target_data(space, frame, t, config, rng, (holdout or {}).get(t), weights)
             for t in targets if t not in texts]
     trained = _train(space, features, data, config)
+    shared = (fit_shared(space, features, data, config, resolve_device(config.device))
+              if SHARED in config.candidates and sequence is None else SharedFit())
     models = {}
     for name in texts:
         inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}
@@ -100,7 +105,7 @@ def fit_column_models(
                                       fingerprint(name, inputs_kinds, config, sequence), sequence)
         models[name].holdout["facts"] = column_facts(frame[name], numeric=False)
     for target in data:
-        model = _fit_column(space, design, target, trained, kinds, config, sequence)
+        model = _fit_column(space, design, target, trained, kinds, config, sequence, shared)
         model.holdout["importance"] = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed)
         model.holdout["facts"] = column_facts(frame[target.name], target.numeric)
@@ -211,7 +216,7 @@ def _train(
 
 
 def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kinds, config,
-                sequence: SequenceSpec | None) -> ColumnModel:
+                sequence: SequenceSpec | None, shared: SharedFit) -> ColumnModel:
     net, net_targets, device = fit.trained, fit.targets, fit.device
     position = space.position(target.name)
     columns = design.without(position)
@@ -223,6 +228,8 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     boosted_rounds = boosted.ROUNDS  # as many as the held-out fit kept, once there is one
     if target.name in fit.holdout:
         outputs["network"] = fit.holdout[target.name]
+    if shared.serves(target.name):
+        outputs[SHARED] = shared.holdout[target.name]
     if len(hold_rows):
         cheap_outputs, fitted, boosted_rounds = _cheap_outputs(design, columns, target, train_rows,
                                                                hold_rows, config)
@@ -280,11 +287,14 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=len(train_rows),
-        epochs=net.best_epochs[net_targets.index(target.name)] if uses_network else 0,
+        epochs=(net.best_epochs[net_targets.index(target.name)] if uses_network
+                else shared.trained.best_epoch if SHARED in used else 0),
         device=device,
-        seconds=float(net.seconds) if net is not None else 0.0,
+        seconds=(float(net.seconds) if net is not None else 0.0)
+        + (shared.trained.seconds if shared.trained is not None else 0.0),
         warnings=warnings_,
         sequence=sequence,
+        shared=(shared.meta, shared.tensors) if SHARED in used else None,
     )
     if len(hold_rows):  # the held-out residuals (or ranks) that size its intervals and sets
         learnt = None if target.numeric else np.isin(y_hold, y_train)
@@ -489,7 +499,7 @@ def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray,
         if out is None or not len(truth):
             return {"temperature": 1.0}
         return {"temperature": fit_temperature(out, truth.astype(int))}
-    if chosen == "network":
+    if chosen in NETWORKS:
         return {"sigma_scale": fit_sigma_scale(out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)),
                                                truth)}
     if out is None or not len(truth):

@@ -20,6 +20,7 @@ from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.device import resolve_device
 from impute_assets.core.features import Features
 from impute_assets.core.network import StackedNet
+from impute_assets.core.shared_network import load_shared, shared_outputs
 from impute_assets.core.training import target_outputs
 
 #: Rows encoded and predicted at a time: filling is linear in rows with bounded memory.
@@ -138,12 +139,33 @@ def encoded_predictions(models: list[ColumnModel], net: StackedNet | None, featu
     encoded ``features``); ``net`` stacks the networks of those that use one, in their order."""
     design = Design.from_features(features, models[0].space.categorical_sizes)
     net_out = _network_outputs(models, net, features, positions, device, precision)
+    shared_out = _shared_outputs(models, features, positions, device, precision)
     out = {}
     for model in models:
         local = positions[model.target]
         if len(local):
-            network = net_out.get(model.target)
-            out[model.target] = model.predict(model.raw_outputs(design, local, network))
+            raw = model.raw_outputs(design, local, net_out.get(model.target),
+                                    shared_out.get(model.target))
+            out[model.target] = model.predict(raw)
+    return out
+
+
+def _shared_outputs(models: list[ColumnModel], features: Features,
+                    positions: Mapping[str, np.ndarray], device: torch.device,
+                    precision: str) -> dict[str, np.ndarray]:
+    """The raw outputs of the models that use a shared network, one pass per network (models
+    trained together share one; see :func:`shared_outputs`)."""
+    groups: dict[str, list[ColumnModel]] = {}
+    for model in models:
+        if model.uses_shared and len(positions[model.target]):
+            groups.setdefault(model.shared[0]["id"], []).append(model)
+    out: dict[str, np.ndarray] = {}
+    for group in groups.values():
+        meta, tensors = group[0].shared
+        net = load_shared(group[0].space, meta, tensors, device)
+        out.update(shared_outputs(net, meta["targets"], features, group[0].space,
+                                  {m.target: positions[m.target] for m in group}, device,
+                                  precision))
     return out
 
 

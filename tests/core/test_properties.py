@@ -44,13 +44,15 @@ def frames(draw) -> pd.DataFrame:
 
 
 @settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frames(), st.booleans())
+@given(frames(), st.booleans(), st.booleans())
 def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame,
-                                                            chained: bool) -> None:
+                                                            chained: bool, shared: bool) -> None:
     original = frame.copy(deep=True)
+    # the table's shared network as a candidate too (see core/shared_network.py)
+    more = {"candidates": ("shared_network", "linear", "mean_mode")} if shared else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = Imputer(**FAST, chained=chained).fit_impute(frame)
+        result = Imputer(**FAST, **more, chained=chained).fit_impute(frame)
 
     pd.testing.assert_frame_equal(frame, original)  # caller's frame not mutated
     out = result.frame

@@ -1,0 +1,120 @@
+"""The shared masked network candidate: one network per table, cost linear in columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from impute_assets.core.features import FeatureSpace
+from impute_assets.core.imputer import Imputer
+from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.network import StackedNet
+from impute_assets.core.shared_network import SHARED, SharedNet
+
+FAST = {"epochs": 30, "hidden_dim": 16, "embedding_dim": 4, "max_steps": 600,
+        "candidates": (SHARED, "mean_mode")}
+
+
+def mixed_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(complete, with 20% of every modelled column hidden): numbers, a category, free text."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=rows)
+    complete = pd.DataFrame({
+        "a": a,
+        "b": 2 * a + 0.05 * rng.normal(size=rows),
+        "level": np.where(a > 0, "high", "low"),
+        "note": rng.choice(["red apple", "green pear", "blue sky"], size=rows),
+        "c": rng.normal(size=rows),
+    })
+    masked = complete.copy()
+    for column in ("a", "b", "level", "c"):
+        masked[column] = masked[column].mask(rng.random(rows) < 0.2)
+    return complete, masked
+
+
+def test_fits_and_fills_a_mixed_frame_and_learns_the_relations() -> None:
+    complete, masked = mixed_frame()
+    imputer = Imputer(seed=0, **FAST)
+    filled = imputer.fit_transform(masked)
+
+    models = imputer.column_models_
+    assert models["b"].chosen == SHARED and models["level"].chosen == SHARED
+    assert models["b"].holdout["score"] < 0.7 * models["b"].holdout["baseline_score"]
+    assert models["level"].holdout["score"] > 0.8
+    gaps = masked["b"].isna() & masked["a"].notna()  # b = 2a + noise: known where a is
+    error = filled.loc[gaps, "b"] - complete.loc[gaps, "b"]
+    assert np.sqrt(np.mean(error ** 2)) < 0.3 * complete["b"].std()
+    for column in ("a", "b", "level"):
+        assert filled[column].notna().all()
+    observed = masked.notna()
+    for column in masked.columns:  # observed cells are never changed
+        kept = observed[column]
+        assert filled.loc[kept, column].tolist() == masked.loc[kept, column].tolist()
+
+
+def test_a_target_never_reads_its_own_cell() -> None:
+    """Predicting an observed cell gives what predicting it as a gap gives: the cell is
+    hidden from its own head, as it was in training."""
+    _, masked = mixed_frame()
+    imputer = Imputer(seed=0, **FAST).fit(masked)
+    rows = np.flatnonzero(masked["b"].notna().to_numpy())[:50]
+    seen = imputer.predict_cells(masked, {"b": rows})["b"]
+    blanked = masked.copy()
+    blanked.loc[blanked.index[rows], "b"] = np.nan
+    hidden = imputer.predict_cells(blanked, {"b": rows})["b"]
+    np.testing.assert_allclose(np.asarray(seen.values, float), np.asarray(hidden.values, float),
+                               rtol=1e-5)
+
+
+def test_deterministic_for_a_seed_and_round_trips_through_save(tmp_path) -> None:
+    _, masked = mixed_frame()
+    first = Imputer(seed=3, **FAST).fit(masked)
+    second = Imputer(seed=3, **FAST).fit(masked)
+    pd.testing.assert_frame_equal(first.transform(masked), second.transform(masked))
+    weights = [m.column_models_["b"].shared[1] for m in (first, second)]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+    first.save(tmp_path / "units")
+    loaded = Imputer.load(tmp_path / "units")
+    assert loaded.column_models_["b"].shared[0] == first.column_models_["b"].shared[0]
+    pd.testing.assert_frame_equal(loaded.transform(masked), first.transform(masked))
+
+
+def _wide(columns: int) -> tuple[FeatureSpace, list[int], list[bool]]:
+    """A feature space of ``columns`` columns, two numeric to one 5-level categorical."""
+    rng = np.random.default_rng(0)
+    data, kinds = {}, {}
+    for j in range(columns):
+        if j % 3 == 2:
+            data[f"k{j}"], kinds[f"k{j}"] = rng.choice(list("vwxyz"), 50), ColumnKind.CATEGORICAL
+        else:
+            data[f"x{j}"], kinds[f"x{j}"] = rng.normal(size=50), ColumnKind.NUMERIC
+    space = FeatureSpace.fit(pd.DataFrame(data), kinds, 256, 64)
+    numeric = [k == ColumnKind.NUMERIC for k in kinds.values()]
+    dims = [2 if n else space.encoders[c].size for c, n in zip(kinds, numeric, strict=True)]
+    return space, dims, numeric
+
+
+def _shared_cost(columns: int) -> tuple[int, int]:
+    space, dims, numeric = _wide(columns)
+    net = SharedNet(space, dims, numeric, hidden_dim=64, embedding_dim=8)
+    return sum(p.numel() for p in net.parameters()), net.flops_per_row()
+
+
+@pytest.mark.parametrize("index", [0, 1])  # parameters, forward multiply-adds
+def test_cost_grows_linearly_with_columns(index: int) -> None:
+    costs = [_shared_cost(c)[index] for c in (30, 60, 120, 240)]
+    steps = np.diff(costs)
+    # equal column increments cost equal amounts: each doubling adds twice the last step
+    np.testing.assert_allclose(steps[1:] / steps[:-1], 2.0, rtol=1e-9)
+    # the per-column networks it replaces grow with columns squared
+    stacked = []
+    for c in (30, 60):
+        space, dims, _ = _wide(c)
+        net = StackedNet(space, list(space.columns), dims, hidden_dim=64, embedding_dim=8)
+        stacked.append(sum(p.numel() for p in net.parameters()))
+    assert stacked[1] / stacked[0] > 3.0  # 2.0 would be linear
+    assert costs[1] / costs[0] < 2.0
