@@ -25,7 +25,7 @@ from impute_assets.dagster.checks import DISTRIBUTION_CHECK, EXPECTATIONS_CHECK
 from impute_assets.dagster.concurrency import TRAIN_RUN_TAG, fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
 from impute_assets.dagster.translator import dagster_name
-from impute_assets.pipeline.partitions import key_for_value
+from impute_assets.pipeline.partitions import partition_row_counts as source_row_counts
 
 #: Sensors evaluate at most this often (seconds).
 MINIMUM_INTERVAL = 60
@@ -136,19 +136,10 @@ def _waiting(table: TableAssets, untrained: Sequence[str], partitions: int) -> s
 
 
 def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int]:
-    """Rows per partition key of a table's source, counted in the warehouse in one query."""
-    spec, part = table.spec, table.spec.partition
-    assert part is not None
-    warehouse = getattr(resources, warehouse_key(spec)).get_warehouse()
-    profile = warehouse.profile(
-        spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
-    )
-    counts: dict[str, int] = {}
-    for value, rows in profile.partitions.items():
-        if value is not None:
-            key = key_for_value(part, value)
-            counts[key] = counts.get(key, 0) + rows.rows
-    return dict(sorted(counts.items()))
+    """Rows per partition key of a table's source, counted in the warehouse in one query (NULL
+    and empty values of dynamic partitions under their own keys, never the key ``''``)."""
+    warehouse = getattr(resources, warehouse_key(table.spec)).get_warehouse()
+    return source_row_counts(table.spec, warehouse)
 
 
 def filled_row_counts(

@@ -177,6 +177,7 @@ def _fill_and_publish(
             audit_table=spec.audit_name,
             like=spec.table,
             key=spec.key,
+            audit_key=partition_key,
         )
     record = FillRecord(
         table=spec.table,
@@ -280,12 +281,13 @@ BOUNDARY_ROWS = 24
 
 
 def boundary_rows(
-    spec: TableSpec, warehouse: Warehouse, partition: tuple[str, str] | None
+    spec: TableSpec, warehouse: Warehouse, partition: tuple[str, str | None] | None
 ) -> pd.DataFrame | None:
     """The last rows of each group in the partition before ``partition``, when rows form
-    sequences: the first hour of a new day still sees the last hours of the previous one."""
+    sequences: the first hour of a new day still sees the last hours of the previous one (the
+    rows with a NULL partition value have no previous partition)."""
     order, groups = sequence_keys(spec)
-    if order is None or partition is None:
+    if order is None or partition is None or partition[1] is None:
         return None
     column, value = partition
     values = warehouse.partitions(spec.table, column, schema=spec.db_schema)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from impute_assets.pipeline.chunks import OnRows
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
-from impute_assets.pipeline.partitions import key_for_value
+from impute_assets.pipeline.partitions import partition_row_counts
 from impute_assets.pipeline.records import FillRecord, MissingCounts, TableRunRecord, TrainRecord
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.training import train_or_reuse
@@ -63,8 +63,7 @@ class TableRun:
         part = self.spec.partition
         if part is None:
             return None
-        values = self.warehouse.partitions(self.spec.table, part.column, schema=self.spec.db_schema)
-        return [key_for_value(part, v) for v in values]
+        return list(partition_row_counts(self.spec, self.warehouse))
 
     def train_or_reuse(
         self, columns: Iterable[str], force_retrain: bool = False

@@ -99,9 +99,13 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
                   validate: Callable[[StagingTable], None] | None = None,
                   audit: pd.DataFrame | None = None, audit_table: str | None = None,
                   like: str | None = None, key: Sequence[str] = (),
-                  connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None
-                  ) -> PublishResult:
+                  connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
+                  audit_key: str | None = None) -> PublishResult:
     """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc.
+
+    A partition value of None stands for the rows whose partition column is NULL.
+    ``audit_key``: the partition label the audit rows of a partition publish carry (default:
+    its value as text).
 
     ``connect``: opens the connection (default ``engine.connect``; the facade's names the table
     in connection errors).
@@ -140,7 +144,7 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
                                       _renamed(desc, staging)))
             replaced, audited, created = _swap_in(conn, dialect, desc, staging, where, existed,
                                                   audit, audit_desc, audit_staging, placed,
-                                                  partition[1] if partition else None)
+                                                  _audit_label(partition, audit_key))
             published = True
         finally:  # a staging table renamed into place is gone: dropping its name does nothing
             # where RENAME commits by itself (MySQL), an audit table placed by a publish that
@@ -196,12 +200,20 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
     column = desc.column(name)
     value = partition_value(column, raw_value, desc)
     values = data.column(name)
-    inside = pc.sum(pc.equal(values, pa.scalar(value, values.type)).fill_null(False)).as_py()
+    matches = pc.is_null(values) if value is None else pc.equal(values, pa.scalar(value, values.type))
+    inside = pc.sum(matches.fill_null(False)).as_py()
     if (inside or 0) != len(values):
         raise PublishRefused(
             f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
             url=desc.url, schema=desc.schema, table=desc.name, column=name)
     return (name, value), (name, partition_label(value))
+
+
+def _audit_label(partition: tuple[str, object] | None, audit_key: str | None) -> object:
+    """What the audit rows of a publish are labelled with (None: a whole-table publish)."""
+    if partition is None:
+        return None
+    return audit_key if audit_key is not None else str(partition[1])
 
 
 def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:

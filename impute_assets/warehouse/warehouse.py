@@ -156,7 +156,8 @@ class Warehouse:
                 partition: tuple[str, object] | None = None,
                 validate: Callable[[StagingTable], None] | None = None,
                 audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                like: str | None = None, key: Sequence[str] = ()) -> PublishResult:
+                like: str | None = None, key: Sequence[str] = (),
+                audit_key: str | None = None) -> PublishResult:
         """Write-audit-publish ``frame`` into ``table`` (whole, or one partition) atomically.
 
         ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
@@ -164,12 +165,15 @@ class Warehouse:
         ``like`` (the source table: its exact column types, NOT NULL, primary key and unique
         indexes) or, without it, from the frame's types; ``key`` then gets a unique index when
         that DDL has no primary key. Publishes into one table/partition wait for each other.
+        A ``partition`` value of None is the rows whose partition column is NULL; ``audit_key``
+        labels a partition publish's audit rows (default: the partition value as text).
         """
         self.check_name(table, schema)
         return publish_frame(self.engine, self.dialect,
                              self._url.render_as_string(hide_password=False), self.masked_url,
                              frame, table, schema, partition, validate, audit, audit_table, like,
-                             key, connect=lambda: self.connect(table, schema))
+                             key, connect=lambda: self.connect(table, schema),
+                             audit_key=audit_key)
 
     def sweep_staging(self, schema: str | None = None) -> list[str]:
         """Drop staging tables left by killed processes; returns their names."""
