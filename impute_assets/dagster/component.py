@@ -36,7 +36,11 @@ from dagster.components.utils.translation import TranslationFn, TranslationFnRes
 from pydantic import BaseModel, Field
 
 from impute_assets.dagster.factory import build_imputation_defs
-from impute_assets.dagster.translator import ImputationAssetData, ImputationTranslator
+from impute_assets.dagster.translator import (
+    ImputationAssetData,
+    ImputationTranslator,
+    dagster_name,
+)
 from impute_assets.pipeline.config_file import load_tables_file, relative_store
 from impute_assets.pipeline.discovery import Discovery, discover, table_id
 from impute_assets.pipeline.spec import TableSpec
@@ -106,7 +110,9 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
         """State key: one per component (its ``name``, else its first table)."""
         first = self.tables[0].spec if self.tables else None
         label = self.name or (".".join(filter(None, [first.db_schema, first.table])) if first else "")
-        return DefsStateConfig.from_args(self.defs_state, default_key=f"ImputeTables[{label}]")
+        # A Dagster name: dg turns the key into a folder name, lossily (``a/b`` as ``a b``).
+        return DefsStateConfig.from_args(
+            self.defs_state, default_key=f"ImputeTables[{dagster_name(label) if label else ''}]")
 
     def write_state_to_path(self, state_path: Path) -> None:
         """Discover the incomplete columns of tables without ``columns`` (errors recorded).
