@@ -169,10 +169,30 @@ def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: Im
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
+    if numeric:
+        _check_trainable(name, y, frame[name])
     observed = np.isfinite(y) if numeric else y >= 0
     holdout = observed & holdout if holdout is not None else holdout_split(observed, config, rng)
     classes = 1 if numeric else len(encoder.values)
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout, weights)
+
+
+#: The largest scaled target (robust units: distance from the median in IQRs) whose squared
+#: error single precision still holds; beyond it training overflows and fills are garbage.
+MAX_SCALED_TARGET = float(np.sqrt(np.finfo(np.float32).max))
+
+
+def _check_trainable(name: str, scaled: np.ndarray, values: pd.Series) -> None:
+    """Refuse, naming the column, a numeric target some of whose values lie so far from the
+    rest that training would overflow (one 1e308 among values near 1 gave fills of ~1e36)."""
+    far = np.abs(scaled) > MAX_SCALED_TARGET
+    if far.any():
+        raw = values.to_numpy(dtype=float, na_value=np.nan)[far]
+        raise ValueError(
+            f"column {name!r}: {int(far.sum())} value(s) (e.g. {raw[0]:.3g}) lie over "
+            f"{MAX_SCALED_TARGET:.2g} times the column's interquartile spread from its median, "
+            "beyond what training in single precision can fit; exclude the column, or impute it "
+            "from a view that caps or log-transforms it")
 
 
 class NetworkFit(NamedTuple):

@@ -131,3 +131,12 @@ def test_observed_infinities_in_a_target_stay_and_its_gaps_get_finite_fills(tabl
     assert published[1] == math.inf and published[2] == -math.inf
     assert fill.cells_filled == sum(v is None for v in y)
     assert all(math.isfinite(published[i]) for i, v in enumerate(y) if v is None)
+
+
+def test_a_target_with_one_1e308_outlier_is_refused_naming_the_column(table):
+    """Training on it would overflow single precision (fills of ~1e36 that pass a range check
+    up to 1e308): the run refuses before any model is stored, naming the column."""
+    x, y = _gaps()
+    y = [1e308 if i == 1 else v for i, v in enumerate(y)]
+    with pytest.raises(ValueError, match=r"column 'y': 1 value\(s\) \(e\.g\. 1e\+308\) lie over"):
+        table({"x": ("double", x), "y": ("double", y)}, ["y"])
