@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     try:
         parsed = load_tables_file(args.file)
+        parsed.check_unique()
         specs = [parsed.table(t) for t in args.table] if args.table else list(parsed.tables)
         if args.partition:
             _check_partitioned(specs)

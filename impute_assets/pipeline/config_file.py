@@ -27,6 +27,23 @@ class TablesFile:
     path: Path
     tables: tuple[TableSpec, ...]
     model_store: str | None
+    #: The line each of ``tables`` starts on (empty when unknown).
+    lines: tuple[int, ...] = ()
+
+    def check_unique(self) -> None:
+        """Refuse a table declared twice, or two tables filling one output table (a run would
+        fill it twice, the second publish replacing the first), naming both entries' lines."""
+        seen: dict[tuple[str, str], int] = {}
+        for index, spec in enumerate(self.tables):
+            for what, name in (("table", spec.store_name), ("output_table", spec.output_name)):
+                first = seen.setdefault((what, f"{spec.db_schema}.{name}"), index)
+                if first != index:
+                    raise SpecError(f"{self._at(index)}: {what} {name!r} is declared again "
+                                    f"(first by tables[{first}], {self._at(first)}); one entry "
+                                    "per table, one table per output")
+
+    def _at(self, index: int) -> str:
+        return f"{self.path}:{self.lines[index]}" if index < len(self.lines) else str(self.path)
 
     def table(self, name: str) -> TableSpec:
         """The table called ``name`` (``schema.table`` also matches), naming the file if none."""
@@ -80,11 +97,12 @@ def load_tables_file(path: str | Path) -> TablesFile:
     if not isinstance(defaults, dict):
         raise SpecError(f"{path}: 'defaults' must be a mapping, got {type(defaults).__name__}")
     store = data.get("model_store")
+    lines = _entry_lines(path)
     return TablesFile(
         path=path,
-        tables=tuple(parse_tables(data["tables"], defaults, where=str(path),
-                                  lines=_entry_lines(path))),
+        tables=tuple(parse_tables(data["tables"], defaults, where=str(path), lines=lines)),
         model_store=relative_store(store, path.parent),
+        lines=tuple(lines),
     )
 
 

@@ -73,3 +73,11 @@ def test_dry_run_previews_fills_and_publishes_nothing(run_cli, duckdb_url, uniqu
     with warehouse.engine.connect() as conn:
         for name in (f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
             assert not warehouse.dialect.has_table(conn, name, None)
+
+
+def test_run_refuses_a_table_declared_twice_before_running_any(run_cli, tmp_path, duckdb_url):
+    path = tmp_path / "impute.yaml"
+    path.write_text("tables:\n  - table: t\n  - table: t\n")
+    result = run_cli(str(path), url=duckdb_url)
+    assert result.returncode == 2
+    assert "impute.yaml:3: table 't' is declared again" in result.stdout.replace("\n", "")

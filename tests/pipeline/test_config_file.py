@@ -3,6 +3,8 @@ and key (no warehouse, no Dagster)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from impute_assets.pipeline.config_file import load_tables_file
@@ -73,3 +75,17 @@ def test_store_name_keeps_schemas_apart():
     b = TableSpec.parse({"table": "orders", "schema": "b"})
     assert (a.store_name, b.store_name) == ("a.orders", "b.orders")
     assert TableSpec.parse({"table": "orders"}).store_name == "orders"
+
+
+@pytest.mark.parametrize(("second", "expected"), [
+    ("  - table: orders\n", "impute.yaml:4: table 'orders' is declared again (first by tables[0]"),
+    ("  - table: returns\n    output_table: orders_imputed\n",
+     "impute.yaml:4: output_table 'orders_imputed' is declared again (first by tables[0]"),
+])
+def test_a_table_declared_twice_is_refused_naming_both_lines(tmp_path, second, expected):
+    path = tmp_path / "impute.yaml"
+    path.write_text(GOOD + second)
+    parsed = load_tables_file(path)  # each entry is valid on its own (Dagster isolates them)
+    with pytest.raises(SpecError, match=re.escape(expected)) as error:
+        parsed.check_unique()
+    assert f"{path}:2" in str(error.value)
