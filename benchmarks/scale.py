@@ -138,7 +138,8 @@ def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
         from impute_assets.core.imputer import Imputer
 
         extra = {"candidates": NETWORK_CANDIDATES[method]} if method in NETWORK_CANDIDATES else {}
-        return Imputer(seed=seed, **extra).fit_transform(masked)
+        # every cell filled, as the peers do (the default gate leaves unsure cells missing)
+        return Imputer(seed=seed, fill="all", **extra).fit_transform(masked)
     if method == "plain_mlp":
         from benchmarks.plain_mlp import plain_mlp
 

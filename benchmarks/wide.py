@@ -35,8 +35,10 @@ from benchmarks import scale
 METHODS = ("plain_mlp", "ours", "ours_stacked", "ours_shared", "missforest")
 
 
-def run(args: argparse.Namespace) -> list[dict]:
-    """Every (column count, method) in its own process, printed as it finishes."""
+def run(args: argparse.Namespace, out: Path) -> list[dict]:
+    """Every (column count, method) in its own process, printed as it finishes; the report is
+    rewritten after each, so a run cut short still leaves what it measured."""
+    started = time.perf_counter()
     results = []
     for columns in args.columns:
         categorical = columns // 3
@@ -46,6 +48,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         for method in args.methods:
             print(f"{columns} columns: ", end="", flush=True)
             results.append({"columns": columns, **scale.run_one(method, 0, table)})
+            out.write_text(render(results, args, time.perf_counter() - started))
+            out.with_suffix(".json").write_text(json.dumps(results, indent=2))
     return results
 
 
@@ -110,13 +114,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
-    results = run(args)
-    wall = time.perf_counter() - started
     out = args.out or ROOT / "benchmarks" / "results" / f"wide_{args.rows}_{args.generator}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(results, args, wall))
-    out.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    run(args, out)
     print(f"wrote {out}")
     return 0
 

@@ -155,6 +155,11 @@ class ImputerConfig:
     max_cheap_rows: int = 20_000
     #: Below this many observed cells a column gets only the cheap candidates.
     min_rows_for_network: int = 40
+    #: With both network candidates (the default), a table of at least this many modelled
+    #: columns trains one shared network (cost linear in columns) instead of one network per
+    #: column (cost quadratic); narrower tables keep the per-column networks. Sequences
+    #: (``order_by``) always keep the per-column networks.
+    shared_network_columns: int = 20
     #: "auto" (cuda, then mps, then cpu), "cuda", "mps" or "cpu".
     device: str = "auto"
     #: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16".
@@ -190,7 +195,7 @@ class ImputerConfig:
         _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "max_steps",
                         "batch_size", "max_batch_size", "text_buckets", "knn_neighbors",
                         "knn_reference_rows", "max_training_rows", "max_holdout_rows",
-                        "max_cheap_rows", "max_categories")
+                        "max_cheap_rows", "max_categories", "shared_network_columns")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}")
         _check_fraction(self, "mask_rate", "holdout_fraction", "copy_mask_share")

@@ -41,7 +41,7 @@ from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.prediction import filled_frame, predict_rows
 from impute_assets.core.sequence import SequenceSpec, raw_columns
-from impute_assets.core.shared_network import SHARED, SharedFit, fit_shared
+from impute_assets.core.shared_network import SHARED, SharedFit, fit_shared, network_candidates
 from impute_assets.core.text_copy import fit_copy_model
 from impute_assets.core.training import (
     TargetData,
@@ -95,9 +95,10 @@ def fit_column_models(
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
     data = [_target_data(space, frame, t, config, rng, (holdout or {}).get(t), weights)
             for t in targets if t not in texts]
-    trained = _train(space, features, data, config)
+    networks = network_candidates(config, len(data), sequence is not None)
+    trained = _train(space, features, data if "network" in networks else [], config)
     shared = (fit_shared(space, features, data, config, resolve_device(config.device))
-              if SHARED in config.candidates and sequence is None else SharedFit())
+              if SHARED in networks else SharedFit())
     models = {}
     for name in texts:
         inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}

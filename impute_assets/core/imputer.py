@@ -114,6 +114,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         max_holdout_rows: int | None = None,
         max_cheap_rows: int | None = None,
         min_rows_for_network: int | None = None,
+        shared_network_columns: int | None = None,
         device: str | None = None,
         precision: str | None = None,
         repeat_below: int | None = None,
@@ -162,6 +163,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.max_holdout_rows = max_holdout_rows
         self.max_cheap_rows = max_cheap_rows
         self.min_rows_for_network = min_rows_for_network
+        self.shared_network_columns = shared_network_columns
         self.device = device
         self.precision = precision
         self.repeat_below = repeat_below

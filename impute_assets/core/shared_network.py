@@ -319,6 +319,19 @@ def shared_outputs(net: SharedNet, targets: Sequence[str], features: Features,
     return out
 
 
+def network_candidates(config: ImputerConfig, targets: int, sequence: bool) -> set[str]:
+    """The network candidates that train for a table of ``targets`` modelled columns: of those
+    in ``config.candidates``, the shared network from ``config.shared_network_columns``
+    targets on and the per-column networks below it, when both are there; never the shared
+    network for sequences (their context features feed the per-column networks)."""
+    wanted = {"network", SHARED} & set(config.candidates)
+    if sequence:
+        return wanted - {SHARED}
+    if len(wanted) == 2:
+        return {SHARED} if targets >= config.shared_network_columns else {"network"}
+    return wanted
+
+
 @dataclass
 class SharedFit:
     """The table's shared network as its columns' units save it, and each served target's

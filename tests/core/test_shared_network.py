@@ -120,3 +120,15 @@ def test_cost_grows_linearly_with_columns(index: int) -> None:
         stacked.append(sum(p.numel() for p in net.parameters()))
     assert stacked[1] / stacked[0] > 3.0  # 2.0 would be linear
     assert costs[1] / costs[0] < 2.0
+
+
+@pytest.mark.parametrize(("threshold", "trained"), [(4, SHARED), (5, "network")])
+def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(threshold: int,
+                                                                         trained: str) -> None:
+    _, masked = mixed_frame(200)  # four modelled columns: a, b, level, c
+    config = {**BRIEF, "candidates": ("network", SHARED, "mean_mode"),
+              "shared_network_columns": threshold}
+    models = Imputer(seed=0, **config).fit(masked).column_models_
+    scored = {name for model in models.values() for name in model.holdout["scores"]}
+    assert trained in scored
+    assert ({"network", SHARED} - {trained}).isdisjoint(scored)
