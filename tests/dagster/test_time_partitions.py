@@ -26,8 +26,9 @@ def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
     warehouse = Warehouse(warehouse_url)
     source = _monthly(160, 0, (1, 2))
     warehouse.publish(source, unique_name)
-    spec = table_spec(
-        unique_name, partition={"column": "month_start", "kind": "monthly", "start": "2013-01-01"}
+    spec = table_spec(  # fill: all, so every check has fills to look at (w is noise)
+        unique_name, partition={"column": "month_start", "kind": "monthly", "start": "2013-01-01"},
+        fill="all",
     )
     defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
     imputed = dg.AssetKey(f"{unique_name}_imputed")
