@@ -44,6 +44,17 @@ def _as_float(series: pd.Series) -> np.ndarray:
     return out
 
 
+#: Beyond this magnitude values are summarized scaled down (profiles, :class:`NumericEncoder`).
+_LARGE = 2.0**960
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """1.0, or the power of two that brings ``values`` to magnitudes below 2**64: sums and
+    squares of ``values / scale`` do not overflow, and multiplying back is exact."""
+    largest = float(np.max(np.abs(values)))
+    return 1.0 if largest < _LARGE else 2.0 ** (math.frexp(largest)[1] - 64)
+
+
 @dataclass
 class NumericEncoder:
     """Robust scaling (median / IQR) of a numeric column; decoding restores its dtype."""
@@ -64,8 +75,10 @@ class NumericEncoder:
         if values.size == 0:
             return cls()
         q1, median, q3 = np.percentile(values, [25, 50, 75])
-        std = float(values.std()) or 1.0
-        scale = float(q3 - q1) / 1.349 or std
+        big = power_of_two_scale(values)  # 1.0 unless values near +-1e308 would overflow
+        std = float((values / big).std()) * big or 1.0
+        spread = (q3 / big - q1 / big) / 1.349
+        scale = float(min(spread * big, np.finfo(np.float64).max)) or std
         return cls(
             center=float(median),
             scale=float(scale),

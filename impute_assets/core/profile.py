@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoders import epoch_seconds
+from impute_assets.core.encoders import epoch_seconds, power_of_two_scale
 from impute_assets.core.kinds import ColumnKind
 
 #: Name of the bucket that holds every value outside a column's ``top_k``.
@@ -250,7 +250,7 @@ def _bin_counts(values: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
 def _numeric_summary(values: np.ndarray, bins: int) -> dict[str, Any]:
     # Near the float64 limit (a column spanning +-1e308) the range, sums and squares overflow:
     # summarize values / 2**k instead (exact: a power of two only moves the exponent).
-    scale = _power_of_two_scale(values)
+    scale = power_of_two_scale(values)
     scaled = values / scale
     counts, edges = np.histogram(scaled, bins=bins)
     edges = edges * scale
@@ -265,16 +265,6 @@ def _numeric_summary(values: np.ndarray, bins: int) -> dict[str, Any]:
         "histogram_edges": tuple(float(e) for e in edges),
         "histogram_counts": tuple(int(c) for c in counts),
     }
-
-
-#: Beyond this magnitude a column is summarized scaled down (see :func:`_numeric_summary`).
-_LARGE = 2.0**960
-
-
-def _power_of_two_scale(values: np.ndarray) -> float:
-    """1.0, or the power of two that brings ``values`` to magnitudes below 2**64."""
-    largest = float(np.max(np.abs(values)))
-    return 1.0 if largest < _LARGE else 2.0 ** (math.frexp(largest)[1] - 64)
 
 
 def _to_json_scalar(value: Any) -> Any:
