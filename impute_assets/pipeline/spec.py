@@ -73,12 +73,14 @@ class ValidationSpec(_Strict):
     distribution checks (mean, std, KL, KS) warn unless ``distribution: block``.
     """
 
-    tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances")
+    tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances",
+                                       json_schema_extra=lambda s: s.update(_tolerances_schema()))
     distribution: Literal["warn", "block"] = Field(
         "warn", description="whether failed distribution checks (mean, std, KL, KS) block publishing"
     )
     column_tolerances: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per column tolerance overrides"
+        default_factory=dict, description="per column tolerance overrides",
+        json_schema_extra=lambda s: s.update(additionalProperties=_tolerances_schema()),
     )
     expectations: list[dict[str, Any]] = Field(
         default_factory=list, description="extra Great Expectations expectations"
@@ -96,6 +98,14 @@ class ValidationSpec(_Strict):
         for column, tolerances in value.items():
             _check_tolerances(tolerances, f"validation.column_tolerances.{column}")
         return value
+
+
+def _tolerances_schema() -> dict[str, Any]:
+    """The JSON schema of a tolerances mapping (so ``dg check yaml`` sees keys and ranges)."""
+    from impute_assets.quality.suite import Tolerances
+
+    schema = Tolerances.model_json_schema()
+    return {"type": "object", "properties": schema["properties"], "additionalProperties": False}
 
 
 def _check_tolerances(value: dict[str, Any], where: str) -> None:

@@ -89,3 +89,23 @@ def test_a_table_declared_twice_is_refused_naming_both_lines(tmp_path, second, e
     with pytest.raises(SpecError, match=re.escape(expected)) as error:
         parsed.check_unique()
     assert f"{path}:2" in str(error.value)
+
+
+@pytest.mark.parametrize(("entry", "error"), [
+    ({"confidence": 1.5}, "is not valid under any of the given schemas"),
+    ({"confidence": {"qty": -0.5}}, "is not valid under any of the given schemas"),
+    ({"validation": {"tolerances": {"std": -1}}}, "-1 is less than the minimum of 0.0"),
+    ({"validation": {"tolerances": {"sdt": 0.3}}}, "('sdt' was unexpected)"),
+    ({"validation": {"column_tolerances": {"qty": {"kl": 1}}}}, "('kl' was unexpected)"),
+    ({"training_rows": 10**30}, "is not valid under any of the given schemas"),
+])
+def test_the_json_schema_dg_check_yaml_reads_refuses_them_too(entry, error):
+    """``dg check yaml`` validates a component's YAML against its JSON schema only (no
+    validators run): constraints live in the schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(TableSpec.model_json_schema())
+    messages = [e.message for e in validator.iter_errors({"table": "orders", **entry})]
+    assert any(error in m for m in messages), messages
+    assert not list(validator.iter_errors({"table": "orders", "confidence": 0.5,
+                                           "validation": {"tolerances": {"std": 0.5}}}))
