@@ -25,6 +25,7 @@ from impute_assets.pipeline.records import (
     MissingCounts,
     holdout_fields,
 )
+from impute_assets.pipeline.schema_change import check_output_schema
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.suite import (
     build_table_suite,
@@ -122,6 +123,7 @@ def _fill_and_publish(
     from impute_assets.quality import fills_finite, observed_unchanged, validate_frame
 
     partition = partition_filter(spec, partition_key)
+    check_output_schema(spec, warehouse)
     raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
                          nan_as_missing=False)
     if raw.empty:
