@@ -1,0 +1,38 @@
+"""``confidence:`` and the tolerances work together: cells a threshold leaves are expected by
+the suite (counted as left, with the reason), not a validation failure under the default
+``allowed_missing: 0``. On DuckDB, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from impute_assets.pipeline import TableRun, TableSpec
+from impute_assets.store import ModelStore
+from impute_assets.warehouse import Warehouse
+from tests.factories import sample_frame, table_spec
+
+
+@pytest.fixture(params=["duckdb", "postgres", "mysql"])
+def warehouse(request, unique_name):
+    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
+    yield wh
+    with wh.engine.begin() as conn:
+        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
+    wh.close()
+
+
+def test_cells_left_by_a_confidence_threshold_pass_validation(warehouse, unique_name, tmp_path):
+    source = sample_frame(rows=160)
+    warehouse.publish(source, unique_name)
+    spec = TableSpec.parse(table_spec(unique_name, columns=["z"], fill="all",
+                                      confidence=0.999))
+    record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
+    (fill,) = record.fills
+    (column,) = fill.columns
+    assert column.left > 0 and column.left + column.filled == column.missing
+    assert sum(column.reasons.values()) == column.left, column.reasons
+    assert fill.validation.success, fill.validation.explain()
+    published = warehouse.read(spec.output_name)
+    assert int(published["z"].isna().sum()) == column.left
