@@ -101,6 +101,7 @@ def load_table(
 
 def _as_labels(series: pd.Series) -> pd.Series:
     """Numbers that name categories as strings (36.0 -> "36"), gaps kept."""
+
     def label(value: object) -> object:
         if pd.isna(value):
             return None
@@ -110,9 +111,13 @@ def _as_labels(series: pd.Series) -> pd.Series:
     return series.map(label).astype(object)
 
 
-def our_imputer(kinds: dict[str, ColumnKind], seed: int, device: str,
-                candidates: Sequence[str] | None = None,
-                settings: dict[str, object] | None = None) -> Callable:
+def our_imputer(
+    kinds: dict[str, ColumnKind],
+    seed: int,
+    device: str,
+    candidates: Sequence[str] | None = None,
+    settings: dict[str, object] | None = None,
+) -> Callable:
     """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
     default when ``None``; ``settings``: further ``ImputerConfig`` fields)."""
     import torch
@@ -169,14 +174,22 @@ def _one(
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
     imputer = (
-        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set) if run_id.method == "ours"
+        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set)
+        if run_id.method == "ours"
         else PEERS[run_id.method]
     )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report = evaluate(frame, imputer, run_id.pattern, args.fraction, run_id.seed,
-                              kinds=kinds, method=run_id.method)
+            report = evaluate(
+                frame,
+                imputer,
+                run_id.pattern,
+                args.fraction,
+                run_id.seed,
+                kinds=kinds,
+                method=run_id.method,
+            )
     except Exception as exc:  # noqa: BLE001 - a failing method is reported, not fatal
         traceback.print_exc()
         record["error"] = f"{type(exc).__name__}: {exc}"
@@ -197,8 +210,9 @@ def _one(
 def metric_table(results: pd.DataFrame, metric: str, methods: Sequence[str]) -> pd.DataFrame:
     """Mean over seeds per table x pattern (rows) and method (columns), plus an overall row
     (the mean of the rows where every method has a value)."""
-    table = results.pivot_table(index=["dataset", "pattern"], columns="method", values=metric,
-                                aggfunc="mean", dropna=False)
+    table = results.pivot_table(
+        index=["dataset", "pattern"], columns="method", values=metric, aggfunc="mean", dropna=False
+    )
     table = table.reindex(columns=[m for m in methods if m in table.columns])
     first_seen = {name: list(dict.fromkeys(results[name])) for name in ("dataset", "pattern")}
     table = table.sort_index(key=lambda level: level.map(first_seen[level.name].index))
@@ -244,12 +258,17 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
     errors = results.dropna(subset=["error"]) if "error" in results else results.iloc[:0]
     if len(errors):
         lines += ["", "## Failures", ""]
-        lines += [f"- {r.dataset} {r.pattern} seed {r.seed} {r.method}: {r.error}"
-                  for r in errors.itertuples()]
+        lines += [
+            f"- {r.dataset} {r.pattern} seed {r.seed} {r.method}: {r.error}"
+            for r in errors.itertuples()
+        ]
     left = results.groupby("method")["left"].sum() if "left" in results else pd.Series()
     if left.any():
-        lines += ["", "Cells left missing (scored as misses): "
-                  + ", ".join(f"{m} {int(n)}" for m, n in left.items() if n)]
+        lines += [
+            "",
+            "Cells left missing (scored as misses): "
+            + ", ".join(f"{m} {int(n)}" for m, n in left.items() if n),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -264,8 +283,9 @@ def _markdown(table: pd.DataFrame, reference: str) -> str:
                 cells.append("")
             elif method != reference and ref and not math.isnan(ref):
                 ratio = value / ref
-                cells.append(f"{value:.3g} ({ratio:.2f}x)" if ratio >= 0.1 else
-                             f"{value:.3g} ({ratio:.2g}x)")
+                cells.append(
+                    f"{value:.3g} ({ratio:.2f}x)" if ratio >= 0.1 else f"{value:.3g} ({ratio:.2g}x)"
+                )
             else:
                 cells.append(f"{value:.3g}")
         label = f"**{dataset}**" if dataset.startswith("overall") else dataset
@@ -282,8 +302,10 @@ def _targets(results: pd.DataFrame, methods: Sequence[str]) -> list[str]:
         ours, ref = table.loc[("overall (mean)", ""), ["ours", REFERENCE]]
         ratio = ours / ref if ref else math.nan
         met = ratio <= bound if sense == "<=" else ratio >= bound
-        lines.append(f"- {metric}: ours {ours:.3g} vs {ref:.3g} = {ratio:.3f}x "
-                     f"(target {sense} {bound}x): {'met' if met else 'NOT met'}")
+        lines.append(
+            f"- {metric}: ours {ours:.3g} vs {ref:.3g} = {ratio:.3f}x "
+            f"(target {sense} {bound}x): {'met' if met else 'NOT met'}"
+        )
     return lines
 
 
@@ -291,25 +313,50 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", help="manifest names (default: all)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--patterns", nargs="+", default=["mcar", "mar"],
-                        choices=["mcar", "mar", "mnar"])
+    parser.add_argument(
+        "--patterns", nargs="+", default=["mcar", "mar"], choices=["mcar", "mar", "mnar"]
+    )
     parser.add_argument("--fraction", type=float, default=0.2)
-    parser.add_argument("--rows", type=int, nargs="+", default=[TIERS[0]],
-                        help="sample tables to this many rows (several: one report per size)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=[TIERS[0]],
+        help="sample tables to this many rows (several: one report per size)",
+    )
     parser.add_argument("--tiers", action="store_true", help=f"--rows {' '.join(map(str, TIERS))}")
-    parser.add_argument("--max-categories", type=int, default=400,
-                        help="drop categoricals with more distinct values than this")
+    parser.add_argument(
+        "--max-categories",
+        type=int,
+        default=400,
+        help="drop categoricals with more distinct values than this",
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--device", default="auto", help="our Imputer's device")
-    parser.add_argument("--candidates", nargs="+", default=None,
-                        help="our Imputer's candidates (default: ImputerConfig's)")
-    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=JSON", type=_setting,
-                        help="further ImputerConfig fields for ours, e.g. chained=true")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 300 rows, seed 0, MCAR only")
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"report path (default {DEFAULT_OUT.relative_to(ROOT)}; other tiers "
-                             "get _ROWS in the name)")
+    parser.add_argument(
+        "--candidates",
+        nargs="+",
+        default=None,
+        help="our Imputer's candidates (default: ImputerConfig's)",
+    )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="FIELD=JSON",
+        type=_setting,
+        help="further ImputerConfig fields for ours, e.g. chained=true",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 300 rows, seed 0, MCAR only"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"report path (default {DEFAULT_OUT.relative_to(ROOT)}; other tiers "
+        "get _ROWS in the name)",
+    )
     args = parser.parse_args(argv)
     args.set = dict(args.set)
     if args.tiers:

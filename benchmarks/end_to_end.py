@@ -152,8 +152,9 @@ def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[S
     return stages, raw
 
 
-def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str,
-           load: tuple[float, float]) -> str:
+def report(
+    results: dict[str, tuple[list[Stage], float]], rows: int, commit: str, load: tuple[float, float]
+) -> str:
     """The markdown table of every engine's stages, with the machine's load and peak memory."""
     import torch
 
@@ -161,20 +162,24 @@ def report(results: dict[str, tuple[list[Stage], float]], rows: int, commit: str
     lines = [
         f"# End to end: {rows:,} rows x 20 columns, 6 targets with 10% gaps",
         "",
-        (f"Commit {commit}, {platform.processor() or platform.machine()}, "
-         f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-         f"`python benchmarks/end_to_end.py --rows {rows}`. Load average (1 min) "
-         f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Peak resident memory of the "
-         f"whole process (every engine, the benchmark's own copy of the table included): "
-         f"{peak_mb:,.0f} MB."),
+        (
+            f"Commit {commit}, {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+            f"`python benchmarks/end_to_end.py --rows {rows}`. Load average (1 min) "
+            f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Peak resident memory of the "
+            f"whole process (every engine, the benchmark's own copy of the table included): "
+            f"{peak_mb:,.0f} MB."
+        ),
         "",
         "| engine | stage | wall s | CPU s (all threads) | peak memory (MB, above start) |",
         "|---|---|---:|---:|---:|",
     ]
     for engine, (stages, raw) in results.items():
-        lines.extend(f"| {engine} | {stage.name} | {stage.seconds:.1f} | "
-                     f"{stage.cpu_seconds:.1f} | {stage.peak_bytes / 2**20:,.0f} |"
-                     for stage in stages)
+        lines.extend(
+            f"| {engine} | {stage.name} | {stage.seconds:.1f} | "
+            f"{stage.cpu_seconds:.1f} | {stage.peak_bytes / 2**20:,.0f} |"
+            for stage in stages
+        )
         lines.append(f"| {engine} | raw round trip (read + write) | {raw:.1f} | | |")
     return "\n".join(lines) + "\n"
 
@@ -193,8 +198,9 @@ def main(argv: list[str] | None = None) -> None:
         "duckdb": lambda tmp: f"duckdb:///{tmp}/e2e.duckdb",
         "postgres": lambda tmp: POSTGRES_URL,
     }
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     results = {}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:

@@ -47,14 +47,36 @@ MODES = ("all", "confident")
 NOISE = 0.01
 #: Thresholds the sweep reports (what a default would keep, from the ``fill: all`` run).
 SWEEP = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
-NOTES = ["Sexing primers did not amplify.", "Nest never observed with full clutch.",
-         "Adult not sampled.", "Not enough blood for isotopes.", "No blood sample obtained.",
-         "Chick not banded.", "Egg found broken near nest.", "Band number unreadable.",
-         "Measured twice, mean recorded.", "Partner not observed."]
+NOTES = [
+    "Sexing primers did not amplify.",
+    "Nest never observed with full clutch.",
+    "Adult not sampled.",
+    "Not enough blood for isotopes.",
+    "No blood sample obtained.",
+    "Chick not banded.",
+    "Egg found broken near nest.",
+    "Band number unreadable.",
+    "Measured twice, mean recorded.",
+    "Partner not observed.",
+]
 #: Loans columns used (a mix of numeric, categorical, free-text-like and mostly-missing).
-LOANS = ["emp_title", "emp_length", "state", "homeownership", "annual_income", "verified_income",
-         "debt_to_income", "annual_income_joint", "interest_rate", "grade", "loan_amount", "term",
-         "installment", "total_credit_lines", "open_credit_lines"]
+LOANS = [
+    "emp_title",
+    "emp_length",
+    "state",
+    "homeownership",
+    "annual_income",
+    "verified_income",
+    "debt_to_income",
+    "annual_income_joint",
+    "interest_rate",
+    "grade",
+    "loan_amount",
+    "term",
+    "installment",
+    "total_credit_lines",
+    "open_credit_lines",
+]
 
 
 @dataclass
@@ -73,24 +95,90 @@ def generated_table(rows: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, Role
     of the rows, and ``rare``, predictable but missing in 90% of its rows."""
     rng = np.random.default_rng(seed)
     x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
-    names = np.array([f"{a}{b}" for a in ("Al", "Bo", "Ca", "Di", "El", "Fa", "Gu", "Ha", "Io",
-                                          "Ju", "Ka", "Lu", "Mi", "No", "Ol", "Pe", "Qu", "Ra",
-                                          "Si", "To")
-                      for b in ("na", "ra", "la", "ko", "mi", "ne", "ta", "ri", "so", "va", "de",
-                                "bo", "lu", "ze", "fi", "gu", "po", "xa", "ye", "wu", "ca", "do",
-                                "ex", "fo", "gi", "hu", "ja", "ki", "le", "mo", "nu", "pa", "qi",
-                                "ro", "su", "ti", "um", "vi", "wo", "yi")])
-    frame = pd.DataFrame({
-        "x1": x1,
-        "x2": x2,
-        "y": 2 * x1 - x2 + rng.normal(scale=0.3, size=rows),
-        "score": np.clip(np.round((x1 + 2) * 2) / 2, 0, 4),
-        "count": np.round(np.exp(1 + 0.5 * x2)).astype(float),
-        "segment": np.where(x1 > 0, np.where(x2 > 0, "a", "b"), np.where(x2 > 0, "c", "d")),
-        "first_name": rng.choice(names, size=rows),
-        "notes": np.where(rng.random(rows) < 0.15, rng.choice(NOTES, size=rows), None),
-        "rare": np.where(rng.random(rows) < 0.1, 3 * x1 + rng.normal(scale=0.2, size=rows), np.nan),
-    })
+    names = np.array(
+        [
+            f"{a}{b}"
+            for a in (
+                "Al",
+                "Bo",
+                "Ca",
+                "Di",
+                "El",
+                "Fa",
+                "Gu",
+                "Ha",
+                "Io",
+                "Ju",
+                "Ka",
+                "Lu",
+                "Mi",
+                "No",
+                "Ol",
+                "Pe",
+                "Qu",
+                "Ra",
+                "Si",
+                "To",
+            )
+            for b in (
+                "na",
+                "ra",
+                "la",
+                "ko",
+                "mi",
+                "ne",
+                "ta",
+                "ri",
+                "so",
+                "va",
+                "de",
+                "bo",
+                "lu",
+                "ze",
+                "fi",
+                "gu",
+                "po",
+                "xa",
+                "ye",
+                "wu",
+                "ca",
+                "do",
+                "ex",
+                "fo",
+                "gi",
+                "hu",
+                "ja",
+                "ki",
+                "le",
+                "mo",
+                "nu",
+                "pa",
+                "qi",
+                "ro",
+                "su",
+                "ti",
+                "um",
+                "vi",
+                "wo",
+                "yi",
+            )
+        ]
+    )
+    frame = pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": x2,
+            "y": 2 * x1 - x2 + rng.normal(scale=0.3, size=rows),
+            "score": np.clip(np.round((x1 + 2) * 2) / 2, 0, 4),
+            "count": np.round(np.exp(1 + 0.5 * x2)).astype(float),
+            "segment": np.where(x1 > 0, np.where(x2 > 0, "a", "b"), np.where(x2 > 0, "c", "d")),
+            "first_name": rng.choice(names, size=rows),
+            "notes": np.where(rng.random(rows) < 0.15, rng.choice(NOTES, size=rows), None),
+            "rare": np.where(
+                rng.random(rows) < 0.1, 3 * x1 + rng.normal(scale=0.2, size=rows), np.nan
+            ),
+        }
+    )
     return frame, Roles(["y", "score", "count", "segment"], ["first_name"], ["notes"], ["rare"])
 
 
@@ -102,9 +190,10 @@ def real_tables() -> dict[str, tuple[pd.DataFrame, Roles]]:
     msleep = pd.read_csv(ROOT / "tests" / "data" / "msleep.csv", na_values=["NA"])
     return {
         "penguins": (penguins, Roles(mostly_missing=_mostly_missing(penguins))),
-        "loans (2,000 rows)": (loans.reset_index(drop=True),
-                               Roles(unrelated=["emp_title"],
-                                     mostly_missing=_mostly_missing(loans))),
+        "loans (2,000 rows)": (
+            loans.reset_index(drop=True),
+            Roles(unrelated=["emp_title"], mostly_missing=_mostly_missing(loans)),
+        ),
         "msleep": (msleep, Roles(mostly_missing=_mostly_missing(msleep))),
     }
 
@@ -129,15 +218,25 @@ class ColumnScore:
     why_left: str
 
 
-def run_table(name: str, frame: pd.DataFrame, roles: Roles, seed: int) -> tuple[list[ColumnScore], dict]:
+def run_table(
+    name: str, frame: pd.DataFrame, roles: Roles, seed: int
+) -> tuple[list[ColumnScore], dict]:
     """Both modes on one masked copy of ``frame``; the scores and the ``fill: all`` sweep."""
     kinds = infer_kinds(frame)
-    targets = [c for c, k in kinds.items() if k in IMPUTABLE_KINDS | {ColumnKind.TEXT}
-               and frame[c].notna().sum() >= 10]
+    targets = [
+        c
+        for c, k in kinds.items()
+        if k in IMPUTABLE_KINDS | {ColumnKind.TEXT} and frame[c].notna().sum() >= 10
+    ]
     targets = [c for c in targets if kinds[c] != ColumnKind.DATETIME]
-    masked, mask = mask_cells(frame, "mcar", 0.2, seed, targets,
-                              {c: (ColumnKind.CATEGORICAL if k == ColumnKind.TEXT else k)
-                               for c, k in kinds.items()})
+    masked, mask = mask_cells(
+        frame,
+        "mcar",
+        0.2,
+        seed,
+        targets,
+        {c: (ColumnKind.CATEGORICAL if k == ColumnKind.TEXT else k) for c, k in kinds.items()},
+    )
     scores, sweep = [], {}
     for mode in MODES:
         started = time.perf_counter()
@@ -154,15 +253,30 @@ def run_table(name: str, frame: pd.DataFrame, roles: Roles, seed: int) -> tuple[
             nrmse = accuracy = confidence = None
             if numeric and filled.any():
                 spread = float(frame[column].std()) or 1.0
-                nrmse = float(np.sqrt(np.mean((guess.astype(float) - truth.astype(float)) ** 2)) / spread)
+                nrmse = float(
+                    np.sqrt(np.mean((guess.astype(float) - truth.astype(float)) ** 2)) / spread
+                )
             elif filled.any():
-                accuracy = float((guess.astype(str).to_numpy() == truth.astype(str).to_numpy()).mean())
+                accuracy = float(
+                    (guess.astype(str).to_numpy() == truth.astype(str).to_numpy()).mean()
+                )
                 confidence = float(result.confidence[column][filled].mean())
             row = report.get(column)
-            scores.append(ColumnScore(name, mode, column, kinds[column].value, int(hidden.sum()),
-                                      int(filled.sum()), nrmse, accuracy, confidence,
-                                      int(result.imputed[column].sum()),
-                                      "; ".join(row.reasons) if row and row.reasons else ""))
+            scores.append(
+                ColumnScore(
+                    name,
+                    mode,
+                    column,
+                    kinds[column].value,
+                    int(hidden.sum()),
+                    int(filled.sum()),
+                    nrmse,
+                    accuracy,
+                    confidence,
+                    int(result.imputed[column].sum()),
+                    "; ".join(row.reasons) if row and row.reasons else "",
+                )
+            )
         if mode == "all":
             sweep = _sweep(frame, result, mask, kinds, targets)
         print(f"{name}: fill {mode} in {seconds:.1f}s", flush=True)
@@ -193,23 +307,33 @@ def _sweep(frame, result, mask, kinds, targets) -> dict[str, list[tuple[float, f
         rows = []
         for threshold in SWEEP:
             keep = conf >= threshold
-            quality = (float(np.sqrt(value[keep].mean())) if kind == "numeric"
-                       else float(value[keep].mean())) if keep.any() else float("nan")
+            quality = (
+                (
+                    float(np.sqrt(value[keep].mean()))
+                    if kind == "numeric"
+                    else float(value[keep].mean())
+                )
+                if keep.any()
+                else float("nan")
+            )
             rows.append((threshold, float(keep.mean()), quality))
         out[kind] = rows
     return out
 
 
-def render(scores: list[ColumnScore], sweeps: dict, roles: dict[str, Roles], command: str,
-           seconds: float) -> str:
+def render(
+    scores: list[ColumnScore], sweeps: dict, roles: dict[str, Roles], command: str, seconds: float
+) -> str:
     frame = pd.DataFrame([s.__dict__ for s in scores])
     lines = [
         "# Gating: what the default fills and leaves, next to `fill: all`",
         "",
         f"Command: `{command}`  ",
-        (f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
-         f"{os.cpu_count()} CPUs (shared); {seconds:.0f} s in all. 20% of each column's observed "
-         "cells hidden (MCAR, seed 0); scores over the hidden cells that were filled."),
+        (
+            f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
+            f"{os.cpu_count()} CPUs (shared); {seconds:.0f} s in all. 20% of each column's observed "
+            "cells hidden (MCAR, seed 0); scores over the hidden cells that were filled."
+        ),
         "",
         "## Targets",
         "",
@@ -217,21 +341,38 @@ def render(scores: list[ColumnScore], sweeps: dict, roles: dict[str, Roles], com
         "|---|---|---|---|",
     ]
     lines += _targets(frame, roles)
-    header = ("| table | column | kind | hidden | filled (all) | filled (default) | nRMSE all -> "
-              "default | accuracy all -> default | why left (default) |")
-    lines += ["", "## Per column (hidden cells filled, and the quality of what was filled)", "",
-              header, "|---|---|---|---|---|---|---|---|---|"]
+    header = (
+        "| table | column | kind | hidden | filled (all) | filled (default) | nRMSE all -> "
+        "default | accuracy all -> default | why left (default) |"
+    )
+    lines += [
+        "",
+        "## Per column (hidden cells filled, and the quality of what was filled)",
+        "",
+        header,
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for (table, column), group in frame.groupby(["table", "column"], sort=False):
         a, d = (group[group["mode"] == m].iloc[0] for m in MODES)
-        lines.append(f"| {table} | {column} | {a.kind} | {a.hidden} | {_share(a)} | {_share(d)} "
-                     f"| {_num(a.nrmse)} -> {_num(d.nrmse)} | {_num(a.accuracy)} -> "
-                     f"{_num(d.accuracy)} | {d.why_left} |")
-    intro = ("Share of hidden cells a threshold keeps and the quality of those kept (accuracy "
-             "for categorical cells, nRMSE for numeric ones). Defaults: 0.5 (categorical), 0.4 "
-             "(numeric).")
-    lines += ["", "## Threshold sweep (from the `fill: all` runs, hidden cells of every table)",
-              "", intro, "", "| table | kind | " + " | ".join(f">= {t}" for t in SWEEP) + " |",
-              "|---|---|" + "---|" * len(SWEEP)]
+        lines.append(
+            f"| {table} | {column} | {a.kind} | {a.hidden} | {_share(a)} | {_share(d)} "
+            f"| {_num(a.nrmse)} -> {_num(d.nrmse)} | {_num(a.accuracy)} -> "
+            f"{_num(d.accuracy)} | {d.why_left} |"
+        )
+    intro = (
+        "Share of hidden cells a threshold keeps and the quality of those kept (accuracy "
+        "for categorical cells, nRMSE for numeric ones). Defaults: 0.5 (categorical), 0.4 "
+        "(numeric)."
+    )
+    lines += [
+        "",
+        "## Threshold sweep (from the `fill: all` runs, hidden cells of every table)",
+        "",
+        intro,
+        "",
+        "| table | kind | " + " | ".join(f">= {t}" for t in SWEEP) + " |",
+        "|---|---|" + "---|" * len(SWEEP),
+    ]
     for table, sweep in sweeps.items():
         for kind, rows in sweep.items():
             cells = " | ".join(f"{keep:.0%}: {quality:.3f}" for _, keep, quality in rows)
@@ -250,29 +391,37 @@ def _targets(frame: pd.DataFrame, roles: dict[str, Roles]) -> list[str]:
             share = row.filled / max(row.hidden, 1)
             right = row.accuracy if row.accuracy is not None and row.filled else None
             holds = share <= 0.10 or (right is not None and right >= 0.5)
-            lines.append(f"| {table} | unrelated `{column}` filled on <= 10% of hidden cells "
-                         f"(or >= 50% right) | {share:.1%} filled, accuracy {_num(right)} | "
-                         f"{_yes(holds)} |")
+            lines.append(
+                f"| {table} | unrelated `{column}` filled on <= 10% of hidden cells "
+                f"(or >= 50% right) | {share:.1%} filled, accuracy {_num(right)} | "
+                f"{_yes(holds)} |"
+            )
         for column in role.notes:
             row = mine[mine["column"] == column].iloc[0]
-            lines.append(f"| {table} | 0 notes invented (`{column}`) | {row.filled_all_gaps} | "
-                         f"{_yes(row.filled_all_gaps == 0)} |")
+            lines.append(
+                f"| {table} | 0 notes invented (`{column}`) | {row.filled_all_gaps} | "
+                f"{_yes(row.filled_all_gaps == 0)} |"
+            )
         for column in role.mostly_missing:
             row = mine[mine["column"] == column].iloc[0]
-            lines.append(f"| {table} | mostly-missing `{column}` left | {row.filled_all_gaps} "
-                         f"cells filled | {_yes(row.filled_all_gaps == 0)} |")
+            lines.append(
+                f"| {table} | mostly-missing `{column}` left | {row.filled_all_gaps} "
+                f"cells filled | {_yes(row.filled_all_gaps == 0)} |"
+            )
         categorical = mine[mine["accuracy"].notna() & (mine["filled"] > 0)]
         if len(categorical):
             weight = categorical["filled"]
             conf = float(np.average(categorical["confidence"], weights=weight))
             acc = float(np.average(categorical["accuracy"], weights=weight))
-            lines.append(f"| {table} | stated confidence of filled categorical cells within "
-                         f"0.05 of accuracy | {conf:.3f} vs {acc:.3f} ({conf - acc:+.3f}) on "
-                         f"{int(weight.sum())} cells | {_yes(abs(conf - acc) <= 0.05)} |")
-        predictable = role.predictable or _predictable(today[today["table"] == table],
-                                                       role.mostly_missing)
-        numeric = [c for c in predictable
-                   if (mine[mine["column"] == c]["kind"] == "numeric").any()]
+            lines.append(
+                f"| {table} | stated confidence of filled categorical cells within "
+                f"0.05 of accuracy | {conf:.3f} vs {acc:.3f} ({conf - acc:+.3f}) on "
+                f"{int(weight.sum())} cells | {_yes(abs(conf - acc) <= 0.05)} |"
+            )
+        predictable = role.predictable or _predictable(
+            today[today["table"] == table], role.mostly_missing
+        )
+        numeric = [c for c in predictable if (mine[mine["column"] == c]["kind"] == "numeric").any()]
         if numeric:
             now = mine[mine["column"].isin(numeric)]
             before = today[(today["table"] == table) & today["column"].isin(numeric)]
@@ -280,10 +429,12 @@ def _targets(frame: pd.DataFrame, roles: dict[str, Roles]) -> list[str]:
             pooled_now, pooled_before = _pooled_nrmse(now), _pooled_nrmse(before)
             worse = [c for c in numeric if _nrmse(now, c) > _nrmse(before, c) + NOISE]
             holds = kept >= 0.9 and pooled_now <= pooled_before + NOISE and not worse
-            lines.append(f"| {table} | >= 90% of hidden numeric cells of predictable columns "
-                         f"({', '.join(numeric)}) filled, nRMSE no worse | {kept:.1%} filled; "
-                         f"pooled nRMSE {pooled_before:.3f} -> {pooled_now:.3f}; worse by more "
-                         f"than {NOISE} on {worse or 'none'} | {_yes(holds)} |")
+            lines.append(
+                f"| {table} | >= 90% of hidden numeric cells of predictable columns "
+                f"({', '.join(numeric)}) filled, nRMSE no worse | {kept:.1%} filled; "
+                f"pooled nRMSE {pooled_before:.3f} -> {pooled_now:.3f}; worse by more "
+                f"than {NOISE} on {worse or 'none'} | {_yes(holds)} |"
+            )
     return lines
 
 
@@ -333,9 +484,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, (frame, roles) in tables.items():
         table_scores, sweeps[name] = run_table(name, frame, roles, seed=0)
         scores += table_scores
-    command = "PYTHONPATH=. python benchmarks/gating.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
-    text = render(scores, sweeps, {n: r for n, (_, r) in tables.items()}, command,
-                  time.perf_counter() - started)
+    command = (
+        "PYTHONPATH=. python benchmarks/gating.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
+    )
+    text = render(
+        scores,
+        sweeps,
+        {n: r for n, (_, r) in tables.items()},
+        command,
+        time.perf_counter() - started,
+    )
     args.out.write_text(text)
     print(text)
     return 0

@@ -109,8 +109,15 @@ class MatrixCodec:
                     block = _Block(column, start, width, "onehot", categories=categories)
                 else:
                     codes = np.arange(len(categories), dtype=float)
-                    block = _Block(column, start, 1, "ordinal", float(codes.mean()),
-                                   float(codes.std()) or 1.0, categories)
+                    block = _Block(
+                        column,
+                        start,
+                        1,
+                        "ordinal",
+                        float(codes.mean()),
+                        float(codes.std()) or 1.0,
+                        categories,
+                    )
             self.blocks.append(block)
             start += block.width
         self.width = start

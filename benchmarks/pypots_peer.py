@@ -25,16 +25,26 @@ import numpy as np
 import pandas as pd
 
 
-def windows(frame: pd.DataFrame, order_by: str, group_by: str | None, n_steps: int | None,
-            ) -> tuple[np.ndarray, int]:
+def windows(
+    frame: pd.DataFrame,
+    order_by: str,
+    group_by: str | None,
+    n_steps: int | None,
+) -> tuple[np.ndarray, int]:
     """Each window's row positions in ``frame`` (-1 pads entities shorter than a window) and the
     window length. Windows overlap by half and the last one ends at the entity's last row;
     ``n_steps=None`` makes one window per entity, as long as the longest."""
     keys = [group_by] if group_by else []
     ordered = frame.sort_values([*keys, order_by], kind="stable")
     positions = frame.index.get_indexer(ordered.index)
-    entities = (np.split(positions, np.flatnonzero(np.diff(
-        ordered.groupby(keys, sort=False).ngroup().to_numpy())) + 1) if keys else [positions])
+    entities = (
+        np.split(
+            positions,
+            np.flatnonzero(np.diff(ordered.groupby(keys, sort=False).ngroup().to_numpy())) + 1,
+        )
+        if keys
+        else [positions]
+    )
     length = n_steps or max(len(rows) for rows in entities)
     stride = max(length // 2, 1)
     slots = []
@@ -45,12 +55,20 @@ def windows(frame: pd.DataFrame, order_by: str, group_by: str | None, n_steps: i
         starts = list(range(0, len(rows) - length + 1, stride))
         if starts[-1] != len(rows) - length:
             starts.append(len(rows) - length)
-        slots.extend(rows[start:start + length] for start in starts)
+        slots.extend(rows[start : start + length] for start in starts)
     return np.stack(slots), length
 
 
-def fill(frame: pd.DataFrame, columns: list[str], order_by: str, group_by: str | None,
-         method: str, seed: int, n_steps: int, epochs: int) -> pd.DataFrame:
+def fill(
+    frame: pd.DataFrame,
+    columns: list[str],
+    order_by: str,
+    group_by: str | None,
+    method: str,
+    seed: int,
+    n_steps: int,
+    epochs: int,
+) -> pd.DataFrame:
     """``frame[columns]`` with every gap filled by ``method`` (``saits`` or ``lerp``)."""
     import torch
     from pypots.imputation import SAITS, Lerp
@@ -65,9 +83,22 @@ def fill(frame: pd.DataFrame, columns: list[str], order_by: str, group_by: str |
     slots, length = windows(frame, order_by, group_by, n_steps if method == "saits" else None)
     data = {"X": scaled[slots]}  # -1 reads the all-NaN pad row
     if method == "saits":
-        model = SAITS(n_steps=length, n_features=len(columns), n_layers=2, d_model=64, n_heads=4,
-                      d_k=16, d_v=16, d_ffn=128, dropout=0.1, attn_dropout=0.1, batch_size=32,
-                      epochs=epochs, device="cpu", verbose=False)
+        model = SAITS(
+            n_steps=length,
+            n_features=len(columns),
+            n_layers=2,
+            d_model=64,
+            n_heads=4,
+            d_k=16,
+            d_v=16,
+            d_ffn=128,
+            dropout=0.1,
+            attn_dropout=0.1,
+            batch_size=32,
+            epochs=epochs,
+            device="cpu",
+            verbose=False,
+        )
         model.fit(data)
     else:
         model = Lerp()
@@ -93,8 +124,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100, help="SAITS training epochs")
     args = parser.parse_args()
     frame = pd.read_parquet(args.input).reset_index(drop=True)
-    fill(frame, args.columns, args.order_by, args.group_by, args.method, args.seed,
-         args.n_steps, args.epochs).to_parquet(args.output)
+    fill(
+        frame,
+        args.columns,
+        args.order_by,
+        args.group_by,
+        args.method,
+        args.seed,
+        args.n_steps,
+        args.epochs,
+    ).to_parquet(args.output)
 
 
 if __name__ == "__main__":

@@ -45,10 +45,14 @@ sys.path.insert(0, str(ROOT))
 METHODS = ("plain_mlp", "ours", "ours_stacked", "ours_shared", "iterative", "missforest")
 DEFAULT_METHODS = ("plain_mlp", "ours", "iterative")
 NETWORK_CANDIDATES = {
-    "ours_stacked": ("network",
-                     *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")]),
-    "ours_shared": ("shared_network",
-                    *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")]),
+    "ours_stacked": (
+        "network",
+        *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")],
+    ),
+    "ours_shared": (
+        "shared_network",
+        *[c for c in DEFAULT_CANDIDATES if c not in ("network", "shared_network")],
+    ),
 }
 REFERENCE = "plain_mlp"
 LEVELS = ("low", "mid", "high", "top")
@@ -64,8 +68,15 @@ def make_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.D
         a, b = rng.normal(size=3), rng.normal(size=3)
         shape = j % 4
         u, v = z @ a, z @ b
-        value = (np.sin(u) + 0.5 * v if shape == 0 else u * v / 2 if shape == 1
-                 else np.exp(np.clip(u / 2, -3, 3)) + v if shape == 2 else np.abs(u) - np.tanh(v))
+        value = (
+            np.sin(u) + 0.5 * v
+            if shape == 0
+            else u * v / 2
+            if shape == 1
+            else np.exp(np.clip(u / 2, -3, 3)) + v
+            if shape == 2
+            else np.abs(u) - np.tanh(v)
+        )
         data[f"x{j}"] = (value + 0.2 * rng.normal(size=rows)).astype(np.float64)
     for j in range(categorical):
         a = rng.normal(size=3)
@@ -87,14 +98,20 @@ def make_factor_table(rows: int, numeric: int, categorical: int, seed: int = 0) 
         a[j % 6] += 1.0
         u = z @ a
         shape = j % 3
-        value = (u if shape == 0 else u + 0.7 * z[:, (j + 1) % 6] * z[:, (j + 2) % 6]
-                 if shape == 1 else np.sinh(u / 2))
+        value = (
+            u
+            if shape == 0
+            else u + 0.7 * z[:, (j + 1) % 6] * z[:, (j + 2) % 6]
+            if shape == 1
+            else np.sinh(u / 2)
+        )
         data[f"x{j}"] = value + 0.3 * rng.standard_t(4, size=rows)
     for j in range(categorical):
         levels = 3 + j % 6
         scores = z @ rng.normal(size=(6, levels)) + rng.gumbel(size=(rows, levels))
-        data[f"c{j}"] = np.asarray([f"L{k}" for k in range(levels)],
-                                   dtype=object)[scores.argmax(axis=1)]
+        data[f"c{j}"] = np.asarray([f"L{k}" for k in range(levels)], dtype=object)[
+            scores.argmax(axis=1)
+        ]
     return pd.DataFrame(data)
 
 
@@ -122,13 +139,16 @@ def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> d
     for column in truth.columns:
         gaps = masked[column].isna().to_numpy()
         if column in categorical:
-            accuracy.append(float(np.mean(filled[column].to_numpy()[gaps]
-                                          == truth[column].to_numpy()[gaps])))
+            accuracy.append(
+                float(np.mean(filled[column].to_numpy()[gaps] == truth[column].to_numpy()[gaps]))
+            )
         else:
             error = filled[column].to_numpy(dtype=float)[gaps] - truth[column].to_numpy()[gaps]
-            nrmse.append(float(np.sqrt(np.nanmean(error ** 2)) / truth[column].std()))
-    return {"nrmse": float(np.mean(nrmse)) if nrmse else float("nan"),
-            "accuracy": float(np.mean(accuracy)) if accuracy else float("nan")}
+            nrmse.append(float(np.sqrt(np.nanmean(error**2)) / truth[column].std()))
+    return {
+        "nrmse": float(np.mean(nrmse)) if nrmse else float("nan"),
+        "accuracy": float(np.mean(accuracy)) if accuracy else float("nan"),
+    }
 
 
 def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -170,27 +190,52 @@ def one(args: argparse.Namespace) -> dict:
     if args.profile:
         profiler.stop()
         Path(args.profile).write_text(profiler.output_text(unicode=False, show_all=False))
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    kept = all(filled[c][masked[c].notna()].equals(masked[c][masked[c].notna()])
-               for c in masked.columns)
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    kept = all(
+        filled[c][masked[c].notna()].equals(masked[c][masked[c].notna()]) for c in masked.columns
+    )
     import torch
 
-    return {"method": args.method, "threads": torch.get_num_threads(), "seconds": seconds,
-            "peak_gb": peak_gb,
-            "observed_kept": kept, **scores(truth, masked, filled)}
+    return {
+        "method": args.method,
+        "threads": torch.get_num_threads(),
+        "seconds": seconds,
+        "peak_gb": peak_gb,
+        "observed_kept": kept,
+        **scores(truth, masked, filled),
+    }
 
 
 def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
     """``method`` in a fresh process (``threads`` 0: the default count), with the load
     average (1 minute) before and after it."""
-    command = [sys.executable, __file__, "--one", method, "--rows", str(args.rows),
-               "--numeric", str(args.numeric), "--categorical", str(args.categorical),
-               "--missing", str(args.missing), "--seed", str(args.seed),
-               "--generator", args.generator, "--threads", str(threads)]
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        method,
+        "--rows",
+        str(args.rows),
+        "--numeric",
+        str(args.numeric),
+        "--categorical",
+        str(args.categorical),
+        "--missing",
+        str(args.missing),
+        "--seed",
+        str(args.seed),
+        "--generator",
+        args.generator,
+        "--threads",
+        str(threads),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:
-        env.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
-                                 str(threads)))
+        env.update(
+            dict.fromkeys(
+                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), str(threads)
+            )
+        )
     load_before = os.getloadavg()[0]
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     load = {"load_before": load_before, "load_after": os.getloadavg()[0]}
@@ -199,17 +244,18 @@ def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
         lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
         return {"method": method, "error": lines[-1], **load}
     record = {**json.loads(done.stdout.strip().splitlines()[-1]), **load}
-    print(f"{method:12s} {record['threads']} thr {record['seconds']:8.1f}s  "
-          f"nRMSE {record['nrmse']:.3f}  acc {record['accuracy']:.3f}  "
-          f"peak {record['peak_gb']:.2f} GB  load {load_before:.1f}->{load['load_after']:.1f}",
-          flush=True)
+    print(
+        f"{method:12s} {record['threads']} thr {record['seconds']:8.1f}s  "
+        f"nRMSE {record['nrmse']:.3f}  acc {record['accuracy']:.3f}  "
+        f"peak {record['peak_gb']:.2f} GB  load {load_before:.1f}->{load['load_after']:.1f}",
+        flush=True,
+    )
     return record
 
 
 def run_all(args: argparse.Namespace) -> list[dict]:
     """Each method (at each thread setting) in a fresh process, back to back."""
-    return [run_one(method, threads, args) for threads in args.threads
-            for method in args.methods]
+    return [run_one(method, threads, args) for threads in args.threads for method in args.methods]
 
 
 def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
@@ -218,17 +264,23 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
     lines = [
         f"# Scale benchmark: {args.rows:,} rows x {columns} columns",
         "",
-        (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-         f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
-         f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`."),
+        (
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+            f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
+            f"{wall / 60:.1f} min. Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`."
+        ),
         "",
-        (f"Generator `{args.generator}`: {args.numeric} numeric and {args.categorical} "
-         f"categorical columns, {args.missing:.0%} of every column hidden MCAR (seed "
-         f"{args.seed}); each method in its own process; peak = the process's maximum resident "
-         "memory; load = the 1-minute load average before -> after the method."),
+        (
+            f"Generator `{args.generator}`: {args.numeric} numeric and {args.categorical} "
+            f"categorical columns, {args.missing:.0%} of every column hidden MCAR (seed "
+            f"{args.seed}); each method in its own process; peak = the process's maximum resident "
+            "memory; load = the 1-minute load average before -> after the method."
+        ),
         "",
-        ("| method | threads | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | "
-         "observed kept | load |"),
+        (
+            "| method | threads | seconds | time vs plain MLP | nRMSE | accuracy | peak GB | "
+            "observed kept | load |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
@@ -236,12 +288,17 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
         if "error" in r:
             lines.append(f"| {r['method']} | | failed: {r['error']} | | | | | | {load} |")
             continue
-        same = [x for x in results if x["method"] == REFERENCE and "error" not in x
-                and x["threads"] == r["threads"]]
+        same = [
+            x
+            for x in results
+            if x["method"] == REFERENCE and "error" not in x and x["threads"] == r["threads"]
+        ]
         ratio = f"{r['seconds'] / same[0]['seconds']:.2f}x" if same else ""
-        lines.append(f"| {r['method']} | {r['threads']} | {r['seconds']:.1f} | {ratio} | "
-                     f"{r['nrmse']:.3f} | {r['accuracy']:.3f} | {r['peak_gb']:.2f} | "
-                     f"{r['observed_kept']} | {load} |")
+        lines.append(
+            f"| {r['method']} | {r['threads']} | {r['seconds']:.1f} | {ratio} | "
+            f"{r['nrmse']:.3f} | {r['accuracy']:.3f} | {r['peak_gb']:.2f} | "
+            f"{r['observed_kept']} | {load} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -254,9 +311,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--generator", default="latent3", choices=sorted(GENERATORS))
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
-    parser.add_argument("--threads", nargs="+", type=int, default=[0],
-                        help="torch/BLAS threads per run; 0 = the default count (every method "
-                             "runs once per value, e.g. `--threads 0 1`)")
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        type=int,
+        default=[0],
+        help="torch/BLAS threads per run; 0 = the default count (every method "
+        "runs once per value, e.g. `--threads 0 1`)",
+    )
     parser.add_argument("--one", dest="method", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --one: write a pyinstrument profile here")
     parser.add_argument("--out", type=Path, default=None)
@@ -272,8 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_all(args)
     wall = time.perf_counter() - started
     suffix = "" if args.generator == "latent3" else f"_{args.generator}"
-    out = args.out or (ROOT / "benchmarks" / "results"
-                       / f"scale_{args.rows}x{args.numeric + args.categorical}{suffix}.md")
+    out = args.out or (
+        ROOT
+        / "benchmarks"
+        / "results"
+        / f"scale_{args.rows}x{args.numeric + args.categorical}{suffix}.md"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results, args, wall))
     out.with_suffix(".json").write_text(json.dumps(results, indent=2))

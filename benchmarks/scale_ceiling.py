@@ -47,12 +47,18 @@ def hidden_accuracy(inputs: pd.DataFrame, y: np.ndarray, hidden: np.ndarray) -> 
     observed = np.flatnonzero(~hidden)
     np.random.default_rng(0).shuffle(observed)
     check, fit = observed[:VALIDATION_ROWS], observed[VALIDATION_ROWS:]
-    model = lgb.LGBMClassifier(n_estimators=2000, learning_rate=0.05, num_leaves=63, n_jobs=1,
-                               verbose=-1)
-    model.fit(inputs.iloc[fit], y[fit], eval_set=[(inputs.iloc[check], y[check])],
-              callbacks=[lgb.early_stopping(50, verbose=False)])
-    return float(np.mean(model.predict(inputs.iloc[np.flatnonzero(hidden)]) == y[hidden])), \
-        int(model.best_iteration_)
+    model = lgb.LGBMClassifier(
+        n_estimators=2000, learning_rate=0.05, num_leaves=63, n_jobs=1, verbose=-1
+    )
+    model.fit(
+        inputs.iloc[fit],
+        y[fit],
+        eval_set=[(inputs.iloc[check], y[check])],
+        callbacks=[lgb.early_stopping(50, verbose=False)],
+    )
+    return float(np.mean(model.predict(inputs.iloc[np.flatnonzero(hidden)]) == y[hidden])), int(
+        model.best_iteration_
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,8 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             accuracy, trees = hidden_accuracy(inputs, y, hidden)
             results.setdefault(name, []).append(accuracy)
-            print(f"{column}  {name:28s} accuracy {accuracy:.3f}  ({trees} trees, "
-                  f"{time.perf_counter() - started:.0f} s)", flush=True)
+            print(
+                f"{column}  {name:28s} accuracy {accuracy:.3f}  ({trees} trees, "
+                f"{time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
     for name, values in results.items():
         print(f"mean over columns  {name:28s} {np.mean(values):.3f}")
     return 0

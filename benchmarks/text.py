@@ -47,13 +47,35 @@ class Table:
 
 
 TABLES = (
-    Table("trump_tweets", "trump_tweets.parquet", "text", ("source", "retweet_count"),
-          ("created_at", "favorite_count", "is_retweet")),
-    Table("trump_tweets, text only", "trump_tweets.parquet", "text", ("source", "retweet_count"),
-          ()),
-    Table("loans", "loans.parquet", "emp_title", ("homeownership", "verified_income", "annual_income"),
-          ("emp_length", "state", "debt_to_income", "loan_purpose", "grade", "loan_amount",
-           "interest_rate", "term", "total_credit_limit", "num_mort_accounts", "application_type")),
+    Table(
+        "trump_tweets",
+        "trump_tweets.parquet",
+        "text",
+        ("source", "retweet_count"),
+        ("created_at", "favorite_count", "is_retweet"),
+    ),
+    Table(
+        "trump_tweets, text only", "trump_tweets.parquet", "text", ("source", "retweet_count"), ()
+    ),
+    Table(
+        "loans",
+        "loans.parquet",
+        "emp_title",
+        ("homeownership", "verified_income", "annual_income"),
+        (
+            "emp_length",
+            "state",
+            "debt_to_income",
+            "loan_purpose",
+            "grade",
+            "loan_amount",
+            "interest_rate",
+            "term",
+            "total_credit_limit",
+            "num_mort_accounts",
+            "application_type",
+        ),
+    ),
 )
 VARIANTS = {
     "without text": None,
@@ -67,7 +89,9 @@ def datasets_dir() -> Path:
 
 
 def load(table: Table, max_rows: int, seed: int) -> pd.DataFrame:
-    frame = pd.read_parquet(datasets_dir() / table.file)[[table.text, *table.targets, *table.inputs]]
+    frame = pd.read_parquet(datasets_dir() / table.file)[
+        [table.text, *table.targets, *table.inputs]
+    ]
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed)
     return frame.reset_index(drop=True)
@@ -97,42 +121,64 @@ def main() -> None:
             hidden[target] = truth[target].notna().to_numpy() & (rng.random(len(truth)) < SHARE)
             masked[target] = masked[target].mask(hidden[target])
         for variant, encoder in VARIANTS.items():
-            options = {"kinds": {table.text: "text"}, "text_encoder": encoder} if encoder else {
-                "exclude": [table.text]}
+            options = (
+                {"kinds": {table.text: "text"}, "text_encoder": encoder}
+                if encoder
+                else {"exclude": [table.text]}
+            )
             started = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = Imputer(columns=list(table.targets), epochs=args.epochs,
-                                 **options).fit_impute(masked)
+                result = Imputer(
+                    columns=list(table.targets), epochs=args.epochs, **options
+                ).fit_impute(masked)
             seconds = time.perf_counter() - started
             for target in table.targets:
                 metric, value = score(result.frame[target], truth[target], hidden[target])
                 chosen = next(r.model for r in result.report if r.column == target)
-                rows.append({"table": table.name, "target": target, "metric": metric,
-                             "variant": variant, "value": value, "model": chosen,
-                             "seconds": seconds})
-                print(f"{table.name:13s} {target:16s} {variant:18s} {metric} {value:.3f} "
-                      f"({chosen}, {seconds:.1f}s)", flush=True)
+                rows.append(
+                    {
+                        "table": table.name,
+                        "target": target,
+                        "metric": metric,
+                        "variant": variant,
+                        "value": value,
+                        "model": chosen,
+                        "seconds": seconds,
+                    }
+                )
+                print(
+                    f"{table.name:13s} {target:16s} {variant:18s} {metric} {value:.3f} "
+                    f"({chosen}, {seconds:.1f}s)",
+                    flush=True,
+                )
     write(pd.DataFrame(rows), args)
 
 
 def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     order = list(VARIANTS)
-    values = scores.pivot_table(index=["table", "target", "metric"], columns="variant",
-                                values="value", sort=False)[order]
-    models = scores.pivot_table(index=["table", "target"], columns="variant", values="model",
-                                aggfunc="first", sort=False)[order]
-    seconds = scores.pivot_table(index="table", columns="variant", values="seconds",
-                                 aggfunc="first", sort=False)[order]
+    values = scores.pivot_table(
+        index=["table", "target", "metric"], columns="variant", values="value", sort=False
+    )[order]
+    models = scores.pivot_table(
+        index=["table", "target"], columns="variant", values="model", aggfunc="first", sort=False
+    )[order]
+    seconds = scores.pivot_table(
+        index="table", columns="variant", values="seconds", aggfunc="first", sort=False
+    )[order]
     lines = [
         "# Text benchmark",
         "",
-        (f"Command: `PYTHONPATH=. python benchmarks/text.py --max-rows {args.max_rows} "
-        f"--seed {args.seed} --epochs {args.epochs}`"),
-        (f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: a random {args.max_rows} of "
-        "each table. Hidden: 20% of the observed cells of each target. Accuracy (higher is "
-        "better) for categorical targets, nRMSE (lower is better) for numeric ones, on the "
-        "hidden cells only. 'without text' excludes the text column; the other two read it."),
+        (
+            f"Command: `PYTHONPATH=. python benchmarks/text.py --max-rows {args.max_rows} "
+            f"--seed {args.seed} --epochs {args.epochs}`"
+        ),
+        (
+            f"Machine: {platform.machine()}, torch threads 1, CPU. Rows: a random {args.max_rows} of "
+            "each table. Hidden: 20% of the observed cells of each target. Accuracy (higher is "
+            "better) for categorical targets, nRMSE (lower is better) for numeric ones, on the "
+            "hidden cells only. 'without text' excludes the text column; the other two read it."
+        ),
         "",
         "## Scores",
         "",
@@ -142,8 +188,10 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         models.to_markdown(),
         "",
-        ("## Seconds (fit + fill, all targets of the table; MiniLM includes embedding every "
-        "distinct text once and loading the model)"),
+        (
+            "## Seconds (fit + fill, all targets of the table; MiniLM includes embedding every "
+            "distinct text once and loading the model)"
+        ),
         "",
         seconds.to_markdown(floatfmt=".1f"),
         "",

@@ -54,8 +54,14 @@ OUT = ROOT / "benchmarks" / "results" / "uncertainty.md"
 OUTCOME, PREDICTORS, COEFFICIENT = "body_mass_g", ("flipper_length_mm", "bill_length_mm"), 1
 
 
-def coverage_rows(frame: pd.DataFrame, kinds: dict[str, ColumnKind], pattern: str, seed: int,
-                  coverage: float, device: str) -> list[dict]:
+def coverage_rows(
+    frame: pd.DataFrame,
+    kinds: dict[str, ColumnKind],
+    pattern: str,
+    seed: int,
+    coverage: float,
+    device: str,
+) -> list[dict]:
     """One row per masked column: hidden cells, those filled (the default gate leaves some),
     those covered, mean width / 90% spread or mean set size."""
     masked, mask = mask_cells(frame, pattern, 0.2, seed, kinds=kinds)
@@ -70,24 +76,40 @@ def coverage_rows(frame: pd.DataFrame, kinds: dict[str, ColumnKind], pattern: st
         row = {"column": column, "hidden": int(mask[column].sum()), "filled": int(hidden.sum())}
         if cells.sets is not None:
             sets = [s for s, h in zip(cells.sets, hidden, strict=True) if h]
-            row.update(kind="categorical", covered=int(sum(t in s for t, s in zip(truth, sets, strict=True))),
-                       size=float(np.mean([len(s) for s in sets])) if sets else np.nan)
+            row.update(
+                kind="categorical",
+                covered=int(sum(t in s for t, s in zip(truth, sets, strict=True))),
+                size=float(np.mean([len(s) for s in sets])) if sets else np.nan,
+            )
         else:
             lower, upper = (cells.lower[hidden].astype(float), cells.upper[hidden].astype(float))
             truth = truth.astype(float)
             low, high = np.nanpercentile(frame[column].to_numpy(dtype=float), [5, 95])
-            row.update(kind="numeric", covered=int(((truth >= lower) & (truth <= upper)).sum()),
-                       width=float(np.mean(upper - lower) / (high - low)) if high > low else np.nan)
+            row.update(
+                kind="numeric",
+                covered=int(((truth >= lower) & (truth <= upper)).sum()),
+                width=float(np.mean(upper - lower) / (high - low)) if high > low else np.nan,
+            )
         rows.append(row)
     left = [c for c in mask.columns if mask[c].any() and c not in result.uncertainty]
-    rows += [{"column": c, "hidden": int(mask[c].sum()), "filled": 0, "covered": 0,
-              "kind": kinds[c].value} for c in left]
+    rows += [
+        {
+            "column": c,
+            "hidden": int(mask[c].sum()),
+            "filled": 0,
+            "covered": 0,
+            "kind": kinds[c].value,
+        }
+        for c in left
+    ]
     return rows
 
 
 def run_coverage(args: argparse.Namespace) -> str:
     directory = datasets_dir()
-    entries = {d["name"]: d for d in json.loads((directory / "manifest.json").read_text())["datasets"]}
+    entries = {
+        d["name"]: d for d in json.loads((directory / "manifest.json").read_text())["datasets"]
+    }
     records = []
     started = time.perf_counter()
     for rows in args.rows:
@@ -97,12 +119,17 @@ def run_coverage(args: argparse.Namespace) -> str:
                 for seed in args.seeds:
                     clock = time.perf_counter()
                     found = coverage_rows(frame, kinds, pattern, seed, args.coverage, args.device)
-                    records += [{"rows": rows, "table": name, "pattern": pattern, "seed": seed,
-                                 **record} for record in found]
+                    records += [
+                        {"rows": rows, "table": name, "pattern": pattern, "seed": seed, **record}
+                        for record in found
+                    ]
                     filled = sum(r["filled"] for r in found)
-                    print(f"{rows:5d} {name:16s} {pattern} seed {seed}: coverage "
-                          f"{sum(r['covered'] for r in found) / max(filled, 1):.3f} of {filled} filled "
-                          f"({time.perf_counter() - clock:.0f}s)", flush=True)
+                    print(
+                        f"{rows:5d} {name:16s} {pattern} seed {seed}: coverage "
+                        f"{sum(r['covered'] for r in found) / max(filled, 1):.3f} of {filled} filled "
+                        f"({time.perf_counter() - clock:.0f}s)",
+                        flush=True,
+                    )
     results = pd.DataFrame(records)
     rows = "_".join(map(str, args.rows))
     results.to_csv(OUT.with_name(f"uncertainty_coverage_{rows}.csv"), index=False)
@@ -117,27 +144,35 @@ def render_coverage(results: pd.DataFrame, args: argparse.Namespace, wall: float
         "",
         _run_line(args, wall),
         "",
-        (f"Nominal coverage {args.coverage:.0%}; 20% of each column's observed cells hidden "
-         f"({', '.join(args.patterns)}; seeds {', '.join(map(str, args.seeds))}); counted over "
-         "the hidden cells that were filled (default settings: the gate leaves cells and "
-         "columns it cannot fill well), summed over seeds. *Width*: mean interval width "
-         "over the column's own 90% spread (5th-95th percentile of its true values), averaged "
-         "over numeric columns; *set size*: mean labels per prediction set. Target: every "
-         f"table within {low:.0%}-{high:.0%}."),
+        (
+            f"Nominal coverage {args.coverage:.0%}; 20% of each column's observed cells hidden "
+            f"({', '.join(args.patterns)}; seeds {', '.join(map(str, args.seeds))}); counted over "
+            "the hidden cells that were filled (default settings: the gate leaves cells and "
+            "columns it cannot fill well), summed over seeds. *Width*: mean interval width "
+            "over the column's own 90% spread (5th-95th percentile of its true values), averaged "
+            "over numeric columns; *set size*: mean labels per prediction set. Target: every "
+            f"table within {low:.0%}-{high:.0%}."
+        ),
         "",
         "| rows | table | pattern | hidden | filled | coverage | numeric | categorical | width | set size | target |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (rows, table, pattern), part in results.groupby(["rows", "table", "pattern"], sort=False):
         share = part.covered.sum() / part.filled.sum() if part.filled.sum() else np.nan
-        by_kind = {k: g.covered.sum() / g.filled.sum() if g.filled.sum() else np.nan
-                   for k, g in part.groupby("kind")}
+        by_kind = {
+            k: g.covered.sum() / g.filled.sum() if g.filled.sum() else np.nan
+            for k, g in part.groupby("kind")
+        }
         width = part.get("width", pd.Series(dtype=float)).mean()
         size = part.get("size", pd.Series(dtype=float)).mean()
-        met = "met" if low <= share <= high else "NOT met" if part.filled.sum() else "nothing filled"
-        lines.append(f"| {rows} | {table} | {pattern} | {part.hidden.sum()} | {part.filled.sum()} "
-                     f"| {share:.3f} | {_num(by_kind.get('numeric'))} "
-                     f"| {_num(by_kind.get('categorical'))} | {_num(width)} | {_num(size)} | {met} |")
+        met = (
+            "met" if low <= share <= high else "NOT met" if part.filled.sum() else "nothing filled"
+        )
+        lines.append(
+            f"| {rows} | {table} | {pattern} | {part.hidden.sum()} | {part.filled.sum()} "
+            f"| {share:.3f} | {_num(by_kind.get('numeric'))} "
+            f"| {_num(by_kind.get('categorical'))} | {_num(width)} | {_num(size)} | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -156,41 +191,56 @@ def run_mi(args: argparse.Namespace) -> str:
         masked, _ = mask_cells(frame, "mcar", 0.2, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = Imputer(seed=seed, device=args.device).fit_impute(masked, draws=args.draws,
-                                                                       seed=seed)
-        estimate, (low, high) = pooled_coefficient(result.draws, OUTCOME, list(PREDICTORS),
-                                                   COEFFICIENT)
+            result = Imputer(seed=seed, device=args.device).fit_impute(
+                masked, draws=args.draws, seed=seed
+            )
+        estimate, (low, high) = pooled_coefficient(
+            result.draws, OUTCOME, list(PREDICTORS), COEFFICIENT
+        )
         hit = low <= full <= high
         hits += hit
         records.append((estimate, high - low))
-        print(f"mask {seed:2d}: pooled {estimate:.2f} [{low:.2f}, {high:.2f}] full {full:.2f} "
-              f"{'covered' if hit else 'MISSED'}", flush=True)
+        print(
+            f"mask {seed:2d}: pooled {estimate:.2f} [{low:.2f}, {high:.2f}] full {full:.2f} "
+            f"{'covered' if hit else 'MISSED'}",
+            flush=True,
+        )
     wall = time.perf_counter() - started
     estimates, widths = np.array(records).T
     share = hits / args.masks
-    return "\n".join([
-        "## Multiple imputation: pooled 95% interval of a regression coefficient",
-        "",
-        _run_line(args, wall),
-        "",
-        (f"penguins ({len(frame)} rows with the regression's columns observed), 20% of every "
-         f"column's cells hidden MCAR (masks seeded 0-{args.masks - 1}); `Imputer()."
-         f"fit_impute(masked, draws={args.draws})`; OLS of `{OUTCOME}` on "
-         f"{', '.join(f'`{p}`' for p in PREDICTORS)} in each draw, pooled with Rubin's rules "
-         "(`examples/multiple_imputation.py`)."),
-        "",
-        f"- full-data coefficient of `{PREDICTORS[COEFFICIENT - 1]}`: {full:.3f}",
-        (f"- pooled estimates: mean {estimates.mean():.3f} (sd {estimates.std():.3f} over "
-         f"masks); mean 95% interval width {widths.mean():.3f}"),
-        (f"- the pooled 95% interval holds the full-data coefficient in {hits} of {args.masks} "
-         f"masks ({share:.0%}); target >= 90%: {'met' if share >= 0.9 else 'NOT met'}"),
-    ])
+    return "\n".join(
+        [
+            "## Multiple imputation: pooled 95% interval of a regression coefficient",
+            "",
+            _run_line(args, wall),
+            "",
+            (
+                f"penguins ({len(frame)} rows with the regression's columns observed), 20% of every "
+                f"column's cells hidden MCAR (masks seeded 0-{args.masks - 1}); `Imputer()."
+                f"fit_impute(masked, draws={args.draws})`; OLS of `{OUTCOME}` on "
+                f"{', '.join(f'`{p}`' for p in PREDICTORS)} in each draw, pooled with Rubin's rules "
+                "(`examples/multiple_imputation.py`)."
+            ),
+            "",
+            f"- full-data coefficient of `{PREDICTORS[COEFFICIENT - 1]}`: {full:.3f}",
+            (
+                f"- pooled estimates: mean {estimates.mean():.3f} (sd {estimates.std():.3f} over "
+                f"masks); mean 95% interval width {widths.mean():.3f}"
+            ),
+            (
+                f"- the pooled 95% interval holds the full-data coefficient in {hits} of {args.masks} "
+                f"masks ({share:.0%}); target >= 90%: {'met' if share >= 0.9 else 'NOT met'}"
+            ),
+        ]
+    )
 
 
 def _run_line(args: argparse.Namespace, wall: float) -> str:
-    return (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU cores (shared), "
-            f"device `{args.device}`, {wall / 60:.1f} min. Command: "
-            f"`python benchmarks/uncertainty.py {' '.join(sys.argv[1:])}`.")
+    return (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU cores (shared), "
+        f"device `{args.device}`, {wall / 60:.1f} min. Command: "
+        f"`python benchmarks/uncertainty.py {' '.join(sys.argv[1:])}`."
+    )
 
 
 def _num(value: float | None) -> str:

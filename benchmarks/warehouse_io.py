@@ -45,17 +45,19 @@ def make_data(rows: int, seed: int = 0) -> pa.Table:
 
     columns: dict[str, pa.Array] = {}
     for i in range(6):
-        columns[f"i{i}"] = pa.array(rng.integers(-10**6, 10**6, rows), mask=nulls())
+        columns[f"i{i}"] = pa.array(rng.integers(-(10**6), 10**6, rows), mask=nulls())
     for i in range(6):
         columns[f"f{i}"] = pa.array(rng.normal(0, 100, rows), mask=nulls())
     for i in range(2):
         cents = rng.integers(0, 10**9, rows)
-        columns[f"d{i}"] = pa.array(cents, mask=nulls()).cast(pa.decimal128(19, 0)).cast(
-            pa.decimal128(14, 2))
+        columns[f"d{i}"] = (
+            pa.array(cents, mask=nulls()).cast(pa.decimal128(19, 0)).cast(pa.decimal128(14, 2))
+        )
     vocab = np.array([f"city_{k:03d}" for k in range(300)], dtype=object)
     for i in range(3):
-        columns[f"s{i}"] = pa.array(vocab[rng.integers(0, len(vocab), rows)], pa.string(),
-                                    mask=nulls())
+        columns[f"s{i}"] = pa.array(
+            vocab[rng.integers(0, len(vocab), rows)], pa.string(), mask=nulls()
+        )
     columns["b0"] = pa.array(rng.random(rows) < 0.5, mask=nulls())
     columns["day"] = pa.array(rng.integers(19_700, 19_730, rows).astype("int32")).cast(pa.date32())
     seconds = rng.integers(1_700_000_000, 1_710_000_000, rows) * 1_000_000
@@ -72,8 +74,12 @@ def timed(fn: Callable[[], object], setup: Callable[[], object] | None = None) -
     return time.perf_counter() - start
 
 
-def paired(ours: Callable[[], object], raw: Callable[[], object], repeat: int | None = None,
-           raw_setup: Callable[[], object] | None = None) -> tuple[float, float]:
+def paired(
+    ours: Callable[[], object],
+    raw: Callable[[], object],
+    repeat: int | None = None,
+    raw_setup: Callable[[], object] | None = None,
+) -> tuple[float, float]:
     """Best-of times of ours and the raw baseline, run alternately so that load from other
     jobs on the shared box hits both alike."""
     best_ours = best_raw = float("inf")
@@ -98,8 +104,9 @@ def to_sql_seconds(url: str, frame: pd.DataFrame, sample_rows: int, total_rows: 
     engine = sa.create_engine(url)
     name = f"bench_tosql_{uuid.uuid4().hex[:6]}"
     try:
-        seconds = timed(lambda: frame.head(sample_rows).to_sql(name, engine, index=False,
-                                                                chunksize=10_000))
+        seconds = timed(
+            lambda: frame.head(sample_rows).to_sql(name, engine, index=False, chunksize=10_000)
+        )
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
@@ -119,15 +126,19 @@ def bench_duckdb(data: pa.Table, to_sql_rows: int) -> list[dict]:
         native.execute("CREATE TABLE dst AS SELECT * FROM src")
         hand = count_query(data, "src", lambda c: f"isnan({c})")
         profile = paired(lambda: wh.profile("src"), lambda: native.execute(hand).fetchall())
-        arrow = paired(lambda: pa.Table.from_batches(list(wh.iter_batches("src"))),
-                       lambda: native.sql("SELECT * FROM src").to_arrow_table())
+        arrow = paired(
+            lambda: pa.Table.from_batches(list(wh.iter_batches("src"))),
+            lambda: native.sql("SELECT * FROM src").to_arrow_table(),
+        )
         pandas_ = paired(lambda: wh.read("src"), lambda: native.sql("SELECT * FROM src").df())
         frame = wh.read("src")
         publish = paired(
             lambda: wh.publish(frame, "dst"),
             lambda: native.execute("INSERT INTO raw_dst SELECT * FROM data"),
-            raw_setup=lambda: native.execute("CREATE OR REPLACE TABLE raw_dst AS "
-                                             "SELECT * FROM src WHERE 1 = 0"))
+            raw_setup=lambda: native.execute(
+                "CREATE OR REPLACE TABLE raw_dst AS SELECT * FROM src WHERE 1 = 0"
+            ),
+        )
         proxy.close()
         wh.close()
         tosql = to_sql_seconds(f"duckdb:///{path}", frame, to_sql_rows, len(frame))
@@ -135,8 +146,14 @@ def bench_duckdb(data: pa.Table, to_sql_rows: int) -> list[dict]:
         row("DuckDB", "profile (nulls + NaN, 1 query)", *profile, "hand-written count query"),
         row("DuckDB", "read to Arrow", *arrow, "native SELECT to Arrow"),
         row("DuckDB", "read to pandas", *pandas_, "native SELECT .df()"),
-        row("DuckDB", "publish (replace all rows, WAP)", *publish,
-            "INSERT ... SELECT from Arrow", tosql, to_sql_rows),
+        row(
+            "DuckDB",
+            "publish (replace all rows, WAP)",
+            *publish,
+            "INSERT ... SELECT from Arrow",
+            tosql,
+            to_sql_rows,
+        ),
     ]
 
 
@@ -164,13 +181,17 @@ def bench_postgres(data: pa.Table, to_sql_rows: int, url: str) -> list[dict]:
             raw.commit()
 
         profile = paired(lambda: wh.profile(src), raw_profile, PG_REPEAT)
-        arrow = paired(lambda: pa.Table.from_batches(list(wh.iter_batches(src))), raw_read,
-                       PG_REPEAT)
+        arrow = paired(
+            lambda: pa.Table.from_batches(list(wh.iter_batches(src))), raw_read, PG_REPEAT
+        )
         pandas_ = paired(lambda: wh.read(src), raw_read, PG_REPEAT)
         frame = wh.read(src)
-        publish = paired(lambda: wh.publish(frame, dst), lambda: copy_in(raw, raw_dst, data),
-                         PG_REPEAT,
-                         raw_setup=lambda: (raw.execute(f'TRUNCATE "{raw_dst}"'), raw.commit()))
+        publish = paired(
+            lambda: wh.publish(frame, dst),
+            lambda: copy_in(raw, raw_dst, data),
+            PG_REPEAT,
+            raw_setup=lambda: (raw.execute(f'TRUNCATE "{raw_dst}"'), raw.commit()),
+        )
         tosql = to_sql_seconds(url, frame, to_sql_rows, len(frame))
     finally:
         raw.rollback()
@@ -180,12 +201,17 @@ def bench_postgres(data: pa.Table, to_sql_rows: int, url: str) -> list[dict]:
         raw.close()
         wh.close()
     return [
-        row("PostgreSQL", "profile (nulls + NaN, 1 query)", *profile,
-            "hand-written count query"),
+        row("PostgreSQL", "profile (nulls + NaN, 1 query)", *profile, "hand-written count query"),
         row("PostgreSQL", "read to Arrow", *arrow, "COPY TO STDOUT (CSV) parsed by Arrow"),
         row("PostgreSQL", "read to pandas", *pandas_, "COPY TO STDOUT (CSV) parsed by Arrow"),
-        row("PostgreSQL", "publish (replace all rows, WAP)", *publish,
-            "COPY FROM STDIN into an empty table", tosql, to_sql_rows),
+        row(
+            "PostgreSQL",
+            "publish (replace all rows, WAP)",
+            *publish,
+            "COPY FROM STDIN into an empty table",
+            tosql,
+            to_sql_rows,
+        ),
     ]
 
 
@@ -222,16 +248,36 @@ def copy_out(raw, table: str, schema: pa.Schema) -> pa.Table:
         for block in copy:
             buffer.write(block)
     buffer.seek(0)
-    options = pacsv.ConvertOptions(column_types=schema, true_values=["t"], false_values=["f"],
-                                   strings_can_be_null=True, quoted_strings_can_be_null=False)
-    return pacsv.read_csv(buffer, pacsv.ReadOptions(column_names=schema.names),
-                          convert_options=options)
+    options = pacsv.ConvertOptions(
+        column_types=schema,
+        true_values=["t"],
+        false_values=["f"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    return pacsv.read_csv(
+        buffer, pacsv.ReadOptions(column_names=schema.names), convert_options=options
+    )
 
 
-def row(engine: str, operation: str, ours: float, raw: float, baseline: str,
-        to_sql: float | None = None, to_sql_rows: int | None = None) -> dict:
-    return {"engine": engine, "operation": operation, "ours": ours, "raw": raw,
-            "baseline": baseline, "to_sql": to_sql, "to_sql_rows": to_sql_rows}
+def row(
+    engine: str,
+    operation: str,
+    ours: float,
+    raw: float,
+    baseline: str,
+    to_sql: float | None = None,
+    to_sql_rows: int | None = None,
+) -> dict:
+    return {
+        "engine": engine,
+        "operation": operation,
+        "ours": ours,
+        "raw": raw,
+        "baseline": baseline,
+        "to_sql": to_sql,
+        "to_sql_rows": to_sql_rows,
+    }
 
 
 def markdown(rows: list[dict], n_rows: int) -> str:
@@ -263,26 +309,37 @@ def markdown(rows: list[dict], n_rows: int) -> str:
     for r in rows:
         ratio = r["ours"] / r["raw"]
         kind = next((k for k in TARGETS if r["operation"].startswith(k)), None)
-        target = f"<= {TARGETS[kind]}x: {'met' if ratio <= TARGETS[kind] else 'MISSED'}" \
-            if kind else ""
-        to_sql = (f"{r['to_sql']:.1f} (on {r['to_sql_rows']:,} rows, x{n_rows // r['to_sql_rows']})"
-                  if r["to_sql"] is not None else "")
-        lines.append(f"| {r['engine']} | {r['operation']} | {r['ours']:.2f} | {r['raw']:.2f} | "
-                     f"{ratio:.2f}x | {r['baseline']} | {to_sql} | {target} |")
+        target = (
+            f"<= {TARGETS[kind]}x: {'met' if ratio <= TARGETS[kind] else 'MISSED'}" if kind else ""
+        )
+        to_sql = (
+            f"{r['to_sql']:.1f} (on {r['to_sql_rows']:,} rows, x{n_rows // r['to_sql_rows']})"
+            if r["to_sql"] is not None
+            else ""
+        )
+        lines.append(
+            f"| {r['engine']} | {r['operation']} | {r['ours']:.2f} | {r['raw']:.2f} | "
+            f"{ratio:.2f}x | {r['baseline']} | {to_sql} | {target} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--to-sql-rows", type=int, default=100_000,
-                        help="to_sql subsample on PostgreSQL (DuckDB uses a fifth: it is slower)")
+    parser.add_argument(
+        "--to-sql-rows",
+        type=int,
+        default=100_000,
+        help="to_sql subsample on PostgreSQL (DuckDB uses a fifth: it is slower)",
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "warehouse_io.md"))
     args = parser.parse_args()
     data = make_data(args.rows)
-    rows = bench_duckdb(data, args.to_sql_rows // 5) + bench_postgres(data, args.to_sql_rows,
-                                                                 args.postgres_url)
+    rows = bench_duckdb(data, args.to_sql_rows // 5) + bench_postgres(
+        data, args.to_sql_rows, args.postgres_url
+    )
     text = markdown(rows, args.rows)
     Path(args.out).write_text(text)
     print(text)

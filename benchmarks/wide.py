@@ -42,9 +42,14 @@ def run(args: argparse.Namespace, out: Path) -> list[dict]:
     results = []
     for columns in args.columns:
         categorical = columns // 3
-        table = argparse.Namespace(rows=args.rows, numeric=columns - categorical,
-                                   categorical=categorical, missing=args.missing, seed=args.seed,
-                                   generator=args.generator)
+        table = argparse.Namespace(
+            rows=args.rows,
+            numeric=columns - categorical,
+            categorical=categorical,
+            missing=args.missing,
+            seed=args.seed,
+            generator=args.generator,
+        )
         for method in args.methods:
             print(f"{columns} columns: ", end="", flush=True)
             results.append({"columns": columns, **scale.run_one(method, 0, table)})
@@ -59,7 +64,9 @@ def exponent(results: list[dict], method: str) -> float | None:
     if len(done) < 2:
         return None
     first, last = done[0], done[-1]
-    return math.log(last["seconds"] / first["seconds"]) / math.log(last["columns"] / first["columns"])
+    return math.log(last["seconds"] / first["seconds"]) / math.log(
+        last["columns"] / first["columns"]
+    )
 
 
 def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
@@ -67,32 +74,49 @@ def render(results: list[dict], args: argparse.Namespace, wall: float) -> str:
     lines = [
         f"# Wide tables: {args.rows:,} rows x {', '.join(map(str, args.columns))} columns",
         "",
-        (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-         f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
-         f"{wall / 60:.1f} min. Command: `python benchmarks/wide.py {' '.join(sys.argv[1:])}`."),
+        (
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+            f"{os.cpu_count()} CPU cores visible (shared with other work), whole run "
+            f"{wall / 60:.1f} min. Command: `python benchmarks/wide.py {' '.join(sys.argv[1:])}`."
+        ),
         "",
-        (f"Generator `{args.generator}` (see `benchmarks/scale.py`), 2/3 numeric and 1/3 "
-         f"categorical columns, {args.missing:.0%} of every column hidden MCAR (seed {args.seed}); "
-         "each method in its own process at the default thread count; load = the 1-minute "
-         "load average before -> after the method."),
+        (
+            f"Generator `{args.generator}` (see `benchmarks/scale.py`), 2/3 numeric and 1/3 "
+            f"categorical columns, {args.missing:.0%} of every column hidden MCAR (seed {args.seed}); "
+            "each method in its own process at the default thread count; load = the 1-minute "
+            "load average before -> after the method."
+        ),
         "",
-        ("| columns | method | seconds | time vs plain MLP | nRMSE | nRMSE vs plain MLP | "
-         "accuracy | peak GB | load |"),
+        (
+            "| columns | method | seconds | time vs plain MLP | nRMSE | nRMSE vs plain MLP | "
+            "accuracy | peak GB | load |"
+        ),
         "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         load = f"{r['load_before']:.1f} -> {r['load_after']:.1f}"
         if "error" in r:
-            lines.append(f"| {r['columns']} | {r['method']} | failed: {r['error']} | | | | | | "
-                         f"{load} |")
+            lines.append(
+                f"| {r['columns']} | {r['method']} | failed: {r['error']} | | | | | | {load} |"
+            )
             continue
-        ref = next((x for x in results if x["method"] == scale.REFERENCE and "error" not in x
-                    and x["columns"] == r["columns"]), None)
+        ref = next(
+            (
+                x
+                for x in results
+                if x["method"] == scale.REFERENCE
+                and "error" not in x
+                and x["columns"] == r["columns"]
+            ),
+            None,
+        )
         time_ratio = f"{r['seconds'] / ref['seconds']:.2f}x" if ref else ""
         error_ratio = f"{r['nrmse'] / ref['nrmse']:.3f}x" if ref else ""
-        lines.append(f"| {r['columns']} | {r['method']} | {r['seconds']:.1f} | {time_ratio} | "
-                     f"{r['nrmse']:.3f} | {error_ratio} | {r['accuracy']:.3f} | "
-                     f"{r['peak_gb']:.2f} | {load} |")
+        lines.append(
+            f"| {r['columns']} | {r['method']} | {r['seconds']:.1f} | {time_ratio} | "
+            f"{r['nrmse']:.3f} | {error_ratio} | {r['accuracy']:.3f} | "
+            f"{r['peak_gb']:.2f} | {load} |"
+        )
     lines += ["", "Time growth exponent (seconds ~ columns^k, first to last count):", ""]
     for method in args.methods:
         k = exponent(results, method)

@@ -194,4 +194,3 @@ def _summary(results: list[Any], demo: Any) -> None:
     print(f"\nwarehouse: {demo.demo_url()}")
     print(f"models:    {demo.demo_dir() / 'models'}")
     print(f"UI:        DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev -w workspace.yaml")
-

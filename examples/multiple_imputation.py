@@ -19,7 +19,9 @@ import pandas as pd
 from impute_assets.core.pooling import pool
 
 
-def ols(frame: pd.DataFrame, outcome: str, predictors: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def ols(
+    frame: pd.DataFrame, outcome: str, predictors: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """OLS coefficients (intercept first) and their variances, on the rows with every value."""
     rows = frame[[outcome, *predictors]].dropna()
     x = np.column_stack([np.ones(len(rows)), rows[list(predictors)].to_numpy(dtype=float)])
@@ -30,13 +32,21 @@ def ols(frame: pd.DataFrame, outcome: str, predictors: Sequence[str]) -> tuple[n
     return beta, np.diag(np.linalg.inv(x.T @ x)) * sigma2
 
 
-def pooled_coefficient(frames: Sequence[pd.DataFrame], outcome: str, predictors: Sequence[str],
-                       index: int = 1, level: float = 0.95) -> tuple[float, tuple[float, float]]:
+def pooled_coefficient(
+    frames: Sequence[pd.DataFrame],
+    outcome: str,
+    predictors: Sequence[str],
+    index: int = 1,
+    level: float = 0.95,
+) -> tuple[float, tuple[float, float]]:
     """Coefficient ``index`` (0: intercept) of the OLS on each completed frame, pooled by Rubin's
     rules: the mean estimate and its ``level`` interval. One frame gives its own OLS interval."""
     fits = [ols(frame, outcome, predictors) for frame in frames]
-    pooled = pool([beta[index] for beta, _ in fits], [var[index] for _, var in fits],
-                  complete_dof=len(frames[0]) - len(predictors) - 1)
+    pooled = pool(
+        [beta[index] for beta, _ in fits],
+        [var[index] for _, var in fits],
+        complete_dof=len(frames[0]) - len(predictors) - 1,
+    )
     return pooled.estimate, pooled.interval(level)
 
 
@@ -46,8 +56,10 @@ def main(path: str, outcome: str, *predictors: str) -> None:
     frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
     result = Imputer().fit_impute(frame, draws=20)
     estimate, (low, high) = pooled_coefficient(result.draws, outcome, predictors)
-    print(f"{predictors[0]}: {estimate:.3f}, 95% interval [{low:.3f}, {high:.3f}] "
-          f"(20 draws, Rubin's rules)")
+    print(
+        f"{predictors[0]}: {estimate:.3f}, 95% interval [{low:.3f}, {high:.3f}] "
+        f"(20 draws, Rubin's rules)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 SERVERS = {
-    "postgres": ("IMPUTE_ASSETS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "postgres": (
+        "IMPUTE_ASSETS_TEST_POSTGRES_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    ),
     "mysql": ("IMPUTE_ASSETS_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 
@@ -76,15 +79,25 @@ def unique_name() -> str:
     return f"t_{uuid.uuid4().hex[:10]}"
 
 
-def _imported_modules(statement: str, env: dict[str, str] | None = None,
-                      cwd: str | os.PathLike | None = None) -> set[str]:
+def _imported_modules(
+    statement: str, env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None
+) -> set[str]:
     """Every module ``python -X importtime -c statement`` imports, by dotted name."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": root, **(env or {})}
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", statement],
-                          capture_output=True, text=True, env=env, cwd=cwd, check=True)
-    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
-            if line.startswith("import time:") and "|" in line}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=True,
+    )
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,11 @@ URL_ENV = "IMPUTE_ASSETS_TEST_WAREHOUSE_URL"
 TINY_MODEL = {"epochs": 2, "hidden_dim": 8, "embedding_dim": 4, "patience": 1, "seed": 0}
 #: Model settings for tests of what a model learns: enough epochs to beat mean/mode.
 LEARNING_MODEL = {
-    "epochs": 15, "patience": 4, "hidden_dim": 16, "embedding_dim": 4, "knn_reference_rows": 256
+    "epochs": 15,
+    "patience": 4,
+    "hidden_dim": 16,
+    "embedding_dim": 4,
+    "knn_reference_rows": 256,
 }
 
 

@@ -8,15 +8,18 @@ import pytest
 HEAVY = {"torch", "great_expectations", "scipy", "dagster"}
 
 
-@pytest.mark.parametrize("statement", [
-    "import impute_assets",
-    "import impute_assets.quality",
-    "import impute_assets.warehouse",
-    "import impute_assets.store",
-    "from impute_assets.core.kinds import infer_kinds",
-    "from impute_assets.core.config import ImputerConfig",
-    "from impute_assets.cli import build_parser; build_parser()",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import impute_assets",
+        "import impute_assets.quality",
+        "import impute_assets.warehouse",
+        "import impute_assets.store",
+        "from impute_assets.core.kinds import infer_kinds",
+        "from impute_assets.core.config import ImputerConfig",
+        "from impute_assets.cli import build_parser; build_parser()",
+    ],
+)
 def test_import_does_not_load_heavy_libraries(statement: str, imported_modules) -> None:
     loaded = imported_modules(statement)
     assert any(m.startswith("impute_assets") for m in loaded)

@@ -54,14 +54,27 @@ WEATHER = TableSpec(
     validation={"tolerances": {"allowed_missing": 0.01}},
 )
 
-with DAG("impute_flights", schedule=on_new_data(FLIGHTS, CONN_ID), start_date=START,
-         catchup=False, tags=["impute_assets"]):
+with DAG(
+    "impute_flights",
+    schedule=on_new_data(FLIGHTS, CONN_ID),
+    start_date=START,
+    catchup=False,
+    tags=["impute_assets"],
+):
     ImputeTableOperator(task_id="impute", spec=FLIGHTS, conn_id=CONN_ID, model_store=MODEL_STORE)
 
-with DAG("impute_weather", schedule="@daily", start_date=START, catchup=False,
-         tags=["impute_assets"]):
-    train = TrainModelsOperator(task_id="train", spec=WEATHER, conn_id=CONN_ID,
-                                model_store=MODEL_STORE, queue=GPU_QUEUE, device="auto")
-    fill = FillTableOperator(task_id="fill", spec=WEATHER, conn_id=CONN_ID,
-                             model_store=MODEL_STORE, device="cpu")
+with DAG(
+    "impute_weather", schedule="@daily", start_date=START, catchup=False, tags=["impute_assets"]
+):
+    train = TrainModelsOperator(
+        task_id="train",
+        spec=WEATHER,
+        conn_id=CONN_ID,
+        model_store=MODEL_STORE,
+        queue=GPU_QUEUE,
+        device="auto",
+    )
+    fill = FillTableOperator(
+        task_id="fill", spec=WEATHER, conn_id=CONN_ID, model_store=MODEL_STORE, device="cpu"
+    )
     train >> fill

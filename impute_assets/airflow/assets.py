@@ -17,8 +17,11 @@ SCHEME = "impute-assets"
 def table_asset(conn_id: str, table: str, schema: str | None = None) -> Asset:
     """The asset of ``[schema.]table`` in the warehouse of connection ``conn_id``."""
     path = "/".join(filter(None, [schema, table]))
-    return Asset(name=f"{conn_id}.{path.replace('/', '.')}", uri=f"{SCHEME}://{conn_id}/{path}",
-                 group="impute_assets")
+    return Asset(
+        name=f"{conn_id}.{path.replace('/', '.')}",
+        uri=f"{SCHEME}://{conn_id}/{path}",
+        group="impute_assets",
+    )
 
 
 def source_asset(spec: TableSpec, conn_id: str) -> Asset:

@@ -34,8 +34,10 @@ def connection_url(conn: Connection) -> sa.URL:
     extra = conn.extra_dejson
     driver = extra.get("sqlalchemy_scheme") or DRIVERS.get(conn.conn_type, conn.conn_type)
     if not driver:
-        raise ValueError(f"connection {conn.conn_id!r} has no type; set conn_type or an extra "
-                         "'sqlalchemy_scheme' (e.g. duckdb, postgresql+psycopg)")
+        raise ValueError(
+            f"connection {conn.conn_id!r} has no type; set conn_type or an extra "
+            "'sqlalchemy_scheme' (e.g. duckdb, postgresql+psycopg)"
+        )
     query = {k: v for k, v in extra.items() if k not in _URL_EXTRAS and isinstance(v, str)}
     return sa.URL.create(
         driver,

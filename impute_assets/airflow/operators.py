@@ -90,8 +90,13 @@ class _TableOperator(BaseOperator):
 
         spec = TableSpec.parse({**self.spec_data, "table": self.table})
         with WarehouseHook(self.conn_id).get_warehouse() as warehouse:
-            run = TableRun(spec, warehouse, ModelStore(self.model_store),
-                           {"device": self.device, "precision": self.precision}, self.log)
+            run = TableRun(
+                spec,
+                warehouse,
+                ModelStore(self.model_store),
+                {"device": self.device, "precision": self.precision},
+                self.log,
+            )
             columns = self.columns if self.columns is not None else run.columns()
             return {"table": spec.table, **self.run_steps(run, columns, context)}
 
@@ -106,8 +111,9 @@ class _TableOperator(BaseOperator):
         training = run.train_or_reuse(columns, self.force_retrain)
         return {m.column: model_data(m) for m in training.models}
 
-    def fill(self, run: TableRun, columns: list[str], context: Context,
-             may_retrain: bool = False) -> dict[str, Any]:
+    def fill(
+        self, run: TableRun, columns: list[str], context: Context, may_retrain: bool = False
+    ) -> dict[str, Any]:
         """Fill, validate and publish the table (or the run's partition): the fill record.
 
         A failed validation raises (the task fails) and leaves the published table as it was;
@@ -121,9 +127,13 @@ class _TableOperator(BaseOperator):
         from impute_assets.pipeline.summary import fill_data, fill_line
 
         try:
-            record = run.fill_and_publish(columns, self.partition_key(run.spec, context),
-                                          run_id=context["run_id"], dry_run=self.dry_run,
-                                          may_retrain=may_retrain and not self.dry_run)
+            record = run.fill_and_publish(
+                columns,
+                self.partition_key(run.spec, context),
+                run_id=context["run_id"],
+                dry_run=self.dry_run,
+                may_retrain=may_retrain and not self.dry_run,
+            )
         except NothingToFill as empty:
             raise AirflowSkipException(str(empty)) from None
         self.log.info(fill_line(record))
@@ -137,8 +147,9 @@ class _TableOperator(BaseOperator):
         a partitioned asset event), else none (the whole table)."""
         key = self.partition or context.get("partition_key") or None
         if key is not None and spec.partition is None:
-            raise ValueError(f"table {spec.table!r}: partition {key!r} given, but the spec has no "
-                             "'partition'")
+            raise ValueError(
+                f"table {spec.table!r}: partition {key!r} given, but the spec has no 'partition'"
+            )
         return key
 
     def _record_event(self, spec: TableSpec, fill: Mapping[str, Any], context: Context) -> None:
@@ -186,5 +197,7 @@ class ImputeTableOperator(_TableOperator):
     """
 
     def run_steps(self, run: TableRun, columns: list[str], context: Context) -> dict[str, Any]:
-        return {"models": self.train(run, columns),
-                "fill": self.fill(run, columns, context, may_retrain=True)}
+        return {
+            "models": self.train(run, columns),
+            "fill": self.fill(run, columns, context, may_retrain=True),
+        }

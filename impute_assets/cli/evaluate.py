@@ -13,8 +13,14 @@ from impute_assets.cli.impute import add_model_arguments, build_imputer, console
 
 PATTERNS = ("mcar", "mar", "mnar")
 #: (report field, heading) of the per-column scores, in print order.
-SCORES = (("nrmse", "nRMSE"), ("nmae", "nMAE"), ("mae", "MAE"), ("wasserstein", "Wasserstein"),
-          ("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
+SCORES = (
+    ("nrmse", "nRMSE"),
+    ("nmae", "nMAE"),
+    ("mae", "MAE"),
+    ("wasserstein", "Wasserstein"),
+    ("accuracy", "accuracy"),
+    ("macro_f1", "macro-F1"),
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +36,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("file", help="a .parquet or .csv table")
-    parser.add_argument("--pattern", choices=PATTERNS, default="mcar",
-                        help="missingness pattern of the hidden cells (default: mcar)")
-    parser.add_argument("--fraction", type=float, default=0.2,
-                        help="share of each column's observed cells to hide (default: 0.2)")
+    parser.add_argument(
+        "--pattern",
+        choices=PATTERNS,
+        default="mcar",
+        help="missingness pattern of the hidden cells (default: mcar)",
+    )
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=0.2,
+        help="share of each column's observed cells to hide (default: 0.2)",
+    )
     add_model_arguments(parser)
-    parser.add_argument("--markdown", action="store_true",
-                        help="print the report as markdown instead of a table")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the report as markdown instead of a table"
+    )
     parser.set_defaults(func=run)
 
 
@@ -49,8 +64,16 @@ def run(args: argparse.Namespace) -> int:
     imputer = build_imputer(args)
     try:
         kinds = infer_kinds(frame, imputer.kinds, imputer.exclude)
-        report = evaluate(frame, imputer, args.pattern, args.fraction, args.seed,
-                          columns=args.columns, kinds=kinds, method="impute_assets.Imputer")
+        report = evaluate(
+            frame,
+            imputer,
+            args.pattern,
+            args.fraction,
+            args.seed,
+            columns=args.columns,
+            kinds=kinds,
+            method="impute_assets.Imputer",
+        )
     except (KeyError, ValueError) as exc:
         raise SystemExit(f"error: impute-assets evaluate {args.file}: {exc}") from None
     if args.markdown:
@@ -74,12 +97,23 @@ def score_table(report, source: str) -> Table:
     for heading in ("column", "kind", "hidden", "left", *(h for _, h in SCORES)):
         table.add_column(heading, justify="left" if heading in ("column", "kind") else "right")
     for row in report.to_frame().itertuples(index=False):
-        table.add_row(row.column, row.kind, str(row.hidden), str(row.left),
-                      *(_number(getattr(row, field)) for field, _ in SCORES))
+        table.add_row(
+            row.column,
+            row.kind,
+            str(row.hidden),
+            str(row.left),
+            *(_number(getattr(row, field)) for field, _ in SCORES),
+        )
     overall = report.overall
     table.add_section()
-    table.add_row("overall (mean)", "", str(report.hidden), str(report.left),
-                  *(_number(overall.get(field, math.nan)) for field, _ in SCORES), style="bold")
+    table.add_row(
+        "overall (mean)",
+        "",
+        str(report.hidden),
+        str(report.left),
+        *(_number(overall.get(field, math.nan)) for field, _ in SCORES),
+        style="bold",
+    )
     return table
 
 

@@ -31,4 +31,6 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> None:
     elif suffix == ".csv":
         frame.to_csv(path, index=False)
     else:
-        raise SystemExit(f"error: {path}: unsupported output type {suffix!r}; use one of {SUFFIXES}")
+        raise SystemExit(
+            f"error: {path}: unsupported output type {suffix!r}; use one of {SUFFIXES}"
+        )

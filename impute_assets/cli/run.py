@@ -24,19 +24,38 @@ def register(subparsers: Any) -> None:
         description=__doc__.splitlines()[0],
     )
     parser.add_argument("file", help="impute.yaml with tables: (and defaults:, model_store:)")
-    parser.add_argument("--table", action="append", default=None, metavar="T",
-                        help="run only this table (repeatable; default: every table)")
-    parser.add_argument("--partition", action="append", default=None, metavar="P",
-                        help="fill only this partition key (repeatable; default: every one)")
-    parser.add_argument("--force-retrain", action="store_true",
-                        help="train every model, even those the reuse policy would keep")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="do everything but publish: the would-be fills (with their audit "
-                             "columns) go to <output>__preview; the output and audit tables "
-                             "stay untouched")
+    parser.add_argument(
+        "--table",
+        action="append",
+        default=None,
+        metavar="T",
+        help="run only this table (repeatable; default: every table)",
+    )
+    parser.add_argument(
+        "--partition",
+        action="append",
+        default=None,
+        metavar="P",
+        help="fill only this partition key (repeatable; default: every one)",
+    )
+    parser.add_argument(
+        "--force-retrain",
+        action="store_true",
+        help="train every model, even those the reuse policy would keep",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="do everything but publish: the would-be fills (with their audit "
+        "columns) go to <output>__preview; the output and audit tables "
+        "stay untouched",
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
-    parser.add_argument("--model-store", default=None,
-                        help="model store folder or fsspec URL (default: the file's model_store)")
+    parser.add_argument(
+        "--model-store",
+        default=None,
+        help="model store folder or fsspec URL (default: the file's model_store)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -105,8 +124,14 @@ def _run_table(
         def filled(done: int, of: int) -> None:
             progress.update(rows, completed=done, total=of, visible=True)
 
-        return table_run.run(args.partition, args.force_retrain, run_id, on_step=step,
-                             on_rows=filled, dry_run=args.dry_run)
+        return table_run.run(
+            args.partition,
+            args.force_retrain,
+            run_id,
+            on_step=step,
+            on_rows=filled,
+            dry_run=args.dry_run,
+        )
 
 
 def print_summary(record: TableRunRecord, out: Any) -> None:
@@ -121,10 +146,14 @@ def print_summary(record: TableRunRecord, out: Any) -> None:
     for fill in record.fills:
         out.print(fill_line(fill), soft_wrap=True)
         rows = fill_rows(fill)  # the reasons in a table of their own: they are long
-        out.print(rich_table(None, [{k: v for k, v in r.items() if k != "left because"}
-                                    for r in rows]))
-        left = [{"column": r["column"], "left": r["left"], "left because": r["left because"]}
-                for r in rows if r["left"]]
+        out.print(
+            rich_table(None, [{k: v for k, v in r.items() if k != "left because"} for r in rows])
+        )
+        left = [
+            {"column": r["column"], "left": r["left"], "left because": r["left because"]}
+            for r in rows
+            if r["left"]
+        ]
         if left:
             out.print(rich_table("left", left))
 

@@ -61,34 +61,53 @@ def available(warn: bool = True) -> bool:
     if lightgbm() is not None:
         return True
     if warn:
-        warnings.warn(f"the 'boosted' candidate is skipped: LightGBM is not installed; "
-                      f"{INSTALL_HINT}", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"the 'boosted' candidate is skipped: LightGBM is not installed; {INSTALL_HINT}",
+            UserWarning,
+            stacklevel=3,
+        )
     return False
 
 
-def boosted_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, seed: int,
-                rounds: int = ROUNDS,
-                valid: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def boosted_fit(
+    z: np.ndarray,
+    y: np.ndarray,
+    numeric: bool,
+    classes: int,
+    seed: int,
+    rounds: int = ROUNDS,
+    valid: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """A booster fitted on ``z`` -> ``y`` (scaled values, or class ids), as a uint8 array:
     ``rounds`` rounds, or fewer when the loss on ``valid`` (inputs, targets) stops falling
     (only the best round's trees are kept), given at least ``MIN_STOPPING_ROWS`` of them."""
     lgb = lightgbm()
-    params = {"objective": "regression" if numeric else "multiclass", "num_leaves": LEAVES,
-              "learning_rate": LEARNING_RATE, "min_data_in_leaf": MIN_LEAF_ROWS, "verbose": -1,
-              "seed": seed, "deterministic": True, "num_threads": THREADS,
-              "force_row_wise": True}
+    params = {
+        "objective": "regression" if numeric else "multiclass",
+        "num_leaves": LEAVES,
+        "learning_rate": LEARNING_RATE,
+        "min_data_in_leaf": MIN_LEAF_ROWS,
+        "verbose": -1,
+        "seed": seed,
+        "deterministic": True,
+        "num_threads": THREADS,
+        "force_row_wise": True,
+    }
     if not numeric:
         params["num_class"] = max(classes, 2)
     data = lgb.Dataset(z, y.astype(np.float64))
     stopping = {}
     if valid is not None and len(valid[1]) >= MIN_STOPPING_ROWS:
         held_out = lgb.Dataset(valid[0], valid[1].astype(np.float64), reference=data)
-        stopping = {"valid_sets": [held_out],
-                    "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]}
+        stopping = {
+            "valid_sets": [held_out],
+            "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        }
     booster = lgb.train(params, data, num_boost_round=rounds, **stopping)
     kept = booster.best_iteration if stopping and booster.best_iteration > 0 else None
-    return np.frombuffer(booster.model_to_string(num_iteration=kept).encode(),
-                         dtype=np.uint8).copy()
+    return np.frombuffer(
+        booster.model_to_string(num_iteration=kept).encode(), dtype=np.uint8
+    ).copy()
 
 
 def rounds(model) -> int:

@@ -36,8 +36,9 @@ def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
     # so each temperature costs one scaled exp-and-sum (the scores are shifted once)
     smoothing = 1.0 / (len(labels) + 2)
     gap = scores - scores.max(axis=1, keepdims=True)
-    target_gap = ((1 - smoothing) * gap[np.arange(len(labels)), labels]
-                  + smoothing * gap.mean(axis=1))
+    target_gap = (1 - smoothing) * gap[np.arange(len(labels)), labels] + smoothing * gap.mean(
+        axis=1
+    )
     losses = [np.mean(np.log(np.exp(gap / t).sum(axis=1)) - target_gap / t) for t in TEMPERATURES]
     return float(TEMPERATURES[int(np.argmin(losses))])
 

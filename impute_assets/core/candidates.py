@@ -41,22 +41,26 @@ class Design:
             onehot[np.arange(len(idx)), np.minimum(idx, width - 1)] = 1.0
             blocks.append(onehot[:, 1:])  # the missing slot is the all-zero row
             owners.append(np.full(width - 1, owner))
-        return cls(np.concatenate(blocks, axis=1).astype(np.float32),
-                   np.concatenate(owners).astype(np.int64))
+        return cls(
+            np.concatenate(blocks, axis=1).astype(np.float32),
+            np.concatenate(owners).astype(np.int64),
+        )
 
     def without(self, column: int) -> np.ndarray:
         """Feature indices that do not belong to ``column``."""
         return np.flatnonzero(self.owner != column)
 
 
-def mean_mode_fit(y: np.ndarray, numeric: bool, classes: int,
-                  weight: np.ndarray | None = None) -> np.ndarray:
+def mean_mode_fit(
+    y: np.ndarray, numeric: bool, classes: int, weight: np.ndarray | None = None
+) -> np.ndarray:
     """The (weighted) mean scaled value, or log class frequencies (smoothed)."""
     weight = np.ones(len(y)) if weight is None else weight
     if numeric:
         keep = np.isfinite(y) & (weight > 0)
-        return np.array([np.average(y[keep], weights=weight[keep]) if keep.any() else 0.0],
-                        dtype=np.float64)
+        return np.array(
+            [np.average(y[keep], weights=weight[keep]) if keep.any() else 0.0], dtype=np.float64
+        )
     keep = y >= 0
     counts = np.bincount(y[keep].astype(int), weights=weight[keep], minlength=classes) + 1e-3
     return np.log(counts / counts.sum())
@@ -66,13 +70,17 @@ def mean_mode_predict(state: np.ndarray, rows: int, numeric: bool) -> np.ndarray
     return np.full(rows, state[0]) if numeric else np.tile(state, (rows, 1))
 
 
-def linear_fit(z: np.ndarray, y: np.ndarray, numeric: bool, classes: int,
-               weight: np.ndarray | None = None) -> np.ndarray:
+def linear_fit(
+    z: np.ndarray, y: np.ndarray, numeric: bool, classes: int, weight: np.ndarray | None = None
+) -> np.ndarray:
     """Ridge coefficients (features + intercept, outputs); one-hot targets for classes; rows
     weighted by ``weight`` when given."""
     x = torch.from_numpy(np.hstack([z, np.ones((len(z), 1), np.float32)])).double()
-    target = (torch.from_numpy(y[:, None].astype(np.float64)) if numeric
-              else torch.nn.functional.one_hot(torch.from_numpy(y.astype(np.int64)), classes).double())
+    target = (
+        torch.from_numpy(y[:, None].astype(np.float64))
+        if numeric
+        else torch.nn.functional.one_hot(torch.from_numpy(y.astype(np.int64)), classes).double()
+    )
     if weight is not None:
         root = torch.from_numpy(np.sqrt(weight.astype(np.float64)))[:, None]
         x, target = x * root, target * root
@@ -86,14 +94,15 @@ def linear_predict(beta: np.ndarray, z: np.ndarray, numeric: bool) -> np.ndarray
     return out[:, 0] if numeric else out
 
 
-def knn_predict(refs: np.ndarray, ref_y: np.ndarray, z: np.ndarray, k: int, numeric: bool,
-                classes: int) -> np.ndarray:
+def knn_predict(
+    refs: np.ndarray, ref_y: np.ndarray, z: np.ndarray, k: int, numeric: bool, classes: int
+) -> np.ndarray:
     """Mean of the ``k`` nearest reference rows, or log vote shares."""
     k = min(k, len(refs))
     ref_t = torch.from_numpy(refs)
     outputs = []
     for start in range(0, len(z), QUERY_CHUNK):
-        query = torch.from_numpy(z[start:start + QUERY_CHUNK])
+        query = torch.from_numpy(z[start : start + QUERY_CHUNK])
         nearest = torch.cdist(query, ref_t).topk(k, largest=False).indices.numpy()
         neighbours = ref_y[nearest]
         if numeric:
@@ -122,7 +131,9 @@ def blend(members: list[np.ndarray], numeric: bool) -> np.ndarray:
     return mean if numeric else np.log(np.maximum(mean, 1e-9))
 
 
-def knn_references(z: np.ndarray, y: np.ndarray, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def knn_references(
+    z: np.ndarray, y: np.ndarray, limit: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """At most ``limit`` reference rows, drawn reproducibly."""
     if len(z) <= limit:
         return z, y

@@ -53,8 +53,12 @@ CHAINED = "chained"
 FORMAT_VERSION = 2
 
 
-def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
-                config: ImputerConfig, sequence: SequenceSpec | None = None) -> str:
+def fingerprint(
+    target: str,
+    input_kinds: Mapping[str, ColumnKind | str],
+    config: ImputerConfig,
+    sequence: SequenceSpec | None = None,
+) -> str:
     """What a stored model must match to be reused: target, inputs and kinds, config, version,
     and the sequence settings (order and group columns) when rows form sequences."""
     payload = {
@@ -65,8 +69,12 @@ def fingerprint(target: str, input_kinds: Mapping[str, ColumnKind | str],
         "format": FORMAT_VERSION,
     }
     if sequence is not None:
-        payload["sequence"] = {"order_by": sequence.order_by, "group_by": list(sequence.group_by),
-                               "gap_share": sequence.gap_share, "max_run": sequence.max_run}
+        payload["sequence"] = {
+            "order_by": sequence.order_by,
+            "group_by": list(sequence.group_by),
+            "gap_share": sequence.gap_share,
+            "max_run": sequence.max_run,
+        }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -86,20 +94,30 @@ class ColumnPrediction:
         """One prediction from consecutive parts (e.g. chunks of rows), in their order."""
         if len(parts) == 1:
             return parts[0]
-        values = (np.concatenate([p.values for p in parts])
-                  if all(isinstance(p.values, np.ndarray) for p in parts)
-                  else [v for p in parts for v in p.values])
-        arrays = {name: np.concatenate([getattr(p, name) for p in parts])
-                  if all(getattr(p, name) is not None for p in parts) else None
-                  for name in ("probabilities", "center", "scale")}
+        values = (
+            np.concatenate([p.values for p in parts])
+            if all(isinstance(p.values, np.ndarray) for p in parts)
+            else [v for p in parts for v in p.values]
+        )
+        arrays = {
+            name: np.concatenate([getattr(p, name) for p in parts])
+            if all(getattr(p, name) is not None for p in parts)
+            else None
+            for name in ("probabilities", "center", "scale")
+        }
         return cls(values, np.concatenate([p.confidence for p in parts]), **arrays)
 
     def take(self, order: np.ndarray) -> ColumnPrediction:
         """The predictions at positions ``order``."""
-        values = (self.values[order] if isinstance(self.values, np.ndarray)
-                  else [self.values[i] for i in order])
-        arrays = {name: getattr(self, name)[order] if getattr(self, name) is not None else None
-                  for name in ("probabilities", "center", "scale")}
+        values = (
+            self.values[order]
+            if isinstance(self.values, np.ndarray)
+            else [self.values[i] for i in order]
+        )
+        arrays = {
+            name: getattr(self, name)[order] if getattr(self, name) is not None else None
+            for name in ("probabilities", "center", "scale")
+        }
         return ColumnPrediction(values, self.confidence[order], **arrays)
 
 
@@ -201,21 +219,40 @@ class ColumnModel:
         """Whether filling needs the table's shared network (alone, or in the blend)."""
         return self.shared is not None
 
-    def raw_outputs(self, design: Design, rows: np.ndarray, network_out: np.ndarray | None,
-                    shared_out: np.ndarray | None = None) -> np.ndarray:
+    def raw_outputs(
+        self,
+        design: Design,
+        rows: np.ndarray,
+        network_out: np.ndarray | None,
+        shared_out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
         if self.chosen == NEAREST_COPY:
             return copy_outputs(self.arrays, design.matrix[rows][:, design.without(self.position)])
         if self.chosen == "blend":
             members = self.calibration["members"]
-            return blend([member_values(name, self._raw(name, design, rows, network_out,
-                                                        shared_out),
-                                        self.numeric, temperature)
-                          for name, temperature in members.items()], self.numeric)
+            return blend(
+                [
+                    member_values(
+                        name,
+                        self._raw(name, design, rows, network_out, shared_out),
+                        self.numeric,
+                        temperature,
+                    )
+                    for name, temperature in members.items()
+                ],
+                self.numeric,
+            )
         return self._raw(self.chosen, design, rows, network_out, shared_out)
 
-    def _raw(self, candidate: str, design: Design, rows: np.ndarray,
-             network_out: np.ndarray | None, shared_out: np.ndarray | None) -> np.ndarray:
+    def _raw(
+        self,
+        candidate: str,
+        design: Design,
+        rows: np.ndarray,
+        network_out: np.ndarray | None,
+        shared_out: np.ndarray | None,
+    ) -> np.ndarray:
         if candidate == "network":
             assert network_out is not None
             return network_out[:, : 2 if self.numeric else self.classes]
@@ -229,13 +266,21 @@ class ColumnModel:
             return linear_predict(self.arrays["linear"], z, self.numeric)
         if candidate == "boosted":
             return boosted_predict(self._booster, z, self.numeric, self.classes)
-        return knn_predict(self.arrays["knn_refs"], self.arrays["knn_y"], z,
-                           int(self.config["knn_neighbors"]), self.numeric, self.classes)
+        return knn_predict(
+            self.arrays["knn_refs"],
+            self.arrays["knn_y"],
+            z,
+            int(self.config["knn_neighbors"]),
+            self.numeric,
+            self.classes,
+        )
 
     def predict(self, raw: np.ndarray) -> ColumnPrediction:
         """Decoded values and confidences from raw outputs."""
         if self.chosen == NEAREST_COPY:
-            return ColumnPrediction(*copied_texts(self.arrays, raw, self.calibration["distance_scale"]))
+            return ColumnPrediction(
+                *copied_texts(self.arrays, raw, self.calibration["distance_scale"])
+            )
         if self.numeric:
             if self.chosen in ("network", SHARED):
                 mu = raw[:, 0]
@@ -274,7 +319,9 @@ class ColumnModel:
         }
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {f"arrays.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.arrays.items()}
+        tensors = {
+            f"arrays.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.arrays.items()
+        }
         for name, value in (self.network or {}).items():
             tensors[f"network.{name}"] = value.detach().cpu().contiguous()
         for name, value in (self.shared[1] if self.shared is not None else {}).items():
@@ -305,11 +352,15 @@ class ColumnModel:
         verify_checksums(path, [MANIFEST, WEIGHTS])
         manifest = json.loads((path / MANIFEST).read_text())
         if manifest.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{path}: model format {manifest.get('format')} is not {FORMAT_VERSION}"
-                             "; train the model again")
+            raise ValueError(
+                f"{path}: model format {manifest.get('format')} is not {FORMAT_VERSION}"
+                "; train the model again"
+            )
         tensors = load_file(str(path / WEIGHTS))
         verify_shapes(path / WEIGHTS, tensors, manifest["tensors"])
-        arrays = {k.split(".", 1)[1]: v.numpy() for k, v in tensors.items() if k.startswith("arrays.")}
+        arrays = {
+            k.split(".", 1)[1]: v.numpy() for k, v in tensors.items() if k.startswith("arrays.")
+        }
         network = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("network.")}
         shared = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("shared.")}
         return cls(
@@ -329,7 +380,9 @@ class ColumnModel:
             device=manifest["device"],
             seconds=manifest["seconds"],
             warnings=manifest.get("warnings", []),
-            sequence=SequenceSpec.from_state(manifest["sequence"]) if manifest.get("sequence") else None,
+            sequence=SequenceSpec.from_state(manifest["sequence"])
+            if manifest.get("sequence")
+            else None,
             chained=_load_chained(path, manifest.get("chained")),
             chained_fills=manifest.get("chained_fills", []),
             shared=(manifest["shared"], shared) if manifest.get("shared") else None,
@@ -344,6 +397,8 @@ def _load_chained(path: Path, version: str | None) -> ColumnModel | None:
         raise UnitIntegrityError(path / CHAINED, "the chained model the manifest names is missing")
     chained = ColumnModel.load(path / CHAINED)
     if chained.version != version:
-        raise UnitIntegrityError(path / CHAINED / MANIFEST,
-                                 f"chained model version {chained.version}, manifest names {version}")
+        raise UnitIntegrityError(
+            path / CHAINED / MANIFEST,
+            f"chained model version {chained.version}, manifest names {version}",
+        )
     return chained

@@ -41,13 +41,28 @@ FILL_ALL: Mapping[str, Any] = {
 }
 
 #: Fields that do not change what a model learns (so they stay out of its fingerprint).
-_RUNTIME_FIELDS = frozenset({"device", "precision", "confidence_threshold", "coverage",
-                             "progress", "fill", "min_gain_spreads", "max_missing_share",
-                             "leave_free_text"})
+_RUNTIME_FIELDS = frozenset(
+    {
+        "device",
+        "precision",
+        "confidence_threshold",
+        "coverage",
+        "progress",
+        "fill",
+        "min_gain_spreads",
+        "max_missing_share",
+        "leave_free_text",
+    }
+)
 #: The gate fields: each takes one value, or a mapping column -> value (unlisted columns get
 #: the ``fill`` mode's default).
-GATE_FIELDS = ("fill", "confidence_threshold", "min_gain_spreads", "max_missing_share",
-               "leave_free_text")
+GATE_FIELDS = (
+    "fill",
+    "confidence_threshold",
+    "min_gain_spreads",
+    "max_missing_share",
+    "leave_free_text",
+)
 
 
 @dataclass(frozen=True)
@@ -194,12 +209,27 @@ class ImputerConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_positive(self, "hidden_dim", "embedding_dim", "epochs", "max_steps",
-                        "batch_size", "max_batch_size", "text_buckets", "knn_neighbors",
-                        "knn_reference_rows", "max_training_rows", "max_holdout_rows",
-                        "max_cheap_rows", "max_categories", "shared_network_columns")
+        _check_positive(
+            self,
+            "hidden_dim",
+            "embedding_dim",
+            "epochs",
+            "max_steps",
+            "batch_size",
+            "max_batch_size",
+            "text_buckets",
+            "knn_neighbors",
+            "knn_reference_rows",
+            "max_training_rows",
+            "max_holdout_rows",
+            "max_cheap_rows",
+            "max_categories",
+            "shared_network_columns",
+        )
         if self.time_budget is not None and self.time_budget <= 0:
-            raise ValueError(f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}")
+            raise ValueError(
+                f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}"
+            )
         _check_fraction(self, "mask_rate", "holdout_fraction", "copy_mask_share")
         if self.learning_rate <= 0:
             raise ValueError(f"ImputerConfig.learning_rate must be > 0, got {self.learning_rate}")
@@ -213,8 +243,10 @@ class ImputerConfig:
         for name in ("sequence_tabular", "chained"):
             _check_bool(self, name)
         if self.text_encoder not in TEXT_ENCODERS:
-            raise ValueError(f"ImputerConfig.text_encoder must be one of {TEXT_ENCODERS}, "
-                             f"got {self.text_encoder!r}")
+            raise ValueError(
+                f"ImputerConfig.text_encoder must be one of {TEXT_ENCODERS}, "
+                f"got {self.text_encoder!r}"
+            )
         if self.device not in DEVICES:
             raise ValueError(f"ImputerConfig.device must be one of {DEVICES}, got {self.device!r}")
         if self.precision not in PRECISIONS:
@@ -237,12 +269,17 @@ class ImputerConfig:
             given = _per_column(getattr(self, name), column)
             return default if given is None else given
 
-        threshold = value("confidence_threshold",
-                          mode["numeric_threshold" if numeric else "categorical_threshold"])
-        return Gate(fill or "confident", float(threshold),
-                    value("min_gain_spreads", mode["min_gain_spreads"]),
-                    float(value("max_missing_share", mode["max_missing_share"])),
-                    bool(value("leave_free_text", mode["leave_free_text"])))
+        threshold = value(
+            "confidence_threshold",
+            mode["numeric_threshold" if numeric else "categorical_threshold"],
+        )
+        return Gate(
+            fill or "confident",
+            float(threshold),
+            value("min_gain_spreads", mode["min_gain_spreads"]),
+            float(value("max_missing_share", mode["max_missing_share"])),
+            bool(value("leave_free_text", mode["leave_free_text"])),
+        )
 
     def threshold_for(self, column: str, numeric: bool = False) -> float:
         """The confidence below which ``column``'s cells stay missing."""
@@ -268,7 +305,9 @@ class ImputerConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"ImputerConfig: unknown keys {sorted(unknown)}; known {sorted(known)}")
+            raise ValueError(
+                f"ImputerConfig: unknown keys {sorted(unknown)}; known {sorted(known)}"
+            )
         values = dict(data)
         if "candidates" in values:
             values["candidates"] = tuple(values["candidates"])
@@ -282,8 +321,11 @@ def _per_column(value: Any, column: str) -> Any:
 
 def _check_gates(config: ImputerConfig) -> None:
     """Each gate field's value(s) in range, naming the field and column at fault."""
-    ranges = {"confidence_threshold": (0.0, 1.0), "max_missing_share": (0.0, 1.0),
-              "min_gain_spreads": (0.0, float("inf"))}
+    ranges = {
+        "confidence_threshold": (0.0, 1.0),
+        "max_missing_share": (0.0, 1.0),
+        "min_gain_spreads": (0.0, float("inf")),
+    }
     for name in GATE_FIELDS:
         given = getattr(config, name)
         items = given.items() if isinstance(given, Mapping) else [(None, given)]

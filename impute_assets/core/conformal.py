@@ -48,8 +48,9 @@ DEFAULT_COVERAGE = 0.9
 TIE = 1e-9
 
 
-def holdout_scores(prediction: ColumnPrediction, truth: np.ndarray, numeric: bool,
-                   learnt: np.ndarray | None = None) -> np.ndarray:
+def holdout_scores(
+    prediction: ColumnPrediction, truth: np.ndarray, numeric: bool, learnt: np.ndarray | None = None
+) -> np.ndarray:
     """The held-out nonconformity scores of ``prediction`` against ``truth`` (encoded targets):
     signed scaled residuals for numbers; for classes the probability of the labels more
     probable than the truth, infinite where ``learnt`` (per cell) says the model never saw
@@ -107,17 +108,28 @@ class CellUncertainty:
 
     def take(self, keep: np.ndarray) -> CellUncertainty:
         """The cells where ``keep`` (bool, aligned with ``rows``) holds."""
-        arrays = {name: getattr(self, name)[keep] if getattr(self, name) is not None else None
-                  for name in ("lower", "upper", "width")}
-        sets = ([s for s, k in zip(self.sets, keep, strict=True) if k]
-                if self.sets is not None else None)
-        return CellUncertainty(self.rows[keep], self.coverage, self.holdout_coverage, **arrays,
-                               sets=sets)
+        arrays = {
+            name: getattr(self, name)[keep] if getattr(self, name) is not None else None
+            for name in ("lower", "upper", "width")
+        }
+        sets = (
+            [s for s, k in zip(self.sets, keep, strict=True) if k]
+            if self.sets is not None
+            else None
+        )
+        return CellUncertainty(
+            self.rows[keep], self.coverage, self.holdout_coverage, **arrays, sets=sets
+        )
 
 
-def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.Series,
-                     rows: np.ndarray, coverage: float,
-                     threshold: float = 0.0) -> CellUncertainty | None:
+def cell_uncertainty(
+    model: ColumnModel,
+    prediction: ColumnPrediction,
+    like: pd.Series,
+    rows: np.ndarray,
+    coverage: float,
+    threshold: float = 0.0,
+) -> CellUncertainty | None:
     """The interval or prediction set at ``coverage`` of each predicted cell (``rows``:
     positions; ``like``: the column's cells there, whose dtype the interval ends take),
     calibrated on the held-out cells whose confidence reaches ``threshold`` (the fills' own
@@ -130,17 +142,26 @@ def cell_uncertainty(model: ColumnModel, prediction: ColumnPrediction, like: pd.
         reach = limit * prediction.scale  # infinite (the observed range) below enough cells
         # an integer column keeps the integers inside the interval (rounding its ends would
         # widen it by up to half a step each side); the fill itself always stays inside
-        inward = 0.5 / model.encoder.scale * (1 - 1e-6) if getattr(model.encoder, "integral",
-                                                                    False) else 0.0
+        inward = (
+            0.5 / model.encoder.scale * (1 - 1e-6)
+            if getattr(model.encoder, "integral", False)
+            else 0.0
+        )
         fill = model.encoder.decode(prediction.center)
         low = np.minimum(model.encoder.decode(prediction.center - reach + inward), fill)
         high = np.maximum(model.encoder.decode(prediction.center + reach - inward), fill)
-        return CellUncertainty(rows, coverage, measured,
-                               model.encoder.cast(low, like).to_numpy(dtype=object),
-                               model.encoder.cast(high, like).to_numpy(dtype=object), high - low)
+        return CellUncertainty(
+            rows,
+            coverage,
+            measured,
+            model.encoder.cast(low, like).to_numpy(dtype=object),
+            model.encoder.cast(high, like).to_numpy(dtype=object),
+            high - low,
+        )
     if not numeric and prediction.probabilities is not None:
-        return CellUncertainty(rows, coverage, measured,
-                               sets=_sets(model, prediction.probabilities, limit))
+        return CellUncertainty(
+            rows, coverage, measured, sets=_sets(model, prediction.probabilities, limit)
+        )
     return None
 
 
@@ -153,22 +174,26 @@ def gated_scores(model: ColumnModel, threshold: float) -> np.ndarray | None:
     return scores[confidences >= np.float32(threshold)]
 
 
-def column_summary(cells: CellUncertainty | None, model: ColumnModel,
-                   observed: pd.Series) -> dict[str, float | None]:
+def column_summary(
+    cells: CellUncertainty | None, model: ColumnModel, observed: pd.Series
+) -> dict[str, float | None]:
     """The report's uncertainty fields for one column's filled cells (see ``ColumnReport``):
     ``observed`` is the column as given, whose 5th-95th percentile spread widths are put against."""
     if cells is None:
         return {}
-    summary: dict[str, float | None] = {"coverage": cells.coverage,
-                                        "holdout_coverage": cells.holdout_coverage}
+    summary: dict[str, float | None] = {
+        "coverage": cells.coverage,
+        "holdout_coverage": cells.holdout_coverage,
+    }
     if cells.width is not None and len(cells.width):
         summary["mean_width"] = float(np.mean(cells.width))
         target = model.encoder.target(observed)
         target = target[np.isfinite(target)]
         if len(target):
             low, high = model.encoder.decode(np.percentile(target, [5, 95]))
-            summary["width_to_spread"] = (summary["mean_width"] / float(high - low)
-                                          if high > low else None)
+            summary["width_to_spread"] = (
+                summary["mean_width"] / float(high - low) if high > low else None
+            )
     if cells.sets is not None and cells.sets:
         summary["mean_set_size"] = float(np.mean([len(s) for s in cells.sets]))
     return summary
@@ -186,19 +211,28 @@ def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[t
     above = np.take_along_axis(above, first, axis=1)
     sizes = np.maximum((above <= limit).sum(axis=1), 1)
     labels = model.encoder.values
-    return [tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)]
+    return [
+        tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)
+    ]
 
 
-def draw(model: ColumnModel, prediction: ColumnPrediction, rng: np.random.Generator,
-         threshold: float = 0.0) -> np.ndarray | list[Any] | None:
+def draw(
+    model: ColumnModel,
+    prediction: ColumnPrediction,
+    rng: np.random.Generator,
+    threshold: float = 0.0,
+) -> np.ndarray | list[Any] | None:
     """One draw per predicted cell from its predictive distribution, decoded: the fill plus a
     resampled held-out residual (numbers; of the held-out cells that pass ``threshold``, as
     the fills do), a label sampled by its calibrated probability (classes); ``None`` when the
     model has neither (the fills themselves are then used)."""
     if model.numeric and prediction.center is not None:
         scores = gated_scores(model, threshold)
-        noise = (rng.choice(scores.astype(np.float64), size=len(prediction.center))
-                 if scores is not None and len(scores) else rng.standard_normal(len(prediction.center)))
+        noise = (
+            rng.choice(scores.astype(np.float64), size=len(prediction.center))
+            if scores is not None and len(scores)
+            else rng.standard_normal(len(prediction.center))
+        )
         return model.encoder.decode(prediction.center + noise * prediction.scale)
     if not model.numeric and prediction.probabilities is not None:
         cumulative = np.cumsum(prediction.probabilities, axis=1)

@@ -56,9 +56,13 @@ def embed(texts: list[str]) -> np.ndarray:
     with _lock:
         todo = list(dict.fromkeys(t for t in texts if t not in _cache))
         if todo:
-            vectors = _load_model().encode([t[:MAX_CHARS] for t in todo], batch_size=ENCODE_BATCH,
-                                           normalize_embeddings=True, show_progress_bar=False,
-                                           convert_to_numpy=True)
+            vectors = _load_model().encode(
+                [t[:MAX_CHARS] for t in todo],
+                batch_size=ENCODE_BATCH,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
             _cache.update(zip(todo, vectors.astype(np.float32), strict=True))
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)

@@ -37,8 +37,7 @@ def _as_float(series: pd.Series) -> np.ndarray:
     if getattr(series.dtype, "kind", "O") in "biuf":  # numpy or nullable numbers: no objects
         out = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
     else:
-        values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan),
-                               errors="coerce")
+        values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
         out = np.array(values, dtype=float)
     out[~np.isfinite(out)] = np.nan
     return out
@@ -107,8 +106,9 @@ class NumericEncoder:
 
     def decode(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled predictions back to values inside the observed range."""
-        values = np.clip(np.asarray(scaled, dtype=np.float64) * self.scale + self.center,
-                         self.low, self.high)
+        values = np.clip(
+            np.asarray(scaled, dtype=np.float64) * self.scale + self.center, self.low, self.high
+        )
         return np.round(values) if self.integral else values
 
     def cast(self, values: np.ndarray, like: pd.Series) -> pd.Series:
@@ -121,13 +121,22 @@ class NumericEncoder:
         return pd.Series(values, index=like.index).astype(_fill_dtype(like.dtype))
 
     def to_state(self) -> dict[str, Any]:
-        return {"center": self.center, "scale": self.scale, "low": self.low, "high": self.high,
-                "std": self.std, "integral": self.integral, "decimals": self.decimals}
+        return {
+            "center": self.center,
+            "scale": self.scale,
+            "low": self.low,
+            "high": self.high,
+            "std": self.std,
+            "integral": self.integral,
+            "decimals": self.decimals,
+        }
 
 
 def _fill_dtype(dtype: Any) -> Any:
     """The dtype filled values take in a column of ``dtype`` (a NaN-holding int is float)."""
-    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(
+        dtype, pd.api.extensions.ExtensionDtype
+    ):
         return "float64"
     if pd.api.types.is_object_dtype(dtype):
         return "float64"
@@ -169,8 +178,10 @@ class DatetimeEncoder:
         stamps = as_datetimes(series)
         if self.tz is not None and getattr(stamps.dtype, "tz", None) is None:
             if stamps.notna().any():
-                raise TypeError(f"column {series.name!r} held datetimes in {self.tz} when fitted "
-                                "but holds tz-naive ones now; localize them (dt.tz_localize)")
+                raise TypeError(
+                    f"column {series.name!r} held datetimes in {self.tz} when fitted "
+                    "but holds tz-naive ones now; localize them (dt.tz_localize)"
+                )
             stamps = stamps.dt.tz_localize(self.tz)  # all missing: nothing to convert
         elif self.tz is not None:
             stamps = stamps.dt.tz_convert(self.tz)
@@ -192,7 +203,9 @@ class DatetimeEncoder:
         return self.seconds.decode(scaled)
 
     def cast(self, values: np.ndarray, like: pd.Series) -> pd.Series:
-        stamps = pd.to_datetime(np.round(values * 1e9).astype("int64"), unit="ns", utc=self.tz is not None)
+        stamps = pd.to_datetime(
+            np.round(values * 1e9).astype("int64"), unit="ns", utc=self.tz is not None
+        )
         if self.tz is not None:
             stamps = stamps.tz_convert(self.tz)
         return pd.Series(stamps, index=like.index).astype(like.dtype)
@@ -205,7 +218,9 @@ def as_datetimes(series: pd.Series) -> pd.Series:
     """``series`` as pandas datetimes: datetime dtypes as they are, date objects and date
     strings parsed by pandas. Values in different UTC offsets (ISO strings across a DST change,
     context rows from another zone) are converted to UTC rather than refused."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype) and not isinstance(series.dtype, pd.ArrowDtype):
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) and not isinstance(
+        series.dtype, pd.ArrowDtype
+    ):
         return series
     try:
         return pd.to_datetime(series)
@@ -227,7 +242,9 @@ def epoch_seconds(series: pd.Series) -> pd.Series:
     unit, count = np.datetime_data(values.dtype)
     ticks = values.view("int64").astype(float)
     ticks[stamps.isna().to_numpy()] = np.nan
-    return pd.Series(ticks / (np.timedelta64(1, "s") / np.timedelta64(count, unit)), index=series.index)
+    return pd.Series(
+        ticks / (np.timedelta64(1, "s") / np.timedelta64(count, unit)), index=series.index
+    )
 
 
 def _category_key(value: Any) -> Hashable:
@@ -274,8 +291,9 @@ class CategoricalEncoder:
             originals.setdefault(key, values[position])
         ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))[:max_categories]
         total = max(sum(counts.values()), 1)
-        return cls(values=[originals[k] for k in ranked],
-                   frequencies=[counts[k] / total for k in ranked])
+        return cls(
+            values=[originals[k] for k in ranked], frequencies=[counts[k] / total for k in ranked]
+        )
 
     def __post_init__(self) -> None:
         self._index = {_category_key(v): i for i, v in enumerate(self.values)}
@@ -292,8 +310,9 @@ class CategoricalEncoder:
         values = series.to_numpy(dtype=object)[present]
         first, inverse = _distinct(values)
         lookup = [self._index.get(_category_key(values[position])) for position in first]
-        table = np.array([RARE_INDEX if v is None else v + RESERVED for v in lookup],
-                         dtype=np.int64)
+        table = np.array(
+            [RARE_INDEX if v is None else v + RESERVED for v in lookup], dtype=np.int64
+        )
         out[present] = table[inverse]
         return out
 
@@ -308,7 +327,9 @@ class CategoricalEncoder:
 
     def cast(self, values: list[Any], like: pd.Series) -> pd.Series:
         dtype = like.dtype
-        if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        if pd.api.types.is_bool_dtype(dtype) and not isinstance(
+            dtype, pd.api.extensions.ExtensionDtype
+        ):
             dtype = object
         return pd.Series(values, index=like.index, dtype=object).astype(dtype)
 
@@ -352,7 +373,7 @@ class TextEncoder:
         grams = [f"w:{w}" for w in words]
         for word in words:
             padded = f"<{word}>"
-            grams += [padded[i:i + 3] for i in range(max(len(padded) - 2, 1))]
+            grams += [padded[i : i + 3] for i in range(max(len(padded) - 2, 1))]
         grams = grams[: self.max_tokens]
         return [zlib.crc32(g.encode("utf-8")) % self.buckets for g in grams]
 
@@ -367,7 +388,9 @@ class TextEncoder:
 Encoder = NumericEncoder | DatetimeEncoder | CategoricalEncoder | TextEncoder
 
 
-def fit_encoder(series: pd.Series, kind: ColumnKind, max_categories: int, text_buckets: int) -> Encoder:
+def fit_encoder(
+    series: pd.Series, kind: ColumnKind, max_categories: int, text_buckets: int
+) -> Encoder:
     """The encoder for ``kind``, fitted on ``series``'s observed values."""
     if kind == ColumnKind.NUMERIC:
         return NumericEncoder.fit(series)
@@ -392,10 +415,13 @@ def encoder_from_state(state: dict[str, Any]) -> Encoder:
     if kind == ColumnKind.NUMERIC:
         return NumericEncoder(**data)
     if kind == ColumnKind.DATETIME:
-        return DatetimeEncoder(seconds=NumericEncoder(**data["seconds"]), tz=data["tz"], unit=data["unit"])
+        return DatetimeEncoder(
+            seconds=NumericEncoder(**data["seconds"]), tz=data["tz"], unit=data["unit"]
+        )
     if kind == ColumnKind.CATEGORICAL:
-        return CategoricalEncoder(values=[_from_json(v) for v in data["values"]],
-                                  frequencies=data["frequencies"])
+        return CategoricalEncoder(
+            values=[_from_json(v) for v in data["values"]], frequencies=data["frequencies"]
+        )
     return TextEncoder(**data)
 
 
@@ -415,7 +441,7 @@ def _to_json(value: Any) -> Any:
 
 
 def _from_json(data: dict[str, Any]) -> Any:
-    (tag, value), = data.items()
+    ((tag, value),) = data.items()
     if tag == "decimal":
         return decimal.Decimal(value)
     return value

@@ -44,8 +44,9 @@ MIN_TOKEN_ROWS = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def permutation_importance(model: ColumnModel, inputs: pd.DataFrame, truth: pd.Series,
-                           rows: np.ndarray, seed: int = 0) -> dict[str, float]:
+def permutation_importance(
+    model: ColumnModel, inputs: pd.DataFrame, truth: pd.Series, rows: np.ndarray, seed: int = 0
+) -> dict[str, float]:
     """Each input column's importance for ``model`` on ``rows`` (positions) of ``inputs``,
     scored against ``truth`` (aligned with ``inputs``). Empty without held-out rows."""
     rng = np.random.default_rng(seed)
@@ -73,16 +74,20 @@ def permutation_importance(model: ColumnModel, inputs: pd.DataFrame, truth: pd.S
     importance = {}
     for start in range(0, len(columns), per_call):
         batch = range(start, min(start + per_call, len(columns)))
-        stacked = predict(Features.concat([
-            encoded.permuted(model.space.position(columns[i]), orders[i]) for i in batch]))
+        stacked = predict(
+            Features.concat(
+                [encoded.permuted(model.space.position(columns[i]), orders[i]) for i in batch]
+            )
+        )
         for k, i in enumerate(batch):
             part = stacked.take(np.arange(k * len(rows), (k + 1) * len(rows)))
             importance[columns[i]] = float(base - _quality(model, part, expected, known))
     return importance
 
 
-def _quality(model: ColumnModel, prediction: ColumnPrediction, expected: np.ndarray,
-             known: pd.Series) -> float:
+def _quality(
+    model: ColumnModel, prediction: ColumnPrediction, expected: np.ndarray, known: pd.Series
+) -> float:
     """Accuracy, or minus the nRMSE (in the column's scaled units): higher is better."""
     if not model.numeric:
         return float(np.mean(prediction.probabilities.argmax(axis=1) == expected))
@@ -92,8 +97,9 @@ def _quality(model: ColumnModel, prediction: ColumnPrediction, expected: np.ndar
     return -float(np.sqrt(np.mean((predicted[keep] - expected[keep]) ** 2)) / spread)
 
 
-def label_associations(frame: pd.DataFrame, inputs: Sequence[str], output: str,
-                       kinds: Mapping[str, ColumnKind]) -> dict[str, dict[str, list]]:
+def label_associations(
+    frame: pd.DataFrame, inputs: Sequence[str], output: str, kinds: Mapping[str, ColumnKind]
+) -> dict[str, dict[str, list]]:
     """``{input: {label: [[token, lift], ...]}}`` for text and categorical inputs, the
     :data:`KEPT_TOKENS` tokens with the highest lift per label, learnt from observed rows."""
     observed = frame[frame[output].notna()]
@@ -110,16 +116,21 @@ def label_associations(frame: pd.DataFrame, inputs: Sequence[str], output: str,
             rows_with.update(row_tokens)
             with_label[label].update(row_tokens)
         out[column] = {
-            label: [[t, lift] for t, lift in _top(with_label[label], rows_with,
-                                                 prior[label] / len(labels))]
+            label: [
+                [t, lift]
+                for t, lift in _top(with_label[label], rows_with, prior[label] / len(labels))
+            ]
             for label in prior
         }
     return out
 
 
 def _top(hits: Counter, totals: Counter, share: float) -> list[tuple[str, float]]:
-    lifts = [(token, (count / totals[token]) / share) for token, count in hits.items()
-             if totals[token] >= MIN_TOKEN_ROWS]
+    lifts = [
+        (token, (count / totals[token]) / share)
+        for token, count in hits.items()
+        if totals[token] >= MIN_TOKEN_ROWS
+    ]
     lifts.sort(key=lambda item: (-item[1], item[0]))
     return [(t, round(float(lift), 4)) for t, lift in lifts[:KEPT_TOKENS]]
 
@@ -132,18 +143,22 @@ def _tokens(value: Any, kind: ColumnKind) -> set[str]:
     return {str(value)}
 
 
-def explain_label(associations: Mapping[str, Mapping[str, list]], label: Any,
-                  k: int) -> dict[str, list[tuple[str, float]]]:
+def explain_label(
+    associations: Mapping[str, Mapping[str, list]], label: Any, k: int
+) -> dict[str, list[tuple[str, float]]]:
     """The ``k`` tokens per input most associated with ``label``."""
     known = {lab for per_label in associations.values() for lab in per_label}
     if str(label) not in known:
         raise ValueError(f"label {label!r} was not seen in training; known labels: {sorted(known)}")
-    return {column: [tuple(pair) for pair in per_label.get(str(label), [])[:k]]
-            for column, per_label in associations.items()}
+    return {
+        column: [tuple(pair) for pair in per_label.get(str(label), [])[:k]]
+        for column, per_label in associations.items()
+    }
 
 
-def explain_row(associations: Mapping[str, Mapping[str, list]], row: pd.Series, label: Any,
-                k: int) -> dict[str, list[tuple[str, float]]]:
+def explain_row(
+    associations: Mapping[str, Mapping[str, list]], row: pd.Series, label: Any, k: int
+) -> dict[str, list[tuple[str, float]]]:
     """The ``k`` tokens of ``row`` per input most associated with ``label``."""
     out = {}
     for column, per_label in associations.items():

@@ -59,8 +59,12 @@ class Features:
         text = []
         for j in range(len(first.text)):
             starts = np.cumsum([0] + [len(p.text[j][0]) for p in parts[:-1]])
-            text.append((np.concatenate([p.text[j][0] for p in parts]),
-                         np.concatenate([p.text[j][1] + s for p, s in zip(parts, starts, strict=True)])))
+            text.append(
+                (
+                    np.concatenate([p.text[j][0] for p in parts]),
+                    np.concatenate([p.text[j][1] + s for p, s in zip(parts, starts, strict=True)]),
+                )
+            )
         return cls(
             numeric=np.concatenate([p.numeric for p in parts]),
             numeric_missing=np.concatenate([p.numeric_missing for p in parts]),
@@ -74,6 +78,7 @@ class Features:
     def permuted(self, owner: int, order: np.ndarray) -> Features:
         """A copy whose slots owned by column ``owner`` hold their rows in ``order`` (the
         other slots unchanged): the encoding of the frame with that column shuffled."""
+
         def shuffle(block: np.ndarray, owners: np.ndarray) -> np.ndarray:
             out = block.copy()
             mine = owners == owner
@@ -86,14 +91,17 @@ class Features:
             numeric_owner=self.numeric_owner,
             categorical=shuffle(self.categorical, self.categorical_owner),
             categorical_owner=self.categorical_owner,
-            text=[gather_bags(ids, offsets, order) if mine == owner else (ids, offsets)
-                  for (ids, offsets), mine in zip(self.text, self.text_owner, strict=True)],
+            text=[
+                gather_bags(ids, offsets, order) if mine == owner else (ids, offsets)
+                for (ids, offsets), mine in zip(self.text, self.text_owner, strict=True)
+            ],
             text_owner=self.text_owner,
         )
 
 
-def gather_bags(ids: np.ndarray, offsets: np.ndarray,
-                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gather_bags(
+    ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The bags of ``rows`` (in that order) of the bags ``ids`` split at ``offsets``."""
     ends = np.append(offsets[1:], len(ids))
     lengths = (ends - offsets)[rows]
@@ -121,12 +129,16 @@ class FeatureSpace:
         text_buckets: int,
         text_encoder: str = "ngrams",
     ) -> FeatureSpace:
-        return cls({
-            name: (SentenceEncoder.fit(frame[name])
-                   if kind == ColumnKind.TEXT and text_encoder == "minilm"
-                   else fit_encoder(frame[name], kind, max_categories, text_buckets))
-            for name, kind in kinds.items()
-        })
+        return cls(
+            {
+                name: (
+                    SentenceEncoder.fit(frame[name])
+                    if kind == ColumnKind.TEXT and text_encoder == "minilm"
+                    else fit_encoder(frame[name], kind, max_categories, text_buckets)
+                )
+                for name, kind in kinds.items()
+            }
+        )
 
     def position(self, column: str) -> int:
         return self._position[column]
@@ -174,8 +186,9 @@ class FeatureSpace:
             numeric=np.where(missing_numeric, 0.0, values).astype(np.float32),
             numeric_missing=missing_numeric.astype(np.float32),
             numeric_owner=np.asarray(owners_n, dtype=np.int64),
-            categorical=(np.stack(categorical, axis=1) if categorical
-                         else np.zeros((n, 0), dtype=np.int64)),
+            categorical=(
+                np.stack(categorical, axis=1) if categorical else np.zeros((n, 0), dtype=np.int64)
+            ),
             categorical_owner=np.asarray(owners_c, dtype=np.int64),
             text=text,
             text_owner=np.asarray(owners_t, dtype=np.int64),
@@ -191,8 +204,9 @@ class FeatureSpace:
             data = dict(item)
             name = data.pop("name")
             dense_text = data["kind"] == ColumnKind.TEXT.value and "model" in data
-            encoders[name] = (SentenceEncoder(model=data["model"]) if dense_text
-                              else encoder_from_state(data))
+            encoders[name] = (
+                SentenceEncoder(model=data["model"]) if dense_text else encoder_from_state(data)
+            )
         return cls(encoders)
 
     @property

@@ -88,27 +88,42 @@ def fit_column_models(
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
         holdout = {k: v[keep] for k, v in (holdout or {}).items()}
         weights = weights[keep] if weights is not None else None
-    space = FeatureSpace.fit(frame, kinds, config.max_categories, config.text_buckets,
-                             config.text_encoder)
+    space = FeatureSpace.fit(
+        frame, kinds, config.max_categories, config.text_buckets, config.text_encoder
+    )
     features = space.encode(inputs)
     design = Design.from_features(features, space.categorical_sizes)
     texts = [t for t in targets if kinds[t] == ColumnKind.TEXT]
-    data = [_target_data(space, frame, t, config, rng, (holdout or {}).get(t), weights)
-            for t in targets if t not in texts]
+    data = [
+        _target_data(space, frame, t, config, rng, (holdout or {}).get(t), weights)
+        for t in targets
+        if t not in texts
+    ]
     networks = network_candidates(config, len(data), sequence is not None)
     trained = _train(space, features, data if "network" in networks else [], config)
-    shared = (fit_shared(space, features, data, config, resolve_device(config.device))
-              if SHARED in networks else SharedFit())
+    shared = (
+        fit_shared(space, features, data, config, resolve_device(config.device))
+        if SHARED in networks
+        else SharedFit()
+    )
     models = {}
     for name in texts:
         inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}
-        models[name] = fit_copy_model(space, design, frame[name], config, rng,
-                                      fingerprint(name, inputs_kinds, config, sequence), sequence)
+        models[name] = fit_copy_model(
+            space,
+            design,
+            frame[name],
+            config,
+            rng,
+            fingerprint(name, inputs_kinds, config, sequence),
+            sequence,
+        )
         models[name].holdout["facts"] = column_facts(frame[name], numeric=False)
     for target in data:
         model = _fit_column(space, design, target, trained, kinds, config, sequence, shared)
         model.holdout["importance"] = permutation_importance(
-            model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed)
+            model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
+        )
         model.holdout["facts"] = column_facts(frame[target.name], target.numeric)
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
@@ -116,9 +131,15 @@ def fit_column_models(
     return models
 
 
-def _chain(models: dict[str, ColumnModel], frame: pd.DataFrame, inputs: pd.DataFrame,
-           kinds: Mapping[str, ColumnKind], data: Sequence[TargetData], config: ImputerConfig,
-           weights: np.ndarray | None) -> None:
+def _chain(
+    models: dict[str, ColumnModel],
+    frame: pd.DataFrame,
+    inputs: pd.DataFrame,
+    kinds: Mapping[str, ColumnKind],
+    data: Sequence[TargetData],
+    config: ImputerConfig,
+    weights: np.ndarray | None,
+) -> None:
     """The chained (MICE-style) second round: every target's models fitted again on inputs
     whose gaps, held-out cells included, hold the first round's fills; a column keeps the
     second round where it scores better on the same held-out cells. Hiding held-out cells
@@ -129,28 +150,45 @@ def _chain(models: dict[str, ColumnModel], frame: pd.DataFrame, inputs: pd.DataF
         hidden[target.name] = hidden[target.name].where(~target.holdout)
     gaps = {n: np.flatnonzero(hidden[n].isna().to_numpy()) for n in names}
     first = {n: models[n] for n in names}
-    filled = filled_frame(hidden, first, gaps,
-                          predict_rows(first, hidden, gaps, 0, config.device, config.precision))
+    filled = filled_frame(
+        hidden, first, gaps, predict_rows(first, hidden, gaps, 0, config.device, config.precision)
+    )
     with warnings.catch_warnings():  # the first round has said what there is to say
         warnings.simplefilter("ignore")
-        second = fit_column_models(frame, kinds, names, replace(config, chained=False),
-                                   inputs=filled, holdout={t.name: t.holdout for t in data},
-                                   weights=weights)
+        second = fit_column_models(
+            frame,
+            kinds,
+            names,
+            replace(config, chained=False),
+            inputs=filled,
+            holdout={t.name: t.holdout for t in data},
+            weights=weights,
+        )
     for name, model in second.items():
         before, after = models[name].holdout.get("score"), model.holdout.get("score")
         numeric = models[name].holdout["metric"] == "nrmse"
         if before is None or after is None or (after >= before if numeric else after <= before):
             continue
         models[name].chained, models[name].chained_fills = model, names
-        models[name].holdout["chained"] = {"score": after, "chosen": model.chosen,
-                                           "first_round_score": before}
+        models[name].holdout["chained"] = {
+            "score": after,
+            "chosen": model.chosen,
+            "first_round_score": before,
+        }
         models[name].holdout["score"] = after
-    logger.info("chained round: %d of %d column(s) keep their second-round model",
-                sum(models[n].chained is not None for n in names), len(names))
+    logger.info(
+        "chained round: %d of %d column(s) keep their second-round model",
+        sum(models[n].chained is not None for n in names),
+        len(names),
+    )
 
 
-def holdout_split(observed: np.ndarray, config: ImputerConfig, rng: np.random.Generator,
-                  pool: np.ndarray | None = None) -> np.ndarray:
+def holdout_split(
+    observed: np.ndarray,
+    config: ImputerConfig,
+    rng: np.random.Generator,
+    pool: np.ndarray | None = None,
+) -> np.ndarray:
     """A column's held-out cells: ``holdout_fraction`` of its ``observed`` ones (at most
     ``max_holdout_rows``), drawn from ``pool`` (e.g. the cells hidden as gaps) when it holds
     enough of them; none when fewer than ``MIN_ROWS_FOR_HOLDOUT`` cells are observed."""
@@ -164,9 +202,15 @@ def holdout_split(observed: np.ndarray, config: ImputerConfig, rng: np.random.Ge
     return holdout
 
 
-def _target_data(space: FeatureSpace, frame: pd.DataFrame, name: str, config: ImputerConfig,
-                 rng: np.random.Generator, holdout: np.ndarray | None = None,
-                 weights: np.ndarray | None = None) -> TargetData:
+def _target_data(
+    space: FeatureSpace,
+    frame: pd.DataFrame,
+    name: str,
+    config: ImputerConfig,
+    rng: np.random.Generator,
+    holdout: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> TargetData:
     encoder = space.encoders[name]
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
@@ -193,7 +237,8 @@ def _check_trainable(name: str, scaled: np.ndarray, values: pd.Series) -> None:
             f"column {name!r}: {int(far.sum())} value(s) (e.g. {raw[0]:.3g}) lie over "
             f"{MAX_SCALED_TARGET:.2g} times the column's interquartile spread from its median, "
             "beyond what training in single precision can fit; exclude the column, or impute it "
-            "from a view that caps or log-transforms it")
+            "from a view that caps or log-transforms it"
+        )
 
 
 class NetworkFit(NamedTuple):
@@ -211,13 +256,24 @@ def _train(
 ) -> NetworkFit:
     """Train the networks of the targets with enough rows."""
     device = resolve_device(config.device)
-    eligible = [t for t in data if "network" in config.candidates and t.holdout.any()
-                and t.train.sum() >= config.min_rows_for_network]
+    eligible = [
+        t
+        for t in data
+        if "network" in config.candidates
+        and t.holdout.any()
+        and t.train.sum() >= config.min_rows_for_network
+    ]
     if not eligible:
         return NetworkFit(None, [], device.type, {})
     train_rows = int(np.any([t.train for t in eligible], axis=0).sum())
-    bar = tqdm(total=schedule(train_rows, config)[2], desc="training", unit="check",
-               disable=not config.progress, leave=False, mininterval=1.0)
+    bar = tqdm(
+        total=schedule(train_rows, config)[2],
+        desc="training",
+        unit="check",
+        disable=not config.progress,
+        leave=False,
+        mininterval=1.0,
+    )
 
     def progress(epoch: int, total: int, loss: float) -> None:
         bar.update(1)
@@ -228,16 +284,35 @@ def _train(
         trained = train_networks(space, features, eligible, config, device, progress)
     finally:
         bar.close()
-    logger.info("trained %d column network(s) on %s in %.1fs (%d steps of %d rows)",
-                len(eligible), device.type, trained.seconds, trained.steps, trained.batch_size)
-    outputs = target_outputs(trained.net, features, [np.flatnonzero(t.holdout) for t in eligible],
-                             device, config.precision)
+    logger.info(
+        "trained %d column network(s) on %s in %.1fs (%d steps of %d rows)",
+        len(eligible),
+        device.type,
+        trained.seconds,
+        trained.steps,
+        trained.batch_size,
+    )
+    outputs = target_outputs(
+        trained.net,
+        features,
+        [np.flatnonzero(t.holdout) for t in eligible],
+        device,
+        config.precision,
+    )
     holdout = {t.name: out[:, : t.out_dim] for t, out in zip(eligible, outputs, strict=True)}
     return NetworkFit(trained, [t.name for t in eligible], device.type, holdout)
 
 
-def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kinds, config,
-                sequence: SequenceSpec | None, shared: SharedFit) -> ColumnModel:
+def _fit_column(
+    space,
+    design: Design,
+    target: TargetData,
+    fit: NetworkFit,
+    kinds,
+    config,
+    sequence: SequenceSpec | None,
+    shared: SharedFit,
+) -> ColumnModel:
     net, net_targets, device = fit.trained, fit.targets, fit.device
     position = space.position(target.name)
     columns = design.without(position)
@@ -252,21 +327,45 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     if shared.serves(target.name):
         outputs[SHARED] = shared.holdout[target.name]
     if len(hold_rows):
-        cheap_outputs, fitted, boosted_rounds = _cheap_outputs(design, columns, target, train_rows,
-                                                               hold_rows, config)
+        cheap_outputs, fitted, boosted_rounds = _cheap_outputs(
+            design, columns, target, train_rows, hold_rows, config
+        )
         outputs.update(cheap_outputs)
     members = _blend_members(outputs, y_hold, target, config)
     if members:
-        outputs["blend"] = blend([member_values(n, outputs[n], target.numeric, t)
-                                  for n, t in members.items()], target.numeric)
+        outputs["blend"] = blend(
+            [member_values(n, outputs[n], target.numeric, t) for n, t in members.items()],
+            target.numeric,
+        )
     outputs["mean_mode"] = mean_mode_predict(
-        mean_mode_fit(y_train if len(train_rows) else target.y, target.numeric, target.classes,
-                      _row_weight(target, train_rows if len(train_rows) else None)),
-        len(hold_rows), target.numeric)
-    scores = {name: _score(out, y_hold, target) for name, out in outputs.items()} if len(hold_rows) else {}
-    repeats = (_repeated_scores(design, columns, target, observed_rows, len(hold_rows), config,
-                                set(outputs) & REPEATED, boosted_rounds)
-               if len(hold_rows) and len(observed_rows) <= config.repeat_below else {})
+        mean_mode_fit(
+            y_train if len(train_rows) else target.y,
+            target.numeric,
+            target.classes,
+            _row_weight(target, train_rows if len(train_rows) else None),
+        ),
+        len(hold_rows),
+        target.numeric,
+    )
+    scores = (
+        {name: _score(out, y_hold, target) for name, out in outputs.items()}
+        if len(hold_rows)
+        else {}
+    )
+    repeats = (
+        _repeated_scores(
+            design,
+            columns,
+            target,
+            observed_rows,
+            len(hold_rows),
+            config,
+            set(outputs) & REPEATED,
+            boosted_rounds,
+        )
+        if len(hold_rows) and len(observed_rows) <= config.repeat_below
+        else {}
+    )
     for name, extra in repeats.items():
         repeats[name] = [scores[name], *extra]
         scores[name] = float(np.mean(repeats[name]))
@@ -283,8 +382,17 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         if capped and name in fitted:
             arrays[name] = fitted[name]
         else:
-            arrays.update(_final_arrays(name, z_observed, y_observed, target, config,
-                                        _row_weight(target, refit), boosted_rounds))
+            arrays.update(
+                _final_arrays(
+                    name,
+                    z_observed,
+                    y_observed,
+                    target,
+                    config,
+                    _row_weight(target, refit),
+                    boosted_rounds,
+                )
+            )
     calibration = _calibrate(chosen, outputs.get(chosen), y_hold, target)
     if chosen == "blend":
         calibration["members"] = members
@@ -299,17 +407,30 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
         arrays=arrays,
         network=network_state,
         calibration=calibration,
-        holdout={"metric": metric, "rows": len(hold_rows),
-                 "score": scores.get(chosen), "baseline_score": scores.get("mean_mode"),
-                 "scores": scores,
-                 **_spreads(chosen, outputs, repeats, y_hold, target)},
-        fingerprint=fingerprint(target.name, {c: kinds[c] for c in raw_columns(space.columns)
-                                              if c != target.name}, config, sequence),
+        holdout={
+            "metric": metric,
+            "rows": len(hold_rows),
+            "score": scores.get(chosen),
+            "baseline_score": scores.get("mean_mode"),
+            "scores": scores,
+            **_spreads(chosen, outputs, repeats, y_hold, target),
+        },
+        fingerprint=fingerprint(
+            target.name,
+            {c: kinds[c] for c in raw_columns(space.columns) if c != target.name},
+            config,
+            sequence,
+        ),
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=len(train_rows),
-        epochs=(net.best_epochs[net_targets.index(target.name)] if uses_network
-                else shared.trained.best_epoch if SHARED in used else 0),
+        epochs=(
+            net.best_epochs[net_targets.index(target.name)]
+            if uses_network
+            else shared.trained.best_epoch
+            if SHARED in used
+            else 0
+        ),
         device=device,
         seconds=(float(net.seconds) if net is not None else 0.0)
         + (shared.trained.seconds if shared.trained is not None else 0.0),
@@ -325,9 +446,15 @@ def _fit_column(space, design: Design, target: TargetData, fit: NetworkFit, kind
     return model
 
 
-def _cheap_outputs(design: Design, columns: np.ndarray, target: TargetData, train_rows: np.ndarray,
-                   hold_rows: np.ndarray, config: ImputerConfig, boosted_rounds: int | None = None
-                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+def _cheap_outputs(
+    design: Design,
+    columns: np.ndarray,
+    target: TargetData,
+    train_rows: np.ndarray,
+    hold_rows: np.ndarray,
+    config: ImputerConfig,
+    boosted_rounds: int | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """The cheap candidates fitted on ``train_rows`` and their outputs at ``hold_rows``; the
     booster's state and the rounds it kept. With ``boosted_rounds`` the booster runs that many
     rounds (no early stopping on the held-out rows)."""
@@ -338,21 +465,33 @@ def _cheap_outputs(design: Design, columns: np.ndarray, target: TargetData, trai
     z_train, z_hold = design.matrix[cheap][:, columns], design.matrix[hold_rows][:, columns]
     y_cheap, y_hold = target.y[cheap], target.y[hold_rows]
     if "linear" in config.candidates:
-        beta = linear_fit(z_train, y_cheap, target.numeric, target.classes,
-                          _row_weight(target, cheap))
+        beta = linear_fit(
+            z_train, y_cheap, target.numeric, target.classes, _row_weight(target, cheap)
+        )
         outputs["linear"] = linear_predict(beta, z_hold, target.numeric)
     if "knn" in config.candidates:
         refs, ref_y = knn_references(z_train, y_cheap, config.knn_reference_rows, config.seed)
-        outputs["knn"] = knn_predict(refs, ref_y, z_hold, config.knn_neighbors, target.numeric,
-                                     target.classes)
-    if ("boosted" in config.candidates and boosted.fits(z_train, target.numeric, target.classes)
-            and boosted.available()):
+        outputs["knn"] = knn_predict(
+            refs, ref_y, z_hold, config.knn_neighbors, target.numeric, target.classes
+        )
+    if (
+        "boosted" in config.candidates
+        and boosted.fits(z_train, target.numeric, target.classes)
+        and boosted.available()
+    ):
         if boosted_rounds is None:
-            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
-                                        config.seed, valid=(z_hold, y_hold))
+            state = boosted.boosted_fit(
+                z_train,
+                y_cheap,
+                target.numeric,
+                target.classes,
+                config.seed,
+                valid=(z_hold, y_hold),
+            )
         else:
-            state = boosted.boosted_fit(z_train, y_cheap, target.numeric, target.classes,
-                                        config.seed, boosted_rounds)
+            state = boosted.boosted_fit(
+                z_train, y_cheap, target.numeric, target.classes, config.seed, boosted_rounds
+            )
         fitted["boosted"] = state
         model = boosted.booster(state)
         rounds = boosted.rounds(model)
@@ -365,9 +504,16 @@ def _cheap_outputs(design: Design, columns: np.ndarray, target: TargetData, trai
 REPEATED = frozenset({"linear", "knn", "boosted", "mean_mode"})
 
 
-def _repeated_scores(design: Design, columns: np.ndarray, target: TargetData,
-                     observed_rows: np.ndarray, holdout_size: int, config: ImputerConfig,
-                     names: set[str], boosted_rounds: int) -> dict[str, list[float]]:
+def _repeated_scores(
+    design: Design,
+    columns: np.ndarray,
+    target: TargetData,
+    observed_rows: np.ndarray,
+    holdout_size: int,
+    config: ImputerConfig,
+    names: set[str],
+    boosted_rounds: int,
+) -> dict[str, list[float]]:
     """Each of ``names``' scores on ``score_repeats - 1`` further random held-out splits of a
     column's observed rows (the same size as its first split), refitted on the rest each time."""
     scores: dict[str, list[float]] = {name: [] for name in names}
@@ -375,20 +521,36 @@ def _repeated_scores(design: Design, columns: np.ndarray, target: TargetData,
         rng = np.random.default_rng([config.seed, repeat])
         hold_rows = np.sort(rng.choice(observed_rows, size=holdout_size, replace=False))
         train_rows = np.setdiff1d(observed_rows, hold_rows)
-        split = replace(target, train=np.isin(np.arange(len(target.y)), train_rows),
-                        holdout=np.isin(np.arange(len(target.y)), hold_rows))
-        outputs, _, _ = _cheap_outputs(design, columns, split, train_rows, hold_rows, config,
-                                       boosted_rounds)
+        split = replace(
+            target,
+            train=np.isin(np.arange(len(target.y)), train_rows),
+            holdout=np.isin(np.arange(len(target.y)), hold_rows),
+        )
+        outputs, _, _ = _cheap_outputs(
+            design, columns, split, train_rows, hold_rows, config, boosted_rounds
+        )
         outputs["mean_mode"] = mean_mode_predict(
-            mean_mode_fit(target.y[train_rows], target.numeric, target.classes,
-                          _row_weight(target, train_rows)), len(hold_rows), target.numeric)
+            mean_mode_fit(
+                target.y[train_rows],
+                target.numeric,
+                target.classes,
+                _row_weight(target, train_rows),
+            ),
+            len(hold_rows),
+            target.numeric,
+        )
         for name in names & set(outputs):
             scores[name].append(_score(outputs[name], target.y[hold_rows], split))
     return {name: values for name, values in scores.items() if values}
 
 
-def _spreads(chosen: str, outputs: Mapping[str, np.ndarray], repeats: Mapping[str, list[float]],
-             truth: np.ndarray, target: TargetData) -> dict[str, float | int | None]:
+def _spreads(
+    chosen: str,
+    outputs: Mapping[str, np.ndarray],
+    repeats: Mapping[str, list[float]],
+    truth: np.ndarray,
+    target: TargetData,
+) -> dict[str, float | int | None]:
     """How much the chosen model's score, and its gain over mean/mode, swing between held-out
     splits: their standard deviation over the repeated splits where the chosen model was
     refitted on each, else their standard error over the one split's cells (paired for the
@@ -396,11 +558,18 @@ def _spreads(chosen: str, outputs: Mapping[str, np.ndarray], repeats: Mapping[st
     if chosen in repeats and "mean_mode" in repeats:
         ours, base = np.asarray(repeats[chosen]), np.asarray(repeats["mean_mode"])
         gains = base - ours if target.numeric else ours - base
-        return {"splits": len(ours), "spread": float(ours.std(ddof=1)),
-                "gain": float(gains.mean()), "gain_spread": float(gains.std(ddof=1))}
+        return {
+            "splits": len(ours),
+            "spread": float(ours.std(ddof=1)),
+            "gain": float(gains.mean()),
+            "gain_spread": float(gains.std(ddof=1)),
+        }
     if chosen not in outputs or "mean_mode" not in outputs or len(truth) < 2:
         return {"splits": 0, "spread": None, "gain": None, "gain_spread": None}
-    ours, base = _cell_losses(outputs[chosen], truth, target), _cell_losses(outputs["mean_mode"], truth, target)
+    ours, base = (
+        _cell_losses(outputs[chosen], truth, target),
+        _cell_losses(outputs["mean_mode"], truth, target),
+    )
     cells = np.sqrt(len(truth))
     if target.numeric:  # nRMSE: sqrt of the mean squared error (in units of the spread)
         score, baseline = np.sqrt(ours.mean()), np.sqrt(base.mean())
@@ -411,8 +580,12 @@ def _spreads(chosen: str, outputs: Mapping[str, np.ndarray], repeats: Mapping[st
         spread = ours.std(ddof=1) / cells
         gain_spread = (base - ours).std(ddof=1) / cells
         gain = float(base.mean() - ours.mean())
-    return {"splits": 1, "spread": float(spread), "gain": float(gain),
-            "gain_spread": float(gain_spread)}
+    return {
+        "splits": 1,
+        "spread": float(spread),
+        "gain": float(gain),
+        "gain_spread": float(gain_spread),
+    }
 
 
 def _cell_losses(out: np.ndarray, truth: np.ndarray, target: TargetData) -> np.ndarray:
@@ -454,13 +627,17 @@ def _choose(scores: Mapping[str, float], target: TargetData) -> str:
 def _warn_small(target: TargetData, observed: int, config: ImputerConfig) -> list[str]:
     if observed >= MIN_ROWS_FOR_HOLDOUT:
         if observed < config.min_rows_for_network and "network" in config.candidates:
-            message = (f"column {target.name!r}: only {observed} observed values; "
-                       "the network needs more, so only the cheap candidates were tried")
+            message = (
+                f"column {target.name!r}: only {observed} observed values; "
+                "the network needs more, so only the cheap candidates were tried"
+            )
         else:
             return []
     else:
-        message = (f"column {target.name!r}: only {observed} observed values; "
-                   "filled by mean/mode with no held-out check")
+        message = (
+            f"column {target.name!r}: only {observed} observed values; "
+            "filled by mean/mode with no held-out check"
+        )
     warnings.warn(message, UserWarning, stacklevel=4)
     return [message]
 
@@ -472,9 +649,15 @@ def _row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | Non
     return target.weight if rows is None else target.weight[rows]
 
 
-def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
-                  config: ImputerConfig, weight: np.ndarray | None = None,
-                  boosted_rounds: int = boosted.ROUNDS) -> dict[str, np.ndarray]:
+def _final_arrays(
+    chosen: str,
+    z: np.ndarray,
+    y: np.ndarray,
+    target: TargetData,
+    config: ImputerConfig,
+    weight: np.ndarray | None = None,
+    boosted_rounds: int = boosted.ROUNDS,
+) -> dict[str, np.ndarray]:
     """The chosen cheap candidate refitted on every observed row (the network keeps its split;
     the booster runs the rounds its held-out fit kept)."""
     if chosen == "linear":
@@ -485,13 +668,17 @@ def _final_arrays(chosen: str, z: np.ndarray, y: np.ndarray, target: TargetData,
     if chosen == "mean_mode":
         return {"mean_mode": mean_mode_fit(y, target.numeric, target.classes, weight)}
     if chosen == "boosted":
-        return {"boosted": boosted.boosted_fit(z, y, target.numeric, target.classes, config.seed,
-                                               boosted_rounds)}
+        return {
+            "boosted": boosted.boosted_fit(
+                z, y, target.numeric, target.classes, config.seed, boosted_rounds
+            )
+        }
     return {}
 
 
-def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData,
-                   config: ImputerConfig) -> dict[str, float]:
+def _blend_members(
+    outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData, config: ImputerConfig
+) -> dict[str, float]:
     """The blend's members and their temperatures; empty when fewer than two were fitted."""
     names = [n for n in BLEND_MEMBERS if n in outputs]
     if "blend" not in config.candidates or len(names) < 2:
@@ -503,8 +690,12 @@ def _blend_members(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target:
     # the best-scoring average of the top 2, 3, ... members (ranked by their own scores)
     ranked = sorted(names, key=lambda n: _loss(_score(outputs[n], truth, target), target))
     values = {n: member_values(n, outputs[n], target.numeric, temperatures[n]) for n in names}
-    best = min(range(2, len(ranked) + 1), key=lambda k: _loss(_score(
-        blend([values[n] for n in ranked[:k]], target.numeric), truth, target), target))
+    best = min(
+        range(2, len(ranked) + 1),
+        key=lambda k: _loss(
+            _score(blend([values[n] for n in ranked[:k]], target.numeric), truth, target), target
+        ),
+    )
     return {n: temperatures[n] for n in names if n in ranked[:best]}
 
 
@@ -513,18 +704,21 @@ def _loss(score: float, target: TargetData) -> float:
     return score if target.numeric else -score
 
 
-def _calibrate(chosen: str, out: np.ndarray | None, truth: np.ndarray,
-               target: TargetData) -> dict[str, float]:
+def _calibrate(
+    chosen: str, out: np.ndarray | None, truth: np.ndarray, target: TargetData
+) -> dict[str, float]:
     """Temperature for classes; sigma (or the network's sigma scale) for numbers."""
     if not target.numeric:
         if out is None or not len(truth):
             return {"temperature": 1.0}
         return {"temperature": fit_temperature(out, truth.astype(int))}
     if chosen in NETWORKS:
-        return {"sigma_scale": fit_sigma_scale(out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)),
-                                               truth)}
+        return {
+            "sigma_scale": fit_sigma_scale(
+                out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)), truth
+            )
+        }
     if out is None or not len(truth):
         observed = target.y[np.isfinite(target.y)]
         return {"sigma": float(observed.std()) if len(observed) > 1 else 1.0}
     return {"sigma": float(np.sqrt(np.mean((out - truth) ** 2))) or 1e-6}
-

@@ -53,8 +53,10 @@ def column_facts(series: pd.Series, numeric: bool) -> dict[str, Any]:
     missing share, whether it reads as free text, and (numeric) the grid and range of its
     observed values."""
     observed = series.dropna()
-    facts: dict[str, Any] = {"missing_share": float(series.isna().mean()) if len(series) else 0.0,
-                             "free_text_like": free_text_like(observed)}
+    facts: dict[str, Any] = {
+        "missing_share": float(series.isna().mean()) if len(series) else 0.0,
+        "free_text_like": free_text_like(observed),
+    }
     if numeric and len(observed) and pd.api.types.is_numeric_dtype(observed.dtype):
         facts["grid"] = numeric_grid(observed.to_numpy(dtype=float))
     return facts
@@ -121,6 +123,8 @@ def column_verdict(holdout: dict[str, Any], gate: Gate, copies_text: bool = Fals
     if gain is None or spread is None:
         return reasons.NO_HELD_OUT_GAIN
     if not gain > max(gate.min_gain_spreads * spread, 0.0) or gain <= 0:
-        return (f"{reasons.NO_GAIN} (gain {gain:.3g} not above {gate.min_gain_spreads:g} x "
-                f"spread {spread:.3g})")
+        return (
+            f"{reasons.NO_GAIN} (gain {gain:.3g} not above {gate.min_gain_spreads:g} x "
+            f"spread {spread:.3g})"
+        )
     return None

@@ -36,11 +36,20 @@ if TYPE_CHECKING:
     from impute_assets.core.simple import SimpleImputer
 
 #: Global names that are ``SimpleImputer.fit`` arguments.
-FIT_ARGUMENTS = {"learning_rate", "weight_decay", "num_epochs", "patience", "batch_size",
-                 "final_fc_hidden_units"}
+FIT_ARGUMENTS = {
+    "learning_rate",
+    "weight_decay",
+    "num_epochs",
+    "patience",
+    "batch_size",
+    "final_fc_hidden_units",
+}
 #: The space searched when the caller gives none.
-DEFAULT_SPACE = {"global:learning_rate": [1e-3, 4e-3, 1e-2], "global:mask_rate": [0.1, 0.25, 0.4],
-                 "global:hidden_dim": [32, 64, 128]}
+DEFAULT_SPACE = {
+    "global:learning_rate": [1e-3, 4e-3, 1e-2],
+    "global:mask_rate": [0.1, 0.25, 0.4],
+    "global:hidden_dim": [32, 64, 128],
+}
 #: Datawig's results-table names for scores that ``load_metrics`` holds under other names.
 RESULT_ALIASES = {"f1_macro": "avg_f1", "f1_weighted": "weighted_f1"}
 _CONFIG_FIELDS = {f.name for f in fields(ImputerConfig)}
@@ -56,20 +65,29 @@ class HpoRun:
     metric: str
 
 
-def search(imputer: SimpleImputer, train_df: pd.DataFrame, test_df: pd.DataFrame | None,
-           hps: Mapping[str, Mapping[str, Any]] | None, num_evals: int, max_running_hours: float,
-           *, num_epochs: int | None = None, patience: int | None = None,
-           test_split: float = 0.2, weight_decay: Sequence[float] | None = None,
-           batch_size: int | None = 16,
-           num_hash_bucket_candidates: Sequence[int] | None = (2**12, 2**15, 2**18),
-           tokens_candidates: Sequence[str] | None = ("words", "chars"),
-           numeric_latent_dim_candidates: Sequence[int] | None = None,
-           numeric_hidden_layers_candidates: Sequence[int] | None = None,
-           final_fc_hidden_units: Sequence[Sequence[int]] | None = None,
-           learning_rate_candidates: Sequence[float] | None = None,
-           normalize_numeric: bool = True,
-           user_defined_scores: Sequence[tuple[Callable[..., Any], str]] | None = None,
-           hpo_run_name: str | None = None) -> tuple[SimpleImputer, HpoRun]:
+def search(
+    imputer: SimpleImputer,
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame | None,
+    hps: Mapping[str, Mapping[str, Any]] | None,
+    num_evals: int,
+    max_running_hours: float,
+    *,
+    num_epochs: int | None = None,
+    patience: int | None = None,
+    test_split: float = 0.2,
+    weight_decay: Sequence[float] | None = None,
+    batch_size: int | None = 16,
+    num_hash_bucket_candidates: Sequence[int] | None = (2**12, 2**15, 2**18),
+    tokens_candidates: Sequence[str] | None = ("words", "chars"),
+    numeric_latent_dim_candidates: Sequence[int] | None = None,
+    numeric_hidden_layers_candidates: Sequence[int] | None = None,
+    final_fc_hidden_units: Sequence[Sequence[int]] | None = None,
+    learning_rate_candidates: Sequence[float] | None = None,
+    normalize_numeric: bool = True,
+    user_defined_scores: Sequence[tuple[Callable[..., Any], str]] | None = None,
+    hpo_run_name: str | None = None,
+) -> tuple[SimpleImputer, HpoRun]:
     """Fit one clone of ``imputer`` per drawn combination; the best clone and the table."""
     if num_evals < 1:
         raise ValueError(f"fit_hpo: num_evals must be >= 1, got {num_evals}")
@@ -77,20 +95,28 @@ def search(imputer: SimpleImputer, train_df: pd.DataFrame, test_df: pd.DataFrame
         keep, held = split_rows(len(train_df), test_split, seed=0)
         train_df, test_df = train_df.iloc[keep], train_df.iloc[held]
     defaults = {
-        "global": _given(learning_rate=learning_rate_candidates, weight_decay=weight_decay,
-                         num_epochs=[num_epochs] if num_epochs else None,
-                         patience=[patience] if patience else None,
-                         batch_size=[batch_size] if batch_size else None,
-                         final_fc_hidden_units=final_fc_hidden_units),
-        "string": _given(max_tokens=num_hash_bucket_candidates,
-                         tokens=[[t] for t in tokens_candidates] if tokens_candidates else None),
-        "numeric": _given(normalize=[normalize_numeric] if normalize_numeric else None,
-                          numeric_latent_dim=numeric_latent_dim_candidates,
-                          numeric_hidden_layers=numeric_hidden_layers_candidates),
+        "global": _given(
+            learning_rate=learning_rate_candidates,
+            weight_decay=weight_decay,
+            num_epochs=[num_epochs] if num_epochs else None,
+            patience=[patience] if patience else None,
+            batch_size=[batch_size] if batch_size else None,
+            final_fc_hidden_units=final_fc_hidden_units,
+        ),
+        "string": _given(
+            max_tokens=num_hash_bucket_candidates,
+            tokens=[[t] for t in tokens_candidates] if tokens_candidates else None,
+        ),
+        "numeric": _given(
+            normalize=[normalize_numeric] if normalize_numeric else None,
+            numeric_latent_dim=numeric_latent_dim_candidates,
+            numeric_hidden_layers=numeric_hidden_layers_candidates,
+        ),
     }
     given = dict(hps or {})
-    space = _space({**{k: v for k, v in defaults.items() if k not in given}, **given},
-                   imputer, train_df)
+    space = _space(
+        {**{k: v for k, v in defaults.items() if k not in given}, **given}, imputer, train_df
+    )
     if not hps and not learning_rate_candidates and not numeric_latent_dim_candidates:
         space = {**DEFAULT_SPACE, **space}
     names = list(space)
@@ -106,11 +132,17 @@ def search(imputer: SimpleImputer, train_df: pd.DataFrame, test_df: pd.DataFrame
             began = time.perf_counter()
             candidate.fit(train_df, test_df, **fit_args)
             metrics = candidate.metrics_
-            row = {"name": f"{hpo_run_name or ''}{index}", **settings,
-                   **{k: v for k, v in metrics.items() if np.isscalar(v)},
-                   **{alias: metrics[name] for alias, name in RESULT_ALIASES.items()
-                      if name in metrics},
-                   "seconds": time.perf_counter() - began}
+            row = {
+                "name": f"{hpo_run_name or ''}{index}",
+                **settings,
+                **{k: v for k, v in metrics.items() if np.isscalar(v)},
+                **{
+                    alias: metrics[name]
+                    for alias, name in RESULT_ALIASES.items()
+                    if name in metrics
+                },
+                "seconds": time.perf_counter() - began,
+            }
             row.update(_user_scores(candidate, test_df, user_defined_scores or ()))
             rows.append(row)
             fitted.append(candidate)
@@ -126,14 +158,17 @@ def _given(**lists: Any) -> dict[str, list]:
     return {k: list(v) for k, v in lists.items() if v}
 
 
-def _space(hps: Mapping[str, Mapping[str, Any]], imputer: SimpleImputer,
-           frame: pd.DataFrame) -> dict[str, list]:
+def _space(
+    hps: Mapping[str, Mapping[str, Any]], imputer: SimpleImputer, frame: pd.DataFrame
+) -> dict[str, list]:
     """Flatten Datawig's nested ``hps`` to ``{"scope:name": values}``; a type scope (string,
     categorical, numeric) fills in the names an input of that type does not set itself."""
     unknown = set(hps) - {"global", *_TYPES, *imputer.input_columns}
     if unknown:
-        raise ValueError(f"fit_hpo: hps names {sorted(unknown)}, which are not input columns "
-                         f"({list(imputer.input_columns)}), 'global' or a type {_TYPES}")
+        raise ValueError(
+            f"fit_hpo: hps names {sorted(unknown)}, which are not input columns "
+            f"({list(imputer.input_columns)}), 'global' or a type {_TYPES}"
+        )
     space = {f"global:{name}": list(values) for name, values in _flat(hps.get("global", {}))}
     for column in imputer.input_columns:
         settings = {**hps.get(_column_type(frame[column]), {}), **hps.get(column, {})}
@@ -172,8 +207,9 @@ def _nth(values: Sequence[list], index: int) -> tuple:
     return tuple(reversed(out))
 
 
-def _candidate(imputer: SimpleImputer, settings: Mapping[str, Any],
-               path: str) -> tuple[SimpleImputer, dict[str, Any]]:
+def _candidate(
+    imputer: SimpleImputer, settings: Mapping[str, Any], path: str
+) -> tuple[SimpleImputer, dict[str, Any]]:
     """A clone of ``imputer`` with ``settings`` applied, and its ``fit`` arguments."""
     fit_args: dict[str, Any] = {}
     config: dict[str, Any] = {}
@@ -201,8 +237,11 @@ def _is_text(imputer: SimpleImputer, column: str) -> bool:
     return kind is None or ColumnKind(kind) == ColumnKind.TEXT
 
 
-def _user_scores(candidate: SimpleImputer, test_df: pd.DataFrame,
-                 scores: Sequence[tuple[Callable[..., Any], str]]) -> dict[str, Any]:
+def _user_scores(
+    candidate: SimpleImputer,
+    test_df: pd.DataFrame,
+    scores: Sequence[tuple[Callable[..., Any], str]],
+) -> dict[str, Any]:
     if not scores:
         return {}
     truth = test_df[candidate.output_column]
@@ -211,6 +250,7 @@ def _user_scores(candidate: SimpleImputer, test_df: pd.DataFrame,
     predicted = out[candidate.output_column + "_imputed"].to_numpy()
     proba = out.get(candidate.output_column + "_imputed_proba")
     confidence = proba.to_numpy() if proba is not None else np.ones(len(out))
-    return {name: fn(true=truth[keep].to_numpy(), predicted=predicted, confidence=confidence)
-            for fn, name in scores}
-
+    return {
+        name: fn(true=truth[keep].to_numpy(), predicted=predicted, confidence=confidence)
+        for fn, name in scores
+    }

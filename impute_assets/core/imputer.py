@@ -188,12 +188,16 @@ class Imputer(TransformerMixin, BaseEstimator):
 
     def settings(self) -> ImputerConfig:
         """The resolved config: ``config`` (or the defaults) with the keyword settings applied."""
-        given = {f.name: getattr(self, f.name) for f in fields(ImputerConfig)
-                 if getattr(self, f.name, None) is not None}
+        given = {
+            f.name: getattr(self, f.name)
+            for f in fields(ImputerConfig)
+            if getattr(self, f.name, None) is not None
+        }
         return _resolve_config(self.config, given)
 
-    def fit(self, frame: pd.DataFrame, y: Any = None, *,
-            weights: Sequence[float] | None = None) -> Self:
+    def fit(
+        self, frame: pd.DataFrame, y: Any = None, *, weights: Sequence[float] | None = None
+    ) -> Self:
         """Learn one model per target column from ``frame``'s observed cells (``y`` is unused).
 
         ``weights``: one per row, how much each row counts in training and model choice.
@@ -208,35 +212,49 @@ class Imputer(TransformerMixin, BaseEstimator):
         inputs = usable_inputs(frame, kinds)
         skipped = sorted(c for c, k in kinds.items() if k == ColumnKind.UNSUPPORTED)
         if skipped:
-            warnings.warn(f"columns of unsupported types are not used or imputed: {skipped}",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"columns of unsupported types are not used or imputed: {skipped}",
+                UserWarning,
+                stacklevel=2,
+            )
         targets = self._targets(frame, kinds, config, declared.keys if declared else ())
         self.exclude_ = exclude
         self.kinds_ = kinds
         self.config_ = config
         self.profile_ = TableProfile.from_frame(frame[list(inputs)], inputs)
-        self.sequence_ = declared.for_inputs(inputs).measured(frame) if declared is not None else None
+        self.sequence_ = (
+            declared.for_inputs(inputs).measured(frame) if declared is not None else None
+        )
         self.column_models_: dict[str, ColumnModel] = {}
         row_weights = _row_weights(weights, len(frame))
         if targets and self.sequence_ is not None:
-            self.column_models_ = fit_sequence_models(frame[list(inputs)], inputs, targets, config,
-                                                      self.sequence_, row_weights)
+            self.column_models_ = fit_sequence_models(
+                frame[list(inputs)], inputs, targets, config, self.sequence_, row_weights
+            )
         elif targets:
-            self.column_models_ = fit_column_models(frame[list(inputs)], inputs, targets, config,
-                                                    weights=row_weights)
+            self.column_models_ = fit_column_models(
+                frame[list(inputs)], inputs, targets, config, weights=row_weights
+            )
         return self
 
     def transform(self, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """The filled copy of ``frame`` (see :meth:`impute` for where each fill came from)."""
         return self.impute(frame, context).frame
 
-    def fit_transform(self, frame: pd.DataFrame, y: Any = None,
-                      context: pd.DataFrame | None = None) -> pd.DataFrame:
+    def fit_transform(
+        self, frame: pd.DataFrame, y: Any = None, context: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """``fit(frame)`` then ``transform(frame, context)``."""
         return self.fit(frame).transform(frame, context)
 
-    def impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None, *,
-               draws: int = 0, seed: int | None = None) -> ImputationResult:
+    def impute(
+        self,
+        frame: pd.DataFrame,
+        context: pd.DataFrame | None = None,
+        *,
+        draws: int = 0,
+        seed: int | None = None,
+    ) -> ImputationResult:
         """Fill ``frame``'s missing cells; returns new frames, ``frame`` is left as it was.
 
         ``context``: earlier rows (e.g. the end of the previous partition) that serve as
@@ -251,14 +269,18 @@ class Imputer(TransformerMixin, BaseEstimator):
         models = self.column_models_
         config = self.config_
         gates = {t: config.gate_for(t, m.numeric) for t, m in models.items()}
-        verdicts = {t: column_verdict(m.holdout, gates[t], m.kind == ColumnKind.TEXT)
-                    for t, m in models.items()}
+        verdicts = {
+            t: column_verdict(m.holdout, gates[t], m.kind == ColumnKind.TEXT)
+            for t, m in models.items()
+        }
         # blank strings are no category to read; the cells to fill are the null ones
         rows = {t: np.flatnonzero(frame[t].isna().to_numpy()) for t in models}
         wanted = {t: r if verdicts[t] is None else r[:0] for t, r in rows.items()}
         predictions = self.predict_cells(
-            blank_as_missing(frame), wanted,
-            blank_as_missing(context) if context is not None else None)
+            blank_as_missing(frame),
+            wanted,
+            blank_as_missing(context) if context is not None else None,
+        )
         filled = frame.copy()
         imputed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         confidence = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
@@ -275,28 +297,47 @@ class Imputer(TransformerMixin, BaseEstimator):
                 filled[column] = fill_column(filled[column], chosen, values, model)
                 imputed.iloc[chosen, position] = True
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
-                cells = cell_uncertainty(model.filling, prediction,
-                                         frame[column].iloc[wanted[column]], wanted[column],
-                                         config.coverage, gate.threshold)
+                cells = cell_uncertainty(
+                    model.filling,
+                    prediction,
+                    frame[column].iloc[wanted[column]],
+                    wanted[column],
+                    config.coverage,
+                    gate.threshold,
+                )
                 if cells is not None:
                     uncertainty[column] = cells.take(accept)
-                report.append(_model_report(model, len(missing), prediction.confidence[accept],
-                                            gate.threshold, verdicts[column],
-                                            column_summary(uncertainty.get(column), model,
-                                                           frame[column])))
+                report.append(
+                    _model_report(
+                        model,
+                        len(missing),
+                        prediction.confidence[accept],
+                        gate.threshold,
+                        verdicts[column],
+                        column_summary(uncertainty.get(column), model, frame[column]),
+                    )
+                )
             elif len(missing):
                 report.append(self._unmodelled_report(frame, column, len(missing)))
         versions = {name: m.version for name, m in models.items()}
         rng = np.random.default_rng(config.seed if seed is None else seed)
         thresholds = {t: gate.threshold for t, gate in gates.items()}
-        completed = [self._draw(filled, predictions, wanted, accepted, thresholds, rng)
-                     for _ in range(draws)]
-        return ImputationResult(filled, imputed, confidence, report, versions, uncertainty,
-                                completed)
+        completed = [
+            self._draw(filled, predictions, wanted, accepted, thresholds, rng) for _ in range(draws)
+        ]
+        return ImputationResult(
+            filled, imputed, confidence, report, versions, uncertainty, completed
+        )
 
-    def _draw(self, filled: pd.DataFrame, predictions: Mapping[str, ColumnPrediction],
-              rows: Mapping[str, np.ndarray], accepted: Mapping[str, np.ndarray],
-              thresholds: Mapping[str, float], rng: np.random.Generator) -> pd.DataFrame:
+    def _draw(
+        self,
+        filled: pd.DataFrame,
+        predictions: Mapping[str, ColumnPrediction],
+        rows: Mapping[str, np.ndarray],
+        accepted: Mapping[str, np.ndarray],
+        thresholds: Mapping[str, float],
+        rng: np.random.Generator,
+    ) -> pd.DataFrame:
         """``filled`` with each filled cell drawn anew from its predictive distribution (on the
         column's grid, as its fills are)."""
         out = filled.copy()
@@ -310,21 +351,37 @@ class Imputer(TransformerMixin, BaseEstimator):
                 out[column] = fill_column(out[column], chosen, values, model)
         return out
 
-    def fit_impute(self, frame: pd.DataFrame, context: pd.DataFrame | None = None, *,
-                   draws: int = 0, seed: int | None = None) -> ImputationResult:
+    def fit_impute(
+        self,
+        frame: pd.DataFrame,
+        context: pd.DataFrame | None = None,
+        *,
+        draws: int = 0,
+        seed: int | None = None,
+    ) -> ImputationResult:
         """``fit(frame)`` then ``impute(frame, context, draws=draws, seed=seed)``."""
         return self.fit(frame).impute(frame, context, draws=draws, seed=seed)
 
-    def predict_cells(self, frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
-                      context: pd.DataFrame | None = None) -> dict[str, ColumnPrediction]:
+    def predict_cells(
+        self,
+        frame: pd.DataFrame,
+        rows: Mapping[str, np.ndarray],
+        context: pd.DataFrame | None = None,
+    ) -> dict[str, ColumnPrediction]:
         """Predictions (values, confidence, class probabilities) for ``rows[column]`` (positions)
         of each modelled column: the one prediction path ``impute`` and ``SimpleImputer`` share,
         refinement rounds included; no confidence threshold is applied here."""
         self._check_fitted()
         config = self.config_
         wanted = {c: np.asarray(rows.get(c, ()), dtype=np.int64) for c in self.column_models_}
-        return predict_rows(self.column_models_, self.model_frame(frame, context), wanted,
-                            config.refinement_rounds, config.device, config.precision)
+        return predict_rows(
+            self.column_models_,
+            self.model_frame(frame, context),
+            wanted,
+            config.refinement_rounds,
+            config.device,
+            config.precision,
+        )
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         """The output columns: the input columns, unchanged (only their gaps are filled)."""
@@ -366,8 +423,9 @@ class Imputer(TransformerMixin, BaseEstimator):
         return frame
 
     @classmethod
-    def from_column_models(cls, models: Mapping[str, ColumnModel],
-                           config: ImputerConfig | None = None) -> Imputer:
+    def from_column_models(
+        cls, models: Mapping[str, ColumnModel], config: ImputerConfig | None = None
+    ) -> Imputer:
         """An imputer assembled from stored per-column units (e.g. some reused, some new)."""
         if not models:
             raise ValueError("from_column_models needs at least one column model")
@@ -392,8 +450,12 @@ class Imputer(TransformerMixin, BaseEstimator):
             folder = f"{index:03d}_{_slug(name)}"
             model.save(root / folder)
             layout[name] = folder
-        manifest = {"config": self.config_.to_dict(), "kinds": {k: v.value for k, v in self.kinds_.items()},
-                    "columns": layout, "feature_names_in": self._column_names_}
+        manifest = {
+            "config": self.config_.to_dict(),
+            "kinds": {k: v.value for k, v in self.kinds_.items()},
+            "columns": layout,
+            "feature_names_in": self._column_names_,
+        }
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if getattr(self, "profile_", None) is not None:
             self.profile_.to_json(root / PROFILE)
@@ -406,8 +468,10 @@ class Imputer(TransformerMixin, BaseEstimator):
         if not (root / MANIFEST).exists():
             raise FileNotFoundError(f"{root}: no {MANIFEST}; is this a saved imputer?")
         manifest = json.loads((root / MANIFEST).read_text())
-        models = {name: ColumnModel.load(_unit_folder(root, name, folder))
-                  for name, folder in manifest["columns"].items()}
+        models = {
+            name: ColumnModel.load(_unit_folder(root, name, folder))
+            for name, folder in manifest["columns"].items()
+        }
         config = ImputerConfig.from_dict(manifest["config"])
         imputer = cls.from_column_models(models, config) if models else cls(config=config)
         imputer.config_ = config
@@ -416,7 +480,9 @@ class Imputer(TransformerMixin, BaseEstimator):
         imputer.kinds_ = {k: ColumnKind(v) for k, v in manifest["kinds"].items()}
         imputer._set_columns(manifest["feature_names_in"])
         imputer.sequence_ = _shared_sequence(models)
-        imputer.profile_ = TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
+        imputer.profile_ = (
+            TableProfile.from_json(root / PROFILE) if (root / PROFILE).exists() else None
+        )
         return imputer
 
     def _declared_sequence(self, config: ImputerConfig) -> SequenceSpec | None:
@@ -427,26 +493,43 @@ class Imputer(TransformerMixin, BaseEstimator):
             return None
         return SequenceSpec(self.order_by, self.group_by or (), window=config.sequence_window)
 
-    def _targets(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
-                 config: ImputerConfig, keys: Collection[str] = ()) -> list[str]:
+    def _targets(
+        self,
+        frame: pd.DataFrame,
+        kinds: Mapping[str, ColumnKind],
+        config: ImputerConfig,
+        keys: Collection[str] = (),
+    ) -> list[str]:
         imputable = IMPUTABLE_KINDS | ({ColumnKind.TEXT} if config.copy_free_text else set())
         # a guessed time or group would place its row in a sequence it was never in (keys)
         if self.columns is None:
-            return [c for c, k in kinds.items() if k in imputable and c not in keys
-                    and frame[c].isna().any() and frame[c].notna().any()]
+            return [
+                c
+                for c, k in kinds.items()
+                if k in imputable
+                and c not in keys
+                and frame[c].isna().any()
+                and frame[c].notna().any()
+            ]
         targets = list(self.columns)
         for column in targets:
             if column not in frame.columns:
-                raise KeyError(f"column {column!r} to impute is not in the frame; have {list(frame.columns)}")
+                raise KeyError(
+                    f"column {column!r} to impute is not in the frame; have {list(frame.columns)}"
+                )
             if column in keys:
-                raise ValueError(f"column {column!r} orders or groups the rows (order_by/group_by): "
-                                 "a sequence key is never imputed; leave it out of columns")
+                raise ValueError(
+                    f"column {column!r} orders or groups the rows (order_by/group_by): "
+                    "a sequence key is never imputed; leave it out of columns"
+                )
             kind = kinds.get(column)
             if kind is None:
                 raise ValueError(f"column {column!r} is both asked for and excluded")
             if kind not in imputable:
-                raise ValueError(f"column {column!r} has kind {kind.value!r}, which is not imputed; "
-                                 "override its kind (kinds={...}) or leave it out of columns")
+                raise ValueError(
+                    f"column {column!r} has kind {kind.value!r}, which is not imputed; "
+                    "override its kind (kinds={...}) or leave it out of columns"
+                )
             if frame[column].notna().sum() == 0:
                 raise ValueError(f"column {column!r} is entirely missing: nothing to learn it from")
         return targets
@@ -460,10 +543,23 @@ class Imputer(TransformerMixin, BaseEstimator):
         elif frame[column].notna().sum() == 0:
             reason = reasons.NO_OBSERVED
         else:
-            reason = {ColumnKind.ID: reasons.ID_COLUMN, ColumnKind.TEXT: reasons.FREE_TEXT,
-                      ColumnKind.UNSUPPORTED: reasons.UNSUPPORTED}.get(kind, reasons.NO_MODEL)
-        return ColumnReport(column, (kind or ColumnKind.UNSUPPORTED).value, None, None, None, None,
-                            missing, 0, missing, {reason: missing})
+            reason = {
+                ColumnKind.ID: reasons.ID_COLUMN,
+                ColumnKind.TEXT: reasons.FREE_TEXT,
+                ColumnKind.UNSUPPORTED: reasons.UNSUPPORTED,
+            }.get(kind, reasons.NO_MODEL)
+        return ColumnReport(
+            column,
+            (kind or ColumnKind.UNSUPPORTED).value,
+            None,
+            None,
+            None,
+            None,
+            missing,
+            0,
+            missing,
+            {reason: missing},
+        )
 
     def _set_columns(self, columns: Sequence[str]) -> None:
         self._column_names_ = list(columns)
@@ -474,7 +570,9 @@ class Imputer(TransformerMixin, BaseEstimator):
         return hasattr(self, "column_models_")
 
     def _check_fitted(self) -> None:
-        check_is_fitted(self, msg=f"this {type(self).__name__} is not fitted yet: call fit(frame) first")
+        check_is_fitted(
+            self, msg=f"this {type(self).__name__} is not fitted yet: call fit(frame) first"
+        )
 
 
 def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
@@ -482,9 +580,14 @@ def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[
     return {c: k for c, k in kinds.items() if k in INPUT_KINDS and frame[c].notna().any()}
 
 
-def _model_report(model: ColumnModel, missing: int, accepted: np.ndarray,
-                  threshold: float, verdict: str | None,
-                  uncertainty: Mapping[str, float | None]) -> ColumnReport:
+def _model_report(
+    model: ColumnModel,
+    missing: int,
+    accepted: np.ndarray,
+    threshold: float,
+    verdict: str | None,
+    uncertainty: Mapping[str, float | None],
+) -> ColumnReport:
     """A modelled column's outcome; ``verdict``: why its gates left it whole (None: they did
     not); ``uncertainty``: its intervals' or prediction sets' summary."""
     left = missing - len(accepted)
@@ -517,10 +620,15 @@ def _shared_sequence(models: Mapping[str, ColumnModel]) -> SequenceSpec | None:
     reads context, the spec any model was fitted under (a tabular winner in an ordered table),
     so the imputer still orders rows and accepts context rows."""
     ordered = [m for m in models.values() if m.sequence is not None]
-    specs = {json.dumps(m.sequence.to_state(), sort_keys=True): m.sequence
-             for m in ordered if m.reads_context}
+    specs = {
+        json.dumps(m.sequence.to_state(), sort_keys=True): m.sequence
+        for m in ordered
+        if m.reads_context
+    }
     if len(specs) > 1:
-        raise ValueError(f"column models were fitted with different sequence settings: {list(specs)}")
+        raise ValueError(
+            f"column models were fitted with different sequence settings: {list(specs)}"
+        )
     return next(iter(specs.values()), ordered[0].sequence if ordered else None)
 
 
@@ -540,33 +648,44 @@ def _row_weights(weights: Sequence[float] | None, rows: int) -> np.ndarray | Non
         return None
     array = np.asarray(weights, dtype=float)
     if array.shape != (rows,) or not np.all(np.isfinite(array)) or (array < 0).any():
-        raise ValueError(f"weights must be {rows} finite values >= 0 (one per row), "
-                         f"got shape {array.shape}")
+        raise ValueError(
+            f"weights must be {rows} finite values >= 0 (one per row), got shape {array.shape}"
+        )
     return array
 
 
 def _array_frame(values: Any, columns: Sequence[str] | None) -> pd.DataFrame:
     """An array-like as a frame, with the fitted column names or ``x0, x1, ...``."""
     if hasattr(values, "tocsr"):
-        raise TypeError("sparse input is not supported (gaps are missing cells, not zeros): "
-                        "pass a DataFrame or a dense array")
+        raise TypeError(
+            "sparse input is not supported (gaps are missing cells, not zeros): "
+            "pass a DataFrame or a dense array"
+        )
     array = np.asarray(values)
     if array.ndim != 2:
-        raise ValueError(f"expected a 2-D table (a DataFrame or array), got {array.ndim} "
-                         "dimension(s). Reshape your data, e.g. array.reshape(-1, 1) for one column")
+        raise ValueError(
+            f"expected a 2-D table (a DataFrame or array), got {array.ndim} "
+            "dimension(s). Reshape your data, e.g. array.reshape(-1, 1) for one column"
+        )
     names = columns if columns is not None else [f"x{i}" for i in range(array.shape[1])]
     if len(names) != array.shape[1]:
-        raise ValueError(f"X has {array.shape[1]} features, but the imputer was fitted with {len(names)}")
+        raise ValueError(
+            f"X has {array.shape[1]} features, but the imputer was fitted with {len(names)}"
+        )
     return pd.DataFrame(array, columns=list(names))
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
     if len(frame.columns) == 0:
-        raise ValueError(f"the frame is empty: 0 feature(s) (shape={frame.shape}) while a "
-                         "minimum of 1 is required.")
+        raise ValueError(
+            f"the frame is empty: 0 feature(s) (shape={frame.shape}) while a "
+            "minimum of 1 is required."
+        )
     if len(frame) == 0:
-        raise ValueError(f"the frame is empty: 0 sample(s) (shape={frame.shape}) while a "
-                         "minimum of 1 is required.")
+        raise ValueError(
+            f"the frame is empty: 0 sample(s) (shape={frame.shape}) while a "
+            "minimum of 1 is required."
+        )
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"duplicate column names: {duplicated}")
@@ -581,6 +700,8 @@ def _unit_folder(root: Path, column: str, folder: str) -> Path:
     symlinks are resolved): a saved imputer never reads files from outside its own folder."""
     unit = (root / folder).resolve()
     if not unit.is_relative_to(root.resolve()):
-        raise UnitIntegrityError(root / MANIFEST, f"column {column!r}: folder {folder!r} lies "
-                                                  f"outside {root}; refusing to load it")
+        raise UnitIntegrityError(
+            root / MANIFEST,
+            f"column {column!r}: folder {folder!r} lies outside {root}; refusing to load it",
+        )
     return unit

@@ -49,8 +49,11 @@ def verify_checksums(directory: Path, files: Sequence[str]) -> None:
     """Refuse the unit unless each of ``files`` has the sha256 recorded when it was saved."""
     record = directory / CHECKSUMS
     if not record.exists():
-        raise UnitIntegrityError(record, "missing: the unit has no content hashes (saved by an "
-                                         "older version or not completely); train it again")
+        raise UnitIntegrityError(
+            record,
+            "missing: the unit has no content hashes (saved by an "
+            "older version or not completely); train it again",
+        )
     sums = json.loads(record.read_text()).get("sha256", {})
     for name in files:
         expected = sums.get(name)
@@ -70,8 +73,9 @@ def tensor_shapes(tensors: Mapping[str, torch.Tensor]) -> dict[str, list[int]]:
     return {name: list(value.shape) for name, value in sorted(tensors.items())}
 
 
-def verify_shapes(weights: Path, tensors: Mapping[str, torch.Tensor],
-                  declared: Mapping[str, Sequence[int]]) -> None:
+def verify_shapes(
+    weights: Path, tensors: Mapping[str, torch.Tensor], declared: Mapping[str, Sequence[int]]
+) -> None:
     """Refuse weights whose tensor names or shapes differ from the ones the manifest declares."""
     actual = tensor_shapes(tensors)
     expected = {name: list(shape) for name, shape in declared.items()}
@@ -79,8 +83,14 @@ def verify_shapes(weights: Path, tensors: Mapping[str, torch.Tensor],
         return
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
-    wrong = [f"{n} is {actual[n]}, manifest says {expected[n]}"
-             for n in sorted(set(actual) & set(expected)) if actual[n] != expected[n]]
-    problems = ([f"missing {missing}"] if missing else []) + (
-        [f"unexpected {extra}"] if extra else []) + wrong
+    wrong = [
+        f"{n} is {actual[n]}, manifest says {expected[n]}"
+        for n in sorted(set(actual) & set(expected))
+        if actual[n] != expected[n]
+    ]
+    problems = (
+        ([f"missing {missing}"] if missing else [])
+        + ([f"unexpected {extra}"] if extra else [])
+        + wrong
+    )
     raise UnitIntegrityError(weights, "tensors do not match the manifest: " + "; ".join(problems))

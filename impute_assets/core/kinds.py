@@ -82,7 +82,9 @@ def _parse_kind(value: ColumnKind | str, column: str) -> ColumnKind:
         return ColumnKind(value)
     except ValueError:
         allowed = ", ".join(k.value for k in ColumnKind)
-        raise ValueError(f"column {column!r}: unknown kind {value!r}; use one of {allowed}") from None
+        raise ValueError(
+            f"column {column!r}: unknown kind {value!r}; use one of {allowed}"
+        ) from None
 
 
 def _is_id_like(observed: pd.Series) -> bool:
@@ -96,7 +98,9 @@ def _infer_object_kind(observed: pd.Series) -> ColumnKind:
     if all(isinstance(v, (bool, np.bool_)) for v in values):
         return ColumnKind.CATEGORICAL
     if not all(isinstance(v, str) for v in values):
-        if all(isinstance(v, (int, float, decimal.Decimal, np.integer, np.floating)) for v in values):
+        if all(
+            isinstance(v, (int, float, decimal.Decimal, np.integer, np.floating)) for v in values
+        ):
             return ColumnKind.NUMERIC
         return ColumnKind.CATEGORICAL
     as_text = observed.astype(str)

@@ -28,7 +28,10 @@ def label_shift_weights(test_metrics: Mapping[str, Any], predicted: pd.Series) -
     shares = predicted.astype(str).value_counts(normalize=True).reindex(labels, fill_value=0.0)
     weights, *_ = np.linalg.lstsq(joint, shares.to_numpy(dtype=float), rcond=None)
     result = {label: float(max(w, 0.0)) for label, w in zip(labels, weights, strict=True)}
-    logger.info("label shift: estimated target label shares %s, training shares %s, weights %s",
-                dict(zip(labels, joint.sum(axis=0) * weights, strict=True)),
-                dict(zip(labels, joint.sum(axis=0), strict=True)), result)
+    logger.info(
+        "label shift: estimated target label shares %s, training shares %s, weights %s",
+        dict(zip(labels, joint.sum(axis=0) * weights, strict=True)),
+        dict(zip(labels, joint.sum(axis=0), strict=True)),
+        result,
+    )
     return result

@@ -13,8 +13,11 @@ import pandas as pd
 from sklearn import metrics
 
 #: The per-class scores averaged (or listed per class) under Datawig's names.
-CLASS_SCORES = (("precision", metrics.precision_score), ("recall", metrics.recall_score),
-                ("f1", metrics.f1_score))
+CLASS_SCORES = (
+    ("precision", metrics.precision_score),
+    ("recall", metrics.recall_score),
+    ("f1", metrics.f1_score),
+)
 
 
 def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) -> dict[str, Any]:
@@ -29,8 +32,11 @@ def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) ->
         true = pd.to_numeric(truth).to_numpy(dtype=float)
         pred = pd.to_numeric(predicted).to_numpy(dtype=float, na_value=np.nan)
         pred = np.where(np.isfinite(pred), pred, np.nanmean(true))
-        return {"mse": float(metrics.mean_squared_error(true, pred)),
-                "mae": float(metrics.mean_absolute_error(true, pred)), "rows": len(true)}
+        return {
+            "mse": float(metrics.mean_squared_error(true, pred)),
+            "mae": float(metrics.mean_absolute_error(true, pred)),
+            "rows": len(true),
+        }
     true = truth.astype(str).to_numpy()
     pred = np.where(predicted.isna().to_numpy(), None, predicted.astype(str).to_numpy())
     pred = np.asarray(["\0missing" if p is None else p for p in pred], dtype=object)
@@ -41,9 +47,11 @@ def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) ->
         return function(true, pred, average=average, labels=over, zero_division=0)
 
     accuracy = float(metrics.accuracy_score(true, pred))
-    averaged = {f"{prefix}_{name}": float(score(function, average))
-                for prefix, average in (("avg", "macro"), ("weighted", "weighted"))
-                for name, function in CLASS_SCORES}
+    averaged = {
+        f"{prefix}_{name}": float(score(function, average))
+        for prefix, average in (("avg", "macro"), ("weighted", "weighted"))
+        for name, function in CLASS_SCORES
+    }
     return {
         "accuracy": accuracy,
         "f1_micro": float(score(metrics.f1_score, "micro")),
@@ -53,8 +61,10 @@ def prediction_metrics(truth: pd.Series, predicted: pd.Series, numeric: bool) ->
         "avg_accuracy": accuracy,
         "weighted_accuracy": accuracy,
         "class_counts": [[label, int(n)] for label, n in counts.items()],
-        **{f"class_{name}": score(function, None, list(counts.index)).tolist()
-           for name, function in CLASS_SCORES},
+        **{
+            f"class_{name}": score(function, None, list(counts.index)).tolist()
+            for name, function in CLASS_SCORES
+        },
         "num_classes": len(counts),
         "num_applicable_rows": int(counts.sum()),
         "labels": labels,

@@ -71,8 +71,9 @@ class StackedNet(nn.Module):
         # another key's buckets
         self._buckets_of: tuple[torch.Tensor | None, list[tuple[torch.Tensor, int]]] | None = None
 
-    def forward(self, batch: Mapping[str, torch.Tensor | list],
-                active: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, batch: Mapping[str, torch.Tensor | list], active: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Outputs (batch, targets, max_out); invalid output slots hold a large negative.
 
         ``active`` (target indices) evaluates only those targets, in that order: a held-out
@@ -110,8 +111,9 @@ class StackedNet(nn.Module):
         invalid = ~select_targets(self.out_valid, active)
         out = hidden.new_full((c, b, w3.shape[2]), -1e4)
         for positions, width in self._buckets(active):
-            part = (torch.bmm(hidden[positions], w3[positions, :, :width])
-                    + b3[positions, None, :width])
+            part = (
+                torch.bmm(hidden[positions], w3[positions, :, :width]) + b3[positions, None, :width]
+            )
             out[positions, :, :width] = part.masked_fill(invalid[positions, None, :width], -1e4)
         return out.transpose(0, 1)  # (b, c, o)
 
@@ -126,24 +128,35 @@ class StackedNet(nn.Module):
         self._buckets_of = (active, buckets)
         return buckets
 
-    def _embedded(self, batch: Mapping[str, torch.Tensor | list],
-                  active: torch.Tensor | None) -> torch.Tensor | None:
+    def _embedded(
+        self, batch: Mapping[str, torch.Tensor | list], active: torch.Tensor | None
+    ) -> torch.Tensor | None:
         e = self.embedding_dim
-        targets = torch.arange(self.w1.shape[0], device=self.w1.device) if active is None else active
+        targets = (
+            torch.arange(self.w1.shape[0], device=self.w1.device) if active is None else active
+        )
         c = len(targets)
         blocks = []
         categorical = batch["categorical"]
         if categorical.shape[1]:
             idx = categorical + self.cat_offsets[:-1]  # (b, q)
-            emb = self.cat_emb[:, idx] if active is None else self.cat_emb[active[:, None, None], idx]
+            emb = (
+                self.cat_emb[:, idx] if active is None else self.cat_emb[active[:, None, None], idx]
+            )
             blocks.append(emb.reshape(c, idx.shape[0], -1))  # (c, b, q*e)
         for j, (ids, offsets, keep) in enumerate(batch["text"]):
             vocab = self.text_emb.shape[1]
             shifted = ids + self.text_offsets[j]
             all_ids = shifted[None, :] + targets[:, None] * vocab
-            all_offsets = offsets[None, :] + torch.arange(c, device=ids.device)[:, None] * ids.numel()
-            bags = F.embedding_bag(all_ids.reshape(-1), self.text_emb.reshape(-1, e),
-                                   all_offsets.reshape(-1), mode="mean")
+            all_offsets = (
+                offsets[None, :] + torch.arange(c, device=ids.device)[:, None] * ids.numel()
+            )
+            bags = F.embedding_bag(
+                all_ids.reshape(-1),
+                self.text_emb.reshape(-1, e),
+                all_offsets.reshape(-1),
+                mode="mean",
+            )
             blocks.append(bags.reshape(c, -1, e) * keep[None, :, None])
         if len(blocks) < 2:  # a concatenation of one block would only copy it
             return blocks[0] if blocks else None
@@ -167,7 +180,9 @@ class StackedNet(nn.Module):
 
     def target_state(self, index: int) -> dict[str, torch.Tensor]:
         """Target ``index``'s own weights (the per-column unit that is saved), unpadded."""
-        state = {name: self._parameter(name)[index].detach().clone() for name in self.parameter_names}
+        state = {
+            name: self._parameter(name)[index].detach().clone() for name in self.parameter_names
+        }
         out = self.out_dims[index]
         state["w3"], state["b3"] = state["w3"][:, :out].clone(), state["b3"][:out].clone()
         return state
@@ -253,8 +268,13 @@ def batch_tensors(
     text = []
     for j, (ids, offsets) in enumerate(features.text):
         batch_ids, batch_offsets = gather_bags(ids, offsets, rows)
-        text.append((torch.from_numpy(batch_ids).to(device), torch.from_numpy(batch_offsets).to(device),
-                     torch.from_numpy(text_keep[:, j]).to(device)))
+        text.append(
+            (
+                torch.from_numpy(batch_ids).to(device),
+                torch.from_numpy(batch_offsets).to(device),
+                torch.from_numpy(text_keep[:, j]).to(device),
+            )
+        )
     return {
         "numeric": torch.from_numpy(numeric).to(device),
         "numeric_missing": torch.from_numpy(missing).to(device),

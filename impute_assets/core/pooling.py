@@ -37,8 +37,9 @@ class Pooled:
         return self.estimate - half, self.estimate + half
 
 
-def pool(estimates: Sequence[float], variances: Sequence[float],
-         complete_dof: float = math.inf) -> Pooled:
+def pool(
+    estimates: Sequence[float], variances: Sequence[float], complete_dof: float = math.inf
+) -> Pooled:
     """Rubin's rules over one estimate (and its variance) per completed table.
 
     ``complete_dof``: the analysis's own degrees of freedom (e.g. rows - parameters for OLS),
@@ -46,8 +47,10 @@ def pool(estimates: Sequence[float], variances: Sequence[float],
     """
     values, variance = np.asarray(estimates, float), np.asarray(variances, float)
     if values.shape != variance.shape or values.ndim != 1 or not len(values):
-        raise ValueError(f"pool needs one variance per estimate, got {values.shape} estimates "
-                         f"and {variance.shape} variances")
+        raise ValueError(
+            f"pool needs one variance per estimate, got {values.shape} estimates "
+            f"and {variance.shape} variances"
+        )
     m = len(values)
     within = float(variance.mean())
     between = float(values.var(ddof=1)) if m > 1 else 0.0

@@ -52,14 +52,19 @@ def predict_rows(
         first = {c: models[c] for c in fills if c in models}
         gaps = {c: np.flatnonzero(frame[c].isna().to_numpy()) for c in first}
         work = filled_frame(frame, first, gaps, _one_round(first, frame, gaps, device, precision))
-        predictions.update(_one_round(second, work, {n: rows[n] for n in second}, device,
-                                      precision))
+        predictions.update(
+            _one_round(second, work, {n: rows[n] for n in second}, device, precision)
+        )
     return predictions
 
 
-def _one_round(models: Mapping[str, ColumnModel], frame: pd.DataFrame,
-               rows: Mapping[str, np.ndarray], device: str,
-               precision: str) -> dict[str, ColumnPrediction]:
+def _one_round(
+    models: Mapping[str, ColumnModel],
+    frame: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    device: str,
+    precision: str,
+) -> dict[str, ColumnPrediction]:
     """One prediction round of ``models``, batched per feature space."""
     predictions: dict[str, ColumnPrediction] = {}
     for group in _groups(models).values():
@@ -67,8 +72,12 @@ def _one_round(models: Mapping[str, ColumnModel], frame: pd.DataFrame,
     return predictions
 
 
-def filled_frame(frame: pd.DataFrame, models: Mapping[str, ColumnModel], rows: Mapping[str, np.ndarray],
-            predictions: Mapping[str, ColumnPrediction]) -> pd.DataFrame:
+def filled_frame(
+    frame: pd.DataFrame,
+    models: Mapping[str, ColumnModel],
+    rows: Mapping[str, np.ndarray],
+    predictions: Mapping[str, ColumnPrediction],
+) -> pd.DataFrame:
     """A shallow copy of ``frame`` with each prediction written at its rows."""
     work = frame.copy(deep=False)
     for name, prediction in predictions.items():
@@ -100,13 +109,21 @@ def _groups(models: Mapping[str, ColumnModel]) -> dict[str, list[ColumnModel]]:
     return groups
 
 
-def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[str, np.ndarray],
-                   device: str, precision: str) -> dict[str, ColumnPrediction]:
+def _predict_group(
+    group: list[ColumnModel],
+    frame: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    device: str,
+    precision: str,
+) -> dict[str, ColumnPrediction]:
     """Predictions of models sharing one feature space, ``FILL_CHUNK`` rows at a time."""
     space = group[0].space
     wanted = [m for m in group if len(rows[m.target])]
-    out = {m.target: ColumnPrediction(values=[], confidence=np.zeros(0))
-           for m in group if not len(rows[m.target])}
+    out = {
+        m.target: ColumnPrediction(values=[], confidence=np.zeros(0))
+        for m in group
+        if not len(rows[m.target])
+    }
     if not wanted:
         return out
     union = np.unique(np.concatenate([rows[m.target] for m in wanted]))
@@ -118,13 +135,14 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
     order = {name: np.argsort(local // FILL_CHUNK, kind="stable") for name, local in where.items()}
     parts: dict[str, list[ColumnPrediction]] = {m.target: [] for m in wanted}
     for start in range(0, len(union), FILL_CHUNK):
-        features = space.encode(frame.iloc[union[start:start + FILL_CHUNK]])
+        features = space.encode(frame.iloc[union[start : start + FILL_CHUNK]])
         positions = {}
         for model in wanted:
             local = where[model.target][order[model.target]]
             positions[model.target] = local[(local >= start) & (local < start + FILL_CHUNK)] - start
-        for name, prediction in encoded_predictions(wanted, net, features, positions,
-                                                    torch_device, precision).items():
+        for name, prediction in encoded_predictions(
+            wanted, net, features, positions, torch_device, precision
+        ).items():
             parts[name].append(prediction)
     for model in wanted:
         joined = ColumnPrediction.concat(parts[model.target])
@@ -132,9 +150,14 @@ def _predict_group(group: list[ColumnModel], frame: pd.DataFrame, rows: Mapping[
     return out
 
 
-def encoded_predictions(models: list[ColumnModel], net: StackedNet | None, features: Features,
-                        positions: Mapping[str, np.ndarray], device: torch.device,
-                        precision: str) -> dict[str, ColumnPrediction]:
+def encoded_predictions(
+    models: list[ColumnModel],
+    net: StackedNet | None,
+    features: Features,
+    positions: Mapping[str, np.ndarray],
+    device: torch.device,
+    precision: str,
+) -> dict[str, ColumnPrediction]:
     """Predictions of ``models`` (one feature space) at ``positions`` (per target, rows of the
     encoded ``features``); ``net`` stacks the networks of those that use one, in their order."""
     design = Design.from_features(features, models[0].space.categorical_sizes)
@@ -144,15 +167,20 @@ def encoded_predictions(models: list[ColumnModel], net: StackedNet | None, featu
     for model in models:
         local = positions[model.target]
         if len(local):
-            raw = model.raw_outputs(design, local, net_out.get(model.target),
-                                    shared_out.get(model.target))
+            raw = model.raw_outputs(
+                design, local, net_out.get(model.target), shared_out.get(model.target)
+            )
             out[model.target] = model.predict(raw)
     return out
 
 
-def _shared_outputs(models: list[ColumnModel], features: Features,
-                    positions: Mapping[str, np.ndarray], device: torch.device,
-                    precision: str) -> dict[str, np.ndarray]:
+def _shared_outputs(
+    models: list[ColumnModel],
+    features: Features,
+    positions: Mapping[str, np.ndarray],
+    device: torch.device,
+    precision: str,
+) -> dict[str, np.ndarray]:
     """The raw outputs of the models that use a shared network, one pass per network (models
     trained together share one; see :func:`shared_outputs`)."""
     groups: dict[str, list[ColumnModel]] = {}
@@ -163,15 +191,28 @@ def _shared_outputs(models: list[ColumnModel], features: Features,
     for group in groups.values():
         meta, tensors = group[0].shared
         net = load_shared(group[0].space, meta, tensors, device)
-        out.update(shared_outputs(net, meta["targets"], features, group[0].space,
-                                  {m.target: positions[m.target] for m in group}, device,
-                                  precision))
+        out.update(
+            shared_outputs(
+                net,
+                meta["targets"],
+                features,
+                group[0].space,
+                {m.target: positions[m.target] for m in group},
+                device,
+                precision,
+            )
+        )
     return out
 
 
-def _network_outputs(models: list[ColumnModel], net: StackedNet | None, features: Features,
-                     positions: Mapping[str, np.ndarray], device: torch.device,
-                     precision: str) -> dict[str, np.ndarray]:
+def _network_outputs(
+    models: list[ColumnModel],
+    net: StackedNet | None,
+    features: Features,
+    positions: Mapping[str, np.ndarray],
+    device: torch.device,
+    precision: str,
+) -> dict[str, np.ndarray]:
     """Each networked model's raw outputs at its ``positions``: one stacked pass when most
     cells are wanted, one pass per network over its own rows when few are (a table 30% missing
     per column has a gap in nearly every row, but each network is wanted in only 30% of them:
@@ -179,10 +220,12 @@ def _network_outputs(models: list[ColumnModel], net: StackedNet | None, features
     if net is None:
         return {}
     networked = [m for m in models if m.uses_network]
-    outputs = target_outputs(net, features, [positions[m.target] for m in networked], device,
-                             precision)
-    return {m.target: out for m, out in zip(networked, outputs, strict=True)
-            if len(positions[m.target])}
+    outputs = target_outputs(
+        net, features, [positions[m.target] for m in networked], device, precision
+    )
+    return {
+        m.target: out for m, out in zip(networked, outputs, strict=True) if len(positions[m.target])
+    }
 
 
 def stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:
@@ -190,8 +233,13 @@ def stacked_net(models: list[ColumnModel], device: torch.device) -> StackedNet:
     space = models[0].space
     dims = [2 if m.numeric else m.classes for m in models]
     first = models[0].network
-    net = StackedNet(space, [m.target for m in models], dims,
-                     hidden_dim=first["w2"].shape[0], embedding_dim=first["cat_emb"].shape[1],
-                     recurrent_dim=first["gru_hh"].shape[1] if "gru_hh" in first else 0)
+    net = StackedNet(
+        space,
+        [m.target for m in models],
+        dims,
+        hidden_dim=first["w2"].shape[0],
+        embedding_dim=first["cat_emb"].shape[1],
+        recurrent_dim=first["gru_hh"].shape[1] if "gru_hh" in first else 0,
+    )
     net.load_target_states([m.network for m in models])
     return net.to(device).eval()

@@ -55,8 +55,12 @@ class StackedGRU(nn.Module):
         super().__init__()
         bound = 1 / math.sqrt(hidden)
         self.hidden = hidden
-        self.gru_ih = nn.Parameter(torch.empty(targets, 2, inputs, 3 * hidden).uniform_(-bound, bound))
-        self.gru_hh = nn.Parameter(torch.empty(targets, 2, hidden, 3 * hidden).uniform_(-bound, bound))
+        self.gru_ih = nn.Parameter(
+            torch.empty(targets, 2, inputs, 3 * hidden).uniform_(-bound, bound)
+        )
+        self.gru_hh = nn.Parameter(
+            torch.empty(targets, 2, hidden, 3 * hidden).uniform_(-bound, bound)
+        )
         self.gru_bih = nn.Parameter(torch.zeros(targets, 2, 3 * hidden))
         self.gru_bhh = nn.Parameter(torch.zeros(targets, 2, 3 * hidden))
 
@@ -68,9 +72,13 @@ class StackedGRU(nn.Module):
         future = window[:, half:].flip(1)  # +W .. +1: read backward in time
         return torch.cat([self._run(past, 0, active), self._run(future, 1, active)], dim=2)
 
-    def _run(self, steps: torch.Tensor, direction: int, active: torch.Tensor | None) -> torch.Tensor:
-        w_ih, w_hh, b_ih, b_hh = (select_targets(p, active)[:, direction]
-                                  for p in (self.gru_ih, self.gru_hh, self.gru_bih, self.gru_bhh))
+    def _run(
+        self, steps: torch.Tensor, direction: int, active: torch.Tensor | None
+    ) -> torch.Tensor:
+        w_ih, w_hh, b_ih, b_hh = (
+            select_targets(p, active)[:, direction]
+            for p in (self.gru_ih, self.gru_hh, self.gru_bih, self.gru_bhh)
+        )
         b, c, h = steps.shape[0], w_ih.shape[0], self.hidden
         gates_x = torch.einsum("btf,cfg->btcg", steps, w_ih) + b_ih  # (b, T, c, 3h)
         state = steps.new_zeros(b, c, h)

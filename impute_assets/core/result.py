@@ -22,7 +22,9 @@ EXCLUDED = "excluded by configuration"
 SEQUENCE_KEY = "order_by/group_by key: it places rows in their sequence, never imputed"
 #: Reasons the gates leave a whole column (see core.gating and ImputerConfig.fill).
 MOSTLY_MISSING = "missing in most rows: the observed rows rarely represent the missing ones"
-FREE_TEXT_LIKE = "free-text-like strings (mostly distinct, or long and rarely shared): never invented"
+FREE_TEXT_LIKE = (
+    "free-text-like strings (mostly distinct, or long and rarely shared): never invented"
+)
 NO_GAIN = "model does not beat mean/mode held-out by more than the score's spread"
 NO_HELD_OUT_GAIN = "too few observed values to show the model beats mean/mode held-out"
 
@@ -113,21 +115,26 @@ class ImputationResult:
             at = cols == c
             picked = self.frame.iloc[rows[at], c].to_numpy(dtype=object)
             values[at] = [str(v) for v in picked]
-        return pd.DataFrame({
-            "row": self.frame.index[rows],
-            "column": columns[cols],
-            "value": values,
-            "confidence": self.confidence.to_numpy()[rows, cols].astype(float),
-            "model_version": np.array([self.model_versions.get(c) for c in columns],
-                                      dtype=object)[cols],
-            **self._bounds(rows, cols),
-        })
+        return pd.DataFrame(
+            {
+                "row": self.frame.index[rows],
+                "column": columns[cols],
+                "value": values,
+                "confidence": self.confidence.to_numpy()[rows, cols].astype(float),
+                "model_version": np.array(
+                    [self.model_versions.get(c) for c in columns], dtype=object
+                )[cols],
+                **self._bounds(rows, cols),
+            }
+        )
 
     def _bounds(self, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
         """Each filled cell's interval ends (as text, like ``value``) and prediction set (a
         tuple of labels), in the order of ``rows``/``cols``; ``None`` where it has none."""
-        out = {name: np.full(len(rows), None, dtype=object)
-               for name in ("lower", "upper", "prediction_set")}
+        out = {
+            name: np.full(len(rows), None, dtype=object)
+            for name in ("lower", "upper", "prediction_set")
+        }
         for c in np.unique(cols):
             cells = self.uncertainty.get(self.frame.columns[c])
             if cells is None:

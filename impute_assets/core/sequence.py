@@ -84,8 +84,9 @@ class SequenceSpec:
         """The columns that place a row in its sequence."""
         return [self.order_by, *self.group_by]
 
-    def key_kinds(self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind],
-                  given: Collection[str] = ()) -> dict[str, ColumnKind]:
+    def key_kinds(
+        self, frame: pd.DataFrame, kinds: Mapping[str, ColumnKind], given: Collection[str] = ()
+    ) -> dict[str, ColumnKind]:
         """``kinds`` with the keys read as keys: the order column as :func:`time_kind` says (a
         step counter 0, 1, 2, ... is a time, not an id; dates held as objects or strings are
         datetimes), and a group column whose values are all distinct as categorical, not an
@@ -93,13 +94,19 @@ class SequenceSpec:
         entirely missing is refused, by name."""
         for column in self.keys:
             if column not in frame.columns:
-                raise KeyError(f"sequence column {column!r} is not in the frame; have {list(frame.columns)}")
+                raise KeyError(
+                    f"sequence column {column!r} is not in the frame; have {list(frame.columns)}"
+                )
             if column not in kinds:
-                raise KeyError(f"sequence column {column!r} is excluded; order_by and group_by "
-                               "columns must be inputs")
+                raise KeyError(
+                    f"sequence column {column!r} is excluded; order_by and group_by "
+                    "columns must be inputs"
+                )
             if frame[column].isna().all():
-                raise ValueError(f"sequence column {column!r} is entirely missing: its rows "
-                                 "cannot be ordered or grouped")
+                raise ValueError(
+                    f"sequence column {column!r} is entirely missing: its rows "
+                    "cannot be ordered or grouped"
+                )
         out = dict(kinds)
         if self.order_by not in given:
             out[self.order_by] = time_kind(frame[self.order_by])
@@ -112,8 +119,10 @@ class SequenceSpec:
         """This spec with every context-capable input (other than the keys) as a context column."""
         missing = [c for c in self.keys if c not in kinds]
         if missing:
-            raise KeyError(f"sequence columns {missing} are not usable inputs (excluded, or of an "
-                           f"unsupported kind); inputs are {sorted(kinds)}")
+            raise KeyError(
+                f"sequence columns {missing} are not usable inputs (excluded, or of an "
+                f"unsupported kind); inputs are {sorted(kinds)}"
+            )
         columns = [c for c, k in kinds.items() if k in CONTEXT_KINDS and c not in self.keys]
         numeric = [c for c in columns if kinds[c] == ColumnKind.NUMERIC]
         return replace(self, columns=tuple(columns), interpolated=tuple(numeric))
@@ -150,8 +159,12 @@ class SequenceSpec:
         return [*range(-self.window, 0), *range(1, self.window + 1)]
 
     def to_state(self) -> dict[str, Any]:
-        return {**asdict(self), "group_by": list(self.group_by), "columns": list(self.columns),
-                "interpolated": list(self.interpolated)}
+        return {
+            **asdict(self),
+            "group_by": list(self.group_by),
+            "columns": list(self.columns),
+            "interpolated": list(self.interpolated),
+        }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> SequenceSpec:
@@ -177,7 +190,7 @@ def owner(name: str) -> str:
     minus its interpolation) belongs to its column, so that column's model never reads it;
     every other column, derived or not, is its own."""
     prefix = f"{PREFIX}delta:"
-    return name[len(prefix):] if str(name).startswith(prefix) else name
+    return name[len(prefix) :] if str(name).startswith(prefix) else name
 
 
 @dataclass
@@ -239,11 +252,15 @@ def time_kind(series: pd.Series) -> ColumnKind:
         try:
             as_datetimes(series)
         except (ValueError, TypeError) as error:
-            raise TypeError(f"order_by column {series.name!r} holds values that are not dates "
-                            f"({error}); convert it with pd.to_datetime(..., format=...)") from None
+            raise TypeError(
+                f"order_by column {series.name!r} holds values that are not dates "
+                f"({error}); convert it with pd.to_datetime(..., format=...)"
+            ) from None
         return ColumnKind.DATETIME
-    raise TypeError(f"order_by column {series.name!r} must hold datetimes, dates or numbers, "
-                    f"got dtype {series.dtype} ({values} values)")
+    raise TypeError(
+        f"order_by column {series.name!r} must hold datetimes, dates or numbers, "
+        f"got dtype {series.dtype} ({values} values)"
+    )
 
 
 def neighbours(observed: np.ndarray, seq: Ordering) -> tuple[np.ndarray, np.ndarray]:
@@ -282,10 +299,14 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
         out[context_name("prev", column)] = prev_values.iloc[inverse]
         out[context_name("next", column)] = next_values.iloc[inverse]
         if column in spec.interpolated:
-            interp = _interpolate(_as_float(prev_values), _as_float(next_values), gap_prev, gap_next)
+            interp = _interpolate(
+                _as_float(prev_values), _as_float(next_values), gap_prev, gap_next
+            )
             out[context_name("interp", column)] = interp[inverse]
             values = _as_float(ordered)
-            out[context_name("cubic", column)] = _hermite(values, seq.times, prev, nxt, interp)[inverse]
+            out[context_name("cubic", column)] = _hermite(values, seq.times, prev, nxt, interp)[
+                inverse
+            ]
             near = np.abs(gap_prev) + np.abs(gap_next) <= NEAR_STEPS * spec.step
             out[context_name("interp_near", column)] = np.where(near, interp, np.nan)[inverse]
             # the row's own deviation from its neighbours: tells *other* columns how this
@@ -304,8 +325,9 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
     return derived
 
 
-def _window_columns(frame: pd.DataFrame, spec: SequenceSpec, seq: Ordering,
-                    inverse: np.ndarray) -> dict[str, np.ndarray]:
+def _window_columns(
+    frame: pd.DataFrame, spec: SequenceSpec, seq: Ordering, inverse: np.ndarray
+) -> dict[str, np.ndarray]:
     """Raw values of the rows ``offset`` places away in the group (never the row itself), and
     the log time offsets to them, for the recurrent encoder."""
     out: dict[str, np.ndarray] = {}
@@ -319,7 +341,9 @@ def _window_columns(frame: pd.DataFrame, spec: SequenceSpec, seq: Ordering,
         for column, ordered in values.items():
             out[window_name(offset, column)] = np.where(inside, ordered[other], np.nan)[inverse]
         lag = np.abs(seq.times[other] - seq.times) / step
-        out[window_name(offset, "")] = np.where(inside, np.sign(offset) * np.log1p(lag), np.nan)[inverse]
+        out[window_name(offset, "")] = np.where(inside, np.sign(offset) * np.log1p(lag), np.nan)[
+            inverse
+        ]
     return out
 
 
@@ -329,8 +353,9 @@ def _take(ordered: pd.Series, index: np.ndarray) -> pd.Series:
     return picked.where(pd.Series(index >= 0))
 
 
-def _interpolate(prev: np.ndarray, nxt: np.ndarray, gap_prev: np.ndarray,
-                 gap_next: np.ndarray) -> np.ndarray:
+def _interpolate(
+    prev: np.ndarray, nxt: np.ndarray, gap_prev: np.ndarray, gap_next: np.ndarray
+) -> np.ndarray:
     """Time-weighted interpolation between the neighbours; one side alone where only one exists."""
     total = np.abs(gap_prev) + np.abs(gap_next)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -339,8 +364,9 @@ def _interpolate(prev: np.ndarray, nxt: np.ndarray, gap_prev: np.ndarray,
     return np.where(np.isnan(prev), nxt, np.where(np.isnan(nxt), prev, both))
 
 
-def _hermite(values: np.ndarray, times: np.ndarray, prev: np.ndarray, nxt: np.ndarray,
-             linear: np.ndarray) -> np.ndarray:
+def _hermite(
+    values: np.ndarray, times: np.ndarray, prev: np.ndarray, nxt: np.ndarray, linear: np.ndarray
+) -> np.ndarray:
     """Cubic Hermite interpolation between the neighbours, with the slopes the series had on
     each side of the gap (from the second-nearest neighbours); ``linear`` where a side is
     missing. Follows smooth curves (a storm's track) through long gaps better than a line."""
@@ -353,8 +379,12 @@ def _hermite(values: np.ndarray, times: np.ndarray, prev: np.ndarray, nxt: np.nd
         slope0 = (values[p1] - values[p2]) / (times[p1] - times[p2])
         slope1 = (values[n2] - values[n1]) / (times[n2] - times[n1])
         s = (times - times[p1]) / span
-        cubic = ((2 * s**3 - 3 * s**2 + 1) * values[p1] + (s**3 - 2 * s**2 + s) * span * slope0
-                 + (-2 * s**3 + 3 * s**2) * values[n1] + (s**3 - s**2) * span * slope1)
+        cubic = (
+            (2 * s**3 - 3 * s**2 + 1) * values[p1]
+            + (s**3 - 2 * s**2 + s) * span * slope0
+            + (-2 * s**3 + 3 * s**2) * values[n1]
+            + (s**3 - s**2) * span * slope1
+        )
         # never overshoot the four points by more than half their range (steep, noisy slopes)
         points = np.stack([values[p2], values[p1], values[n1], values[n2]])
         low, high = points.min(axis=0), points.max(axis=0)
@@ -363,8 +393,9 @@ def _hermite(values: np.ndarray, times: np.ndarray, prev: np.ndarray, nxt: np.nd
     return np.where(ok, cubic, linear)
 
 
-def with_context(frame: pd.DataFrame, spec: SequenceSpec,
-                 context: pd.DataFrame | None = None) -> pd.DataFrame:
+def with_context(
+    frame: pd.DataFrame, spec: SequenceSpec, context: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``frame`` plus its context columns; ``context`` rows (e.g. the previous partition) serve
     as neighbours only and are not part of the result."""
     if context is None or context.empty:
@@ -372,15 +403,17 @@ def with_context(frame: pd.DataFrame, spec: SequenceSpec,
     missing = [c for c in [*spec.keys, *spec.columns] if c not in context.columns]
     if missing:
         raise KeyError(f"context rows lack the sequence columns {missing}")
-    both = pd.concat([context[frame.columns.intersection(context.columns)], frame],
-                     ignore_index=True)
-    derived = context_columns(both, spec).iloc[len(context):]
+    both = pd.concat(
+        [context[frame.columns.intersection(context.columns)], frame], ignore_index=True
+    )
+    derived = context_columns(both, spec).iloc[len(context) :]
     derived.index = frame.index
     return pd.concat([frame, derived], axis=1)
 
 
-def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec,
-              rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def hide_gaps(
+    frame: pd.DataFrame, spec: SequenceSpec, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """A copy of ``frame`` with ``gap_share`` of each context column's cells hidden as gaps,
     and the hidden cells per column.
 
@@ -411,19 +444,22 @@ def hide_gaps(frame: pd.DataFrame, spec: SequenceSpec,
     return out, hidden_cells
 
 
-def _gap_lengths(observed: np.ndarray, seq: Ordering, spec: SequenceSpec,
-                 rng: np.random.Generator) -> np.ndarray:
+def _gap_lengths(
+    observed: np.ndarray, seq: Ordering, spec: SequenceSpec, rng: np.random.Generator
+) -> np.ndarray:
     """Lengths to draw training gaps from: the column's own missing runs (in sorted order,
     within groups), or the default mix when it has fewer than ``MIN_OWN_GAPS`` of them."""
     missing = ~observed
-    starts = missing & ((np.arange(len(missing)) == seq.group_start)
-                        | ~np.concatenate([[False], missing[:-1]]))
+    starts = missing & (
+        (np.arange(len(missing)) == seq.group_start) | ~np.concatenate([[False], missing[:-1]])
+    )
     run_id = np.cumsum(starts) - 1
     own = np.bincount(run_id[missing], minlength=int(starts.sum())) if starts.any() else np.zeros(0)
     if len(own) >= MIN_OWN_GAPS:
         return np.minimum(own, spec.max_run).astype(np.int64)
-    return np.where(rng.random(1000) < SINGLE_SHARE, 1,
-                    rng.integers(MIN_RUN, spec.max_run + 1, size=1000)).astype(np.int64)
+    return np.where(
+        rng.random(1000) < SINGLE_SHARE, 1, rng.integers(MIN_RUN, spec.max_run + 1, size=1000)
+    ).astype(np.int64)
 
 
 def _ramp(lengths: np.ndarray) -> np.ndarray:
@@ -445,8 +481,9 @@ def raw_columns(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if not is_context_column(c)]
 
 
-def training_frames(frame: pd.DataFrame, spec: SequenceSpec,
-                    seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+def training_frames(
+    frame: pd.DataFrame, spec: SequenceSpec, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """(``frame`` with its context, the same with gaps hidden before the context was built,
     the hidden cells per column).
 

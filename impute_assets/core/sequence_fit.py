@@ -48,18 +48,23 @@ def fit_sequence_models(
     full, view, gaps = training_frames(frame, spec, config.seed)
     # the draws fit_column_models itself makes for a table within max_training_rows
     rng = np.random.default_rng(config.seed)
-    holdout = {t: holdout_split(observed_mask(full[t]), config, rng, gaps.get(t))
-               for t in targets if kinds[t] != ColumnKind.TEXT}  # text copies draw their own
-    models = fit_column_models(full, context_kinds(kinds, spec), targets, config, view, spec,
-                               holdout, weights)
+    holdout = {
+        t: holdout_split(observed_mask(full[t]), config, rng, gaps.get(t))
+        for t in targets
+        if kinds[t] != ColumnKind.TEXT
+    }  # text copies draw their own
+    models = fit_column_models(
+        full, context_kinds(kinds, spec), targets, config, view, spec, holdout, weights
+    )
     rivals = [t for t in holdout if holdout[t].any()]
     if not config.sequence_tabular or not rivals:
         return models
     raw = list(kinds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the same small-column warnings the first fit raised
-        tabular = fit_column_models(full[raw], kinds, rivals, config, view[raw], spec, holdout,
-                                    weights)
+        tabular = fit_column_models(
+            full[raw], kinds, rivals, config, view[raw], spec, holdout, weights
+        )
     scoring = full[raw].copy()
     for target in rivals:
         scoring[target] = scoring[target].mask(holdout[target])
@@ -70,16 +75,25 @@ def fit_sequence_models(
     for target in rivals:
         truth = full[target].iloc[rows[target]]
         row_weights = weights[rows[target]] if weights is not None else None
-        models[target] = better(models[target], tabular[target],
-                                _losses(models[target], truth, ours[target]),
-                                _losses(tabular[target], truth, theirs[target]),
-                                _spread(models[target], full[target]), row_weights)
+        models[target] = better(
+            models[target],
+            tabular[target],
+            _losses(models[target], truth, ours[target]),
+            _losses(tabular[target], truth, theirs[target]),
+            _spread(models[target], full[target]),
+            row_weights,
+        )
     return models
 
 
-def better(sequence: ColumnModel, tabular: ColumnModel, sequence_loss: np.ndarray,
-           tabular_loss: np.ndarray, spread: float,
-           weights: np.ndarray | None = None) -> ColumnModel:
+def better(
+    sequence: ColumnModel,
+    tabular: ColumnModel,
+    sequence_loss: np.ndarray,
+    tabular_loss: np.ndarray,
+    spread: float,
+    weights: np.ndarray | None = None,
+) -> ColumnModel:
     """The tabular model when its mean per-cell loss on the held-out cells is lower, else the
     sequence model; the kept one records both scores (nRMSE or accuracy on those cells) and the
     tabular model's lead in standard errors of the paired difference in ``holdout[RIVALS]``."""
@@ -94,17 +108,29 @@ def better(sequence: ColumnModel, tabular: ColumnModel, sequence_loss: np.ndarra
         "cells": len(difference),
         "tabular_advantage_se": float(advantage),
         "metric": sequence.holdout["metric"],
-        "sequence": {"model": sequence.chosen, "score": _score(sequence_loss, sequence, spread, weights)},
-        "tabular": {"model": tabular.chosen, "score": _score(tabular_loss, tabular, spread, weights)},
+        "sequence": {
+            "model": sequence.chosen,
+            "score": _score(sequence_loss, sequence, spread, weights),
+        },
+        "tabular": {
+            "model": tabular.chosen,
+            "score": _score(tabular_loss, tabular, spread, weights),
+        },
     }
     return kept
 
 
-def _predict(models: Mapping[str, ColumnModel], targets: Sequence[str], frame: pd.DataFrame,
-             rows: Mapping[str, np.ndarray], config: ImputerConfig) -> dict[str, ColumnPrediction]:
+def _predict(
+    models: Mapping[str, ColumnModel],
+    targets: Sequence[str],
+    frame: pd.DataFrame,
+    rows: Mapping[str, np.ndarray],
+    config: ImputerConfig,
+) -> dict[str, ColumnPrediction]:
     """``models``' predictions of ``rows``, by the path filling takes."""
-    return predict_rows({t: models[t] for t in targets}, frame, rows, 0, config.device,
-                        config.precision)
+    return predict_rows(
+        {t: models[t] for t in targets}, frame, rows, 0, config.device, config.precision
+    )
 
 
 def _losses(model: ColumnModel, truth: pd.Series, prediction: ColumnPrediction) -> np.ndarray:
@@ -120,8 +146,9 @@ def _spread(model: ColumnModel, column: pd.Series) -> float:
     return float(np.nanstd(model.encoder.target(column)) or 1.0) if model.numeric else 1.0
 
 
-def _score(loss: np.ndarray, model: ColumnModel, spread: float,
-           weights: np.ndarray | None) -> float:
+def _score(
+    loss: np.ndarray, model: ColumnModel, spread: float, weights: np.ndarray | None
+) -> float:
     """nRMSE (numbers) or accuracy (classes) from per-cell losses."""
     mean = float(np.average(loss, weights=weights))
     return float(np.sqrt(mean) / spread) if model.numeric else 1.0 - mean

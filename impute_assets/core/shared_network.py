@@ -64,8 +64,14 @@ PAD = -1e4
 class SharedNet(nn.Module):
     """One trunk over the encoded columns; per-target heads packed into one linear layer."""
 
-    def __init__(self, space: FeatureSpace, out_dims: Sequence[int], numeric: Sequence[bool],
-                 hidden_dim: int, embedding_dim: int) -> None:
+    def __init__(
+        self,
+        space: FeatureSpace,
+        out_dims: Sequence[int],
+        numeric: Sequence[bool],
+        hidden_dim: int,
+        embedding_dim: int,
+    ) -> None:
         super().__init__()
         cat_sizes, text_sizes = space.categorical_sizes, space.text_buckets
         e = embedding_dim
@@ -75,8 +81,12 @@ class SharedNet(nn.Module):
         self.register_buffer("text_offsets", _offsets(text_sizes)[:-1])
         self.cat_emb = nn.Embedding(max(sum(cat_sizes), 1), e)
         self.text_emb = nn.Parameter(torch.randn(max(sum(text_sizes), 1), e) * 0.1)
-        self.trunk = nn.Sequential(nn.Linear(max(d, 1), hidden_dim), nn.GELU(),
-                                   nn.Linear(hidden_dim, hidden_dim), nn.GELU())
+        self.trunk = nn.Sequential(
+            nn.Linear(max(d, 1), hidden_dim),
+            nn.GELU(),
+            nn.Linear(hidden_dim, hidden_dim),
+            nn.GELU(),
+        )
         self.heads = nn.Linear(hidden_dim, sum(self.out_dims))
         with torch.no_grad():
             self.heads.weight.mul_(0.1)
@@ -105,17 +115,21 @@ class SharedNet(nn.Module):
         """(target positions, outputs (batch, targets, width)) per head group: numeric heads
         (2 wide) together, categorical ones by width bucket (padded with :data:`PAD`)."""
         padded = torch.cat([packed, packed.new_full((packed.shape[0], 1), PAD)], dim=1)
-        return [(getattr(self, f"group_positions_{g}"), padded[:, getattr(self, f"group_index_{g}")])
-                for g in range(len(self.groups))]
+        return [
+            (getattr(self, f"group_positions_{g}"), padded[:, getattr(self, f"group_index_{g}")])
+            for g in range(len(self.groups))
+        ]
 
     def flops_per_row(self) -> int:
         """Multiply-adds of one row's forward pass through the dense layers."""
-        return sum(m.in_features * m.out_features for m in self.modules()
-                   if isinstance(m, nn.Linear))
+        return sum(
+            m.in_features * m.out_features for m in self.modules() if isinstance(m, nn.Linear)
+        )
 
 
-def _head_groups(out_dims: Sequence[int], numeric: Sequence[bool], starts: np.ndarray,
-                 pad_slot: int) -> list[tuple[list[int], np.ndarray]]:
+def _head_groups(
+    out_dims: Sequence[int], numeric: Sequence[bool], starts: np.ndarray, pad_slot: int
+) -> list[tuple[list[int], np.ndarray]]:
     """(target positions, packed output index (targets, width)) per group of heads."""
     groups = []
     numbers = [i for i, n in enumerate(numeric) if n]
@@ -126,7 +140,7 @@ def _head_groups(out_dims: Sequence[int], numeric: Sequence[bool], starts: np.nd
         positions = [classes[k] for k in local]
         index = np.full((len(positions), width), pad_slot, dtype=np.int64)
         for row, i in enumerate(positions):
-            index[row, :out_dims[i]] = starts[i] + np.arange(out_dims[i])
+            index[row, : out_dims[i]] = starts[i] + np.arange(out_dims[i])
         groups.append((positions, index))
     return groups
 
@@ -146,29 +160,47 @@ class SharedNetwork:
 
     def state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """(JSON-safe description, tensors): what a column unit saves to rebuild the net."""
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()
-                   if not k.startswith(("group_", "cat_offsets", "text_offsets"))}
+        tensors = {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.net.state_dict().items()
+            if not k.startswith(("group_", "cat_offsets", "text_offsets"))
+        }
         digest = hashlib.sha256()
         for name in sorted(tensors):
             digest.update(name.encode())
             digest.update(tensors[name].float().numpy().tobytes())
-        meta = {"id": digest.hexdigest()[:16], "targets": self.targets, "numeric": self.numeric,
-                "out_dims": self.net.out_dims, "hidden_dim": self.net.heads.in_features,
-                "embedding_dim": self.net.cat_emb.embedding_dim}
+        meta = {
+            "id": digest.hexdigest()[:16],
+            "targets": self.targets,
+            "numeric": self.numeric,
+            "out_dims": self.net.out_dims,
+            "hidden_dim": self.net.heads.in_features,
+            "embedding_dim": self.net.cat_emb.embedding_dim,
+        }
         return meta, tensors
 
 
-def load_shared(space: FeatureSpace, meta: Mapping[str, Any],
-                tensors: Mapping[str, torch.Tensor], device: torch.device) -> SharedNet:
+def load_shared(
+    space: FeatureSpace,
+    meta: Mapping[str, Any],
+    tensors: Mapping[str, torch.Tensor],
+    device: torch.device,
+) -> SharedNet:
     """The network a column unit saved (see :meth:`SharedNetwork.state`), on ``device``."""
-    net = SharedNet(space, meta["out_dims"], meta["numeric"], meta["hidden_dim"],
-                    meta["embedding_dim"])
+    net = SharedNet(
+        space, meta["out_dims"], meta["numeric"], meta["hidden_dim"], meta["embedding_dim"]
+    )
     net.load_state_dict(dict(tensors), strict=False)
     return net.to(device).eval()
 
 
-def train_shared(space: FeatureSpace, features: Features, targets: Sequence[TargetData],
-                 config: ImputerConfig, device: torch.device) -> SharedNetwork:
+def train_shared(
+    space: FeatureSpace,
+    features: Features,
+    targets: Sequence[TargetData],
+    config: ImputerConfig,
+    device: torch.device,
+) -> SharedNetwork:
     """Train one shared network for ``targets``; returns it with its best weights loaded.
 
     Early stopping watches the mean over targets of each one's held-out loss relative to its
@@ -178,8 +210,13 @@ def train_shared(space: FeatureSpace, features: Features, targets: Sequence[Targ
     generator = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     numeric_flags = [t.numeric for t in targets]
-    net = SharedNet(space, [t.out_dim for t in targets], numeric_flags,
-                    config.hidden_dim * WIDTH_FACTOR, config.embedding_dim).to(device)
+    net = SharedNet(
+        space,
+        [t.out_dim for t in targets],
+        numeric_flags,
+        config.hidden_dim * WIDTH_FACTOR,
+        config.embedding_dim,
+    ).to(device)
     optimizers = _optimizers(net, config)
     y, train_w, hold_w = _target_tensors(targets, device)
     numeric = torch.tensor(numeric_flags, device=device)
@@ -217,8 +254,20 @@ def train_shared(space: FeatureSpace, features: Features, targets: Sequence[Targ
             loss.backward()
             for optimizer in optimizers:
                 optimizer.step()
-        held = _holdout_loss(net, features, hold_rows, targets, position, len(space.columns),
-                             numeric, y, hold_w, baseline, device, config.precision)
+        held = _holdout_loss(
+            net,
+            features,
+            hold_rows,
+            targets,
+            position,
+            len(space.columns),
+            numeric,
+            y,
+            hold_w,
+            baseline,
+            device,
+            config.precision,
+        )
         if held < best - 1e-4:
             best, best_epoch, stale = held, epoch, 0
             best_state = copy.deepcopy(net.state_dict())
@@ -230,12 +279,25 @@ def train_shared(space: FeatureSpace, features: Features, targets: Sequence[Targ
             break
     net.load_state_dict(best_state)
     net.eval()
-    return SharedNetwork(net, [t.name for t in targets], numeric_flags, best_epoch, epoch,
-                         time.perf_counter() - started, epoch * steps, batch_size)
+    return SharedNetwork(
+        net,
+        [t.name for t in targets],
+        numeric_flags,
+        best_epoch,
+        epoch,
+        time.perf_counter() - started,
+        epoch * steps,
+        batch_size,
+    )
 
 
-def _loss(net: SharedNet, packed: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,
-          weight: torch.Tensor) -> torch.Tensor:
+def _loss(
+    net: SharedNet,
+    packed: torch.Tensor,
+    numeric: torch.Tensor,
+    y: torch.Tensor,
+    weight: torch.Tensor,
+) -> torch.Tensor:
     """Sum over targets of each one's weighted mean loss (Gaussian NLL + MSE, or CE)."""
     total = packed.new_zeros(())
     for positions, out in net.grouped(packed):
@@ -259,11 +321,20 @@ def _baseline_losses(targets: Sequence[TargetData]) -> np.ndarray:
     return np.maximum(np.asarray(out), 1e-3)
 
 
-def _holdout_loss(net: SharedNet, features: Features, rows: np.ndarray,
-                  targets: Sequence[TargetData], position: np.ndarray, columns: int,
-                  numeric: torch.Tensor,
-                  y: torch.Tensor, weight: torch.Tensor, baseline: np.ndarray,
-                  device: torch.device, precision: str) -> float:
+def _holdout_loss(
+    net: SharedNet,
+    features: Features,
+    rows: np.ndarray,
+    targets: Sequence[TargetData],
+    position: np.ndarray,
+    columns: int,
+    numeric: torch.Tensor,
+    y: torch.Tensor,
+    weight: torch.Tensor,
+    baseline: np.ndarray,
+    device: torch.device,
+    precision: str,
+) -> float:
     """The mean over targets of held-out loss / mean-mode loss, every held-out cell hidden."""
     if not len(rows):
         return 0.0
@@ -282,8 +353,14 @@ def _holdout_loss(net: SharedNet, features: Features, rows: np.ndarray,
     return float(ratio.mean()) if len(ratio) else 0.0
 
 
-def shared_pass(net: SharedNet, features: Features, rows: np.ndarray, drop: np.ndarray,
-                device: torch.device, precision: str) -> np.ndarray:
+def shared_pass(
+    net: SharedNet,
+    features: Features,
+    rows: np.ndarray,
+    drop: np.ndarray,
+    device: torch.device,
+    precision: str,
+) -> np.ndarray:
     """Packed outputs (rows, sum of out_dims) for ``rows`` of ``features``, with the cells
     ``drop`` (rows, columns) hidden: a target is predicted with its own cell hidden, as it
     was trained."""
@@ -297,9 +374,15 @@ def shared_pass(net: SharedNet, features: Features, rows: np.ndarray, drop: np.n
     return np.concatenate(chunks) if chunks else np.zeros((0, sum(net.out_dims)), np.float32)
 
 
-def shared_outputs(net: SharedNet, targets: Sequence[str], features: Features,
-                   space: FeatureSpace, rows_of: Mapping[str, np.ndarray],
-                   device: torch.device, precision: str) -> dict[str, np.ndarray]:
+def shared_outputs(
+    net: SharedNet,
+    targets: Sequence[str],
+    features: Features,
+    space: FeatureSpace,
+    rows_of: Mapping[str, np.ndarray],
+    device: torch.device,
+    precision: str,
+) -> dict[str, np.ndarray]:
     """Each target's raw outputs (rows, out_dim) at its rows ``rows_of[target]`` (positions in
     ``features``), from one pass over the union of the rows; each row hides the cells of the
     targets asked for there (gaps to fill are hidden already; held-out cells are not)."""
@@ -315,7 +398,7 @@ def shared_outputs(net: SharedNet, targets: Sequence[str], features: Features,
     for name in asked:
         i = targets.index(name)
         start = net.starts[i]
-        out[name] = packed[np.searchsorted(union, rows_of[name]), start:start + net.out_dims[i]]
+        out[name] = packed[np.searchsorted(union, rows_of[name]), start : start + net.out_dims[i]]
     return out
 
 
@@ -346,16 +429,27 @@ class SharedFit:
         return self.holdout is not None and target in self.holdout
 
 
-def fit_shared(space: FeatureSpace, features: Features, data: Sequence[TargetData],
-               config: ImputerConfig, device: torch.device) -> SharedFit:
+def fit_shared(
+    space: FeatureSpace,
+    features: Features,
+    data: Sequence[TargetData],
+    config: ImputerConfig,
+    device: torch.device,
+) -> SharedFit:
     """Train the shared network over the targets with a held-out split and enough rows (the
     per-column networks' rule); empty when none qualifies."""
     eligible = [t for t in data if t.holdout.any() and t.train.sum() >= config.min_rows_for_network]
     if not eligible:
         return SharedFit()
     trained = train_shared(space, features, eligible, config, device)
-    outputs = shared_outputs(trained.net, trained.targets, features, space,
-                             {t.name: np.flatnonzero(t.holdout) for t in eligible}, device,
-                             config.precision)
+    outputs = shared_outputs(
+        trained.net,
+        trained.targets,
+        features,
+        space,
+        {t.name: np.flatnonzero(t.holdout) for t in eligible},
+        device,
+        config.precision,
+    )
     meta, tensors = trained.state()
     return SharedFit(trained, meta, tensors, outputs)

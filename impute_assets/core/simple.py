@@ -94,11 +94,13 @@ class SimpleImputer(BaseEstimator):
                 if not isinstance(column, str):
                     raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
                         f"SimpleImputer.input_columns must be str type, was "
-                        f"{type(column).__name__} ({column!r})")
+                        f"{type(column).__name__} ({column!r})"
+                    )
         if not isinstance(output_column, str):
             raise ValueError(  # noqa: TRY004 - Datawig raises ValueError here
                 f"SimpleImputer.output_column must be str type, was "
-                f"{type(output_column).__name__} ({output_column!r})")
+                f"{type(output_column).__name__} ({output_column!r})"
+            )
         self.input_columns = input_columns
         self.output_column = output_column
         self.output_path = output_path
@@ -144,26 +146,45 @@ class SimpleImputer(BaseEstimator):
             keep, held = split_rows(len(train_df), test_split, self._settings().seed)
             train_df, test_df = train_df.iloc[keep], train_df.iloc[held]
             weights = weights[keep] if weights is not None else None
-        config = replace(self._settings(), learning_rate=learning_rate, epochs=num_epochs,
-                         patience=patience, holdout_fraction=test_split,
-                         weight_decay=weight_decay, batch_size=batch_size,
-                         text_buckets=self.num_hash_buckets, max_categories=self.num_labels,
-                         hidden_dim=self.numeric_latent_dim)
+        config = replace(
+            self._settings(),
+            learning_rate=learning_rate,
+            epochs=num_epochs,
+            patience=patience,
+            holdout_fraction=test_split,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            text_buckets=self.num_hash_buckets,
+            max_categories=self.num_labels,
+            hidden_dim=self.numeric_latent_dim,
+        )
         train = train_df[columns]
-        self.imputer_ = Imputer(columns=[self.output_column], kinds=self._kinds(train),
-                                config=config, order_by=self.order_by, group_by=self.group_by)
+        self.imputer_ = Imputer(
+            columns=[self.output_column],
+            kinds=self._kinds(train),
+            config=config,
+            order_by=self.order_by,
+            group_by=self.group_by,
+        )
         self.imputer_.fit(train, weights=weights)
         if not calibrate:
             _uncalibrate(self.imputer_.column_models_[self.output_column])
-        self.fit_arguments_ = {"learning_rate": learning_rate, "num_epochs": num_epochs,
-                               "patience": patience, "test_split": test_split,
-                               "weight_decay": weight_decay, "batch_size": batch_size,
-                               "final_fc_hidden_units": list(final_fc_hidden_units or []),
-                               "calibrate": calibrate}
+        self.fit_arguments_ = {
+            "learning_rate": learning_rate,
+            "num_epochs": num_epochs,
+            "patience": patience,
+            "test_split": test_split,
+            "weight_decay": weight_decay,
+            "batch_size": batch_size,
+            "final_fc_hidden_units": list(final_fc_hidden_units or []),
+            "calibrate": calibrate,
+        }
         self.metrics_ = self._metrics(test_df)
-        self.associations_ = (label_associations(train, self.input_columns_, self.output_column,
-                                                 self.imputer_.kinds_)
-                              if self.is_explainable else {})
+        self.associations_ = (
+            label_associations(train, self.input_columns_, self.output_column, self.imputer_.kinds_)
+            if self.is_explainable
+            else {}
+        )
         self._claim_output_path()
         self.save()
         return self
@@ -193,63 +214,88 @@ class SimpleImputer(BaseEstimator):
             names.append(self.output_column + score_suffix)
         taken = [n for n in names if n in data_frame.columns]
         if taken:
-            raise ColumnOverwriteError(f"DataFrame contains column {taken[0]!r}; remove the "
-                                       "column or choose another suffix and try again")
+            raise ColumnOverwriteError(
+                f"DataFrame contains column {taken[0]!r}; remove the "
+                "column or choose another suffix and try again"
+            )
         frame = self._prediction_frame(data_frame)
         everything = np.arange(len(frame))
-        prediction = self.imputer_.predict_cells(frame, {self.output_column: everything},
-                                                 context)[self.output_column]
-        accept = prediction.confidence >= self.imputer_.config_.threshold_for(self.output_column,
-                                                                              model.numeric)
+        prediction = self.imputer_.predict_cells(frame, {self.output_column: everything}, context)[
+            self.output_column
+        ]
+        accept = prediction.confidence >= self.imputer_.config_.threshold_for(
+            self.output_column, model.numeric
+        )
         if not model.numeric:  # Datawig keeps a prediction only strictly above the threshold
             accept &= prediction.confidence > precision_threshold
         chosen = [v for v, keep in zip(prediction.values, accept, strict=True) if keep]
         out = data_frame if inplace else data_frame.copy()
-        out[names[0]] = fill_column(_blank(frame[self.output_column]), everything[accept],
-                                    np.asarray(chosen) if model.numeric else chosen,
-                                    model).to_numpy()
+        out[names[0]] = fill_column(
+            _blank(frame[self.output_column]),
+            everything[accept],
+            np.asarray(chosen) if model.numeric else chosen,
+            model,
+        ).to_numpy()
         if not model.numeric:
             out[names[1]] = np.where(accept, prediction.confidence, np.nan)
         return out
 
-    def predict_proba(self, data_frame: pd.DataFrame,
-                      context: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict_proba(
+        self, data_frame: pd.DataFrame, context: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Calibrated class probabilities: one row per row of ``data_frame``, one column per
         class (categorical outputs only)."""
         model = self._model()
         if model.numeric:
-            raise ValueError(f"column {self.output_column!r} is {model.kind.value}: "
-                             "it has no class probabilities")
+            raise ValueError(
+                f"column {self.output_column!r} is {model.kind.value}: "
+                "it has no class probabilities"
+            )
         frame = self._prediction_frame(data_frame)
         prediction = self.imputer_.predict_cells(
-            frame, {self.output_column: np.arange(len(frame))}, context)[self.output_column]
-        return pd.DataFrame(prediction.probabilities, index=data_frame.index,
-                            columns=list(model.encoder.values))
+            frame, {self.output_column: np.arange(len(frame))}, context
+        )[self.output_column]
+        return pd.DataFrame(
+            prediction.probabilities, index=data_frame.index, columns=list(model.encoder.values)
+        )
 
-    def predict_proba_top_k(self, data_frame: pd.DataFrame,
-                            top_k: int = 5) -> dict[str, list[list[tuple[Any, float]]]]:
+    def predict_proba_top_k(
+        self, data_frame: pd.DataFrame, top_k: int = 5
+    ) -> dict[str, list[list[tuple[Any, float]]]]:
         """Datawig's shape: ``{output_column: [[(label, probability), ...] per row]}``, the
         ``top_k`` most likely labels of each row, most likely first."""
         proba = self.predict_proba(data_frame)
         labels, values = list(proba.columns), proba.to_numpy()
         best = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
-        return {self.output_column: [[(labels[j], float(row[j])) for j in order]
-                                     for row, order in zip(values, best, strict=True)]}
+        return {
+            self.output_column: [
+                [(labels[j], float(row[j])) for j in order]
+                for row, order in zip(values, best, strict=True)
+            ]
+        }
 
-    def fit_hpo(self, train_df: pd.DataFrame, test_df: pd.DataFrame | None = None,
-                hps: Mapping[str, Mapping[str, Any]] | None = None, num_evals: int = 10,
-                max_running_hours: float = 96.0, **candidates: Any) -> Self:
+    def fit_hpo(
+        self,
+        train_df: pd.DataFrame,
+        test_df: pd.DataFrame | None = None,
+        hps: Mapping[str, Mapping[str, Any]] | None = None,
+        num_evals: int = 10,
+        max_running_hours: float = 96.0,
+        **candidates: Any,
+    ) -> Self:
         """Random search over the engine's settings; keeps the best model, and the results
         table in ``hpo.results`` (see :func:`impute_assets.core.hpo.search` for the
         arguments: Datawig's ``hps`` dict and ``*_candidates`` lists)."""
         from impute_assets.core.hpo import HpoRun, search
 
-        best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours,
-                           **candidates)
+        best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours, **candidates)
         if hasattr(self, "hpo_"):  # Datawig's results table grows over fit_hpo calls
             earlier = self.hpo_.results
-            run = HpoRun(pd.concat([earlier, run.results], ignore_index=True),
-                         run.best + len(earlier), run.metric)
+            run = HpoRun(
+                pd.concat([earlier, run.results], ignore_index=True),
+                run.best + len(earlier),
+                run.metric,
+            )
         self.hpo_ = run
         for name in ("imputer_", "fit_arguments_", "metrics_", "associations_"):
             setattr(self, name, getattr(best, name))
@@ -278,18 +324,25 @@ class SimpleImputer(BaseEstimator):
         predicted = self.predict(target_data)[self.output_column + "_imputed"]
         return label_shift_weights(self.metrics_, predicted)
 
-    def explain(self, label: Any, k: int = 10,
-                label_column: str | None = None) -> dict[str, Any]:
+    def explain(self, label: Any, k: int = 10, label_column: str | None = None) -> dict[str, Any]:
         """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
         the ``k`` tokens or values most associated with ``label`` in the training data, plus
         ``"importance"``: every input's permutation importance on the held-out split.
         ``label_column`` may only name the output column (Datawig's multi-output choice)."""
         self._check_explainable(label_column)
-        return {"explained_label": label, **explain_label(self.associations_, label, k),
-                "importance": self.importance()}
+        return {
+            "explained_label": label,
+            **explain_label(self.associations_, label, k),
+            "importance": self.importance(),
+        }
 
-    def explain_instance(self, instance: pd.Series | Mapping[str, Any], k: int = 10,
-                         label_column: str | None = None, label: Any = None) -> dict[str, Any]:
+    def explain_instance(
+        self,
+        instance: pd.Series | Mapping[str, Any],
+        k: int = 10,
+        label_column: str | None = None,
+        label: Any = None,
+    ) -> dict[str, Any]:
         """Datawig's shape: ``{"explained_label": label}`` and, per explainable input column,
         the tokens of ``instance`` most associated with ``label`` (default: the label
         predicted for it)."""
@@ -297,9 +350,9 @@ class SimpleImputer(BaseEstimator):
         row = pd.DataFrame([dict(instance)])
         if label is None:
             label = self.predict(row.drop(columns=[self.output_column], errors="ignore"))[
-                self.output_column + "_imputed"].iloc[0]
-        return {"explained_label": label,
-                **explain_row(self.associations_, row.iloc[0], label, k)}
+                self.output_column + "_imputed"
+            ].iloc[0]
+        return {"explained_label": label, **explain_row(self.associations_, row.iloc[0], label, k)}
 
     def importance(self) -> list[tuple[str, float]]:
         """Each input column's permutation importance on the held-out split, largest first
@@ -322,11 +375,18 @@ class SimpleImputer(BaseEstimator):
         is never invented. ``iterations`` > 1 adds refinement rounds; ``hpo`` is not searched
         (the engine's held-out model choice runs anyway) and nothing is written to
         ``output_path``: both are accepted for Datawig compatibility."""
-        thresholds = {c: precision_threshold for c in data_frame.columns
-                      if not pd.api.types.is_numeric_dtype(data_frame[c])}
-        filled = Imputer(epochs=num_epochs, refinement_rounds=iterations - 1, fill="all",
-                         confidence_threshold=thresholds, progress=verbose > 0
-                         ).fit_transform(data_frame)
+        thresholds = {
+            c: precision_threshold
+            for c in data_frame.columns
+            if not pd.api.types.is_numeric_dtype(data_frame[c])
+        }
+        filled = Imputer(
+            epochs=num_epochs,
+            refinement_rounds=iterations - 1,
+            fill="all",
+            confidence_threshold=thresholds,
+            progress=verbose > 0,
+        ).fit_transform(data_frame)
         if not inplace:
             return filled
         for column in data_frame.columns:
@@ -339,9 +399,12 @@ class SimpleImputer(BaseEstimator):
         """Write the engine's model and this imputer's parameters and metrics to the output path."""
         check_is_fitted(self)
         root = self.imputer_.save(self.output_path_)
-        state = {"params": _json_params(self.get_params(deep=False)),
-                 "fit_arguments": self.fit_arguments_, "metrics": self.metrics_,
-                 "associations": self.associations_}
+        state = {
+            "params": _json_params(self.get_params(deep=False)),
+            "fit_arguments": self.fit_arguments_,
+            "metrics": self.metrics_,
+            "associations": self.associations_,
+        }
         (root / STATE).write_text(json.dumps(state, indent=2, default=str))
         return root
 
@@ -398,8 +461,10 @@ class SimpleImputer(BaseEstimator):
         if not self.is_explainable:
             raise ValueError("explanations need SimpleImputer(..., is_explainable=True)")
         if label_column not in (None, self.output_column):
-            raise ValueError(f"Could not find label column {label_column!r}: this imputer "
-                             f"predicts {self.output_column!r}")
+            raise ValueError(
+                f"Could not find label column {label_column!r}: this imputer "
+                f"predicts {self.output_column!r}"
+            )
 
     def _kinds(self, train: pd.DataFrame) -> dict[str, ColumnKind | str]:
         """Datawig reads every named input, and string inputs as n-grams: an id-looking input
@@ -421,21 +486,28 @@ class SimpleImputer(BaseEstimator):
             kinds[self.output_column] = ColumnKind.CATEGORICAL
         return {**kinds, **dict(self.kinds or {})}
 
-    def _row_weights(self, frame: pd.DataFrame, class_weights: Mapping[Any, float] | None,
-                     instance_weights: Sequence[float] | None) -> np.ndarray | None:
+    def _row_weights(
+        self,
+        frame: pd.DataFrame,
+        class_weights: Mapping[Any, float] | None,
+        instance_weights: Sequence[float] | None,
+    ) -> np.ndarray | None:
         if instance_weights is not None:
             weights = np.asarray(instance_weights, dtype=float)
             if weights.shape != (len(frame),):
-                raise ValueError(f"instance_weights has {weights.size} values for "
-                                 f"{len(frame)} rows of train_df")
+                raise ValueError(
+                    f"instance_weights has {weights.size} values for {len(frame)} rows of train_df"
+                )
             return weights
         if class_weights is not None:
             labels = frame[self.output_column].astype(str).where(frame[self.output_column].notna())
             by_name = {str(k): float(v) for k, v in class_weights.items()}
             unknown = set(by_name) - set(labels.dropna().unique())
             if unknown:
-                raise ValueError(f"class_weights names labels not in column "
-                                 f"{self.output_column!r}: {sorted(unknown)}")
+                raise ValueError(
+                    f"class_weights names labels not in column "
+                    f"{self.output_column!r}: {sorted(unknown)}"
+                )
             return labels.map(by_name).fillna(0.0).to_numpy(dtype=float)
         return None
 
@@ -445,8 +517,9 @@ class SimpleImputer(BaseEstimator):
         if not observed.any():
             return {}
         predicted = self.predict(test_df.drop(columns=[self.output_column]).iloc[observed])
-        return prediction_metrics(truth[observed], predicted[self.output_column + "_imputed"],
-                                  self._model().numeric)
+        return prediction_metrics(
+            truth[observed], predicted[self.output_column + "_imputed"], self._model().numeric
+        )
 
     def _prediction_frame(self, data_frame: pd.DataFrame) -> pd.DataFrame:
         """The columns the model reads; the output column is added (all missing) if absent."""
@@ -458,7 +531,9 @@ class SimpleImputer(BaseEstimator):
     def _keys(self) -> list[str]:
         """The sequence columns: ``order_by`` and the ``group_by`` columns."""
         keys = [self.order_by] if self.order_by else []
-        return keys + ([self.group_by] if isinstance(self.group_by, str) else list(self.group_by or ()))
+        return keys + (
+            [self.group_by] if isinstance(self.group_by, str) else list(self.group_by or ())
+        )
 
     def _columns(self, frame: pd.DataFrame) -> list[str]:
         columns = [*self.input_columns, *self._keys(), self.output_column]

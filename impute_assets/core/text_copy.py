@@ -26,8 +26,15 @@ NEAREST_COPY = "nearest_copy"
 QUERY_CHUNK = 2048
 
 
-def fit_copy_model(space: FeatureSpace, design: Design, series: pd.Series, config: ImputerConfig,
-                   rng: np.random.Generator, fingerprint: str, sequence: Any) -> Any:
+def fit_copy_model(
+    space: FeatureSpace,
+    design: Design,
+    series: pd.Series,
+    config: ImputerConfig,
+    rng: np.random.Generator,
+    fingerprint: str,
+    sequence: Any,
+) -> Any:
     """A :class:`ColumnModel` that copies ``series``' text from the nearest observed row."""
     from impute_assets.core.column_model import ColumnModel
 
@@ -38,16 +45,21 @@ def fit_copy_model(space: FeatureSpace, design: Design, series: pd.Series, confi
     holdout = rng.random(len(observed)) < config.holdout_fraction
     if holdout.all() or not holdout.any():
         holdout[:] = False
-    train_z, train_idx = knn_references(z[~holdout], np.flatnonzero(~holdout),
-                                        config.knn_reference_rows, config.seed)
+    train_z, train_idx = knn_references(
+        z[~holdout], np.flatnonzero(~holdout), config.knn_reference_rows, config.seed
+    )
     score = baseline = scale = None
     if holdout.any():
         nearest, distance = nearest_rows(train_z, z[holdout])
         truth = [t for t, h in zip(texts, holdout, strict=True) if h]
-        score = float(np.mean([texts[train_idx[i]] == t for i, t in zip(nearest, truth, strict=True)]))
+        score = float(
+            np.mean([texts[train_idx[i]] == t for i, t in zip(nearest, truth, strict=True)])
+        )
         baseline = float(pd.Series(texts).value_counts(normalize=True).iloc[0])
         scale = float(np.median(distance))
-    refs, ref_idx = knn_references(z, np.arange(len(observed)), config.knn_reference_rows, config.seed)
+    refs, ref_idx = knn_references(
+        z, np.arange(len(observed)), config.knn_reference_rows, config.seed
+    )
     kept = sorted(set(ref_idx.tolist()))
     renumber = {old: new for new, old in enumerate(kept)}
     data, offsets = _pack([texts[i] for i in kept])
@@ -56,12 +68,21 @@ def fit_copy_model(space: FeatureSpace, design: Design, series: pd.Series, confi
         kind=ColumnKind.TEXT,
         space=space,
         chosen=NEAREST_COPY,
-        arrays={"knn_refs": refs, "knn_y": np.array([renumber[i] for i in ref_idx], dtype=np.int64),
-                "text_bytes": data, "text_offsets": offsets},
+        arrays={
+            "knn_refs": refs,
+            "knn_y": np.array([renumber[i] for i in ref_idx], dtype=np.int64),
+            "text_bytes": data,
+            "text_offsets": offsets,
+        },
         network=None,
         calibration={"distance_scale": scale or 1.0},
-        holdout={"metric": "exact_match", "rows": int(holdout.sum()), "score": score,
-                 "baseline_score": baseline, "scores": {NEAREST_COPY: score} if score is not None else {}},
+        holdout={
+            "metric": "exact_match",
+            "rows": int(holdout.sum()),
+            "score": score,
+            "baseline_score": baseline,
+            "scores": {NEAREST_COPY: score} if score is not None else {},
+        },
         fingerprint=fingerprint,
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -78,7 +99,9 @@ def nearest_rows(refs: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.nd
     ref_t = torch.from_numpy(np.ascontiguousarray(refs, dtype=np.float32))
     index, distance = [], []
     for start in range(0, len(query), QUERY_CHUNK):
-        chunk = torch.from_numpy(np.ascontiguousarray(query[start:start + QUERY_CHUNK], dtype=np.float32))
+        chunk = torch.from_numpy(
+            np.ascontiguousarray(query[start : start + QUERY_CHUNK], dtype=np.float32)
+        )
         best = torch.cdist(chunk, ref_t).min(dim=1)
         index.append(best.indices.numpy())
         distance.append(best.values.numpy())
@@ -93,7 +116,9 @@ def copy_outputs(arrays: Mapping[str, np.ndarray], z: np.ndarray) -> np.ndarray:
     return np.stack([arrays["knn_y"][index].astype(np.float64), distance], axis=1)
 
 
-def copied_texts(arrays: Mapping[str, np.ndarray], raw: np.ndarray, scale: float) -> tuple[list[str], np.ndarray]:
+def copied_texts(
+    arrays: Mapping[str, np.ndarray], raw: np.ndarray, scale: float
+) -> tuple[list[str], np.ndarray]:
     """The copied texts and their confidence (1 for an identical row, falling with distance)."""
     texts = _unpack(arrays["text_bytes"], arrays["text_offsets"])
     values = [texts[int(i)] for i in raw[:, 0]] if len(raw) else []
@@ -108,4 +133,4 @@ def _pack(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _unpack(data: np.ndarray, offsets: np.ndarray) -> list[str]:
     raw = data.tobytes()
-    return [raw[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(len(offsets) - 1)]
+    return [raw[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(len(offsets) - 1)]

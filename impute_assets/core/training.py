@@ -102,9 +102,14 @@ def train_networks(
     started = time.perf_counter()
     generator = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
-    net = StackedNet(space, [t.name for t in targets], [t.out_dim for t in targets],
-                     config.hidden_dim, config.embedding_dim,
-                     recurrent_dim=config.hidden_dim // 2 if config.sequence_window else 0).to(device)
+    net = StackedNet(
+        space,
+        [t.name for t in targets],
+        [t.out_dim for t in targets],
+        config.hidden_dim,
+        config.embedding_dim,
+        recurrent_dim=config.hidden_dim // 2 if config.sequence_window else 0,
+    ).to(device)
     optimizers = _optimizers(net, config)
     y, train_w, hold_w = _target_tensors(targets, device)
     numeric = torch.tensor([t.numeric for t in targets], device=device)
@@ -135,8 +140,9 @@ def train_networks(
             for optimizer in optimizers:
                 for group in optimizer.param_groups:
                     group["lr"] = group["initial_lr"] * rates[step]
-            rows = generator.choice(train_rows, size=min(batch_size, len(train_rows)),
-                                    replace=False)
+            rows = generator.choice(
+                train_rows, size=min(batch_size, len(train_rows)), replace=False
+            )
             drop = _hidden_cells(generator, rows, len(space.columns), patterns, config) & droppable
             batch = batch_tensors(features, rows, device, drop)
             with autocast(device, config.precision):
@@ -148,8 +154,9 @@ def train_networks(
             for optimizer in optimizers:
                 optimizer.step()
         checked = hold_rows[hold_of[:, live].any(axis=1)]
-        held = _holdout_losses(working, features, checked, numeric[live], y[:, live],
-                               hold_w[:, live], device, config)
+        held = _holdout_losses(
+            working, features, checked, numeric[live], y[:, live], hold_w[:, live], device, config
+        )
         improved = (held < best[live] - 1e-4).numpy()
         for i, index in enumerate(live):
             if improved[i]:
@@ -164,12 +171,14 @@ def train_networks(
             break
     net.load_target_states(states)
     net.eval()
-    return TrainedNetworks(net, best_epoch, epoch, time.perf_counter() - started, epoch * steps,
-                           batch_size)
+    return TrainedNetworks(
+        net, best_epoch, epoch, time.perf_counter() - started, epoch * steps, batch_size
+    )
 
 
-def _compacted(net: StackedNet, optimizers: Sequence[torch.optim.Optimizer],
-               keep: np.ndarray) -> tuple[StackedNet, list[torch.optim.Optimizer]]:
+def _compacted(
+    net: StackedNet, optimizers: Sequence[torch.optim.Optimizer], keep: np.ndarray
+) -> tuple[StackedNet, list[torch.optim.Optimizer]]:
     """``net`` cut to its targets at positions ``keep``, with optimizers that go on where
     ``optimizers`` were (their moments cut the same way). Updates are elementwise, so the kept
     targets train exactly as before; the retired ones stop costing gradients and updates (at
@@ -187,10 +196,15 @@ def _compacted(net: StackedNet, optimizers: Sequence[torch.optim.Optimizer],
     moved = []
     for optimizer in optimizers:
         state = optimizer.state_dict()
-        state["state"] = {k: {name: cut(v) for name, v in s.items()}
-                          for k, s in state["state"].items()}
-        fresh = type(optimizer)([{**group, "params": [new[name_of[id(p)]] for p in group["params"]]}
-                                 for group in optimizer.param_groups])
+        state["state"] = {
+            k: {name: cut(v) for name, v in s.items()} for k, s in state["state"].items()
+        }
+        fresh = type(optimizer)(
+            [
+                {**group, "params": [new[name_of[id(p)]] for p in group["params"]]}
+                for group in optimizer.param_groups
+            ]
+        )
         fresh.load_state_dict(state)
         moved.append(fresh)
     return part, moved
@@ -208,8 +222,13 @@ def missing_cells(features: Features, columns: int) -> np.ndarray:
     return missing
 
 
-def _hidden_cells(generator: np.random.Generator, rows: np.ndarray, columns: int,
-                  patterns: np.ndarray | None, config: ImputerConfig) -> np.ndarray:
+def _hidden_cells(
+    generator: np.random.Generator,
+    rows: np.ndarray,
+    columns: int,
+    patterns: np.ndarray | None,
+    config: ImputerConfig,
+) -> np.ndarray:
     """The cells hidden in a batch: each at random (``mask_rate``), or, for a
     ``copy_mask_share`` of the rows, those another random row of the table is missing."""
     drop = generator.random((len(rows), columns)) < config.mask_rate
@@ -226,7 +245,9 @@ def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
     Batches grow with the table (rows / ``ROWS_PER_BATCH_ROW``) from the config's batch size
     up to its maximum; checks stop at ``epochs`` or when ``max_steps`` would be passed.
     """
-    batch = int(max(config.batch_size, min(train_rows // ROWS_PER_BATCH_ROW, config.max_batch_size)))
+    batch = int(
+        max(config.batch_size, min(train_rows // ROWS_PER_BATCH_ROW, config.max_batch_size))
+    )
     steps = int(np.clip(np.ceil(train_rows / batch), MIN_STEPS_PER_EPOCH, MAX_STEPS_PER_EPOCH))
     return batch, steps, max(1, min(config.epochs, config.max_steps // steps))
 
@@ -234,9 +255,10 @@ def schedule(train_rows: int, config: ImputerConfig) -> tuple[int, int, int]:
 def _optimizers(net: StackedNet, config: ImputerConfig) -> list[torch.optim.Optimizer]:
     """AdamW for every weight but the text embeddings, SGD for those (see TEXT_EMBEDDING_LR)."""
     rest = [p for name, p in net.named_parameters() if name != "text_emb"]
-    optimizers = [torch.optim.AdamW(rest, lr=config.learning_rate,
-                                    weight_decay=config.weight_decay),
-                  torch.optim.SGD([net.text_emb], lr=TEXT_EMBEDDING_LR, momentum=0.9)]
+    optimizers = [
+        torch.optim.AdamW(rest, lr=config.learning_rate, weight_decay=config.weight_decay),
+        torch.optim.SGD([net.text_emb], lr=TEXT_EMBEDDING_LR, momentum=0.9),
+    ]
     for optimizer in optimizers:
         for group in optimizer.param_groups:
             group["initial_lr"] = group["lr"]
@@ -249,19 +271,24 @@ def _rate_scales(total: int, budget_binds: bool) -> np.ndarray:
     scales = np.ones(total)
     if budget_binds:
         tail = int(total * ANNEAL_SHARE)
-        scales[total - tail:] = np.linspace(1.0, ANNEAL_FLOOR, tail)
+        scales[total - tail :] = np.linspace(1.0, ANNEAL_FLOOR, tail)
     return scales
 
 
-def network_outputs(net: StackedNet, features: Features, rows: np.ndarray,
-                    device: torch.device, precision: str,
-                    active: torch.Tensor | None = None) -> np.ndarray:
+def network_outputs(
+    net: StackedNet,
+    features: Features,
+    rows: np.ndarray,
+    device: torch.device,
+    precision: str,
+    active: torch.Tensor | None = None,
+) -> np.ndarray:
     """Raw outputs (rows, targets, max_out) for ``rows``, without hiding any input; of the
     ``active`` targets only when given."""
     chunks = []
     with torch.no_grad():
         for start in range(0, len(rows), PREDICT_BATCH):
-            batch = batch_tensors(features, rows[start:start + PREDICT_BATCH], device)
+            batch = batch_tensors(features, rows[start : start + PREDICT_BATCH], device)
             with autocast(device, precision):
                 chunks.append(net(batch, active).float().cpu().numpy())
     if not chunks:
@@ -270,8 +297,13 @@ def network_outputs(net: StackedNet, features: Features, rows: np.ndarray,
     return np.concatenate(chunks)
 
 
-def target_outputs(net: StackedNet, features: Features, rows_of: Sequence[np.ndarray],
-                   device: torch.device, precision: str) -> list[np.ndarray]:
+def target_outputs(
+    net: StackedNet,
+    features: Features,
+    rows_of: Sequence[np.ndarray],
+    device: torch.device,
+    precision: str,
+) -> list[np.ndarray]:
     """Each target's raw outputs (rows, max_out) on its own rows ``rows_of[i]`` (positions,
     sorted), for every target of ``net`` in order. One stacked pass over the union of the rows
     when most (row, target) cells are wanted, else one pass per target over its own rows (see
@@ -280,9 +312,10 @@ def target_outputs(net: StackedNet, features: Features, rows_of: Sequence[np.nda
     if sum(len(r) for r in rows_of) * SPARSE_SHARE >= len(union) * len(rows_of):
         outputs = network_outputs(net, features, union, device, precision)
         return [outputs[np.searchsorted(union, r), i] for i, r in enumerate(rows_of)]
-    return [network_outputs(net, features, r, device, precision,
-                            torch.tensor([t], device=device))[:, 0]
-            for t, r in enumerate(rows_of)]
+    return [
+        network_outputs(net, features, r, device, precision, torch.tensor([t], device=device))[:, 0]
+        for t, r in enumerate(rows_of)
+    ]
 
 
 def _target_tensors(targets: Sequence[TargetData], device: torch.device):
@@ -294,8 +327,9 @@ def _target_tensors(targets: Sequence[TargetData], device: torch.device):
     return tuple(torch.from_numpy(a).to(device) for a in (y.astype(np.float32), train, hold))
 
 
-def _per_row_losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,
-                    nll: bool) -> torch.Tensor:
+def _per_row_losses(
+    out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor, nll: bool
+) -> torch.Tensor:
     """(rows, targets) losses of every target at once: squared error (plus the Gaussian NLL of
     the predicted variance when ``nll``) for numeric targets, cross-entropy for categorical
     ones. One set of tensor ops for all targets (a loop per target was ~100 small ops a step);
@@ -314,8 +348,9 @@ def _per_row_losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,
     return err.index_copy(1, categorical, ce.view(rows, -1))
 
 
-def _losses(out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor,
-            weight: torch.Tensor) -> torch.Tensor:
+def _losses(
+    out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor, weight: torch.Tensor
+) -> torch.Tensor:
     """Per-target mean loss over the weighted rows: MSE + Gaussian NLL, or cross-entropy."""
     per_row = _per_row_losses(out, numeric, y, nll=True)
     return (per_row * weight).sum(0) / weight.sum(0).clamp(min=1.0)
@@ -334,8 +369,12 @@ def _holdout_losses(net, features, rows, numeric, y, weight, device, config) -> 
     for i, (local, out) in enumerate(zip(own, outputs, strict=True)):
         if len(local):
             index = torch.from_numpy(local)
-            loss = _per_row_losses(torch.from_numpy(out)[:, None], numeric[i:i + 1],
-                                   y_rows[index, i:i + 1], nll=False)[:, 0]
+            loss = _per_row_losses(
+                torch.from_numpy(out)[:, None],
+                numeric[i : i + 1],
+                y_rows[index, i : i + 1],
+                nll=False,
+            )[:, 0]
             w = w_rows[index, i]
             held[i] = (loss * w).sum() / w.sum()
     return held

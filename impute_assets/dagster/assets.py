@@ -51,9 +51,10 @@ class FillConfig(dg.Config):
     """Run config of a table's imputed-table asset."""
 
     dry_run: bool = Field(
-        False, description="do everything but publish: the would-be fills (with their audit "
+        False,
+        description="do everything but publish: the would-be fills (with their audit "
         "columns) go to <output>__preview, the output and audit tables stay untouched, and the "
-        "asset is observed, not materialized"
+        "asset is observed, not materialized",
     )
 
 
@@ -117,8 +118,9 @@ def _specs_for(
     spec: TableSpec, columns: list[str], translator: ImputationTranslator
 ) -> tuple[dg.AssetSpec, dg.AssetSpec, dict[str, dg.AssetSpec], dg.AssetSpec]:
     source = translator.get_asset_spec(ImputationAssetData("source", spec))
-    missing = _merged(translator.get_asset_spec(ImputationAssetData("missing_values", spec)),
-                      deps=[source.key])
+    missing = _merged(
+        translator.get_asset_spec(ImputationAssetData("missing_values", spec)), deps=[source.key]
+    )
     models = {
         column: _merged(
             translator.get_asset_spec(ImputationAssetData("model", spec, column)),
@@ -241,9 +243,13 @@ def build_table_assets(
             context.log.info(str(empty))
             return
         if record.dry_run:  # nothing published: an observation, and no materialization
-            context.log_event(dg.AssetObservation(
-                asset_key=imputed_spec.key, partition=record.partition,
-                metadata=fill_record_metadata(record).to_metadata()))
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key=imputed_spec.key,
+                    partition=record.partition,
+                    metadata=fill_record_metadata(record).to_metadata(),
+                )
+            )
             return
         yield dg.MaterializeResult(
             metadata=fill_metadata(spec, record, source.key),

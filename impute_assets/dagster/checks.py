@@ -74,7 +74,8 @@ def _build_suite_check(
             # a subject that was not checked (no rows, a column left unfilled or without a
             # model) never passes silently: it warns, with the reason
             passed=held and result.complete,
-            severity=dg.AssetCheckSeverity.ERROR if blocking and not held
+            severity=dg.AssetCheckSeverity.ERROR
+            if blocking and not held
             else dg.AssetCheckSeverity.WARN,
             description=result.explain() or None,
             metadata=ImputationMetadata(

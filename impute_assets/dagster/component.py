@@ -109,10 +109,13 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
     def defs_state_config(self) -> DefsStateConfig:
         """State key: one per component (its ``name``, else its first table)."""
         first = self.tables[0].spec if self.tables else None
-        label = self.name or (".".join(filter(None, [first.db_schema, first.table])) if first else "")
+        label = self.name or (
+            ".".join(filter(None, [first.db_schema, first.table])) if first else ""
+        )
         # A Dagster name: dg turns the key into a folder name, lossily (``a/b`` as ``a b``).
         return DefsStateConfig.from_args(
-            self.defs_state, default_key=f"ImputeTables[{dagster_name(label) if label else ''}]")
+            self.defs_state, default_key=f"ImputeTables[{dagster_name(label) if label else ''}]"
+        )
 
     def write_state_to_path(self, state_path: Path) -> None:
         """Discover the incomplete columns of tables without ``columns`` (errors recorded).
@@ -123,14 +126,21 @@ class ImputeTablesComponent(dg.StateBackedComponent, dg.Resolvable):
         specs = self.specs
         found = discover(specs)
         state_path.write_text(found.model_dump_json(indent=2))
-        failed = {spec.store_name: found.tables[table_id(spec)].error for spec in specs
-                  if spec.columns is None and found.tables[table_id(spec)].error}
+        failed = {
+            spec.store_name: found.tables[table_id(spec)].error
+            for spec in specs
+            if spec.columns is None and found.tables[table_id(spec)].error
+        }
         for table, error in failed.items():
-            _log.error(f"{self.defs_state_config.key}: discovery FAILED for table {table!r}: "
-                       f"{error}; its runs fail until this is fixed and the state refreshed")
+            _log.error(
+                f"{self.defs_state_config.key}: discovery FAILED for table {table!r}: "
+                f"{error}; its runs fail until this is fixed and the state refreshed"
+            )
         if failed:
-            _log.error(f"{self.defs_state_config.key}: {len(failed)} of {len(found.tables)} "
-                       "discovered tables failed (see above)")
+            _log.error(
+                f"{self.defs_state_config.key}: {len(failed)} of {len(found.tables)} "
+                "discovered tables failed (see above)"
+            )
 
     def build_defs_from_state(
         self, context: dg.ComponentLoadContext, state_path: Path | None

@@ -72,7 +72,9 @@ def build_imputation_defs(
         for s in specs
     }
     defaults[MODEL_STORE_KEY] = (
-        _default(ModelStoreResource, root=model_store) if model_store else _default(ModelStoreResource)
+        _default(ModelStoreResource, root=model_store)
+        if model_store
+        else _default(ModelStoreResource)
     )
     defaults[TORCH_KEY] = _default(TorchResource)
     suffix = sensor_suffix(built, name)

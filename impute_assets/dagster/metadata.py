@@ -116,12 +116,14 @@ def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) ->
     from ``dagster/column_lineage``), models, plots."""
     inputs = {c.column: c.inputs for c in fill.columns}
     lineage = {str(c): [str(c), *inputs.get(str(c), ())] for c in fill.filled.columns}
-    record = fill_record_metadata(fill).model_copy(update={
-        "lineage": md_table(
-            {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
-        ),
-        "plots": _fill_plots(fill) or None,
-    })
+    record = fill_record_metadata(fill).model_copy(
+        update={
+            "lineage": md_table(
+                {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
+            ),
+            "plots": _fill_plots(fill) or None,
+        }
+    )
     deps = {c: [(source_key, name) for name in names] for c, names in lineage.items()}
     return {**table_metadata(spec.output_name, fill.filled, deps), **record.to_metadata()}
 
@@ -136,10 +138,16 @@ def fill_record_metadata(fill: FillRecord) -> ImputationMetadata:
         audit_rows=fill.audit_rows,
         audit_table=fill.audit_table,
         columns=md_table(fill_rows(fill)),
-        coverage={c.column: {"coverage": c.coverage, "holdout_coverage": c.holdout_coverage,
-                             "width_to_spread": c.width_to_spread,
-                             "mean_set_size": c.mean_set_size}
-                  for c in fill.columns if c.coverage is not None},
+        coverage={
+            c.column: {
+                "coverage": c.coverage,
+                "holdout_coverage": c.holdout_coverage,
+                "width_to_spread": c.width_to_spread,
+                "mean_set_size": c.mean_set_size,
+            }
+            for c in fill.columns
+            if c.coverage is not None
+        },
         model_versions=fill.model_versions,
         validation=fill.validation.to_markdown() if fill.validation else "(not run)",
         dry_run=fill.dry_run or None,

@@ -40,7 +40,8 @@ class ImputationMetadata(BaseModel):
     table: str | None = Field(None, description="the warehouse table, schema-qualified")
     column: str | None = Field(None, description="the warehouse column a model fills")
     definition_error: str | None = Field(
-        None, description="why the table could not be defined (its placeholder asset)")
+        None, description="why the table could not be defined (its placeholder asset)"
+    )
     # A column's model asset.
     decision: str | None = Field(None, description="'train' or 'reuse'")
     reason: str | None = Field(None, description="why the model was trained or reused")
@@ -65,7 +66,8 @@ class ImputationMetadata(BaseModel):
     train_seconds: float | None = Field(None, description="seconds spent training")
     drift_psi: dict[str, float] | None = Field(None, description="PSI per input since training")
     input_importance: dict[str, float] | None = Field(
-        None, description="permutation importance of each input on the held-out split")
+        None, description="permutation importance of each input on the held-out split"
+    )
     # The imputed table.
     cells_filled: int | None = Field(None, description="missing cells filled")
     cells_left: int | None = Field(None, description="missing cells left (with a reason)")
@@ -76,8 +78,10 @@ class ImputationMetadata(BaseModel):
     audit_table: str | None = Field(None, description="the cell audit table")
     columns: str | None = _markdown("per column: counts and held-out scores")
     coverage: dict[str, dict[str, float | None]] | None = Field(
-        None, description="per column: the fills' interval/set coverage, nominal and reached on "
-                          "held-out cells, mean width over the column's 90% spread, mean set size")
+        None,
+        description="per column: the fills' interval/set coverage, nominal and reached on "
+        "held-out cells, mean width over the column's 90% spread, mean set size",
+    )
     dry_run: bool | None = Field(None, description="a dry run: nothing was published")
     preview_table: str | None = Field(None, description="where a dry run wrote its would-be fills")
     lineage: str | None = _markdown("per column: the source columns it uses")

@@ -41,11 +41,14 @@ def missing_values_asset(
         check_specs=[check],
         required_resource_keys={warehouse_key},
     )
-    def _count(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    def _count(
+        context: AssetExecutionContext,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         from impute_assets.pipeline.detect import detect
 
-        missing = detect(spec, getattr(context.resources, warehouse_key).get_warehouse(),
-                         per_partition=True)
+        missing = detect(
+            spec, getattr(context.resources, warehouse_key).get_warehouse(), per_partition=True
+        )
         context.log.info(gaps_summary(missing))
         yield dg.MaterializeResult(
             asset_key=asset.key,
@@ -83,8 +86,9 @@ def _counts_metadata(spec: TableSpec, missing: MissingCounts) -> dict[str, objec
 
 def _counts_version(missing: MissingCounts) -> dg.DataVersion:
     """Unchanged counts keep their data version, so recounting alone looks like no change."""
-    payload = json.dumps([missing.rows, missing.nulls, missing.by_partition], sort_keys=True,
-                         default=str)
+    payload = json.dumps(
+        [missing.rows, missing.nulls, missing.by_partition], sort_keys=True, default=str
+    )
     return dg.DataVersion(hashlib.sha256(payload.encode()).hexdigest()[:16])
 
 

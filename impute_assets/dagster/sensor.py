@@ -86,8 +86,10 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
                     partition_key=key,
                     asset_selection=[table.imputed_key],
                     # both checks: a partition the sensor fills is checked like any other
-                    asset_check_keys=[dg.AssetCheckKey(table.imputed_key, name)
-                                      for name in (EXPECTATIONS_CHECK, DISTRIBUTION_CHECK)],
+                    asset_check_keys=[
+                        dg.AssetCheckKey(table.imputed_key, name)
+                        for name in (EXPECTATIONS_CHECK, DISTRIBUTION_CHECK)
+                    ],
                     tags=fill_run_tags(spec, key),
                 )
                 for key in changed
@@ -99,7 +101,8 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
             run_requests=runs,
             dynamic_partitions_requests=additions,
             cursor=json.dumps(cursor, sort_keys=True),
-            skip_reason=None if runs
+            skip_reason=None
+            if runs
             else "; ".join(waiting) or (None if additions else "no new partitions or rows"),
         )
 
@@ -131,8 +134,10 @@ def _waiting(table: TableAssets, untrained: Sequence[str], partitions: int) -> s
     what = f"table {table.spec.store_name!r}: {partitions} partition(s) to fill wait"
     if table.broken:
         return f"{what}: {table.broken}"
-    return (f"{what} for the models of {', '.join(untrained)} (none stored yet): their "
-            "training run is requested first; the partitions are filled once they exist")
+    return (
+        f"{what} for the models of {', '.join(untrained)} (none stored yet): their "
+        "training run is requested first; the partitions are filled once they exist"
+    )
 
 
 def partition_row_counts(table: TableAssets, resources: object) -> dict[str, int]:

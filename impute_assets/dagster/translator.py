@@ -104,8 +104,10 @@ class ImputationTranslator:
                 description=f"Imputation model for {spec.table}.{data.column}: trained or reused.",
                 kinds={"pytorch"},
                 tags={COLUMN_TAG: column},
-                **{**common, "metadata": names.model_copy(update={"column": data.column})
-                   .to_metadata()},
+                **{
+                    **common,
+                    "metadata": names.model_copy(update={"column": data.column}).to_metadata(),
+                },
             )
         return dg.AssetSpec(
             key=dg.AssetKey([*prefix, dagster_name(spec.output_name)]),

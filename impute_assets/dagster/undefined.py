@@ -40,10 +40,15 @@ def undefined_table(
 
     @dg.multi_asset(
         name=dagster_name(f"{label}/{key.path[-1]}"),  # unique as the key is
-        specs=[dg.AssetSpec(
-            key, description=message, group_name=PLACEHOLDER, kinds={"table"},
-            metadata=ImputationMetadata(table=label, definition_error=message).to_metadata(),
-        )],
+        specs=[
+            dg.AssetSpec(
+                key,
+                description=message,
+                group_name=PLACEHOLDER,
+                kinds={"table"},
+                metadata=ImputationMetadata(table=label, definition_error=message).to_metadata(),
+            )
+        ],
     )
     def _undefined() -> None:
         raise dg.Failure(description=message)

@@ -85,12 +85,16 @@ class EvaluationReport:
         """A header saying how the run was made, the per-column table and the overall means."""
         overall = self.overall
         lines = [
-            (f"Evaluation{f' of {self.method}' if self.method else ''}: {self.pattern} masking "
-             f"of {self.fraction:.0%} of observed cells (seed {self.seed}); {self.hidden} cells "
-             f"hidden, {self.left} left missing by the imputer (scored as misses); "
-             f"imputation took {self.seconds:.2f} s."),
-            ("nRMSE/nMAE/Wasserstein are divided by the std of the column's known values; "
-             "accuracy and macro-F1 are over hidden categorical cells."),
+            (
+                f"Evaluation{f' of {self.method}' if self.method else ''}: {self.pattern} masking "
+                f"of {self.fraction:.0%} of observed cells (seed {self.seed}); {self.hidden} cells "
+                f"hidden, {self.left} left missing by the imputer (scored as misses); "
+                f"imputation took {self.seconds:.2f} s."
+            ),
+            (
+                "nRMSE/nMAE/Wasserstein are divided by the std of the column's known values; "
+                "accuracy and macro-F1 are over hidden categorical cells."
+            ),
             *self.notes,
             "",
             _markdown_table(self.to_frame()),
@@ -213,9 +217,15 @@ def macro_f1(true: Sequence[Any], pred: Sequence[Any]) -> float:
     if not classes:
         return math.nan
     codes = {c: i for i, c in enumerate(classes)}
-    return float(metrics.f1_score([codes[t] for t in true], [codes.get(p, -1) for p in pred],
-                                  labels=list(range(len(classes))), average="macro",
-                                  zero_division=0))
+    return float(
+        metrics.f1_score(
+            [codes[t] for t in true],
+            [codes.get(p, -1) for p in pred],
+            labels=list(range(len(classes))),
+            average="macro",
+            zero_division=0,
+        )
+    )
 
 
 def _nanmean(values: Iterable[float]) -> float:

@@ -70,19 +70,27 @@ def predict_in_chunks(
     starts = range(0, max(total, 1), max(size, 1))
     parts = []
     for number, start in enumerate(starts, 1):
-        result = imputer.impute(source.iloc[start:start + size], context=context)
-        parts.append((result.frame, result.imputed, result.confidence, result.cells(),
-                      result.report))
+        result = imputer.impute(source.iloc[start : start + size], context=context)
+        parts.append(
+            (result.frame, result.imputed, result.confidence, result.cells(), result.report)
+        )
         done = min(start + size, total)
         cells = int(result.imputed.to_numpy().sum())
-        log.info(f"{label}: rows filled {done:,} of {total:,} (chunk {number}/{len(starts)}, "
-                 f"{cells:,} cells)")
+        log.info(
+            f"{label}: rows filled {done:,} of {total:,} (chunk {number}/{len(starts)}, "
+            f"{cells:,} cells)"
+        )
         if on_rows is not None:
             on_rows(done, total)
     frames, imputed, confidence, cells, reports = (list(p) for p in zip(*parts, strict=True))
-    return Predicted(pd.concat(frames), pd.concat(imputed), pd.concat(confidence),
-                     pd.concat(cells, ignore_index=True), merged_uncertainty(reports),
-                     merged_reasons(reports))
+    return Predicted(
+        pd.concat(frames),
+        pd.concat(imputed),
+        pd.concat(confidence),
+        pd.concat(cells, ignore_index=True),
+        merged_uncertainty(reports),
+        merged_reasons(reports),
+    )
 
 
 #: The per-cell means of a column's report merged over chunks, weighted by cells filled.
@@ -97,8 +105,10 @@ def merged_uncertainty(reports: list[list[ColumnReport]]) -> dict[str, dict[str,
     for report in (r for chunk in reports for r in chunk):
         if report.coverage is None:
             continue
-        merged[report.column] = {"coverage": report.coverage,
-                                 "holdout_coverage": report.holdout_coverage}
+        merged[report.column] = {
+            "coverage": report.coverage,
+            "holdout_coverage": report.holdout_coverage,
+        }
         for name in _MEANS:
             value = getattr(report, name)
             total = sums.setdefault((report.column, name), [0.0, 0.0])

@@ -38,9 +38,11 @@ class TablesFile:
             for what, name in (("table", spec.store_name), ("output_table", spec.output_name)):
                 first = seen.setdefault((what, f"{spec.db_schema}.{name}"), index)
                 if first != index:
-                    raise SpecError(f"{self._at(index)}: {what} {name!r} is declared again "
-                                    f"(first by tables[{first}], {self._at(first)}); one entry "
-                                    "per table, one table per output")
+                    raise SpecError(
+                        f"{self._at(index)}: {what} {name!r} is declared again "
+                        f"(first by tables[{first}], {self._at(first)}); one entry "
+                        "per table, one table per output"
+                    )
 
     def _at(self, index: int) -> str:
         return f"{self.path}:{self.lines[index]}" if index < len(self.lines) else str(self.path)
@@ -64,7 +66,9 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {seen[key] + 1})",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
@@ -107,7 +111,9 @@ def load_tables_file(path: str | Path) -> TablesFile:
 
 
 def parse_tables(
-    tables: Sequence[Any], defaults: Mapping[str, Any], where: str,
+    tables: Sequence[Any],
+    defaults: Mapping[str, Any],
+    where: str,
     lines: Sequence[int] = (),
 ) -> list[TableSpec]:
     """Validate table entries (each merged over ``defaults``); errors name the file, the

@@ -31,8 +31,7 @@ def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -
         rows=int(profile.rows),
         nulls={c: int(profile.missing[c]) for c in watched},
         by_partition=by_partition,
-        unsupported={c: t for c, t in unsupported_columns(spec, warehouse).items()
-                     if c in watched},
+        unsupported={c: t for c, t in unsupported_columns(spec, warehouse).items() if c in watched},
     )
 
 
@@ -57,17 +56,27 @@ def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> 
     if spec.columns is not None:
         declared = [c for c in spec.columns if c in keys]
         if declared:
-            raise ValueError(f"table {spec.table!r}: columns {declared} order or group the rows "
-                             "(order_by/group_by) and are never imputed; leave them out of columns")
+            raise ValueError(
+                f"table {spec.table!r}: columns {declared} order or group the rows "
+                "(order_by/group_by) and are never imputed; leave them out of columns"
+            )
         return list(spec.columns)
     if missing is None:
         raise ValueError(f"table {spec.table!r}: no 'columns' given and nothing detected")
-    targets = [c for c in missing.incomplete if c not in spec.skip and c not in missing.empty
-               and c not in keys and c not in missing.unsupported]
+    targets = [
+        c
+        for c in missing.incomplete
+        if c not in spec.skip
+        and c not in missing.empty
+        and c not in keys
+        and c not in missing.unsupported
+    ]
     left = left_reasons(spec, missing, targets)
     if left:
-        _log.warning(f"table {spec.table!r}: gaps left unfilled in " + "; ".join(
-            f"{c} ({reason})" for c, reason in left.items()))
+        _log.warning(
+            f"table {spec.table!r}: gaps left unfilled in "
+            + "; ".join(f"{c} ({reason})" for c, reason in left.items())
+        )
     return targets
 
 

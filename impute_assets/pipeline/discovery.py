@@ -67,9 +67,7 @@ def table_id(spec: TableSpec) -> str:
     return f"{spec.url_env}:{spec.db_schema or ''}.{spec.table}"
 
 
-def discover(
-    specs: Sequence[TableSpec], env: Mapping[str, str] | None = None
-) -> Discovery:
+def discover(specs: Sequence[TableSpec], env: Mapping[str, str] | None = None) -> Discovery:
     """Incomplete columns of every table without ``columns``; errors are recorded, not raised."""
     env = os.environ if env is None else env
     return Discovery(

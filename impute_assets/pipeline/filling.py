@@ -46,8 +46,11 @@ class NothingToFill(LookupError):
     """The table (or the partition) has no rows: the fill is skipped, nothing is published."""
 
     def __init__(self, table: str, partition_key: str | None) -> None:
-        where = f"partition {partition_key!r} of table {table!r}" if partition_key is not None \
+        where = (
+            f"partition {partition_key!r} of table {table!r}"
+            if partition_key is not None
             else f"table {table!r}"
+        )
         super().__init__(f"{where} has no rows: nothing to fill, skipped")
 
 
@@ -93,8 +96,19 @@ def fill_and_publish(
     label = f"{spec.output_name}" + (f" [{partition_key}]" if partition_key else "")
     with warehouse.fill_lock(spec.output_name, spec.db_schema, partition):
         log.info(f"{label}: {FILL_STARTED}")
-        record = _fill_and_publish(spec, warehouse, store, columns, partition_key, device,
-                                   run_id, log, on_rows, dry_run, retrain)
+        record = _fill_and_publish(
+            spec,
+            warehouse,
+            store,
+            columns,
+            partition_key,
+            device,
+            run_id,
+            log,
+            on_rows,
+            dry_run,
+            retrain,
+        )
         if not dry_run:
             log.info(f"{label}: {FILL_DONE} {record.cells_filled} cells")
     return record
@@ -124,8 +138,9 @@ def _fill_and_publish(
 
     partition = partition_filter(spec, partition_key)
     check_output_schema(spec, warehouse)
-    raw = warehouse.read(spec.table, schema=spec.db_schema, partition=partition,
-                         nan_as_missing=False)
+    raw = warehouse.read(
+        spec.table, schema=spec.db_schema, partition=partition, nan_as_missing=False
+    )
     if raw.empty:
         raise NothingToFill(spec.table, partition_key)
     raw = ordered(spec, raw).reset_index(drop=True)
@@ -143,7 +158,8 @@ def _fill_and_publish(
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
     filled, imputed, confidence, cells, uncertainty, reasons = _predicted(
-        spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored))
+        spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored)
+    )
     cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
     left = {c: int(filled[c].isna().sum()) for c in stored}
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored, left)
@@ -163,11 +179,14 @@ def _fill_and_publish(
 
     published = preview = None
     if dry_run:
-        checked.append(with_frame_checks(validate_frame(_observed_kept(raw, filled, imputed),
-                                                        suite)))
+        checked.append(
+            with_frame_checks(validate_frame(_observed_kept(raw, filled, imputed), suite))
+        )
         preview = warehouse.publish(cells, spec.preview_name, schema=spec.db_schema)
-        log.info(f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
-                 f"{spec.preview_name}; {spec.output_name} and {spec.audit_name} untouched")
+        log.info(
+            f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
+            f"{spec.preview_name}; {spec.output_name} and {spec.audit_name} untouched"
+        )
     else:
         published = warehouse.publish(
             _observed_kept(raw, filled, imputed),
@@ -222,10 +241,22 @@ def _uncertainty_fields(summary: Mapping[str, float | None]) -> dict[str, float 
 
 
 def _predicted(
-    spec: TableSpec, imputer: Imputer | None, source: pd.DataFrame, context: pd.DataFrame | None,
-    label: str, log: logging.Logger | Any, on_rows: OnRows | None, columns: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, dict],
-           dict[str, dict[str, int]]]:
+    spec: TableSpec,
+    imputer: Imputer | None,
+    source: pd.DataFrame,
+    context: pd.DataFrame | None,
+    label: str,
+    log: logging.Logger | Any,
+    on_rows: OnRows | None,
+    columns: list[str],
+) -> tuple[
+    pd.DataFrame,
+    pd.DataFrame,
+    pd.DataFrame,
+    pd.DataFrame,
+    dict[str, dict],
+    dict[str, dict[str, int]],
+]:
     """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
     ``columns``' filled cells, the filled cells, their uncertainty per column (see
     :func:`~impute_assets.pipeline.chunks.merged_uncertainty`) and per column the cells left
@@ -241,12 +272,20 @@ def _predicted(
     reasons = {c: dict(r) for c, r in result.reasons.items()}
     for gap in spec.structural:
         for column in gap.columns:
-            unmarked = int((result.imputed[column] & ~imputed[column]).sum()) if column in imputed else 0
+            unmarked = (
+                int((result.imputed[column] & ~imputed[column]).sum()) if column in imputed else 0
+            )
             if unmarked:
                 why = f"structural gap (where {gap.when_missing} is null)"
                 reasons.setdefault(column, {})[why] = reasons.get(column, {}).get(why, 0) + unmarked
-    return (filled, imputed, result.confidence[columns].where(imputed[columns]), result.cells,
-            result.uncertainty, reasons)
+    return (
+        filled,
+        imputed,
+        result.confidence[columns].where(imputed[columns]),
+        result.cells,
+        result.uncertainty,
+        reasons,
+    )
 
 
 def _left_columns(
@@ -254,23 +293,24 @@ def _left_columns(
 ) -> tuple[ColumnLeft, ...]:
     """The columns with gaps no model fills here, each with its count and reason."""
     nulls = {str(c): int(n) for c, n in source.isna().sum().items()}
-    counts = MissingCounts(spec.table, len(source), nulls,
-                           unsupported=unsupported_columns(spec, warehouse))
+    counts = MissingCounts(
+        spec.table, len(source), nulls, unsupported=unsupported_columns(spec, warehouse)
+    )
     reasons = left_reasons(spec, counts, imputed)
     return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
 
 
-def fill_config(
-    spec: TableSpec, columns: list[str], device: Mapping[str, Any]
-) -> dict[str, Any]:
+def fill_config(spec: TableSpec, columns: list[str], device: Mapping[str, Any]) -> dict[str, Any]:
     """ImputerConfig fields for filling: the table's model settings (refinement rounds, sequence
     window, free-text copying...), the device's, and each column's gates (``fill`` mode,
     confidence threshold, ...: table settings, then ``column_model`` overrides; a gate set
     for no column keeps its ``fill`` mode's default)."""
     from impute_assets.core.config import GATE_FIELDS
 
-    gates = {name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
-             for name in GATE_FIELDS}
+    gates = {
+        name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
+        for name in GATE_FIELDS
+    }
     return {
         **{k: v for k, v in spec.model.items() if k not in GATE_FIELDS},
         **device,
@@ -298,7 +338,9 @@ def boundary_rows(
         return None
     rows = warehouse.read(spec.table, schema=spec.db_schema, partition=(column, earlier[-1]))
     rows = rows.sort_values(order, kind="stable")
-    tail = rows.groupby(groups, sort=False).tail(BOUNDARY_ROWS) if groups else rows.tail(BOUNDARY_ROWS)
+    tail = (
+        rows.groupby(groups, sort=False).tail(BOUNDARY_ROWS) if groups else rows.tail(BOUNDARY_ROWS)
+    )
     return tail.reset_index(drop=True)
 
 
@@ -320,8 +362,11 @@ def _nan_as_missing(raw: pd.DataFrame) -> pd.DataFrame:
 def _observed_kept(raw: pd.DataFrame, filled: pd.DataFrame, imputed: pd.DataFrame) -> pd.DataFrame:
     """What is published: the filled frame, but every float cell that was not imputed as it was
     read, so a NaN stored in the source stays NaN (and is not written back as NULL)."""
-    floats = {column: raw[column].mask(imputed[column], filled[column])
-              for column, dtype in raw.dtypes.items() if _is_arrow_float(dtype)}
+    floats = {
+        column: raw[column].mask(imputed[column], filled[column])
+        for column, dtype in raw.dtypes.items()
+        if _is_arrow_float(dtype)
+    }
     return filled.assign(**floats)  # the other columns are shared with ``filled``, not copied
 
 

@@ -33,7 +33,10 @@ class StaleModels(RuntimeError):
 
 
 def stale_models(
-    spec: TableSpec, store: ModelStore, stored: Mapping[str, StoredModel], rows: pd.DataFrame,
+    spec: TableSpec,
+    store: ModelStore,
+    stored: Mapping[str, StoredModel],
+    rows: pd.DataFrame,
     whole_table: bool = True,
 ) -> dict[str, str]:
     """Each column whose stored model does not fit ``rows`` (the rows to fill), with why.

@@ -55,8 +55,9 @@ def partition_row_counts(spec: TableSpec, warehouse: Warehouse) -> dict[str, int
     have no key."""
     part = spec.partition
     assert part is not None
-    profile = warehouse.profile(spec.table, schema=spec.db_schema, partition_column=part.column,
-                                columns=[])
+    profile = warehouse.profile(
+        spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
+    )
     counts: dict[str, int] = {}
     for value, rows in profile.partitions.items():
         if value is not None or part.kind == "dynamic":

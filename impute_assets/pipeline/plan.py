@@ -42,16 +42,19 @@ class UnknownColumns(KeyError):
         return str(self.args[0])
 
 
-def unknown_columns(spec: TableSpec, key: str, names: Iterable[str],
-                    columns: Iterable[str]) -> UnknownColumns:
+def unknown_columns(
+    spec: TableSpec, key: str, names: Iterable[str], columns: Iterable[str]
+) -> UnknownColumns:
     """The error for ``names`` (given under ``key``) missing from the table's ``columns``."""
     have = list(columns)
     guesses = []
     for name in names:
         close = difflib.get_close_matches(name, have, n=1)
         guesses.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    return UnknownColumns(f"table {spec.table!r}: {key} names columns not in the table: "
-                          f"{', '.join(guesses)}; the table has {', '.join(have)}")
+    return UnknownColumns(
+        f"table {spec.table!r}: {key} names columns not in the table: "
+        f"{', '.join(guesses)}; the table has {', '.join(have)}"
+    )
 
 
 def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
@@ -74,8 +77,10 @@ def check_declared_columns(spec: TableSpec, columns: Iterable[str]) -> None:
         "column_model": list(spec.column_model),
         "confidence": list(spec.confidence) if isinstance(spec.confidence, dict) else [],
         "validation.column_tolerances": list(spec.validation.column_tolerances),
-        **{f"structural[{i}]": [gap.when_missing, *gap.columns]
-           for i, gap in enumerate(spec.structural)},
+        **{
+            f"structural[{i}]": [gap.when_missing, *gap.columns]
+            for i, gap in enumerate(spec.structural)
+        },
     }
     for key, names in declared.items():
         unknown = [n for n in names if n not in present]
@@ -126,10 +131,14 @@ def plan_columns(
     unsupported = {c: t for c, t in (unsupported or {}).items() if c in frame.columns}
     overridden = sorted(set(unsupported) & set(spec.kinds))
     if overridden:
-        raise ValueError(f"table {spec.table!r}: kinds names columns of a type never imputed or "
-                         f"read by models: {_typed(overridden, unsupported)}")
-    kinds = {**infer_kinds(frame, overrides=spec.kinds),
-             **dict.fromkeys(unsupported, ColumnKind.UNSUPPORTED)}
+        raise ValueError(
+            f"table {spec.table!r}: kinds names columns of a type never imputed or "
+            f"read by models: {_typed(overridden, unsupported)}"
+        )
+    kinds = {
+        **infer_kinds(frame, overrides=spec.kinds),
+        **dict.fromkeys(unsupported, ColumnKind.UNSUPPORTED),
+    }
     sequence = sequence_of(spec)
     if sequence is not None:  # the keys read as Imputer.fit reads them
         kinds = sequence.key_kinds(frame, kinds, given=set(spec.kinds or {}))
@@ -138,9 +147,11 @@ def plan_columns(
         if column not in frame.columns:
             raise unknown_columns(spec, "columns", [column], frame.columns)
         if column in unsupported:
-            raise ValueError(f"table {spec.table!r}: columns names a column of a type never "
-                             f"imputed: {_typed([column], unsupported)}; it is passed through "
-                             "as read, leave it out of columns")
+            raise ValueError(
+                f"table {spec.table!r}: columns names a column of a type never "
+                f"imputed: {_typed([column], unsupported)}; it is passed through "
+                "as read, leave it out of columns"
+            )
         wanted = spec.inputs.get(column) or [c for c in frame.columns if c != column]
         missing = sorted(set(wanted) - set(frame.columns))
         if missing:
@@ -152,7 +163,9 @@ def plan_columns(
         full = ImputerConfig(**{**config, **device})
         plans.append(
             ColumnPlan(
-                column, kinds_with_target, config,
+                column,
+                kinds_with_target,
+                config,
                 fingerprint(column, inputs, full, sequence),
             )
         )

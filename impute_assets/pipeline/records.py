@@ -114,7 +114,9 @@ class ModelRecord:
             device=str(info.get("device", "")),
             train_seconds=_float(info.get("seconds")),
             drift=dict(decision.drift or {}),
-            importance={k: float(v) for k, v in info.get("holdout", {}).get("importance", {}).items()},
+            importance={
+                k: float(v) for k, v in info.get("holdout", {}).get("importance", {}).items()
+            },
         )
 
 

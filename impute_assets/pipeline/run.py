@@ -65,17 +65,20 @@ class TableRun:
             return None
         return list(partition_row_counts(self.spec, self.warehouse))
 
-    def train_or_reuse(
-        self, columns: Iterable[str], force_retrain: bool = False
-    ) -> TrainRecord:
+    def train_or_reuse(self, columns: Iterable[str], force_retrain: bool = False) -> TrainRecord:
         """Each column's model, reused when the store's policy allows, else trained."""
         return train_or_reuse(
             self.spec, self.warehouse, self.store, columns, self.device, force_retrain, self.log
         )
 
     def fill_and_publish(
-        self, columns: list[str], partition_key: str | None = None, run_id: str = "",
-        on_rows: OnRows | None = None, dry_run: bool = False, may_retrain: bool = False,
+        self,
+        columns: list[str],
+        partition_key: str | None = None,
+        run_id: str = "",
+        on_rows: OnRows | None = None,
+        dry_run: bool = False,
+        may_retrain: bool = False,
     ) -> FillRecord:
         """Fill the table (or one partition) and publish it write-audit-publish (``dry_run``:
         everything but the publish; the would-be fills go to the preview table).
@@ -83,11 +86,21 @@ class TableRun:
         A stored model that no longer fits the rows is retrained when ``may_retrain``, else
         the fill is refused (:class:`~impute_assets.pipeline.model_fit.StaleModels`).
         """
-        retrain = (lambda stale: self.train_or_reuse(stale, force_retrain=True)) if may_retrain \
-            else None
+        retrain = (
+            (lambda stale: self.train_or_reuse(stale, force_retrain=True)) if may_retrain else None
+        )
         return fill_and_publish(
-            self.spec, self.warehouse, self.store, columns, partition_key, self.device, run_id,
-            self.log, on_rows, dry_run, retrain,
+            self.spec,
+            self.warehouse,
+            self.store,
+            columns,
+            partition_key,
+            self.device,
+            run_id,
+            self.log,
+            on_rows,
+            dry_run,
+            retrain,
         )
 
     def run(
@@ -116,8 +129,11 @@ class TableRun:
         for key in keys if keys is not None else [None]:
             step(f"fill {key}" if key is not None else "fill")
             try:
-                fills.append(self.fill_and_publish(columns, key, run_id, on_rows, dry_run,
-                                                   may_retrain=not dry_run))
+                fills.append(
+                    self.fill_and_publish(
+                        columns, key, run_id, on_rows, dry_run, may_retrain=not dry_run
+                    )
+                )
             except NothingToFill as empty:
                 self.log.info(str(empty))
         return TableRunRecord(self.spec.table, missing, training, tuple(fills))

@@ -29,15 +29,18 @@ def check_output_schema(spec: TableSpec, warehouse: Warehouse) -> None:
     with warehouse.engine.connect() as conn:
         if not warehouse.dialect.has_table(conn, spec.output_name, spec.db_schema):
             return
-    changes = schema_changes(warehouse.describe(spec.table, spec.db_schema),
-                             warehouse.describe(spec.output_name, spec.db_schema))
+    changes = schema_changes(
+        warehouse.describe(spec.table, spec.db_schema),
+        warehouse.describe(spec.output_name, spec.db_schema),
+    )
     if changes:
         audit = f" and {spec.audit_name!r}"
         raise SchemaChanged(
             f"table {spec.table!r}: its columns changed since {spec.output_name!r} was built "
             f"({'; '.join(changes)}); nothing published. Rebuild: drop {spec.output_name!r}"
             f"{audit} (DROP TABLE ...), then fill the whole table again (impute-assets run, or "
-            "every partition)")
+            "every partition)"
+        )
 
 
 def schema_changes(source: TableDescription, output: TableDescription) -> list[str]:
@@ -47,6 +50,8 @@ def schema_changes(source: TableDescription, output: TableDescription) -> list[s
     added = [n for n in want if n not in have]
     dropped = [n for n in have if n not in want]
     retyped = [f"{n!r} {have[n]} -> {want[n]}" for n in want if n in have and have[n] != want[n]]
-    return ([f"added {', '.join(map(repr, added))}"] if added else []) + (
-        [f"dropped {', '.join(map(repr, dropped))}"] if dropped else []) + (
-        [f"retyped {', '.join(retyped)}"] if retyped else [])
+    return (
+        ([f"added {', '.join(map(repr, added))}"] if added else [])
+        + ([f"dropped {', '.join(map(repr, dropped))}"] if dropped else [])
+        + ([f"retyped {', '.join(retyped)}"] if retyped else [])
+    )

@@ -73,13 +73,18 @@ class ValidationSpec(_Strict):
     distribution checks (mean, std, KL, KS) warn unless ``distribution: block``.
     """
 
-    tolerances: dict[str, Any] = Field(default_factory=dict, description="build_suite tolerances",
-                                       json_schema_extra=lambda s: s.update(_tolerances_schema()))
+    tolerances: dict[str, Any] = Field(
+        default_factory=dict,
+        description="build_suite tolerances",
+        json_schema_extra=lambda s: s.update(_tolerances_schema()),
+    )
     distribution: Literal["warn", "block"] = Field(
-        "warn", description="whether failed distribution checks (mean, std, KL, KS) block publishing"
+        "warn",
+        description="whether failed distribution checks (mean, std, KL, KS) block publishing",
     )
     column_tolerances: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per column tolerance overrides",
+        default_factory=dict,
+        description="per column tolerance overrides",
         json_schema_extra=lambda s: s.update(additionalProperties=_tolerances_schema()),
     )
     expectations: list[dict[str, Any]] = Field(
@@ -94,7 +99,9 @@ class ValidationSpec(_Strict):
 
     @field_validator("column_tolerances")
     @classmethod
-    def _known_column_tolerances(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _known_column_tolerances(
+        cls, value: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
         for column, tolerances in value.items():
             _check_tolerances(tolerances, f"validation.column_tolerances.{column}")
         return value
@@ -173,7 +180,9 @@ class TableSpec(_Strict):
     audit_table: str | None = Field(None, description="cell audit table (default <output>_audit)")
     validation: ValidationSpec = Field(default_factory=ValidationSpec, description="checks")
     training_rows: int | None = Field(
-        50_000, gt=0, le=2**63 - 1,
+        50_000,
+        gt=0,
+        le=2**63 - 1,
         description="train on at most this many rows (a sample); None: all",
     )
     group: str | None = Field(None, description="Dagster asset group (default: the table name)")
@@ -204,8 +213,10 @@ class TableSpec(_Strict):
     def _consistent(self) -> TableSpec:
         for column, inputs in self.inputs.items():
             if column in inputs:
-                raise ValueError(f"inputs.{column} lists {column!r} itself: a column cannot be "
-                                 "its own model's input")
+                raise ValueError(
+                    f"inputs.{column} lists {column!r} itself: a column cannot be "
+                    "its own model's input"
+                )
         chosen = set(self.columns or ())
         for name in ("skip", "exclude"):
             clash = chosen & set(getattr(self, name))
@@ -274,6 +285,7 @@ _UNION_MEMBER = re.compile(r"constrained-\w+|(dict|list)\[.*\]|float|int|str|boo
 def _branch_errors(errors: list[Any]) -> list[Any]:
     """Of a union field's errors, those of the member the value was meant for: a wrong-type
     error ("Input should be a valid dictionary") is dropped when the same key has another."""
+
     def wrong_type(error: Any) -> bool:
         return error["type"].endswith(("_type", "_parsing"))
 
@@ -283,8 +295,11 @@ def _branch_errors(errors: list[Any]) -> list[Any]:
 
 def _problem(error: Any, prefix: str = "") -> str:
     """One pydantic error as ``key.path: message`` (a message naming its key is kept as is)."""
-    loc = [p for i, p in enumerate(error["loc"])
-           if not (i == 1 and isinstance(p, str) and _UNION_MEMBER.fullmatch(p))]
+    loc = [
+        p
+        for i, p in enumerate(error["loc"])
+        if not (i == 1 and isinstance(p, str) and _UNION_MEMBER.fullmatch(p))
+    ]
     where = ".".join([*filter(None, [prefix]), *(str(p) for p in loc)]) or "<table>"
     message = str(error["msg"]).removeprefix("Value error, ")
     return message if message.startswith(where) else f"{where}: {message}"

@@ -70,10 +70,15 @@ def build_table_suite(
 
     columns = list(reference.columns)
     own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
-    judged = {c: reference[c] if c not in own.columns or not own[c].count
-              else _with_margin(own[c], reference[c]) for c in columns}
-    profile = TableProfile(columns={**own.columns, **judged}, rows=own.rows, bins=own.bins,
-                           top_k=own.top_k)
+    judged = {
+        c: reference[c]
+        if c not in own.columns or not own[c].count
+        else _with_margin(own[c], reference[c])
+        for c in columns
+    }
+    profile = TableProfile(
+        columns={**own.columns, **judged}, rows=own.rows, bins=own.bins, top_k=own.top_k
+    )
     return build_suite(
         profile,
         columns=columns,
@@ -98,8 +103,9 @@ def _with_margin(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
     """``own`` with its numeric range widened by :data:`RANGE_MARGIN` on each side."""
     if own.min is None:
         return own
-    width = max(own.max - own.min, (reference.max - reference.min) if reference.min is not None
-                else 0.0)
+    width = max(
+        own.max - own.min, (reference.max - reference.min) if reference.min is not None else 0.0
+    )
     margin = RANGE_MARGIN * width
     return replace(own, min=own.min - margin, max=own.max + margin)
 
@@ -181,8 +187,9 @@ def check_published(
     source = warehouse.read(spec.table, schema=spec.db_schema, partition=partition)
     stored = columns_with_models(spec, store, [c for c in columns if c in source.columns])
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
-    result = validate_published(spec, warehouse, url,
-                                suite if check is None else suite.only(check), partition)
+    result = validate_published(
+        spec, warehouse, url, suite if check is None else suite.only(check), partition
+    )
     return result.skipping(unchecked(spec, source, columns, stored, result, partition_key))
 
 
@@ -204,8 +211,9 @@ def unchecked(
     where = f" in partition {partition_key}" if partition_key is not None else ""
     if source.empty:
         return {"table": f"no rows{where}: nothing was filled or checked"}
-    skipped = {c: f"no stored model{where}: its fills are not checked"
-               for c in columns if c not in stored}
+    skipped = {
+        c: f"no stored model{where}: its fills are not checked" for c in columns if c not in stored
+    }
     config = ImputerConfig(**fill_config(spec, list(stored), {}))
     for column, model in stored.items():
         verdict = column_verdict(model.info.get("holdout", {}), config.gate_for(column, True))

@@ -65,8 +65,16 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
     ]
     none = {"model": "(none)", "metric": "", "held-out": None, "spread": None, "mean/mode": None}
     return imputed + [
-        {"column": c.column, "missing": c.left, "filled": 0, "left": c.left,
-         "mean_confidence": None, **none, "model_version": "", "left because": c.reason}
+        {
+            "column": c.column,
+            "missing": c.left,
+            "filled": 0,
+            "left": c.left,
+            "mean_confidence": None,
+            **none,
+            "model_version": "",
+            "left because": c.reason,
+        }
         for c in fill.left_columns
     ]
 
@@ -105,7 +113,8 @@ def fill_line(fill: FillRecord) -> str:
     validation = fill.validation
     checks = (
         f"{sum(r.success for r in validation.results)}/{len(validation.results)}"
-        f" expectations passed ({len(validation.warnings)} warnings)" if validation
+        f" expectations passed ({len(validation.warnings)} warnings)"
+        if validation
         else "not validated"
     )
     if fill.dry_run:
@@ -134,20 +143,22 @@ def fill_data(fill: FillRecord) -> dict[str, Any]:
     from impute_assets.quality.result import to_plain
 
     validation = fill.validation.to_dict() if fill.validation else None
-    return to_plain({
-        "table": fill.table,
-        "output_table": fill.output_table,
-        "audit_table": fill.audit_table,
-        "partition": fill.partition,
-        "rows": fill.rows,
-        "cells_filled": fill.cells_filled,
-        "cells_left": fill.cells_left,
-        "audit_rows": fill.audit_rows,
-        "dry_run": fill.dry_run,
-        "preview_table": fill.preview_table,
-        "preview_rows": fill.preview_rows,
-        "columns": fill_rows(fill),
-        "left_reasons": fill.left_reasons,
-        "model_versions": fill.model_versions,
-        "validation": validation and {k: v for k, v in validation.items() if k != "results"},
-    })
+    return to_plain(
+        {
+            "table": fill.table,
+            "output_table": fill.output_table,
+            "audit_table": fill.audit_table,
+            "partition": fill.partition,
+            "rows": fill.rows,
+            "cells_filled": fill.cells_filled,
+            "cells_left": fill.cells_left,
+            "audit_rows": fill.audit_rows,
+            "dry_run": fill.dry_run,
+            "preview_table": fill.preview_table,
+            "preview_rows": fill.preview_rows,
+            "columns": fill_rows(fill),
+            "left_reasons": fill.left_reasons,
+            "model_versions": fill.model_versions,
+            "validation": validation and {k: v for k, v in validation.items() if k != "results"},
+        }
+    )

@@ -91,7 +91,11 @@ def decide_and_train(
         )
         if decision.reuse:
             records[plan.column] = ModelRecord.of(
-                plan.column, decision, previous[plan.column], plan.fingerprint, plan.inputs,
+                plan.column,
+                decision,
+                previous[plan.column],
+                plan.fingerprint,
+                plan.inputs,
                 previous[plan.column],
             )
         else:
@@ -101,8 +105,12 @@ def decide_and_train(
         stored = _train_batch(spec, frame, batch, store, device, log)
         for plan in batch:
             records[plan.column] = ModelRecord.of(
-                plan.column, decisions[plan.column], stored.get(plan.column), plan.fingerprint,
-                plan.inputs, previous[plan.column],
+                plan.column,
+                decisions[plan.column],
+                stored.get(plan.column),
+                plan.fingerprint,
+                plan.inputs,
+                previous[plan.column],
             )
     return records
 
@@ -125,8 +133,9 @@ def _train_batch(
     used = frame[list(kinds)]
     config = ImputerConfig(**{**batch[0].config, **device})
     order, groups = sequence_keys(spec)
-    imputer = Imputer(columns=targets, kinds=kinds, config=config, order_by=order,
-                      group_by=groups or None).fit(used)
+    imputer = Imputer(
+        columns=targets, kinds=kinds, config=config, order_by=order, group_by=groups or None
+    ).fit(used)
     profile = TableProfile.from_frame(used, kinds)
     stored = {}
     for plan in batch:
@@ -134,7 +143,8 @@ def _train_batch(
         if model is None:
             log.warning(f"{spec.table}.{plan.column}: nothing to learn from (no gaps or no rows)")
             continue
-        stored[plan.column] = store.save(spec.store_name, model, profile,
-                                         fingerprint=plan.fingerprint)
+        stored[plan.column] = store.save(
+            spec.store_name, model, profile, fingerprint=plan.fingerprint
+        )
         log.info(f"{spec.table}.{plan.column}: trained version {model.version} ({model.chosen})")
     return stored

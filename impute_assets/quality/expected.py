@@ -38,7 +38,9 @@ def _numeric(col: ColumnProfile, value: float, filled: int) -> ColumnProfile:
     squares = (n - 1) * std**2 + n * (mean - new_mean) ** 2 + filled * (value - new_mean) ** 2
     counts = list(col.histogram_counts)
     edges = np.asarray(col.histogram_edges)
-    counts[int(np.clip(np.searchsorted(edges, value, side="right") - 1, 0, len(counts) - 1))] += filled
+    counts[int(np.clip(np.searchsorted(edges, value, side="right") - 1, 0, len(counts) - 1))] += (
+        filled
+    )
     return replace(
         col,
         count=total,

@@ -45,10 +45,13 @@ def fills_finite(filled: pd.DataFrame, imputed: pd.DataFrame) -> ExpectationOutc
         if not pd.api.types.is_float_dtype(values.dtype):
             continue
         infinite = imputed[column].to_numpy(dtype=bool) & np.isinf(
-            values.to_numpy(dtype=float, na_value=np.nan))
+            values.to_numpy(dtype=float, na_value=np.nan)
+        )
         bad += int(infinite.sum())
-        examples += [f"{column}[{values.index[row]}]: {float(values.iloc[row])!r}"
-                     for row in np.flatnonzero(infinite)[: EXAMPLES - len(examples)]]
+        examples += [
+            f"{column}[{values.index[row]}]: {float(values.iloc[row])!r}"
+            for row in np.flatnonzero(infinite)[: EXAMPLES - len(examples)]
+        ]
     return ExpectationOutcome.from_spec(spec, success=bad == 0, unexpected_count=bad,
                                         unexpected_examples=examples)  # fmt: skip
 

@@ -17,8 +17,17 @@ if TYPE_CHECKING:
     from impute_assets.quality.suite import ExpectationSpec
 
 #: Keyword arguments too bulky to show as "expected" (they are in the suite itself).
-_BULKY_KWARGS = frozenset({"column", "partition_object", "edges", "counts", "result_format",
-                           "tail_weight_holdout", "internal_weight_holdout"})
+_BULKY_KWARGS = frozenset(
+    {
+        "column",
+        "partition_object",
+        "edges",
+        "counts",
+        "result_format",
+        "tail_weight_holdout",
+        "internal_weight_holdout",
+    }
+)
 #: How many values of a value set to show.
 _SHOWN_VALUES = 8
 
@@ -72,8 +81,10 @@ class ExpectationOutcome:
         line = f"{where}{self.type} ({self.expected}) got {observed or 'nothing'}"
         if self.tolerance:
             keys = " / ".join(k.strip() for k in self.tolerance.split(","))
-            line += (f"; tolerance: {keys} (validation.column_tolerances.{self.column}.<key> or "
-                     "validation.tolerances.<key>)")
+            line += (
+                f"; tolerance: {keys} (validation.column_tolerances.{self.column}.<key> or "
+                "validation.tolerances.<key>)"
+            )
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,8 +176,10 @@ class ValidationResult:
         lines = [
             f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
             "",
-            ("| ok | expectation | column | expected | observed | unexpected | examples | check "
-             "| tolerance |"),
+            (
+                "| ok | expectation | column | expected | observed | unexpected | examples | check "
+                "| tolerance |"
+            ),
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in sorted(self.results, key=lambda r: r.success):
@@ -177,8 +190,10 @@ class ValidationResult:
             cells = [mark, f"`{r.type}`", r.column or "", r.expected, observed, unexpected,
                      examples, r.check, r.tolerance or ""]  # fmt: skip
             lines.append(_markdown_row(cells))
-        lines += [_markdown_row(["⏭️", "not checked", what, "", why, "", "", "", ""])
-                  for what, why in self.skipped.items()]
+        lines += [
+            _markdown_row(["⏭️", "not checked", what, "", why, "", "", "", ""])
+            for what, why in self.skipped.items()
+        ]
         return "\n".join(lines)
 
 

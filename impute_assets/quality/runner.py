@@ -41,7 +41,8 @@ _GE_LOGGER = logging.getLogger("great_expectations")
 if _GE_LOGGER.level == logging.NOTSET:
     _GE_LOGGER.setLevel(logging.WARNING)
     logging.getLogger("great_expectations.data_context.types.base").addFilter(
-        lambda record: record.levelno >= logging.WARNING)
+        lambda record: record.levelno >= logging.WARNING
+    )
 
 SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
 #: How many unexpected values each outcome keeps as examples.
@@ -49,8 +50,11 @@ EXAMPLES = 5
 #: GE's "unexpected index query" (SQL text for the user to paste) is not asked for: GE renders it
 #: by substituting ``repr(value)`` through ``re.sub``, which fails on any value whose repr holds
 #: a backslash escape (U+00A0, U+200B, U+2028, U+202E: ``bad escape \x``), failing the check.
-_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
-                  "return_unexpected_index_query": False}
+_RESULT_FORMAT = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": EXAMPLES,
+    "return_unexpected_index_query": False,
+}
 _INDEX_KEY = "impute_assets_index"
 
 CountsBelow = Callable[[str, Sequence[float]], tuple[list[int], int]]
@@ -70,16 +74,19 @@ def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
 
 
 #: Table-level expectations that read no column (the others may read any: they get them all).
-_ROW_COUNT_ONLY = frozenset({"expect_table_row_count_to_equal",
-                             "expect_table_row_count_to_be_between"})
+_ROW_COUNT_ONLY = frozenset(
+    {"expect_table_row_count_to_equal", "expect_table_row_count_to_be_between"}
+)
 
 
 def _read_by(suite: Suite, available: Sequence[str]) -> list[str]:
     """The frame columns the suite's expectations read (named by a ``column...`` argument);
     every column when one of them is about the table's columns. GE fingerprints the whole
     frame it is given (over half of validating 1M rows x 21 columns), so it gets only these."""
-    if any(e.type.startswith("expect_table_") and e.type not in _ROW_COUNT_ONLY
-           for e in suite.expectations):
+    if any(
+        e.type.startswith("expect_table_") and e.type not in _ROW_COUNT_ONLY
+        for e in suite.expectations
+    ):
         return list(available)
     named: set[str] = set()
     for spec in suite.expectations:
@@ -164,8 +171,7 @@ def validate_table(
             add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
             connection_string = engine.url.render_as_string(hide_password=False)
             source = add_datasource("warehouse", connection_string=connection_string)
-            read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] \
-                or [sa.literal(1)]
+            read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] or [sa.literal(1)]
             query = sa.select(*read).select_from(selectable)
             sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
             asset = source.add_query_asset(name="table", query=sql)
@@ -178,8 +184,9 @@ def validate_table(
         engine.dispose()
 
 
-def _column_types(conn: sa.Connection, table: str, schema: str | None
-                  ) -> dict[str, sa.types.TypeEngine]:
+def _column_types(
+    conn: sa.Connection, table: str, schema: str | None
+) -> dict[str, sa.types.TypeEngine]:
     """The table's columns and their types (types SQLAlchemy does not know are read as
     ``NullType``, no concern here)."""
     with warnings.catch_warnings():
@@ -274,8 +281,11 @@ def _outcome(
         observed_value=result.get("observed_value"),
         unexpected_count=_count(result.get("unexpected_count")),
         unexpected_examples=result.get("partial_unexpected_list") or (),
-        details={k: result[k] for k in ("element_count", "missing_count", "unexpected_percent")
-                 if k in result},
+        details={
+            k: result[k]
+            for k in ("element_count", "missing_count", "unexpected_percent")
+            if k in result
+        },
         error=error,
     )
 

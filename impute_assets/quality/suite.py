@@ -173,9 +173,7 @@ def build_suite(
         tol = default
         if column in overrides:
             tol = _tolerances(overrides[column], f"column {column!r}", base=default)
-        expectations.extend(
-            column_expectations(profile[column], tol, (expected or {}).get(column))
-        )
+        expectations.extend(column_expectations(profile[column], tol, (expected or {}).get(column)))
     for i, spec in enumerate(extra):
         try:
             expectations.append(ExpectationSpec.model_validate(spec))
@@ -264,8 +262,9 @@ def _bounds(col: ColumnProfile, tol: Tolerances) -> tuple[float, float]:
     return col.quantiles[low], col.quantiles[high]
 
 
-def _spec(type_: str, column: str, check: Check = INVARIANTS, tolerance: str | None = None,
-          **kwargs: Any) -> ExpectationSpec:
+def _spec(
+    type_: str, column: str, check: Check = INVARIANTS, tolerance: str | None = None, **kwargs: Any
+) -> ExpectationSpec:
     return ExpectationSpec(type=type_, kwargs={"column": column, **kwargs}, check=check,
                            tolerance=tolerance)  # fmt: skip
 

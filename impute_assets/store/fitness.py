@@ -43,7 +43,10 @@ class Fitness:
 
 
 def fitness(
-    stored: StoredModel, profile: TableProfile, current: pd.DataFrame, policy: ReusePolicy,
+    stored: StoredModel,
+    profile: TableProfile,
+    current: pd.DataFrame,
+    policy: ReusePolicy,
     input_drift: bool = True,
 ) -> Fitness:
     """Judge ``stored`` (with its training ``profile``) against ``current``, the rows to fill.
@@ -56,17 +59,28 @@ def fitness(
     """
     target = stored.column
     kinds = {**stored.info.get("input_kinds", {}), target: stored.info.get("kind", "")}
-    problems = [f"input {name!r} is no longer in the table"
-                for name in stored.info.get("inputs", []) if name not in current.columns]
-    problems += [problem for name, kind in kinds.items() if name in current.columns
-                 for problem in [_retyped(name, kind, current[name])] if problem]
+    problems = [
+        f"input {name!r} is no longer in the table"
+        for name in stored.info.get("inputs", [])
+        if name not in current.columns
+    ]
+    problems += [
+        problem
+        for name, kind in kinds.items()
+        if name in current.columns
+        for problem in [_retyped(name, kind, current[name])]
+        if problem
+    ]
     if problems or policy.mode == "always":
         return Fitness(problems)
     if target in current.columns and target in profile.columns:
         problems += _target_drift(profile[target], current[target], policy)
     drift = _input_drift(profile, current, stored.info.get("inputs", [])) if input_drift else {}
-    problems += [f"input {name!r} drifted: PSI {value:.3f} > max_drift {policy.max_drift:g}"
-                 for name, value in drift.items() if value > policy.max_drift]
+    problems += [
+        f"input {name!r} drifted: PSI {value:.3f} > max_drift {policy.max_drift:g}"
+        for name, value in drift.items()
+        if value > policy.max_drift
+    ]
     return Fitness(problems, drift)
 
 
@@ -107,25 +121,35 @@ def _target_drift(reference: ColumnProfile, current: pd.Series, policy: ReusePol
     elif reference.min is not None:
         values = pd.Series(numeric_values(observed, reference.kind))
         unseen = values[(values < reference.min) | (values > reference.max)]
-        what = (f"outside the training range [{reference.min:g}, {reference.max:g}] "
-                f"(observed {values.min():g} to {values.max():g})")
+        what = (
+            f"outside the training range [{reference.min:g}, {reference.max:g}] "
+            f"(observed {values.min():g} to {values.max():g})"
+        )
     else:
         return []
     share = len(unseen) / len(observed)
     if len(unseen) < MIN_UNSEEN_VALUES or share <= policy.max_unseen:
         return []
-    return [(f"target {name!r}: {len(unseen)} of {len(observed)} observed values are {what}; "
-             f"{share:.0%} > max_unseen {policy.max_unseen:g}")]
+    return [
+        (
+            f"target {name!r}: {len(unseen)} of {len(observed)} observed values are {what}; "
+            f"{share:.0%} > max_unseen {policy.max_unseen:g}"
+        )
+    ]
 
 
-def _input_drift(profile: TableProfile, current: pd.DataFrame, inputs: list[str]) -> dict[str, float]:
+def _input_drift(
+    profile: TableProfile, current: pd.DataFrame, inputs: list[str]
+) -> dict[str, float]:
     """PSI of each input with enough observed values, against its training profile."""
     from impute_assets.core.profile import psi
 
     return {
         name: float(psi(profile[name], current[name]))
         for name in inputs
-        if name in current.columns and name in profile.columns and profile[name].count
+        if name in current.columns
+        and name in profile.columns
+        and profile[name].count
         and current[name].count() >= MIN_DRIFT_VALUES
     }
 

@@ -134,27 +134,29 @@ class ModelStore:
                     relative = "/".join(file.relative_to(local).parts)
                     files[relative] = sha256_of(local_fs, str(file))
                     put_file(self.fs, str(file), self._join(path, relative))
-        entry = _sealed({
-            "table": table,
-            "column": model.target,
-            "version": model.version,
-            "fingerprint": fingerprint or model.fingerprint,
-            "trained_at": model.trained_at,
-            "saved_at": saved_at.isoformat(),
-            "folder": folder,
-            "files": files,
-            "info": {
-                "kind": str(model.kind),
-                "inputs": list(model.inputs),
-                "input_kinds": {k: str(v) for k, v in model.input_kinds.items()},
-                "chosen": model.chosen,
-                "training_rows": int(model.training_rows),
-                "epochs": int(model.epochs),
-                "device": model.device,
-                "seconds": float(model.seconds),
-                "holdout": dict(model.holdout),
-            },
-        })
+        entry = _sealed(
+            {
+                "table": table,
+                "column": model.target,
+                "version": model.version,
+                "fingerprint": fingerprint or model.fingerprint,
+                "trained_at": model.trained_at,
+                "saved_at": saved_at.isoformat(),
+                "folder": folder,
+                "files": files,
+                "info": {
+                    "kind": str(model.kind),
+                    "inputs": list(model.inputs),
+                    "input_kinds": {k: str(v) for k, v in model.input_kinds.items()},
+                    "chosen": model.chosen,
+                    "training_rows": int(model.training_rows),
+                    "epochs": int(model.epochs),
+                    "device": model.device,
+                    "seconds": float(model.seconds),
+                    "holdout": dict(model.holdout),
+                },
+            }
+        )
         # entry.json last: a version without it is an interrupted save and is never listed.
         write_bytes(self.fs, self._join(path, ENTRY_FILE), json.dumps(entry, indent=1).encode())
         return _stored(entry, path)
@@ -197,8 +199,11 @@ class ModelStore:
         for relative, expected in sorted(stored.files.items()):
             path = self._join(stored.path, relative)
             if not self.fs.exists(path):
-                raise DamagedVersion(self._shown(path), f"missing (model of {stored.table}."
-                                     f"{stored.column} version {stored.version}); train it again")
+                raise DamagedVersion(
+                    self._shown(path),
+                    f"missing (model of {stored.table}."
+                    f"{stored.column} version {stored.version}); train it again",
+                )
             actual = sha256_of(self.fs, path)
             if actual != expected:
                 raise DamagedVersion(
@@ -209,7 +214,10 @@ class ModelStore:
                 )
 
     def sweep(
-        self, table: str, column: str, older_than: timedelta = SWEEP_GRACE,
+        self,
+        table: str,
+        column: str,
+        older_than: timedelta = SWEEP_GRACE,
         now: datetime | None = None,
     ) -> list[str]:
         """Remove the column's interrupted saves (version folders without ``entry.json``) saved
@@ -284,8 +292,9 @@ class ModelStore:
             return ReuseDecision(False, "policy 'never' retrains every run")
         stored, damaged = self.newest_sound(table, column)
         if damaged:
-            return ReuseDecision(False, f"newest stored version is damaged ({damaged[0]}); "
-                                 "training again")
+            return ReuseDecision(
+                False, f"newest stored version is damaged ({damaged[0]}); training again"
+            )
         if stored is None:
             return ReuseDecision(False, "no stored model")
         if stored.fingerprint != fingerprint:
@@ -296,7 +305,11 @@ class ModelStore:
                 version=stored.version,
             )
         age = stored.age_days(now)
-        if policy.mode != "always" and policy.max_age_days is not None and age > policy.max_age_days:
+        if (
+            policy.mode != "always"
+            and policy.max_age_days is not None
+            and age > policy.max_age_days
+        ):
             return ReuseDecision(
                 False,
                 f"model is {age:.1f} days old (max_age_days={policy.max_age_days:g})",
@@ -304,8 +317,9 @@ class ModelStore:
             )
         fit = self.fitness(stored, current, policy)
         if not fit.fits:
-            return ReuseDecision(False, "; ".join(fit.problems), version=stored.version,
-                                 drift=fit.drift)
+            return ReuseDecision(
+                False, "; ".join(fit.problems), version=stored.version, drift=fit.drift
+            )
         if policy.mode == "always":
             return ReuseDecision(
                 True, "fingerprint matches (policy 'always')", version=stored.version
@@ -319,8 +333,13 @@ class ModelStore:
             drift=fit.drift,
         )
 
-    def fitness(self, stored: StoredModel, current: pd.DataFrame, policy: ReusePolicy,
-                input_drift: bool = True) -> Fitness:
+    def fitness(
+        self,
+        stored: StoredModel,
+        current: pd.DataFrame,
+        policy: ReusePolicy,
+        input_drift: bool = True,
+    ) -> Fitness:
         """Whether ``stored`` still fits ``current`` (see :func:`~.fitness.fitness`)."""
         profile = self.load_profile(stored.table, stored.column, stored.version)
         return fitness(stored, profile, current, policy, input_drift)
@@ -332,12 +351,14 @@ class ModelStore:
                 return stored
             if damaged:
                 raise damaged[0]
-            raise KeyError(f"no stored model for {table}.{column} (any version) in "
-                           f"{self.masked_root}")
+            raise KeyError(
+                f"no stored model for {table}.{column} (any version) in {self.masked_root}"
+            )
         versions = [v for v in self.versions(table, column) if v.version == version]
         if not versions:
-            raise KeyError(f"no stored model for {table}.{column} (version {version!r}) in "
-                           f"{self.masked_root}")
+            raise KeyError(
+                f"no stored model for {table}.{column} (version {version!r}) in {self.masked_root}"
+            )
         self.verify(versions[-1])
         return versions[-1]
 
@@ -392,14 +413,19 @@ def _read_entry(data: bytes, folder: str) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"torn or unreadable ({exc}); train the column again") from None
     if not isinstance(entry, dict) or "seal" not in entry:
-        raise ValueError("has no seal (saved by an older impute_assets or edited); train the "
-                         "column again")
+        raise ValueError(
+            "has no seal (saved by an older impute_assets or edited); train the column again"
+        )
     if entry["seal"] != _seal(entry):
-        raise ValueError("content changed since it was saved (seal does not match); restore "
-                         "it or train the column again")
+        raise ValueError(
+            "content changed since it was saved (seal does not match); restore "
+            "it or train the column again"
+        )
     if entry.get("folder") != posixpath.basename(folder):
-        raise ValueError(f"was saved in folder {entry.get('folder')!r}, not in "
-                         f"{posixpath.basename(folder)!r} (a moved version); train the column again")
+        raise ValueError(
+            f"was saved in folder {entry.get('folder')!r}, not in "
+            f"{posixpath.basename(folder)!r} (a moved version); train the column again"
+        )
     return entry
 
 
@@ -419,5 +445,3 @@ def _stamp_of(folder: str) -> datetime | None:
         return datetime.strptime(folder.split("-", 1)[0], STAMP_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
-
-

@@ -24,9 +24,21 @@ from impute_assets.warehouse.conversion import to_arrow
 from impute_assets.warehouse.describe import TableDescription
 from impute_assets.warehouse.dialects import Dialect
 
-AUDIT_COLUMNS = ("run_id", "table_schema", "table_name", "partition", "row_key", "column_name",
-                 "imputed_value", "confidence", "model_version", "imputed_at", "lower", "upper",
-                 "prediction_set")
+AUDIT_COLUMNS = (
+    "run_id",
+    "table_schema",
+    "table_name",
+    "partition",
+    "row_key",
+    "column_name",
+    "imputed_value",
+    "confidence",
+    "model_version",
+    "imputed_at",
+    "lower",
+    "upper",
+    "prediction_set",
+)
 #: Columns added after the first release: nullable, and added to an older audit table in place.
 ADDED_COLUMNS = ("lower", "upper", "prediction_set")
 
@@ -34,7 +46,8 @@ ADDED_COLUMNS = ("lower", "upper", "prediction_set")
 def audit_table(name: str, schema: str | None = None) -> sa.Table:
     """The audit table's definition (portable types; VARCHAR lengths for MySQL)."""
     return sa.Table(
-        name, sa.MetaData(),
+        name,
+        sa.MetaData(),
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("table_schema", sa.String(255)),
         sa.Column("table_name", sa.String(255), nullable=False),
@@ -54,9 +67,17 @@ def audit_table(name: str, schema: str | None = None) -> sa.Table:
     )
 
 
-def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[str], *,
-                run_id: str, table: str, schema: str | None = None,
-                partition: object = None, at: dt.datetime | None = None) -> pd.DataFrame:
+def audit_frame(
+    cells: pd.DataFrame,
+    frame: pd.DataFrame,
+    key_columns: Sequence[str],
+    *,
+    run_id: str,
+    table: str,
+    schema: str | None = None,
+    partition: object = None,
+    at: dt.datetime | None = None,
+) -> pd.DataFrame:
     """Audit rows from core's ``ImputationResult.cells()`` (row, column, value, confidence,
     model_version, interval ends or prediction set), keyed by ``key_columns`` of the filled
     ``frame``. ``partition``: the partition key of every cell (a list or Series, one per cell:
@@ -67,23 +88,40 @@ def audit_frame(cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[
     at = at or dt.datetime.now(dt.UTC)
     keys = frame.loc[cells["row"], list(key_columns)] if key_columns else None
     row_keys = [
-        json.dumps(dict(zip(key_columns, map(_plain, values), strict=True)) if key_columns
-                   else {"row": _plain(row)}, default=str, sort_keys=True)
-        for row, values in zip(cells["row"],
-                               keys.itertuples(index=False) if keys is not None else cells["row"],
-                               strict=True)
+        json.dumps(
+            dict(zip(key_columns, map(_plain, values), strict=True))
+            if key_columns
+            else {"row": _plain(row)},
+            default=str,
+            sort_keys=True,
+        )
+        for row, values in zip(
+            cells["row"],
+            keys.itertuples(index=False) if keys is not None else cells["row"],
+            strict=True,
+        )
     ]
-    return pd.DataFrame({
-        "run_id": run_id, "table_schema": schema, "table_name": table,
-        "partition": _partition_keys(partition, len(cells)),
-        "row_key": row_keys, "column_name": cells["column"].astype(str).to_numpy(),
-        "imputed_value": [None if pd.isna(v) else str(v) for v in cells["value"]],
-        "confidence": cells["confidence"].astype(float).to_numpy(),
-        "model_version": cells["model_version"].astype(str).to_numpy(), "imputed_at": at,
-        "lower": _texts(cells, "lower"), "upper": _texts(cells, "upper"),
-        "prediction_set": [None if s is None else json.dumps([_plain(v) for v in s], default=str)
-                           for s in cells.get("prediction_set", [None] * len(cells))],
-    }, columns=list(AUDIT_COLUMNS))
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "table_schema": schema,
+            "table_name": table,
+            "partition": _partition_keys(partition, len(cells)),
+            "row_key": row_keys,
+            "column_name": cells["column"].astype(str).to_numpy(),
+            "imputed_value": [None if pd.isna(v) else str(v) for v in cells["value"]],
+            "confidence": cells["confidence"].astype(float).to_numpy(),
+            "model_version": cells["model_version"].astype(str).to_numpy(),
+            "imputed_at": at,
+            "lower": _texts(cells, "lower"),
+            "upper": _texts(cells, "upper"),
+            "prediction_set": [
+                None if s is None else json.dumps([_plain(v) for v in s], default=str)
+                for s in cells.get("prediction_set", [None] * len(cells))
+            ],
+        },
+        columns=list(AUDIT_COLUMNS),
+    )
 
 
 def _partition_keys(partition: object, cells: int) -> list[str | None]:
@@ -104,8 +142,9 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def ensure_audit_table(conn: sa.Connection, dialect: Dialect, name: str,
-                       schema: str | None, staging: Callable[[], str]) -> str | None:
+def ensure_audit_table(
+    conn: sa.Connection, dialect: Dialect, name: str, schema: str | None, staging: Callable[[], str]
+) -> str | None:
     """Make sure the audit table can take rows: when absent, create it empty under a name from
     ``staging`` (before the publish transaction: DDL commits on MySQL) and return that
     name; the publish renames it into place with the data, and a killed publish leaves only a
@@ -127,13 +166,20 @@ def _add_columns(conn: sa.Connection, dialect: Dialect, name: str, schema: str |
     for column in ADDED_COLUMNS:
         if column not in have:
             sql_type = wanted[column].type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {dialect.qualified(name, schema)} "
-                                 f"ADD COLUMN {dialect.preparer.quote(column)} {sql_type}")
+            conn.exec_driver_sql(
+                f"ALTER TABLE {dialect.qualified(name, schema)} "
+                f"ADD COLUMN {dialect.preparer.quote(column)} {sql_type}"
+            )
     conn.commit()
 
 
-def write_audit(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
-                  rows: pd.DataFrame, partition: object = None) -> int:
+def write_audit(
+    conn: sa.Connection,
+    dialect: Dialect,
+    desc: TableDescription,
+    rows: pd.DataFrame,
+    partition: object = None,
+) -> int:
     """Inside the caller's transaction, delete the audit rows of what is being replaced (all, or
     those of ``partition``: its value as text, as :func:`audit_frame` writes it) and add
     ``rows``."""

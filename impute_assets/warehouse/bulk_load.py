@@ -23,8 +23,9 @@ CHUNK_ROWS = 50_000
 EXECUTEMANY_ROWS = 5_000
 
 
-def bulk_load(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None,
-              data: pa.Table) -> int:
+def bulk_load(
+    conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None, data: pa.Table
+) -> int:
     """Append ``data`` (columns named as in ``table``) to ``table``; returns the row count."""
     if data.num_rows == 0:
         return 0
@@ -35,12 +36,17 @@ def bulk_load(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, sche
     return data.num_rows
 
 
-def _copy_csv(conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None,
-              data: pa.Table) -> None:
-    data = pa.table({name: _csv_safe(col) for name, col in zip(data.column_names, data.columns, strict=True)})
+def _copy_csv(
+    conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None, data: pa.Table
+) -> None:
+    data = pa.table(
+        {name: _csv_safe(col) for name, col in zip(data.column_names, data.columns, strict=True)}
+    )
     # Sent without parameters: identifiers quoted as the server reads them (``raw``).
-    statement = (f"COPY {dialect.qualified(table.name, schema, raw=True)} "
-                 f"({dialect.column_list(data.column_names, raw=True)}) FROM STDIN (FORMAT csv)")
+    statement = (
+        f"COPY {dialect.qualified(table.name, schema, raw=True)} "
+        f"({dialect.column_list(data.column_names, raw=True)}) FROM STDIN (FORMAT csv)"
+    )
     options = pacsv.WriteOptions(include_header=False, batch_size=CHUNK_ROWS)
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
@@ -58,20 +64,26 @@ def _csv_safe(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def _duckdb_arrow(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
-                  schema: str | None, data: pa.Table) -> None:
+def _duckdb_arrow(
+    conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None, data: pa.Table
+) -> None:
     raw = conn.connection.dbapi_connection
     view = f"_ia_arrow_{uuid.uuid4().hex}"
     columns = dialect.column_list(data.column_names, raw=True)
     raw.register(view, data)  # on failure the view dies with the connection (no pooling)
-    raw.execute(f"INSERT INTO {dialect.qualified(table.name, schema, raw=True)} ({columns}) "
-                f"SELECT {columns} FROM {view}")
+    raw.execute(
+        f"INSERT INTO {dialect.qualified(table.name, schema, raw=True)} ({columns}) "
+        f"SELECT {columns} FROM {view}"
+    )
     raw.unregister(view)
 
 
-def _executemany(conn: sa.Connection, dialect: Dialect, table: sa.TableClause,
-                 schema: str | None, data: pa.Table) -> None:
-    data = pa.table({name: _nan_to_null(col) for name, col in zip(data.column_names, data.columns, strict=True)})
+def _executemany(
+    conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None, data: pa.Table
+) -> None:
+    data = pa.table(
+        {name: _nan_to_null(col) for name, col in zip(data.column_names, data.columns, strict=True)}
+    )
     statement = sa.insert(table)
     for batch in data.to_batches(EXECUTEMANY_ROWS):
         conn.execute(statement, batch.to_pylist())
@@ -82,4 +94,3 @@ def _nan_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_floating(column.type):
         return pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
     return column
-

@@ -37,8 +37,9 @@ def to_pandas(table: pa.Table, nan_as_missing: bool = True) -> pd.DataFrame:
 
     singles = [i for i, f in enumerate(table.schema) if pa.types.is_float32(f.type)]
     for i in singles:  # float32 (a ``real`` column) as the exact float64 of its value
-        table = table.set_column(i, table.schema.field(i).with_type(pa.float64()),
-                                 table.column(i).cast(pa.float64()))
+        table = table.set_column(
+            i, table.schema.field(i).with_type(pa.float64()), table.column(i).cast(pa.float64())
+        )
     return table.to_pandas(types_mapper=mapper, date_as_object=False)
 
 
@@ -49,7 +50,10 @@ def to_arrow(frame: pd.DataFrame, desc: TableDescription) -> pa.Table:
     if missing or extra:
         raise PublishRefused(
             f"frame columns differ from the table's (missing {missing}, unexpected {extra})",
-            url=desc.url, schema=desc.schema, table=desc.name)
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+        )
     return pa.table({c.name: _cast(frame[c.name], c, desc) for c in desc.columns})
 
 
@@ -73,5 +77,10 @@ def _cast(series: pd.Series, column: ColumnDescription, desc: TableDescription) 
             raise pa.ArrowInvalid("a finite value exceeds single precision (about 3.4e38)")
         return cast
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise PublishRefused(f"values do not fit {column.sql_type} ({exc})", url=desc.url,
-                             schema=desc.schema, table=desc.name, column=column.name) from exc
+        raise PublishRefused(
+            f"values do not fit {column.sql_type} ({exc})",
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+            column=column.name,
+        ) from exc

@@ -53,8 +53,13 @@ class TableDescription:
         for column in self.columns:
             if column.name == name:
                 return column
-        raise ColumnNotFound(url=self.url, schema=self.schema, table=self.name, column=name,
-                             available=self.column_names)
+        raise ColumnNotFound(
+            url=self.url,
+            schema=self.schema,
+            table=self.name,
+            column=name,
+            available=self.column_names,
+        )
 
     def select(self, names: Sequence[str] | None) -> list[ColumnDescription]:
         """The named columns in the given order (all columns for None)."""
@@ -65,24 +70,30 @@ class TableDescription:
 
         Unsupported columns are untyped: their text passes through with no (JSON, ...) processing.
         """
-        return sa.table(name or self.name,
-                        *(sa.column(c.name, c.type if arrow_type(c.type) else sa.types.NullType())
-                          for c in self.columns),
-                        schema=self.schema)
+        return sa.table(
+            name or self.name,
+            *(
+                sa.column(c.name, c.type if arrow_type(c.type) else sa.types.NullType())
+                for c in self.columns
+            ),
+            schema=self.schema,
+        )
 
     def arrow_schema(self, names: Sequence[str] | None = None) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.arrow_type) for c in self.select(names)])
 
 
-def describe_table(conn: sa.Connection, dialect: Dialect, url: str, table: str,
-                   schema: str | None = None) -> TableDescription:
+def describe_table(
+    conn: sa.Connection, dialect: Dialect, url: str, table: str, schema: str | None = None
+) -> TableDescription:
     """Reflect ``table``; warns once per unsupported column and process (it is passed
     through as text)."""
     with translated(url, schema, table):
         reflected, primary_key = dialect.reflect(conn, table, schema)
     columns = tuple(
-        ColumnDescription(c.name, c.sql_type, column_kind(c.type, c.name in primary_key),
-                          c.nullable, c.type)
+        ColumnDescription(
+            c.name, c.sql_type, column_kind(c.type, c.name in primary_key), c.nullable, c.type
+        )
         for c in reflected
     )
     for column in columns:
@@ -95,8 +106,7 @@ def describe_table(conn: sa.Connection, dialect: Dialect, url: str, table: str,
 _warned: set[tuple[str, str, str, str, str]] = set()
 
 
-def _warn_unsupported(url: str, schema: str | None, table: str,
-                      column: ColumnDescription) -> None:
+def _warn_unsupported(url: str, schema: str | None, table: str, column: ColumnDescription) -> None:
     """An :class:`UnsupportedTypeWarning`, once per column and process (a run describes its
     table many times), attributed to the package rather than to a source line."""
     seen = (url, schema or "", table, column.name, column.sql_type)
@@ -106,5 +116,8 @@ def _warn_unsupported(url: str, schema: str | None, table: str,
     warnings.warn_explicit(
         f"column {column.name!r} of table {table!r} at {url} has unsupported type "
         f"{column.sql_type}: read as text, passed through untouched, never imputed",
-        UnsupportedTypeWarning, filename="impute_assets.warehouse", lineno=0,
-        module="impute_assets.warehouse.describe")
+        UnsupportedTypeWarning,
+        filename="impute_assets.warehouse",
+        lineno=0,
+        module="impute_assets.warehouse.describe",
+    )

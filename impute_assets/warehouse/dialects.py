@@ -137,34 +137,42 @@ class Dialect:
         """Why ``name`` cannot name a table on this engine (too long), or None when it can."""
         limit = self.engine.dialect.max_identifier_length
         if limit and len(name.encode()) > limit:
-            return (f"the name is {len(name.encode())} bytes long and {self.name} allows "
-                    f"{limit} (it would be cut short silently); choose a shorter output name")
+            return (
+                f"the name is {len(name.encode())} bytes long and {self.name} allows "
+                f"{limit} (it would be cut short silently); choose a shorter output name"
+            )
         return None
 
     # -- reflection --------------------------------------------------------------------------
     def default_schema(self, conn: sa.Connection) -> str | None:
         return sa.inspect(conn).default_schema_name
 
-    def reflect(self, conn: sa.Connection, table: str,
-                schema: str | None) -> tuple[list[ReflectedColumn], list[str]]:
+    def reflect(
+        self, conn: sa.Connection, table: str, schema: str | None
+    ) -> tuple[list[ReflectedColumn], list[str]]:
         """Columns and primary key; raises ``sa.exc.NoSuchTableError`` when absent."""
         inspector = sa.inspect(conn)
         with warnings.catch_warnings():  # the type is named by ``declared_types`` instead
             warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
             reflected = inspector.get_columns(table, schema=schema)
-        declared = self.declared_types(conn, table, schema) if any(
-            isinstance(c["type"], sa.types.NullType) for c in reflected) else {}
+        declared = (
+            self.declared_types(conn, table, schema)
+            if any(isinstance(c["type"], sa.types.NullType) for c in reflected)
+            else {}
+        )
         columns = [
-            ReflectedColumn(c["name"], self.read_type(c["type"]),
-                            declared.get(c["name"]) or self.render_type(c["type"]),
-                            bool(c.get("nullable", True)))
+            ReflectedColumn(
+                c["name"],
+                self.read_type(c["type"]),
+                declared.get(c["name"]) or self.render_type(c["type"]),
+                bool(c.get("nullable", True)),
+            )
             for c in reflected
         ]
         primary_key = inspector.get_pk_constraint(table, schema=schema).get("constrained_columns")
         return columns, list(primary_key or [])
 
-    def declared_types(self, conn: sa.Connection, table: str,
-                       schema: str | None) -> dict[str, str]:
+    def declared_types(self, conn: sa.Connection, table: str, schema: str | None) -> dict[str, str]:
         """Each column's type as the engine names it, for types SQLAlchemy does not know."""
         return {}
 
@@ -186,8 +194,9 @@ class Dialect:
         except Exception:  # noqa: BLE001 - some reflected types cannot be rendered back
             return repr(sql_type)
 
-    def validates_in_sql(self, names: Sequence[str], table: str = "",
-                         values: Sequence[str] = ()) -> bool:
+    def validates_in_sql(
+        self, names: Sequence[str], table: str = "", values: Sequence[str] = ()
+    ) -> bool:
         """Whether Great Expectations' SQL datasource can validate ``table`` with these columns
         (and ``values``, partition values written into its query) here, else validate the rows
         as a DataFrame. GE renders names into SQL without doubling ``%``, which drivers with
@@ -221,18 +230,28 @@ class Dialect:
     #: Whether RENAME TABLE can share the publishing transaction (MySQL's DDL commits it).
     renames_in_transaction = True
 
-    def create_like(self, conn: sa.Connection, source: str, target: str, schema: str | None,
-                    columns: Sequence[ReflectedColumn], primary_key: Sequence[str],
-                    scratch: bool) -> None:
+    def create_like(
+        self,
+        conn: sa.Connection,
+        source: str,
+        target: str,
+        schema: str | None,
+        columns: Sequence[ReflectedColumn],
+        primary_key: Sequence[str],
+        scratch: bool,
+    ) -> None:
         """Create ``target`` empty with the column types (and keys) of ``source``.
 
         ``scratch``: the table is only ever staging, never renamed into place (may be unlogged).
         """
-        conn.exec_driver_sql(f"CREATE TABLE {self.qualified(target, schema)} AS "
-                             f"SELECT * FROM {self.qualified(source, schema)} WHERE 1 = 0")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {self.qualified(target, schema)} AS "
+            f"SELECT * FROM {self.qualified(source, schema)} WHERE 1 = 0"
+        )
 
-    def add_key(self, conn: sa.Connection, table: str, schema: str | None,
-                key: Sequence[str]) -> None:
+    def add_key(
+        self, conn: sa.Connection, table: str, schema: str | None, key: Sequence[str]
+    ) -> None:
         """A unique index on ``key`` (a new output table whose source has no primary key)."""
         index_table = sa.Table(table, sa.MetaData(), *(sa.Column(k) for k in key), schema=schema)
         name = f"ia_key_{hashlib.sha1(f'{schema}.{table}'.encode()).hexdigest()[:12]}"
@@ -253,15 +272,22 @@ class Dialect:
         self.rename(conn, staging, table, schema)
 
     def rename(self, conn: sa.Connection, old: str, new: str, schema: str | None) -> None:
-        conn.exec_driver_sql(f"ALTER TABLE {self.qualified(old, schema)} "
-                             f"RENAME TO {self.preparer.quote(new)}")
+        conn.exec_driver_sql(
+            f"ALTER TABLE {self.qualified(old, schema)} RENAME TO {self.preparer.quote(new)}"
+        )
 
     def begin_publish(self, conn: sa.Connection) -> None:
         """Settings for the publishing transaction, before it starts (hook for engines)."""
 
     @contextmanager
-    def publish_lock(self, conn: sa.Connection, table: str, schema: str | None,
-                     partition: object = None, exclusive: bool = True) -> Iterator[None]:
+    def publish_lock(
+        self,
+        conn: sa.Connection,
+        table: str,
+        schema: str | None,
+        partition: object = None,
+        exclusive: bool = True,
+    ) -> Iterator[None]:
         """Serialize publishes into one table (``exclusive``) or one partition of it.
 
         Default: a lock in this process; the engine's own write lock (DuckDB's file lock, SQLite's
@@ -271,8 +297,7 @@ class Dialect:
             yield
 
     @contextmanager
-    def fill_lock(self, table: str, schema: str | None, partition: object = None
-                  ) -> Iterator[None]:
+    def fill_lock(self, table: str, schema: str | None, partition: object = None) -> Iterator[None]:
         """Serialize whole fills (read, predict, publish) of one table partition across
         processes: held on a connection (or file) of its own, apart from the publish lock.
 
@@ -331,14 +356,26 @@ class DuckDBDialect(Dialect):
     name = "duckdb"
 
     _TYPES: ClassVar[dict[str, sa.types.TypeEngine]] = {
-        "BOOLEAN": sa.Boolean(), "TINYINT": sa.SmallInteger(), "SMALLINT": sa.SmallInteger(),
-        "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "UTINYINT": sa.SmallInteger(),
-        "USMALLINT": sa.Integer(), "UINTEGER": sa.BigInteger(),
-        "UBIGINT": sa.Numeric(20, 0), "FLOAT": sa.Float(), "REAL": sa.Float(),
-        "DOUBLE": sa.Double(), "VARCHAR": sa.String(), "DATE": sa.Date(),
-        "TIMESTAMP": sa.DateTime(), "TIMESTAMP_S": sa.DateTime(), "TIMESTAMP_MS": sa.DateTime(),
+        "BOOLEAN": sa.Boolean(),
+        "TINYINT": sa.SmallInteger(),
+        "SMALLINT": sa.SmallInteger(),
+        "INTEGER": sa.Integer(),
+        "BIGINT": sa.BigInteger(),
+        "UTINYINT": sa.SmallInteger(),
+        "USMALLINT": sa.Integer(),
+        "UINTEGER": sa.BigInteger(),
+        "UBIGINT": sa.Numeric(20, 0),
+        "FLOAT": sa.Float(),
+        "REAL": sa.Float(),
+        "DOUBLE": sa.Double(),
+        "VARCHAR": sa.String(),
+        "DATE": sa.Date(),
+        "TIMESTAMP": sa.DateTime(),
+        "TIMESTAMP_S": sa.DateTime(),
+        "TIMESTAMP_MS": sa.DateTime(),
         "TIMESTAMP WITH TIME ZONE": sa.DateTime(timezone=True),
-        "TIME": sa.Time(), "BLOB": sa.LargeBinary(),
+        "TIME": sa.Time(),
+        "BLOB": sa.LargeBinary(),
     }
     # Not listed (passed through as text): HUGEINT (39 digits, beyond decimal128),
     # TIMESTAMP_NS (finer than microseconds), TIMETZ, INTERVAL, UUID, JSON, nested types.
@@ -353,23 +390,35 @@ class DuckDBDialect(Dialect):
         return conn.execute(sa.text("SELECT current_schema()")).scalar_one()
 
     def _ischema_filter(self, conn: sa.Connection, schema: str | None) -> dict[str, str]:
-        return {"schema": schema or self.default_schema(conn),
-                "catalog": conn.execute(sa.text("SELECT current_database()")).scalar_one()}
+        return {
+            "schema": schema or self.default_schema(conn),
+            "catalog": conn.execute(sa.text("SELECT current_database()")).scalar_one(),
+        }
 
     def reflect(self, conn, table, schema):
         params = {**self._ischema_filter(conn, schema), "table": table}
-        rows = conn.execute(sa.text(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
-            "ORDER BY ordinal_position"), params).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
+                "ORDER BY ordinal_position"
+            ),
+            params,
+        ).all()
         if not rows:
             raise sa.exc.NoSuchTableError(table)
-        columns = [ReflectedColumn(name, self.parse_type(data_type), data_type, nullable == "YES")
-                   for name, data_type, nullable in rows]
-        keys = conn.execute(sa.text(
-            "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = "
-            ":catalog AND schema_name = :schema AND table_name = :table "
-            "AND constraint_type = 'PRIMARY KEY'"), params).all()  # DuckDB: drain every result
+        columns = [
+            ReflectedColumn(name, self.parse_type(data_type), data_type, nullable == "YES")
+            for name, data_type, nullable in rows
+        ]
+        keys = conn.execute(
+            sa.text(
+                "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = "
+                ":catalog AND schema_name = :schema AND table_name = :table "
+                "AND constraint_type = 'PRIMARY KEY'"
+            ),
+            params,
+        ).all()  # DuckDB: drain every result
         return columns, list(keys[0][0]) if keys else []
 
     def parse_type(self, data_type: str) -> sa.types.TypeEngine:
@@ -383,9 +432,15 @@ class DuckDBDialect(Dialect):
         return table in self.table_names(conn, schema)
 
     def table_names(self, conn, schema):
-        return list(conn.execute(sa.text(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = :catalog "
-            "AND table_schema = :schema"), self._ischema_filter(conn, schema)).scalars())
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT table_name FROM information_schema.tables WHERE table_catalog = :catalog "
+                    "AND table_schema = :schema"
+                ),
+                self._ischema_filter(conn, schema),
+            ).scalars()
+        )
 
     def is_nan(self, column):
         return sa.func.isnan(column)
@@ -399,27 +454,34 @@ class DuckDBDialect(Dialect):
         name = self.qualified(target, schema)
         for column in columns:
             if not column.nullable and column.name not in primary_key:
-                conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN "
-                                     f"{self.preparer.quote(column.name)} SET NOT NULL")
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {name} ALTER COLUMN "
+                    f"{self.preparer.quote(column.name)} SET NOT NULL"
+                )
         if primary_key:
             self.add_key(conn, target, schema, primary_key)
 
     def add_key(self, conn, table, schema, key):
         # DuckDB cannot rename a table that has an index: the key becomes the primary key.
-        conn.exec_driver_sql(f"ALTER TABLE {self.qualified(table, schema)} ADD PRIMARY KEY "
-                             f"({self.column_list(key)})")
+        conn.exec_driver_sql(
+            f"ALTER TABLE {self.qualified(table, schema)} ADD PRIMARY KEY ({self.column_list(key)})"
+        )
 
     def can_swap(self, conn, table, schema):
         # DuckDB DDL is transactional and views bind late; defaults, UNIQUE/CHECK/foreign keys
         # and indexes would be lost by a swap, so tables with any of them are refilled instead.
         params = {**self._ischema_filter(conn, schema), "table": table}
         where = "database_name = :catalog AND schema_name = :schema AND table_name = :table"
-        blockers = conn.execute(sa.text(
-            f"SELECT (SELECT count(*) FROM duckdb_constraints() WHERE {where} AND "
-            "constraint_type NOT IN ('NOT NULL', 'PRIMARY KEY')) + (SELECT count(*) FROM "
-            f"duckdb_indexes() WHERE {where}) + (SELECT count(*) FROM information_schema.columns "
-            "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
-            "AND column_default IS NOT NULL)"), params).scalar_one()
+        blockers = conn.execute(
+            sa.text(
+                f"SELECT (SELECT count(*) FROM duckdb_constraints() WHERE {where} AND "
+                "constraint_type NOT IN ('NOT NULL', 'PRIMARY KEY')) + (SELECT count(*) FROM "
+                f"duckdb_indexes() WHERE {where}) + (SELECT count(*) FROM information_schema.columns "
+                "WHERE table_catalog = :catalog AND table_schema = :schema AND table_name = :table "
+                "AND column_default IS NOT NULL)"
+            ),
+            params,
+        ).scalar_one()
         return blockers == 0
 
 
@@ -449,9 +511,15 @@ class SQLiteDialect(Dialect):
         return super().read_type(sql_type)
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
-        sa.Table(target, sa.MetaData(),
-                 *(sa.Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in primary_key)
-                   for c in columns), schema=schema).create(conn)
+        sa.Table(
+            target,
+            sa.MetaData(),
+            *(
+                sa.Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in primary_key)
+                for c in columns
+            ),
+            schema=schema,
+        ).create(conn)
 
     def sample_order(self, columns):
         return sa.func.random()  # SQLite has no md5: its samples differ from run to run
@@ -476,17 +544,24 @@ class PostgresDialect(Dialect):
     def read_type(self, sql_type):
         # Unconstrained numeric holds any number of digits: no Arrow decimal (nor a float)
         # holds it exactly, so it passes through as text (declare numeric(p, s) to impute it).
-        if isinstance(sql_type, sa.Numeric) and not isinstance(sql_type, sa.Float) \
-                and sql_type.precision is None:
+        if (
+            isinstance(sql_type, sa.Numeric)
+            and not isinstance(sql_type, sa.Float)
+            and sql_type.precision is None
+        ):
             return sa.types.NullType()
         return super().read_type(sql_type)
 
     def declared_types(self, conn, table, schema):
-        rows = conn.execute(sa.text(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = :table AND n.nspname = COALESCE(:schema, current_schema()) "
-            "AND a.attnum > 0 AND NOT a.attisdropped"), {"schema": schema, "table": table})
+        rows = conn.execute(
+            sa.text(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :table AND n.nspname = COALESCE(:schema, current_schema()) "
+                "AND a.attnum > 0 AND NOT a.attisdropped"
+            ),
+            {"schema": schema, "table": table},
+        )
         return dict(rows.all())
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
@@ -494,7 +569,8 @@ class PostgresDialect(Dialect):
         # which may name the source's sequences). Scratch tables skip the WAL (UNLOGGED).
         conn.exec_driver_sql(
             f"CREATE {'UNLOGGED ' if scratch else ''}TABLE {self.qualified(target, schema)} "
-            f"(LIKE {self.qualified(source, schema)} INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+            f"(LIKE {self.qualified(source, schema)} INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+        )
 
     def begin_publish(self, conn):
         # READ COMMITTED: each statement after the lock sees what the previous holder committed
@@ -542,8 +618,18 @@ class MySQLDialect(Dialect):
 
     #: Spatial types: read as their stored bytes (SRID + WKB), which load back unchanged
     #: (``CAST(... AS CHAR)`` refuses them).
-    _SPATIAL = frozenset({"geometry", "point", "linestring", "polygon", "multipoint",
-                          "multilinestring", "multipolygon", "geometrycollection"})
+    _SPATIAL = frozenset(
+        {
+            "geometry",
+            "point",
+            "linestring",
+            "polygon",
+            "multipoint",
+            "multilinestring",
+            "multipolygon",
+            "geometrycollection",
+        }
+    )
 
     def reflect(self, conn, table, schema):
         # SQLAlchemy parses SHOW CREATE TABLE and leaves backticks in names doubled.
@@ -561,24 +647,34 @@ class MySQLDialect(Dialect):
         return reflected, [k.replace("``", "`") for k in primary_key]
 
     def declared_types(self, conn, table, schema):
-        rows = conn.execute(sa.text(
-            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
-            "TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"),
-            {"schema": schema, "table": table})
+        rows = conn.execute(
+            sa.text(
+                "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
+                "TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+            ),
+            {"schema": schema, "table": table},
+        )
         # Keyed as SQLAlchemy's reflection names them (backticks doubled, undone in reflect).
         return {name.replace("`", "``"): str(type_) for name, type_ in rows}
 
-    def _mariadb_json_columns(self, conn: sa.Connection, table: str,
-                              schema: str | None) -> set[str]:
+    def _mariadb_json_columns(
+        self, conn: sa.Connection, table: str, schema: str | None
+    ) -> set[str]:
         """MariaDB's JSON is LONGTEXT with a ``json_valid`` check: not text to impute."""
         if not getattr(conn.dialect, "is_mariadb", False):
             return set()
-        checks = conn.execute(sa.text(
-            "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE "
-            "CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"),
-            {"schema": schema, "table": table}).scalars()
-        return {m.group(1).replace("``", "`") for clause in checks
-                if (m := re.fullmatch(r"json_valid\(`(.*)`\)", clause))}
+        checks = conn.execute(
+            sa.text(
+                "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE "
+                "CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+            ),
+            {"schema": schema, "table": table},
+        ).scalars()
+        return {
+            m.group(1).replace("``", "`")
+            for clause in checks
+            if (m := re.fullmatch(r"json_valid\(`(.*)`\)", clause))
+        }
 
     renames_in_transaction = False
 
@@ -595,17 +691,23 @@ class MySQLDialect(Dialect):
         return super().read_type(sql_type)
 
     def create_like(self, conn, source, target, schema, columns, primary_key, scratch):
-        conn.exec_driver_sql(f"CREATE TABLE {self.qualified(target, schema)} "
-                             f"LIKE {self.qualified(source, schema)}")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {self.qualified(target, schema)} LIKE {self.qualified(source, schema)}"
+        )
 
     def rename(self, conn, old, new, schema):
-        conn.exec_driver_sql(f"RENAME TABLE {self.qualified(old, schema)} "
-                             f"TO {self.qualified(new, schema)}")
+        conn.exec_driver_sql(
+            f"RENAME TABLE {self.qualified(old, schema)} TO {self.qualified(new, schema)}"
+        )
 
     @contextmanager
     def fill_lock(self, table, schema, partition=None):
-        with self.engine.connect() as conn, self._named_lock(
-                conn, self.lock_key(table, schema, "fill", partition), f"fill of table {table!r}"):
+        with (
+            self.engine.connect() as conn,
+            self._named_lock(
+                conn, self.lock_key(table, schema, "fill", partition), f"fill of table {table!r}"
+            ),
+        ):
             yield
 
     @contextmanager
@@ -621,8 +723,9 @@ class MySQLDialect(Dialect):
         name = f"impute_assets:{key.hex()}"
         got = conn.execute(sa.select(sa.func.get_lock(name, LOCK_WAIT_SECONDS))).scalar()
         if got != 1:
-            raise TimeoutError(f"another {what} held the lock {name!r} for over "
-                               f"{LOCK_WAIT_SECONDS} s")
+            raise TimeoutError(
+                f"another {what} held the lock {name!r} for over {LOCK_WAIT_SECONDS} s"
+            )
         try:
             yield
         finally:

@@ -18,8 +18,9 @@ def _where(url: str, schema: str | None, table: str, column: str | None = None) 
 class WarehouseError(Exception):
     """Base class: something about a named table went wrong in a warehouse."""
 
-    def __init__(self, message: str, *, url: str, schema: str | None, table: str,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str, schema: str | None, table: str, column: str | None = None
+    ) -> None:
         super().__init__(f"{message}: {_where(url, schema, table, column)}")
         self.url, self.schema, self.table, self.column = url, schema, table, column
 
@@ -34,10 +35,16 @@ class TableNotFound(WarehouseError):
 class ColumnNotFound(WarehouseError):
     """A requested column is not in the table; the message lists the columns it has."""
 
-    def __init__(self, *, url: str, schema: str | None, table: str, column: str,
-                 available: Sequence[str]) -> None:
-        super().__init__(f"no such column (table has {list(available)})", url=url, schema=schema,
-                         table=table, column=column)
+    def __init__(
+        self, *, url: str, schema: str | None, table: str, column: str, available: Sequence[str]
+    ) -> None:
+        super().__init__(
+            f"no such column (table has {list(available)})",
+            url=url,
+            schema=schema,
+            table=table,
+            column=column,
+        )
 
 
 class PermissionDenied(WarehouseError):
@@ -50,11 +57,11 @@ class PermissionDenied(WarehouseError):
 class ConnectionFailed(WarehouseError):
     """The warehouse could not be reached or refused the login (one line: no driver traceback)."""
 
-    def __init__(self, *, url: str, schema: str | None, table: str, detail: str,
-                 url_env: str | None = None) -> None:
+    def __init__(
+        self, *, url: str, schema: str | None, table: str, detail: str, url_env: str | None = None
+    ) -> None:
         source = f" (URL from env var {url_env})" if url_env else ""
-        super().__init__(f"cannot connect ({detail})", url=url + source, schema=schema,
-                         table=table)
+        super().__init__(f"cannot connect ({detail})", url=url + source, schema=schema, table=table)
 
 
 class UnreadableValue(WarehouseError):
@@ -110,7 +117,10 @@ def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
         orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
         if type(orig).__module__.split(".")[0] not in _DRIVERS:
             raise
-        codes = {str(getattr(orig, "sqlstate", None)), str((getattr(orig, "args", None) or [""])[0])}
+        codes = {
+            str(getattr(orig, "sqlstate", None)),
+            str((getattr(orig, "args", None) or [""])[0]),
+        }
         text = str(orig).lower()
         first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         if codes & _PERMISSION_CODES or any(p in text for p in _PERMISSION_TEXT):
@@ -118,6 +128,7 @@ def translated(url: str, schema: str | None, table: str) -> Iterator[None]:
         if codes & _MISSING_CODES or any(p in text for p in _MISSING_TEXT):
             raise TableNotFound(url=url, schema=schema, table=table) from exc
         if codes & _DUPLICATE_CODES or any(p in text for p in _DUPLICATE_TEXT):
-            raise DuplicateKey(f"rows repeat a key value ({first_line})", url=url,
-                               schema=schema, table=table) from None
+            raise DuplicateKey(
+                f"rows repeat a key value ({first_line})", url=url, schema=schema, table=table
+            ) from None
         raise

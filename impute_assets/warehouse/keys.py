@@ -19,8 +19,9 @@ from impute_assets.warehouse.errors import ColumnNotFound, WarehouseError
 class KeyColumnNotFound(ColumnNotFound):
     """A column of the declared key is not in the table (a typo in ``key``)."""
 
-    def __init__(self, *, url: str, schema: str | None, table: str, column: str,
-                 available: Sequence[str]) -> None:
+    def __init__(
+        self, *, url: str, schema: str | None, table: str, column: str, available: Sequence[str]
+    ) -> None:
         WarehouseError.__init__(self, f"declared key column not found (table has "
                                       f"{list(available)})", url=url, schema=schema, table=table,
                                 column=column)  # fmt: skip
@@ -29,12 +30,23 @@ class KeyColumnNotFound(ColumnNotFound):
 class KeyNotUnique(WarehouseError):
     """Rows of the table share a value of its declared key."""
 
-    def __init__(self, *, url: str, schema: str | None, table: str, key: Sequence[str],
-                 repeated: int, example: dict[str, Any], rows: int) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        schema: str | None,
+        table: str,
+        key: Sequence[str],
+        repeated: int,
+        example: dict[str, Any],
+        rows: int,
+    ) -> None:
         super().__init__(
             f"key {list(key)} is not unique: {repeated} key value(s) occur on more than one row, "
             f"e.g. {example} on {rows} rows; declare the columns that identify a row",
-            url=url, schema=schema, table=table,
+            url=url,
+            schema=schema,
+            table=table,
         )
         self.key, self.repeated, self.example, self.rows = list(key), repeated, example, rows
 
@@ -42,12 +54,23 @@ class KeyNotUnique(WarehouseError):
 class KeyHasNull(WarehouseError):
     """A key column holds NULL: that row cannot be named (nor keyed in the output table)."""
 
-    def __init__(self, *, url: str, schema: str | None, table: str, key: Sequence[str],
-                 column: str, rows: int) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        schema: str | None,
+        table: str,
+        key: Sequence[str],
+        column: str,
+        rows: int,
+    ) -> None:
         super().__init__(
             f"{rows} row(s) have NULL in key column {column!r} of key {list(key)}; a key must "
             "name every row: declare columns that are never NULL as the key",
-            url=url, schema=schema, table=table, column=column,
+            url=url,
+            schema=schema,
+            table=table,
+            column=column,
         )
         self.key, self.rows = list(key), rows
 
@@ -66,16 +89,32 @@ def check_key(conn: sa.Connection, desc: TableDescription, key: Sequence[str]) -
     nulls = conn.execute(sa.select(*(sa.func.count() - sa.func.count(c) for c in columns))).one()
     for name, count in zip(key, nulls, strict=True):
         if count:
-            raise KeyHasNull(url=desc.url, schema=desc.schema, table=desc.name, key=key,
-                             column=name, rows=int(count))
+            raise KeyHasNull(
+                url=desc.url,
+                schema=desc.schema,
+                table=desc.name,
+                key=key,
+                column=name,
+                rows=int(count),
+            )
     rows = sa.func.count().label("impute_assets_rows")
-    groups = (sa.select(*columns, rows).group_by(*columns)
-              .having(sa.func.count() > 1).subquery("repeated_keys"))
+    groups = (
+        sa.select(*columns, rows)
+        .group_by(*columns)
+        .having(sa.func.count() > 1)
+        .subquery("repeated_keys")
+    )
     first = conn.execute(
         sa.select(groups, sa.func.count().over()).order_by(groups.c[rows.name].desc()).limit(1)
     ).first()
     if first is not None:
         *values, count, repeated = first
-        raise KeyNotUnique(url=desc.url, schema=desc.schema, table=desc.name, key=key,
-                           repeated=int(repeated), example=dict(zip(key, values, strict=True)),
-                           rows=int(count))
+        raise KeyNotUnique(
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+            key=key,
+            repeated=int(repeated),
+            example=dict(zip(key, values, strict=True)),
+            rows=int(count),
+        )

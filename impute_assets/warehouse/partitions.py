@@ -21,11 +21,13 @@ def list_partitions(conn: sa.Connection, desc: TableDescription, column: str) ->
         return [partition_label(v) for v in conn.execute(query).scalars()]
 
 
-def partitions_with_missing(profile: MissingProfile,
-                            columns: Sequence[str] | None = None) -> list[str]:
+def partitions_with_missing(
+    profile: MissingProfile, columns: Sequence[str] | None = None
+) -> list[str]:
     """Partition values (sorted) where any of ``columns`` (default: all) has a missing cell."""
     return sorted(
-        key for key, part in profile.partitions.items()
+        key
+        for key, part in profile.partitions.items()
         if key is not None and any(part.columns[c].missing for c in (columns or part.columns))
     )
 
@@ -43,9 +45,13 @@ def partition_value(column: ColumnDescription, value: object, desc: TableDescrip
         if python_type in (int, float, decimal.Decimal):
             return python_type(value)
     except (ValueError, decimal.InvalidOperation) as exc:
-        raise WarehouseError(f"partition value {value!r} is not a {column.sql_type}",
-                             url=desc.url, schema=desc.schema, table=desc.name,
-                             column=column.name) from exc
+        raise WarehouseError(
+            f"partition value {value!r} is not a {column.sql_type}",
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+            column=column.name,
+        ) from exc
     return value
 
 

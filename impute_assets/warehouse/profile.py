@@ -31,8 +31,9 @@ class ColumnMissing:
         return self.nulls + self.nans + self.empty
 
     def __add__(self, other: ColumnMissing) -> ColumnMissing:
-        return ColumnMissing(self.nulls + other.nulls, self.nans + other.nans,
-                             self.empty + other.empty)
+        return ColumnMissing(
+            self.nulls + other.nulls, self.nans + other.nans, self.empty + other.empty
+        )
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,21 @@ class MissingProfile:
     def to_frame(self) -> pd.DataFrame:
         """One row per (partition, column): rows, nulls, nans, empty, missing."""
         parts = self.partitions.items() if self.partitions else [(None, self)]
-        return pd.DataFrame([
-            {"partition": key, "column": name, "rows": part.rows, "nulls": c.nulls,
-             "nans": c.nans, "empty": c.empty, "missing": c.missing}
-            for key, part in parts for name, c in part.columns.items()
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "partition": key,
+                    "column": name,
+                    "rows": part.rows,
+                    "nulls": c.nulls,
+                    "nans": c.nans,
+                    "empty": c.empty,
+                    "missing": c.missing,
+                }
+                for key, part in parts
+                for name, c in part.columns.items()
+            ]
+        )
 
 
 #: Literal (not bound) constants keep the query free of parameters: engines plan it as written.
@@ -76,8 +87,13 @@ def partition_label(value: object) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def profile_query(desc: TableDescription, dialect: Dialect, columns: Sequence[str] | None,
-                  partition_column: str | None, empty_strings: bool) -> tuple[sa.Select, list]:
+def profile_query(
+    desc: TableDescription,
+    dialect: Dialect,
+    columns: Sequence[str] | None,
+    partition_column: str | None,
+    empty_strings: bool,
+) -> tuple[sa.Select, list]:
     """The single aggregate query, and per column the labels of its null/NaN/empty counts.
 
     Labels are positional (``c0_nulls``), never derived from column names.
@@ -105,18 +121,28 @@ def profile_query(desc: TableDescription, dialect: Dialect, columns: Sequence[st
     return query, labels
 
 
-def profile_table(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
-                  columns: Sequence[str] | None = None, partition_column: str | None = None,
-                  empty_strings: bool = False) -> MissingProfile:
+def profile_table(
+    conn: sa.Connection,
+    dialect: Dialect,
+    desc: TableDescription,
+    columns: Sequence[str] | None = None,
+    partition_column: str | None = None,
+    empty_strings: bool = False,
+) -> MissingProfile:
     """Run the aggregate query and shape its rows into a MissingProfile."""
     query, labels = profile_query(desc, dialect, columns, partition_column, empty_strings)
     with translated(desc.url, desc.schema, desc.name):
         rows = conn.execute(query).mappings().all()
 
     def counts(row: Mapping) -> dict[str, ColumnMissing]:
-        return {name: ColumnMissing(int(row[nulls] or 0), int(row[nans] or 0) if nans else 0,
-                                    int(row[empty] or 0) if empty else 0)
-                for name, nulls, nans, empty in labels}
+        return {
+            name: ColumnMissing(
+                int(row[nulls] or 0),
+                int(row[nans] or 0) if nans else 0,
+                int(row[empty] or 0) if empty else 0,
+            )
+            for name, nulls, nans, empty in labels
+        }
 
     def make(rows_: int, cols: dict[str, ColumnMissing], **extra) -> MissingProfile:
         return MissingProfile(desc.name, desc.schema, rows_, cols, **extra)
@@ -127,5 +153,9 @@ def profile_table(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
     totals = {name: ColumnMissing(0) for name, *_ in labels}
     for part in partitions.values():
         totals = {name: totals[name] + part.columns[name] for name in totals}
-    return make(sum(p.rows for p in partitions.values()), totals,
-                partition_column=partition_column, partitions=partitions)
+    return make(
+        sum(p.rows for p in partitions.values()),
+        totals,
+        partition_column=partition_column,
+        partitions=partitions,
+    )

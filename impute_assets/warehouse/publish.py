@@ -93,14 +93,23 @@ class PublishResult:
     created: bool
 
 
-def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str,
-                  frame: pd.DataFrame, table: str, schema: str | None = None,
-                  partition: tuple[str, object] | None = None,
-                  validate: Callable[[StagingTable], None] | None = None,
-                  audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                  like: str | None = None, key: Sequence[str] = (),
-                  connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
-                  audit_key: str | None = None) -> PublishResult:
+def publish_frame(
+    engine: sa.Engine,
+    dialect: Dialect,
+    url: str,
+    masked_url: str,
+    frame: pd.DataFrame,
+    table: str,
+    schema: str | None = None,
+    partition: tuple[str, object] | None = None,
+    validate: Callable[[StagingTable], None] | None = None,
+    audit: pd.DataFrame | None = None,
+    audit_table: str | None = None,
+    like: str | None = None,
+    key: Sequence[str] = (),
+    connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
+    audit_key: str | None = None,
+) -> PublishResult:
     """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc.
 
     A partition value of None stands for the rows whose partition column is NULL.
@@ -116,8 +125,9 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         check_name(dialect, masked_url, name, schema)
     for name in key:  # the same refusal on every engine (DuckDB's key would be NOT NULL)
         if name in frame.columns and (nulls := int(frame[name].isna().sum())):
-            raise KeyHasNull(url=masked_url, schema=schema, table=table, key=key, column=name,
-                             rows=nulls)
+            raise KeyHasNull(
+                url=masked_url, schema=schema, table=table, key=key, column=name, rows=nulls
+            )
     with (connect or engine.connect)() as conn:
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
@@ -126,25 +136,50 @@ def publish_frame(engine: sa.Engine, dialect: Dialect, url: str, masked_url: str
         placed: list[str] = []  # the audit table, once this publish renamed it into place
         published = False
         try:
-            desc = _create_staging(conn, dialect, masked_url, frame, table, schema, staging,
-                                   existed, like, key)
+            desc = _create_staging(
+                conn, dialect, masked_url, frame, table, schema, staging, existed, like, key
+            )
             data = to_arrow(frame, desc)
             where, label = _partition_filter(desc, data, partition)
             audit_desc = None
             if audit is not None:
                 audit_staging = ensure_audit_table(
-                    conn, dialect, audit_table, schema,
-                    lambda: _staging_name(conn, dialect, audit_table))
-                audit_desc = replace(describe_table(conn, dialect, masked_url,
-                                                    audit_staging or audit_table, schema),
-                                     name=audit_table)
+                    conn,
+                    dialect,
+                    audit_table,
+                    schema,
+                    lambda: _staging_name(conn, dialect, audit_table),
+                )
+                audit_desc = replace(
+                    describe_table(conn, dialect, masked_url, audit_staging or audit_table, schema),
+                    name=audit_table,
+                )
             _load(conn, dialect, desc, staging, data)
             if validate is not None:
-                validate(StagingTable(url, masked_url, schema, staging, engine, data.num_rows,
-                                      _renamed(desc, staging)))
-            replaced, audited, created = _swap_in(conn, dialect, desc, staging, where, existed,
-                                                  audit, audit_desc, audit_staging, placed,
-                                                  _audit_label(partition, audit_key))
+                validate(
+                    StagingTable(
+                        url,
+                        masked_url,
+                        schema,
+                        staging,
+                        engine,
+                        data.num_rows,
+                        _renamed(desc, staging),
+                    )
+                )
+            replaced, audited, created = _swap_in(
+                conn,
+                dialect,
+                desc,
+                staging,
+                where,
+                existed,
+                audit,
+                audit_desc,
+                audit_staging,
+                placed,
+                _audit_label(partition, audit_key),
+            )
             published = True
         finally:  # a staging table renamed into place is gone: dropping its name does nothing
             # where RENAME commits by itself (MySQL), an audit table placed by a publish that
@@ -161,20 +196,38 @@ def check_name(dialect: Dialect, masked_url: str, name: str, schema: str | None)
         raise PublishRefused(problem, url=masked_url, schema=schema, table=name)
 
 
-def _create_staging(conn: sa.Connection, dialect: Dialect, masked_url: str, frame: pd.DataFrame,
-                    table: str, schema: str | None, staging: str, existed: bool,
-                    like: str | None, key: Sequence[str]) -> TableDescription:
+def _create_staging(
+    conn: sa.Connection,
+    dialect: Dialect,
+    masked_url: str,
+    frame: pd.DataFrame,
+    table: str,
+    schema: str | None,
+    staging: str,
+    existed: bool,
+    like: str | None,
+    key: Sequence[str],
+) -> TableDescription:
     """Create the empty staging table from the DDL of the output table (or of ``like``, or the
     frame's types for a new table without a source); committed. Returns the output's shape."""
     template = table if existed else like
     with translated(masked_url, schema, table):
         if template is not None:
             source = describe_table(conn, dialect, masked_url, template, schema)
-            dialect.create_like(conn, template, staging, schema, _reflected(source),
-                                source.primary_key, scratch=existed)
+            dialect.create_like(
+                conn,
+                template,
+                staging,
+                schema,
+                _reflected(source),
+                source.primary_key,
+                scratch=existed,
+            )
         else:
-            columns = [sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
-                       for name, values in frame.items()]
+            columns = [
+                sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
+                for name, values in frame.items()
+            ]
             sa.Table(staging, sa.MetaData(), *columns, schema=schema).create(conn)
             source = describe_table(conn, dialect, masked_url, staging, schema)
         if not existed and key and not source.primary_key:
@@ -191,8 +244,9 @@ def _renamed(desc: TableDescription, name: str) -> TableDescription:
     return TableDescription(desc.url, desc.schema, name, desc.columns, ())
 
 
-def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
-                      ) -> tuple[tuple[str, object] | None, tuple[str, str] | None]:
+def _partition_filter(
+    desc: TableDescription, data: pa.Table, partition: tuple[str, object] | None
+) -> tuple[tuple[str, object] | None, tuple[str, str] | None]:
     """(column, typed value) of a partition publish and its label; refuses rows outside it."""
     if partition is None:
         return None, None
@@ -200,12 +254,18 @@ def _partition_filter(desc: TableDescription, data: pa.Table, partition: tuple[s
     column = desc.column(name)
     value = partition_value(column, raw_value, desc)
     values = data.column(name)
-    matches = pc.is_null(values) if value is None else pc.equal(values, pa.scalar(value, values.type))
+    matches = (
+        pc.is_null(values) if value is None else pc.equal(values, pa.scalar(value, values.type))
+    )
     inside = pc.sum(matches.fill_null(False)).as_py()
     if (inside or 0) != len(values):
         raise PublishRefused(
             f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
-            url=desc.url, schema=desc.schema, table=desc.name, column=name)
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+            column=name,
+        )
     return (name, value), (name, partition_label(value))
 
 
@@ -225,8 +285,9 @@ def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
     return name
 
 
-def _load(conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str,
-          data: pa.Table) -> None:
+def _load(
+    conn: sa.Connection, dialect: Dialect, desc: TableDescription, name: str, data: pa.Table
+) -> None:
     """Fill the staging table; committed."""
     with translated(desc.url, desc.schema, desc.name):
         bulk_load(conn, dialect, desc.sa_table(name), desc.schema, data)
@@ -244,10 +305,19 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
     return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == tag]
 
 
-def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, staging: str,
-             where: tuple[str, object] | None, existed: bool, audit: pd.DataFrame | None,
-             audit_desc: TableDescription | None, audit_staging: str | None,
-             placed: list[str], partition: object) -> tuple[int, int, bool]:
+def _swap_in(
+    conn: sa.Connection,
+    dialect: Dialect,
+    desc: TableDescription,
+    staging: str,
+    where: tuple[str, object] | None,
+    existed: bool,
+    audit: pd.DataFrame | None,
+    audit_desc: TableDescription | None,
+    audit_staging: str | None,
+    placed: list[str],
+    partition: object,
+) -> tuple[int, int, bool]:
     """The one publishing transaction, under the table's (partition's) lock: rename a new audit
     table (``audit_staging``; its name goes to ``placed``) unless another publish created one,
     rename staging into place (new table) or remove the old rows and insert the staged ones;
@@ -259,10 +329,15 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
         conn.commit()
     dialect.begin_publish(conn)
     exclusive = where is None or not existed  # creating a table excludes every other publish
-    with translated(desc.url, desc.schema, desc.name), dialect.publish_lock(
-            conn, desc.name, desc.schema, where[1] if where else None, exclusive):
-        if audit_staging is not None and audit_desc is not None and not dialect.has_table(
-                conn, audit_desc.name, audit_desc.schema):
+    with (
+        translated(desc.url, desc.schema, desc.name),
+        dialect.publish_lock(conn, desc.name, desc.schema, where[1] if where else None, exclusive),
+    ):
+        if (
+            audit_staging is not None
+            and audit_desc is not None
+            and not dialect.has_table(conn, audit_desc.name, audit_desc.schema)
+        ):
             dialect.rename(conn, audit_staging, audit_desc.name, audit_desc.schema)
             placed.append(audit_desc.name)
         created = not existed and not dialect.has_table(conn, desc.name, desc.schema)
@@ -280,14 +355,16 @@ def _swap_in(conn: sa.Connection, dialect: Dialect, desc: TableDescription, stag
             name, value = where
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
             _insert_from(conn, target, source, desc.column_names)
-        audited = (write_audit(conn, dialect, audit_desc, audit, partition)
-                   if audit is not None else 0)
+        audited = (
+            write_audit(conn, dialect, audit_desc, audit, partition) if audit is not None else 0
+        )
         conn.commit()
     return int(replaced), audited, created
 
 
-def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
-              names: list[str | None]) -> None:
+def _clean_up(
+    conn: sa.Connection, dialect: Dialect, schema: str | None, names: list[str | None]
+) -> None:
     """Roll back what is open and drop staging (and an audit table this call created but never
     published into). Best effort: a failure here must not hide the error being raised."""
     try:
@@ -296,12 +373,17 @@ def _clean_up(conn: sa.Connection, dialect: Dialect, schema: str | None,
         for name in filter(None, names):
             _drop(conn, dialect, name, schema)
     except sa.exc.SQLAlchemyError as exc:
-        warnings.warn(f"could not drop {names} in schema {schema!r} ({exc}); the next publish "
-                      "sweeps staging tables of dead sessions", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"could not drop {names} in schema {schema!r} ({exc}); the next publish "
+            "sweeps staging tables of dead sessions",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
-def _insert_from(conn: sa.Connection, target: sa.TableClause, source: sa.TableClause,
-                 names: list[str]) -> None:
+def _insert_from(
+    conn: sa.Connection, target: sa.TableClause, source: sa.TableClause, names: list[str]
+) -> None:
     conn.execute(sa.insert(target).from_select(names, sa.select(*(source.c[n] for n in names))))
 
 

@@ -26,9 +26,13 @@ from impute_assets.warehouse.partitions import partition_value
 DEFAULT_BATCH_ROWS = 65_536
 
 
-def select_rows(desc: TableDescription, dialect: Dialect, columns: Sequence[str] | None = None,
-                partition: tuple[str, object] | None = None,
-                sample: int | None = None) -> sa.Select:
+def select_rows(
+    desc: TableDescription,
+    dialect: Dialect,
+    columns: Sequence[str] | None = None,
+    partition: tuple[str, object] | None = None,
+    sample: int | None = None,
+) -> sa.Select:
     """SELECT of the wanted columns; unsupported types cast to text so they survive untouched.
 
     A ``sample`` is the first rows in :meth:`Dialect.sample_order` (by the primary key, else by
@@ -52,10 +56,15 @@ def select_rows(desc: TableDescription, dialect: Dialect, columns: Sequence[str]
     return query
 
 
-def iter_batches(conn: sa.Connection, dialect: Dialect, desc: TableDescription,
-                 columns: Sequence[str] | None = None,
-                 partition: tuple[str, object] | None = None, sample: int | None = None,
-                 batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    conn: sa.Connection,
+    dialect: Dialect,
+    desc: TableDescription,
+    columns: Sequence[str] | None = None,
+    partition: tuple[str, object] | None = None,
+    sample: int | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
     """Yield record batches of at most ``batch_rows`` rows, typed as ``desc.arrow_schema``."""
     schema = desc.arrow_schema(columns)
     query = select_rows(desc, dialect, columns, partition, sample)
@@ -85,15 +94,25 @@ def _unreadable_values(desc: TableDescription, schema: pa.Schema) -> Iterator[No
         yield
     except _BadCell as cell:
         value = "a value" if cell.value is None else f"value {cell.value!r}"
-        raise UnreadableValue(f"{value} has no {cell.type} form ({hint})", url=desc.url,
-                              schema=desc.schema, table=desc.name, column=cell.column) from None
+        raise UnreadableValue(
+            f"{value} has no {cell.type} form ({hint})",
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+            column=cell.column,
+        ) from None
     except (sa.exc.DataError, OverflowError, ValueError) as exc:  # the cursor's conversions
-        raise UnreadableValue(f"a value cannot be converted ({driver_message(exc)}; {hint})",
-                              url=desc.url, schema=desc.schema, table=desc.name) from None
+        raise UnreadableValue(
+            f"a value cannot be converted ({driver_message(exc)}; {hint})",
+            url=desc.url,
+            schema=desc.schema,
+            table=desc.name,
+        ) from None
 
 
-def _duckdb_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
-                    batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _duckdb_batches(
+    conn: sa.Connection, query: sa.Select, schema: pa.Schema, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     compiled = query.compile(dialect=conn.dialect)
     params = [compiled.params[name] for name in compiled.positiontup or []]
     raw = conn.connection.dbapi_connection
@@ -111,21 +130,30 @@ def _csv_parses(type_: pa.DataType) -> bool:
 
 
 #: Arrow's CSV reader names the column by position and quotes the value it could not convert.
-_CSV_ERROR = re.compile(r"CSV column #(?P<index>\d+).*?(?: to (?P<type>\S+): invalid value "
-                        r"'(?P<value>.*?)'|The string '(?P<text>.*?)' is not a valid "
-                        r"(?P<kind>\S+) number)", re.DOTALL)
+_CSV_ERROR = re.compile(
+    r"CSV column #(?P<index>\d+).*?(?: to (?P<type>\S+): invalid value "
+    r"'(?P<value>.*?)'|The string '(?P<text>.*?)' is not a valid "
+    r"(?P<kind>\S+) number)",
+    re.DOTALL,
+)
 
 
-def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
-                  batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _copy_batches(
+    conn: sa.Connection, query: sa.Select, schema: pa.Schema, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     compiled = query.compile(dialect=conn.dialect)
     raw = conn.connection.dbapi_connection
     # Arrow's CSV reader has no decimal256: such columns are read as text and cast after.
     as_text = {f.name for f in schema if pa.types.is_decimal256(f.type)}
     column_types = {f.name: pa.string() if f.name in as_text else f.type for f in schema}
-    options = pacsv.ConvertOptions(column_types=column_types, true_values=["t"],
-                                   false_values=["f"], null_values=[""],
-                                   strings_can_be_null=True, quoted_strings_can_be_null=False)
+    options = pacsv.ConvertOptions(
+        column_types=column_types,
+        true_values=["t"],
+        false_values=["f"],
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
     with raw.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'UTC'")  # timestamptz text in UTC, this tx only
         # psycopg formats a statement only when given parameters: without, ``%%`` stays doubled.
@@ -140,7 +168,8 @@ def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                     stream,
                     read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
                     parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=options)
+                    convert_options=options,
+                )
                 for parsed in reader:
                     batch = _cast_text_columns(parsed, schema, as_text)
                     for offset in range(0, batch.num_rows, batch_rows):
@@ -149,12 +178,14 @@ def _copy_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
                 match = _CSV_ERROR.search(str(exc))
                 if match is None:
                     raise
-                raise _BadCell(schema.names[int(match["index"])], match["type"] or match["kind"],
-                               match["value"] if match["type"] else match["text"]) from None
+                raise _BadCell(
+                    schema.names[int(match["index"])],
+                    match["type"] or match["kind"],
+                    match["value"] if match["type"] else match["text"],
+                ) from None
 
 
-def _cast_text_columns(batch: pa.RecordBatch, schema: pa.Schema,
-                       names: set[str]) -> pa.RecordBatch:
+def _cast_text_columns(batch: pa.RecordBatch, schema: pa.Schema, names: set[str]) -> pa.RecordBatch:
     if not names:
         return batch
     columns = []
@@ -192,14 +223,17 @@ class _CopyStream(io.RawIOBase):
         return size
 
 
-def _cursor_batches(conn: sa.Connection, query: sa.Select, schema: pa.Schema,
-                    batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _cursor_batches(
+    conn: sa.Connection, query: sa.Select, schema: pa.Schema, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
     try:
         for rows in result.partitions(batch_rows):
             values = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
             yield pa.record_batch(
-                [_array(v, field.type) for v, field in zip(values, schema, strict=True)], schema=schema)
+                [_array(v, field.type) for v, field in zip(values, schema, strict=True)],
+                schema=schema,
+            )
     finally:
         result.close()
 

@@ -41,8 +41,9 @@ class Warehouse:
         ['qty']
     """
 
-    def __init__(self, url: str | sa.URL = DEFAULT_URL, url_env: str | None = None,
-                 **engine_kwargs: object) -> None:
+    def __init__(
+        self, url: str | sa.URL = DEFAULT_URL, url_env: str | None = None, **engine_kwargs: object
+    ) -> None:
         """``url_env``: the env var the URL came from, named in connection errors."""
         self._url = parse_url(url)
         self.url_env = url_env
@@ -57,8 +58,9 @@ class Warehouse:
             conn = self.engine.connect()
         except Exception as exc:  # noqa: BLE001 - every driver has its own connect errors
             detail = driver_message(exc, self._url.password)
-            raise ConnectionFailed(url=self.masked_url, schema=schema, table=table,
-                                   detail=detail, url_env=self.url_env) from None
+            raise ConnectionFailed(
+                url=self.masked_url, schema=schema, table=table, detail=detail, url_env=self.url_env
+            ) from None
         with conn:
             yield conn
 
@@ -86,8 +88,9 @@ class Warehouse:
         self.close()
 
     @contextmanager
-    def fill_lock(self, table: str, schema: str | None = None,
-                  partition: object = None) -> Iterator[None]:
+    def fill_lock(
+        self, table: str, schema: str | None = None, partition: object = None
+    ) -> Iterator[None]:
         """Held for a whole fill of ``table`` (one ``partition``): two fills of it, from any
         processes, take turns (PostgreSQL advisory lock, MySQL GET_LOCK, a lock file beside a
         DuckDB/SQLite file)."""
@@ -99,14 +102,18 @@ class Warehouse:
         with self.connect(table, schema) as conn:
             return describe_table(conn, self.dialect, self.masked_url, table, schema)
 
-    def profile(self, table: str, schema: str | None = None, partition_column: str | None = None,
-                empty_strings: bool = False, columns: Sequence[str] | None = None
-                ) -> MissingProfile:
+    def profile(
+        self,
+        table: str,
+        schema: str | None = None,
+        partition_column: str | None = None,
+        empty_strings: bool = False,
+        columns: Sequence[str] | None = None,
+    ) -> MissingProfile:
         """Rows and missing cells per column (per partition value if asked), in one query."""
         with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
-            return profile_table(conn, self.dialect, desc, columns, partition_column,
-                                 empty_strings)
+            return profile_table(conn, self.dialect, desc, columns, partition_column, empty_strings)
 
     def check_key(self, table: str, key: Sequence[str], schema: str | None = None) -> None:
         """Refuse a declared ``key`` naming a missing column or repeating on rows (SQL count)."""
@@ -120,25 +127,43 @@ class Warehouse:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             return list_partitions(conn, desc, column)
 
-    def partitions_with_missing(self, table: str, column: str, schema: str | None = None,
-                                columns: Sequence[str] | None = None) -> list[str]:
+    def partitions_with_missing(
+        self,
+        table: str,
+        column: str,
+        schema: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> list[str]:
         """Partition values where any of ``columns`` (default: all) has a missing cell."""
         profile = self.profile(table, schema, partition_column=column, columns=columns)
         return partitions_with_missing(profile, columns)
 
-    def iter_batches(self, table: str, schema: str | None = None,
-                     columns: Sequence[str] | None = None,
-                     partition: tuple[str, object] | None = None, sample: int | None = None,
-                     batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self,
+        table: str,
+        schema: str | None = None,
+        columns: Sequence[str] | None = None,
+        partition: tuple[str, object] | None = None,
+        sample: int | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> Iterator[pa.RecordBatch]:
         """Arrow record batches of at most ``batch_rows`` rows (bounded memory)."""
         with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
-            yield from iter_batches(conn, self.dialect, desc, columns, partition, sample,
-                                    batch_rows)
+            yield from iter_batches(
+                conn, self.dialect, desc, columns, partition, sample, batch_rows
+            )
 
-    def read(self, table: str, schema: str | None = None, columns: Sequence[str] | None = None,
-             partition: tuple[str, object] | None = None, sample: int | None = None,
-             batch_rows: int = DEFAULT_BATCH_ROWS, nan_as_missing: bool = True) -> pd.DataFrame:
+    def read(
+        self,
+        table: str,
+        schema: str | None = None,
+        columns: Sequence[str] | None = None,
+        partition: tuple[str, object] | None = None,
+        sample: int | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        nan_as_missing: bool = True,
+    ) -> pd.DataFrame:
         """The table (or a partition / column subset / a repeatable sample) as a typed DataFrame.
 
         ``nan_as_missing=False``: float columns come as ``double[pyarrow]``, where NaN is a value
@@ -147,17 +172,24 @@ class Warehouse:
         """
         with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
-            batches = list(iter_batches(conn, self.dialect, desc, columns, partition, sample,
-                                        batch_rows))
-        return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)),
-                         nan_as_missing)
+            batches = list(
+                iter_batches(conn, self.dialect, desc, columns, partition, sample, batch_rows)
+            )
+        return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)), nan_as_missing)
 
-    def publish(self, frame: pd.DataFrame, table: str, schema: str | None = None,
-                partition: tuple[str, object] | None = None,
-                validate: Callable[[StagingTable], None] | None = None,
-                audit: pd.DataFrame | None = None, audit_table: str | None = None,
-                like: str | None = None, key: Sequence[str] = (),
-                audit_key: str | None = None) -> PublishResult:
+    def publish(
+        self,
+        frame: pd.DataFrame,
+        table: str,
+        schema: str | None = None,
+        partition: tuple[str, object] | None = None,
+        validate: Callable[[StagingTable], None] | None = None,
+        audit: pd.DataFrame | None = None,
+        audit_table: str | None = None,
+        like: str | None = None,
+        key: Sequence[str] = (),
+        audit_key: str | None = None,
+    ) -> PublishResult:
         """Write-audit-publish ``frame`` into ``table`` (whole, or one partition) atomically.
 
         ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
@@ -169,11 +201,23 @@ class Warehouse:
         labels a partition publish's audit rows (default: the partition value as text).
         """
         self.check_name(table, schema)
-        return publish_frame(self.engine, self.dialect,
-                             self._url.render_as_string(hide_password=False), self.masked_url,
-                             frame, table, schema, partition, validate, audit, audit_table, like,
-                             key, connect=lambda: self.connect(table, schema),
-                             audit_key=audit_key)
+        return publish_frame(
+            self.engine,
+            self.dialect,
+            self._url.render_as_string(hide_password=False),
+            self.masked_url,
+            frame,
+            table,
+            schema,
+            partition,
+            validate,
+            audit,
+            audit_table,
+            like,
+            key,
+            connect=lambda: self.connect(table, schema),
+            audit_key=audit_key,
+        )
 
     def sweep_staging(self, schema: str | None = None) -> list[str]:
         """Drop staging tables left by killed processes; returns their names."""

@@ -53,14 +53,16 @@ def connection_env(url: str) -> str:
 
     parts = sa.make_url(url)
     backend = parts.get_backend_name()
-    return json.dumps({
-        "conn_type": {"postgresql": "postgres"}.get(backend, backend),
-        "host": parts.host,
-        "port": parts.port,
-        "login": parts.username,
-        "password": parts.password,
-        "schema": parts.database,
-    })
+    return json.dumps(
+        {
+            "conn_type": {"postgresql": "postgres"}.get(backend, backend),
+            "host": parts.host,
+            "port": parts.port,
+            "login": parts.username,
+            "password": parts.password,
+            "schema": parts.database,
+        }
+    )
 
 
 @pytest.fixture
@@ -87,8 +89,9 @@ def xcom(run: Any, task_id: str) -> Any:
     from airflow.models.xcom import XComModel
 
     with settings.Session() as session:
-        query = XComModel.get_many(run_id=run.run_id, task_ids=task_id, key="return_value",
-                                   dag_ids=run.dag_id)
+        query = XComModel.get_many(
+            run_id=run.run_id, task_ids=task_id, key="return_value", dag_ids=run.dag_id
+        )
         rows = session.scalars(query).all()
         assert len(rows) == 1, f"{run.dag_id}.{task_id}: {len(rows)} return values"
         return XComModel.deserialize_value(rows[0])

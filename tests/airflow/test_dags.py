@@ -37,7 +37,8 @@ def test_impute_table_operator_fills_and_returns_the_pipeline_summary(
         result = xcom(run, "impute")
         assert result["table"] == unique_name  # the templated table was rendered
         assert {c: m["decision"] for c, m in result["models"].items()} == dict.fromkeys(
-            ["y", "z", "w"], "train")
+            ["y", "z", "w"], "train"
+        )
         assert all(m["holdout_score"] is not None for m in result["models"].values())
         fill = result["fill"]
         audit = _assert_filled(warehouse, spec, source)
@@ -105,14 +106,20 @@ def test_failed_validation_fails_the_task_and_keeps_the_published_table(
     warehouse = Warehouse(duckdb_url)
     warehouse.publish(sample_frame(rows=ROWS), unique_name)
     try:
-        assert run_dag("impute_one_task", table_spec(unique_name), duckdb_url,
-                       conf={"table": unique_name}).state == "success"
+        assert (
+            run_dag(
+                "impute_one_task", table_spec(unique_name), duckdb_url, conf={"table": unique_name}
+            ).state
+            == "success"
+        )
         before = warehouse.read(f"{unique_name}_imputed")
         audit = warehouse.read(f"{unique_name}_imputed_audit")
 
         warehouse.publish(sample_frame(rows=ROWS, seed=1), unique_name)
-        impossible = {"type": "expect_column_max_to_be_between",
-                      "kwargs": {"column": "w", "max_value": -100}}
+        impossible = {
+            "type": "expect_column_max_to_be_between",
+            "kwargs": {"column": "w", "max_value": -100},
+        }
         strict = table_spec(unique_name, validation={"expectations": [impossible]})
         run = run_dag("impute_one_task", strict, duckdb_url, conf={"table": unique_name})
         assert run.state == "failed" and task_states(run) == {"impute": "failed"}
@@ -162,8 +169,11 @@ def _pending_partition_runs(dag_id: str) -> list[str]:
     from airflow.models.asset import AssetPartitionDagRun
 
     with settings.Session() as session:
-        pending = session.query(AssetPartitionDagRun).filter_by(
-            target_dag_id=dag_id, created_dag_run_id=None).all()
+        pending = (
+            session.query(AssetPartitionDagRun)
+            .filter_by(target_dag_id=dag_id, created_dag_run_id=None)
+            .all()
+        )
         return sorted(p.partition_key for p in pending)
 
 

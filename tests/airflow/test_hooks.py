@@ -11,16 +11,22 @@ from impute_assets.airflow import connection_url
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("postgres://etl:s3cret@db:5432/analytics?sslmode=require",
-         "postgresql+psycopg://etl:s3cret@db:5432/analytics?sslmode=require"),
+        (
+            "postgres://etl:s3cret@db:5432/analytics?sslmode=require",
+            "postgresql+psycopg://etl:s3cret@db:5432/analytics?sslmode=require",
+        ),
         ("mysql://root@db:3306/shop", "mysql+pymysql://root@db:3306/shop"),
         ("duckdb:////data/warehouse.duckdb", "duckdb:////data/warehouse.duckdb"),
         ("sqlite:////data/warehouse.sqlite", "sqlite:////data/warehouse.sqlite"),
         # A SQLAlchemy URL as the connection URI keeps its driver.
-        ("postgresql+psycopg://etl:pw@db:5432/analytics",
-         "postgresql+psycopg://etl:pw@db:5432/analytics"),
-        ("generic://etl:pw@db/analytics?sqlalchemy_scheme=postgresql%2Bpg8000",
-         "postgresql+pg8000://etl:pw@db/analytics"),
+        (
+            "postgresql+psycopg://etl:pw@db:5432/analytics",
+            "postgresql+psycopg://etl:pw@db:5432/analytics",
+        ),
+        (
+            "generic://etl:pw@db/analytics?sqlalchemy_scheme=postgresql%2Bpg8000",
+            "postgresql+pg8000://etl:pw@db/analytics",
+        ),
     ],
 )
 def test_connection_url(uri, expected):

@@ -18,7 +18,8 @@ def test_a_bad_spec_fails_when_the_dag_is_parsed_naming_table_and_key():
 def test_fills_update_the_imputed_table_asset_and_training_does_not():
     spec = TableSpec.parse(SPEC)
     assert FillTableOperator(task_id="fill", spec=SPEC, conn_id="w").outlets == [
-        imputed_asset(spec, "w")]
+        imputed_asset(spec, "w")
+    ]
     assert TrainModelsOperator(task_id="train", spec=SPEC, conn_id="w").outlets == []
     # a dry run publishes nothing, so it updates no asset
     assert FillTableOperator(task_id="fill", spec=SPEC, conn_id="w", dry_run=True).outlets == []

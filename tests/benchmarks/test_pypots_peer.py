@@ -10,8 +10,7 @@ from benchmarks.pypots_peer import windows
 
 def shuffled_series() -> pd.DataFrame:
     """Entity ``a`` with 11 rows, ``b`` with 3, in a shuffled order."""
-    frame = pd.DataFrame({"name": ["a"] * 11 + ["b"] * 3,
-                          "time": [*range(11), *range(3)]})
+    frame = pd.DataFrame({"name": ["a"] * 11 + ["b"] * 3, "time": [*range(11), *range(3)]})
     return frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
 
 
@@ -24,8 +23,10 @@ def test_windows_follow_time_within_one_entity_and_cover_every_row():
         assert frame["name"].iloc[rows].nunique() == 1
         assert (np.diff(frame["time"].iloc[rows].to_numpy()) == 1).all()
     assert set(slots[slots >= 0]) == set(range(len(frame)))
-    starts = {name: sorted(frame["time"].iloc[w[0]] for w in slots
-                           if frame["name"].iloc[w[0]] == name) for name in "ab"}
+    starts = {
+        name: sorted(frame["time"].iloc[w[0]] for w in slots if frame["name"].iloc[w[0]] == name)
+        for name in "ab"
+    }
     assert starts == {"a": [0, 2, 4, 6, 7], "b": [0]}  # half overlaps; the last ends at row 10
     (short,) = [w for w in slots if frame["name"].iloc[w[0]] == "b"]
     assert short[3] == -1  # padded past b's last row

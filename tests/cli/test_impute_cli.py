@@ -14,8 +14,20 @@ def test_impute_reports_coverage_at_the_asked_level(tmp_path, capsys):
     frame.loc[1::7, "group"] = None
     source, report = tmp_path / "table.csv", tmp_path / "report.csv"
     frame.to_csv(source, index=False)
-    code = main(["impute", str(source), "-o", str(tmp_path / "filled.csv"), "--epochs", "2",
-                 "--coverage", "0.8", "--report", str(report)])
+    code = main(
+        [
+            "impute",
+            str(source),
+            "-o",
+            str(tmp_path / "filled.csv"),
+            "--epochs",
+            "2",
+            "--coverage",
+            "0.8",
+            "--report",
+            str(report),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "coverage" in out and "x spread" in out and "labels" in out

@@ -17,9 +17,11 @@ def _numeric_target(truth: np.ndarray) -> TargetData:
 def test_a_poor_candidate_is_left_out_of_the_average():
     rng = np.random.default_rng(0)
     truth = rng.normal(size=400)
-    outputs = {"network": truth + rng.normal(0, 0.3, 400),
-               "boosted": truth + rng.normal(0, 0.3, 400),
-               "linear": rng.normal(size=400)}  # knows nothing
+    outputs = {
+        "network": truth + rng.normal(0, 0.3, 400),
+        "boosted": truth + rng.normal(0, 0.3, 400),
+        "linear": rng.normal(size=400),
+    }  # knows nothing
     members = _blend_members(outputs, truth, _numeric_target(truth), ImputerConfig())
     assert set(members) == {"network", "boosted"}
 
@@ -36,8 +38,10 @@ def test_categorical_members_carry_their_temperatures():
     rng = np.random.default_rng(2)
     truth = rng.integers(0, 3, 300)
     confident = np.log(np.eye(3)[truth] * 0.8 + 0.1)
-    outputs = {"network": confident + rng.normal(0, 0.5, (300, 3)),
-               "boosted": confident + rng.normal(0, 0.5, (300, 3))}
+    outputs = {
+        "network": confident + rng.normal(0, 0.5, (300, 3)),
+        "boosted": confident + rng.normal(0, 0.5, (300, 3)),
+    }
     target = TargetData("c", False, 3, truth.astype(float), np.zeros(300, bool), np.ones(300, bool))
     members = _blend_members(outputs, truth, target, ImputerConfig())
     assert set(members) == {"network", "boosted"}

@@ -15,8 +15,13 @@ from impute_assets.core.imputer import Imputer
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.store import ModelStore
 
-FAST = {"epochs": 20, "hidden_dim": 16, "embedding_dim": 4, "seed": 0,
-        "candidates": ("linear", "boosted", "mean_mode")}
+FAST = {
+    "epochs": 20,
+    "hidden_dim": 16,
+    "embedding_dim": 4,
+    "seed": 0,
+    "candidates": ("linear", "boosted", "mean_mode"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +30,14 @@ def frame() -> pd.DataFrame:
     one first gives the others more to read."""
     rng = np.random.default_rng(0)
     latent = rng.normal(size=600)
-    table = pd.DataFrame({
-        "a": latent + rng.normal(0, 0.3, 600),
-        "b": latent + rng.normal(0, 0.3, 600),
-        "c": np.where(latent + rng.normal(0, 0.3, 600) > 0, "up", "down"),
-        "d": latent + rng.normal(0, 0.3, 600),
-    })
+    table = pd.DataFrame(
+        {
+            "a": latent + rng.normal(0, 0.3, 600),
+            "b": latent + rng.normal(0, 0.3, 600),
+            "c": np.where(latent + rng.normal(0, 0.3, 600) > 0, "up", "down"),
+            "d": latent + rng.normal(0, 0.3, 600),
+        }
+    )
     for column in table.columns:
         table[column] = table[column].mask(rng.random(600) < 0.35)
     return table
@@ -52,8 +59,11 @@ def test_kept_second_rounds_score_better_on_the_same_held_out_cells(fitted):
     assert kept, "no column kept its chained model on a table built for it"
     for name, model in kept.items():
         info = model.holdout["chained"]
-        better = (info["score"] < info["first_round_score"] if model.numeric
-                  else info["score"] > info["first_round_score"])
+        better = (
+            info["score"] < info["first_round_score"]
+            if model.numeric
+            else info["score"] > info["first_round_score"]
+        )
         assert better, name
         assert model.holdout["score"] == info["score"]
         assert model.chained_fills == list(fitted.column_models_)
@@ -71,11 +81,17 @@ def test_fewer_requested_rows_predict_the_same_values(fitted, frame):
     (equal up to float rounding: batch size may reorder a sum; categories compare exactly)."""
     name = next(iter(_chained(fitted)))
     gaps = np.flatnonzero(frame[name].isna().to_numpy())
-    every = fitted.predict_cells(frame, {c: np.flatnonzero(frame[c].isna().to_numpy())
-                                         for c in frame.columns})
+    every = fitted.predict_cells(
+        frame, {c: np.flatnonzero(frame[c].isna().to_numpy()) for c in frame.columns}
+    )
     some = fitted.predict_cells(frame, {name: gaps[:5]})
-    pd.testing.assert_series_equal(pd.Series(some[name].values), pd.Series(every[name].values[:5]),
-                                   check_exact=False, rtol=1e-6, atol=1e-9)
+    pd.testing.assert_series_equal(
+        pd.Series(some[name].values),
+        pd.Series(every[name].values[:5]),
+        check_exact=False,
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 def test_saved_and_stored_units_fill_alike(fitted, frame, tmp_path):
@@ -91,7 +107,8 @@ def test_saved_and_stored_units_fill_alike(fitted, frame, tmp_path):
         store.save("t", model, profile)
     models = {c: store.load("t", c) for c in fitted.column_models_}
     assert {c: m.version for c, m in models.items()} == {
-        c: m.version for c, m in fitted.column_models_.items()}
+        c: m.version for c, m in fitted.column_models_.items()
+    }
     restored = Imputer.from_column_models(models, fitted.config_)
     pd.testing.assert_frame_equal(restored.transform(frame), expected)
 
@@ -99,8 +116,11 @@ def test_saved_and_stored_units_fill_alike(fitted, frame, tmp_path):
 def test_a_unit_that_lost_its_chained_model_is_refused(fitted, tmp_path):
     root = fitted.save(tmp_path / "saved")
     name = next(iter(_chained(fitted)))
-    unit = next(p for p in root.iterdir() if p.is_dir() and (p / "chained").is_dir()
-                and p.name.endswith(name))
+    unit = next(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and (p / "chained").is_dir() and p.name.endswith(name)
+    )
     shutil.rmtree(unit / "chained")
     with pytest.raises(UnitIntegrityError, match="chained model the manifest names is missing"):
         Imputer.load(root)

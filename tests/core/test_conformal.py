@@ -72,7 +72,9 @@ def test_cells_carry_interval_ends_and_prediction_sets():
     assert (numeric["lower"].astype(float) <= numeric["value"].astype(float)).all()
     assert (numeric["value"].astype(float) <= numeric["upper"].astype(float)).all()
     assert labels["lower"].isna().all()
-    assert all(value in s for value, s in zip(labels["value"], labels["prediction_set"], strict=True))
+    assert all(
+        value in s for value, s in zip(labels["value"], labels["prediction_set"], strict=True)
+    )
 
 
 def test_intervals_survive_save_and_load(tmp_path):
@@ -94,8 +96,10 @@ def test_draws_keep_observed_cells_and_vary_the_filled_ones():
     filled = result.imputed["y"]
     first, second = result.draws[0]["y"][filled], result.draws[1]["y"][filled]
     assert (first != second).mean() > 0.9
-    assert (result.draws[0]["label"][result.imputed["label"]]
-            != result.draws[1]["label"][result.imputed["label"]]).any()
+    assert (
+        result.draws[0]["label"][result.imputed["label"]]
+        != result.draws[1]["label"][result.imputed["label"]]
+    ).any()
     again = Imputer(**FAST).fit_impute(frame, draws=1, seed=1).draws[0]
     pd.testing.assert_frame_equal(again, result.draws[0])
 

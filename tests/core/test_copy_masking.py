@@ -41,8 +41,15 @@ def test_copied_rows_hide_exactly_a_donors_gaps():
 def test_imputing_with_copy_masking_keeps_observed_cells(frame):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = Imputer(columns=["x", "c"], copy_mask_share=0.5, epochs=5, hidden_dim=8, fill="all",
-                         min_rows_for_network=5, candidates=("network", "mean_mode")).fit_impute(frame)
+        result = Imputer(
+            columns=["x", "c"],
+            copy_mask_share=0.5,
+            epochs=5,
+            hidden_dim=8,
+            fill="all",
+            min_rows_for_network=5,
+            candidates=("network", "mean_mode"),
+        ).fit_impute(frame)
     for column in frame.columns:
         observed = frame[column].notna()
         assert result.frame[column][observed].tolist() == frame[column][observed].tolist()

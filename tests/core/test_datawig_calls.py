@@ -31,15 +31,21 @@ def sentences(rows: int, seed: int, fillers: int = 40) -> pd.DataFrame:
     words = [f"w{seed}x{i}" for i in range(fillers)]
     labels = rng.choice(LABELS, rows)
     text = [" ".join(rng.permutation([*rng.choice(words, 2), label])) for label in labels]
-    return pd.DataFrame({"sentences": text, "shade": rng.choice(["dark", "light"], rows),
-                         "x": rng.normal(size=rows), "label": labels})
+    return pd.DataFrame(
+        {
+            "sentences": text,
+            "shade": rng.choice(["dark", "light"], rows),
+            "x": rng.normal(size=rows),
+            "label": labels,
+        }
+    )
 
 
 def numeric_frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
     """Datawig's ``utils.generate_df_numeric``: x and x**2 with a little noise."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-np.pi, np.pi, rows)
-    return pd.DataFrame({"x": x, "f(x)": x ** 2 + rng.normal(0, .01, rows)})
+    return pd.DataFrame({"x": x, "f(x)": x**2 + rng.normal(0, 0.01, rows)})
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +58,12 @@ def fitted(train, tmp_path_factory) -> SimpleImputer:
     """Datawig's ``fit(df_train, df_train, ...)``: the test data is the training data.
     Uncalibrated (as Datawig's ``complete`` fits), so that scores are spread for the threshold
     test: on these separable labels temperature scaling sharpens every score to 1.0."""
-    imputer = SimpleImputer(input_columns=["sentences", "shade"], output_column="label",
-                            output_path=str(tmp_path_factory.mktemp("dw") / "imputer_model"),
-                            is_explainable=True)
+    imputer = SimpleImputer(
+        input_columns=["sentences", "shade"],
+        output_column="label",
+        output_path=str(tmp_path_factory.mktemp("dw") / "imputer_model"),
+        is_explainable=True,
+    )
     return imputer.fit(train, train, num_epochs=10, calibrate=False)
 
 
@@ -71,7 +80,7 @@ def test_short_string_inputs_are_read_as_ngrams(fitted) -> None:
     assert isinstance(encoders["shade"], CategoricalEncoder)  # two values stay a category
     unseen = sentences(120, seed=2)  # other filler words: every sentence is new
     out = fitted.predict(unseen.drop(columns=["label"]))
-    assert f1_score(unseen["label"], out["label_imputed"], average="weighted") > .9
+    assert f1_score(unseen["label"], out["label_imputed"], average="weighted") > 0.9
 
 
 def test_load_metrics_have_datawig_names_and_values(fitted, train) -> None:
@@ -80,17 +89,23 @@ def test_load_metrics_have_datawig_names_and_values(fitted, train) -> None:
     truth = train["label"]
     assert metrics["weighted_f1"] == f1_score(truth, predicted, average="weighted")
     assert metrics["avg_precision"] == pytest.approx(
-        precision_score(truth, predicted, average="macro"))
+        precision_score(truth, predicted, average="macro")
+    )
     assert metrics["avg_f1"] == pytest.approx(f1_score(truth, predicted, average="macro"))
     assert metrics["weighted_recall"] == pytest.approx(
-        recall_score(truth, predicted, average="weighted"))
-    assert metrics["weighted_accuracy"] == metrics["avg_accuracy"] == pytest.approx(
-        (truth == predicted).mean())
+        recall_score(truth, predicted, average="weighted")
+    )
+    assert (
+        metrics["weighted_accuracy"]
+        == metrics["avg_accuracy"]
+        == pytest.approx((truth == predicted).mean())
+    )
     counts = truth.value_counts()
     assert [tuple(pair) for pair in metrics["class_counts"]] == list(counts.items())
     assert metrics["num_classes"] == 3 and metrics["num_applicable_rows"] == len(train)
     assert metrics["class_f1"] == pytest.approx(
-        f1_score(truth, predicted, average=None, labels=list(counts.index)).tolist())
+        f1_score(truth, predicted, average=None, labels=list(counts.index)).tolist()
+    )
 
 
 def test_default_output_path_is_reported_and_loads(train) -> None:
@@ -155,7 +170,7 @@ def test_readme_numeric_example_adds_only_the_imputed_column() -> None:
 
 def test_readme_quickstart_complete() -> None:
     df = numeric_frame(100, seed=3)
-    df_with_missing = df.mask(np.random.default_rng(4).random(df.shape) > .9)
+    df_with_missing = df.mask(np.random.default_rng(4).random(df.shape) > 0.9)
     assert df_with_missing.isna().any().all()
     completed = SimpleImputer.complete(df_with_missing, num_epochs=20)
     assert completed.notna().all().all() and completed.shape == df.shape
@@ -170,17 +185,28 @@ def test_fit_hpo_results_carry_datawig_score_names(train) -> None:
     imputer = SimpleImputer(input_columns=["sentences"], output_column="label")
 
     def coverage_at_50(true, predicted, confidence):
-        return np.mean(confidence > .5)
+        return np.mean(confidence > 0.5)
 
-    imputer.fit_hpo(train, hps={"global": {"learning_rate": [1e-3, 4e-3]}}, num_epochs=3,
-                    num_hash_bucket_candidates=[2**10], tokens_candidates=["words"],
-                    user_defined_scores=[(coverage_at_50, "coverage at 50")],
-                    hpo_run_name="run_")
+    imputer.fit_hpo(
+        train,
+        hps={"global": {"learning_rate": [1e-3, 4e-3]}},
+        num_epochs=3,
+        num_hash_bucket_candidates=[2**10],
+        tokens_candidates=["words"],
+        user_defined_scores=[(coverage_at_50, "coverage at 50")],
+        hpo_run_name="run_",
+    )
     results = imputer.hpo.results
     assert results.shape[0] == 2
     assert set(results["global:learning_rate"]) == {1e-3, 4e-3}
-    for name in ("f1_micro", "f1_macro", "f1_weighted", "precision_weighted",
-                 "recall_weighted", "coverage at 50"):
+    for name in (
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+        "precision_weighted",
+        "recall_weighted",
+        "coverage at 50",
+    ):
         assert results[name].between(0, 1).all(), name
     assert (results["f1_weighted"] == results["weighted_f1"]).all()
     assert (results["f1_macro"] == results["avg_f1"]).all()

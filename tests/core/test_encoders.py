@@ -71,26 +71,35 @@ def test_numeric_features_agree_across_dtypes(dtype: str) -> None:
     values = [1.5, None, 4.0, 2.0] if dtype != "Int64" else [1, None, 4, 2]
     series = pd.Series(values, dtype=dtype)
     encoder = NumericEncoder.fit(series)
-    expected = (np.array([values[0], np.nan, values[2], values[3]], dtype=float)
-                - encoder.center) / encoder.scale
+    expected = (
+        np.array([values[0], np.nan, values[2], values[3]], dtype=float) - encoder.center
+    ) / encoder.scale
     np.testing.assert_allclose(encoder.features(series)[:, 0], expected, equal_nan=True)
 
 
-@pytest.mark.parametrize("series", [
-    pd.Series([3, 1, 1, 2]),
-    pd.Series([3.5, 1.0, 1.0, np.nan]),
-    pd.Series(pd.array([3, 1, 1, None], dtype="Int64")),
-    pd.Series(pd.array([True, False, False, None], dtype="boolean")),
-    pd.Series(["c", "a", "a", None]),
-    pd.Series(pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-01", None])),
-    pd.Series(pd.array([[3], [1], [1], None], dtype=pd.ArrowDtype(pa.list_(pa.int64())))),
-], ids=["int64", "float64", "Int64", "boolean", "str", "datetime", "list"])
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series([3, 1, 1, 2]),
+        pd.Series([3.5, 1.0, 1.0, np.nan]),
+        pd.Series(pd.array([3, 1, 1, None], dtype="Int64")),
+        pd.Series(pd.array([True, False, False, None], dtype="boolean")),
+        pd.Series(["c", "a", "a", None]),
+        pd.Series(pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-01", None])),
+        pd.Series(pd.array([[3], [1], [1], None], dtype=pd.ArrowDtype(pa.list_(pa.int64())))),
+    ],
+    ids=["int64", "float64", "Int64", "boolean", "str", "datetime", "list"],
+)
 def test_observed_values_get_their_vocabulary_row(series: pd.Series) -> None:
     encoder = CategoricalEncoder.fit(series)
-    expected = [MISSING_INDEX if pd.api.types.is_scalar(v) and pd.isna(v)
-                else encoder.values.index(v) + RESERVED if not isinstance(v, np.ndarray)
-                else next(i for i, w in enumerate(encoder.values) if list(w) == list(v)) + RESERVED
-                for v in series.to_numpy(dtype=object)]
+    expected = [
+        MISSING_INDEX
+        if pd.api.types.is_scalar(v) and pd.isna(v)
+        else encoder.values.index(v) + RESERVED
+        if not isinstance(v, np.ndarray)
+        else next(i for i, w in enumerate(encoder.values) if list(w) == list(v)) + RESERVED
+        for v in series.to_numpy(dtype=object)
+    ]
     assert encoder.indices(series).tolist() == expected
     assert RARE_INDEX not in expected
 

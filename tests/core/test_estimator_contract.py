@@ -28,7 +28,7 @@ TINY = {**TINY_MODEL, "candidates": ("linear", "mean_mode"), "device": "cpu"}
 #: sklearn checks that do not apply to a DataFrame-in, gap-filling imputer, and why.
 NOT_APPLICABLE = {
     "check_n_features_in_after_fitting": "a DataFrame may carry extra columns at transform "
-                                         "(only the columns the models read must be there)",
+    "(only the columns the models read must be there)",
     "check_complex_data": "complex columns are reported as unsupported (a warning), not rejected",
 }
 
@@ -100,8 +100,7 @@ def test_simple_imputer_predict_shares_the_imputer_path_and_threshold() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=200)
     frame = pd.DataFrame({"x": x, "label": np.where(x > 0, "pos", "neg")})
-    simple = SimpleImputer(["x"], "label", config=ImputerConfig(**TINY,
-                                                                confidence_threshold=0.99))
+    simple = SimpleImputer(["x"], "label", config=ImputerConfig(**TINY, confidence_threshold=0.99))
     simple.fit(frame, num_epochs=2)
     out = simple.predict(frame.drop(columns=["label"]))
     cells = simple.imputer.predict_cells(frame, {"label": np.arange(len(frame))})["label"]

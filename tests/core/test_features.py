@@ -28,8 +28,11 @@ def _assert_same(a: Features, b: Features) -> None:
 
 def test_concat_is_the_encoding_of_the_stacked_rows(frame):
     space = FeatureSpace.fit(frame, KINDS, 16, 64)
-    parts = [space.encode(frame.iloc[:10]), space.encode(frame.iloc[10:11]),
-             space.encode(frame.iloc[11:])]
+    parts = [
+        space.encode(frame.iloc[:10]),
+        space.encode(frame.iloc[10:11]),
+        space.encode(frame.iloc[11:]),
+    ]
     _assert_same(Features.concat(parts), space.encode(frame))
 
 
@@ -39,5 +42,6 @@ def test_permuted_is_the_encoding_of_the_shuffled_column(frame):
     for column in KINDS:
         shuffled = frame.copy()
         shuffled[column] = frame[column].to_numpy()[order]
-        _assert_same(space.encode(frame).permuted(space.position(column), order),
-                     space.encode(shuffled))
+        _assert_same(
+            space.encode(frame).permuted(space.position(column), order), space.encode(shuffled)
+        )

@@ -15,22 +15,31 @@ from impute_assets.core.imputer import Imputer
 from impute_assets.core.simple import SimpleImputer
 
 FAST = {"epochs": 10, "patience": 3, "hidden_dim": 16, "min_rows_for_network": 10_000}
-NOTES = ["Sexing primers did not amplify.", "Nest never observed with full clutch.",
-         "Adult not sampled.", "Not enough blood for isotopes.", "No blood sample obtained."]
+NOTES = [
+    "Sexing primers did not amplify.",
+    "Nest never observed with full clutch.",
+    "Adult not sampled.",
+    "Not enough blood for isotopes.",
+    "No blood sample obtained.",
+]
 
 
 def table(rows: int = 300, seed: int = 0) -> pd.DataFrame:
     """Predictable columns next to an unrelated name, a notes column and a mostly-missing one."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=rows)
-    frame = pd.DataFrame({
-        "x": x,
-        "y": 3 * x + rng.normal(scale=0.3, size=rows),
-        "side": np.where(x > 0, "right", "left"),
-        "name": [f"name{i}" for i in rng.integers(0, rows, size=rows)],
-        "notes": rng.choice([f"{note} (visit {i})" for note in NOTES for i in range(6)], size=rows),
-        "sparse": 2 * x + rng.normal(scale=0.1, size=rows),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": 3 * x + rng.normal(scale=0.3, size=rows),
+            "side": np.where(x > 0, "right", "left"),
+            "name": [f"name{i}" for i in rng.integers(0, rows, size=rows)],
+            "notes": rng.choice(
+                [f"{note} (visit {i})" for note in NOTES for i in range(6)], size=rows
+            ),
+            "sparse": 2 * x + rng.normal(scale=0.1, size=rows),
+        }
+    )
     for column, share in {"y": 0.2, "side": 0.2, "name": 0.2, "notes": 0.3, "sparse": 0.7}.items():
         frame[column] = frame[column].mask(rng.random(rows) < share)
     return frame
@@ -162,7 +171,10 @@ def test_grid_detection() -> None:
     assert numeric_grid(np.array([39.1, 40.25]))["step"] == 0.01  # too few values for a step
     assert numeric_grid(np.array([39.1, 40.25, 41.0, 38.2, 37.15]))["step"] == 0.05
     assert numeric_grid(np.array([np.pi, np.e]))["step"] == 0.0  # continuous
-    assert snap(np.array([1.37, 9.0]), {"step": 0.5, "low": 0.0, "high": 4.0}).tolist() == [1.5, 4.0]
+    assert snap(np.array([1.37, 9.0]), {"step": 0.5, "low": 0.0, "high": 4.0}).tolist() == [
+        1.5,
+        4.0,
+    ]
 
 
 def test_free_text_detection() -> None:

@@ -19,15 +19,17 @@ def correlated_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=rows)
     group = np.where(x > 0, "high", "low")
-    frame = pd.DataFrame({
-        "x": x,
-        "y": 3 * x + rng.normal(scale=0.1, size=rows),
-        "count": pd.array(np.round(10 + 2 * x).astype(int), dtype="Int64"),
-        "group": pd.array(group, dtype="str"),
-        "flag": pd.Series(x > 0.5, dtype=object),
-        "when": pd.date_range("2024-01-01", periods=rows, freq="D", tz="Europe/Paris"),
-        "tier": pd.Categorical(np.where(x > 1, "gold", "basic")),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": 3 * x + rng.normal(scale=0.1, size=rows),
+            "count": pd.array(np.round(10 + 2 * x).astype(int), dtype="Int64"),
+            "group": pd.array(group, dtype="str"),
+            "flag": pd.Series(x > 0.5, dtype=object),
+            "when": pd.date_range("2024-01-01", periods=rows, freq="D", tz="Europe/Paris"),
+            "tier": pd.Categorical(np.where(x > 1, "gold", "basic")),
+        }
+    )
     return frame
 
 
@@ -46,7 +48,9 @@ def test_fills_beat_mean_mode_where_columns_carry_signal() -> None:
     masked, mask = hide(truth, 0.2)
     result = Imputer(**LEARNING_MODEL).fit_impute(masked)
     y_mask = mask[:, truth.columns.get_loc("y")]
-    nrmse = np.sqrt(np.mean((result.frame["y"][y_mask] - truth["y"][y_mask]) ** 2)) / truth["y"].std()
+    nrmse = (
+        np.sqrt(np.mean((result.frame["y"][y_mask] - truth["y"][y_mask]) ** 2)) / truth["y"].std()
+    )
     assert nrmse < 0.3
     g_mask = mask[:, truth.columns.get_loc("group")]
     assert (result.frame["group"][g_mask] == truth["group"][g_mask]).mean() > 0.9
@@ -87,11 +91,15 @@ def test_low_confidence_cells_stay_missing_and_are_counted() -> None:
 
 def test_id_and_free_text_columns_are_left_with_reasons() -> None:
     rows = 60
-    frame = pd.DataFrame({
-        "id": pd.array(np.arange(rows), dtype="Int64"),
-        "note": [f"a long free text note number {i} about things that happened" for i in range(rows)],
-        "value": np.arange(rows, dtype=float),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": pd.array(np.arange(rows), dtype="Int64"),
+            "note": [
+                f"a long free text note number {i} about things that happened" for i in range(rows)
+            ],
+            "value": np.arange(rows, dtype=float),
+        }
+    )
     frame["id"] = frame["id"].mask(frame.index == 3)
     frame["note"] = frame["note"].mask(frame.index == 4)
     frame["value"] = frame["value"].mask(frame.index == 5)
@@ -105,7 +113,9 @@ def test_id_and_free_text_columns_are_left_with_reasons() -> None:
 def test_text_inputs_inform_a_categorical_target() -> None:
     rng = np.random.default_rng(0)
     labels = rng.choice(["refund", "delivery", "login"], size=500)
-    notes = [f"customer wrote about {label} issue number {rng.integers(1e6)} today" for label in labels]
+    notes = [
+        f"customer wrote about {label} issue number {rng.integers(1e6)} today" for label in labels
+    ]
     truth = pd.DataFrame({"note": notes, "topic": labels, "noise": rng.normal(size=500)})
     masked = truth.copy()
     hidden = rng.random(500) < 0.2

@@ -26,7 +26,11 @@ def saved(tmp_path_factory) -> Path:
                           "c": np.where(x > 0, "high", "low")})  # fmt: skip
     frame.loc[rng.random(120) < 0.2, "y"] = np.nan
     frame.loc[rng.random(120) < 0.2, "c"] = None
-    return Imputer(columns=["y", "c"], **TINY_MODEL).fit(frame).save(tmp_path_factory.mktemp("m") / "m")
+    return (
+        Imputer(columns=["y", "c"], **TINY_MODEL)
+        .fit(frame)
+        .save(tmp_path_factory.mktemp("m") / "m")
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ from impute_assets.core.kinds import ColumnKind, infer_kind, infer_kinds
         (pd.Series(pd.Categorical(["x", "y"])), ColumnKind.CATEGORICAL),
         (pd.Series(pd.date_range("2024", periods=3, tz="UTC")), ColumnKind.DATETIME),
         (pd.Series([f"user-{i}" for i in range(30)]), ColumnKind.ID),
-        (pd.Series([f"a long sentence of free text, variant number {i}" for i in range(30)]),
-         ColumnKind.TEXT),
+        (
+            pd.Series([f"a long sentence of free text, variant number {i}" for i in range(30)]),
+            ColumnKind.TEXT,
+        ),
         (pd.Series([decimal.Decimal("1.5"), decimal.Decimal("2.25"), None]), ColumnKind.NUMERIC),
         (pd.Series([pd.Timedelta(1), pd.Timedelta(2)]), ColumnKind.UNSUPPORTED),
         (pd.Series(np.array([1 + 2j, 3j])), ColumnKind.UNSUPPORTED),

@@ -14,8 +14,9 @@ from impute_assets import Imputer
 def test_pooled_interval_is_wider_than_one_filled_tables_and_holds_the_truth():
     rng = np.random.default_rng(0)
     x = rng.normal(size=600)
-    frame = pd.DataFrame({"x": x, "z": x + rng.normal(scale=0.5, size=600),
-                          "y": 2.0 * x + rng.normal(size=600)})
+    frame = pd.DataFrame(
+        {"x": x, "z": x + rng.normal(scale=0.5, size=600), "y": 2.0 * x + rng.normal(size=600)}
+    )
     frame.loc[rng.random(600) < 0.3, "x"] = None
     result = Imputer(candidates=("linear", "mean_mode"), device="cpu").fit_impute(frame, draws=10)
     estimate, (low, high) = pooled_coefficient(result.draws, "y", ["x"])

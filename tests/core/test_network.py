@@ -13,8 +13,13 @@ from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.network import StackedNet, batch_tensors, width_buckets
 from impute_assets.core.training import TargetData, train_networks
 
-KINDS = {"x": ColumnKind.NUMERIC, "noise": ColumnKind.NUMERIC, "y": ColumnKind.NUMERIC,
-         "band": ColumnKind.CATEGORICAL, "note": ColumnKind.TEXT}
+KINDS = {
+    "x": ColumnKind.NUMERIC,
+    "noise": ColumnKind.NUMERIC,
+    "y": ColumnKind.NUMERIC,
+    "band": ColumnKind.CATEGORICAL,
+    "note": ColumnKind.TEXT,
+}
 
 
 def mixed_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -22,9 +27,15 @@ def mixed_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=rows)
     band = np.where(x > 0.5, "high", np.where(x < -0.5, "low", "mid"))
-    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=rows),
-                          "y": 2 * x + 0.1 * rng.normal(size=rows), "band": band,
-                          "note": [f"reading {b} {i % 7}" for i, b in enumerate(band)]})
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "noise": rng.normal(size=rows),
+            "y": 2 * x + 0.1 * rng.normal(size=rows),
+            "band": band,
+            "note": [f"reading {b} {i % 7}" for i, b in enumerate(band)],
+        }
+    )
     for column in ("x", "y", "band"):
         frame.loc[rng.random(rows) < 0.15, column] = None
     return frame
@@ -141,8 +152,17 @@ def test_held_out_losses_per_network_equal_the_stacked_pass(monkeypatch) -> None
     torch.manual_seed(0)
     net = StackedNet(space, ["x", "y", "band"], [2, 2, 5], 16, 4).eval()
     rng = np.random.default_rng(0)
-    y = torch.tensor(np.stack([rng.normal(size=len(frame)), rng.normal(size=len(frame)),
-                               rng.integers(0, 5, size=len(frame))], axis=1), dtype=torch.float32)
+    y = torch.tensor(
+        np.stack(
+            [
+                rng.normal(size=len(frame)),
+                rng.normal(size=len(frame)),
+                rng.integers(0, 5, size=len(frame)),
+            ],
+            axis=1,
+        ),
+        dtype=torch.float32,
+    )
     weight = torch.from_numpy((rng.random((len(frame), 3)) < 0.2).astype(np.float32))
     weight[:, 1] = 0  # a target with no held-out rows among those checked
     numeric = torch.tensor([True, True, False])

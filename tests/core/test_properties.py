@@ -43,10 +43,15 @@ def frames(draw) -> pd.DataFrame:
     return frame
 
 
-@settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(frames(), st.booleans(), st.booleans())
-def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame,
-                                                            chained: bool, shared: bool) -> None:
+def test_observed_cells_rows_and_caller_frame_are_untouched(
+    frame: pd.DataFrame, chained: bool, shared: bool
+) -> None:
     original = frame.copy(deep=True)
     # the table's shared network as a candidate too (see core/shared_network.py)
     more = {"candidates": ("shared_network", "linear", "mean_mode")} if shared else {}
@@ -68,7 +73,11 @@ def test_observed_cells_rows_and_caller_frame_are_untouched(frame: pd.DataFrame,
         assert result.confidence[column][filled].between(0, 1).all()
 
 
-@settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(frames())
 def test_every_missing_cell_is_filled_or_counted_with_a_reason(frame: pd.DataFrame) -> None:
     with warnings.catch_warnings():

@@ -21,9 +21,14 @@ def step_frame(rows: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.uniform(-3, 3, size=rows)
     noise = rng.normal(size=rows)
-    frame = pd.DataFrame({"x": x, "noise": noise, "y": np.where(np.abs(x) > 1.5, 4.0, -1.0)
-                          + 0.05 * rng.normal(size=rows),
-                          "band": np.where(x > 1, "top", np.where(x < -1, "bottom", "mid"))})
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "noise": noise,
+            "y": np.where(np.abs(x) > 1.5, 4.0, -1.0) + 0.05 * rng.normal(size=rows),
+            "band": np.where(x > 1, "top", np.where(x < -1, "bottom", "mid")),
+        }
+    )
     frame.loc[rng.random(rows) < 0.2, "y"] = np.nan
     frame.loc[rng.random(rows) < 0.2, "band"] = None
     return frame
@@ -41,8 +46,14 @@ def test_schedule_bounds_steps_and_grows_batches_with_rows() -> None:
 
 def test_training_stops_at_the_step_budget() -> None:
     frame = step_frame(3000)
-    imputer = Imputer(columns=["y"], max_steps=40, patience=100, hidden_dim=8, seed=0,
-                      candidates=("network", "mean_mode")).fit(frame)
+    imputer = Imputer(
+        columns=["y"],
+        max_steps=40,
+        patience=100,
+        hidden_dim=8,
+        seed=0,
+        candidates=("network", "mean_mode"),
+    ).fit(frame)
     model = imputer.column_models_["y"]
     _, steps, _ = schedule(model.training_rows, imputer.config_)
     assert model.epochs * steps <= 40
@@ -59,8 +70,9 @@ def test_chunked_filling_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_boosted_candidate_is_chosen_saved_and_reused(tmp_path) -> None:
     frame = step_frame()
-    imputer = Imputer(columns=["y"], candidates=("linear", "boosted", "mean_mode"),
-                      seed=0).fit(frame)
+    imputer = Imputer(columns=["y"], candidates=("linear", "boosted", "mean_mode"), seed=0).fit(
+        frame
+    )
     model = imputer.column_models_["y"]
     assert model.chosen == "boosted"
     assert model.holdout["scores"]["boosted"] < model.holdout["scores"]["linear"]
@@ -70,13 +82,15 @@ def test_boosted_candidate_is_chosen_saved_and_reused(tmp_path) -> None:
 
 
 def test_without_lightgbm_the_boosted_candidate_is_skipped_with_a_warning(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(sys.modules, "lightgbm", None)
     boosted.lightgbm.cache_clear()
     try:
         with pytest.warns(UserWarning, match="LightGBM is not installed"):
-            imputer = Imputer(columns=["y"], candidates=("boosted", "linear", "mean_mode"),
-                              seed=0).fit(step_frame())
+            imputer = Imputer(
+                columns=["y"], candidates=("boosted", "linear", "mean_mode"), seed=0
+            ).fit(step_frame())
         assert "boosted" not in imputer.column_models_["y"].holdout["scores"]
     finally:
         boosted.lightgbm.cache_clear()
@@ -95,13 +109,21 @@ def test_learning_rate_anneals_only_when_the_step_budget_binds() -> None:
     assert np.all(np.diff(rates[-tail:]) < 0) and rates[-1] == pytest.approx(ANNEAL_FLOOR)
 
 
-def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = []
     fit = boosted.boosted_fit
-    monkeypatch.setattr(boosted, "boosted_fit", lambda *a, **k: calls.append(len(a[0])) or fit(*a, **k))
+    monkeypatch.setattr(
+        boosted, "boosted_fit", lambda *a, **k: calls.append(len(a[0])) or fit(*a, **k)
+    )
     # one held-out split: repeated splits (small tables) would fit the booster once more each
-    settings = {"columns": ["y"], "candidates": ("boosted", "mean_mode"), "seed": 0,
-                "score_repeats": 1}
+    settings = {
+        "columns": ["y"],
+        "candidates": ("boosted", "mean_mode"),
+        "seed": 0,
+        "score_repeats": 1,
+    }
     Imputer(**settings).fit(step_frame())
     assert len(calls) == 2  # held-out fit, then a refit on every observed row
     calls.clear()
@@ -112,7 +134,8 @@ def test_at_the_row_cap_the_boosted_candidate_is_fitted_once(monkeypatch: pytest
 
 
 def test_networks_predicting_their_own_rows_match_the_stacked_pass(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     frame = step_frame(600)
     frame.loc[frame.index[:300], "noise"] = np.nan  # a third column to fill, gaps elsewhere
     imputer = Imputer(candidates=("network",), max_steps=60, hidden_dim=8, seed=0).fit(frame)

@@ -33,13 +33,17 @@ def sensors(rows_per_group: int = 150, groups: int = 3, seed: int = 0) -> pd.Dat
         when = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(steps, unit="min")
         phase = rng.uniform(0, 6)
         level = np.sin(steps / 600 + phase) * 10 + 20 * g
-        parts.append(pd.DataFrame({
-            "machine": f"m{g}",
-            "when": when,
-            "level": level,
-            "noise": rng.normal(size=rows_per_group),
-            "state": np.where(level > 20 * g, "up", "down"),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "machine": f"m{g}",
+                    "when": when,
+                    "level": level,
+                    "noise": rng.normal(size=rows_per_group),
+                    "state": np.where(level > 20 * g, "up", "down"),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -64,11 +68,13 @@ def quiet(fn, *args, **kwargs):
 
 
 def test_neighbours_skip_the_row_itself_and_missing_cells_and_stay_in_the_group() -> None:
-    frame = pd.DataFrame({
-        "t": [3, 1, 2, 1, 5, np.nan, 4],
-        "g": ["a", "a", "a", "b", "a", "a", "a"],
-        "x": [3.0, 1.0, np.nan, 10.0, 5.0, 7.0, 4.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "t": [3, 1, 2, 1, 5, np.nan, 4],
+            "g": ["a", "a", "a", "b", "a", "a", "a"],
+            "x": [3.0, 1.0, np.nan, 10.0, 5.0, 7.0, 4.0],
+        }
+    )
     spec = SequenceSpec("t", "g", columns=("x",), interpolated=("x",))
     ctx = context_columns(frame, spec)
     prev, nxt = ctx[context_name("prev", "x")], ctx[context_name("next", "x")]
@@ -82,14 +88,25 @@ def test_neighbours_skip_the_row_itself_and_missing_cells_and_stay_in_the_group(
     own = frame["x"].to_numpy()
     observed = ~np.isnan(own)
     # no row's context is its own value (values are distinct here)
-    assert not np.any((prev.to_numpy() == own)[observed]) and not np.any((nxt.to_numpy() == own)[observed])
+    assert not np.any((prev.to_numpy() == own)[observed]) and not np.any(
+        (nxt.to_numpy() == own)[observed]
+    )
 
 
 def test_no_leakage_noise_cannot_be_predicted_from_its_own_value() -> None:
     frame = sensors(200, groups=2)
-    model = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                                numeric_latent_dim=LEARNING_MODEL["hidden_dim"],
-                                config=ImputerConfig(**LEARNING_MODEL)).fit, frame, **SIMPLE_FIT)
+    model = quiet(
+        SimpleImputer(
+            ["level"],
+            "noise",
+            order_by="when",
+            group_by="machine",
+            numeric_latent_dim=LEARNING_MODEL["hidden_dim"],
+            config=ImputerConfig(**LEARNING_MODEL),
+        ).fit,
+        frame,
+        **SIMPLE_FIT,
+    )
     raw = model.predict(frame.drop(columns=["noise"]))["noise_imputed"]
     error = nrmse(raw, frame["noise"], np.ones(len(frame), dtype=bool))
     assert error > 0.8  # it would be 0 if a row's own value reached its context
@@ -99,8 +116,12 @@ def test_sequence_context_beats_the_tabular_model_on_smooth_series() -> None:
     truth = sensors()
     masked, masks = hide(truth, ["level"], 0.2)
     tabular = quiet(Imputer(**LEARNING_MODEL).fit_impute, masked).frame
-    sequence = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked).frame
-    plain, ordered = (nrmse(f["level"], truth["level"], masks["level"]) for f in (tabular, sequence))
+    sequence = quiet(
+        Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked
+    ).frame
+    plain, ordered = (
+        nrmse(f["level"], truth["level"], masks["level"]) for f in (tabular, sequence)
+    )
     assert ordered < 0.5 * plain
     assert ordered < 0.15
 
@@ -122,7 +143,9 @@ def test_duplicate_timestamps_irregular_spacing_and_single_row_groups() -> None:
     frame = pd.concat([truth, truth.iloc[10:20], lonely], ignore_index=True)  # duplicates
     masked, _ = hide(frame, ["level", "state"], 0.25)
     masked.loc[len(frame) - 1, "level"] = np.nan  # a gap in a group of one row
-    result = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked)
+    result = quiet(
+        Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit_impute, masked
+    )
     assert result.frame["level"].notna().all() and result.frame["state"].notna().all()
     observed = masked["level"].notna()
     assert (result.frame["level"][observed] == masked["level"][observed]).all()
@@ -141,7 +164,9 @@ def test_context_rows_from_an_earlier_partition_are_read_but_never_returned() ->
     truth = frame["level"].iloc[150]
     assert abs(result.frame["level"].iloc[0] - truth) < 0.25 * frame["level"].std()
     with pytest.raises(ValueError, match="order_by"):
-        quiet(Imputer(columns=["level"], **LEARNING_MODEL).fit, frame).impute(later, context=earlier)
+        quiet(Imputer(columns=["level"], **LEARNING_MODEL).fit, frame).impute(
+            later, context=earlier
+        )
 
 
 def test_training_gaps_are_single_cells_and_runs_within_groups() -> None:
@@ -152,7 +177,9 @@ def test_training_gaps_are_single_cells_and_runs_within_groups() -> None:
     assert (hidden == cells["x"]).all()
     assert 0.12 < hidden.mean() < 0.25
     per_group = hidden.reshape(-1, 4).T  # rows of each group in time
-    runs = [len(r) for g in per_group for r in "".join("x" if h else "." for h in g).split(".") if r]
+    runs = [
+        len(r) for g in per_group for r in "".join("x" if h else "." for h in g).split(".") if r
+    ]
     assert max(runs) >= 3 and min(runs) == 1 and max(runs) <= 2 * spec.max_run
 
 
@@ -179,7 +206,9 @@ def test_sequence_settings_are_saved_and_fingerprinted(tmp_path) -> None:
     assert model.fingerprint != fingerprint("level", kinds, config)
     loaded = Imputer.load(fitted.save(tmp_path / "m"))
     manifest = json.loads(next((tmp_path / "m").glob("*_level/manifest.json")).read_text())
-    assert manifest["sequence"]["order_by"] == "when" and manifest["sequence"]["group_by"] == ["machine"]
+    assert manifest["sequence"]["order_by"] == "when" and manifest["sequence"]["group_by"] == [
+        "machine"
+    ]
     pd.testing.assert_frame_equal(loaded.impute(masked).frame, fitted.impute(masked).frame)
 
 
@@ -190,20 +219,26 @@ def test_bad_sequence_settings_name_the_column() -> None:
     with pytest.raises(KeyError, match="nope"):
         Imputer(order_by="nope").fit(frame)
     with pytest.raises(TypeError, match="order_by column 'state'"):
-        quiet(Imputer(order_by="state", **LEARNING_MODEL).fit, frame.assign(level=frame["level"].mask(frame.index == 3)))
+        quiet(
+            Imputer(order_by="state", **LEARNING_MODEL).fit,
+            frame.assign(level=frame["level"].mask(frame.index == 3)),
+        )
 
 
 @st.composite
 def ordered_frames(draw) -> pd.DataFrame:
     rows = draw(st.integers(min_value=1, max_value=40))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    frame = pd.DataFrame({
-        "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 50, rows), unit="h"),
-        "entity": rng.choice(["a", "b", "c"], size=rows),
-        "x": rng.normal(size=rows),
-        "n": pd.array(rng.integers(0, 5, size=rows), dtype="Int64"),
-        "label": pd.array(rng.choice(["p", "q", "ü😀"], size=rows), dtype="str"),
-    })
+    frame = pd.DataFrame(
+        {
+            "when": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 50, rows), unit="h"),
+            "entity": rng.choice(["a", "b", "c"], size=rows),
+            "x": rng.normal(size=rows),
+            "n": pd.array(rng.integers(0, 5, size=rows), dtype="Int64"),
+            "label": pd.array(rng.choice(["p", "q", "ü😀"], size=rows), dtype="str"),
+        }
+    )
     for name in ("x", "n", "label"):
         share = draw(st.sampled_from([0.0, 0.3, 1.01]))
         frame[name] = frame[name].mask(rng.random(rows) < share)
@@ -211,14 +246,27 @@ def ordered_frames(draw) -> pd.DataFrame:
     return frame
 
 
-@settings(max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "15")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(ordered_frames())
 def test_observed_cells_and_row_order_are_kept_with_sequences(frame: pd.DataFrame) -> None:
     original = frame.copy(deep=True)
-    result = quiet(Imputer(order_by="when", group_by="entity", epochs=2, hidden_dim=8,
-                           embedding_dim=4, min_rows_for_network=5, refinement_rounds=1,
-                           knn_reference_rows=64).fit_impute, frame)
+    result = quiet(
+        Imputer(
+            order_by="when",
+            group_by="entity",
+            epochs=2,
+            hidden_dim=8,
+            embedding_dim=4,
+            min_rows_for_network=5,
+            refinement_rounds=1,
+            knn_reference_rows=64,
+        ).fit_impute,
+        frame,
+    )
     pd.testing.assert_frame_equal(frame, original)
     out = result.frame
     assert list(out.index) == list(frame.index) and list(out.columns) == list(frame.columns)
@@ -242,8 +290,16 @@ def test_derived_kinds_follow_the_context_columns() -> None:
 def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp_path) -> None:
     truth = sensors(80, groups=2)
     masked, _masks = hide(truth, ["level"], 0.2)
-    fitted = quiet(Imputer(order_by="when", group_by="machine", sequence_window=3,
-                           candidates=("network",), **LEARNING_MODEL).fit, masked)
+    fitted = quiet(
+        Imputer(
+            order_by="when",
+            group_by="machine",
+            sequence_window=3,
+            candidates=("network",),
+            **LEARNING_MODEL,
+        ).fit,
+        masked,
+    )
     model = fitted.column_models_["level"]
     assert model.chosen == "network" and "gru_hh" in model.network
     inputs = fitted.model_frame(masked)
@@ -255,8 +311,17 @@ def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp
     loaded = Imputer.load(fitted.save(tmp_path / "gru"))
     pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)
     config = ImputerConfig(sequence_window=3, candidates=("network",), **LEARNING_MODEL)
-    raw = quiet(SimpleImputer(["level"], "noise", order_by="when", group_by="machine",
-                              numeric_latent_dim=LEARNING_MODEL["hidden_dim"], config=config).fit, truth,
-                **SIMPLE_FIT)
+    raw = quiet(
+        SimpleImputer(
+            ["level"],
+            "noise",
+            order_by="when",
+            group_by="machine",
+            numeric_latent_dim=LEARNING_MODEL["hidden_dim"],
+            config=config,
+        ).fit,
+        truth,
+        **SIMPLE_FIT,
+    )
     predicted = raw.predict(truth.drop(columns=["noise"]))["noise_imputed"]
     assert nrmse(predicted, truth["noise"], np.ones(len(truth), dtype=bool)) > 0.8  # no leakage

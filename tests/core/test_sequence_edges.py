@@ -25,9 +25,16 @@ from tests.core.test_sequence import nrmse
 #: the blend over it) doubles that, so only the tests of tiny groups, short series and the
 #: public tables keep every default candidate (:data:`EVERY`).
 #: These tests are about the sequence edges, not about what the gates leave: fill everything.
-TINY = {"epochs": 3, "max_steps": 30, "hidden_dim": 8, "embedding_dim": 4, "patience": 2,
-        "knn_reference_rows": 64, "candidates": ("network", "linear", "knn", "mean_mode"),
-        "fill": "all"}
+TINY = {
+    "epochs": 3,
+    "max_steps": 30,
+    "hidden_dim": 8,
+    "embedding_dim": 4,
+    "patience": 2,
+    "knn_reference_rows": 64,
+    "candidates": ("network", "linear", "knn", "mean_mode"),
+    "fill": "all",
+}
 EVERY = {"candidates": DEFAULT_CANDIDATES}
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -37,12 +44,14 @@ def series(rows: int = 120, seed: int = 0, share: float = 0.2) -> tuple[pd.DataF
     that follows it and a category of its sign."""
     rng = np.random.default_rng(seed)
     x = np.sin(np.arange(rows) / 10) * 5 + rng.normal(0, 0.3, rows)
-    truth = pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=rows, freq="D").astype("datetime64[s]"),
-        "x": x,
-        "y": 2 * x + rng.normal(0, 0.3, rows),
-        "c": pd.array(np.where(x > 0, "hi", "lo"), dtype="str"),
-    })
+    truth = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=rows, freq="D").astype("datetime64[s]"),
+            "x": x,
+            "y": 2 * x + rng.normal(0, 0.3, rows),
+            "c": pd.array(np.where(x > 0, "hi", "lo"), dtype="str"),
+        }
+    )
     masked = truth.copy()
     for column in ("x", "y", "c"):
         masked[column] = masked[column].mask(rng.random(rows) < share)
@@ -87,7 +96,8 @@ def reference() -> pd.DataFrame:
 
 @pytest.mark.parametrize("form", sorted(DAILY_FORMS))
 def test_every_form_of_a_date_column_orders_the_rows_like_datetime64(
-        reference: pd.DataFrame, form: str) -> None:
+    reference: pd.DataFrame, form: str
+) -> None:
     _, masked = series()
     imputer, out = fill(masked.assign(date=DAILY_FORMS[form](masked["date"])), order_by="date")
     assert imputer.kinds_["date"] == ColumnKind.DATETIME
@@ -109,12 +119,15 @@ def test_an_integer_step_counter_is_a_time_not_an_id() -> None:
     assert nrmse(out["x"], truth["x"], hidden) < 0.5 * nrmse(tabular["x"], truth["x"], hidden)
 
 
-@pytest.mark.parametrize(("column", "match"), [
-    (pd.to_timedelta(np.arange(60), unit="h"), "dtype timedelta"),
-    (pd.period_range("2024-01", periods=60, freq="M"), "dtype period"),
-    (np.arange(60) % 2 == 0, "dtype bool"),
-    (np.where(np.arange(60) % 2 == 0, "up", "down"), "not dates"),
-])
+@pytest.mark.parametrize(
+    ("column", "match"),
+    [
+        (pd.to_timedelta(np.arange(60), unit="h"), "dtype timedelta"),
+        (pd.period_range("2024-01", periods=60, freq="M"), "dtype period"),
+        (np.arange(60) % 2 == 0, "dtype bool"),
+        (np.where(np.arange(60) % 2 == 0, "up", "down"), "not dates"),
+    ],
+)
 def test_a_time_column_that_is_no_time_is_refused_by_name(column, match: str) -> None:
     _, masked = series(60)
     with pytest.raises(TypeError, match=f"order_by column 'date'.*{match}"):
@@ -135,10 +148,12 @@ def test_keys_excluded_missing_or_absent_are_refused_by_name() -> None:
 def test_the_index_never_changes_the_fills(reference: pd.DataFrame, index: str) -> None:
     _, masked = series()
     rows = len(masked)
-    labels = {"strings": [f"r{i}" for i in range(rows)],
-              "shuffled": np.random.default_rng(3).permutation(rows) + 1000,
-              "duplicates": np.arange(rows) // 2,
-              "multi": pd.MultiIndex.from_arrays([np.arange(rows) % 3, np.arange(rows)])}[index]
+    labels = {
+        "strings": [f"r{i}" for i in range(rows)],
+        "shuffled": np.random.default_rng(3).permutation(rows) + 1000,
+        "duplicates": np.arange(rows) // 2,
+        "multi": pd.MultiIndex.from_arrays([np.arange(rows) % 3, np.arange(rows)]),
+    }[index]
     _, out = fill(masked.set_axis(labels), order_by="date")
     np.testing.assert_array_equal(out.to_numpy(), reference.to_numpy())
 
@@ -201,8 +216,10 @@ def test_irregular_clocks_business_days_and_random_gaps() -> None:
     business = masked.assign(date=pd.bdate_range("2024-01-01", periods=len(masked)))
     assert fill(business, order_by="date")[0].sequence_.step == 86400.0
     hours = np.cumsum(np.random.default_rng(6).exponential(3.0, len(masked)))
-    fill(masked.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h")),
-         order_by="date")
+    fill(
+        masked.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(hours, unit="h")),
+        order_by="date",
+    )
 
 
 def test_iso_strings_across_a_daylight_saving_change() -> None:
@@ -215,8 +232,9 @@ def test_iso_strings_across_a_daylight_saving_change() -> None:
 def test_datetimes_outside_the_nanosecond_range() -> None:
     _, masked = series(120)
     start = np.datetime64("1500-01-01", "s")
-    imputer, _ = fill(masked.assign(date=start + np.arange(120) * np.timedelta64(1, "D")),
-                      order_by="date")
+    imputer, _ = fill(
+        masked.assign(date=start + np.arange(120) * np.timedelta64(1, "D")), order_by="date"
+    )
     assert imputer.sequence_.step == 86400.0
 
 
@@ -249,8 +267,9 @@ def test_simple_imputer_orders_by_a_step_counter() -> None:
     frame = masked.assign(date=np.arange(len(masked)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = SimpleImputer(["y"], "x", order_by="date", numeric_latent_dim=8,
-                              config=ImputerConfig(**TINY)).fit(frame, num_epochs=3, patience=2)
+        model = SimpleImputer(
+            ["y"], "x", order_by="date", numeric_latent_dim=8, config=ImputerConfig(**TINY)
+        ).fit(frame, num_epochs=3, patience=2)
     assert model.imputer_.kinds_["date"] == ColumnKind.NUMERIC
     predicted = model.predict(frame.sample(frac=1.0, random_state=1))["x_imputed"].sort_index()
     assert predicted.notna().all()
@@ -259,11 +278,14 @@ def test_simple_imputer_orders_by_a_step_counter() -> None:
     assert nrmse(predicted, truth["x"], hidden) < 0.5 * nrmse(mean_fill, truth["x"], hidden)
 
 
-@pytest.mark.parametrize(("name", "keys"), [
-    ("seattle_weather", {"order_by": "date"}),
-    ("weather", {"order_by": "time_hour", "group_by": "origin"}),
-    ("storms", {"order_by": "time", "group_by": "name"}),
-])
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("seattle_weather", {"order_by": "date"}),
+        ("weather", {"order_by": "time_hour", "group_by": "origin"}),
+        ("storms", {"order_by": "time", "group_by": "name"}),
+    ],
+)
 def test_public_series_with_extra_cells_hidden(name: str, keys: dict) -> None:
     truth = pd.read_parquet(DATA / f"{name}_tail.parquet")  # the series' last tenth, tests/data
     rng = np.random.default_rng(7)
@@ -280,12 +302,19 @@ def test_public_series_with_extra_cells_hidden(name: str, keys: dict) -> None:
     for column in scored:
         mask = hidden[column] & truth[column].notna().to_numpy()
         mean_fill = truth[column].where(~hidden[column]).fillna(masked[column].mean())
-        assert nrmse(out[column], truth[column], mask) < nrmse(mean_fill, truth[column], mask), column
+        assert nrmse(out[column], truth[column], mask) < nrmse(mean_fill, truth[column], mask), (
+            column
+        )
 
 
 def test_sequence_keys_are_never_imputed() -> None:
-    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=60, freq="D"),
-                          "site": ["a", "b"] * 30, "temp": np.sin(np.arange(60) / 5.0)})
+    frame = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-01-01", periods=60, freq="D"),
+            "site": ["a", "b"] * 30,
+            "temp": np.sin(np.arange(60) / 5.0),
+        }
+    )
     frame.loc[[5, 17], "day"] = pd.NaT
     frame.loc[[8], "site"] = None
     frame.loc[[3, 20, 41], "temp"] = np.nan

@@ -20,7 +20,11 @@ from tests.factories import LEARNING_MODEL
 #: Long enough for the networks to learn the weekday. Without the boosted candidate: trees on
 #: the weekday and the neighbours may learn the rhythm in the sequence fit too, and these tests
 #: are about what happens when the neighbours mislead every sequence candidate.
-WEEKLY = {**LEARNING_MODEL, "epochs": 60, "candidates": ("network", "linear", "knn", "blend", "mean_mode")}
+WEEKLY = {
+    **LEARNING_MODEL,
+    "epochs": 60,
+    "candidates": ("network", "linear", "knn", "blend", "mean_mode"),
+}
 
 
 def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
@@ -29,8 +33,13 @@ def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     date = pd.date_range("2023-01-02", periods=days, freq="D")
     weekend = np.isin(date.day_of_week, (5, 6))
-    return pd.DataFrame({"date": date, "riders": np.where(weekend, 10.0, 0.0) + rng.normal(0, 1, days),
-                         "other": rng.normal(size=days)})
+    return pd.DataFrame(
+        {
+            "date": date,
+            "riders": np.where(weekend, 10.0, 0.0) + rng.normal(0, 1, days),
+            "other": rng.normal(size=days),
+        }
+    )
 
 
 def mixed() -> pd.DataFrame:
@@ -46,8 +55,12 @@ def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabula
     tabular = quiet(Imputer(**WEEKLY).fit_impute, masked).frame
     fitted = quiet(Imputer(order_by="date", **WEEKLY).fit, masked)
     ordered = fitted.transform(masked)
-    plain, sequence = (nrmse(f["riders"], truth["riders"], masks["riders"]) for f in (tabular, ordered))
-    mean_fill = nrmse(masked["riders"].fillna(masked["riders"].mean()), truth["riders"], masks["riders"])
+    plain, sequence = (
+        nrmse(f["riders"], truth["riders"], masks["riders"]) for f in (tabular, ordered)
+    )
+    mean_fill = nrmse(
+        masked["riders"].fillna(masked["riders"].mean()), truth["riders"], masks["riders"]
+    )
     assert plain < 0.4 * mean_fill  # the weekday is learnt ...
     assert sequence <= 1.1 * plain  # ... and declaring the order does not lose it
     model = fitted.column_models_["riders"]
@@ -60,7 +73,9 @@ def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabula
 def test_a_smooth_series_keeps_its_sequence_model() -> None:
     truth = sensors()
     masked, _ = hide(truth, ["level"], 0.2)
-    model = quiet(Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked).column_models_["level"]
+    model = quiet(
+        Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked
+    ).column_models_["level"]
     rivals = model.holdout[RIVALS]
     assert rivals["kept"] == "sequence" and model.reads_context
     assert rivals["sequence"]["score"] < rivals["tabular"]["score"]
@@ -70,7 +85,9 @@ def test_a_smooth_series_keeps_its_sequence_model() -> None:
 def test_both_fits_hold_out_the_same_cells() -> None:
     masked, _ = hide(mixed(), ["riders", "level"], 0.2)
     on = quiet(Imputer(order_by="date", **WEEKLY).fit, masked).column_models_
-    off = quiet(Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked).column_models_
+    off = quiet(
+        Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked
+    ).column_models_
     tabular = on["riders"]
     assert tabular.holdout[RIVALS]["kept"] == "tabular"
     # mean/mode is fitted on the training cells and scored on the held-out ones: equal scores
@@ -103,14 +120,17 @@ def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(
     for model in models.values():
         store.save("t", model, profile)
     reused = {c: store.load("t", c) for c in models}
-    decision = store.decide("t", "riders", models["riders"].fingerprint, masked, ReusePolicy(mode="always"))
+    decision = store.decide(
+        "t", "riders", models["riders"].fingerprint, masked, ReusePolicy(mode="always")
+    )
     assert decision.reuse
     later = masked.iloc[300:]
     earlier = truth.iloc[:300]
     again = Imputer.from_column_models(reused, fitted.config_)
     assert again.sequence_ is not None  # still accepts context rows
-    pd.testing.assert_frame_equal(again.impute(later, context=earlier).frame,
-                                  fitted.impute(later, context=earlier).frame)
+    pd.testing.assert_frame_equal(
+        again.impute(later, context=earlier).frame, fitted.impute(later, context=earlier).frame
+    )
     only_tabular = Imputer.from_column_models({"riders": reused["riders"]}, fitted.config_)
     filled = only_tabular.impute(later, context=earlier).frame
     assert filled["riders"].notna().all()
@@ -119,4 +139,3 @@ def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(
 def test_sequence_tabular_is_validated() -> None:
     with pytest.raises(ValueError, match="sequence_tabular"):
         ImputerConfig(sequence_tabular="yes")
-

@@ -13,8 +13,14 @@ from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.network import StackedNet
 from impute_assets.core.shared_network import SHARED, SharedNet
 
-FAST = {"epochs": 30, "hidden_dim": 16, "embedding_dim": 4, "max_steps": 600,
-        "candidates": (SHARED, "mean_mode"), "fill": "all"}
+FAST = {
+    "epochs": 30,
+    "hidden_dim": 16,
+    "embedding_dim": 4,
+    "max_steps": 600,
+    "candidates": (SHARED, "mean_mode"),
+    "fill": "all",
+}
 #: Enough to check plumbing, not learning.
 BRIEF = {**FAST, "max_steps": 60}
 
@@ -23,13 +29,15 @@ def mixed_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     """(complete, with 20% of every modelled column hidden): numbers, a category, free text."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=rows)
-    complete = pd.DataFrame({
-        "a": a,
-        "b": 2 * a + 0.05 * rng.normal(size=rows),
-        "level": np.where(a > 0, "high", "low"),
-        "note": rng.choice(["red apple", "green pear", "blue sky"], size=rows),
-        "c": rng.normal(size=rows),
-    })
+    complete = pd.DataFrame(
+        {
+            "a": a,
+            "b": 2 * a + 0.05 * rng.normal(size=rows),
+            "level": np.where(a > 0, "high", "low"),
+            "note": rng.choice(["red apple", "green pear", "blue sky"], size=rows),
+            "c": rng.normal(size=rows),
+        }
+    )
     masked = complete.copy()
     for column in ("a", "b", "level", "c"):
         masked[column] = masked[column].mask(rng.random(rows) < 0.2)
@@ -47,7 +55,7 @@ def test_fits_and_fills_a_mixed_frame_and_learns_the_relations() -> None:
     assert models["level"].holdout["score"] > 0.8
     gaps = masked["b"].isna() & masked["a"].notna()  # b = 2a + noise: known where a is
     error = filled.loc[gaps, "b"] - complete.loc[gaps, "b"]
-    assert np.sqrt(np.mean(error ** 2)) < 0.3 * complete["b"].std()
+    assert np.sqrt(np.mean(error**2)) < 0.3 * complete["b"].std()
     for column in ("a", "b", "level"):
         assert filled[column].notna().all()
     observed = masked.notna()
@@ -66,8 +74,9 @@ def test_a_target_never_reads_its_own_cell() -> None:
     blanked = masked.copy()
     blanked.loc[blanked.index[rows], "b"] = np.nan
     hidden = imputer.predict_cells(blanked, {"b": rows})["b"]
-    np.testing.assert_allclose(np.asarray(seen.values, float), np.asarray(hidden.values, float),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(seen.values, float), np.asarray(hidden.values, float), rtol=1e-5
+    )
 
 
 def test_deterministic_for_a_seed_and_round_trips_through_save(tmp_path) -> None:
@@ -123,11 +132,15 @@ def test_cost_grows_linearly_with_columns(index: int) -> None:
 
 
 @pytest.mark.parametrize(("threshold", "trained"), [(4, SHARED), (5, "network")])
-def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(threshold: int,
-                                                                         trained: str) -> None:
+def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(
+    threshold: int, trained: str
+) -> None:
     _, masked = mixed_frame(200)  # four modelled columns: a, b, level, c
-    config = {**BRIEF, "candidates": ("network", SHARED, "mean_mode"),
-              "shared_network_columns": threshold}
+    config = {
+        **BRIEF,
+        "candidates": ("network", SHARED, "mean_mode"),
+        "shared_network_columns": threshold,
+    }
     models = Imputer(seed=0, **config).fit(masked).column_models_
     scored = {name for model in models.values() for name in model.holdout["scores"]}
     assert trained in scored

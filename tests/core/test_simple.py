@@ -48,8 +48,13 @@ def test_complete_fills_every_column() -> None:
 def test_datawig_predict_details_on_a_small_fit() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(size=240)
-    df = pd.DataFrame({"x": x, "sku": [f"s{i:04d}" for i in range(240)],  # unique short ids
-                       "label": np.where(x > 0, "pos", "neg")})
+    df = pd.DataFrame(
+        {
+            "x": x,
+            "sku": [f"s{i:04d}" for i in range(240)],  # unique short ids
+            "label": np.where(x > 0, "pos", "neg"),
+        }
+    )
     imputer = SimpleImputer(["x", "sku"], "label", kinds={"label": "categorical"})
     imputer.fit(df, num_epochs=3, batch_size=64)
     assert "sku" in imputer.input_columns_  # named inputs are read, ids as text

@@ -21,7 +21,10 @@ def start(args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.
     """Start ``python -m args...`` with its output in ``log``."""
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", *args], env=dict(env), cwd=REPO_ROOT, stdout=out,
+            [sys.executable, "-m", *args],
+            env=dict(env),
+            cwd=REPO_ROOT,
+            stdout=out,
             stderr=subprocess.STDOUT,
         )
 
@@ -49,8 +52,9 @@ def wait_for_line(process: subprocess.Popen, log: Path, text: str, timeout: floa
     raise AssertionError(f"{text!r} never appeared in {log}:\n{log.read_text(errors='replace')}")
 
 
-def finish(processes: Mapping[str, subprocess.Popen], logs: Mapping[str, Path],
-           timeout: float = 1500) -> None:
+def finish(
+    processes: Mapping[str, subprocess.Popen], logs: Mapping[str, Path], timeout: float = 1500
+) -> None:
     """Wait for every process; fail naming each that exited non-zero, with its log."""
     failed = []
     for name, process in processes.items():

@@ -46,7 +46,9 @@ def test_only_a_new_model_version_makes_the_condition_request_a_refill(
     assert same.get_num_requested(imputed) == 0
 
     retrained = materialize(
-        defs, f"key:{unique_name}/models/*", instance=instance,
+        defs,
+        f"key:{unique_name}/models/*",
+        instance=instance,
         run_config=force_retrain(unique_name),
     )
     assert set(decisions(retrained).values()) == {"train"}
@@ -73,7 +75,11 @@ def test_a_partition_never_filled_is_left_to_the_partition_sensor(
     materialize(defs, f"key:{unique_name}_imputed", partition_key="1", instance=instance)
     filled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=trained.cursor)
     assert filled.get_num_requested(imputed) == 0
-    materialize(defs, f"key:{unique_name}/models/*", instance=instance,
-                run_config=force_retrain(unique_name))
+    materialize(
+        defs,
+        f"key:{unique_name}/models/*",
+        instance=instance,
+        run_config=force_retrain(unique_name),
+    )
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=filled.cursor)
     assert again.get_num_requested(imputed) == 1  # the filled partition 1, not 2

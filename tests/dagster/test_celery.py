@@ -67,15 +67,17 @@ def test_partitions_fill_in_parallel_on_celery_workers(
     table = unique_name
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = process_env({
-        "DAGSTER_HOME": str(home),
-        URL_ENV: postgres_url,
-        BROKER_ENV: broker_url,
-        "IMPUTE_ASSETS_TEST_TABLE": table,
-        "IMPUTE_ASSETS_TEST_EXECUTOR": "celery",
-        "IMPUTE_ASSETS_TEST_MODEL_STORE": str(tmp_path / "models"),
-        "IMPUTE_ASSETS_TEST_CELERY_QUEUE": f"impute_{uuid.uuid4().hex[:8]}",  # ours alone
-    })
+    env = process_env(
+        {
+            "DAGSTER_HOME": str(home),
+            URL_ENV: postgres_url,
+            BROKER_ENV: broker_url,
+            "IMPUTE_ASSETS_TEST_TABLE": table,
+            "IMPUTE_ASSETS_TEST_EXECUTOR": "celery",
+            "IMPUTE_ASSETS_TEST_MODEL_STORE": str(tmp_path / "models"),
+            "IMPUTE_ASSETS_TEST_CELERY_QUEUE": f"impute_{uuid.uuid4().hex[:8]}",  # ours alone
+        }
+    )
     warehouse = Warehouse(postgres_url)
     source = sample_frame(rows=200, months=MONTHS)
     warehouse.publish(source, table)
@@ -92,11 +94,26 @@ def test_partitions_fill_in_parallel_on_celery_workers(
         for i in range(WORKERS):
             log = tmp_path / f"worker{i}.log"
             workers[log] = start(
-                ["celery", "-A", "dagster_celery.app", "-b", broker_url, "worker",
-                 "--concurrency=1", "--prefetch-multiplier=1", "-Q",
-                 env["IMPUTE_ASSETS_TEST_CELERY_QUEUE"], "-n", f"w{i}_{table}@%h",
-                 "--without-mingle", "--without-gossip", "-l", "info"],
-                worker_env, log,
+                [
+                    "celery",
+                    "-A",
+                    "dagster_celery.app",
+                    "-b",
+                    broker_url,
+                    "worker",
+                    "--concurrency=1",
+                    "--prefetch-multiplier=1",
+                    "-Q",
+                    env["IMPUTE_ASSETS_TEST_CELERY_QUEUE"],
+                    "-n",
+                    f"w{i}_{table}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "-l",
+                    "info",
+                ],
+                worker_env,
+                log,
             )
         with dg.DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(f"{table}__partitions", [str(m) for m in MONTHS])
@@ -114,8 +131,10 @@ def test_partitions_fill_in_parallel_on_celery_workers(
         for worker_log, worker in workers.items():
             wait_for_line(worker, worker_log, " ready.")
         finish({"models": models}, {"models": log})
-        fills = {f"fill{m}": materialize(f"fill{m}", f"{table}_imputed", "--partition", str(m))
-                 for m in MONTHS}
+        fills = {
+            f"fill{m}": materialize(f"fill{m}", f"{table}_imputed", "--partition", str(m))
+            for m in MONTHS
+        }
         finish({n: p for n, (_, p) in fills.items()}, {n: log for n, (log, _) in fills.items()})
 
         with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -132,8 +151,10 @@ def test_partitions_fill_in_parallel_on_celery_workers(
         for column in ("y", "z", "w"):
             assert published[column].notna().all()
             kept = observed[column]
-            assert (published.loc[kept, column].astype(object)
-                    == expected.loc[kept, column].astype(object)).all()
+            assert (
+                published.loc[kept, column].astype(object)
+                == expected.loc[kept, column].astype(object)
+            ).all()
         audit = warehouse.read(f"{table}_imputed_audit")
         assert len(audit) == int((~observed).to_numpy().sum())
     finally:

@@ -8,8 +8,9 @@ from tests.dagster.runs import check_evaluations, materialize
 from tests.factories import sample_frame, table_spec
 
 
-def test_the_missing_values_check_of_an_empty_table_is_not_a_pass(warehouse_url, unique_name,
-                                                                   tmp_path):
+def test_the_missing_values_check_of_an_empty_table_is_not_a_pass(
+    warehouse_url, unique_name, tmp_path
+):
     Warehouse(warehouse_url).publish(sample_frame(rows=20).iloc[:0], unique_name)
     defs = build_imputation_defs([table_spec(unique_name)], model_store=str(tmp_path / "models"))
     run = materialize(defs, selection=f"{unique_name}/missing_values")

@@ -58,13 +58,31 @@ def test_two_processes_filling_one_partition_take_turns(
             trained = materialize(defs, f"key:{table}/models/*", instance=instance)
             assert trained.success
 
-        env = process_env({"DAGSTER_HOME": str(home), URL_ENV: postgres_url,
-                           "IMPUTE_ASSETS_TEST_TABLE": table,
-                           "IMPUTE_ASSETS_TEST_MODEL_STORE": models})
+        env = process_env(
+            {
+                "DAGSTER_HOME": str(home),
+                URL_ENV: postgres_url,
+                "IMPUTE_ASSETS_TEST_TABLE": table,
+                "IMPUTE_ASSETS_TEST_MODEL_STORE": models,
+            }
+        )
         logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
         runs = {
-            name: start(["dagster", "asset", "materialize", "-f", str(LOCATION), "--select",
-                         f"{table}_imputed", "--partition", "1"], env, log)
+            name: start(
+                [
+                    "dagster",
+                    "asset",
+                    "materialize",
+                    "-f",
+                    str(LOCATION),
+                    "--select",
+                    f"{table}_imputed",
+                    "--partition",
+                    "1",
+                ],
+                env,
+                log,
+            )
             for name, log in logs.items()
         }
         finish(runs, logs)
@@ -95,7 +113,9 @@ def test_the_demo_instance_limits_runs_and_pools(tmp_path):
     in the queue with one slot each (one training run, one fill per table at a time)."""
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_bytes((REPO_ROOT / "dagster_project" / "dagster.yaml").read_bytes())
+    (home / "dagster.yaml").write_bytes(
+        (REPO_ROOT / "dagster_project" / "dagster.yaml").read_bytes()
+    )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         config = instance.get_concurrency_config()
     assert config.run_queue_config.max_concurrent_runs == 2

@@ -22,14 +22,17 @@ def test_dry_run_config_publishes_nothing(warehouse_url, unique_name, tmp_path):
     defs = build_imputation_defs([table_spec(unique_name)], model_store=str(tmp_path / "models"))
     imputed = f"{unique_name}_imputed"
     try:
-        dry = materialize(defs, run_config={
-            "ops": {f"{unique_name}__imputed": {"config": {"dry_run": True}}}})
+        dry = materialize(
+            defs, run_config={"ops": {f"{unique_name}__imputed": {"config": {"dry_run": True}}}}
+        )
         assert dry.success
         assert imputed not in reported(dry)  # no materialization of the table
-        (observation,) = [e for e in dry.get_asset_observation_events()
-                          if e.asset_key.to_user_string() == imputed]
+        (observation,) = [
+            e for e in dry.get_asset_observation_events() if e.asset_key.to_user_string() == imputed
+        ]
         record = ImputationMetadata.from_metadata(
-            observation.asset_observation_data.asset_observation.metadata)
+            observation.asset_observation_data.asset_observation.metadata
+        )
         assert record.dry_run and record.preview_table == f"{imputed}__preview"
         assert record.cells_filled == len(warehouse.read(f"{imputed}__preview")) > 0
         assert not _exists(warehouse, imputed) and not _exists(warehouse, f"{imputed}_audit")
@@ -45,4 +48,3 @@ def test_dry_run_config_publishes_nothing(warehouse_url, unique_name, tmp_path):
             for name in (unique_name, imputed, f"{imputed}_audit", f"{imputed}__preview"):
                 sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)
         warehouse.close()
-

@@ -54,7 +54,9 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         # so and warns) or in its low-confidence cells
         expectations = checks["expectations"]
         skipped = ImputationMetadata.from_metadata(expectations.metadata).skipped or {}
-        assert set(skipped) <= {"w"} and all(w.startswith("left unfilled") for w in skipped.values())
+        assert set(skipped) <= {"w"} and all(
+            w.startswith("left unfilled") for w in skipped.values()
+        )
         assert expectations.passed is not skipped
         assert expectations.severity.value == ("WARN" if skipped else "ERROR")
         assert checks["missing_values"].passed is False  # WARN: the source has gaps
@@ -70,7 +72,8 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         assert record.plots and "| y | y, " in str(record.lineage)  # y's model reads y's inputs
         assert "| held-out | spread | mean/mode |" in str(record.columns)  # per column
         assert sum(record.left_reasons["w"].values()) == int(
-            warehouse.read(f"{table}_imputed")["w"].isna().sum())  # every left cell has a reason
+            warehouse.read(f"{table}_imputed")["w"].isna().sum()
+        )  # every left cell has a reason
         model = reported(result)[f"{table}/models/y"]
         assert f"{model.holdout_score:.4g}" in str(record.columns)
         audit = _assert_filled(warehouse, spec, source)

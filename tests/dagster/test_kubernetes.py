@@ -18,11 +18,14 @@ from tests.factories import table_spec
 def _pod(op_tags: dict[str, str]):
     """The pod spec dagster-k8s would launch for a step with these op tags."""
     job_config = DagsterK8sJobConfig(
-        job_image="impute-assets:latest", dagster_home="/opt/dagster/home",
+        job_image="impute-assets:latest",
+        dagster_home="/opt/dagster/home",
         instance_config_map="dagster-instance",
     )
     job = construct_dagster_k8s_job(
-        job_config, ["dagster", "api", "execute_step"], "step-job",
+        job_config,
+        ["dagster", "api", "execute_step"],
+        "step-job",
         user_defined_k8s_config=get_user_defined_k8s_config(op_tags),
     )
     return job.spec.template.spec

@@ -27,26 +27,32 @@ def test_an_empty_partition_is_skipped_naming_table_and_partition(
     instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2", "3"])
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
     imputed = dg.AssetKey(f"{unique_name}_imputed")
-    run = materialize(defs, dg.AssetSelection.assets(imputed), partition_key="3",
-                      instance=instance)
+    run = materialize(defs, dg.AssetSelection.assets(imputed), partition_key="3", instance=instance)
     assert run.success
     assert run.get_asset_materialization_events() == []  # nothing published, no green asset
     messages = [e.user_message for e in instance.all_logs(run.run_id)]
     assert f"partition '3' of table '{unique_name}' has no rows: nothing to fill, skipped" in (
-        " ".join(messages))
+        " ".join(messages)
+    )
     assert not any("frame is empty" in m for m in messages)
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, cwd=REPO_ROOT, env=process_env({}),
-                          check=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=process_env({}),
+        check=True,
+        timeout=600,
+    )
 
 
 def test_an_unsupported_column_warns_once_without_a_source_line(tmp_path):
     done = _python(f"""
         from impute_assets.warehouse import Warehouse
-        wh = Warehouse("duckdb:///{tmp_path / 'w.duckdb'}")
+        wh = Warehouse("duckdb:///{tmp_path / "w.duckdb"}")
         with wh.engine.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE t (id INTEGER, uid UUID)")
         for _ in range(3):

@@ -10,8 +10,12 @@ from impute_assets.dagster import ImputationMetadata
 
 def test_round_trip_through_dagster_metadata_values():
     record = ImputationMetadata(
-        decision="train", inputs=["x", "g"], holdout_score=0.25, drift_psi={"x": 0.1},
-        columns="| column |\n|---|\n| y |", cells_filled=3,
+        decision="train",
+        inputs=["x", "g"],
+        holdout_score=0.25,
+        drift_psi={"x": 0.1},
+        columns="| column |\n|---|\n| y |",
+        cells_filled=3,
     )
     metadata = record.to_metadata()
     assert set(metadata) == {
@@ -33,5 +37,10 @@ def test_the_missing_values_check_of_an_empty_table_says_it_did_not_run() -> Non
     from impute_assets.dagster.missing import gaps_summary
     from impute_assets.pipeline.records import MissingCounts
 
-    assert gaps_summary(MissingCounts("t", 0, {"y": 0})) == "skipped: t has no rows, so nothing was checked"
-    assert gaps_summary(MissingCounts("t", 5, {"y": 0})).startswith("ok: no missing values in 5 rows")
+    assert (
+        gaps_summary(MissingCounts("t", 0, {"y": 0}))
+        == "skipped: t has no rows, so nothing was checked"
+    )
+    assert gaps_summary(MissingCounts("t", 5, {"y": 0})).startswith(
+        "ok: no missing values in 5 rows"
+    )

@@ -26,9 +26,32 @@ LONG = "x" * 199
 #: Names real warehouses hold: spaces, parentheses, %, quotes, non-ASCII, 200 characters,
 #: names that differ only by case or punctuation, Python keywords and Dagster's reserved names.
 AWKWARD = [
-    "temp", "Culmen Length (mm)", "% change", "Délta", "delta", "Delta", "a b", "a_b", "a-b",
-    "A B", "a.b", "a/b", "semi; colon", "it's", 'say "hi"', "p%x", "日本語", "%%", "",
-    "class", "type", "context", LONG + "a", LONG + "b", "Name", "name",
+    "temp",
+    "Culmen Length (mm)",
+    "% change",
+    "Délta",
+    "delta",
+    "Delta",
+    "a b",
+    "a_b",
+    "a-b",
+    "A B",
+    "a.b",
+    "a/b",
+    "semi; colon",
+    "it's",
+    'say "hi"',
+    "p%x",
+    "日本語",
+    "%%",
+    "",
+    "class",
+    "type",
+    "context",
+    LONG + "a",
+    LONG + "b",
+    "Name",
+    "name",
 ]
 DAGSTER_NAME = re.compile(r"^[A-Za-z0-9_]{1,63}$")
 
@@ -73,13 +96,21 @@ class _Refusing(ImputationTranslator):
 
 def test_a_table_that_cannot_be_defined_fails_alone(tmp_path):
     defs = build_imputation_defs(
-        [{"table": "good", "columns": ["c"]}, {"table": "bad", "columns": ["c"]},
-         {"table": "grouped", "columns": ["c"], "group": "not a group!"}],
+        [
+            {"table": "good", "columns": ["c"]},
+            {"table": "bad", "columns": ["c"]},
+            {"table": "grouped", "columns": ["c"], "group": "not a group!"},
+        ],
         translator=_Refusing(),
     )
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"good", "good/models/c", "good_imputed", "bad/definition_error",
-            "grouped/definition_error"} <= keys
+    assert {
+        "good",
+        "good/models/c",
+        "good_imputed",
+        "bad/definition_error",
+        "grouped/definition_error",
+    } <= keys
     assert not {"bad_imputed", "grouped_imputed"} & keys
     result = dg.materialize(
         [defs.resolve_assets_def(dg.AssetKey(["bad", "definition_error"]))],
@@ -129,14 +160,20 @@ def _materialize_awkward(url: str, table: str, columns: list[str], tmp_path) -> 
     output = f"{table}_imputed"
     try:
         warehouse.publish(source, table)
-        spec = {"table": table, "url_env": URL_ENV, "key": ["id"], "model": TINY_MODEL,
-                "columns": columns}
+        spec = {
+            "table": table,
+            "url_env": URL_ENV,
+            "key": ["id"],
+            "model": TINY_MODEL,
+            "columns": columns,
+        }
         result = materialize(build_imputation_defs([spec], model_store=str(tmp_path / "m")))
         assert result.success
         published = warehouse.read(output).sort_values("id").reset_index(drop=True)
         observed = source.notna()
-        pd.testing.assert_frame_equal(published.where(observed), source.where(observed),
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(
+            published.where(observed), source.where(observed), check_dtype=False
+        )
         assert published[columns].notna().all().all()  # every gap filled
         reports = reported(result)
         models = {reports[k].column: k for k in reports if "/models/" in k}
@@ -165,7 +202,9 @@ def test_names_differing_only_by_case_or_punctuation_materialize_on_postgres(
 ):
     monkeypatch.setenv(URL_ENV, postgres_url)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "false")
-    _materialize_awkward(postgres_url, f"{unique_name}_P%x", ["Mass", "mass", "ma-ss", "ma ss", "ma_ss"], tmp_path)
+    _materialize_awkward(
+        postgres_url, f"{unique_name}_P%x", ["Mass", "mass", "ma-ss", "ma ss", "ma_ss"], tmp_path
+    )
 
 
 @pytest.mark.mysql
@@ -184,11 +223,19 @@ class _RefusingAll(ImputationTranslator):
 def test_undefined_tables_never_clash_with_each_other():
     """``a.b`` and ``a__b`` would share naive op names; two entries of one table share a key."""
     defs = build_imputation_defs(
-        [{"table": "b", "schema": "a", "columns": ["c"]}, {"table": "a__b", "columns": ["c"]},
-         {"table": "t", "columns": ["c"]}, {"table": "t", "columns": ["d"]}],
+        [
+            {"table": "b", "schema": "a", "columns": ["c"]},
+            {"table": "a__b", "columns": ["c"]},
+            {"table": "t", "columns": ["c"]},
+            {"table": "t", "columns": ["d"]},
+        ],
         translator=_RefusingAll(),
     )
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {"a/b/definition_error", "a__b/definition_error", "t/definition_error",
-                    "t/definition_error_2"}
+    assert keys == {
+        "a/b/definition_error",
+        "a__b/definition_error",
+        "t/definition_error",
+        "t/definition_error_2",
+    }
     dg.Definitions.validate_loadable(defs)

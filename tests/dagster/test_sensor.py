@@ -42,8 +42,7 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     untrained = tick(None)
     (training,) = untrained.run_requests
     assert training.partition_key is None
-    assert set(training.asset_selection) == {
-        dg.AssetKey([unique_name, "models", c]) for c in "yzw"}
+    assert set(training.asset_selection) == {dg.AssetKey([unique_name, "models", c]) for c in "yzw"}
     assert "1" in instance.get_dynamic_partitions(f"{unique_name}__partitions")
     assert tick(untrained.cursor).run_requests[0].run_key == training.run_key  # launched once
     materialize(defs, f"key:{unique_name}/models/*", instance=instance)
@@ -90,7 +89,9 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     assert tick(grown.cursor).run_requests == []
 
 
-def test_sensor_without_cursor_skips_partitions_already_filled(warehouse_url, unique_name, tmp_path):
+def test_sensor_without_cursor_skips_partitions_already_filled(
+    warehouse_url, unique_name, tmp_path
+):
     """The first ``make ui`` after ``make demo``: the sensor has no cursor yet, but runs have
     filled every partition; only a partition whose rows changed since is requested."""
     warehouse = Warehouse(warehouse_url)

@@ -22,22 +22,33 @@ def readings(days: int = 3, per_day: int = 40) -> pd.DataFrame:
     frames = []
     for station, offset in (("north", 0.0), ("south", 5.0)):
         hours = np.arange(days * per_day)
-        frames.append(pd.DataFrame({
-            "station": station,
-            "at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h"),
-            "day": (hours // per_day).astype("int64"),
-            "temp": offset + np.sin(hours / 12) + rng.normal(0, 0.05, len(hours)),
-            "humid": 50 + 10 * np.cos(hours / 12),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "station": station,
+                    "at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h"),
+                    "day": (hours // per_day).astype("int64"),
+                    "temp": offset + np.sin(hours / 12) + rng.normal(0, 0.05, len(hours)),
+                    "humid": 50 + 10 * np.cos(hours / 12),
+                }
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     frame["temp"] = frame["temp"].mask(rng.random(len(frame)) < 0.15)
     return frame
 
 
 def spec(table: str) -> dict:
-    return {"table": table, "url_env": URL_ENV, "key": ["station", "at"], "columns": ["temp"],
-            "order_by": "at", "group_by": "station",
-            "partition": {"column": "day", "kind": "dynamic"}, "model": dict(TINY_MODEL)}
+    return {
+        "table": table,
+        "url_env": URL_ENV,
+        "key": ["station", "at"],
+        "columns": ["temp"],
+        "order_by": "at",
+        "group_by": "station",
+        "partition": {"column": "day", "kind": "dynamic"},
+        "model": dict(TINY_MODEL),
+    }
 
 
 def test_boundary_rows_are_the_previous_partitions_tail_per_group(warehouse_url, unique_name):
@@ -47,11 +58,16 @@ def test_boundary_rows_are_the_previous_partitions_tail_per_group(warehouse_url,
     assert boundary_rows(table, warehouse, ("day", "0")) is None
     tail = boundary_rows(table, warehouse, ("day", "2"))
     assert set(tail["day"]) == {1}
-    assert tail.groupby("station").size().to_dict() == {"north": BOUNDARY_ROWS, "south": BOUNDARY_ROWS}
+    assert tail.groupby("station").size().to_dict() == {
+        "north": BOUNDARY_ROWS,
+        "south": BOUNDARY_ROWS,
+    }
     assert tail.groupby("station")["at"].min().min() > pd.Timestamp("2024-01-02", tz="UTC")
 
 
-def test_sequence_models_fill_partitions_and_record_their_order(warehouse_url, unique_name, tmp_path):
+def test_sequence_models_fill_partitions_and_record_their_order(
+    warehouse_url, unique_name, tmp_path
+):
     warehouse = Warehouse(warehouse_url)
     source = readings()
     warehouse.publish(source, unique_name)

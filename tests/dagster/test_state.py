@@ -111,9 +111,7 @@ def test_refresh_discovers_columns_and_a_broken_table_fails_only_its_runs(
     assert "discovery FAILED for table 'lost': " in said
     assert "1 of 2 discovered tables failed" in said and "s3cr3t-pw" not in said
     refreshed = _load(root)  # a plain load reads the stored state
-    models = {
-        k.to_user_string() for k in refreshed.resolve_all_asset_keys() if "models" in k.path
-    }
+    models = {k.to_user_string() for k in refreshed.resolve_all_asset_keys() if "models" in k.path}
     assert models == {f"{unique_name}/models/{c}" for c in "yzw"} | {"listed/models/a"}
     run = materialize(refreshed, dg.AssetSelection.assets("lost_imputed"), raise_on_error=False)
     assert not run.success

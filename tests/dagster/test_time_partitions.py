@@ -27,7 +27,8 @@ def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
     source = _monthly(160, 0, (1, 2))
     warehouse.publish(source, unique_name)
     spec = table_spec(  # fill: all, so every check has fills to look at (w is noise)
-        unique_name, partition={"column": "month_start", "kind": "monthly", "start": "2013-01-01"},
+        unique_name,
+        partition={"column": "month_start", "kind": "monthly", "start": "2013-01-01"},
         fill="all",
     )
     defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))

@@ -40,10 +40,12 @@ def _audit_per_partition(warehouse: Warehouse, name: str) -> dict[str | None, in
 
 
 def test_whole_table_and_partition_publishes_replace_each_others_audit_rows(
-        warehouse, unique_name, tmp_path):
+    warehouse, unique_name, tmp_path
+):
     warehouse.publish(sample_frame(rows=160, months=(1, 2)), unique_name)
-    spec = TableSpec.parse(table_spec(unique_name, exclude=[],
-                                      partition={"column": "month", "kind": "dynamic"}))
+    spec = TableSpec.parse(
+        table_spec(unique_name, exclude=[], partition={"column": "month", "kind": "dynamic"})
+    )
     run = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models")))
     run.train_or_reuse(["y", "z", "w"])
     whole = run.fill_and_publish(["y", "z", "w"])  # e.g. an Airflow task without a partition
@@ -52,7 +54,9 @@ def test_whole_table_and_partition_publishes_replace_each_others_audit_rows(
     assert _audit_per_partition(warehouse, spec.audit_name) == per_month
     first = run.fill_and_publish(["y", "z", "w"], "1")
     assert _audit_per_partition(warehouse, spec.audit_name) == {
-        "1": first.cells_filled, "2": per_month["2"]}
+        "1": first.cells_filled,
+        "2": per_month["2"],
+    }
     again = run.fill_and_publish(["y", "z", "w"])
     assert len(warehouse.read(spec.audit_name)) == again.cells_filled == sum(per_month.values())
 
@@ -86,9 +90,13 @@ def _tables(warehouse: Warehouse) -> set[str]:
 
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
 def test_a_failed_or_killed_first_publish_leaves_no_audit_table(url, unique_name, mode):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url, unique_name, mode],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=repo_env())
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, unique_name, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=repo_env(),
+    )
     try:
         assert child.stdout.readline().strip() == "staged", child.stderr.read()
         if mode == "hang":
@@ -101,13 +109,15 @@ def test_a_failed_or_killed_first_publish_leaves_no_audit_table(url, unique_name
         assert unique_name not in tables and f"{unique_name}_audit" not in tables
         deadline = time.monotonic() + 60
         while staging_tables(warehouse, f"{unique_name}_audit") or staging_tables(
-                warehouse, unique_name):
+            warehouse, unique_name
+        ):
             assert time.monotonic() < deadline, "the dead publisher's staging was not swept"
             time.sleep(0.2)
             warehouse.sweep_staging()
     finally:
         with warehouse.engine.begin() as conn:
             for name in (unique_name, f"{unique_name}_audit"):
-                conn.execute(sa.text(
-                    f"DROP TABLE IF EXISTS {warehouse.dialect.qualified(name, None)}"))
+                conn.execute(
+                    sa.text(f"DROP TABLE IF EXISTS {warehouse.dialect.qualified(name, None)}")
+                )
         warehouse.close()

@@ -21,10 +21,18 @@ ROWS = 80
 #: Per engine: the SQL type of each type name the tests use.
 TYPES = {
     "duckdb": {"double": "DOUBLE", "single": "FLOAT", "text": "VARCHAR", "timestamp": "TIMESTAMP"},
-    "postgresql": {"double": "double precision", "single": "real", "text": "text",
-                   "timestamp": "timestamp"},
-    "mysql": {"double": "double", "single": "float", "text": "varchar(20)",
-              "timestamp": "datetime(6)"},
+    "postgresql": {
+        "double": "double precision",
+        "single": "real",
+        "text": "text",
+        "timestamp": "timestamp",
+    },
+    "mysql": {
+        "double": "double",
+        "single": "float",
+        "text": "varchar(20)",
+        "timestamp": "datetime(6)",
+    },
 }
 #: Categories no SQL literal should mangle: no-break space, zero-width space, line separator,
 #: right-to-left override.
@@ -54,8 +62,15 @@ def table(request, unique_name, tmp_path):
         with wh.engine.begin() as conn:
             conn.exec_driver_sql(f"CREATE TABLE {q(unique_name)} (id INTEGER PRIMARY KEY, {ddl})")
             conn.execute(table_.insert(), rows)
-        spec = TableSpec.parse({"table": unique_name, "key": ["id"], "columns": targets,
-                                "fill": "all", "model": dict(TINY_MODEL)})
+        spec = TableSpec.parse(
+            {
+                "table": unique_name,
+                "key": ["id"],
+                "columns": targets,
+                "fill": "all",
+                "model": dict(TINY_MODEL),
+            }
+        )
         record = TableRun(spec, wh, ModelStore(str(tmp_path / "models"))).run()
         return wh, spec.output_name, record.fills[0]
 
@@ -90,7 +105,9 @@ def test_categories_with_invisible_and_bidi_characters_validate(table):
     assert fill.cells_filled == sum(v is None for v in c)
     published = _column(wh, output, "c")
     assert set(published) <= set(ODD_CATEGORIES)
-    assert [published[i] for i in range(ROWS) if c[i] is not None] == [v for v in c if v is not None]
+    assert [published[i] for i in range(ROWS) if c[i] is not None] == [
+        v for v in c if v is not None
+    ]
 
 
 @pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
@@ -100,7 +117,11 @@ def test_an_input_at_the_float_limits_is_summarized_without_overflow(table, requ
     infinity, so it gets the largest double) beside ordinary values: profiled, encoded, and the
     target beside it filled."""
     x, y = _gaps()
-    big = extreme if math.isfinite(extreme) or "mysql" not in request.node.name else 1.7976931348623157e308
+    big = (
+        extreme
+        if math.isfinite(extreme) or "mysql" not in request.node.name
+        else 1.7976931348623157e308
+    )
     h = [(big if i % 2 else -big) if i % 3 == 0 else x[i] for i in range(ROWS)]
     wh, output, fill = table({"x": ("double", x), "h": ("double", h), "y": ("double", y)}, ["y"])
     assert fill.cells_filled == sum(v is None for v in y)
@@ -113,8 +134,14 @@ def test_a_timestamp_at_the_last_microsecond_of_year_9999(table):
     year 10000 (``year 10000 is out of range``)."""
     x, _ = _gaps()
     last = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
-    t = [None if i % 6 == 1 else last if i == 2 else dt.datetime(2024, 1, 1)
-         + dt.timedelta(days=x[i] * 10 + 20) for i in range(ROWS)]
+    t = [
+        None
+        if i % 6 == 1
+        else last
+        if i == 2
+        else dt.datetime(2024, 1, 1) + dt.timedelta(days=x[i] * 10 + 20)
+        for i in range(ROWS)
+    ]
     wh, output, fill = table({"x": ("double", x), "t": ("timestamp", t)}, ["t"])
     assert fill.cells_filled == sum(v is None for v in t)
     published = _column(wh, output, "t")

@@ -57,17 +57,21 @@ def test_an_empty_table_is_not_checked_and_says_so(duckdb_url, unique_name, tmp_
     assert result.skipped == {"table": "no rows: nothing was filled or checked"}
 
 
-def test_a_mean_fill_is_judged_against_the_observed_values_not_itself(duckdb_url, unique_name,
-                                                                      tmp_path):
+def test_a_mean_fill_is_judged_against_the_observed_values_not_itself(
+    duckdb_url, unique_name, tmp_path
+):
     frame = sample_frame(rows=200)
     frame.loc[np.arange(200) % 2 == 0, "w"] = None  # half of w filled at one value
     warehouse = Warehouse(duckdb_url)
     warehouse.publish(frame, unique_name)
     store = ModelStore(str(tmp_path / "models"))
-    spec = TableSpec.parse(table_spec(unique_name, fill="all",
-                                      column_model={"w": {"candidates": ["mean_mode"]}}))
+    spec = TableSpec.parse(
+        table_spec(unique_name, fill="all", column_model={"w": {"candidates": ["mean_mode"]}})
+    )
     TableRun(spec, warehouse, store).run()
-    result = check_published(spec, warehouse, duckdb_url, store, ["y", "z", "w"],
-                             check="distribution")
-    assert any(r.column == "w" and r.type == "expect_column_stdev_to_be_between"
-               for r in result.warnings)
+    result = check_published(
+        spec, warehouse, duckdb_url, store, ["y", "z", "w"], check="distribution"
+    )
+    assert any(
+        r.column == "w" and r.type == "expect_column_stdev_to_be_between" for r in result.warnings
+    )

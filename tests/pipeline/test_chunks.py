@@ -19,18 +19,27 @@ def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
     whole = imputer.impute(frame)
     seen: list[tuple[int, int]] = []
     with caplog.at_level(logging.INFO):
-        chunked = predict_in_chunks(imputer, frame, None, "t_imputed", logging.getLogger("t"),
-                                    chunk_rows=100, on_rows=lambda d, n: seen.append((d, n)))
+        chunked = predict_in_chunks(
+            imputer,
+            frame,
+            None,
+            "t_imputed",
+            logging.getLogger("t"),
+            chunk_rows=100,
+            on_rows=lambda d, n: seen.append((d, n)),
+        )
     # Same cells; values equal up to the float rounding of a smaller matmul batch.
     pd.testing.assert_frame_equal(chunked.frame, whole.frame, rtol=1e-9)
     pd.testing.assert_frame_equal(chunked.imputed, whole.imputed)
     pd.testing.assert_frame_equal(chunked.confidence, whole.confidence, rtol=1e-6)
     texts = ["value", "lower", "upper"]  # values and interval ends as text
-    pd.testing.assert_frame_equal(chunked.cells.drop(columns=texts),
-                                  whole.cells().drop(columns=texts), rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        chunked.cells.drop(columns=texts), whole.cells().drop(columns=texts), rtol=1e-6
+    )
     for column in ("lower", "upper"):
-        pd.testing.assert_series_equal(pd.to_numeric(chunked.cells[column]),
-                                       pd.to_numeric(whole.cells()[column]), rtol=1e-9)
+        pd.testing.assert_series_equal(
+            pd.to_numeric(chunked.cells[column]), pd.to_numeric(whole.cells()[column]), rtol=1e-9
+        )
     # the per-column uncertainty merged over chunks is the one pass's (widths are put against
     # the spread of the chunk's own observed values, so that ratio only comes close)
     report = whole.report_frame().set_index("column")
@@ -53,6 +62,13 @@ def test_sequences_go_through_in_one_chunk():
     frame["t"] = pd.date_range("2024-01-01", periods=len(frame), freq="h")
     imputer = Imputer(columns=["y"], order_by="t", config=ImputerConfig(**TINY_MODEL)).fit(frame)
     seen: list[tuple[int, int]] = []
-    predict_in_chunks(imputer, frame, None, "t", logging.getLogger("t"), chunk_rows=50,
-                      on_rows=lambda d, n: seen.append((d, n)))
+    predict_in_chunks(
+        imputer,
+        frame,
+        None,
+        "t",
+        logging.getLogger("t"),
+        chunk_rows=50,
+        on_rows=lambda d, n: seen.append((d, n)),
+    )
     assert seen == [(120, 120)]  # neighbours in time are never cut apart

@@ -26,8 +26,7 @@ def warehouse(request, unique_name):
 def test_cells_left_by_a_confidence_threshold_pass_validation(warehouse, unique_name, tmp_path):
     source = sample_frame(rows=160)
     warehouse.publish(source, unique_name)
-    spec = TableSpec.parse(table_spec(unique_name, columns=["z"], fill="all",
-                                      confidence=0.999))
+    spec = TableSpec.parse(table_spec(unique_name, columns=["z"], fill="all", confidence=0.999))
     record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
     (fill,) = record.fills
     (column,) = fill.columns

@@ -29,8 +29,10 @@ GOOD = "tables:\n  - table: orders\n    columns: [qty]\n"
         ("inputs: {qty: [qty, price]}", "inputs.qty lists 'qty' itself"),
         ("validation: {tolerances: {std: -1}}", "validation.tolerances.std: Input should be"),
         ("validation: {tolerances: {sdt: 0.3}}", "validation.tolerances.sdt: Extra inputs"),
-        ("validation: {column_tolerances: {qty: {kl: 1}}}",
-         "validation.column_tolerances.qty.kl: Extra inputs"),
+        (
+            "validation: {column_tolerances: {qty: {kl: 1}}}",
+            "validation.column_tolerances.qty.kl: Extra inputs",
+        ),
         ("training_rows: 1e30", "training_rows"),
     ],
 )
@@ -77,11 +79,19 @@ def test_store_name_keeps_schemas_apart():
     assert TableSpec.parse({"table": "orders"}).store_name == "orders"
 
 
-@pytest.mark.parametrize(("second", "expected"), [
-    ("  - table: orders\n", "impute.yaml:4: table 'orders' is declared again (first by tables[0]"),
-    ("  - table: returns\n    output_table: orders_imputed\n",
-     "impute.yaml:4: output_table 'orders_imputed' is declared again (first by tables[0]"),
-])
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        (
+            "  - table: orders\n",
+            "impute.yaml:4: table 'orders' is declared again (first by tables[0]",
+        ),
+        (
+            "  - table: returns\n    output_table: orders_imputed\n",
+            "impute.yaml:4: output_table 'orders_imputed' is declared again (first by tables[0]",
+        ),
+    ],
+)
 def test_a_table_declared_twice_is_refused_naming_both_lines(tmp_path, second, expected):
     path = tmp_path / "impute.yaml"
     path.write_text(GOOD + second)
@@ -91,14 +101,17 @@ def test_a_table_declared_twice_is_refused_naming_both_lines(tmp_path, second, e
     assert f"{path}:2" in str(error.value)
 
 
-@pytest.mark.parametrize(("entry", "error"), [
-    ({"confidence": 1.5}, "is not valid under any of the given schemas"),
-    ({"confidence": {"qty": -0.5}}, "is not valid under any of the given schemas"),
-    ({"validation": {"tolerances": {"std": -1}}}, "-1 is less than the minimum of 0.0"),
-    ({"validation": {"tolerances": {"sdt": 0.3}}}, "('sdt' was unexpected)"),
-    ({"validation": {"column_tolerances": {"qty": {"kl": 1}}}}, "('kl' was unexpected)"),
-    ({"training_rows": 10**30}, "is not valid under any of the given schemas"),
-])
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ({"confidence": 1.5}, "is not valid under any of the given schemas"),
+        ({"confidence": {"qty": -0.5}}, "is not valid under any of the given schemas"),
+        ({"validation": {"tolerances": {"std": -1}}}, "-1 is less than the minimum of 0.0"),
+        ({"validation": {"tolerances": {"sdt": 0.3}}}, "('sdt' was unexpected)"),
+        ({"validation": {"column_tolerances": {"qty": {"kl": 1}}}}, "('kl' was unexpected)"),
+        ({"training_rows": 10**30}, "is not valid under any of the given schemas"),
+    ],
+)
 def test_the_json_schema_dg_check_yaml_reads_refuses_them_too(entry, error):
     """``dg check yaml`` validates a component's YAML against its JSON schema only (no
     validators run): constraints live in the schema."""
@@ -107,5 +120,8 @@ def test_the_json_schema_dg_check_yaml_reads_refuses_them_too(entry, error):
     validator = jsonschema.Draft202012Validator(TableSpec.model_json_schema())
     messages = [e.message for e in validator.iter_errors({"table": "orders", **entry})]
     assert any(error in m for m in messages), messages
-    assert not list(validator.iter_errors({"table": "orders", "confidence": 0.5,
-                                           "validation": {"tolerances": {"std": 0.5}}}))
+    assert not list(
+        validator.iter_errors(
+            {"table": "orders", "confidence": 0.5, "validation": {"tolerances": {"std": 0.5}}}
+        )
+    )

@@ -69,5 +69,6 @@ def test_dry_run_leaves_output_and_audit_untouched(warehouse, unique_name, tmp_p
     assert again.dry_run and again.cells_filled > 0
     pd.testing.assert_frame_equal(_sorted(warehouse.read(f"{name}_imputed"), ["id"]), output)
     pd.testing.assert_frame_equal(
-        _sorted(warehouse.read(f"{name}_imputed_audit"), ["row_key", "column_name"]), audit)
+        _sorted(warehouse.read(f"{name}_imputed_audit"), ["row_key", "column_name"]), audit
+    )
     assert len(warehouse.read(f"{name}_imputed__preview")) == again.cells_filled

@@ -35,13 +35,13 @@ def warehouse(url, unique_name):
     wh.close()
 
 
-def test_hard_partition_values_publish_and_pass_their_checks(warehouse, url, unique_name,
-                                                             tmp_path):
+def test_hard_partition_values_publish_and_pass_their_checks(warehouse, url, unique_name, tmp_path):
     frame = sample_frame(rows=240).drop(columns=["month"])
     frame.insert(1, "part", np.resize(np.array(HARD, dtype=object), len(frame)))
     warehouse.publish(frame, unique_name)
-    spec = TableSpec.parse(table_spec(unique_name, exclude=[],
-                                      partition={"column": "part", "kind": "dynamic"}))
+    spec = TableSpec.parse(
+        table_spec(unique_name, exclude=[], partition={"column": "part", "kind": "dynamic"})
+    )
     store = ModelStore(str(tmp_path / "models"))
     run = TableRun(spec, warehouse, store)
     assert sorted(run.partition_keys()) == sorted(KEYS)
@@ -53,8 +53,12 @@ def test_hard_partition_values_publish_and_pass_their_checks(warehouse, url, uni
     assert set(audit["partition"]) == set(KEYS)
     again = run.fill_and_publish(["y", "z", "w"], NULL_KEY)  # replaces only the NULL rows
     assert len(warehouse.read(spec.output_name)) == len(frame)
-    assert len(warehouse.read(spec.audit_name)) == len(audit) - next(
-        f.cells_filled for f in record.fills if f.partition == NULL_KEY) + again.cells_filled
+    assert (
+        len(warehouse.read(spec.audit_name))
+        == len(audit)
+        - next(f.cells_filled for f in record.fills if f.partition == NULL_KEY)
+        + again.cells_filled
+    )
     for key in KEYS:
         result = check_published(spec, warehouse, url, store, ["y", "z", "w"], key)
         rows = next(o for o in result.results if o.type == "expect_table_row_count_to_equal")

@@ -34,8 +34,9 @@ def warehouse(request, unique_name):
     ],
     ids=["added", "dropped", "renamed", "retyped"],
 )
-def test_a_changed_source_refuses_the_fill_naming_the_columns(warehouse, unique_name, tmp_path,
-                                                               change, expected):
+def test_a_changed_source_refuses_the_fill_naming_the_columns(
+    warehouse, unique_name, tmp_path, change, expected
+):
     source = sample_frame(rows=120)
     warehouse.publish(source, unique_name)
     spec = TableSpec.parse(table_spec(unique_name, columns=["z"]))

@@ -13,13 +13,17 @@ from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
 
-COLUMNS = ("id INTEGER PRIMARY KEY, day DATE, g VARCHAR(8), x DOUBLE PRECISION, "
-           "y DOUBLE PRECISION, z VARCHAR(8), w DOUBLE PRECISION")
+COLUMNS = (
+    "id INTEGER PRIMARY KEY, day DATE, g VARCHAR(8), x DOUBLE PRECISION, "
+    "y DOUBLE PRECISION, z VARCHAR(8), w DOUBLE PRECISION"
+)
 
 
 def _types(engine: sa.Engine, table: str) -> dict[str, str]:
-    query = sa.text("SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_name = :t AND table_schema = current_schema()")
+    query = sa.text(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = :t AND table_schema = current_schema()"
+    )
     with engine.connect() as conn:
         return dict(conn.execute(query, {"t": table}).all())
 
@@ -37,8 +41,13 @@ def test_fill_keeps_source_types_and_stored_nan(engine_name, request, unique_nam
             conn.execute(sa.text(f"CREATE TABLE {unique_name} ({COLUMNS})"))
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
             rows[3]["x"] = float("nan")
-            conn.execute(sa.text(f"INSERT INTO {unique_name} VALUES (:id, CAST(:day AS DATE), :g, "
-                                 ":x, :y, :z, :w)"), rows)
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO {unique_name} VALUES (:id, CAST(:day AS DATE), :g, "
+                    ":x, :y, :z, :w)"
+                ),
+                rows,
+            )
         spec = TableSpec.parse({**table_spec(unique_name), "exclude": []})
         run = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
         assert run.fills[0].cells_filled > 0
@@ -57,8 +66,9 @@ def test_fill_keeps_source_types_and_stored_nan(engine_name, request, unique_nam
 
 
 @pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
-def test_decimal_and_timestamptz_targets_validate_and_publish(engine_name, request, unique_name,
-                                                              tmp_path):
+def test_decimal_and_timestamptz_targets_validate_and_publish(
+    engine_name, request, unique_name, tmp_path
+):
     """NUMERIC and TIMESTAMPTZ targets pass their range checks (as a frame on DuckDB, in SQL on
     PostgreSQL) and are published with their observed cells unchanged."""
     url = request.getfixturevalue(f"{engine_name}_url")
@@ -71,13 +81,18 @@ def test_decimal_and_timestamptz_targets_validate_and_publish(engine_name, reque
     names = [unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"]
     try:
         with warehouse.engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
-                                 "x DOUBLE PRECISION, y DOUBLE PRECISION, d NUMERIC(14, 2), "
-                                 "t TIMESTAMP WITH TIME ZONE)"))
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
+                    "x DOUBLE PRECISION, y DOUBLE PRECISION, d NUMERIC(14, 2), "
+                    "t TIMESTAMP WITH TIME ZONE)"
+                )
+            )
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
             conn.execute(sa.text(f"INSERT INTO {unique_name} VALUES (:id, :x, :y, :d, :t)"), rows)
-        spec = TableSpec.parse({**table_spec(unique_name), "columns": ["y", "d", "t"],
-                                "exclude": [], "fill": "all"})
+        spec = TableSpec.parse(
+            {**table_spec(unique_name), "columns": ["y", "d", "t"], "exclude": [], "fill": "all"}
+        )
         (fill,) = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run().fills
         assert fill.validation.success, fill.validation.explain()
         published = warehouse.read(names[1]).set_index("id").sort_index()

@@ -42,8 +42,9 @@ def _exists(warehouse: Warehouse, name: str) -> bool:
         return name in warehouse.dialect.table_names(conn, None)
 
 
-def test_new_target_vocabulary_refuses_fill_only_and_retrains_full_runs(warehouse, unique_name,
-                                                                        tmp_path):
+def test_new_target_vocabulary_refuses_fill_only_and_retrains_full_runs(
+    warehouse, unique_name, tmp_path
+):
     source = sample_frame(rows=120)
     warehouse.publish(source, unique_name)
     store = ModelStore(str(tmp_path / "models"))
@@ -51,8 +52,12 @@ def test_new_target_vocabulary_refuses_fill_only_and_retrains_full_runs(warehous
     run.train_or_reuse(["z"])
     with warehouse.engine.begin() as conn:  # the source now says green/yellow, never red/blue
         table = warehouse.dialect.qualified(unique_name, None)
-        conn.execute(sa.text(f"UPDATE {table} SET z = CASE WHEN z = 'red' THEN 'green' "
-                             "ELSE 'yellow' END WHERE z IS NOT NULL"))
+        conn.execute(
+            sa.text(
+                f"UPDATE {table} SET z = CASE WHEN z = 'red' THEN 'green' "
+                "ELSE 'yellow' END WHERE z IS NOT NULL"
+            )
+        )
     with pytest.raises(StaleModels, match="never seen in training") as refused:
         run.fill_and_publish(["z"])
     assert "'z'" in str(refused.value) and "--force-retrain" in str(refused.value)
@@ -81,18 +86,26 @@ def test_a_retyped_input_refuses_the_fill_naming_the_column(warehouse, unique_na
     assert not _exists(warehouse, f"{unique_name}_imputed")
 
 
-def test_a_partition_observing_a_new_range_is_not_filled_with_the_old_one(warehouse, unique_name,
-                                                                          tmp_path):
+def test_a_partition_observing_a_new_range_is_not_filled_with_the_old_one(
+    warehouse, unique_name, tmp_path
+):
     source = sample_frame(rows=160, months=(1, 2))
     warehouse.publish(source, unique_name)
     store = ModelStore(str(tmp_path / "models"))
-    run = _run(warehouse, unique_name, store, columns=["y"], exclude=[],
-               partition={"column": "month", "kind": "dynamic"})
+    run = _run(
+        warehouse,
+        unique_name,
+        store,
+        columns=["y"],
+        exclude=[],
+        partition={"column": "month", "kind": "dynamic"},
+    )
     run.train_or_reuse(["y"])
     with warehouse.engine.begin() as conn:  # month 2 now observes 18-31, the model saw -9..9
         table = warehouse.dialect.qualified(unique_name, None)
-        conn.execute(sa.text(f"UPDATE {table} SET y = 18 + mod(id, 14) "
-                             "WHERE month = 2 AND y IS NOT NULL"))
+        conn.execute(
+            sa.text(f"UPDATE {table} SET y = 18 + mod(id, 14) WHERE month = 2 AND y IS NOT NULL")
+        )
     with pytest.raises(StaleModels, match=r"(?s)partition '2'.*outside the training range"):
         run.fill_and_publish(["y"], "2")
     run.fill_and_publish(["y"], "1")  # the unchanged partition still fills

@@ -74,10 +74,18 @@ def test_filling_uses_the_tables_model_settings(duckdb_url, unique_name, tmp_pat
     plain = _run(duckdb_url, store, table=unique_name, validation=lenient, fill="all")
     plain.train_or_reuse(["y", "w"])
     once = plain.fill_and_publish(["y", "w"]).filled
-    refined = _run(
-        duckdb_url, store, table=unique_name, validation=lenient, fill="all",
-        model={**table_spec(unique_name)["model"], "refinement_rounds": 2},
-    ).fill_and_publish(["y", "w"]).filled
+    refined = (
+        _run(
+            duckdb_url,
+            store,
+            table=unique_name,
+            validation=lenient,
+            fill="all",
+            model={**table_spec(unique_name)["model"], "refinement_rounds": 2},
+        )
+        .fill_and_publish(["y", "w"])
+        .filled
+    )
     both = source[["y", "w"]].isna().all(axis=1)
     assert not once.loc[both, "y"].equals(refined.loc[both, "y"])
     observed = source["y"].notna()
@@ -92,8 +100,9 @@ def test_a_table_without_gaps_is_published_as_it_is(duckdb_url, unique_name, tmp
     record = TableRun(spec, warehouse, ModelStore(str(tmp_path / "models"))).run()
     assert record.training.models == () and record.fills[0].cells_filled == 0
     published = warehouse.read(f"{unique_name}_imputed").sort_values("id").reset_index(drop=True)
-    pd.testing.assert_frame_equal(published, source.sort_values("id").reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        published, source.sort_values("id").reset_index(drop=True), check_dtype=False
+    )
 
 
 def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
@@ -109,7 +118,10 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     assert "gaps left unfilled in never (no observed value to learn from)" in caplog.text
     (left,) = record.fills[0].left_columns  # counted as left, with the reason
     assert (left.column, left.left, left.reason) == (
-        "never", len(source), "no observed value to learn from")
+        "never",
+        len(source),
+        "no observed value to learn from",
+    )
     assert sorted(record.training.trained) == ["w", "y", "z"]
     published = warehouse.read(f"{unique_name}_imputed")
     assert published["never"].isna().all() and published[["w", "y", "z"]].notna().all().all()
@@ -118,17 +130,29 @@ def test_a_column_with_no_observed_value_is_left_and_the_others_filled(
     assert fill.left_reasons == {"never": {"no observed value to learn from": len(source)}}
 
 
-def test_a_table_ordered_by_an_integer_step_trains_fills_and_reuses(duckdb_url, unique_name, tmp_path):
+def test_a_table_ordered_by_an_integer_step_trains_fills_and_reuses(
+    duckdb_url, unique_name, tmp_path
+):
     rows = 120
     rng = np.random.default_rng(0)
-    source = pd.DataFrame({"step": np.arange(rows),  # unique integers: guessed an id alone
-                           "level": np.sin(np.arange(rows) / 8) * 5, "other": rng.normal(size=rows)})
+    source = pd.DataFrame(
+        {
+            "step": np.arange(rows),  # unique integers: guessed an id alone
+            "level": np.sin(np.arange(rows) / 8) * 5,
+            "other": rng.normal(size=rows),
+        }
+    )
     source["level"] = source["level"].mask(rng.random(rows) < 0.2)
     warehouse = Warehouse(duckdb_url)
     warehouse.publish(source, unique_name)
     store = ModelStore(str(tmp_path / "models"))
-    settings = {"table": unique_name, "key": ["step"], "columns": ["level"], "exclude": [],
-                "order_by": "step"}
+    settings = {
+        "table": unique_name,
+        "key": ["step"],
+        "columns": ["level"],
+        "exclude": [],
+        "order_by": "step",
+    }
     first = _run(duckdb_url, store, **settings).run()
     assert first.training.trained == ["level"]
     model = store.load(unique_name, "level", store.latest(unique_name, "level").version)
@@ -146,9 +170,14 @@ def test_gaps_in_the_order_by_key_stay_and_the_other_columns_are_filled(
 ):
     rows = 120
     rng = np.random.default_rng(1)
-    source = pd.DataFrame({"id": np.arange(rows),
-                           "day": pd.Series(pd.date_range("2024-01-01", periods=rows, freq="D")),
-                           "level": np.sin(np.arange(rows) / 8) * 5, "other": rng.normal(size=rows)})
+    source = pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "day": pd.Series(pd.date_range("2024-01-01", periods=rows, freq="D")),
+            "level": np.sin(np.arange(rows) / 8) * 5,
+            "other": rng.normal(size=rows),
+        }
+    )
     source["level"] = source["level"].mask(rng.random(rows) < 0.2)
     source.loc[[4, 50], "day"] = pd.NaT
     warehouse = Warehouse(duckdb_url)
@@ -162,17 +191,25 @@ def test_gaps_in_the_order_by_key_stay_and_the_other_columns_are_filled(
     assert published["day"].isna().sum() == 2 and published["level"].notna().all()
 
 
-@pytest.mark.parametrize(("overrides", "key", "typo", "guess"), [
-    ({"column_model": {"yy": {"epochs": 3}}}, "column_model", "yy", "y"),
-    ({"inputs": {"y": ["xx"]}}, "inputs.y", "xx", "x"),
-    ({"kinds": {"gg": "categorical"}}, "kinds", "gg", "g"),
-    ({"confidence": {"ww": 0.5}}, "confidence", "ww", "w"),
-    ({"validation": {"column_tolerances": {"zz": {"std": 1.0}}}},
-     "validation.column_tolerances", "zz", "z"),
-    ({"structural": [{"when_missing": "x", "columns": ["yy"]}]}, "structural[0]", "yy", "y"),
-])
-def test_yaml_keys_naming_columns_are_checked_at_run_start(duckdb_url, unique_name, tmp_path,
-                                                           overrides, key, typo, guess):
+@pytest.mark.parametrize(
+    ("overrides", "key", "typo", "guess"),
+    [
+        ({"column_model": {"yy": {"epochs": 3}}}, "column_model", "yy", "y"),
+        ({"inputs": {"y": ["xx"]}}, "inputs.y", "xx", "x"),
+        ({"kinds": {"gg": "categorical"}}, "kinds", "gg", "g"),
+        ({"confidence": {"ww": 0.5}}, "confidence", "ww", "w"),
+        (
+            {"validation": {"column_tolerances": {"zz": {"std": 1.0}}}},
+            "validation.column_tolerances",
+            "zz",
+            "z",
+        ),
+        ({"structural": [{"when_missing": "x", "columns": ["yy"]}]}, "structural[0]", "yy", "y"),
+    ],
+)
+def test_yaml_keys_naming_columns_are_checked_at_run_start(
+    duckdb_url, unique_name, tmp_path, overrides, key, typo, guess
+):
     """A typo'd column under a key that names columns fails the run before training, naming
     the key, the closest column and the table's columns (it would lose its settings silently)."""
     Warehouse(duckdb_url).publish(sample_frame(rows=40), unique_name)

@@ -36,8 +36,11 @@ ODD = {
 }
 ROWS = 80
 #: The text each engine renders a cell as, compared before and after.
-AS_TEXT = {"postgresql": "CAST({} AS TEXT)", "mysql": "CAST({} AS CHAR)",
-           "duckdb": "CAST({} AS VARCHAR)"}
+AS_TEXT = {
+    "postgresql": "CAST({} AS TEXT)",
+    "mysql": "CAST({} AS CHAR)",
+    "duckdb": "CAST({} AS VARCHAR)",
+}
 
 
 def _create(warehouse: Warehouse, table: str) -> dict[str, tuple[str, str]]:
@@ -54,8 +57,9 @@ def _create(warehouse: Warehouse, table: str) -> dict[str, tuple[str, str]]:
         values = ", ".join("NULL" if i % 3 == 0 else v for _, v in odd.values())
         rows.append(f"({i}, {x!r}, {y}, {values})")
     with warehouse.engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, x {double}, "
-                             f"y {double}, {columns})")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, x {double}, y {double}, {columns})"
+        )
         conn.exec_driver_sql(f"INSERT INTO {q(table)} VALUES {', '.join(rows)}")
     return odd
 
@@ -87,8 +91,9 @@ def test_unsupported_columns_are_left_and_pass_through(engine, request, unique_n
         left = {c.column: c for c in fill.left_columns}
         assert set(left) == set(odd)
         assert all(c.left == len(range(0, ROWS, 3)) for c in left.values())
-        assert all(f"type {odd[c][0].split('(')[0]}".lower() in r.reason.lower()
-                   for c, r in left.items())
+        assert all(
+            f"type {odd[c][0].split('(')[0]}".lower() in r.reason.lower() for c, r in left.items()
+        )
         assert fill.cells_left == sum(c.left for c in left.values())
         assert _cells(warehouse, names[1], list(odd)) == _cells(warehouse, unique_name, list(odd))
     finally:
@@ -100,8 +105,9 @@ def test_unsupported_columns_are_left_and_pass_through(engine, request, unique_n
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.filterwarnings("ignore::impute_assets.warehouse.UnsupportedTypeWarning")
-def test_listing_an_unsupported_column_fails_naming_its_type(engine, request, unique_name,
-                                                            tmp_path):
+def test_listing_an_unsupported_column_fails_naming_its_type(
+    engine, request, unique_name, tmp_path
+):
     warehouse = Warehouse(request.getfixturevalue(f"{engine}_url"))
     try:
         odd = _create(warehouse, unique_name)
@@ -127,8 +133,7 @@ def test_a_key_typo_names_the_closest_column_and_the_tables_columns():
 
 
 @pytest.mark.postgres
-def test_a_postgresql_enum_is_discovered_filled_and_published(postgres_url, unique_name,
-                                                             tmp_path):
+def test_a_postgresql_enum_is_discovered_filled_and_published(postgres_url, unique_name, tmp_path):
     """Enums are categorical (documented as imputable): discovered, filled from x, validated
     in the warehouse (GE reads the enum as text) and published with the enum type kept."""
     warehouse = Warehouse(postgres_url)
@@ -142,17 +147,25 @@ def test_a_postgresql_enum_is_discovered_filled_and_published(postgres_url, uniq
     try:
         with warehouse.engine.begin() as conn:
             conn.exec_driver_sql(f"CREATE TYPE {enum} AS ENUM ('sad', 'happy')")
-            conn.exec_driver_sql(f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
-                                 f"x DOUBLE PRECISION, mood {enum})")
+            conn.exec_driver_sql(
+                f"CREATE TABLE {unique_name} (id INTEGER PRIMARY KEY, "
+                f"x DOUBLE PRECISION, mood {enum})"
+            )
             conn.exec_driver_sql(f"INSERT INTO {unique_name} VALUES {', '.join(rows)}")
-        run = TableRun(TableSpec(table=unique_name, key=["id"], model=TINY_MODEL), warehouse,
-                       ModelStore(str(tmp_path / "models")))
+        run = TableRun(
+            TableSpec(table=unique_name, key=["id"], model=TINY_MODEL),
+            warehouse,
+            ModelStore(str(tmp_path / "models")),
+        )
         assert run.columns() == ["mood"]
         fill = run.run().fills[0]
         assert fill.cells_filled == len(range(0, ROWS, 6)) and fill.cells_left == 0
         with warehouse.engine.connect() as conn:
-            kept = conn.exec_driver_sql(
-                f"SELECT DISTINCT pg_typeof(mood)::text FROM {names[1]}").scalars().all()
+            kept = (
+                conn.exec_driver_sql(f"SELECT DISTINCT pg_typeof(mood)::text FROM {names[1]}")
+                .scalars()
+                .all()
+            )
         assert kept == [enum]
     finally:
         with warehouse.engine.begin() as conn:

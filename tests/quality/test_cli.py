@@ -13,8 +13,14 @@ from tests.factories import repo_env
 
 def _validate(*args: str) -> subprocess.CompletedProcess:
     env = repo_env()
-    return subprocess.run([sys.executable, "-m", "impute_assets.cli", "validate", *args],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "impute_assets.cli", "validate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_validate_prints_results_and_exit_code(tmp_path, sqlite_url, observed, good, profile):

@@ -117,11 +117,15 @@ def test_decimal_and_tz_aware_columns_are_checked_like_warehouse_reads():
     rows = 400
     rng = np.random.default_rng(3)
     cents = rng.integers(0, 100_000, rows)
-    frame = pd.DataFrame({
-        "d": pd.array([decimal.Decimal(int(c)) / 100 for c in cents],
-                      dtype=pd.ArrowDtype(pa.decimal128(14, 2))),
-        "t": pd.to_datetime(1_700_000_000 + rng.integers(0, 10**6, rows), unit="s", utc=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "d": pd.array(
+                [decimal.Decimal(int(c)) / 100 for c in cents],
+                dtype=pd.ArrowDtype(pa.decimal128(14, 2)),
+            ),
+            "t": pd.to_datetime(1_700_000_000 + rng.integers(0, 10**6, rows), unit="s", utc=True),
+        }
+    )
     kinds = {"d": ColumnKind.NUMERIC, "t": ColumnKind.DATETIME}
     suite = build_suite(TableProfile.from_frame(frame, kinds), ["d", "t"], row_count=rows)
     assert validate_frame(frame, suite).success
@@ -131,14 +135,19 @@ def test_decimal_and_tz_aware_columns_are_checked_like_warehouse_reads():
     result = validate_frame(beyond, suite)
     ranges = [r for r in result.results if r.type == "expect_column_values_to_be_between"]
     assert [(r.column, r.success, r.unexpected_count) for r in ranges] == [
-        ("d", False, 1), ("t", False, 1)]
+        ("d", False, 1),
+        ("t", False, 1),
+    ]
 
 
-@pytest.mark.parametrize("extra", [
-    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["id", "x"]}},
-    {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["id", "x", "c"]}},
-    {"type": "expect_column_to_exist", "kwargs": {"column": "id", "column_index": 0}},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["id", "x"]}},
+        {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["id", "x", "c"]}},
+        {"type": "expect_column_to_exist", "kwargs": {"column": "id", "column_index": 0}},
+    ],
+)
 def test_user_expectations_see_the_columns_they_name(good, profile, extra):
     """GE is handed only the columns the suite reads; a user's expectation still sees its own."""
     result = validate_frame(good, build_suite(profile, ["x"], extra=[extra]))
@@ -152,7 +161,10 @@ def test_a_result_with_unchecked_subjects_is_never_a_clean_pass(good, suite):
     skipped = result.skipping({"w": "left unfilled (free text): no fills to check"})
     assert skipped.success and not skipped.complete  # passed what ran, but not complete
     assert "- skipped: w: left unfilled (free text)" in skipped.explain()
-    assert "1 not checked" in skipped.to_markdown() and "| ⏭️ | not checked | w |" in skipped.to_markdown()
+    assert (
+        "1 not checked" in skipped.to_markdown()
+        and "| ⏭️ | not checked | w |" in skipped.to_markdown()
+    )
     assert json.loads(json.dumps(skipped.to_dict()))["skipped"] == {"w": skipped.skipped["w"]}
 
 

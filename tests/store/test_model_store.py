@@ -47,8 +47,21 @@ def fitted():
 
 
 #: Names a warehouse may hold, among them pairs that sanitize or truncate to the same slug.
-NAMES = ["plain", "a/b", "a_b", "a b", "../../etc", ".", "..", "Ünï cödé", "x" * 300, "x" * 301,
-         "A", "a", "semi;colon'"]
+NAMES = [
+    "plain",
+    "a/b",
+    "a_b",
+    "a b",
+    "../../etc",
+    ".",
+    "..",
+    "Ünï cödé",
+    "x" * 300,
+    "x" * 301,
+    "A",
+    "a",
+    "semi;colon'",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -130,7 +143,9 @@ def test_edited_unit_in_the_store_is_refused_naming_the_store_file(store, fitted
         store.load("t", "b", version=stored.version)
     # the next run does not reuse the refused unit: it trains again
     decision = store.decide("t", "b", model.fingerprint, _frame(), ReusePolicy(mode="always"))
-    assert not decision.reuse and "damaged" in decision.reason and "manifest.json" in decision.reason
+    assert (
+        not decision.reuse and "damaged" in decision.reason and "manifest.json" in decision.reason
+    )
     assert store.latest("t", "b") is None
 
 
@@ -204,7 +219,8 @@ def test_interrupted_saves_are_swept_and_writes_leave_no_temporary_files(store, 
     written = store.fs.find(second.path)
     assert written and not [p for p in written if ".tmp-" in p]
     assert sorted(p[len(second.path) + 1 :] for p in written) == sorted(
-        [*second.files, "entry.json"])
+        [*second.files, "entry.json"]
+    )
 
 
 def test_repr_and_errors_mask_credentials():
@@ -259,7 +275,6 @@ def test_a_retyped_or_dropped_input_never_fits_even_with_policy_always(store, co
     stored = store.save("t", model, profile)
     always = ReusePolicy(mode="always")
     retyped = store.fitness(stored, frame.assign(a=frame["a"].map("{:.2f}x".format)), always)
-    assert retyped.problems == [
-        "column 'a' was numeric when the model was trained and is now str"]
+    assert retyped.problems == ["column 'a' was numeric when the model was trained and is now str"]
     dropped = store.fitness(stored, frame.drop(columns="a"), always)
     assert dropped.problems == ["input 'a' is no longer in the table"]

@@ -21,7 +21,8 @@ DAYS = [dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
 def sample_table(name: str, schema: str | None = None) -> sa.Table:
     """Every supported family of types, nullable except the key and the partition column."""
     return sa.Table(
-        name, sa.MetaData(),
+        name,
+        sa.MetaData(),
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("qty", sa.Integer),
         sa.Column("price", sa.Double),
@@ -50,8 +51,9 @@ def sample_rows(n: int = N_ROWS, seed: int = 0, missing: float = 0.2) -> list[di
             "city": maybe(rng.choice(["Oslo", "Lima", "Pune", "", "Tōkyō"])),
             "active": maybe(rng.random() < 0.5),
             "day": DAYS[i % len(DAYS)],
-            "seen_at": maybe(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-                             + dt.timedelta(seconds=rng.randint(0, 10**6))),
+            "seen_at": maybe(
+                dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randint(0, 10**6))
+            ),
         }
         for i in range(n)
     ]
@@ -77,8 +79,9 @@ def drop_table(wh: Warehouse, name: str, schema: str | None = None) -> None:
     """DROP TABLE IF EXISTS, compiled by SQLAlchemy: a ``%`` in the name reaches the driver
     escaped once (an already-quoted name inside ``sa.text()`` would drop ``p%%x``, not ``p%x``)."""
     with wh.engine.begin() as conn:
-        conn.execute(sa.schema.DropTable(sa.Table(name, sa.MetaData(), schema=schema),
-                                         if_exists=True))
+        conn.execute(
+            sa.schema.DropTable(sa.Table(name, sa.MetaData(), schema=schema), if_exists=True)
+        )
 
 
 @pytest.fixture
@@ -120,8 +123,10 @@ def normalized(frame: pd.DataFrame) -> list[dict]:
         return value
 
     rows = [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-    rows = [{k: (v.date() if k == "day" and isinstance(v, dt.datetime) else v)
-             for k, v in row.items()} for row in rows]
+    rows = [
+        {k: (v.date() if k == "day" and isinstance(v, dt.datetime) else v) for k, v in row.items()}
+        for row in rows
+    ]
     return sorted(rows, key=lambda r: r["id"])
 
 

@@ -16,18 +16,32 @@ from tests.warehouse.test_publish import filled
 
 
 def _cells() -> pd.DataFrame:
-    return pd.DataFrame({"row": [0, 1], "column": ["qty", "city"], "value": [7.0, "Oslo"],
-                         "confidence": [0.9, 0.6], "model_version": ["abc123", "def456"],
-                         "lower": ["5.0", None], "upper": ["9.0", None],
-                         "prediction_set": [None, ("Oslo", "Bergen")]})
+    return pd.DataFrame(
+        {
+            "row": [0, 1],
+            "column": ["qty", "city"],
+            "value": [7.0, "Oslo"],
+            "confidence": [0.9, 0.6],
+            "model_version": ["abc123", "def456"],
+            "lower": ["5.0", None],
+            "upper": ["9.0", None],
+            "prediction_set": [None, ("Oslo", "Bergen")],
+        }
+    )
 
 
 def _old_audit_table(name: str) -> sa.Table:
     """The audit table as releases before intervals created it."""
     table = audit_table(name)
-    return sa.Table(name, sa.MetaData(),
-                    *(sa.Column(c.name, c.type, nullable=c.nullable)
-                      for c in table.columns if c.name not in ADDED_COLUMNS))
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type, nullable=c.nullable)
+            for c in table.columns
+            if c.name not in ADDED_COLUMNS
+        ),
+    )
 
 
 def test_an_older_audit_table_gains_the_interval_columns(wh, make_table, drop_later):
@@ -36,11 +50,22 @@ def test_an_older_audit_table_gains_the_interval_columns(wh, make_table, drop_la
     day = DAYS[0].isoformat()
     with wh.engine.begin() as conn:
         _old_audit_table(audit_name).create(conn)
-        conn.execute(_old_audit_table(audit_name).insert(), [{
-            "run_id": "old", "table_name": name, "partition": DAYS[1].isoformat(),
-            "row_key": '{"id": 99}', "column_name": "qty", "imputed_value": "3.0",
-            "confidence": 0.5, "model_version": "v0",
-            "imputed_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)}])
+        conn.execute(
+            _old_audit_table(audit_name).insert(),
+            [
+                {
+                    "run_id": "old",
+                    "table_name": name,
+                    "partition": DAYS[1].isoformat(),
+                    "row_key": '{"id": 99}',
+                    "column_name": "qty",
+                    "imputed_value": "3.0",
+                    "confidence": 0.5,
+                    "model_version": "v0",
+                    "imputed_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+                }
+            ],
+        )
     frame = filled(wh.read(name, partition=("day", day)))
     audit = audit_frame(_cells(), frame, ["id"], run_id="new", table=name, partition=day)
     wh.publish(frame, name, partition=("day", day), audit=audit, audit_table=audit_name)

@@ -45,7 +45,11 @@ def _child(url: str, table: str, trials: int, barrier: str) -> subprocess.Popen:
     env = repo_env()
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, url, table, DAYS[0].isoformat(), str(trials), barrier],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _expect(child: subprocess.Popen, line: str) -> None:
@@ -55,8 +59,9 @@ def _expect(child: subprocess.Popen, line: str) -> None:
         raise AssertionError(f"expected {line!r}, got {got!r}: {child.communicate()[1]}")
 
 
-def test_same_partition_publishes_at_once_never_duplicate(wh, make_table, any_warehouse_url,
-                                                          tmp_path):
+def test_same_partition_publishes_at_once_never_duplicate(
+    wh, make_table, any_warehouse_url, tmp_path
+):
     name = make_table()
     table = sa.table(name, sa.column("day"))
     in_partition = sum(1 for i in range(N_ROWS) if i % len(DAYS) == 0)
@@ -75,8 +80,9 @@ def test_same_partition_publishes_at_once_never_duplicate(wh, make_table, any_wa
                     _expect(child, f"staged {trial}")
                 _expect(child, f"done {trial}")
             with wh.engine.connect() as conn:
-                rows = conn.execute(sa.select(sa.func.count()).select_from(table).where(
-                    table.c.day == DAYS[0])).scalar_one()
+                rows = conn.execute(
+                    sa.select(sa.func.count()).select_from(table).where(table.c.day == DAYS[0])
+                ).scalar_one()
                 total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             assert (rows, total) == (in_partition, N_ROWS), f"trial {trial}"
     finally:
@@ -101,5 +107,6 @@ def test_a_new_output_table_gets_the_source_key(wh, make_table, drop_later):
         assert not wh.dialect.has_table(conn, keyless, None)  # nothing half-made is left
     wh.publish(frame, keyless, key=["id"])
     with pytest.raises(sa.exc.IntegrityError), wh.engine.begin() as conn:
-        conn.execute(sa.table(keyless, sa.column("id"), sa.column("day")).insert(),
-                     {"id": 0, "day": DAYS[0]})
+        conn.execute(
+            sa.table(keyless, sa.column("id"), sa.column("day")).insert(), {"id": 0, "day": DAYS[0]}
+        )

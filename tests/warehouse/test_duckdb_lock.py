@@ -24,8 +24,13 @@ def test_the_file_is_free_between_operations(tmp_path, unique_name) -> None:
     warehouse = Warehouse(f"duckdb:///{path}")
     warehouse.publish(pd.DataFrame({"x": [1.0, None]}), unique_name)
     assert warehouse.profile(unique_name).rows == 2
-    other = subprocess.run([sys.executable, "-c", HOLD, str(path), "0"], capture_output=True,
-                           text=True, timeout=60, check=False)
+    other = subprocess.run(
+        [sys.executable, "-c", HOLD, str(path), "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert other.returncode == 0, other.stderr  # another process could open the file
 
 
@@ -33,8 +38,9 @@ def test_an_operation_waits_for_another_process_to_release_the_file(tmp_path, un
     path = tmp_path / "w.duckdb"
     warehouse = Warehouse(f"duckdb:///{path}")
     warehouse.publish(pd.DataFrame({"x": [1.0, None, 3.0]}), unique_name)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), "1.5"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), "1.5"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         profile = warehouse.profile(unique_name)  # the file is locked now: this must wait

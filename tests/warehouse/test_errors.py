@@ -22,8 +22,12 @@ from impute_assets.warehouse import (
 )
 
 #: A column type each engine has but the layer does not impute: read as text, written back as is.
-UNSUPPORTED = {"duckdb": ("INTEGER[]", "[1, 2]"), "sqlite": ("JSON", '{"a": 1}'),
-               "postgresql": ("JSONB", '{"a": 1}'), "mysql": ("YEAR", "2024")}
+UNSUPPORTED = {
+    "duckdb": ("INTEGER[]", "[1, 2]"),
+    "sqlite": ("JSON", '{"a": 1}'),
+    "postgresql": ("JSONB", '{"a": 1}'),
+    "mysql": ("YEAR", "2024"),
+}
 
 
 def test_masked_url_hides_the_password():
@@ -146,18 +150,26 @@ def test_a_name_too_long_for_postgres_is_refused_before_anything_is_made(postgre
 
 
 @pytest.mark.parametrize("with_bytes", [False, True], ids=["copy", "cursor"])
-@pytest.mark.parametrize(("sql_type", "value"), [
-    ("date", "infinity"), ("date", "0044-03-15 BC"), ("timestamp", "10000-01-01"),
-    ("numeric(10, 2)", "NaN")])
-def test_values_without_a_pandas_form_name_table_and_column(postgres_url, unique_name,
-                                                            sql_type, value, with_bytes):
+@pytest.mark.parametrize(
+    ("sql_type", "value"),
+    [
+        ("date", "infinity"),
+        ("date", "0044-03-15 BC"),
+        ("timestamp", "10000-01-01"),
+        ("numeric(10, 2)", "NaN"),
+    ],
+)
+def test_values_without_a_pandas_form_name_table_and_column(
+    postgres_url, unique_name, sql_type, value, with_bytes
+):
     wh = Warehouse(postgres_url)
     extra = ", raw bytea" if with_bytes else ""
     try:
         with wh.engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE TABLE "{unique_name}" (id int, odd {sql_type}{extra})')
-            conn.exec_driver_sql(f"INSERT INTO \"{unique_name}\" (id, odd) VALUES (1, NULL), "
-                                 f"(2, '{value}')")
+            conn.exec_driver_sql(
+                f"INSERT INTO \"{unique_name}\" (id, odd) VALUES (1, NULL), (2, '{value}')"
+            )
         with pytest.raises(UnreadableValue, match=f"table '{unique_name}'") as info:
             wh.read(unique_name)
         if not with_bytes:  # COPY's CSV names the column and the value
@@ -173,7 +185,10 @@ def test_backtick_names_are_validated_as_frames_on_mysql(wh, drop_later, unique_
     name = drop_later(unique_name)
     wh.publish(pd.DataFrame({"id": [1, 2], "a`b": [1.0, None]}), name)
     seen = []
-    wh.publish(wh.read(name), name, validate=lambda s: seen.append(
-        (s.validates_in_sql, s.to_pandas()["a`b"].isna().tolist())))
+    wh.publish(
+        wh.read(name),
+        name,
+        validate=lambda s: seen.append((s.validates_in_sql, s.to_pandas()["a`b"].isna().tolist())),
+    )
     in_sql = wh.dialect.name not in ("mysql", "duckdb")
     assert seen == [(in_sql, [False, True])]

@@ -13,8 +13,14 @@ TAKE_SECONDS = 60
 WAITING_SECONDS = 1
 
 
-def _holder(url: str, partition: object, events: list[str], name: str,
-            release: threading.Event, taken: threading.Event) -> threading.Thread:
+def _holder(
+    url: str,
+    partition: object,
+    events: list[str],
+    name: str,
+    release: threading.Event,
+    taken: threading.Event,
+) -> threading.Thread:
     """A thread with its own Warehouse that takes the fill lock, records it, and holds it until
     ``release`` is set."""
 

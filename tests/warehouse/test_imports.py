@@ -9,9 +9,17 @@ from tests.factories import REPO_ROOT
 
 
 def test_warehouse_import_stays_light():
-    code = ("import sys, impute_assets.warehouse; "
-            "print(sorted(m for m in ('torch', 'great_expectations', 'dagster') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO_ROOT, env={"PYTHONPATH": str(REPO_ROOT)}).stdout.strip()
+    code = (
+        "import sys, impute_assets.warehouse; "
+        "print(sorted(m for m in ('torch', 'great_expectations', 'dagster') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+        env={"PYTHONPATH": str(REPO_ROOT)},
+    ).stdout.strip()
     assert out == "[]"

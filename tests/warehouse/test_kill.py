@@ -40,8 +40,13 @@ print("published", flush=True)
 
 def _start(url: str, table: str, audit_name: str, mode: str) -> subprocess.Popen:
     env = repo_env()
-    return subprocess.Popen([sys.executable, "-c", CHILD, url, table, audit_name, mode],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, table, audit_name, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _wait_for(predicate, what: str, seconds: float = 60) -> None:
@@ -99,10 +104,15 @@ def test_kill_inside_the_publishing_transaction(pg, postgres_url, unique_name):
 
         def child_waits_on_lock() -> bool:  # a fresh transaction sees fresh pg_stat_activity
             with pg.engine.connect() as conn:
-                return bool(conn.execute(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query ~ '^(COPY|DELETE)' AND query LIKE :audit"),
-                    {"audit": f"%{audit_name}%"}).scalar_one())
+                return bool(
+                    conn.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query ~ '^(COPY|DELETE)' AND query LIKE :audit"
+                        ),
+                        {"audit": f"%{audit_name}%"},
+                    ).scalar_one()
+                )
 
         _wait_for(child_waits_on_lock, "the child to block inside its publish transaction")
         child.send_signal(signal.SIGKILL)

@@ -14,17 +14,25 @@ COLUMNS = ("c%x", "c%%x")
 
 
 def _table(name: str) -> sa.Table:
-    return sa.Table(name, sa.MetaData(),
-                    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-                    sa.Column("day", sa.Integer), *(sa.Column(c, sa.Double) for c in COLUMNS))
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("day", sa.Integer),
+        *(sa.Column(c, sa.Double) for c in COLUMNS),
+    )
 
 
 def _make(wh, name: str, offset: int) -> None:
     with wh.engine.begin() as conn:
         _table(name).create(conn)
-        conn.execute(_table(name).insert(), [
-            {"id": i, "day": i % 2, "c%x": None if i == 0 else offset + i, "c%%x": -offset - i}
-            for i in range(4)])
+        conn.execute(
+            _table(name).insert(),
+            [
+                {"id": i, "day": i % 2, "c%x": None if i == 0 else offset + i, "c%%x": -offset - i}
+                for i in range(4)
+            ],
+        )
 
 
 def _rows(wh, name: str) -> list[tuple]:
@@ -48,10 +56,15 @@ def test_percent_names_hit_only_their_own_table(wh, drop_later, unique_name):
     audit_name = drop_later(f"{unique_name}a%x")
     audit_bystander = drop_later(f"{unique_name}a%%x")
     _make(wh, audit_bystander, 300)
-    cells = pd.DataFrame({"row": [0], "column": ["c%x"], "value": [0.5], "confidence": [0.9],
-                          "model_version": ["v"]})
-    wh.publish(filled, name, audit=audit_frame(cells, filled, ["id"], run_id="r", table=name),
-               audit_table=audit_name)  # full replace + audit
+    cells = pd.DataFrame(
+        {"row": [0], "column": ["c%x"], "value": [0.5], "confidence": [0.9], "model_version": ["v"]}
+    )
+    wh.publish(
+        filled,
+        name,
+        audit=audit_frame(cells, filled, ["id"], run_id="r", table=name),
+        audit_table=audit_name,
+    )  # full replace + audit
     wh.publish(filled[filled["day"] == 0], name, partition=("day", 0))  # partition replace
     assert _rows(wh, name)[0][2] == 0.5
     assert len(wh.read(audit_name)) == 1

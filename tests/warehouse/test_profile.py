@@ -19,9 +19,11 @@ def test_profile_counts_equal_pandas(wh, make_table):
     assert {c: m.nulls for c, m in profile.columns.items()} == expected.isna().sum().to_dict()
     assert profile.columns["city"].empty == int((expected["city"] == "").sum())
     assert profile.columns["city"].missing == (
-        int(expected["city"].isna().sum()) + int((expected["city"] == "").sum()))
-    assert set(profile.incomplete_columns) == {
-        c for c, n in expected.isna().sum().items() if n} | {"city"}
+        int(expected["city"].isna().sum()) + int((expected["city"] == "").sum())
+    )
+    assert set(profile.incomplete_columns) == {c for c, n in expected.isna().sum().items() if n} | {
+        "city"
+    }
 
 
 def test_profile_by_partition_equals_pandas_groupby(wh, make_table):

@@ -14,8 +14,14 @@ import impute_assets.warehouse.publish as publish_module
 from impute_assets.warehouse import AUDIT_COLUMNS, PublishRefused, audit_frame
 from tests.warehouse.conftest import DAYS, normalized, sample_rows, staging_tables
 
-FILL = {"qty": 7.0, "price": 1.5, "amount": decimal.Decimal("2.25"), "city": "Oslo",
-        "active": True, "seen_at": pd.Timestamp("2024-02-01 12:00", tz="UTC")}
+FILL = {
+    "qty": 7.0,
+    "price": 1.5,
+    "amount": decimal.Decimal("2.25"),
+    "city": "Oslo",
+    "active": True,
+    "seen_at": pd.Timestamp("2024-02-01 12:00", tz="UTC"),
+}
 
 
 def filled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,11 +43,15 @@ def test_round_trip_keeps_every_row_value_and_type(wh, make_table):
     before = wh.describe(name)
     original = wh.read(name)
     result = wh.publish(filled(original), name)
-    assert (result.rows_written, result.rows_replaced, result.created) == (len(original),
-                                                                          len(original), False)
+    assert (result.rows_written, result.rows_replaced, result.created) == (
+        len(original),
+        len(original),
+        False,
+    )
     after = wh.read(name)
     assert [(c.name, c.sql_type) for c in wh.describe(name).columns] == [
-        (c.name, c.sql_type) for c in before.columns]
+        (c.name, c.sql_type) for c in before.columns
+    ]
     assert after["qty"].dtype == "Int64"  # INTEGER stays INTEGER
     for old, new in zip(normalized(original), normalized(after), strict=True):
         for column, value in old.items():
@@ -91,8 +101,11 @@ def test_failed_validation_leaves_table_intact_and_no_staging(wh, make_table):
 
     def refuse(staging):
         with staging.engine.connect() as conn:  # the staged rows are committed and readable
-            seen["rows"] = conn.execute(sa.select(sa.func.count()).select_from(
-                sa.table(staging.name, schema=staging.schema))).scalar_one()
+            seen["rows"] = conn.execute(
+                sa.select(sa.func.count()).select_from(
+                    sa.table(staging.name, schema=staging.schema)
+                )
+            ).scalar_one()
         seen["frame"] = staging.to_pandas()
         raise ValueError("suite failed")
 
@@ -103,8 +116,7 @@ def test_failed_validation_leaves_table_intact_and_no_staging(wh, make_table):
     assert staging_tables(wh, name) == []
 
 
-def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_later,
-                                                         monkeypatch):
+def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_later, monkeypatch):
     name = make_table()
     audit_name = drop_later(f"{name}_audit")
     original = normalized(wh.read(name))
@@ -113,8 +125,14 @@ def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_la
     def write_then_fail(conn, *args):
         real_write_audit(conn, *args)
         # Inside the transaction the new rows are already in place ...
-        assert conn.execute(sa.select(sa.func.count()).select_from(sa.table(name)).where(
-            sa.column("qty").is_(None))).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(sa.table(name))
+                .where(sa.column("qty").is_(None))
+            ).scalar_one()
+            == 0
+        )
         raise RuntimeError("injected")
 
     monkeypatch.setattr(publish_module, "write_audit", write_then_fail)
@@ -129,10 +147,24 @@ def test_exception_mid_publish_rolls_back_data_and_audit(wh, make_table, drop_la
 
 
 def _audit(frame: pd.DataFrame, table: str, partition: str | None = None) -> pd.DataFrame:
-    cells = pd.DataFrame({"row": [0, 1], "column": ["qty", "city"], "value": [7.0, "Oslo"],
-                          "confidence": [0.9, 0.6], "model_version": ["abc123", "def456"]})
-    return audit_frame(cells, frame, ["id"], run_id="run-1", table=table, partition=partition,
-                       at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
+    cells = pd.DataFrame(
+        {
+            "row": [0, 1],
+            "column": ["qty", "city"],
+            "value": [7.0, "Oslo"],
+            "confidence": [0.9, 0.6],
+            "model_version": ["abc123", "def456"],
+        }
+    )
+    return audit_frame(
+        cells,
+        frame,
+        ["id"],
+        run_id="run-1",
+        table=table,
+        partition=partition,
+        at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    )
 
 
 def test_audit_rows_are_published_with_the_data(wh, make_table, drop_later):
@@ -140,15 +172,18 @@ def test_audit_rows_are_published_with_the_data(wh, make_table, drop_later):
     audit_name = drop_later(f"{name}_audit")
     day = DAYS[2].isoformat()
     frame = filled(wh.read(name, partition=("day", day)))
-    result = wh.publish(frame, name, partition=("day", day), audit=_audit(frame, name, day),
-                        audit_table=audit_name)
+    result = wh.publish(
+        frame, name, partition=("day", day), audit=_audit(frame, name, day), audit_table=audit_name
+    )
     assert result.audit_rows == 2
     audit = wh.read(audit_name)
     assert list(audit.columns) == list(AUDIT_COLUMNS)
     audit = audit.sort_values("column_name")
     assert audit["column_name"].tolist() == ["city", "qty"]
-    assert [json.loads(k) for k in audit["row_key"]] == [{"id": int(frame["id"].iloc[1])},
-                                                         {"id": int(frame["id"].iloc[0])}]
+    assert [json.loads(k) for k in audit["row_key"]] == [
+        {"id": int(frame["id"].iloc[1])},
+        {"id": int(frame["id"].iloc[0])},
+    ]
     assert audit["imputed_value"].tolist() == ["Oslo", "7.0"]
     assert audit["partition"].tolist() == [day, day]
     assert audit["confidence"].tolist() == [0.6, 0.9]
@@ -161,13 +196,15 @@ def test_new_output_table_takes_the_source_types(wh, make_table, drop_later):
     result = wh.publish(frame, out, like=name)
     assert result.created
     assert [c.sql_type for c in wh.describe(out).columns] == [
-        c.sql_type for c in wh.describe(name).columns]
+        c.sql_type for c in wh.describe(name).columns
+    ]
     assert wh.read(out)["qty"].notna().all()
 
 
 def test_new_output_table_without_template_follows_the_frame(wh, drop_later, unique_name):
-    frame = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "s": ["a", None, "c"],
-                          "x": [0.5, 1.5, None]})
+    frame = pd.DataFrame(
+        {"n": pd.array([1, None, 3], dtype="Int64"), "s": ["a", None, "c"], "x": [0.5, 1.5, None]}
+    )
     wh.publish(frame, drop_later(unique_name))
     back = wh.read(unique_name)
     assert back["n"].dtype == "Int64" and back["n"].tolist()[0] == 1
@@ -188,15 +225,19 @@ def test_failed_first_publish_leaves_no_table(wh, drop_later, unique_name):
 
 def test_published_table_keeps_its_key_and_defaults(wh, drop_later, unique_name):
     name = drop_later(unique_name)
-    table = sa.Table(name, sa.MetaData(),
-                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-                     sa.Column("v", sa.Integer),
-                     sa.Column("tag", sa.String(10), server_default="dflt"))
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("v", sa.Integer),
+        sa.Column("tag", sa.String(10), server_default="dflt"),
+    )
     plain = sa.table(name, sa.column("id"), sa.column("v"), sa.column("tag"))
     with wh.engine.begin() as conn:
         table.create(conn)
-        conn.execute(plain.insert(), [{"id": 1, "v": None, "tag": "a"}, {"id": 2, "v": 5,
-                                                                      "tag": "b"}])
+        conn.execute(
+            plain.insert(), [{"id": 1, "v": None, "tag": "a"}, {"id": 2, "v": 5, "tag": "b"}]
+        )
     frame = wh.read(name)
     frame["v"] = frame["v"].fillna(0)
     wh.publish(frame, name)
@@ -214,8 +255,9 @@ def test_swapped_table_keeps_its_key(wh, make_table):
     desc = wh.describe(name)
     assert desc.primary_key == ("id",) and not desc.column("day").nullable
     with pytest.raises(sa.exc.IntegrityError), wh.engine.begin() as conn:
-        conn.execute(sa.table(name, sa.column("id"), sa.column("day")).insert().values(
-            id=0, day=DAYS[0]))
+        conn.execute(
+            sa.table(name, sa.column("id"), sa.column("day")).insert().values(id=0, day=DAYS[0])
+        )
 
 
 def test_rows_the_table_rejects_leave_it_intact_and_no_staging(wh, make_table):

@@ -63,14 +63,26 @@ def test_postgres_copy_read_keeps_awkward_values(postgres_url, unique_name):
     floats = [float("nan"), float("inf"), -float("inf"), -0.0, 1e-300, None]
     try:
         with wh.engine.begin() as conn:
-            conn.execute(sa.text(
-                f'CREATE TABLE "{unique_name}" (k INT, s TEXT, f FLOAT8, ts TIMESTAMP, '
-                "iv INTERVAL, b BYTEA)"))
-            conn.execute(sa.text(
-                f'INSERT INTO "{unique_name}" VALUES (:k, :s, :f, :ts, :iv, :b)'),
-                [{"k": i, "s": s, "f": f, "ts": "2024-02-29 23:59:59.123456" if i else None,
-                  "iv": "1 day 02:03:04" if i else None, "b": b"\x00\xff" if i else None}
-                 for i, (s, f) in enumerate(zip(texts, floats, strict=True))])
+            conn.execute(
+                sa.text(
+                    f'CREATE TABLE "{unique_name}" (k INT, s TEXT, f FLOAT8, ts TIMESTAMP, '
+                    "iv INTERVAL, b BYTEA)"
+                )
+            )
+            conn.execute(
+                sa.text(f'INSERT INTO "{unique_name}" VALUES (:k, :s, :f, :ts, :iv, :b)'),
+                [
+                    {
+                        "k": i,
+                        "s": s,
+                        "f": f,
+                        "ts": "2024-02-29 23:59:59.123456" if i else None,
+                        "iv": "1 day 02:03:04" if i else None,
+                        "b": b"\x00\xff" if i else None,
+                    }
+                    for i, (s, f) in enumerate(zip(texts, floats, strict=True))
+                ],
+            )
         frame = wh.read(unique_name, columns=["k", "s", "f", "ts", "iv"]).sort_values("k")
         assert frame["s"].tolist()[:5] == texts[:5] and frame["s"].isna().tolist()[5]
         got = frame["f"].tolist()

@@ -40,8 +40,9 @@ def embedded(request) -> Warehouse:
     wh.close()
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(first=frames(), second=frames())
 def test_publish_then_read_is_identity(embedded, first, second):
     name = f"t_{uuid.uuid4().hex[:10]}"

@@ -20,20 +20,49 @@ from tests.warehouse.conftest import drop_table
 #: Per engine: (column, SQL type, imputable?, literal values of rows 1..n; None for NULL).
 ZOO = {
     "postgresql": [
-        ("n", "numeric", False, ["0.1", "12345678901234567890.123456789",
-                                 "3.14159265358979323846264338327950288419716939937510", "'NaN'"]),
-        ("n40", "numeric(40,5)", True, ["123456789012345678901234567890.12345", "-0.00001",
-                                        "0", None]),
+        (
+            "n",
+            "numeric",
+            False,
+            [
+                "0.1",
+                "12345678901234567890.123456789",
+                "3.14159265358979323846264338327950288419716939937510",
+                "'NaN'",
+            ],
+        ),
+        (
+            "n40",
+            "numeric(40,5)",
+            True,
+            ["123456789012345678901234567890.12345", "-0.00001", "0", None],
+        ),
         ("d", "date", True, ["'2024-02-29'", "'1000-01-01'", "'9999-12-31'", None]),
         ("t", "time", False, ["'23:59:59.999999'", "'00:00:00'", None, "'12:00:00.5'"]),
-        ("ttz", "time with time zone", False, ["'12:00:00+05:30'", "'00:00:00-11'", None,
-                                               "'23:59:59.123456+00'"]),
-        ("ts", "timestamp", True, ["'2024-01-01 12:34:56.789012'", "'1970-01-01'", None,
-                                   "'2262-04-12 00:00:00'"]),
-        ("tstz", "timestamp with time zone", True, ["'2024-06-01 12:00:00+02'", None,
-                                                    "'1999-12-31 23:59:59.5+00'", "now()"]),
-        ("iv", "interval", False, ["'1 year 2 mons 3 days 04:05:06.789'", "'-1 day'", None,
-                                   "'00:00:00'"]),
+        (
+            "ttz",
+            "time with time zone",
+            False,
+            ["'12:00:00+05:30'", "'00:00:00-11'", None, "'23:59:59.123456+00'"],
+        ),
+        (
+            "ts",
+            "timestamp",
+            True,
+            ["'2024-01-01 12:34:56.789012'", "'1970-01-01'", None, "'2262-04-12 00:00:00'"],
+        ),
+        (
+            "tstz",
+            "timestamp with time zone",
+            True,
+            ["'2024-06-01 12:00:00+02'", None, "'1999-12-31 23:59:59.5+00'", "now()"],
+        ),
+        (
+            "iv",
+            "interval",
+            False,
+            ["'1 year 2 mons 3 days 04:05:06.789'", "'-1 day'", None, "'00:00:00'"],
+        ),
         ("b", "boolean", True, ["true", "false", None, "true"]),
         ("i2", "smallint", True, ["32767", "-32768", None, "0"]),
         ("i8", "bigint", True, ["9223372036854775807", "-9223372036854775808", "0", None]),
@@ -42,12 +71,21 @@ ZOO = {
         ("tx", "text", True, ["''", "'ünï ''q'' \"x\", y'", "E'line\\nbreak,comma'", None]),
         ("vc", "varchar(10)", True, ["'abc'", "''", None, "'0123456789'"]),
         ("ch", "char(5)", True, ["'ab'", None, "'abcde'", "' '"]),
-        ("js", "json", False, ["'{\"b\": 1,  \"a\": [1, 2]}'", "'null'", None, "'[]'"]),
-        ("jb", "jsonb", False, ["'{\"b\": 1, \"a\": [1, 2]}'", "'\"s\"'", None, "'{}'"]),
+        ("js", "json", False, ['\'{"b": 1,  "a": [1, 2]}\'', "'null'", None, "'[]'"]),
+        ("jb", "jsonb", False, ['\'{"b": 1, "a": [1, 2]}\'', "'\"s\"'", None, "'{}'"]),
         ("arr", "integer[]", False, ["'{1,2,NULL}'", "'{}'", None, "'{{1,2},{3,4}}'"]),
         ("tarr", "text[]", False, ["'{a,\"b c\"}'", None, "'{}'", "'{\"\"}'"]),
-        ("u", "uuid", False, ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", None,
-                              "'00000000-0000-0000-0000-000000000000'", None]),
+        (
+            "u",
+            "uuid",
+            False,
+            [
+                "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                None,
+                "'00000000-0000-0000-0000-000000000000'",
+                None,
+            ],
+        ),
         ("by", "bytea", False, ["'\\x00ff10'", "''", None, "'\\x5c6e'"]),
         ("ip", "inet", False, ["'192.168.0.1/24'", None, "'::1'", "'10.0.0.1'"]),
         ("cidr", "cidr", False, ["'10.0.0.0/8'", None, "'2001:db8::/32'", "'192.168.1.0/24'"]),
@@ -66,29 +104,69 @@ ZOO = {
         ("tm", "time(6)", False, ["'838:59:59'", "'-12:00:00'", "'25:00:00.5'", None]),
         ("ubig", "bigint unsigned", True, ["18446744073709551615", "0", None, "1"]),
         ("big", "bigint", True, ["-9223372036854775808", "9223372036854775807", None, "0"]),
-        ("d40", "decimal(40,5)", True, ["123456789012345678901234567890.12345", "-0.00001",
-                                        None, "0"]),
+        (
+            "d40",
+            "decimal(40,5)",
+            True,
+            ["123456789012345678901234567890.12345", "-0.00001", None, "0"],
+        ),
         ("d", "date", True, ["'2024-02-29'", "'1000-01-01'", "'9999-12-31'", None]),
-        ("dtm", "datetime(6)", True, ["'2024-01-01 12:34:56.789012'", None,
-                                      "'1000-01-01 00:00:00'", "'9999-12-31 23:59:59'"]),
+        (
+            "dtm",
+            "datetime(6)",
+            True,
+            [
+                "'2024-01-01 12:34:56.789012'",
+                None,
+                "'1000-01-01 00:00:00'",
+                "'9999-12-31 23:59:59'",
+            ],
+        ),
         ("f", "float", True, ["3.14", "-1e-30", None, "0"]),
         ("db", "double", True, ["0.1", "1e308", None, "-0.5"]),
         ("vc", "varchar(20)", True, ["'ünï ''q'' \"x\", y'", "''", None, "'a\\nb'"]),
         ("tx", "text", True, ["'long text'", None, "''", "'x'"]),
         ("en", "enum('a','b c')", True, ["'a'", "'b c'", None, "'a'"]),
         ("st", "set('x','y')", False, ["'x,y'", "''", None, "'y'"]),
-        ("js", "json", False, ["'{\"b\": 1,  \"a\": [1, 2]}'", None, "'[]'", "'null'"]),
+        ("js", "json", False, ['\'{"b": 1,  "a": [1, 2]}\'', None, "'[]'", "'null'"]),
         ("bl", "blob", False, ["x'00ff10'", "''", None, "x'5c6e'"]),
         ("yr", "year", False, ["2024", "1901", None, "2155"]),
-        ("u", "uuid", False, ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", None,
-                              "'00000000-0000-0000-0000-000000000000'", None]),
-        ("geo", "geometry", False, ["ST_GeomFromText('POINT(1 2)', 4326)", None,
-                                    "ST_GeomFromText('LINESTRING(0 0, 1 1)')", None]),
+        (
+            "u",
+            "uuid",
+            False,
+            [
+                "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                None,
+                "'00000000-0000-0000-0000-000000000000'",
+                None,
+            ],
+        ),
+        (
+            "geo",
+            "geometry",
+            False,
+            [
+                "ST_GeomFromText('POINT(1 2)', 4326)",
+                None,
+                "ST_GeomFromText('LINESTRING(0 0, 1 1)')",
+                None,
+            ],
+        ),
         ("pt", "point", False, ["POINT(1, 2)", None, "POINT(-1.5, 0)", "POINT(0, 0)"]),
         ("ip", "inet6", False, ["'::1'", None, "'::ffff:192.168.0.1'", "'2001:db8::ff00:42:8329'"]),
         ("mi", "mediumint", True, ["8388607", "-8388608", None, "0"]),
-        ("ts", "timestamp(6) NULL", True, ["'2024-01-01 12:34:56.789012'", None,
-                                           "'1970-01-02 00:00:00'", "'2038-01-19 03:14:07'"]),
+        (
+            "ts",
+            "timestamp(6) NULL",
+            True,
+            [
+                "'2024-01-01 12:34:56.789012'",
+                None,
+                "'1970-01-02 00:00:00'",
+                "'2038-01-19 03:14:07'",
+            ],
+        ),
         ("vb", "varbinary(8)", False, ["x'00ff'", None, "''", "x'5c6e'"]),
         ("ch", "char(3)", True, ["'ab'", None, "''", "'abc'"]),
     ],
@@ -100,35 +178,81 @@ ZOO = {
         ("u8", "UBIGINT", True, ["18446744073709551615", "0", None, "1"]),
         ("fl", "FLOAT", True, ["3.14", "'NaN'", "'inf'", None]),
         ("db", "DOUBLE", True, ["0.1", "'NaN'", "'-inf'", "1e308"]),
-        ("dec", "DECIMAL(38,10)", True, ["1234567890123456789012345678.0123456789", "-0.0000000001",
-                                         None, "0"]),
+        (
+            "dec",
+            "DECIMAL(38,10)",
+            True,
+            ["1234567890123456789012345678.0123456789", "-0.0000000001", None, "0"],
+        ),
         ("vc", "VARCHAR", True, ["'ünï ''q'' \"x\", y'", "''", None, "'a' || chr(10) || 'b'"]),
         ("d", "DATE", True, ["'2024-02-29'", "'1000-01-01'", "'9999-12-31'", None]),
         ("t", "TIME", False, ["'23:59:59.999999'", "'00:00:00'", None, "'12:00:00.5'"]),
         ("ttz", "TIMETZ", False, ["'12:00:00+05:30'", None, "'00:00:00-11'", "'01:02:03+00'"]),
-        ("ts", "TIMESTAMP", True, ["'2024-01-01 12:34:56.789012'", None, "'1970-01-01'",
-                                   "'2262-04-12 00:00:00'"]),
-        ("tns", "TIMESTAMP_NS", False, ["'2024-01-01 12:34:56.123456789'", None,
-                                        "'1970-01-01'", "'2000-01-01'"]),
-        ("tstz", "TIMESTAMPTZ", True, ["'2024-06-01 12:00:00+02'", None,
-                                       "'1999-12-31 23:59:59.5+00'", "'2000-01-01 00:00:00+00'"]),
-        ("iv", "INTERVAL", False, ["INTERVAL '1 year 2 months 3 days 04:05:06.789'", None,
-                                   "INTERVAL '-1 day'", "INTERVAL '0 seconds'"]),
-        ("u", "UUID", False, ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", None,
-                              "'00000000-0000-0000-0000-000000000000'", None]),
+        (
+            "ts",
+            "TIMESTAMP",
+            True,
+            ["'2024-01-01 12:34:56.789012'", None, "'1970-01-01'", "'2262-04-12 00:00:00'"],
+        ),
+        (
+            "tns",
+            "TIMESTAMP_NS",
+            False,
+            ["'2024-01-01 12:34:56.123456789'", None, "'1970-01-01'", "'2000-01-01'"],
+        ),
+        (
+            "tstz",
+            "TIMESTAMPTZ",
+            True,
+            [
+                "'2024-06-01 12:00:00+02'",
+                None,
+                "'1999-12-31 23:59:59.5+00'",
+                "'2000-01-01 00:00:00+00'",
+            ],
+        ),
+        (
+            "iv",
+            "INTERVAL",
+            False,
+            [
+                "INTERVAL '1 year 2 months 3 days 04:05:06.789'",
+                None,
+                "INTERVAL '-1 day'",
+                "INTERVAL '0 seconds'",
+            ],
+        ),
+        (
+            "u",
+            "UUID",
+            False,
+            [
+                "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                None,
+                "'00000000-0000-0000-0000-000000000000'",
+                None,
+            ],
+        ),
         ("bl", "BLOB", False, ["'\\x00\\xFF\\x10'::BLOB", "''::BLOB", None, "'\\x5Cn'::BLOB"]),
         ("arr", "INTEGER[]", False, ["[1, 2, NULL]", "[]", None, "[3]"]),
-        ("st", "STRUCT(a INTEGER, b VARCHAR)", False, ["{'a': 1, 'b': 'x'}", None,
-                                                       "{'a': NULL, 'b': ''}", "{'a': 2, 'b': 'y'}"]),
+        (
+            "st",
+            "STRUCT(a INTEGER, b VARCHAR)",
+            False,
+            ["{'a': 1, 'b': 'x'}", None, "{'a': NULL, 'b': ''}", "{'a': 2, 'b': 'y'}"],
+        ),
         ("en", "ENUM('a', 'b c')", False, ["'a'", "'b c'", None, "'a'"]),
-        ("mp", "MAP(VARCHAR, INTEGER)", False, ["MAP {'a': 1}", None, "MAP {}",
-                                                "MAP {'b': NULL}"]),
+        ("mp", "MAP(VARCHAR, INTEGER)", False, ["MAP {'a': 1}", None, "MAP {}", "MAP {'b': NULL}"]),
         ("lst", "VARCHAR[]", False, ["['a', NULL]", None, "[]", "['']"]),
         ("i2", "SMALLINT", True, ["32767", "-32768", None, "0"]),
         ("i4", "INTEGER", True, ["2147483647", "-2147483648", None, "0"]),
         ("u4", "UINTEGER", True, ["4294967295", "0", None, "1"]),
-        ("tms", "TIMESTAMP_MS", True, ["'2024-01-01 12:34:56.789'", None, "'1970-01-01'",
-                                       "'2000-01-01'"]),
+        (
+            "tms",
+            "TIMESTAMP_MS",
+            True,
+            ["'2024-01-01 12:34:56.789'", None, "'1970-01-01'", "'2000-01-01'"],
+        ),
     ],
     "sqlite": [
         ("i", "INTEGER", True, ["9223372036854775807", "-1", None, "0"]),
@@ -138,8 +262,17 @@ ZOO = {
         ("bl", "BLOB", False, ["x'00ff10'", "x''", None, "x'5c6e'"]),
         ("bo", "BOOLEAN", True, ["1", "0", None, "1"]),
         ("d", "DATE", True, ["'2024-02-29'", "'1000-01-01'", None, "'9999-12-31'"]),
-        ("dtm", "DATETIME", True, ["'2024-01-01 12:34:56.789012'", None,
-                                   "'1970-01-01 00:00:00.000000'", "'2000-01-01 00:00:00.000000'"]),
+        (
+            "dtm",
+            "DATETIME",
+            True,
+            [
+                "'2024-01-01 12:34:56.789012'",
+                None,
+                "'1970-01-01 00:00:00.000000'",
+                "'2000-01-01 00:00:00.000000'",
+            ],
+        ),
         ("dec", "DECIMAL(10, 2)", True, ["12.5", "-0.01", None, "0"]),
     ],
 }
@@ -148,28 +281,45 @@ ZOO = {
 FILL_ROWS = 60
 
 #: The text each engine renders a value as: compared byte for byte between source and output.
-AS_TEXT = {"postgresql": "CAST({} AS TEXT)", "mysql": "HEX({})", "duckdb": "CAST({} AS VARCHAR)",
-           "sqlite": "quote({})"}
+AS_TEXT = {
+    "postgresql": "CAST({} AS TEXT)",
+    "mysql": "HEX({})",
+    "duckdb": "CAST({} AS VARCHAR)",
+    "sqlite": "quote({})",
+}
 
 
-def _create(wh: Warehouse, name: str, zoo: list, rows: int = 4,
-            gaps: dict[str, list[float | None]] | None = None) -> None:
+def _create(
+    wh: Warehouse,
+    name: str,
+    zoo: list,
+    rows: int = 4,
+    gaps: dict[str, list[float | None]] | None = None,
+) -> None:
     """The zoo table: an id key, ``gaps`` (DOUBLE PRECISION columns of the given values) and each
     zoo column, row i holding the zoo's value i % 4. A PostgreSQL enum type ``<name>_enum`` is
     created for the zoo's ``{enum}`` column."""
     q = wh.dialect.preparer.quote
     gaps = gaps or {}
-    columns = ", ".join([f"{q(c)} DOUBLE PRECISION" for c in gaps]
-                        + [f"{q(c)} {t.format(enum=q(f'{name}_enum'))}" for c, t, _, _ in zoo])
-    values = [[str(i), *("NULL" if g[i] is None else repr(g[i]) for g in gaps.values()),
-               *("NULL" if v[i % 4] is None else v[i % 4] for *_, v in zoo)]
-              for i in range(rows)]
+    columns = ", ".join(
+        [f"{q(c)} DOUBLE PRECISION" for c in gaps]
+        + [f"{q(c)} {t.format(enum=q(f'{name}_enum'))}" for c, t, _, _ in zoo]
+    )
+    values = [
+        [
+            str(i),
+            *("NULL" if g[i] is None else repr(g[i]) for g in gaps.values()),
+            *("NULL" if v[i % 4] is None else v[i % 4] for *_, v in zoo),
+        ]
+        for i in range(rows)
+    ]
     with wh.engine.begin() as conn:
         if any("{enum}" in t for _, t, _, _ in zoo):
             conn.exec_driver_sql(f"CREATE TYPE {q(f'{name}_enum')} AS ENUM ('a', 'b c')")
         conn.exec_driver_sql(f"CREATE TABLE {q(name)} (id INTEGER PRIMARY KEY, {columns})")
-        conn.exec_driver_sql(f"INSERT INTO {q(name)} VALUES "
-                             f"({'), ('.join(', '.join(row) for row in values)})")
+        conn.exec_driver_sql(
+            f"INSERT INTO {q(name)} VALUES ({'), ('.join(', '.join(row) for row in values)})"
+        )
 
 
 def _drop(wh: Warehouse, source: str, *others: str) -> None:
@@ -178,7 +328,9 @@ def _drop(wh: Warehouse, source: str, *others: str) -> None:
         drop_table(wh, name)
     if wh.dialect.name == "postgresql":
         with wh.engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP TYPE IF EXISTS {wh.dialect.preparer.quote(f'{source}_enum')}")
+            conn.exec_driver_sql(
+                f"DROP TYPE IF EXISTS {wh.dialect.preparer.quote(f'{source}_enum')}"
+            )
 
 
 def _cells(wh: Warehouse, name: str, columns: list[str]) -> list[tuple]:
@@ -186,8 +338,9 @@ def _cells(wh: Warehouse, name: str, columns: list[str]) -> list[tuple]:
     q = wh.dialect.preparer.quote
     exprs = ", ".join(AS_TEXT[wh.dialect.name].format(q(c)) for c in columns)
     with wh.engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql(
-            f"SELECT {exprs} FROM {q(name)} ORDER BY id")]
+        return [
+            tuple(r) for r in conn.exec_driver_sql(f"SELECT {exprs} FROM {q(name)} ORDER BY id")
+        ]
 
 
 def _types(wh: Warehouse, name: str) -> list[tuple[str, str]]:
@@ -226,7 +379,8 @@ def test_types_and_values_survive_read_and_publish(wh, zoo):
         warnings.simplefilter("ignore", UnsupportedTypeWarning)
         desc = wh.describe(source)
         assert {c: desc.column(c).kind != ColumnKind.UNSUPPORTED for c, *_ in spec} == {
-            c: imputable for c, _, imputable, _ in spec}
+            c: imputable for c, _, imputable, _ in spec
+        }
         frame = wh.read(source, nan_as_missing=False)
         wh.publish(frame, output, like=source)  # a new output table: the source's DDL
         assert _types(wh, output) == _types(wh, source)
@@ -259,8 +413,9 @@ def test_a_fill_beside_every_type_passes_them_through(wh, zoo_fill, tmp_path):
     """Each zoo column, NULLs included, beside numeric gaps: the run fills the gaps and publishes
     every zoo cell as it was (no model for them, none of their NULLs invented)."""
     source, spec, gaps = zoo_fill
-    table = TableSpec.parse({"table": source, "key": ["id"], "columns": ["y"], "fill": "all",
-                             "model": dict(TINY_MODEL)})
+    table = TableSpec.parse(
+        {"table": source, "key": ["id"], "columns": ["y"], "fill": "all", "model": dict(TINY_MODEL)}
+    )
     run = TableRun(table, wh, ModelStore(str(tmp_path / "models"))).run()
     (fill,) = run.fills
     assert [c.column for c in fill.columns] == ["y"]

@@ -40,8 +40,12 @@ def test_no_output_table_before_the_publish_commits(wh, make_table, drop_later):
     source = make_table()
     output = drop_later(f"{source}_out")
     seen = []
-    wh.publish(wh.read(source), output, like=source,
-               validate=lambda staging: seen.append(_exists(wh, output)))
+    wh.publish(
+        wh.read(source),
+        output,
+        like=source,
+        validate=lambda staging: seen.append(_exists(wh, output)),
+    )
     assert seen == [False] and len(wh.read(output)) == N_ROWS
 
 
@@ -52,8 +56,13 @@ def test_a_killed_first_publish_leaves_no_empty_table(server, request, unique_na
     source, output = unique_name, f"{unique_name}_out"
     wh.publish(pd.DataFrame({"id": range(5), "x": [1.0] * 5}), source)
     env = repo_env()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url, source, output],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, source, output],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert child.stdout.readline().strip() == "staged", child.stderr.read()
     finally:
@@ -77,8 +86,10 @@ def test_readers_on_older_snapshots_keep_the_old_rows(server, request, unique_na
     url = request.getfixturevalue(f"{server}_url")
     wh = Warehouse(url)
     wh.publish(pd.DataFrame({"id": range(5), "x": [1.0] * 5}), unique_name)
-    begin = {"postgres": "BEGIN ISOLATION LEVEL REPEATABLE READ",
-             "mysql": "START TRANSACTION WITH CONSISTENT SNAPSHOT"}[server]
+    begin = {
+        "postgres": "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        "mysql": "START TRANSACTION WITH CONSISTENT SNAPSHOT",
+    }[server]
     reader = sa.create_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT")
     table = sa.table(unique_name, sa.column("x"))
     count = sa.select(sa.func.count()).select_from(table)

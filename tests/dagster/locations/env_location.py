@@ -24,8 +24,14 @@ def _executor():
 defs = build_imputation_defs(
     # fill: all: the tests using this location are about executors and concurrency, and check
     # that every gap was filled (w, noise, is otherwise left by its gate)
-    [table_spec(os.environ["IMPUTE_ASSETS_TEST_TABLE"], partition={"column": "month"}, exclude=[],
-                fill="all")],
+    [
+        table_spec(
+            os.environ["IMPUTE_ASSETS_TEST_TABLE"],
+            partition={"column": "month"},
+            exclude=[],
+            fill="all",
+        )
+    ],
     model_store=os.environ["IMPUTE_ASSETS_TEST_MODEL_STORE"],
     executor=_executor(),
 )
