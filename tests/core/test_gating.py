@@ -45,10 +45,10 @@ def table(rows: int = 300, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def fit_impute(frame: pd.DataFrame, **settings):
+def fit_impute(frame: pd.DataFrame, draws: int = 0, **settings):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Imputer(**FAST, **settings).fit_impute(frame)
+        return Imputer(**FAST, **settings).fit_impute(frame, draws=draws)
 
 
 @pytest.fixture(scope="module")
@@ -152,17 +152,21 @@ def test_every_missing_cell_is_counted_all_empty_columns_included(gated) -> None
         assert sum(row.reasons.values()) == row.left
 
 
-def test_numeric_fills_stay_on_the_column_grid_and_range() -> None:
+def test_numeric_fills_and_draws_stay_on_the_column_grid_and_range() -> None:
     rng = np.random.default_rng(2)
     x = rng.uniform(0, 4, size=300)
     frame = pd.DataFrame({"x": x, "half": np.round(x * 2) / 2, "whole": np.round(x * 10) * 10})
     frame["half"] = frame["half"].mask(rng.random(300) < 0.2)
     frame["whole"] = frame["whole"].mask(rng.random(300) < 0.2)
-    result = fit_impute(frame, fill="all")
+    result = fit_impute(frame, draws=5, fill="all")
+    assert len(result.draws) == 5
     for column, step in {"half": 0.5, "whole": 10}.items():
-        fills = result.frame[column][result.imputed[column]]
-        assert len(fills) and np.allclose(fills / step, np.round(fills / step))
-        assert fills.between(frame[column].min(), frame[column].max()).all()
+        # the multiple-imputation draws (fill plus a resampled residual) obey the same rule
+        for completed in [result.frame, *result.draws]:
+            fills = completed[column][result.imputed[column]]
+            assert len(fills) and np.allclose(fills / step, np.round(fills / step))
+            assert fills.between(frame[column].min(), frame[column].max()).all()
+        assert (result.draws[0][column] != result.draws[1][column]).any()
 
 
 def test_grid_detection() -> None:
