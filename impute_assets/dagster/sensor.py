@@ -26,6 +26,7 @@ from impute_assets.dagster.concurrency import TRAIN_RUN_TAG, fill_run_tags
 from impute_assets.dagster.partitions import dynamic_partitions_name
 from impute_assets.dagster.translator import dagster_name
 from impute_assets.pipeline.partitions import partition_row_counts as source_row_counts
+from impute_assets.pipeline.partitions import uncovered_line, uncovered_rows
 
 #: Sensors evaluate at most this often (seconds).
 MINIMUM_INTERVAL = 60
@@ -52,6 +53,7 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
         runs: list[dg.RunRequest] = []
         additions: list[dg.AddDynamicPartitionsRequest] = []
         waiting: list[str] = []
+        uncovered: list[str] = []
         for table in partitioned:
             spec = table.spec
             cursor_key = "/".join(table.imputed_key.path)
@@ -74,6 +76,11 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
                     )
             else:
                 valid = set(table.imputed.partitions_def.get_partition_keys())  # type: ignore[union-attr]
+                outside = uncovered_rows(spec.partition, counts, valid)  # type: ignore[arg-type]
+                if outside:
+                    uncovered.append(uncovered_line(spec, outside))
+                    if any(k in outside for k in changed):
+                        context.log.warning(uncovered[-1])
                 changed = [k for k in changed if k in valid]
             if changed and (table.broken or untrained):
                 waiting.append(_waiting(table, untrained, len(changed)))
@@ -103,7 +110,8 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
             cursor=json.dumps(cursor, sort_keys=True),
             skip_reason=None
             if runs
-            else "; ".join(waiting) or (None if additions else "no new partitions or rows"),
+            else "; ".join(waiting + uncovered)
+            or (None if additions else "no new partitions or rows"),
         )
 
     return _sensor

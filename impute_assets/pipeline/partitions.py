@@ -4,10 +4,18 @@ Every row of a dynamically partitioned table lands in a partition: rows whose pa
 NULL under the key :data:`NULL_KEY`, rows whose value is the empty string under
 :data:`EMPTY_KEY` (Dagster has no empty partition key: a run for ``''`` is a run of the whole
 table).
+
+A time-window (daily, monthly) table's partition column holds each row's window start (e.g.
+``month_start``), matched by equality. Rows no window covers -- a NULL value, a date before
+``start``, a window not yet begun (or, in Dagster, not yet complete), a date that is no window
+start (mid-month in a monthly table) -- are never filled and never silently dropped: they are
+counted (:func:`uncovered_rows`) and reported, by :class:`~impute_assets.pipeline.run.TableRun`
+in its log and record and by the partition sensor in its log and skip reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +59,8 @@ def key_for_value(part: PartitionSpec, value: Any) -> str:
 
 def partition_row_counts(spec: TableSpec, warehouse: Warehouse) -> dict[str, int]:
     """Rows per partition key of the source table, counted in the warehouse in one query
-    (sorted by key). Rows of a time-window table whose date is NULL belong to no window and
-    have no key."""
+    (sorted by key). Rows whose value is NULL are counted under :data:`NULL_KEY` (for a
+    time-window table no window covers them: :func:`uncovered_rows`)."""
     part = spec.partition
     assert part is not None
     profile = warehouse.profile(
@@ -60,7 +68,45 @@ def partition_row_counts(spec: TableSpec, warehouse: Warehouse) -> dict[str, int
     )
     counts: dict[str, int] = {}
     for value, rows in profile.partitions.items():
-        if value is not None or part.kind == "dynamic":
-            key = key_for_value(part, value)
-            counts[key] = counts.get(key, 0) + rows.rows
+        key = NULL_KEY if value is None else key_for_value(part, value)
+        counts[key] = counts.get(key, 0) + rows.rows
     return dict(sorted(counts.items()))
+
+
+def uncovered_rows(
+    part: PartitionSpec, counts: Mapping[str, int], windows: Collection[str] | None = None
+) -> dict[str, int]:
+    """The keys of ``counts`` no time window covers, with their rows (empty for dynamic
+    partitions: every value is a key). A key is a window when it is a window start (any day;
+    the first of a month for monthly partitions) from ``start`` up to today, or, given
+    ``windows`` (a partitions definition's keys), one of those."""
+    if part.kind == "dynamic":
+        return {}
+    return {key: rows for key, rows in counts.items() if not _is_window(part, key, windows)}
+
+
+def _is_window(part: PartitionSpec, key: str, windows: Collection[str] | None) -> bool:
+    if windows is not None:
+        return key in windows
+    if key == NULL_KEY:
+        return False
+    moment = date.fromisoformat(key)
+    start = part.start or moment
+    return start <= moment <= date.today() and (part.kind == "daily" or moment.day == 1)
+
+
+def uncovered_line(spec: TableSpec, uncovered: Mapping[str, int], shown: int = 5) -> str:
+    """One line reporting the rows no partition window covers (never filled), with a count per
+    value (NULL for :data:`NULL_KEY`), or '' when there are none."""
+    if not uncovered:
+        return ""
+    part = spec.partition
+    assert part is not None
+    values = [f"{'NULL' if k == NULL_KEY else k}: {n}" for k, n in uncovered.items()]
+    more = f", ... ({len(values) - shown} more values)" if len(values) > shown else ""
+    return (
+        f"table {spec.table!r}: {sum(uncovered.values())} row(s) are in no {part.kind} "
+        f"partition window of column {part.column!r} (start {part.start}; a value must be a "
+        f"window start, not NULL nor in the future) and are not filled: "
+        f"{', '.join(values[:shown])}{more}"
+    )

@@ -239,6 +239,9 @@ class TableRunRecord:
     missing: MissingCounts
     training: TrainRecord
     fills: tuple[FillRecord, ...]
+    #: Rows of a time-window table no window covers (never filled), per partition value
+    #: (``__null__`` for NULL): see :func:`~impute_assets.pipeline.partitions.uncovered_rows`.
+    uncovered: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def cells_filled(self) -> int:

@@ -25,7 +25,11 @@ from typing import TYPE_CHECKING, Any
 from impute_assets.pipeline.chunks import OnRows
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
-from impute_assets.pipeline.partitions import partition_row_counts
+from impute_assets.pipeline.partitions import (
+    partition_row_counts,
+    uncovered_line,
+    uncovered_rows,
+)
 from impute_assets.pipeline.records import FillRecord, MissingCounts, TableRunRecord, TrainRecord
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.training import train_or_reuse
@@ -59,11 +63,20 @@ class TableRun:
         return columns_to_impute(self.spec, missing)
 
     def partition_keys(self) -> list[str] | None:
-        """Every partition key of the source table (None when it is not partitioned)."""
+        """Every partition key of the source table (None when it is not partitioned); rows no
+        time window covers are left out (:meth:`uncovered`)."""
         part = self.spec.partition
         if part is None:
             return None
-        return list(partition_row_counts(self.spec, self.warehouse))
+        counts = partition_row_counts(self.spec, self.warehouse)
+        return [k for k in counts if k not in uncovered_rows(part, counts)]
+
+    def uncovered(self) -> dict[str, int]:
+        """Rows of a time-window table no window covers, per value: never filled, reported."""
+        part = self.spec.partition
+        if part is None:
+            return {}
+        return uncovered_rows(part, partition_row_counts(self.spec, self.warehouse))
 
     def train_or_reuse(self, columns: Iterable[str], force_retrain: bool = False) -> TrainRecord:
         """Each column's model, reused when the store's policy allows, else trained."""
@@ -125,6 +138,9 @@ class TableRun:
         step("train or reuse")
         training = self.train_or_reuse(columns, force_retrain)
         keys = list(partitions) if partitions is not None else self.partition_keys()
+        uncovered = self.uncovered() if partitions is None else {}
+        if uncovered:
+            self.log.warning(uncovered_line(self.spec, uncovered))
         fills = []
         for key in keys if keys is not None else [None]:
             step(f"fill {key}" if key is not None else "fill")
@@ -136,7 +152,7 @@ class TableRun:
                 )
             except NothingToFill as empty:
                 self.log.info(str(empty))
-        return TableRunRecord(self.spec.table, missing, training, tuple(fills))
+        return TableRunRecord(self.spec.table, missing, training, tuple(fills), uncovered)
 
     def steps(self, partitions: Iterable[str] | None = None) -> int:
         """How many ``on_step`` calls :meth:`run` makes (the length of a progress bar)."""

@@ -1,5 +1,6 @@
 """Monthly time-window partitions on DuckDB: the sensor finds the months with rows, each run
-fills and checks just its month."""
+fills and checks just its month; rows no window covers (NULL, before ``start``, mid-month, far
+future) are named with their count in the sensor's skip reason and kept in its cursor."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tests.dagster.runs import check_evaluations, materialize, sensor_of
 from tests.factories import sample_frame, table_spec
 
 MONTHS = ["2013-01-01", "2013-02-01"]
+#: Values no monthly window from 2013-01-01 covers, 5 rows each.
+OUTSIDE = [None, date(2012, 12, 1), date(2013, 1, 15), date(2999, 1, 1)]
 
 
 def _monthly(rows: int, seed: int, months: tuple[int, ...]) -> pd.DataFrame:
@@ -25,7 +28,8 @@ def _monthly(rows: int, seed: int, months: tuple[int, ...]) -> pd.DataFrame:
 def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
     warehouse = Warehouse(warehouse_url)
     source = _monthly(160, 0, (1, 2))
-    warehouse.publish(source, unique_name)
+    outside = _monthly(20, 9, (1,)).assign(month_start=OUTSIDE * 5)
+    warehouse.publish(pd.concat([source, outside], ignore_index=True), unique_name)
     spec = table_spec(  # fill: all, so every check has fills to look at (w is noise)
         unique_name,
         partition={"column": "month_start", "kind": "monthly", "start": "2013-01-01"},
@@ -67,4 +71,12 @@ def test_monthly_partitions_end_to_end(warehouse_url, unique_name, tmp_path):
     assert len(warehouse.read(imputed.path[-1])) == len(source)
 
     warehouse.publish(_monthly(40, 5, (3,)), unique_name, partition=("month_start", "2013-03-01"))
-    assert [r.partition_key for r in tick(first.cursor).run_requests] == ["2013-03-01"]
+    third = tick(first.cursor)
+    assert [r.partition_key for r in third.run_requests] == ["2013-03-01"]
+    idle = tick(third.cursor)
+    assert not idle.run_requests
+    assert (
+        "20 row(s) are in no monthly partition window of column 'month_start'" in idle.skip_message
+    )
+    assert "2012-12-01: 5, 2013-01-15: 5, 2999-01-01: 5, NULL: 5" in idle.skip_message
+    assert '"__null__": 5' in idle.cursor and '"2013-01-15": 5' in idle.cursor
