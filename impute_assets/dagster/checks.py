@@ -59,6 +59,17 @@ def _build_suite_check(
     def _check(context: AssetCheckExecutionContext) -> dg.AssetCheckResult:
         from impute_assets.pipeline.suite import check_published
 
+        partition = context.partition_key if context.has_partition_key else None
+        failed = failed_fill(context.instance, assets.imputed_key, partition)
+        if failed:  # the published table is an older fill's: checking it would pass stale rows
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"skipped: the last fill of {spec.table}"
+                f"{f' (partition {partition})' if partition else ''} failed in run {failed} "
+                "after its last publish, so the published table does not hold it; nothing was "
+                "checked (rerun the fill)",
+            )
         resource = getattr(context.resources, wh_key)
         result = check_published(
             spec,
@@ -66,7 +77,7 @@ def _build_suite_check(
             resource.url,
             getattr(context.resources, MODEL_STORE_KEY).get_store(),
             assets.columns,
-            context.partition_key if context.has_partition_key else None,
+            partition,
             check=check,
         )
         held = all(r.success for r in result.results)
@@ -88,3 +99,26 @@ def _build_suite_check(
         )
 
     return _check
+
+
+def failed_fill(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None
+) -> str | None:
+    """The id of the run that last planned to fill the asset (partition) when that run
+    failed without materializing it since, else ``None``. (Dagster's open-source event logs
+    keep no "failed to materialize" records, so the planned event and its run tell.)"""
+    partitions = [partition] if partition else None
+    (planned,) = instance.get_event_records(
+        dg.EventRecordsFilter(
+            dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, key, asset_partitions=partitions
+        ),
+        limit=1,
+    ) or (None,)
+    if planned is None:
+        return None
+    records = dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions)
+    (published,) = instance.fetch_materializations(records, limit=1).records or (None,)
+    if published is not None and published.storage_id > planned.storage_id:
+        return None
+    run = instance.get_run_by_id(planned.run_id)
+    return planned.run_id if run is not None and run.status == dg.DagsterRunStatus.FAILURE else None
