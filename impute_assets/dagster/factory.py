@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -30,6 +31,11 @@ from impute_assets.dagster.translator import ImputationTranslator, dagster_name
 from impute_assets.dagster.undefined import undefined_table
 from impute_assets.pipeline.discovery import Discovery
 from impute_assets.pipeline.spec import TableSpec
+
+_log = logging.getLogger(__name__)
+
+#: Imputed asset key -> the file this process last declared it in (see ``_declared_elsewhere``).
+_DECLARED: dict[dg.AssetKey, str] = {}
 
 
 def build_imputation_defs(
@@ -66,6 +72,8 @@ def build_imputation_defs(
     if executor is not None:
         refuse_single_host_tables(executor.name, specs, dict(os.environ), model_store)
     defined, undefined = _each_table(specs, translator, discovery or Discovery(), origin)
+    if origin:
+        _declared_elsewhere(defined, origin)
     built = [t.assets for t in defined]
     defaults: dict[str, Any] = {
         warehouse_key(s): _default(WarehouseResource, url=dg.EnvVar(s.url_env), url_env=s.url_env)
@@ -143,6 +151,30 @@ def _each_table(
         built.append(table)
         owners.update((k, f"{entry} (table {spec.store_name!r})") for k in keys)
     return built, undefined
+
+
+def _declared_elsewhere(defined: Sequence[_TableDefinitions], origin: str) -> None:
+    """Log an error naming both files when a table of ``origin`` was declared in another file.
+
+    Dagster merges the Definitions of each component (or ``build_imputation_defs`` call) and
+    fails the whole code location on a key two of them share ("Duplicate asset key", naming
+    neither file); it offers no hook to isolate the table then, so this says which files
+    declare it, just before that error."""
+    for table in defined:
+        keys = sorted(_keys(table) - {table.assets.source.key}, key=str)
+        clash = [(k, _DECLARED[k]) for k in keys if _DECLARED.get(k, origin) != origin]
+        if clash:
+            key, other = clash[0]
+            _log.error(
+                "table %r (asset %s) is declared both in %s and in %s: a code location "
+                "loading both fails with 'Duplicate asset key'; keep one entry, or give one "
+                "a key_prefix in its translation",
+                table.assets.spec.store_name,
+                key.to_user_string(),
+                other,
+                origin,
+            )
+        _DECLARED.update((k, origin) for k in keys)
 
 
 def _table_definitions(

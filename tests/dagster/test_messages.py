@@ -4,13 +4,16 @@ that Airflow and the CLI show."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
 
 import dagster as dg
+import pytest
+import yaml
 
-from impute_assets.dagster import build_imputation_defs
+from impute_assets.dagster import build_imputation_defs, load_imputation_yaml
 from impute_assets.warehouse import Warehouse
 from tests.dagster.processes import process_env
 from tests.dagster.runs import materialize
@@ -79,3 +82,23 @@ def test_great_expectations_bookkeeping_stays_out_of_info_logs():
     assert "our own line" in done.stderr  # INFO lines are shown ...
     assert "Skipping registering function" not in done.stderr  # ... but not GE's
     assert "for ephemeral docs site" not in done.stderr
+
+
+def test_a_table_declared_in_two_files_is_named_with_both_files(unique_name, tmp_path, caplog):
+    files = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        files.append(tmp_path / folder / "impute.yaml")
+        files[-1].write_text(yaml.safe_dump({"tables": [table_spec(unique_name)]}))
+    with caplog.at_level(logging.ERROR, logger="impute_assets.dagster.factory"):
+        first = load_imputation_yaml(files[0])
+        load_imputation_yaml(files[0])
+        assert not caplog.records  # the same file loaded twice (a reload) is no clash
+        second = load_imputation_yaml(files[1])
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert f"table '{unique_name}'" in message and "Duplicate asset key" in message
+    assert f"both in {files[0]} and in {files[1]}" in message
+    # what the log explains: Dagster fails the merged code location, naming neither file
+    with pytest.raises(dg.DagsterInvalidDefinitionError, match="Duplicate asset key"):
+        dg.Definitions.merge(first, second).get_repository_def()
