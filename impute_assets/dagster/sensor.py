@@ -3,7 +3,7 @@
 One cheap SQL query per table (``count(*)`` grouped by the partition column, through the
 warehouse layer) gives every partition's row count. A partition is requested when it is new,
 or when its row count changed since the last tick (rows appended to a partition already
-filled). For dynamic partitions the new values are added to the partition set; for time
+filled, or all its rows deleted: its fill then deletes its output and audit rows). For dynamic partitions the new values are added to the partition set; for time
 windows only windows of the partitions definition are requested. The cursor keeps, per
 imputed table, the row count of every partition key seen.
 
@@ -66,6 +66,7 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
             seen = cursor.get(cursor_key)
             if seen is None:
                 seen = filled_row_counts(context.instance, table.imputed_key, list(counts))
+            counts = {**{k: 0 for k in seen if k not in counts}, **counts}  # deleted ones
             changed = _changed(counts, seen)
             if spec.partition.kind == "dynamic":  # type: ignore[union-attr]
                 known = set(context.instance.get_dynamic_partitions(dynamic_partitions_name(spec)))

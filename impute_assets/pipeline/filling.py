@@ -43,15 +43,24 @@ _log = logging.getLogger(__name__)
 
 
 class NothingToFill(LookupError):
-    """The table (or the partition) has no rows: the fill is skipped, nothing is published."""
+    """The table (or the partition) has no rows: the fill is skipped, nothing is published
+    (a partition's output and audit rows, if any, were deleted: ``removed``)."""
 
-    def __init__(self, table: str, partition_key: str | None) -> None:
+    def __init__(
+        self, table: str, partition_key: str | None, removed: tuple[int, int] = (0, 0)
+    ) -> None:
         where = (
             f"partition {partition_key!r} of table {table!r}"
             if partition_key is not None
             else f"table {table!r}"
         )
-        super().__init__(f"{where} has no rows: nothing to fill, skipped")
+        gone = (
+            f"; its {removed[0]} output rows and {removed[1]} audit rows were deleted"
+            if any(removed)
+            else ""
+        )
+        super().__init__(f"{where} has no rows: nothing to fill, skipped{gone}")
+        self.removed = removed
 
 
 class ValidationFailed(RuntimeError):
@@ -87,7 +96,9 @@ def fill_and_publish(
     whole fill holds the warehouse's fill lock of the table partition (``Warehouse.fill_lock``):
     two fills of one partition, from any processes, run one after the other, whatever the
     orchestrator's concurrency settings; fills of other partitions run side by side.
-    A table or partition with no rows raises :class:`NothingToFill` (the faces skip it).
+    A table or partition with no rows raises :class:`NothingToFill` (the faces skip it); a
+    partition's source rows being gone, its rows in the output table and its audit rows are
+    deleted first, in one transaction (not on a dry run).
     ``dry_run``: everything but the publish; the filled rows are validated as a frame, the
     would-be fills (the audit rows) replace the preview table (``spec.preview_name``) and the
     output and audit tables are not touched.
@@ -142,7 +153,12 @@ def _fill_and_publish(
         spec.table, schema=spec.db_schema, partition=partition, nan_as_missing=False
     )
     if raw.empty:
-        raise NothingToFill(spec.table, partition_key)
+        removed = (0, 0)
+        if partition is not None and not dry_run:
+            removed = warehouse.remove_partition(
+                spec.output_name, partition, spec.db_schema, spec.audit_name, partition_key
+            )
+        raise NothingToFill(spec.table, partition_key, removed)
     raw = ordered(spec, raw).reset_index(drop=True)
     source = _nan_as_missing(raw)
     stored = fitting_models(spec, store, columns, source, partition_key, retrain)

@@ -57,14 +57,16 @@ def key_for_value(part: PartitionSpec, value: Any) -> str:
     return moment.isoformat()
 
 
-def partition_row_counts(spec: TableSpec, warehouse: Warehouse) -> dict[str, int]:
-    """Rows per partition key of the source table, counted in the warehouse in one query
-    (sorted by key). Rows whose value is NULL are counted under :data:`NULL_KEY` (for a
-    time-window table no window covers them: :func:`uncovered_rows`)."""
+def partition_row_counts(
+    spec: TableSpec, warehouse: Warehouse, table: str | None = None
+) -> dict[str, int]:
+    """Rows per partition key of the source table (or of ``table``, e.g. the output), counted in
+    the warehouse in one query (sorted by key). Rows whose value is NULL are counted under
+    :data:`NULL_KEY` (for a time-window table no window covers them: :func:`uncovered_rows`)."""
     part = spec.partition
     assert part is not None
     profile = warehouse.profile(
-        spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
+        table or spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
     )
     counts: dict[str, int] = {}
     for value, rows in profile.partitions.items():
@@ -82,7 +84,7 @@ def uncovered_rows(
     ``windows`` (a partitions definition's keys), one of those."""
     if part.kind == "dynamic":
         return {}
-    return {key: rows for key, rows in counts.items() if not _is_window(part, key, windows)}
+    return {k: rows for k, rows in counts.items() if rows and not _is_window(part, k, windows)}
 
 
 def _is_window(part: PartitionSpec, key: str, windows: Collection[str] | None) -> bool:

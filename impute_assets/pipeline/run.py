@@ -63,13 +63,24 @@ class TableRun:
         return columns_to_impute(self.spec, missing)
 
     def partition_keys(self) -> list[str] | None:
-        """Every partition key of the source table (None when it is not partitioned); rows no
-        time window covers are left out (:meth:`uncovered`)."""
+        """Every partition key of the source table (None when it is not partitioned), then the
+        output's whose source rows are all gone (a fill of each deletes its output and audit
+        rows); rows no time window covers are left out (:meth:`uncovered`)."""
         part = self.spec.partition
         if part is None:
             return None
         counts = partition_row_counts(self.spec, self.warehouse)
-        return [k for k in counts if k not in uncovered_rows(part, counts)]
+        keys = [k for k in counts if k not in uncovered_rows(part, counts)]
+        return keys + [k for k in self._output_keys() if k not in counts]
+
+    def _output_keys(self) -> list[str]:
+        """The output table's partition keys ([] before its first publish)."""
+        with self.warehouse.engine.connect() as conn:
+            if not self.warehouse.dialect.has_table(
+                conn, self.spec.output_name, self.spec.db_schema
+            ):
+                return []
+        return list(partition_row_counts(self.spec, self.warehouse, self.spec.output_name))
 
     def uncovered(self) -> dict[str, int]:
         """Rows of a time-window table no window covers, per value: never filled, reported."""

@@ -183,9 +183,15 @@ def write_audit(
     """Inside the caller's transaction, delete the audit rows of what is being replaced (all, or
     those of ``partition``: its value as text, as :func:`audit_frame` writes it) and add
     ``rows``."""
+    delete_audit(conn, desc, partition)
+    return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))
+
+
+def delete_audit(conn: sa.Connection, desc: TableDescription, partition: object = None) -> int:
+    """Inside the caller's transaction, delete every audit row (or those of ``partition``, its
+    value as text); returns how many."""
     table = desc.sa_table()
     stale = sa.delete(table)
     if partition is not None:
         stale = stale.where(table.c["partition"] == str(partition))
-    conn.execute(stale)
-    return bulk_load(conn, dialect, table, desc.schema, to_arrow(rows, desc))
+    return int(conn.execute(stale).rowcount)

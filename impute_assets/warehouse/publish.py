@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from impute_assets.warehouse.audit import ensure_audit_table, write_audit
+from impute_assets.warehouse.audit import delete_audit, ensure_audit_table, write_audit
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
@@ -187,6 +187,45 @@ def publish_frame(
             kept = [] if published or dialect.renames_in_transaction else placed
             _clean_up(conn, dialect, schema, [staging, audit_staging, *kept])
     return PublishResult(table, schema, label, data.num_rows, replaced, audited, created)
+
+
+def remove_partition(
+    conn: sa.Connection,
+    dialect: Dialect,
+    masked_url: str,
+    table: str,
+    schema: str | None,
+    partition: tuple[str, object],
+    audit_table: str | None = None,
+    audit_key: str | None = None,
+) -> tuple[int, int]:
+    """Delete one partition's rows of ``table`` and their audit rows (labelled ``audit_key``,
+    default the value as text) in one transaction, under the partition's publish lock: the
+    rows of a partition whose source rows are gone. Returns (rows, audit rows) deleted; (0, 0)
+    when ``table`` does not exist."""
+    if not dialect.has_table(conn, table, schema):
+        return 0, 0
+    desc = describe_table(conn, dialect, masked_url, table, schema)
+    audit_desc = (
+        describe_table(conn, dialect, masked_url, audit_table, schema)
+        if audit_table is not None and dialect.has_table(conn, audit_table, schema)
+        else None
+    )
+    name, raw_value = partition
+    value = partition_value(desc.column(name), raw_value, desc)
+    target = desc.sa_table()
+    if conn.in_transaction():
+        conn.commit()
+    dialect.begin_publish(conn)
+    with (
+        translated(desc.url, desc.schema, desc.name),
+        dialect.publish_lock(conn, desc.name, desc.schema, value, False),
+    ):
+        rows = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
+        label = _audit_label((name, value), audit_key)
+        audited = delete_audit(conn, audit_desc, label) if audit_desc is not None else 0
+        conn.commit()
+    return int(rows), audited
 
 
 def check_name(dialect: Dialect, masked_url: str, name: str, schema: str | None) -> None:

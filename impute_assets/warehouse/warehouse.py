@@ -23,6 +23,7 @@ from impute_assets.warehouse.publish import (
     StagingTable,
     check_name,
     publish_frame,
+    remove_partition,
     sweep_staging,
 )
 from impute_assets.warehouse.read import DEFAULT_BATCH_ROWS, iter_batches
@@ -218,6 +219,28 @@ class Warehouse:
             connect=lambda: self.connect(table, schema),
             audit_key=audit_key,
         )
+
+    def remove_partition(
+        self,
+        table: str,
+        partition: tuple[str, object],
+        schema: str | None = None,
+        audit_table: str | None = None,
+        audit_key: str | None = None,
+    ) -> tuple[int, int]:
+        """Delete one partition of ``table`` and its audit rows in one transaction (a
+        partition whose source rows are gone); returns (rows, audit rows) deleted."""
+        with self.connect(table, schema) as conn:
+            return remove_partition(
+                conn,
+                self.dialect,
+                self.masked_url,
+                table,
+                schema,
+                partition,
+                audit_table,
+                audit_key,
+            )
 
     def sweep_staging(self, schema: str | None = None) -> list[str]:
         """Drop staging tables left by killed processes; returns their names."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import PARTITION_SENSOR
@@ -86,7 +87,20 @@ def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp
     materialize(defs, f"key:{unique_name}_imputed", partition_key="2", instance=instance)
     refilled = warehouse.read(f"{unique_name}_imputed", partition=("month", "2"))
     assert set(refilled["id"]) == set(month_2["id"]) | set(more["id"])
-    assert tick(grown.cursor).run_requests == []
+    idle = tick(grown.cursor)
+    assert idle.run_requests == []
+
+    # Every row of month 3 deleted: the sensor asks for month 3, whose fill deletes its rows.
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM {unique_name} WHERE month = 3"))
+    deleted = tick(idle.cursor)
+    assert [(r.partition_key, r.run_key.split(":")[-1]) for r in deleted.run_requests] == [
+        ("3", "0")
+    ]
+    materialize(defs, f"key:{unique_name}_imputed", partition_key="3", instance=instance)
+    assert 3 not in set(warehouse.read(f"{unique_name}_imputed")["month"])
+    assert "3" not in set(warehouse.read(f"{unique_name}_imputed_audit")["partition"])
+    assert tick(deleted.cursor).run_requests == []
 
 
 def test_sensor_without_cursor_skips_partitions_already_filled(
