@@ -57,14 +57,38 @@ def key_for_value(part: PartitionSpec, value: Any) -> str:
     return moment.isoformat()
 
 
+class PartitionValuesMerged(ValueError):
+    """The partition column's collation compares distinct values equal: their partitions would
+    read and replace each other's rows. Refused before any work."""
+
+
+def check_partition_values(spec: TableSpec, warehouse: Warehouse) -> None:
+    """Refuse a dynamic partition column whose collation merges distinct values (MariaDB's
+    default ``utf8mb4_general_ci``: ``Key``/``key``, ``trail``/``trail ``), naming them."""
+    part = spec.partition
+    if part is None or part.kind != "dynamic":
+        return
+    collation, twins = warehouse.collation_twins(spec.table, part.column, spec.db_schema)
+    if twins:
+        groups = "; ".join(" = ".join(repr(v) for v in group) for group in twins)
+        raise PartitionValuesMerged(
+            f"table {spec.table!r}: partition column {part.column!r} (collation {collation}) "
+            f"compares distinct values equal ({groups}), so their partitions would merge; "
+            f"nothing was done. Give the column a binary collation (e.g. COLLATE "
+            f"utf8mb4_bin) or partition by a column whose values differ under it"
+        )
+
+
 def partition_row_counts(
     spec: TableSpec, warehouse: Warehouse, table: str | None = None
 ) -> dict[str, int]:
     """Rows per partition key of the source table (or of ``table``, e.g. the output), counted in
     the warehouse in one query (sorted by key). Rows whose value is NULL are counted under
-    :data:`NULL_KEY` (for a time-window table no window covers them: :func:`uncovered_rows`)."""
+    :data:`NULL_KEY` (for a time-window table no window covers them: :func:`uncovered_rows`).
+    Refuses a column whose collation merges distinct values (:func:`check_partition_values`)."""
     part = spec.partition
     assert part is not None
+    check_partition_values(spec, warehouse)
     profile = warehouse.profile(
         table or spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
     )

@@ -26,6 +26,7 @@ from impute_assets.pipeline.chunks import OnRows
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
 from impute_assets.pipeline.partitions import (
+    check_partition_values,
     partition_row_counts,
     uncovered_line,
     uncovered_rows,
@@ -143,12 +144,15 @@ class TableRun:
         ``dry_run``: publish nothing; each fill's would-be cells go to the preview table.
         """
         step = on_step or (lambda label: None)
+        # first: partition values a collation merges are refused before any work
+        keys = list(partitions) if partitions is not None else self.partition_keys()
+        if partitions is not None:
+            check_partition_values(self.spec, self.warehouse)
         step("detect")
         missing = self.detect()
         columns = columns_to_impute(self.spec, missing)
         step("train or reuse")
         training = self.train_or_reuse(columns, force_retrain)
-        keys = list(partitions) if partitions is not None else self.partition_keys()
         uncovered = self.uncovered() if partitions is None else {}
         if uncovered:
             self.log.warning(uncovered_line(self.spec, uncovered))

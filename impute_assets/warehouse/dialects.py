@@ -176,6 +176,13 @@ class Dialect:
         """Each column's type as the engine names it, for types SQLAlchemy does not know."""
         return {}
 
+    def column_collation(
+        self, conn: sa.Connection, table: str, schema: str | None, column: str
+    ) -> str | None:
+        """The collation of a text column where it may compare distinct values equal (None:
+        the engine compares this column's text byte by byte)."""
+        return None
+
     def has_table(self, conn: sa.Connection, table: str, schema: str | None) -> bool:
         return sa.inspect(conn).has_table(table, schema=schema)
 
@@ -656,6 +663,16 @@ class MySQLDialect(Dialect):
         )
         # Keyed as SQLAlchemy's reflection names them (backticks doubled, undone in reflect).
         return {name.replace("`", "``"): str(type_) for name, type_ in rows}
+
+    def column_collation(self, conn, table, schema, column):
+        return conn.execute(
+            sa.text(
+                "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE "
+                "TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table "
+                "AND COLUMN_NAME = :column"
+            ),
+            {"schema": schema, "table": table, "column": column},
+        ).scalar()
 
     def _mariadb_json_columns(
         self, conn: sa.Connection, table: str, schema: str | None

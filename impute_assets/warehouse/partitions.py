@@ -21,6 +21,27 @@ def list_partitions(conn: sa.Connection, desc: TableDescription, column: str) ->
         return [partition_label(v) for v in conn.execute(query).scalars()]
 
 
+def collation_twins(
+    conn: sa.Connection, desc: TableDescription, column: str, shown: int = 5
+) -> list[list[str]]:
+    """Groups (at most ``shown``) of distinct values of ``column`` its collation compares
+    equal (MariaDB's default: ``Key``/``key``, ``trail``/``trail ``): a partition read by one
+    value would read the others' rows too."""
+    col = desc.sa_table().c[desc.column(column).name]
+    raw = sa.cast(col, sa.LargeBinary)
+    merged = (
+        sa.select(sa.func.min(col))
+        .group_by(col)
+        .having(sa.func.count(sa.distinct(raw)) > 1)
+        .limit(shown)
+    )
+    with translated(desc.url, desc.schema, desc.name):
+        return [
+            sorted({r[0] for r in conn.execute(sa.select(col, raw).where(col == value).distinct())})
+            for value in conn.execute(merged).scalars()
+        ]
+
+
 def partitions_with_missing(
     profile: MissingProfile, columns: Sequence[str] | None = None
 ) -> list[str]:

@@ -16,7 +16,11 @@ from impute_assets.warehouse.dialects import dialect_for
 from impute_assets.warehouse.engine import create_engine
 from impute_assets.warehouse.errors import ConnectionFailed, driver_message
 from impute_assets.warehouse.keys import check_key
-from impute_assets.warehouse.partitions import list_partitions, partitions_with_missing
+from impute_assets.warehouse.partitions import (
+    collation_twins,
+    list_partitions,
+    partitions_with_missing,
+)
 from impute_assets.warehouse.profile import MissingProfile, profile_table
 from impute_assets.warehouse.publish import (
     PublishResult,
@@ -127,6 +131,19 @@ class Warehouse:
         with self.connect(table, schema) as conn:
             desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
             return list_partitions(conn, desc, column)
+
+    def collation_twins(
+        self, table: str, column: str, schema: str | None = None
+    ) -> tuple[str | None, list[list[str]]]:
+        """The collation of a partition column, when it may compare distinct values equal,
+        and the groups of values it does ([] when none, or the engine compares bytes)."""
+        with self.connect(table, schema) as conn:
+            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+            name = desc.column(column).name
+            collation = self.dialect.column_collation(conn, table, schema, name)
+            if collation is None or collation.endswith("_bin"):
+                return collation, []
+            return collation, collation_twins(conn, desc, name)
 
     def partitions_with_missing(
         self,
