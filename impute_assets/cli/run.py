@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             out.print(f"[red]FAIL[/] {spec.store_name}: {exc}")
             continue
-        print_summary(record, out)
+        print_summary(record, out, spec)
     return 1 if failed else 0
 
 
@@ -134,8 +134,10 @@ def _run_table(
         )
 
 
-def print_summary(record: TableRunRecord, out: Any) -> None:
-    """The run's tables: the missing cells found, each model, each publish's columns."""
+def print_summary(record: TableRunRecord, out: Any, spec: TableSpec | None = None) -> None:
+    """The run's tables: the missing cells found, each model, each publish's columns, and the
+    rows no partition window covers (not filled; needs ``spec``)."""
+    from impute_assets.pipeline.partitions import uncovered_line
     from impute_assets.pipeline.summary import fill_line, fill_rows, missing_rows, model_rows
 
     missing = record.missing
@@ -156,6 +158,8 @@ def print_summary(record: TableRunRecord, out: Any) -> None:
         ]
         if left:
             out.print(rich_table("left", left))
+    if record.uncovered and spec is not None:
+        out.print(f"[yellow]{uncovered_line(spec, record.uncovered)}[/]", soft_wrap=True)
 
 
 def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:

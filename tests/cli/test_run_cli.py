@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -81,3 +82,24 @@ def test_run_refuses_a_table_declared_twice_before_running_any(run_cli, tmp_path
     result = run_cli(str(path), url=duckdb_url)
     assert result.returncode == 2
     assert "impute.yaml:3: table 't' is declared again" in result.stdout.replace("\n", "")
+
+
+def test_run_reports_rows_outside_every_window(run_cli, duckdb_url, unique_name, tmp_path):
+    frame = sample_frame(rows=120)  # months 1, 2 alternate; every third row mid-month or NULL
+    starts = [date(2013, m, 1) for m in frame["month"]]
+    frame["month_start"] = [
+        None if i % 6 == 2 else d.replace(day=15) if i % 3 == 2 else d for i, d in enumerate(starts)
+    ]
+    Warehouse(duckdb_url).publish(frame, unique_name)
+    path = tmp_path / "impute.yaml"
+    path.write_text(
+        f"model_store: models\ntables:\n  - table: {unique_name}\n    url_env: {URL_ENV}\n"
+        "    key: [id]\n    columns: [y, z]\n    exclude: [month]\n"
+        "    partition: {column: month_start, kind: monthly, start: 2013-01-01}\n"
+        "    model: {epochs: 2, hidden_dim: 8, patience: 1}\n"
+    )
+    result = run_cli(str(path), url=duckdb_url)
+    assert result.returncode == 0, result.stdout
+    assert "40 row(s) are in no monthly partition window of column 'month_start'" in result.stdout
+    assert "2013-02-15: 20, NULL: 20" in result.stdout  # i % 3 == 2: NULL when even, else Feb
+    assert len(Warehouse(duckdb_url).read(f"{unique_name}_imputed")) == 80
