@@ -11,7 +11,8 @@ A table whose models do not exist yet gets no fill: the sensor requests one run 
 missing models (once: the run key names them) and keeps the table's partitions for a later
 tick, when the models exist, so a first start trains once, then fills. A table whose columns
 could not be discovered is skipped, saying why. The skip reason (or the tick's log) names each
-table waiting and why.
+table waiting and why, and each whose partitions could not be counted (e.g. a collation that
+merges distinct partition values).
 """
 
 import json
@@ -54,6 +55,7 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
         additions: list[dg.AddDynamicPartitionsRequest] = []
         waiting: list[str] = []
         uncovered: list[str] = []
+        refused: list[str] = []
         for table in partitioned:
             spec = table.spec
             cursor_key = "/".join(table.imputed_key.path)
@@ -61,7 +63,8 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
                 counts = partition_row_counts(table, context.resources)
                 untrained = columns_without_models(table, context.resources)
             except Exception as exc:  # noqa: BLE001  one broken table must not stop the others
-                context.log.warning(f"table {spec.table!r}: partitions not counted: {exc}")
+                refused.append(f"table {spec.table!r}: partitions not counted: {exc}")
+                context.log.warning(refused[-1])
                 continue
             seen = cursor.get(cursor_key)
             if seen is None:
@@ -111,7 +114,7 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
             cursor=json.dumps(cursor, sort_keys=True),
             skip_reason=None
             if runs
-            else "; ".join(waiting + uncovered)
+            else "; ".join(waiting + refused + uncovered)
             or (None if additions else "no new partitions or rows"),
         )
 

@@ -11,7 +11,7 @@ from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import PARTITION_SENSOR
 from impute_assets.warehouse import Warehouse
 from tests.dagster.runs import decisions, materialize, sensor_of
-from tests.factories import sample_frame, table_spec
+from tests.factories import URL_ENV, sample_frame, table_spec
 
 
 def test_sensor_adds_partition_and_fills_only_it(warehouse_url, unique_name, tmp_path):
@@ -146,3 +146,25 @@ def test_a_table_not_discovered_yet_waits_saying_why(warehouse_url, unique_name,
     assert result.run_requests == []
     assert f"table '{unique_name}': 1 partition(s) to fill wait" in result.skip_message
     assert "have not been discovered yet" in result.skip_message
+
+
+def test_collation_twins_are_named_in_the_skip_message(
+    mysql_url, monkeypatch, unique_name, tmp_path
+):
+    """MariaDB's default collation merges ``Key``/``key``: the table is refused by name."""
+    monkeypatch.setenv(URL_ENV, mysql_url)
+    warehouse = Warehouse(mysql_url)
+    frame = sample_frame(rows=40).assign(part=["Key", "key"] * 20)
+    warehouse.publish(frame, unique_name)
+    try:
+        spec = table_spec(unique_name, partition={"column": "part", "kind": "dynamic"})
+        defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
+        with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                     resources=defs.resources, definitions=defs) as context:  # fmt: skip
+            result = sensor_of(defs, PARTITION_SENSOR).evaluate_tick(context)
+        assert result.run_requests == [] and not result.dynamic_partitions_requests
+        assert f"table '{unique_name}': partitions not counted" in result.skip_message
+        assert "compares distinct values equal ('Key' = 'key')" in result.skip_message
+    finally:
+        with warehouse.engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {unique_name}"))
