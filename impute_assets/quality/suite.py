@@ -56,7 +56,7 @@ class Tolerances(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     allowed_missing: float = Field(0.0, ge=0.0, le=1.0)
-    range_quantiles: tuple[str, str] | None = None
+    range_quantiles: tuple[str, str] | None = Field(None, examples=[("q01", "q99")])
     range_mostly: float = Field(1.0, ge=0.0, le=1.0)
     unseen_share: float = Field(0.0, ge=0.0, le=1.0)
     mean: float = Field(0.25, ge=0.0)

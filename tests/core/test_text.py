@@ -51,7 +51,10 @@ def test_text_inputs_with_odd_strings_inform_a_category(text_encoder: str, tmp_p
     masked["topic"] = masked["topic"].mask(hidden)
     fitted = quiet(
         Imputer(
-            kinds={"note": "text"}, text_encoder=text_encoder, **{**LEARNING_MODEL, "epochs": 60}
+            kinds={"note": "text"},
+            text_encoder=text_encoder,
+            fill="all",  # about text inputs, not the gates
+            **{**LEARNING_MODEL, "epochs": 60},
         ).fit,
         masked,
     )
@@ -69,7 +72,7 @@ def test_missing_text_inputs_and_a_missing_text_target_by_default() -> None:
     frame = tickets(120)
     frame["note"] = frame["note"].mask(frame.index % 9 == 0)
     frame["topic"] = frame["topic"].mask(frame.index % 5 == 0)
-    result = quiet(Imputer(kinds={"note": "text"}, **LEARNING_MODEL).fit_impute, frame)
+    result = quiet(Imputer(kinds={"note": "text"}, fill="all", **LEARNING_MODEL).fit_impute, frame)
     report = {r.column: r for r in result.report}
     assert report["note"].reasons == {FREE_TEXT: int(frame["note"].isna().sum())}
     assert result.frame["note"].isna().sum() == frame["note"].isna().sum()
@@ -93,7 +96,8 @@ def test_copy_free_text_opt_in_copies_the_nearest_rows_text(tmp_path) -> None:
     hidden = rng.random(200) < 0.2
     masked["note"] = masked["note"].mask(hidden)
     fitted = quiet(
-        Imputer(kinds={"note": "text"}, copy_free_text=True, **LEARNING_MODEL).fit, masked
+        Imputer(kinds={"note": "text"}, copy_free_text=True, fill="all", **LEARNING_MODEL).fit,
+        masked,
     )
     result = fitted.impute(masked)
     assert result.imputed["note"].sum() == hidden.sum()

@@ -57,8 +57,9 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         assert set(skipped) <= {"w"} and all(
             w.startswith("left unfilled") for w in skipped.values()
         )
-        assert expectations.passed is not skipped
-        assert expectations.severity.value == ("WARN" if skipped else "ERROR")
+        assert expectations.passed == (not skipped)
+        if skipped:  # a column the check could not judge warns; it never blocks downstream
+            assert expectations.severity.value == "WARN"
         assert checks["missing_values"].passed is False  # WARN: the source has gaps
         assert checks["missing_values"].description.startswith("warn: ")
         ran = ImputationMetadata.from_metadata(checks["expectations"].metadata).engine
@@ -134,7 +135,11 @@ def test_partitioned_check_runs_in_the_warehouse_on_sqlite(
     monkeypatch.setenv(URL_ENV, sqlite_url)
     warehouse = Warehouse(sqlite_url)
     warehouse.publish(sample_frame(rows=160), unique_name)
-    spec = table_spec(unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[])
+    # About where the check runs, not the gates: SQLite samples its training rows at random
+    # (no md5), so whether the noise column w clears its gate would vary from run to run.
+    spec = table_spec(
+        unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[], fill="all"
+    )
     defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"))
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(f"{unique_name}__partitions", ["1", "2"])
