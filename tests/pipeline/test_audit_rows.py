@@ -19,21 +19,6 @@ from tests.factories import repo_env, sample_frame, table_spec
 from tests.warehouse.conftest import staging_tables
 
 
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.fixture
-def warehouse(url, unique_name):
-    wh = Warehouse(url)
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
-
-
 def _audit_per_partition(warehouse: Warehouse, name: str) -> dict[str | None, int]:
     audit = warehouse.read(name)
     return {k: int(v) for k, v in audit["partition"].value_counts(dropna=False).items()}

@@ -18,16 +18,6 @@ from tests.factories import sample_frame, table_spec
 PARTS = np.array(["a", "b", "c", None], dtype=object)
 
 
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def warehouse(request, unique_name):
-    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
-
-
 def _delete(warehouse: Warehouse, table: str, where: str) -> None:
     with warehouse.engine.begin() as conn:
         conn.execute(sa.text(f"DELETE FROM {warehouse.dialect.qualified(table, None)} {where}"))

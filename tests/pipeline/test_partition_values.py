@@ -6,33 +6,15 @@ and MariaDB."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-import sqlalchemy as sa
 
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.partitions import EMPTY_KEY, NULL_KEY
 from impute_assets.pipeline.suite import check_published
 from impute_assets.store import ModelStore
-from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
 
 HARD = ["100%", "%s", "%(x)s", "p" * 300, None, ""]
 KEYS = ["100%", "%s", "%(x)s", "p" * 300, NULL_KEY, EMPTY_KEY]
-
-
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.fixture
-def warehouse(url, unique_name):
-    wh = Warehouse(url)
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
 
 
 def test_hard_partition_values_publish_and_pass_their_checks(warehouse, url, unique_name, tmp_path):

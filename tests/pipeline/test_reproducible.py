@@ -4,23 +4,9 @@ and so changed the seeded splits and the models). On DuckDB, PostgreSQL and Mari
 
 from __future__ import annotations
 
-import pytest
-import sqlalchemy as sa
-
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
-from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
-
-
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def warehouse(request, unique_name):
-    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
 
 
 def test_a_sample_is_the_same_rows_in_the_same_order(warehouse, unique_name):

@@ -10,18 +10,7 @@ import sqlalchemy as sa
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.schema_change import SchemaChanged
 from impute_assets.store import ModelStore
-from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
-
-
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def warehouse(request, unique_name):
-    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
 
 
 @pytest.mark.parametrize(

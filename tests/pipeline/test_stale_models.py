@@ -14,19 +14,6 @@ from impute_assets.store import ModelStore
 from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
 
-ENGINES = ["duckdb", "postgres", "mysql"]
-
-
-@pytest.fixture(params=ENGINES)
-def warehouse(request, unique_name):
-    """A Warehouse on each engine; drops the test's source, output and audit tables after."""
-    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
-
 
 def _run(warehouse: Warehouse, name: str, store: ModelStore, **overrides) -> TableRun:
     spec = TableSpec.parse(table_spec(name, **{"columns": ["z"], **overrides}))

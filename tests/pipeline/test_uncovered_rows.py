@@ -8,29 +8,15 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-import pytest
-import sqlalchemy as sa
-
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.pipeline.partitions import NULL_KEY, uncovered_line, uncovered_rows
 from impute_assets.store import ModelStore
-from impute_assets.warehouse import Warehouse
 from tests.factories import sample_frame, table_spec
 
 FUTURE = date.today() + timedelta(days=400)
 #: Window starts of a monthly table from 2013-01-01, then what no window covers.
 COVERED = [date(2013, 1, 1), date(2013, 2, 1)]
 OUTSIDE = [None, date(2012, 12, 1), date(2013, 1, 15), FUTURE.replace(day=1)]
-
-
-@pytest.fixture(params=["duckdb", "postgres", "mysql"])
-def warehouse(request, unique_name):
-    wh = Warehouse(request.getfixturevalue(f"{request.param}_url"))
-    yield wh
-    with wh.engine.begin() as conn:
-        for name in (unique_name, f"{unique_name}_imputed", f"{unique_name}_imputed_audit"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {wh.dialect.qualified(name, None)}"))
-    wh.close()
 
 
 def test_uncovered_rows_by_rule():
