@@ -11,21 +11,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from impute_assets.core.column_model import ColumnModel
     from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.datawig.simple import SimpleImputer
+    from impute_assets.core.fitting.column_model import ColumnModel
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.kinds import ColumnKind
     from impute_assets.core.result import ColumnReport, ImputationResult
-    from impute_assets.core.simple import SimpleImputer
 
 _EXPORTS = {
     "ColumnKind": "impute_assets.core.kinds",
-    "ColumnModel": "impute_assets.core.column_model",
+    "ColumnModel": "impute_assets.core.fitting.column_model",
     "ColumnReport": "impute_assets.core.result",
     "ImputationResult": "impute_assets.core.result",
     "Imputer": "impute_assets.core.imputer",
     "ImputerConfig": "impute_assets.core.config",
-    "SimpleImputer": "impute_assets.core.simple",
+    "SimpleImputer": "impute_assets.core.datawig.simple",
 }
 
 __all__ = [

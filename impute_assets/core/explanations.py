@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core.column_model import ColumnModel, ColumnPrediction
-from impute_assets.core.features import Features
+from impute_assets.core.encoding.features import Features
+from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.fitting.prediction import encoded_predictions, stacked_net
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.prediction import encoded_predictions, stacked_net
 
 #: Held-out rows an importance is measured on, at most (a seeded sample beyond that).
 MAX_ROWS = 2000

@@ -23,18 +23,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from impute_assets.core import result as reasons
-from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.conformal import cell_uncertainty, column_summary, draw
-from impute_assets.core.fitting import fit_column_models
+from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.fitting.fit import fit_column_models
+from impute_assets.core.fitting.prediction import fill_column, predict_rows
 from impute_assets.core.gating import blank_as_missing, column_verdict, snap
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
-from impute_assets.core.prediction import fill_column, predict_rows
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
-from impute_assets.core.sequence import SequenceSpec, with_context
-from impute_assets.core.sequence_fit import fit_sequence_models
+from impute_assets.core.sequence.context import SequenceSpec, with_context
+from impute_assets.core.sequence.fit import fit_sequence_models
+from impute_assets.core.uncertainty.conformal import cell_uncertainty, column_summary, draw
 
 #: Kinds the models can read as inputs.
 INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoders import epoch_seconds, power_of_two_scale
+from impute_assets.core.encoding.encoders import epoch_seconds, power_of_two_scale
 from impute_assets.core.kinds import ColumnKind
 
 #: Name of the bucket that holds every value outside a column's ``top_k``.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from impute_assets.core.conformal import CellUncertainty
+    from impute_assets.core.uncertainty.conformal import CellUncertainty
 
 #: Reasons a missing cell stays missing (every such cell is counted under one of them).
 BELOW_THRESHOLD = "confidence below threshold"
@@ -49,7 +49,7 @@ class ColumnReport:
     #: its values are shuffled: accuracy points, or nRMSE gained), largest first.
     importance: dict[str, float] = field(default_factory=dict)
     #: The nominal coverage of the fills' intervals / prediction sets, the coverage they reach
-    #: on held-out cells (see :func:`impute_assets.core.conformal.holdout_coverage`), the mean
+    #: on held-out cells (see :func:`impute_assets.core.uncertainty.conformal.holdout_coverage`), the mean
     #: interval width (column units; seconds for datetimes) and that width over the column's
     #: own 90% spread (its 5th to 95th percentile), or the mean prediction-set size.
     coverage: float | None = None

@@ -106,7 +106,7 @@ def sequence_keys(spec: TableSpec) -> tuple[str | None, list[str]]:
 
 def sequence_of(spec: TableSpec) -> Any:
     """The core ``SequenceSpec`` models of this table are fitted with (None without order_by)."""
-    from impute_assets.core.sequence import SequenceSpec
+    from impute_assets.core.sequence.context import SequenceSpec
 
     order, groups = sequence_keys(spec)
     return SequenceSpec(order, tuple(groups)) if order else None
@@ -123,8 +123,8 @@ def plan_columns(
 
     ``unsupported`` (column -> SQL type: the warehouse's ``unsupported`` kind) is what the
     warehouse says no model may read or fill, whatever pandas would guess from the text read."""
-    from impute_assets.core.column_model import fingerprint
     from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.fitting.column_model import fingerprint
     from impute_assets.core.imputer import usable_inputs
     from impute_assets.core.kinds import ColumnKind, infer_kinds
 

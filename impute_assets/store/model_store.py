@@ -36,7 +36,7 @@ from impute_assets.store.reuse import ReuseDecision, ReusePolicy
 from impute_assets.warehouse.url import mask_url
 
 if TYPE_CHECKING:
-    from impute_assets.core.column_model import ColumnModel
+    from impute_assets.core.fitting.column_model import ColumnModel
     from impute_assets.core.profile import TableProfile
 
 _log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ class ModelStore:
             UnitIntegrityError: a file of the unit was changed since it was saved; the error
                 names the file in the store.
         """
-        from impute_assets.core.column_model import ColumnModel
+        from impute_assets.core.fitting.column_model import ColumnModel
         from impute_assets.core.integrity import UnitIntegrityError
 
         stored = self._find(table, column, version)

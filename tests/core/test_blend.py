@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.fitting import _blend_members
-from impute_assets.core.training import TargetData
+from impute_assets.core.fitting.fit import _blend_members
+from impute_assets.core.nets.training import TargetData
 
 
 def _numeric_target(truth: np.ndarray) -> TargetData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impute_assets.core.calibration import TEMPERATURES, fit_temperature, softmax
+from impute_assets.core.uncertainty.calibration import TEMPERATURES, fit_temperature, softmax
 
 
 def test_overconfident_scores_are_softened_and_underconfident_ones_sharpened() -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from impute_assets import Imputer
-from impute_assets.core.conformal import bound, holdout_coverage
+from impute_assets.core.uncertainty.conformal import bound, holdout_coverage
 
 FAST = {"candidates": ("linear", "mean_mode"), "device": "cpu", "seed": 0}
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.training import _hidden_cells, missing_cells
+from impute_assets.core.nets.training import _hidden_cells, missing_cells
 from tests.factories import text_frame
 
 

@@ -18,8 +18,8 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from impute_assets import SimpleImputer
-from impute_assets.core.encoders import CategoricalEncoder, TextEncoder
-from impute_assets.core.simple import ColumnOverwriteError
+from impute_assets.core.datawig.simple import ColumnOverwriteError
+from impute_assets.core.encoding.encoders import CategoricalEncoder, TextEncoder
 
 LABELS = ["red", "green", "blue"]
 

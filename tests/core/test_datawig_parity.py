@@ -37,7 +37,7 @@ import pytest
 from sklearn.metrics import f1_score, mean_squared_error
 
 from impute_assets import SimpleImputer
-from impute_assets.core.encoders import TextEncoder
+from impute_assets.core.encoding.encoders import TextEncoder
 
 warnings.filterwarnings("ignore")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from impute_assets.core.encoders import (
+from impute_assets.core.encoding.encoders import (
     MISSING_INDEX,
     RARE_INDEX,
     RESERVED,

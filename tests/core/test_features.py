@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impute_assets.core.features import Features, FeatureSpace
+from impute_assets.core.encoding.features import Features, FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 from tests.factories import text_frame
 

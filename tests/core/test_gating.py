@@ -10,9 +10,9 @@ import pytest
 
 from impute_assets.core import result as reasons
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.datawig.simple import SimpleImputer
 from impute_assets.core.gating import blank_as_missing, free_text_like, numeric_grid, snap
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.simple import SimpleImputer
 
 FAST = {"epochs": 10, "patience": 3, "hidden_dim": 16, "min_rows_for_network": 10_000}
 NOTES = [

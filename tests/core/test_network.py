@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core import training
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.network import StackedNet, batch_tensors, width_buckets
-from impute_assets.core.training import TargetData, train_networks
+from impute_assets.core.nets import training
+from impute_assets.core.nets.mlp import StackedNet, batch_tensors, width_buckets
+from impute_assets.core.nets.training import TargetData, train_networks
 
 KINDS = {
     "x": ColumnKind.NUMERIC,

@@ -53,7 +53,7 @@ def test_observed_cells_rows_and_caller_frame_are_untouched(
     frame: pd.DataFrame, chained: bool, shared: bool
 ) -> None:
     original = frame.copy(deep=True)
-    # the table's shared network as a candidate too (see core/shared_network.py)
+    # the table's shared network as a candidate too (see core/nets/shared.py)
     more = {"candidates": ("shared_network", "linear", "mean_mode")} if shared else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impute_assets.core import boosted, prediction, training
+from impute_assets.core.candidates import boosted
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.fitting import prediction
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.training import ANNEAL_FLOOR, ANNEAL_SHARE, _rate_scales, schedule
+from impute_assets.core.nets import training
+from impute_assets.core.nets.training import ANNEAL_FLOOR, ANNEAL_SHARE, _rate_scales, schedule
 
 CHEAP = {"candidates": ("linear", "knn", "mean_mode"), "seed": 0}
 

@@ -12,12 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impute_assets.core.column_model import fingerprint
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.datawig.simple import SimpleImputer
+from impute_assets.core.fitting.column_model import fingerprint
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.sequence import SequenceSpec, context_columns, context_name, hide_gaps
-from impute_assets.core.simple import SimpleImputer
+from impute_assets.core.sequence.context import (
+    SequenceSpec,
+    context_columns,
+    context_name,
+    hide_gaps,
+)
 from tests.factories import LEARNING_MODEL
 
 #: SimpleImputer.fit's Datawig arguments matching LEARNING_MODEL.

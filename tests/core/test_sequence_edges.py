@@ -16,9 +16,9 @@ import pytest
 
 from impute_assets.core import result as reasons
 from impute_assets.core.config import DEFAULT_CANDIDATES, ImputerConfig
+from impute_assets.core.datawig.simple import SimpleImputer
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.simple import SimpleImputer
 from tests.core.test_sequence import nrmse
 
 #: Small enough that a fit takes well under a second on one core: the boosted candidate (and

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impute_assets.core.column_model import fingerprint
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.fitting.column_model import fingerprint
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.profile import TableProfile
-from impute_assets.core.sequence import SequenceSpec
-from impute_assets.core.sequence_fit import RIVALS
+from impute_assets.core.sequence.context import SequenceSpec
+from impute_assets.core.sequence.fit import RIVALS
 from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
 from tests.core.test_sequence import hide, nrmse, quiet, sensors

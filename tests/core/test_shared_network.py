@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.network import StackedNet
-from impute_assets.core.shared_network import SHARED, SharedNet
+from impute_assets.core.nets.mlp import StackedNet
+from impute_assets.core.nets.shared import SHARED, SharedNet
 
 FAST = {
     "epochs": 30,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from impute_assets import SimpleImputer
-from impute_assets.core.simple import ColumnOverwriteError
+from impute_assets.core.datawig.simple import ColumnOverwriteError
 from tests.factories import people_frame
 
 

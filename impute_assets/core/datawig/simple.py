@@ -22,14 +22,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from impute_assets.core.column_model import ColumnModel
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.datawig.label_shift import label_shift_weights
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
+from impute_assets.core.fitting.column_model import ColumnModel
+from impute_assets.core.fitting.prediction import fill_column
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import TEXT_MIN_UNIQUE_SHARE, ColumnKind, infer_kinds
-from impute_assets.core.label_shift import label_shift_weights
 from impute_assets.core.metrics import prediction_metrics
-from impute_assets.core.prediction import fill_column
 
 #: The file next to the engine's manifest that holds the SimpleImputer's own parameters.
 STATE = "simple_imputer.json"
@@ -284,9 +284,9 @@ class SimpleImputer(BaseEstimator):
         **candidates: Any,
     ) -> Self:
         """Random search over the engine's settings; keeps the best model, and the results
-        table in ``hpo.results`` (see :func:`impute_assets.core.hpo.search` for the
+        table in ``hpo.results`` (see :func:`impute_assets.core.datawig.hpo.search` for the
         arguments: Datawig's ``hps`` dict and ``*_candidates`` lists)."""
-        from impute_assets.core.hpo import HpoRun, search
+        from impute_assets.core.datawig.hpo import HpoRun, search
 
         best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours, **candidates)
         if hasattr(self, "hpo_"):  # Datawig's results table grows over fit_hpo calls

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast
-from impute_assets.core.features import Features, FeatureSpace
-from impute_assets.core.network import StackedNet, batch_tensors
-from impute_assets.core.recurrent import select_targets
-from impute_assets.core.sequence import is_context_column
+from impute_assets.core.encoding.features import Features, FeatureSpace
+from impute_assets.core.nets.mlp import StackedNet, batch_tensors
+from impute_assets.core.nets.recurrent import select_targets
+from impute_assets.core.sequence.context import is_context_column
 
 #: Batches per epoch are clamped to this range: big tables still check the held-out split
 #: often, small ones still take enough steps between checks.

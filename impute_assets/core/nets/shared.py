@@ -27,10 +27,9 @@ from torch import nn
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast
-from impute_assets.core.features import Features, FeatureSpace
-from impute_assets.core.network import _offsets, batch_tensors, width_buckets
-from impute_assets.core.sequence import is_context_column
-from impute_assets.core.training import (
+from impute_assets.core.encoding.features import Features, FeatureSpace
+from impute_assets.core.nets.mlp import _offsets, batch_tensors, width_buckets
+from impute_assets.core.nets.training import (
     CHECK_ROWS,
     PREDICT_BATCH,
     TargetData,
@@ -42,6 +41,7 @@ from impute_assets.core.training import (
     missing_cells,
     schedule,
 )
+from impute_assets.core.sequence.context import is_context_column
 
 #: The candidate's name in ``ImputerConfig.candidates`` and in a column's held-out choice.
 SHARED = "shared_network"

@@ -19,9 +19,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from impute_assets.core.boosted import boosted_predict, booster
-from impute_assets.core.calibration import numeric_confidence, softmax
-from impute_assets.core.candidates import (
+from impute_assets.core.candidates.boosted import boosted_predict, booster
+from impute_assets.core.candidates.cheap import (
     Design,
     blend,
     knn_predict,
@@ -29,9 +28,10 @@ from impute_assets.core.candidates import (
     mean_mode_predict,
     member_values,
 )
+from impute_assets.core.candidates.nearest_copy import NEAREST_COPY, copied_texts, copy_outputs
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.encoders import CategoricalEncoder
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.encoding.encoders import CategoricalEncoder
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.integrity import (
     UnitIntegrityError,
     tensor_shapes,
@@ -40,9 +40,9 @@ from impute_assets.core.integrity import (
     write_checksums,
 )
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.sequence import SequenceSpec, is_context_column, raw_columns
-from impute_assets.core.shared_network import SHARED
-from impute_assets.core.text_copy import NEAREST_COPY, copied_texts, copy_outputs
+from impute_assets.core.nets.shared import SHARED
+from impute_assets.core.sequence.context import SequenceSpec, is_context_column, raw_columns
+from impute_assets.core.uncertainty.calibration import numeric_confidence, softmax
 from impute_assets.core.version import library_version
 
 MANIFEST = "manifest.json"
@@ -148,7 +148,7 @@ class ColumnModel:
     chained: ColumnModel | None = None
     chained_fills: list[str] = field(default_factory=list)
     #: The table's shared network (its description, its tensors), where this column uses it
-    #: (chosen, or in the blend): see :mod:`impute_assets.core.shared_network`.
+    #: (chosen, or in the blend): see :mod:`impute_assets.core.nets.shared`.
     shared: tuple[dict[str, Any], dict[str, torch.Tensor]] | None = None
 
     @property

@@ -20,13 +20,18 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.column_model import ColumnModel, ColumnPrediction
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.encoders import observed_mask
-from impute_assets.core.fitting import fit_column_models, holdout_split
+from impute_assets.core.encoding.encoders import observed_mask
+from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.fitting.fit import fit_column_models, holdout_split
+from impute_assets.core.fitting.prediction import predict_rows
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.prediction import predict_rows
-from impute_assets.core.sequence import SequenceSpec, context_kinds, training_frames, with_context
+from impute_assets.core.sequence.context import (
+    SequenceSpec,
+    context_kinds,
+    training_frames,
+    with_context,
+)
 
 #: Where a kept model records both families' scores on the held-out cells.
 RIVALS = "sequence_vs_tabular"

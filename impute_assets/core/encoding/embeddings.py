@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoders import observed_mask
+from impute_assets.core.encoding.encoders import observed_mask
 from impute_assets.core.kinds import ColumnKind
 
 MODEL_NAME = "all-MiniLM-L6-v2"

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core.candidates import Design, knn_references
+from impute_assets.core.candidates.cheap import Design, knn_references
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.encoders import observed_mask
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.encoding.encoders import observed_mask
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.kinds import ColumnKind
 
 NEAREST_COPY = "nearest_copy"
@@ -36,7 +36,7 @@ def fit_copy_model(
     sequence: Any,
 ) -> Any:
     """A :class:`ColumnModel` that copies ``series``' text from the nearest observed row."""
-    from impute_assets.core.column_model import ColumnModel
+    from impute_assets.core.fitting.column_model import ColumnModel
 
     name = str(series.name)
     observed = np.flatnonzero(observed_mask(series))

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from impute_assets.core.column_model import ColumnModel, ColumnPrediction
+    from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction
 
 #: The key of a model's held-out nonconformity scores in ``ColumnModel.arrays``.
 SCORES = "conformal_scores"

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.embeddings import SentenceEncoder
-from impute_assets.core.encoders import (
+from impute_assets.core.encoding.embeddings import SentenceEncoder
+from impute_assets.core.encoding.encoders import (
     CategoricalEncoder,
     DatetimeEncoder,
     Encoder,
@@ -27,7 +27,7 @@ from impute_assets.core.encoders import (
     fit_encoder,
 )
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.sequence import owner
+from impute_assets.core.sequence.context import owner
 
 #: Scaled numeric inputs are clipped to +-this: a column whose bulk barely varies (a derived
 #: sequence feature of a year column) would otherwise feed values of 1e5 to linear models.

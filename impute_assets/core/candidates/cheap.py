@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from impute_assets.core.encoders import RESERVED
-from impute_assets.core.features import Features
+from impute_assets.core.encoding.encoders import RESERVED
+from impute_assets.core.encoding.features import Features
 
 #: One-hot width per categorical column in the design matrix (most frequent values).
 ONE_HOT_LIMIT = 32

@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoders import _as_float, as_datetimes, epoch_seconds, observed_mask
+from impute_assets.core.encoding.encoders import (
+    _as_float,
+    as_datetimes,
+    epoch_seconds,
+    observed_mask,
+)
 from impute_assets.core.kinds import ColumnKind
 
 PREFIX = "__seq__"

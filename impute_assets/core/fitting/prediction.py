@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core.candidates import Design
-from impute_assets.core.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.candidates.cheap import Design
 from impute_assets.core.device import resolve_device
-from impute_assets.core.features import Features
-from impute_assets.core.network import StackedNet
-from impute_assets.core.shared_network import load_shared, shared_outputs
-from impute_assets.core.training import target_outputs
+from impute_assets.core.encoding.features import Features
+from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction
+from impute_assets.core.nets.mlp import StackedNet
+from impute_assets.core.nets.shared import load_shared, shared_outputs
+from impute_assets.core.nets.training import target_outputs
 
 #: Rows encoded and predicted at a time: filling is linear in rows with bounded memory.
 FILL_CHUNK = 65_536

@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from impute_assets.core import boosted
-from impute_assets.core.calibration import fit_sigma_scale, fit_temperature
-from impute_assets.core.candidates import (
+from impute_assets.core.candidates import boosted
+from impute_assets.core.candidates.cheap import (
     Design,
     blend,
     knn_predict,
@@ -31,25 +30,26 @@ from impute_assets.core.candidates import (
     mean_mode_predict,
     member_values,
 )
-from impute_assets.core.column_model import ColumnModel, fingerprint
+from impute_assets.core.candidates.nearest_copy import fit_copy_model
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.conformal import CONFIDENCES, SCORES, holdout_scores
 from impute_assets.core.device import resolve_device
+from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.explanations import permutation_importance
-from impute_assets.core.features import FeatureSpace
+from impute_assets.core.fitting.column_model import ColumnModel, fingerprint
+from impute_assets.core.fitting.prediction import filled_frame, predict_rows
 from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.prediction import filled_frame, predict_rows
-from impute_assets.core.sequence import SequenceSpec, raw_columns
-from impute_assets.core.shared_network import SHARED, SharedFit, fit_shared, network_candidates
-from impute_assets.core.text_copy import fit_copy_model
-from impute_assets.core.training import (
+from impute_assets.core.nets.shared import SHARED, SharedFit, fit_shared, network_candidates
+from impute_assets.core.nets.training import (
     TargetData,
     TrainedNetworks,
     schedule,
     target_outputs,
     train_networks,
 )
+from impute_assets.core.sequence.context import SequenceSpec, raw_columns
+from impute_assets.core.uncertainty.calibration import fit_sigma_scale, fit_temperature
+from impute_assets.core.uncertainty.conformal import CONFIDENCES, SCORES, holdout_scores
 
 logger = logging.getLogger("impute_assets")
 

@@ -29,11 +29,11 @@ import pandas as pd
 from sklearn.base import clone
 
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.datawig.simple import split_rows
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.simple import split_rows
 
 if TYPE_CHECKING:
-    from impute_assets.core.simple import SimpleImputer
+    from impute_assets.core.datawig.simple import SimpleImputer
 
 #: Global names that are ``SimpleImputer.fit`` arguments.
 FIT_ARGUMENTS = {

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from impute_assets.core.features import DENSE, FeatureSpace
-from impute_assets.core.sequence import PREFIX
+from impute_assets.core.encoding.features import DENSE, FeatureSpace
+from impute_assets.core.sequence.context import PREFIX
 
 #: GRU parameter names; each tensor is (targets, 2 directions, ...).
 GRU_PARAMETERS = ("gru_ih", "gru_hh", "gru_bih", "gru_bhh")

@@ -17,8 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from impute_assets.core.features import DENSE, Features, FeatureSpace, gather_bags
-from impute_assets.core.recurrent import GRU_PARAMETERS, StackedGRU, select_targets, window_offsets
+from impute_assets.core.encoding.features import DENSE, Features, FeatureSpace, gather_bags
+from impute_assets.core.nets.recurrent import (
+    GRU_PARAMETERS,
+    StackedGRU,
+    select_targets,
+    window_offsets,
+)
 
 #: Per-target parameter names; each tensor's first dimension is the target.
 PARAMETERS = ("cat_emb", "text_emb", "w1", "b1", "w2", "b2", "w3", "b3")

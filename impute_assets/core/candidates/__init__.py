@@ -1,0 +1,1 @@
+"""Candidate models a column can be filled by, each fitted and scored on held-out cells."""

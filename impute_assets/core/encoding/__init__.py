@@ -1,0 +1,1 @@
+"""Encoders: table cells to model inputs and back (numbers, categories, text, embeddings)."""

@@ -1,0 +1,1 @@
+"""Uncertainty: calibrated confidences, conformal intervals and sets, draws and Rubin's rules."""
