@@ -123,7 +123,7 @@ def partition_sensor(tables: Sequence[TableAssets], name: str) -> dg.SensorDefin
 
 def columns_without_models(table: TableAssets, resources: object) -> list[str]:
     """The table's columns with no stored model yet (their fills would fail)."""
-    from impute_assets.pipeline.suite import columns_with_models
+    from impute_assets.pipeline.model_fit import columns_with_models
 
     store = getattr(resources, MODEL_STORE_KEY).get_store()
     stored = columns_with_models(table.spec, store, table.columns)

@@ -32,6 +32,14 @@ class StaleModels(RuntimeError):
         self.stale = dict(stale)
 
 
+def columns_with_models(
+    spec: TableSpec, store: ModelStore, columns: list[str]
+) -> dict[str, StoredModel]:
+    """The latest stored model of each column that has one."""
+    found = {c: store.latest(spec.store_name, c) for c in columns}
+    return {c: stored for c, stored in found.items() if stored is not None}
+
+
 def stale_models(
     spec: TableSpec,
     store: ModelStore,
@@ -65,8 +73,6 @@ def fitting_models(
     Raises:
         StaleModels: a model still does not fit (naming column, reason and what to run).
     """
-    from impute_assets.pipeline.suite import columns_with_models
-
     stored = columns_with_models(spec, store, columns)
     whole = partition_key is None
     stale = stale_models(spec, store, stored, rows, whole)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.pipeline.model_fit import columns_with_models
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.store import ModelStore, StoredModel
 
@@ -21,14 +22,6 @@ if TYPE_CHECKING:
 #: Share of the observed range (or the training range, when wider) a fill may lie beyond the
 #: observed minimum or maximum of the rows it fills.
 RANGE_MARGIN = 0.1
-
-
-def columns_with_models(
-    spec: TableSpec, store: ModelStore, columns: list[str]
-) -> dict[str, StoredModel]:
-    """The latest stored model of each column that has one."""
-    found = {c: store.latest(spec.store_name, c) for c in columns}
-    return {c: stored for c, stored in found.items() if stored is not None}
 
 
 def reference_profile(
