@@ -119,7 +119,8 @@ def our_imputer(
     settings: dict[str, object] | None = None,
 ) -> Callable:
     """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
-    default when ``None``; ``settings``: further ``ImputerConfig`` fields)."""
+    default when ``None``; ``settings``: further ``ImputerConfig`` fields; ``fill="all"`` unless
+    they say otherwise)."""
     import torch
 
     from impute_assets.core.config import ImputerConfig
@@ -129,7 +130,9 @@ def our_imputer(
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         chosen = {"candidates": tuple(candidates)} if candidates else {}
-        config = ImputerConfig(seed=seed, device=device, **chosen, **(settings or {}))
+        # every hidden cell filled, as the peers do (the default gate leaves unsure cells)
+        fields = {"fill": "all", **chosen, **(settings or {})}
+        config = ImputerConfig(seed=seed, device=device, **fields)
         return Imputer(kinds=kinds, config=config).fit_transform(frame)
 
     return ours

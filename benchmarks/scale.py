@@ -151,13 +151,16 @@ def scores(truth: pd.DataFrame, masked: pd.DataFrame, filled: pd.DataFrame) -> d
     }
 
 
-def fill(method: str, masked: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """``masked`` filled by ``method``."""
+def fill(
+    method: str, masked: pd.DataFrame, seed: int, settings: dict[str, object] | None = None
+) -> pd.DataFrame:
+    """``masked`` filled by ``method`` (``settings``: further ``Imputer`` fields for ours)."""
     categorical = categorical_columns(masked)
     if method.startswith("ours"):
         from impute_assets.core.imputer import Imputer
 
         extra = {"candidates": NETWORK_CANDIDATES[method]} if method in NETWORK_CANDIDATES else {}
+        extra.update(settings or {})
         # every cell filled, as the peers do (the default gate leaves unsure cells missing)
         return Imputer(seed=seed, fill="all", **extra).fit_transform(masked)
     if method == "plain_mlp":
@@ -185,7 +188,7 @@ def one(args: argparse.Namespace) -> dict:
         profiler = Profiler(interval=0.01)
         profiler.start()
     started = time.perf_counter()
-    filled = fill(args.method, masked, args.seed)
+    filled = fill(args.method, masked, args.seed, settings(args.set))
     seconds = time.perf_counter() - started
     if args.profile:
         profiler.stop()
@@ -204,6 +207,11 @@ def one(args: argparse.Namespace) -> dict:
         "observed_kept": kept,
         **scores(truth, masked, filled),
     }
+
+
+def settings(pairs: Sequence[str]) -> dict[str, object]:
+    """``FIELD=JSON`` pairs as a dict (e.g. ``max_steps=1000``)."""
+    return {k: json.loads(v) for k, v in (pair.split("=", 1) for pair in pairs)}
 
 
 def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
@@ -228,6 +236,7 @@ def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
         args.generator,
         "--threads",
         str(threads),
+        *(["--set", *args.set] if getattr(args, "set", None) else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:
@@ -318,6 +327,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=[0],
         help="torch/BLAS threads per run; 0 = the default count (every method "
         "runs once per value, e.g. `--threads 0 1`)",
+    )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="FIELD=JSON",
+        help="further ImputerConfig fields for ours, e.g. max_steps=1000",
     )
     parser.add_argument("--one", dest="method", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --one: write a pyinstrument profile here")

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace, out: Path) -> list[dict]:
             missing=args.missing,
             seed=args.seed,
             generator=args.generator,
+            set=args.set,
         )
         for method in args.methods:
             print(f"{columns} columns: ", end="", flush=True)
@@ -132,6 +133,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--missing", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=scale.METHODS)
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="FIELD=JSON", help="as in benchmarks/scale.py"
+    )
     parser.add_argument("--out", type=Path, default=None)
     return parser.parse_args(argv)
 
