@@ -202,14 +202,11 @@ def imputer_config_reference(_: str | None = None) -> str:
     comments = _field_comments(ImputerConfig)
     rows = ["| field | type | default | description |", "|---|---|---|---|"]
     hints = typing.get_type_hints(ImputerConfig)
-    for field in dataclasses.fields(ImputerConfig):
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        else:
-            default = field.default_factory()  # type: ignore[misc]
+    for name, field in ImputerConfig.model_fields.items():
+        default = field.get_default(call_default_factory=True)
         rows.append(
-            f"| `{field.name}` | {_type(hints[field.name])} | {_default(default)} | "
-            f"{_cell(comments.get(field.name, ''))} |"
+            f"| `{name}` | {_type(hints[name])} | {_default(default)} | "
+            f"{_cell(comments.get(name, ''))} |"
         )
     return "\n".join(rows)
 

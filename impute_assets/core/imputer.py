@@ -13,7 +13,6 @@ import json
 import re
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Self
 
@@ -189,9 +188,9 @@ class Imputer(TransformerMixin, BaseEstimator):
     def settings(self) -> ImputerConfig:
         """The resolved config: ``config`` (or the defaults) with the keyword settings applied."""
         given = {
-            f.name: getattr(self, f.name)
-            for f in fields(ImputerConfig)
-            if getattr(self, f.name, None) is not None
+            name: getattr(self, name)
+            for name in ImputerConfig.model_fields
+            if getattr(self, name, None) is not None
         }
         return _resolve_config(self.config, given)
 

@@ -6,8 +6,6 @@ when the code location loads, and every error names the table and the key at fau
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -16,7 +14,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -309,21 +306,11 @@ def _check_config_fields(fields: dict[str, Any], where: str) -> None:
     """Validate ImputerConfig fields as the YAML gives them: names, types and ranges."""
     from impute_assets.core.config import ImputerConfig
 
-    known = {f.name for f in dataclasses.fields(ImputerConfig)}
+    known = set(ImputerConfig.model_fields)
     unknown = sorted(set(fields) - known)
     if unknown:
         raise ValueError(f"{where}: unknown ImputerConfig fields {unknown}; known: {sorted(known)}")
     try:
-        _config_adapter().validate_python(fields)
+        ImputerConfig.model_validate(fields)
     except ValidationError as exc:
         raise ValueError("; ".join(_problem(e, where) for e in exc.errors())) from None
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: {exc}") from None
-
-
-@functools.cache
-def _config_adapter() -> TypeAdapter[Any]:
-    """A pydantic validator of ImputerConfig (types first, then its own range checks)."""
-    from impute_assets.core.config import ImputerConfig
-
-    return TypeAdapter(ImputerConfig)

@@ -7,7 +7,6 @@ a DataFrame-in imputer are listed in ``NOT_APPLICABLE`` with the reason (also in
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -40,7 +39,7 @@ def test_sklearn_estimator_checks(estimator, check) -> None:
 
 def test_every_config_setting_is_a_constructor_parameter() -> None:
     params = set(inspect.signature(Imputer.__init__).parameters)
-    assert {f.name for f in fields(ImputerConfig)} <= params
+    assert set(ImputerConfig.model_fields) <= params
 
 
 def test_get_set_params_and_clone_keep_every_setting() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +52,7 @@ DEFAULT_SPACE = {
 }
 #: Datawig's results-table names for scores that ``load_metrics`` holds under other names.
 RESULT_ALIASES = {"f1_macro": "avg_f1", "f1_weighted": "weighted_f1"}
-_CONFIG_FIELDS = {f.name for f in fields(ImputerConfig)}
+_CONFIG_FIELDS = set(ImputerConfig.model_fields)
 _TYPES = ("string", "categorical", "numeric")
 
 
@@ -228,7 +228,7 @@ def _candidate(
     if config:
         if "hidden_dim" in config:
             candidate.set_params(numeric_latent_dim=config.pop("hidden_dim"))
-        candidate.set_params(config=replace(imputer.config or ImputerConfig(), **config))
+        candidate.set_params(config=(imputer.config or ImputerConfig()).replace(**config))
     return candidate, fit_args
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -146,8 +145,7 @@ class SimpleImputer(BaseEstimator):
             keep, held = split_rows(len(train_df), test_split, self._settings().seed)
             train_df, test_df = train_df.iloc[keep], train_df.iloc[held]
             weights = weights[keep] if weights is not None else None
-        config = replace(
-            self._settings(),
+        config = self._settings().replace(
             learning_rate=learning_rate,
             epochs=num_epochs,
             patience=patience,
@@ -449,7 +447,7 @@ class SimpleImputer(BaseEstimator):
         self.output_path_ = self.output_path
 
     def _settings(self) -> ImputerConfig:
-        return replace(self.config or ImputerConfig(), fill=self.fill)
+        return (self.config or ImputerConfig()).replace(fill=self.fill)
 
     def _model(self) -> ColumnModel:
         check_is_fitted(self, msg="this SimpleImputer is not fitted yet: call fit(train_df) first")

@@ -159,7 +159,7 @@ def _chain(
             frame,
             kinds,
             names,
-            replace(config, chained=False),
+            config.replace(chained=False),
             inputs=filled,
             holdout={t.name: t.holdout for t in data},
             weights=weights,
