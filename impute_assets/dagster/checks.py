@@ -74,7 +74,6 @@ def _build_suite_check(
         result = check_published(
             spec,
             resource.get_warehouse(),
-            resource.url,
             getattr(context.resources, MODEL_STORE_KEY).get_store(),
             assets.columns,
             partition,

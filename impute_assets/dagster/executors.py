@@ -15,8 +15,6 @@ from impute_assets.pipeline.spec import TableSpec
 
 #: Dagster executors whose steps may run on another host than the one that launched the run.
 MULTI_HOST_EXECUTORS = frozenset({"celery", "celery-docker", "celery-k8s", "docker", "k8s"})
-#: Warehouses that are a file on one host.
-FILE_DIALECTS = frozenset({"duckdb", "sqlite"})
 
 
 class SingleHostStorage(ValueError):
@@ -31,10 +29,11 @@ def refuse_single_host(
     if executor not in MULTI_HOST_EXECUTORS:
         return
     if url is not None:
+        from impute_assets.warehouse.dialects import dialect_class
         from impute_assets.warehouse.url import mask_url, parse_url
 
         dialect = parse_url(url).get_backend_name()
-        if dialect in FILE_DIALECTS:
+        if dialect_class(dialect).local_file:
             raise SingleHostStorage(
                 f"table {table!r}: the {executor!r} executor runs steps on other hosts, but the "
                 f"warehouse {mask_url(url)} is a {dialect} file on this one (DuckDB also allows "

@@ -142,15 +142,13 @@ def validate_staging(staging: Any, suite: Any) -> ValidationResult:
 def validate_published(
     spec: TableSpec,
     warehouse: Warehouse,
-    url: str,
     suite: Any,
     partition: tuple[str, str] | None,
 ) -> ValidationResult:
     """Run ``suite`` on the published filled table (or one partition of it).
 
     In the warehouse for PostgreSQL, SQLite and MySQL; DuckDB rows are read into a DataFrame
-    (GE's SQL datasource returns no rows from DuckDB). ``url`` carries the password: GE opens
-    its own engine.
+    (GE's SQL datasource returns no rows from DuckDB).
     """
     from impute_assets.quality import validate_frame, validate_table
 
@@ -160,13 +158,14 @@ def validate_published(
     if null_rows or not warehouse.dialect.validates_in_sql(names, spec.output_name, values):
         published = warehouse.read(spec.output_name, schema=spec.db_schema, partition=partition)
         return validate_frame(published, suite)
-    return validate_table(url, spec.output_name, suite, schema=spec.db_schema, partition=partition)
+    return validate_table(
+        warehouse, spec.output_name, suite, schema=spec.db_schema, partition=partition
+    )
 
 
 def check_published(
     spec: TableSpec,
     warehouse: Warehouse,
-    url: str,
     store: ModelStore,
     columns: list[str],
     partition_key: str | None = None,
@@ -181,7 +180,7 @@ def check_published(
     stored = columns_with_models(spec, store, [c for c in columns if c in source.columns])
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored)
     result = validate_published(
-        spec, warehouse, url, suite if check is None else suite.only(check), partition
+        spec, warehouse, suite if check is None else suite.only(check), partition
     )
     return result.skipping(unchecked(spec, source, columns, stored, result, partition_key))
 

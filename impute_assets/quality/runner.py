@@ -24,14 +24,12 @@ import sqlalchemy as sa
 from impute_assets.quality import ks
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.suite import KS_TYPE, ExpectationSpec, Suite
-from impute_assets.warehouse.engine import create_engine
+from impute_assets.warehouse.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from great_expectations.core.batch import Batch
     from great_expectations.data_context import AbstractDataContext
 
-#: Dialects GE 1.x validates in-warehouse, with the method adding GE's datasource for each;
-#: others (DuckDB) are read into a DataFrame.
 #: GE's INFO lines are its own bookkeeping (hundreds of "Skipping registering function ..." on
 #: import, "Created temporary directory ... for ephemeral docs site" per context), which
 #: Dagster, Airflow and the CLI would show in every run's log; its warnings and errors still
@@ -44,7 +42,6 @@ if _GE_LOGGER.level == logging.NOTSET:
         lambda record: record.levelno >= logging.WARNING
     )
 
-SQL_DATASOURCES = {"postgresql": "add_postgres", "sqlite": "add_sqlite", "mysql": "add_sql"}
 #: How many unexpected values each outcome keeps as examples.
 EXAMPLES = 5
 #: GE's "unexpected index query" (SQL text for the user to paste) is not asked for: GE renders it
@@ -133,7 +130,7 @@ def _is_decimal(series: pd.Series) -> bool:
 
 
 def validate_table(
-    url: str | sa.URL,
+    warehouse: Warehouse | str | sa.URL,
     table: str,
     suite: Suite,
     schema: str | None = None,
@@ -142,46 +139,49 @@ def validate_table(
     """Validate a warehouse table, in the warehouse where GE supports the dialect.
 
     Args:
-        url: SQLAlchemy URL of the warehouse (with its password: GE opens its own engine).
+        warehouse: the :class:`Warehouse` (or its SQLAlchemy URL, with its password: GE opens
+            its own engine from it).
         table: table name (e.g. the write-audit-publish staging table).
         suite: what to check.
         schema: the table's schema, if not the default one.
-        partition: ``(column, value)``: validate only the rows where ``column = value`` (the
-            value is compared as SQL text literal, which the engines coerce to the column type).
+        partition: ``(column, value)``: validate only the rows where ``column = value`` (in
+            SQL the value is compared as a text literal, which the engines coerce to the column
+            type).
 
     GE is given a query of only the columns the suite reads: it compiles the type of every
     column it sees, and fails on types SQLAlchemy cannot render (xml, point, geometry, ...)
-    that no imputed column has.
+    that no imputed column has. Engines without a GE SQL data source (DuckDB) are read by the
+    warehouse into a DataFrame.
     """
-    engine = create_engine(sa.make_url(url))
+    if not isinstance(warehouse, Warehouse):
+        with Warehouse(warehouse) as opened:
+            return validate_table(opened, table, suite, schema, partition)
     name = f"{schema}.{table}" if schema else table
-    selectable = _rows(engine, table, schema, partition)
-    try:
-        with engine.connect() as conn:
-            if engine.dialect.name not in SQL_DATASOURCES:
-                frame = pd.read_sql(sa.select(sa.text("*")).select_from(selectable), conn)
-                return _named(validate_frame(frame, suite), name, "dataframe")
-            if not sa.inspect(conn).has_table(table, schema=schema):
-                where = engine.url.render_as_string(hide_password=True)
-                raise LookupError(f"table {name!r} not found in {where}")
-            types = _column_types(conn, table, schema)
-            columns = list(types)
-            _require_columns(suite, columns, f"table {name!r}")
-            context = _context()
-            add_datasource = getattr(context.data_sources, SQL_DATASOURCES[engine.dialect.name])
-            connection_string = engine.url.render_as_string(hide_password=False)
-            source = add_datasource("warehouse", connection_string=connection_string)
-            read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] or [sa.literal(1)]
-            query = sa.select(*read).select_from(selectable)
-            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
-            asset = source.add_query_asset(name="table", query=sql)
-            batch = asset.add_batch_definition_whole_table("whole").get_batch()
-            result = _run(suite, batch,
-                          lambda col, edges: ks.counts_below_in_sql(conn, selectable, col, edges),
-                          engine="sql")  # fmt: skip
-            return _named(result, name, "sql")
-    finally:
-        engine.dispose()
+    datasource = warehouse.dialect.ge_datasource
+    if datasource is None:
+        frame = warehouse.read(table, schema=schema, partition=partition)
+        return _named(validate_frame(frame, suite), name, "dataframe")
+    selectable = _rows(warehouse.engine, table, schema, partition)
+    with warehouse.connect(table, schema) as conn:
+        if not warehouse.dialect.has_table(conn, table, schema):
+            raise LookupError(f"table {name!r} not found in {warehouse.masked_url}")
+        types = _column_types(conn, table, schema)
+        columns = list(types)
+        _require_columns(suite, columns, f"table {name!r}")
+        context = _context()
+        connection_string = warehouse.engine.url.render_as_string(hide_password=False)
+        source = getattr(context.data_sources, datasource)(
+            "warehouse", connection_string=connection_string
+        )
+        read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] or [sa.literal(1)]
+        query = sa.select(*read).select_from(selectable)
+        sql = str(query.compile(warehouse.engine, compile_kwargs={"literal_binds": True}))
+        asset = source.add_query_asset(name="table", query=sql)
+        batch = asset.add_batch_definition_whole_table("whole").get_batch()
+        result = _run(suite, batch,
+                      lambda col, edges: ks.counts_below_in_sql(conn, selectable, col, edges),
+                      engine="sql")  # fmt: skip
+        return _named(result, name, "sql")
 
 
 def _column_types(

@@ -31,8 +31,7 @@ def bulk_load(
         return 0
     if not conn.in_transaction():  # driver-level work must sit in a transaction SQLAlchemy sees
         conn.begin()
-    loader = {"postgresql": _copy_csv, "duckdb": _duckdb_arrow}.get(dialect.name, _executemany)
-    loader(conn, dialect, table, schema, data)
+    _LOADERS[dialect.transfer](conn, dialect, table, schema, data)
     return data.num_rows
 
 
@@ -64,7 +63,7 @@ def _csv_safe(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def _duckdb_arrow(
+def _arrow_scan(
     conn: sa.Connection, dialect: Dialect, table: sa.TableClause, schema: str | None, data: pa.Table
 ) -> None:
     raw = conn.connection.dbapi_connection
@@ -87,6 +86,9 @@ def _executemany(
     statement = sa.insert(table)
     for batch in data.to_batches(EXECUTEMANY_ROWS):
         conn.execute(statement, batch.to_pylist())
+
+
+_LOADERS = {"csv_copy": _copy_csv, "arrow": _arrow_scan, "rows": _executemany}
 
 
 def _nan_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -104,10 +104,28 @@ def column_kind(sql_type: sa.types.TypeEngine, primary_key: bool = False) -> Col
 LOCK_WAIT_SECONDS = 3600
 
 
+#: How an engine moves rows in bulk (see :attr:`Dialect.transfer`).
+Transfer = Literal["arrow", "csv_copy", "rows"]
+
+
 class Dialect:
     """Defaults shared by the engines that SQLAlchemy reflects correctly."""
 
     name = "generic"
+
+    # -- what the engine is, known from its URL before any connection ------------------------
+    #: The database is a file on this host's disk: other hosts cannot reach it.
+    local_file: ClassVar[bool] = False
+    #: One process at a time may open the file (DuckDB): engines do not pool, and a connection
+    #: waits for another process's lock instead of failing.
+    one_process: ClassVar[bool] = False
+    #: How rows move in bulk, both ways: ``arrow`` (the driver scans and returns Arrow tables
+    #: natively), ``csv_copy`` (COPY of CSV text through the driver), ``rows`` (DB-API
+    #: executemany in, a lazy or server-side cursor out).
+    transfer: ClassVar[Transfer] = "rows"
+    #: The Great Expectations 1.x data source method (``context.data_sources.<name>``) that
+    #: validates this engine's tables in SQL; None: its rows are validated as a DataFrame.
+    ge_datasource: ClassVar[str | None] = None
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -361,6 +379,11 @@ class DuckDBDialect(Dialect):
     """DuckDB: SQLAlchemy reflection fails (pg_catalog.pg_collation), so read information_schema."""
 
     name = "duckdb"
+    local_file = True
+    one_process = True
+    transfer = "arrow"
+    # None: GE's SQL data source returns no rows from duckdb_engine (upstream GE issue 10738).
+    ge_datasource = None
 
     _TYPES: ClassVar[dict[str, sa.types.TypeEngine]] = {
         "BOOLEAN": sa.Boolean(),
@@ -511,6 +534,8 @@ class SQLiteDialect(Dialect):
     """SQLite: NaN is stored as NULL; CREATE TABLE AS SELECT loses declared types."""
 
     name = "sqlite"
+    local_file = True
+    ge_datasource = "add_sqlite"
 
     def read_type(self, sql_type):
         if isinstance(sql_type, sa.Float) and not isinstance(sql_type, sa.Double):
@@ -544,6 +569,8 @@ class PostgresDialect(Dialect):
     """PostgreSQL: staging tables are UNLOGGED (no WAL twice), owners are backend pids."""
 
     name = "postgresql"
+    transfer = "csv_copy"
+    ge_datasource = "add_postgres"
 
     def is_nan(self, column):
         return column == sa.literal_column("'NaN'::float8")
@@ -622,6 +649,7 @@ class MySQLDialect(Dialect):
     """MySQL/MariaDB: DDL auto-commits (publish uses DELETE + INSERT in an InnoDB transaction)."""
 
     name = "mysql"
+    ge_datasource = "add_sql"
 
     #: Spatial types: read as their stored bytes (SRID + WKB), which load back unchanged
     #: (``CAST(... AS CHAR)`` refuses them).
@@ -785,6 +813,12 @@ def _duckdb_keywords() -> frozenset[str]:
     return frozenset(name for (name,) in rows)
 
 
+def dialect_class(backend: str) -> type[Dialect]:
+    """The Dialect class of a SQLAlchemy backend name (``url.get_backend_name()``): what an
+    engine is, before one exists; unknown engines get the reflective defaults."""
+    return _DIALECTS.get(backend, Dialect)
+
+
 def dialect_for(engine: sa.Engine) -> Dialect:
     """The Dialect of an engine; unknown engines get the reflective defaults."""
-    return _DIALECTS.get(engine.dialect.name, Dialect)(engine)
+    return dialect_class(engine.dialect.name)(engine)

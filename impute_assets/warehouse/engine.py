@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from impute_assets.warehouse.dialects import dialect_class
+
 #: Seconds a DuckDB connection waits for another process to release the file.
 LOCK_TIMEOUT = 120.0
 _LOCK_MESSAGE = "Could not set lock"
@@ -21,7 +23,7 @@ _LOCK_MESSAGE = "Could not set lock"
 
 def create_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     """``sa.create_engine``, with DuckDB's lock handling (see the module docstring)."""
-    if url.get_backend_name() != "duckdb":
+    if not dialect_class(url.get_backend_name()).one_process:
         return sa.create_engine(url, **kwargs)
     kwargs.setdefault("poolclass", NullPool)
     engine = sa.create_engine(url, **kwargs)

@@ -69,9 +69,9 @@ def iter_batches(
     schema = desc.arrow_schema(columns)
     query = select_rows(desc, dialect, columns, partition, sample)
     with translated(desc.url, desc.schema, desc.name), _unreadable_values(desc, schema):
-        if dialect.name == "duckdb":
-            yield from _duckdb_batches(conn, query, schema, batch_rows)
-        elif dialect.name == "postgresql" and all(_csv_parses(f.type) for f in schema):
+        if dialect.transfer == "arrow":
+            yield from _arrow_batches(conn, query, schema, batch_rows)
+        elif dialect.transfer == "csv_copy" and all(_csv_parses(f.type) for f in schema):
             yield from _copy_batches(conn, query, schema, batch_rows)
         else:
             yield from _cursor_batches(conn, query, schema, batch_rows)
@@ -110,7 +110,7 @@ def _unreadable_values(desc: TableDescription, schema: pa.Schema) -> Iterator[No
         ) from None
 
 
-def _duckdb_batches(
+def _arrow_batches(
     conn: sa.Connection, query: sa.Select, schema: pa.Schema, batch_rows: int
 ) -> Iterator[pa.RecordBatch]:
     compiled = query.compile(dialect=conn.dialect)

@@ -29,7 +29,7 @@ def _published(url: str, table: str, store: ModelStore, **overrides) -> TableSpe
 def test_a_column_its_gates_leave_is_reported_not_checked(duckdb_url, unique_name, tmp_path):
     store = ModelStore(str(tmp_path / "models"))
     spec = _published(duckdb_url, unique_name, store)  # w: mostly missing, so left whole
-    result = check_published(spec, Warehouse(duckdb_url), duckdb_url, store, ["y", "z", "w"])
+    result = check_published(spec, Warehouse(duckdb_url), store, ["y", "z", "w"])
     assert result.success and not result.complete
     assert result.skipped["w"].startswith("left unfilled (missing in most rows")
     assert "y" not in result.skipped and "z" not in result.skipped
@@ -41,7 +41,7 @@ def test_columns_without_a_stored_model_are_reported_not_dropped(duckdb_url, uni
     spec = _published(duckdb_url, unique_name, store, fill="all")
     shutil.rmtree(tmp_path / "models")  # a check pod pointed at the wrong store
     empty = ModelStore(str(tmp_path / "models"))
-    result = check_published(spec, Warehouse(duckdb_url), duckdb_url, empty, ["y", "z", "w"])
+    result = check_published(spec, Warehouse(duckdb_url), empty, ["y", "z", "w"])
     assert not result.complete
     assert set(result.skipped) == {"y", "z", "w"}
     assert all(why.startswith("no stored model") for why in result.skipped.values())
@@ -52,7 +52,7 @@ def test_an_empty_table_is_not_checked_and_says_so(duckdb_url, unique_name, tmp_
     spec = _published(duckdb_url, unique_name, store, fill="all")
     warehouse = Warehouse(duckdb_url)
     warehouse.publish(sample_frame(rows=160).iloc[:0], unique_name)  # the source emptied
-    result = check_published(spec, warehouse, duckdb_url, store, ["y", "z", "w"])
+    result = check_published(spec, warehouse, store, ["y", "z", "w"])
     assert not result.complete
     assert result.skipped == {"table": "no rows: nothing was filled or checked"}
 
@@ -69,9 +69,7 @@ def test_a_mean_fill_is_judged_against_the_observed_values_not_itself(
         table_spec(unique_name, fill="all", column_model={"w": {"candidates": ["mean_mode"]}})
     )
     TableRun(spec, warehouse, store).run()
-    result = check_published(
-        spec, warehouse, duckdb_url, store, ["y", "z", "w"], check="distribution"
-    )
+    result = check_published(spec, warehouse, store, ["y", "z", "w"], check="distribution")
     assert any(
         r.column == "w" and r.type == "expect_column_stdev_to_be_between" for r in result.warnings
     )

@@ -42,6 +42,6 @@ def test_hard_partition_values_publish_and_pass_their_checks(warehouse, url, uni
         + again.cells_filled
     )
     for key in KEYS:
-        result = check_published(spec, warehouse, url, store, ["y", "z", "w"], key)
+        result = check_published(spec, warehouse, store, ["y", "z", "w"], key)
         rows = next(o for o in result.results if o.type == "expect_table_row_count_to_equal")
         assert rows.success and rows.observed_value == 40, (key, rows)
