@@ -166,7 +166,7 @@ def rich_table(title: str | None, rows: list[dict[str, Any]]) -> Any:
     """Summary rows (``impute_assets.pipeline.summary``) as a rich table."""
     from rich.table import Table
 
-    from impute_assets.pipeline.summary import cell_text
+    from impute_assets.core.markdown import cell_text
 
     table = Table(title=title, title_justify="left")
     for name in rows[0] if rows else ["(none)"]:

@@ -12,7 +12,6 @@ most frequent values; the rest are counted together under :data:`OTHER`.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from os import PathLike
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from impute_assets.core.encoding.encoders import epoch_seconds, power_of_two_scale
+from impute_assets.core.jsonable import json_scalar
 from impute_assets.core.kinds import ColumnKind
 
 #: Name of the bucket that holds every value outside a column's ``top_k``.
@@ -102,7 +102,7 @@ class ColumnProfile:
             top = counts.iloc[:top_k]
             return cls(
                 **base,
-                top_values=tuple((_to_json_scalar(v), int(c)) for v, c in top.items()),
+                top_values=tuple((json_scalar(v), int(c)) for v, c in top.items()),
                 other=int(counts.iloc[top_k:].sum()),
             )
         return cls(**base)
@@ -232,7 +232,7 @@ def psi(reference: ColumnProfile, current: pd.Series) -> float:
         vocabulary = reference.vocabulary
         ref_counts = np.array([c for _, c in reference.top_values] + [reference.other], float)
         index = {value: i for i, value in enumerate(vocabulary)}
-        positions = observed.map(lambda v: index.get(_to_json_scalar(v), len(vocabulary)))
+        positions = observed.map(lambda v: index.get(json_scalar(v), len(vocabulary)))
         cur_counts = np.bincount(positions.to_numpy(dtype=int), minlength=len(vocabulary) + 1)
     else:
         raise ValueError(f"column {reference.name!r}: PSI is undefined for kind {reference.kind}")
@@ -265,14 +265,3 @@ def _numeric_summary(values: np.ndarray, bins: int) -> dict[str, Any]:
         "histogram_edges": tuple(float(e) for e in edges),
         "histogram_counts": tuple(int(c) for c in counts),
     }
-
-
-def _to_json_scalar(value: Any) -> Any:
-    """A JSON-native Python scalar for a pandas/numpy value (strings for anything else)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    return str(value)

@@ -15,10 +15,11 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from impute_assets.core.markdown import records_table
 from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.records import FillRecord, ModelRecord
 from impute_assets.pipeline.spec import TableSpec
-from impute_assets.pipeline.summary import cell_text, fill_rows
+from impute_assets.pipeline.summary import fill_rows
 
 
 def table_metadata(
@@ -70,20 +71,6 @@ def config_version(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def md_table(rows: Iterable[Mapping[str, Any]]) -> str:
-    """A markdown table from row dicts (all rows share the first row's keys)."""
-    rows = list(rows)
-    if not rows:
-        return "(none)"
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += [
-        "| " + " | ".join(cell_text(r.get(h)).replace("|", "\\|") for h in header) + " |"
-        for r in rows
-    ]
-    return "\n".join(lines)
-
-
 def model_metadata(model: ModelRecord) -> ImputationMetadata:
     """What a column's model asset reports: the decision and why, the model, its held-out score."""
     return ImputationMetadata(
@@ -118,7 +105,7 @@ def fill_metadata(spec: TableSpec, fill: FillRecord, source_key: dg.AssetKey) ->
     lineage = {str(c): [str(c), *inputs.get(str(c), ())] for c in fill.filled.columns}
     record = fill_record_metadata(fill).model_copy(
         update={
-            "lineage": md_table(
+            "lineage": records_table(
                 {"column": c, "filled from source columns": ", ".join(lineage[c])} for c in inputs
             ),
             "plots": _fill_plots(fill) or None,
@@ -137,7 +124,7 @@ def fill_record_metadata(fill: FillRecord) -> ImputationMetadata:
         left_reasons=fill.left_reasons,
         audit_rows=fill.audit_rows,
         audit_table=fill.audit_table,
-        columns=md_table(fill_rows(fill)),
+        columns=records_table(fill_rows(fill)),
         coverage={
             c.column: {
                 "coverage": c.coverage,

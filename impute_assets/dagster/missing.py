@@ -14,7 +14,8 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
-from impute_assets.dagster.metadata import md_table, png_markdown
+from impute_assets.core.markdown import records_table
+from impute_assets.dagster.metadata import png_markdown
 from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.records import MissingCounts
 from impute_assets.pipeline.spec import TableSpec
@@ -79,7 +80,7 @@ def _counts_metadata(spec: TableSpec, missing: MissingCounts) -> dict[str, objec
         images["Share of missing values per partition"] = plots.null_share_heatmap(by_partition)
     return ImputationMetadata(
         missing_cells=missing.missing_cells,
-        nulls=md_table(missing_rows(missing)),
+        nulls=records_table(missing_rows(missing)),
         heatmap=png_markdown(images),
     ).to_metadata()
 

@@ -1,6 +1,6 @@
 """Evaluation: seeded masking (MCAR, MAR, MNAR) and scores on the hidden cells only.
 
-Needs the ``evaluation`` extra (scipy, scikit-learn, tabulate). Used by ``impute-assets
+Needs the ``evaluation`` extra (scipy, scikit-learn). Used by ``impute-assets
 evaluate`` and the benchmarks.
 """
 

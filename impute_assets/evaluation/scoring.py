@@ -21,6 +21,7 @@ from scipy.stats import wasserstein_distance
 from sklearn import metrics
 
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.markdown import markdown_table
 
 #: Kinds scored as numbers (datetimes as seconds since the epoch).
 _NUMERIC_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.DATETIME})
@@ -236,4 +237,4 @@ def _nanmean(values: Iterable[float]) -> float:
 def _markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub markdown table; floats to 4 significant digits, NaN as an empty cell."""
     cells = frame.astype(object).where(frame.notna(), None)
-    return cells.to_markdown(index=False, floatfmt=".4g", missingval="")
+    return markdown_table(list(frame.columns), cells.itertuples(index=False))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from impute_assets.core.jsonable import to_plain
 from impute_assets.pipeline.records import (
     ColumnFill,
     FillRecord,
@@ -14,13 +15,6 @@ from impute_assets.pipeline.records import (
     ModelRecord,
     TrainRecord,
 )
-
-
-def cell_text(value: Any, missing: str = "") -> str:
-    """A summary cell as text: floats to 4 significant digits, None as ``missing``."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return missing if value is None else str(value)
 
 
 def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
@@ -132,16 +126,12 @@ def fill_line(fill: FillRecord) -> str:
 
 def model_data(model: ModelRecord) -> dict[str, Any]:
     """A model record as JSON-safe data, every field (Airflow's XCom, JSON output)."""
-    from impute_assets.quality.result import to_plain
-
     return to_plain(dataclasses.asdict(model))
 
 
 def fill_data(fill: FillRecord) -> dict[str, Any]:
     """A fill record as JSON-safe data: the counts of the table and of each column (the rows of
     :func:`fill_rows`), the model versions and the validation's verdict; no frames."""
-    from impute_assets.quality.result import to_plain
-
     validation = fill.validation.to_dict() if fill.validation else None
     return to_plain(
         {

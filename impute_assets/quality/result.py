@@ -5,13 +5,12 @@ No Great Expectations objects leak out of the quality layer; every value here is
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from impute_assets.core.jsonable import to_plain
+from impute_assets.core.markdown import markdown_table
 
 if TYPE_CHECKING:
     from impute_assets.quality.suite import ExpectationSpec
@@ -173,15 +172,9 @@ class ValidationResult:
             verdict += f", {len(self.warnings)} warnings"
         if self.skipped:
             verdict += f", {len(self.skipped)} not checked"
-        lines = [
-            f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})",
-            "",
-            (
-                "| ok | expectation | column | expected | observed | unexpected | examples | check "
-                "| tolerance |"
-            ),
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
+        header = ["ok", "expectation", "column", "expected", "observed", "unexpected", "examples",
+                  "check", "tolerance"]  # fmt: skip
+        rows = []
         for r in sorted(self.results, key=lambda r: r.success):
             observed = r.error or describe_value(r.observed_value)
             examples = ", ".join(describe_value(v) for v in r.unexpected_examples)
@@ -189,16 +182,13 @@ class ValidationResult:
             mark = "✅" if r.success else ("❌" if r.check in self.blocking else "⚠️")
             cells = [mark, f"`{r.type}`", r.column or "", r.expected, observed, unexpected,
                      examples, r.check, r.tolerance or ""]  # fmt: skip
-            lines.append(_markdown_row(cells))
-        lines += [
-            _markdown_row(["⏭️", "not checked", what, "", why, "", "", "", ""])
+            rows.append(cells)
+        rows += [
+            ["⏭️", "not checked", what, "", why, "", "", "", ""]
             for what, why in self.skipped.items()
         ]
-        return "\n".join(lines)
-
-
-def _markdown_row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+        title = f"**Suite `{self.suite}`{where}: {verdict}** ({self.engine})"
+        return f"{title}\n\n{markdown_table(header, rows)}"
 
 
 def describe(kwargs: Mapping[str, Any]) -> str:
@@ -213,25 +203,6 @@ def describe(kwargs: Mapping[str, Any]) -> str:
         else:
             parts.append(f"{key}={describe_value(value)}")
     return ", ".join(parts)
-
-
-def to_plain(value: Any) -> Any:
-    """``value`` made JSON-safe, recursively: numpy scalars, datetimes, NaN (None), inf."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return value if math.isfinite(value) else str(value)  # "inf": JSON has no infinity
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | np.ndarray):
-        return [to_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
 
 
 def describe_value(value: Any) -> str:

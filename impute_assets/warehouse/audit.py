@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from impute_assets.core.jsonable import python_scalar
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow
 from impute_assets.warehouse.describe import TableDescription
@@ -89,9 +90,9 @@ def audit_frame(
     keys = frame.loc[cells["row"], list(key_columns)] if key_columns else None
     row_keys = [
         json.dumps(
-            dict(zip(key_columns, map(_plain, values), strict=True))
+            dict(zip(key_columns, map(python_scalar, values), strict=True))
             if key_columns
-            else {"row": _plain(row)},
+            else {"row": python_scalar(row)},
             default=str,
             sort_keys=True,
         )
@@ -116,7 +117,7 @@ def audit_frame(
             "lower": _texts(cells, "lower"),
             "upper": _texts(cells, "upper"),
             "prediction_set": [
-                None if s is None else json.dumps([_plain(v) for v in s], default=str)
+                None if s is None else json.dumps([python_scalar(v) for v in s], default=str)
                 for s in cells.get("prediction_set", [None] * len(cells))
             ],
         },
@@ -135,11 +136,6 @@ def _texts(cells: pd.DataFrame, column: str) -> list[str | None]:
     """A text column of ``cells`` (None where missing or absent)."""
     values = cells[column] if column in cells else [None] * len(cells)
     return [None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values]
-
-
-def _plain(value: object) -> object:
-    """numpy scalars as Python numbers, so keys serialize as JSON numbers, not text."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def ensure_audit_table(
