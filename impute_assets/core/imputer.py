@@ -10,7 +10,6 @@ cells are never changed, and no row is added, dropped or reordered.
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from impute_assets.core.fitting.prediction import fill_column, predict_rows
 from impute_assets.core.gating import blank_as_missing, column_verdict, snap
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
+from impute_assets.core.names import folder_name
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
 from impute_assets.core.sequence.context import SequenceSpec, with_context
@@ -446,7 +446,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         root.mkdir(parents=True, exist_ok=True)
         layout = {}
         for index, (name, model) in enumerate(self.column_models_.items()):
-            folder = f"{index:03d}_{_slug(name)}"
+            folder = f"{index:03d}_{folder_name(name)}"
             model.save(root / folder)
             layout[name] = folder
         manifest = {
@@ -688,10 +688,6 @@ def _check_frame(frame: pd.DataFrame) -> None:
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"duplicate column names: {duplicated}")
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name))[:40] or "column"
 
 
 def _unit_folder(root: Path, column: str, folder: str) -> Path:

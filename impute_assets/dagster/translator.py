@@ -14,14 +14,13 @@ three). The real names stay in each asset's metadata (``ImputationMetadata.table
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 import dagster as dg
 
+from impute_assets.core.names import SLUG_LENGTH, dagster_slug
 from impute_assets.dagster.metadata_set import ImputationMetadata
 from impute_assets.pipeline.spec import TableSpec
 
@@ -29,16 +28,13 @@ Role = Literal["source", "missing_values", "model", "imputed"]
 
 #: Tag naming the column a model asset fills (its Dagster name).
 COLUMN_TAG = "impute_assets/column"
-#: The slug part of a Dagster name is cut to this length; with the hash it stays under the
-#: 63 characters Dagster allows in a tag value.
-_SLUG_LENGTH = 48
-_HASH_LENGTH = 8
 _VALID = re.compile(r"[A-Za-z0-9_]+")
 
 
 def dagster_name(name: str) -> str:
     """``name`` as a Dagster name (``^[A-Za-z0-9_]+$``, at most 63 characters, no reserved
-    word): unchanged when Dagster accepts it, else an ASCII slug and a hash of ``name``.
+    word): unchanged when Dagster accepts it, else an ASCII slug and a hash of ``name``
+    (:func:`impute_assets.core.names.dagster_slug`).
 
     Example:
         >>> dagster_name("temp"), dagster_name("Culmen Length (mm)")
@@ -46,12 +42,9 @@ def dagster_name(name: str) -> str:
     """
     from dagster._core.definitions.utils import is_valid_name
 
-    if len(name) <= _SLUG_LENGTH and _VALID.fullmatch(name) and is_valid_name(name):
+    if len(name) <= SLUG_LENGTH and _VALID.fullmatch(name) and is_valid_name(name):
         return name
-    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_text).strip("_")[:_SLUG_LENGTH].rstrip("_")
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_LENGTH]
-    return f"{slug}_{digest}" if slug else f"n_{digest}"
+    return dagster_slug(name)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Per-column models on an fsspec filesystem: save, load, list versions, decide on reuse.
 
-Layout under the root (``<t>``/``<c>`` are :func:`name_key` of the table and column)::
+Layout under the root (``<t>``/``<c>`` are :func:`~impute_assets.core.names.store_key` of the table and column)::
 
     <t>/<c>/<saved-at>-<version>/entry.json    what the model is (read without loading torch)
     <t>/<c>/<saved-at>-<version>/profile.json  reference profile of its inputs at training time
@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import fsspec
 import pandas as pd
 
+from impute_assets.core.names import store_key
 from impute_assets.store.atomic import put_file, sha256_of, write_bytes
 from impute_assets.store.fitness import Fitness, fitness
-from impute_assets.store.keys import name_key
 from impute_assets.store.reuse import ReuseDecision, ReusePolicy
 from impute_assets.warehouse.url import mask_url
 
@@ -384,7 +384,7 @@ class ModelStore:
         return self._join(self.masked_root, path[len(self._base) :].lstrip("/"))
 
     def _column_dir(self, table: str, column: str) -> str:
-        return self._join(self._base, name_key(table), name_key(column))
+        return self._join(self._base, store_key(table), store_key(column))
 
     @staticmethod
     def _join(*parts: str) -> str:

@@ -20,7 +20,6 @@ pid, connection id or OS pid) and every publish first drops staging tables whose
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import uuid
@@ -34,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from impute_assets.core.names import table_tag
 from impute_assets.warehouse.audit import delete_audit, ensure_audit_table, write_audit
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow, to_pandas
@@ -318,7 +318,7 @@ def _audit_label(partition: tuple[str, object] | None, audit_key: str | None) ->
 def _staging_name(conn: sa.Connection, dialect: Dialect, table: str) -> str:
     """A unique staging name naming its owner session, registered as in flight here."""
     owner = dialect.session_owner(conn)
-    name = f"{STAGING_PREFIX}{owner}_{_table_tag(table)}_{uuid.uuid4().hex[:8]}"
+    name = f"{STAGING_PREFIX}{owner}_{table_tag(table)}_{uuid.uuid4().hex[:8]}"
     with _active_lock:
         _active_staging.add(name)
     return name
@@ -333,14 +333,9 @@ def _load(
         conn.commit()
 
 
-def _table_tag(table: str) -> str:
-    """Short hash of the target's name: staging names stay short, plain and attributable."""
-    return hashlib.sha1(table.encode()).hexdigest()[:6]
-
-
 def staging_of(names: Iterable[str], table: str) -> list[str]:
     """The staging tables among ``names`` that belong to publishes into ``table``."""
-    tag = _table_tag(table)
+    tag = table_tag(table)
     return [n for n in names if (m := _STAGING_NAME.fullmatch(n)) and m.group(2) == tag]
 
 

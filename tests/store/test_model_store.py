@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from impute_assets.core.names import store_key
 from impute_assets.store import ModelStore, ReusePolicy
-from impute_assets.store.keys import name_key
 from impute_assets.store.model_store import DamagedVersion
 from tests.factories import TINY_MODEL
 
@@ -66,21 +66,21 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_name_keys_are_safe_and_stable(name):
-    key = name_key(name)
+    key = store_key(name)
     assert "/" not in key and "\\" not in key and not key.startswith(".")
     assert len(key) < 80
-    assert name_key(name) == key  # the same name finds its folder again
+    assert store_key(name) == key  # the same name finds its folder again
 
 
 def test_name_keys_are_distinct_where_slugs_collide():
-    keys = [name_key(name) for name in NAMES]
+    keys = [store_key(name) for name in NAMES]
     assert len(set(keys)) == len(NAMES)
-    assert name_key("a/b").split("-")[0] == name_key("a b").split("-")[0]  # same slug, own hash
+    assert store_key("a/b").split("-")[0] == store_key("a b").split("-")[0]  # same slug, own hash
 
 
 def test_empty_name_is_an_error():
     with pytest.raises(ValueError, match="empty name"):
-        name_key("")
+        store_key("")
 
 
 def test_policy_rejects_unknown_mode_and_keys():

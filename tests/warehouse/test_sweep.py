@@ -8,9 +8,10 @@ from tests.warehouse.conftest import staging_tables
 
 
 def _fake_staging(wh, owner: str, table: str) -> str:
-    from impute_assets.warehouse.publish import STAGING_PREFIX, _table_tag
+    from impute_assets.core.names import table_tag
+    from impute_assets.warehouse.publish import STAGING_PREFIX
 
-    name = f"{STAGING_PREFIX}{owner}_{_table_tag(table)}_0123abcd"
+    name = f"{STAGING_PREFIX}{owner}_{table_tag(table)}_0123abcd"
     with wh.engine.begin() as conn:
         conn.execute(sa.text(f"CREATE TABLE {wh.dialect.qualified(name, None)} (x INTEGER)"))
     return name
