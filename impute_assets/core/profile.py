@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoding.encoders import epoch_seconds, power_of_two_scale
+from impute_assets.core.datetimes import epoch_seconds
+from impute_assets.core.encoding.encoders import power_of_two_scale
 from impute_assets.core.jsonable import json_scalar
 from impute_assets.core.kinds import ColumnKind
 

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import wasserstein_distance
 from sklearn import metrics
 
+from impute_assets.core.datetimes import epoch_seconds
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.markdown import markdown_table
 
@@ -145,8 +146,7 @@ def score(
 
 def _as_float(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values):
-        nanos = values.to_numpy(dtype="datetime64[ns]").astype("int64")
-        return np.where(values.isna().to_numpy(), np.nan, nanos / 1e9)
+        return epoch_seconds(values).to_numpy()
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

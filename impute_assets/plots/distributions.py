@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.datetimes import SECONDS_PER_DAY, epoch_seconds
 from impute_assets.plots.figure import png_figure
 
 #: Categorical plots show the most frequent categories only.
@@ -31,7 +32,7 @@ def observed_vs_imputed(values: pd.Series, imputed: pd.Series, title: str | None
 
 
 def _as_days(series: pd.Series) -> pd.Series:
-    return (series - pd.Timestamp(0, tz=series.dt.tz)) / pd.Timedelta(days=1)
+    return epoch_seconds(series) / SECONDS_PER_DAY
 
 
 def _histograms(observed: pd.Series, filled: pd.Series, title: str, xlabel: str) -> bytes:

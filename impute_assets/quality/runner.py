@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from impute_assets.core.datetimes import naive_utc
 from impute_assets.quality import ks
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
 from impute_assets.quality.suite import KS_TYPE, ExpectationSpec, Suite
@@ -107,8 +108,7 @@ def _comparable(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     changed = {}
     for name in columns:
         series = df[name]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        series = naive_utc(series)
         if pd.api.types.is_datetime64_dtype(series.dtype):
             try:
                 changed[name] = series.astype("datetime64[ns]")

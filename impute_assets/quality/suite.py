@@ -15,11 +15,11 @@ into GE expectations only when it validates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from impute_assets.core.datetimes import epoch_iso
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.profile import QUANTILES, ColumnProfile, TableProfile
 
@@ -209,7 +209,7 @@ def column_expectations(
     elif col.kind is ColumnKind.DATETIME:
         low, high = _bounds(col, tol)
         specs.append(_spec("expect_column_values_to_be_between", col.name, tolerance=RANGE_KEYS,
-                           min_value=_iso(low), max_value=_iso(high),
+                           min_value=epoch_iso(low), max_value=epoch_iso(high),
                            mostly=tol.range_mostly))  # fmt: skip
     elif col.kind is ColumnKind.CATEGORICAL:
         specs.append(_spec("expect_column_values_to_be_in_set", col.name, tolerance="unseen_share",
@@ -271,19 +271,6 @@ def _spec(
 
 def _share(value: float) -> float:
     return min(1.0, max(0.0, value))
-
-
-def _iso(seconds: float) -> str:
-    """A datetime bound from the profile's seconds axis, as naive UTC ISO text; bounds past
-    Python's datetimes (9999-12-31 23:59:59.999999 rounds up to year 10000 as a float) are
-    held at its last (first) microsecond."""
-    try:
-        return (_EPOCH + timedelta(seconds=seconds)).isoformat()
-    except OverflowError:
-        return (datetime.max if seconds > 0 else datetime.min).isoformat()
-
-
-_EPOCH = datetime(1970, 1, 1)
 
 
 def _tolerances(

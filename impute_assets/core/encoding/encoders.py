@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.datetimes import as_datetimes, epoch_seconds, from_epoch_seconds
 from impute_assets.core.kinds import ColumnKind
 
 #: Category indices 0 and 1 are reserved: missing, and rare/unseen.
@@ -203,48 +204,13 @@ class DatetimeEncoder:
         return self.seconds.decode(scaled)
 
     def cast(self, values: np.ndarray, like: pd.Series) -> pd.Series:
-        stamps = pd.to_datetime(
-            np.round(values * 1e9).astype("int64"), unit="ns", utc=self.tz is not None
-        )
+        stamps = from_epoch_seconds(values, utc=self.tz is not None)
         if self.tz is not None:
             stamps = stamps.tz_convert(self.tz)
         return pd.Series(stamps, index=like.index).astype(like.dtype)
 
     def to_state(self) -> dict[str, Any]:
         return {"seconds": self.seconds.to_state(), "tz": self.tz, "unit": self.unit}
-
-
-def as_datetimes(series: pd.Series) -> pd.Series:
-    """``series`` as pandas datetimes: datetime dtypes as they are, date objects and date
-    strings parsed by pandas. Values in different UTC offsets (ISO strings across a DST change,
-    context rows from another zone) are converted to UTC rather than refused."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype) and not isinstance(
-        series.dtype, pd.ArrowDtype
-    ):
-        return series
-    try:
-        return pd.to_datetime(series)
-    except ValueError as error:
-        refused = error
-    try:
-        return pd.to_datetime(series, utc=True)
-    except ValueError:
-        raise refused from None
-
-
-def epoch_seconds(series: pd.Series) -> pd.Series:
-    """Seconds since the epoch (NaN where missing), counted in the column's own resolution so
-    that datetimes outside the nanosecond range (before 1677, after 2262) keep their value."""
-    stamps = as_datetimes(series)
-    if getattr(stamps.dtype, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = stamps.to_numpy()
-    unit, count = np.datetime_data(values.dtype)
-    ticks = values.view("int64").astype(float)
-    ticks[stamps.isna().to_numpy()] = np.nan
-    return pd.Series(
-        ticks / (np.timedelta64(1, "s") / np.timedelta64(count, unit)), index=series.index
-    )
 
 
 def _category_key(value: Any) -> Hashable:

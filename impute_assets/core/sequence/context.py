@@ -20,12 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.encoding.encoders import (
-    _as_float,
-    as_datetimes,
-    epoch_seconds,
-    observed_mask,
-)
+from impute_assets.core.datetimes import as_datetimes, epoch_seconds
+from impute_assets.core.encoding.encoders import _as_float, observed_mask
 from impute_assets.core.kinds import ColumnKind
 
 PREFIX = "__seq__"
