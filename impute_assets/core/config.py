@@ -228,6 +228,8 @@ class ImputerConfig(BaseModel):
     #: (``order_by``) always keep the per-column networks. 1,000 x 24 columns: the shared one
     #: took 1.12x the per-column networks' time at equal accuracy; at 48 columns 0.69x, nRMSE
     #: 0.413 vs 0.409, accuracy 0.607 vs 0.624 (benchmarks/results/wide_1000_factors6.md).
+    #: Tall tables (rows x modelled columns of at least ``nets.shared.SHARED_CELLS``) train the
+    #: shared network whatever their width.
     shared_network_columns: int = Field(40, gt=0)
     #: "auto" (cuda, then mps, then cpu), "cuda", "mps" or "cpu".
     device: Device = "auto"

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
+from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.nets.mlp import StackedNet
-from impute_assets.core.nets.shared import SHARED, SharedNet
+from impute_assets.core.nets.shared import SHARED, SHARED_CELLS, SharedNet, network_candidates
 
 FAST = {
     "epochs": 30,
@@ -145,3 +146,12 @@ def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(
     scored = {name for model in models.values() for name in model.holdout["scores"]}
     assert trained in scored
     assert ({"network", SHARED} - {trained}).isdisjoint(scored)
+
+
+def test_tall_narrow_tables_train_the_shared_network_too() -> None:
+    config = ImputerConfig()
+    tall = SHARED_CELLS // 13 + 1
+    assert network_candidates(config, 13, False, tall) == {SHARED}
+    assert network_candidates(config, 13, False, tall - 1) == {"network"}
+    assert network_candidates(config, 13, True, tall) == {"network"}  # sequences: never
+    assert network_candidates(config, 40, False, 100) == {SHARED}

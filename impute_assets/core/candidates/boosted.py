@@ -30,6 +30,11 @@ MIN_STOPPING_ROWS = 200
 LEAVES = 15
 LEARNING_RATE = 0.08
 MIN_LEAF_ROWS = 10
+#: Each tree sees at most this many of the design's features (a random subset, LightGBM's
+#: ``feature_fraction``): the design holds every other column, so without it a wide table's
+#: boosters cost columns squared. 3,000 x 100 (``factors6``, 12 targets, 305-309 features):
+#: 2.4x faster, nRMSE 0.392 -> 0.385, accuracy 0.668 -> 0.676; narrower designs see them all.
+MAX_TREE_FEATURES = 64
 #: More classes than this make a multiclass booster (one tree per class and round) costly.
 MAX_CLASSES = 64
 INSTALL_HINT = "pip install lightgbm"
@@ -92,6 +97,7 @@ def boosted_fit(
         "deterministic": True,
         "num_threads": THREADS,
         "force_row_wise": True,
+        "feature_fraction": min(1.0, MAX_TREE_FEATURES / max(z.shape[1], 1)),
     }
     if not numeric:
         params["num_class"] = max(classes, 2)

@@ -99,7 +99,7 @@ def fit_column_models(
         for t in targets
         if t not in texts
     ]
-    networks = network_candidates(config, len(data), sequence is not None)
+    networks = network_candidates(config, len(data), sequence is not None, len(frame))
     trained = _train(space, features, data if "network" in networks else [], config)
     shared = (
         fit_shared(space, features, data, config, resolve_device(config.device))

@@ -57,6 +57,12 @@ BATCH_FACTOR = 4
 #: networks reached 0.76).
 MIN_CHECK_STEPS = 20
 MIN_SHARED_STEPS = 400
+#: A table of at least this many training cells (rows x modelled columns) trains the shared
+#: network whatever its width: with many rows the per-column networks' small batched matmuls
+#: are bound by per-op overhead and the shared trunk learns more per step. 200,000 x 13
+#: (``benchmarks/scale.py``): per-column networks nRMSE 0.439, accuracy 0.607; shared network
+#: 0.411, 0.605 (benchmarks/results/HISTORY.md, 2026-12-06).
+SHARED_CELLS = 1_000_000
 #: Padded output slots of a categorical head group hold this (nothing for cross-entropy).
 PAD = -1e4
 
@@ -402,16 +408,20 @@ def shared_outputs(
     return out
 
 
-def network_candidates(config: ImputerConfig, targets: int, sequence: bool) -> set[str]:
-    """The network candidates that train for a table of ``targets`` modelled columns: of those
-    in ``config.candidates``, the shared network from ``config.shared_network_columns``
-    targets on and the per-column networks below it, when both are there; never the shared
-    network for sequences (their context features feed the per-column networks)."""
+def network_candidates(
+    config: ImputerConfig, targets: int, sequence: bool, rows: int = 0
+) -> set[str]:
+    """The network candidates that train for a table of ``targets`` modelled columns and
+    ``rows`` training rows: of those in ``config.candidates``, the shared network from
+    ``config.shared_network_columns`` targets or :data:`SHARED_CELLS` cells (rows x targets)
+    on and the per-column networks below, when both are there; never the shared network for
+    sequences (their context features feed the per-column networks)."""
     wanted = {"network", SHARED} & set(config.candidates)
     if sequence:
         return wanted - {SHARED}
     if len(wanted) == 2:
-        return {SHARED} if targets >= config.shared_network_columns else {"network"}
+        wide = targets >= config.shared_network_columns
+        return {SHARED} if wide or rows * targets >= SHARED_CELLS else {"network"}
     return wanted
 
 
