@@ -29,14 +29,13 @@ from impute_assets.core.gating import blank_as_missing, column_verdict, snap
 from impute_assets.core.integrity import UnitIntegrityError
 from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
 from impute_assets.core.names import folder_name
+from impute_assets.core.plan import plan_table
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.result import ColumnReport, ImputationResult
 from impute_assets.core.sequence.context import SequenceSpec, with_context
 from impute_assets.core.sequence.fit import fit_sequence_models
 from impute_assets.core.uncertainty.conformal import cell_uncertainty, column_summary, draw
 
-#: Kinds the models can read as inputs.
-INPUT_KINDS = IMPUTABLE_KINDS | {ColumnKind.TEXT}
 MANIFEST = "imputer.json"
 PROFILE = "profile.json"
 
@@ -208,7 +207,6 @@ class Imputer(TransformerMixin, BaseEstimator):
         kinds = infer_kinds(frame, self.kinds, exclude)
         if declared is not None:
             kinds = declared.key_kinds(frame, kinds, given=set(self.kinds or {}))
-        inputs = usable_inputs(frame, kinds)
         skipped = sorted(c for c, k in kinds.items() if k == ColumnKind.UNSUPPORTED)
         if skipped:
             warnings.warn(
@@ -217,6 +215,8 @@ class Imputer(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         targets = self._targets(frame, kinds, config, declared.keys if declared else ())
+        plan = plan_table(frame, kinds, targets, config, declared)
+        inputs = plan.inputs
         self.exclude_ = exclude
         self.kinds_ = kinds
         self.config_ = config
@@ -228,11 +228,22 @@ class Imputer(TransformerMixin, BaseEstimator):
         row_weights = _row_weights(weights, len(frame))
         if targets and self.sequence_ is not None:
             self.column_models_ = fit_sequence_models(
-                frame[list(inputs)], inputs, targets, config, self.sequence_, row_weights
+                frame[list(inputs)],
+                inputs,
+                targets,
+                config,
+                self.sequence_,
+                row_weights,
+                fingerprints=plan.fingerprints,
             )
         elif targets:
             self.column_models_ = fit_column_models(
-                frame[list(inputs)], inputs, targets, config, weights=row_weights
+                frame[list(inputs)],
+                inputs,
+                targets,
+                config,
+                weights=row_weights,
+                fingerprints=plan.fingerprints,
             )
         return self
 
@@ -572,11 +583,6 @@ class Imputer(TransformerMixin, BaseEstimator):
         check_is_fitted(
             self, msg=f"this {type(self).__name__} is not fitted yet: call fit(frame) first"
         )
-
-
-def usable_inputs(frame: pd.DataFrame, kinds: Mapping[str, ColumnKind]) -> dict[str, ColumnKind]:
-    """The columns models can read: of an input kind, with at least one observed value."""
-    return {c: k for c, k in kinds.items() if k in INPUT_KINDS and frame[c].notna().any()}
 
 
 def _model_report(

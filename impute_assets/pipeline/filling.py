@@ -35,6 +35,7 @@ from impute_assets.pipeline.suite import (
 from impute_assets.store import ModelStore
 
 if TYPE_CHECKING:
+    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import Warehouse
@@ -143,7 +144,6 @@ def _fill_and_publish(
     dry_run: bool,
     retrain: Callable[[list[str]], object] | None,
 ) -> FillRecord:
-    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.quality import fills_finite, observed_unchanged, validate_frame
 
@@ -169,7 +169,7 @@ def _fill_and_publish(
             "assets first"
         )
     models = {c: store.load(spec.store_name, c, s.version) for c, s in stored.items()}
-    config = ImputerConfig(**fill_config(spec, list(models), device or {}))
+    config = fill_config(spec, list(models), device or {})
     context = boundary_rows(spec, warehouse, partition)
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
@@ -316,22 +316,22 @@ def _left_columns(
     return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
 
 
-def fill_config(spec: TableSpec, columns: list[str], device: Mapping[str, Any]) -> dict[str, Any]:
-    """ImputerConfig fields for filling: the table's model settings (refinement rounds, sequence
-    window, free-text copying...), the device's, and each column's gates (``fill`` mode,
-    confidence threshold, ...: table settings, then ``column_model`` overrides; a gate set
-    for no column keeps its ``fill`` mode's default)."""
-    from impute_assets.core.config import GATE_FIELDS
+def fill_config(spec: TableSpec, columns: list[str], device: Mapping[str, Any]) -> ImputerConfig:
+    """The config filling ``columns`` runs with: the table's model settings (refinement rounds,
+    sequence window, free-text copying...), the device's, and each column's gates (``fill``
+    mode, confidence threshold, ...: table settings, then ``column_model`` overrides; a gate
+    set for no column keeps its ``fill`` mode's default)."""
+    from impute_assets.core.config import GATE_FIELDS, ImputerConfig
 
     gates = {
         name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
         for name in GATE_FIELDS
     }
-    return {
+    return ImputerConfig(
         **{k: v for k, v in spec.model.items() if k not in GATE_FIELDS},
         **device,
         **{name: values for name, values in gates.items() if values},
-    }
+    )
 
 
 #: Rows per sequence group read from the previous partition as neighbours in time.

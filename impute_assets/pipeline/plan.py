@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -16,22 +15,8 @@ import pandas as pd
 from impute_assets.pipeline.spec import TableSpec
 
 if TYPE_CHECKING:
-    from impute_assets.core.kinds import ColumnKind
-
-
-@dataclass(frozen=True)
-class ColumnPlan:
-    """What one column's model is made of: its and its inputs' kinds, config, fingerprint."""
-
-    column: str
-    kinds: dict[str, ColumnKind]
-    config: dict[str, Any]
-    fingerprint: str
-
-    @property
-    def inputs(self) -> list[str]:
-        """The model's input columns."""
-        return [c for c in self.kinds if c != self.column]
+    from impute_assets.core.config import ImputerConfig
+    from impute_assets.core.plan import ColumnPlan
 
 
 class UnknownColumns(KeyError):
@@ -112,6 +97,14 @@ def sequence_of(spec: TableSpec) -> Any:
     return SequenceSpec(order, tuple(groups)) if order else None
 
 
+def column_config(spec: TableSpec, column: str, device: Mapping[str, Any]) -> ImputerConfig:
+    """The config of ``column``'s model: the spec's settings for it (:meth:`TableSpec.config_for`)
+    and the device's; the one place a column's config is built."""
+    from impute_assets.core.config import ImputerConfig
+
+    return ImputerConfig(**{**spec.config_for(column), **device})
+
+
 def plan_columns(
     spec: TableSpec,
     frame: pd.DataFrame,
@@ -119,15 +112,16 @@ def plan_columns(
     device: Mapping[str, Any],
     unsupported: Mapping[str, str] | None = None,
 ) -> list[ColumnPlan]:
-    """Inputs, config and fingerprint of each column's model, computed without training.
+    """Inputs, config and fingerprint of each column's model, computed without training, as
+    :meth:`Imputer.fit <impute_assets.core.imputer.Imputer.fit>` computes them (one
+    :func:`~impute_assets.core.plan.plan_table`).
 
     ``unsupported`` (column -> SQL type: the warehouse's ``unsupported`` kind) is what the
     warehouse says no model may read or fill, whatever pandas would guess from the text read."""
-    from impute_assets.core.config import ImputerConfig
-    from impute_assets.core.fitting.column_model import fingerprint
-    from impute_assets.core.imputer import usable_inputs
     from impute_assets.core.kinds import ColumnKind, infer_kinds
+    from impute_assets.core.plan import plan_table
 
+    columns = list(columns)
     unsupported = {c: t for c, t in (unsupported or {}).items() if c in frame.columns}
     overridden = sorted(set(unsupported) & set(spec.kinds))
     if overridden:
@@ -142,7 +136,6 @@ def plan_columns(
     sequence = sequence_of(spec)
     if sequence is not None:  # the keys read as Imputer.fit reads them
         kinds = sequence.key_kinds(frame, kinds, given=set(spec.kinds or {}))
-    plans = []
     for column in columns:
         if column not in frame.columns:
             raise unknown_columns(spec, "columns", [column], frame.columns)
@@ -152,24 +145,12 @@ def plan_columns(
                 f"imputed: {_typed([column], unsupported)}; it is passed through "
                 "as read, leave it out of columns"
             )
-        wanted = spec.inputs.get(column) or [c for c in frame.columns if c != column]
-        missing = sorted(set(wanted) - set(frame.columns))
+        missing = sorted(set(spec.inputs.get(column) or []) - set(frame.columns))
         if missing:
             raise unknown_columns(spec, f"inputs.{column}", missing, frame.columns)
-        # The same inputs Imputer.fit uses.
-        inputs = usable_inputs(frame, {c: kinds[c] for c in wanted if c != column})
-        config = spec.config_for(column)
-        kinds_with_target = {column: kinds[column], **inputs}
-        full = ImputerConfig(**{**config, **device})
-        plans.append(
-            ColumnPlan(
-                column,
-                kinds_with_target,
-                config,
-                fingerprint(column, inputs, full, sequence),
-            )
-        )
-    return plans
+    configs = {column: column_config(spec, column, device) for column in columns}
+    plan = plan_table(frame, kinds, columns, configs, sequence, spec.inputs)
+    return list(plan.columns.values())
 
 
 def _typed(columns: Iterable[str], types: Mapping[str, str]) -> str:

@@ -196,7 +196,6 @@ def unchecked(
     """What a check of the published rows could not check, and why, so it never passes by
     absence: no rows, a column without a stored model (its fills are not in the suite), a
     column its gates leave unfilled, a column without gaps in these rows, no expectation run."""
-    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.gating import column_verdict
     from impute_assets.pipeline.filling import fill_config
 
@@ -206,7 +205,7 @@ def unchecked(
     skipped = {
         c: f"no stored model{where}: its fills are not checked" for c in columns if c not in stored
     }
-    config = ImputerConfig(**fill_config(spec, list(stored), {}))
+    config = fill_config(spec, list(stored), {})
     for column, model in stored.items():
         verdict = column_verdict(model.info.get("holdout", {}), config.gate_for(column, True))
         if verdict:

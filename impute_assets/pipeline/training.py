@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -11,7 +12,6 @@ import pandas as pd
 
 from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
-    ColumnPlan,
     check_declared_columns,
     ordered,
     plan_columns,
@@ -22,6 +22,7 @@ from impute_assets.pipeline.spec import TableSpec
 from impute_assets.store import ModelStore, ReuseDecision
 
 if TYPE_CHECKING:
+    from impute_assets.core.plan import ColumnPlan
     from impute_assets.warehouse import Warehouse
 
 _log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def train_or_reuse(
     device = dict(device or {})
     frame = read_training_frame(spec, warehouse)
     plans = plan_columns(spec, frame, list(columns), device, unsupported_columns(spec, warehouse))
-    records = decide_and_train(spec, frame, plans, store, device, force_retrain, log)
+    records = decide_and_train(spec, frame, plans, store, force_retrain, log)
     seconds = time.perf_counter() - started
     log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
     return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)
@@ -68,11 +69,11 @@ def decide_and_train(
     frame: pd.DataFrame,
     plans: list[ColumnPlan],
     store: ModelStore,
-    device: Mapping[str, Any],
     force_retrain: bool,
     log: logging.Logger | Any,
 ) -> dict[str, ModelRecord]:
-    """The reuse decision of every planned column, and the models trained for the others."""
+    """The reuse decision of every planned column, and the models trained for the others
+    (batched per shared inputs and config; the device is in each plan's config)."""
     name = spec.store_name
     previous = {p.column: store.latest(name, p.column) for p in plans}
     decisions = {
@@ -99,10 +100,10 @@ def decide_and_train(
                 previous[plan.column],
             )
         else:
-            batch_key = (tuple(sorted(plan.kinds)), repr(sorted(plan.config.items())))
+            batch_key = (tuple(sorted(plan.kinds)), json.dumps(plan.config.to_dict(), default=str))
             batches.setdefault(batch_key, []).append(plan)
     for batch in batches.values():
-        stored = _train_batch(spec, frame, batch, store, device, log)
+        stored = _train_batch(spec, frame, batch, store, log)
         for plan in batch:
             records[plan.column] = ModelRecord.of(
                 plan.column,
@@ -120,18 +121,16 @@ def _train_batch(
     frame: pd.DataFrame,
     batch: list[ColumnPlan],
     store: ModelStore,
-    device: Mapping[str, Any],
     log: logging.Logger | Any,
 ) -> dict[str, Any]:
     """Fit one imputer over the batch's columns and store each column's model."""
-    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.profile import TableProfile
 
     targets = [p.column for p in batch]
     kinds = {c: k for p in batch for c, k in p.kinds.items()}
     used = frame[list(kinds)]
-    config = ImputerConfig(**{**batch[0].config, **device})
+    config = batch[0].config
     order, groups = sequence_keys(spec)
     imputer = Imputer(
         columns=targets, kinds=kinds, config=config, order_by=order, group_by=groups or None
@@ -143,8 +142,6 @@ def _train_batch(
         if model is None:
             log.warning(f"{spec.table}.{plan.column}: nothing to learn from (no gaps or no rows)")
             continue
-        stored[plan.column] = store.save(
-            spec.store_name, model, profile, fingerprint=plan.fingerprint
-        )
+        stored[plan.column] = store.save(spec.store_name, model, profile)
         log.info(f"{spec.table}.{plan.column}: trained version {model.version} ({model.chosen})")
     return stored

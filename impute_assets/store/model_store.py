@@ -111,14 +111,10 @@ class ModelStore:
         """The root with any password or secret in it replaced by ``***`` (safe for logs)."""
         return mask_url(self.root)
 
-    def save(
-        self, table: str, model: ColumnModel, profile: TableProfile, fingerprint: str | None = None
-    ) -> StoredModel:
-        """Store ``model`` (the unit for ``table``.``model.target``) with its reference profile.
-
-        ``fingerprint`` overrides the model's own: use it to store under the fingerprint the reuse
-        decision was made on, so the next decision compares like with like. Interrupted saves of
-        the column older than :data:`SWEEP_GRACE` are removed first.
+    def save(self, table: str, model: ColumnModel, profile: TableProfile) -> StoredModel:
+        """Store ``model`` (the unit for ``table``.``model.target``) with its reference profile,
+        under its fingerprint (the plan's: the one the pipeline's reuse decision compared).
+        Interrupted saves of the column older than :data:`SWEEP_GRACE` are removed first.
         """
         self.sweep(table, model.target)
         saved_at = datetime.now(UTC)
@@ -139,7 +135,7 @@ class ModelStore:
                 "table": table,
                 "column": model.target,
                 "version": model.version,
-                "fingerprint": fingerprint or model.fingerprint,
+                "fingerprint": model.fingerprint,
                 "trained_at": model.trained_at,
                 "saved_at": saved_at.isoformat(),
                 "folder": folder,

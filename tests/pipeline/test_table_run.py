@@ -43,6 +43,22 @@ def test_run_fills_audits_and_then_reuses(duckdb_url, unique_name, tmp_path):
     assert forced["y"].decision == "train" and forced["y"].changed
 
 
+def test_models_are_stored_under_the_planned_fingerprint(duckdb_url, unique_name, tmp_path):
+    """Restricted inputs and per-column settings: the fingerprint the reuse decision compares is
+    the one the trained model carries (no override when storing), so the next run reuses."""
+    Warehouse(duckdb_url).publish(sample_frame(rows=120), unique_name)
+    store = ModelStore(str(tmp_path / "models"))
+    overrides = {"inputs": {"y": ["x", "g"]}, "column_model": {"z": {"hidden_dim": 6}}}
+    first = _run(duckdb_url, store, table=unique_name, **overrides).train_or_reuse(["y", "z"])
+    for column in ("y", "z"):
+        stored = store.latest(unique_name, column)
+        assert stored.fingerprint == first[column].fingerprint
+        assert store.load(unique_name, column).fingerprint == stored.fingerprint
+    assert first["y"].inputs == ("x", "g")
+    again = _run(duckdb_url, store, table=unique_name, **overrides).train_or_reuse(["y", "z"])
+    assert {again[c].decision for c in ("y", "z")} == {"reuse"}
+
+
 def test_same_table_name_in_two_schemas_keeps_its_own_models(duckdb_url, unique_name, tmp_path):
     warehouse = Warehouse(duckdb_url)
     schemas = [f"{unique_name}_a", f"{unique_name}_b"]

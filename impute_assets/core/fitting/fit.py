@@ -70,6 +70,8 @@ def fit_column_models(
     sequence: SequenceSpec | None = None,
     holdout: Mapping[str, np.ndarray] | None = None,
     weights: np.ndarray | None = None,
+    *,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> dict[str, ColumnModel]:
     """One fitted :class:`ColumnModel` per target; ``kinds`` lists every input column.
 
@@ -80,7 +82,15 @@ def fit_column_models(
     be used; a target without one gets a random split of its observed cells.
     ``weights`` (per row, aligned) weigh each row in the network's loss and the held-out scores.
     Each model's ``holdout["importance"]`` is its inputs' permutation importance there.
+    ``fingerprints`` (per target) are the plan's (:func:`impute_assets.core.plan.plan_table`);
+    without them (the chained round, whose config differs) each target's is computed here, its
+    inputs every other column of ``kinds``.
     """
+    if fingerprints is None:
+        fingerprints = {
+            t: fingerprint(t, {c: kinds[c] for c in raw_columns(kinds) if c != t}, config, sequence)
+            for t in targets
+        }
     rng = np.random.default_rng(config.seed)
     inputs = frame if inputs is None else inputs
     if len(frame) > config.max_training_rows:
@@ -108,19 +118,14 @@ def fit_column_models(
     )
     models = {}
     for name in texts:
-        inputs_kinds = {c: kinds[c] for c in raw_columns(space.columns) if c != name}
         models[name] = fit_copy_model(
-            space,
-            design,
-            frame[name],
-            config,
-            rng,
-            fingerprint(name, inputs_kinds, config, sequence),
-            sequence,
+            space, design, frame[name], config, rng, fingerprints[name], sequence
         )
         models[name].holdout["facts"] = column_facts(frame[name], numeric=False)
     for target in data:
-        model = _fit_column(space, design, target, trained, kinds, config, sequence, shared)
+        model = _fit_column(
+            space, design, target, trained, kinds, config, sequence, shared, fingerprints
+        )
         model.holdout["importance"] = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
@@ -312,6 +317,7 @@ def _fit_column(
     config,
     sequence: SequenceSpec | None,
     shared: SharedFit,
+    fingerprints: Mapping[str, str],
 ) -> ColumnModel:
     net, net_targets, device = fit.trained, fit.targets, fit.device
     position = space.position(target.name)
@@ -415,12 +421,7 @@ def _fit_column(
             "scores": scores,
             **_spreads(chosen, outputs, repeats, y_hold, target),
         },
-        fingerprint=fingerprint(
-            target.name,
-            {c: kinds[c] for c in raw_columns(space.columns) if c != target.name},
-            config,
-            sequence,
-        ),
+        fingerprint=fingerprints[target.name],
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=len(train_rows),

@@ -44,11 +44,14 @@ def fit_sequence_models(
     config: ImputerConfig,
     spec: SequenceSpec,
     weights: np.ndarray | None = None,
+    *,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> dict[str, ColumnModel]:
     """One model per target of the ordered ``frame`` (its columns are the inputs ``kinds``).
 
     The tabular models carry ``spec`` too: their fingerprint is the ordered table's, and an
-    imputer holding only them still orders rows and accepts context rows.
+    imputer holding only them still orders rows and accepts context rows. ``fingerprints``: as
+    :func:`.fit_column_models` takes them.
     """
     full, view, gaps = training_frames(frame, spec, config.seed)
     # the draws fit_column_models itself makes for a table within max_training_rows
@@ -59,7 +62,15 @@ def fit_sequence_models(
         if kinds[t] != ColumnKind.TEXT
     }  # text copies draw their own
     models = fit_column_models(
-        full, context_kinds(kinds, spec), targets, config, view, spec, holdout, weights
+        full,
+        context_kinds(kinds, spec),
+        targets,
+        config,
+        view,
+        spec,
+        holdout,
+        weights,
+        fingerprints=fingerprints,
     )
     rivals = [t for t in holdout if holdout[t].any()]
     if not config.sequence_tabular or not rivals:
@@ -68,7 +79,15 @@ def fit_sequence_models(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the same small-column warnings the first fit raised
         tabular = fit_column_models(
-            full[raw], kinds, rivals, config, view[raw], spec, holdout, weights
+            full[raw],
+            kinds,
+            rivals,
+            config,
+            view[raw],
+            spec,
+            holdout,
+            weights,
+            fingerprints=fingerprints,
         )
     scoring = full[raw].copy()
     for target in rivals:
