@@ -93,42 +93,82 @@ class PublishResult:
     created: bool
 
 
-def publish_frame(
-    engine: sa.Engine,
-    dialect: Dialect,
-    url: str,
-    masked_url: str,
-    frame: pd.DataFrame,
-    table: str,
-    schema: str | None = None,
-    partition: tuple[str, object] | None = None,
-    validate: Callable[[StagingTable], None] | None = None,
-    audit: pd.DataFrame | None = None,
-    audit_table: str | None = None,
-    like: str | None = None,
-    key: Sequence[str] = (),
-    connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
-    audit_key: str | None = None,
-) -> PublishResult:
-    """Replace ``table`` (or one partition of it) with ``frame``, atomically; see module doc.
+@dataclass(frozen=True)
+class PublishRequest:
+    """What a publish writes where: ``frame`` into ``table`` (whole, or one ``partition``; a
+    value of None is the rows whose partition column is NULL), refused by ``validate``, with
+    ``audit`` rows for ``audit_table`` (labelled ``audit_key``, default the partition value
+    as text). A new output table takes the DDL of ``like`` (the source: a name, or its
+    description when the caller has it), and ``key`` a unique index when that has no
+    primary key."""
 
-    A partition value of None stands for the rows whose partition column is NULL.
-    ``audit_key``: the partition label the audit rows of a partition publish carry (default:
-    its value as text).
+    frame: pd.DataFrame = field(repr=False)
+    table: str
+    schema: str | None = None
+    partition: tuple[str, object] | None = None
+    validate: Callable[[StagingTable], None] | None = None
+    audit: pd.DataFrame | None = field(default=None, repr=False)
+    audit_table: str | None = None
+    like: str | TableDescription | None = None
+    key: Sequence[str] = ()
+    audit_key: str | None = None
 
-    ``connect``: opens the connection (default ``engine.connect``; the facade's names the table
-    in connection errors).
-    """
-    if audit is not None and audit_table is None:
+    @property
+    def audit_label(self) -> object:
+        """What the audit rows are labelled with (None: a whole-table publish)."""
+        return _audit_label(self.partition, self.audit_key)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """The warehouse a publish writes to: its engine and dialect, its URL (real, for
+    in-process validators; never logged) and masked, and how to open a connection (the
+    facade's names the table in connection errors)."""
+
+    engine: sa.Engine
+    dialect: Dialect
+    url: str = field(repr=False)
+    masked_url: str
+    connect: Callable[[], AbstractContextManager[sa.Connection]]
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """The staged output: its shape (``desc``, the output's name), the staging table's name,
+    the partition's (column, typed value) and whether the output existed before."""
+
+    desc: TableDescription
+    staging: str
+    where: tuple[str, object] | None
+    existed: bool
+
+
+@dataclass(frozen=True)
+class _Audit:
+    """The audit side of a publish: the rows, the audit table (its shape, under its own
+    name), the staging name it was created under when new, and the label of its rows."""
+
+    rows: pd.DataFrame
+    desc: TableDescription
+    staging: str | None
+    label: object
+
+
+def publish_frame(to: Destination, request: PublishRequest) -> PublishResult:
+    """Replace ``request.table`` (or one partition of it) with its frame, atomically; see the
+    module doc."""
+    table, schema, frame = request.table, request.schema, request.frame
+    dialect, masked_url = to.dialect, to.masked_url
+    if request.audit is not None and request.audit_table is None:
         raise ValueError(f"audit rows for table {table!r} given without audit_table")
-    for name in filter(None, (table, audit_table)):
+    for name in filter(None, (table, request.audit_table)):
         check_name(dialect, masked_url, name, schema)
-    for name in key:  # the same refusal on every engine (DuckDB's key would be NOT NULL)
+    for name in request.key:  # the same refusal on every engine (DuckDB's key would be NOT NULL)
         if name in frame.columns and (nulls := int(frame[name].isna().sum())):
             raise KeyHasNull(
-                url=masked_url, schema=schema, table=table, key=key, column=name, rows=nulls
+                url=masked_url, schema=schema, table=table, key=request.key, column=name, rows=nulls
             )
-    with (connect or engine.connect)() as conn:
+    with to.connect() as conn:
         sweep_staging(conn, dialect, schema)
         existed = dialect.has_table(conn, table, schema)
         staging = _staging_name(conn, dialect, table)
@@ -136,13 +176,12 @@ def publish_frame(
         placed: list[str] = []  # the audit table, once this publish renamed it into place
         published = False
         try:
-            desc = _create_staging(
-                conn, dialect, masked_url, frame, table, schema, staging, existed, like, key
-            )
+            desc = _create_staging(conn, dialect, masked_url, request, staging, existed)
             data = to_arrow(frame, desc)
-            where, label = _partition_filter(desc, data, partition)
-            audit_desc = None
-            if audit is not None:
+            where, label = _partition_filter(desc, data, request.partition)
+            audit = None
+            if request.audit is not None:
+                audit_table = request.audit_table
                 audit_staging = ensure_audit_table(
                     conn,
                     dialect,
@@ -154,31 +193,22 @@ def publish_frame(
                     describe_table(conn, dialect, masked_url, audit_staging or audit_table, schema),
                     name=audit_table,
                 )
+                audit = _Audit(request.audit, audit_desc, audit_staging, request.audit_label)
             _load(conn, dialect, desc, staging, data)
-            if validate is not None:
-                validate(
+            if request.validate is not None:
+                request.validate(
                     StagingTable(
-                        url,
+                        to.url,
                         masked_url,
                         schema,
                         staging,
-                        engine,
+                        to.engine,
                         data.num_rows,
                         _renamed(desc, staging),
                     )
                 )
             replaced, audited, created = _swap_in(
-                conn,
-                dialect,
-                desc,
-                staging,
-                where,
-                existed,
-                audit,
-                audit_desc,
-                audit_staging,
-                placed,
-                _audit_label(partition, audit_key),
+                conn, dialect, _Staged(desc, staging, where, existed), audit, placed
             )
             published = True
         finally:  # a staging table renamed into place is gone: dropping its name does nothing
@@ -239,23 +269,24 @@ def _create_staging(
     conn: sa.Connection,
     dialect: Dialect,
     masked_url: str,
-    frame: pd.DataFrame,
-    table: str,
-    schema: str | None,
+    request: PublishRequest,
     staging: str,
     existed: bool,
-    like: str | None,
-    key: Sequence[str],
 ) -> TableDescription:
     """Create the empty staging table from the DDL of the output table (or of ``like``, or the
     frame's types for a new table without a source); committed. Returns the output's shape."""
-    template = table if existed else like
+    table, schema = request.table, request.schema
+    template = table if existed else request.like
     with translated(masked_url, schema, table):
         if template is not None:
-            source = describe_table(conn, dialect, masked_url, template, schema)
+            source = (
+                template
+                if isinstance(template, TableDescription)
+                else describe_table(conn, dialect, masked_url, template, schema)
+            )
             dialect.create_like(
                 conn,
-                template,
+                source.name,
                 staging,
                 schema,
                 _reflected(source),
@@ -265,12 +296,12 @@ def _create_staging(
         else:
             columns = [
                 sa.Column(str(name), sql_type_for(pa.array(values, from_pandas=True).type))
-                for name, values in frame.items()
+                for name, values in request.frame.items()
             ]
             sa.Table(staging, sa.MetaData(), *columns, schema=schema).create(conn)
             source = describe_table(conn, dialect, masked_url, staging, schema)
-        if not existed and key and not source.primary_key:
-            dialect.add_key(conn, staging, schema, key)
+        if not existed and request.key and not source.primary_key:
+            dialect.add_key(conn, staging, schema, request.key)
         conn.commit()
     return TableDescription(masked_url, schema, table, source.columns, source.primary_key)
 
@@ -342,23 +373,17 @@ def staging_of(names: Iterable[str], table: str) -> list[str]:
 def _swap_in(
     conn: sa.Connection,
     dialect: Dialect,
-    desc: TableDescription,
-    staging: str,
-    where: tuple[str, object] | None,
-    existed: bool,
-    audit: pd.DataFrame | None,
-    audit_desc: TableDescription | None,
-    audit_staging: str | None,
+    staged: _Staged,
+    audit: _Audit | None,
     placed: list[str],
-    partition: object,
 ) -> tuple[int, int, bool]:
     """The one publishing transaction, under the table's (partition's) lock: rename a new audit
-    table (``audit_staging``; its name goes to ``placed``) unless another publish created one,
+    table (``audit.staging``; its name goes to ``placed``) unless another publish created one,
     rename staging into place (new table) or remove the old rows and insert the staged ones;
-    then replace the audit rows of what was replaced (``partition``: the raw value the audit
-    rows carry)."""
+    then replace the audit rows of what was replaced."""
+    desc, where, existed = staged.desc, staged.where, staged.existed
     target = desc.sa_table()
-    source = desc.sa_table(staging)
+    source = desc.sa_table(staged.staging)
     if conn.in_transaction():
         conn.commit()
     dialect.begin_publish(conn)
@@ -368,20 +393,20 @@ def _swap_in(
         dialect.publish_lock(conn, desc.name, desc.schema, where[1] if where else None, exclusive),
     ):
         if (
-            audit_staging is not None
-            and audit_desc is not None
-            and not dialect.has_table(conn, audit_desc.name, audit_desc.schema)
+            audit is not None
+            and audit.staging is not None
+            and not dialect.has_table(conn, audit.desc.name, audit.desc.schema)
         ):
-            dialect.rename(conn, audit_staging, audit_desc.name, audit_desc.schema)
-            placed.append(audit_desc.name)
+            dialect.rename(conn, audit.staging, audit.desc.name, audit.desc.schema)
+            placed.append(audit.desc.name)
         created = not existed and not dialect.has_table(conn, desc.name, desc.schema)
         if created:
             replaced = 0
-            dialect.rename(conn, staging, desc.name, desc.schema)
+            dialect.rename(conn, staged.staging, desc.name, desc.schema)
         elif where is None:
             replaced = conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one()
             if dialect.can_swap(conn, desc.name, desc.schema):
-                dialect.swap(conn, staging, desc.name, desc.schema)
+                dialect.swap(conn, staged.staging, desc.name, desc.schema)
             else:
                 dialect.clear(conn, desc.name, desc.schema)
                 _insert_from(conn, target, source, desc.column_names)
@@ -390,7 +415,9 @@ def _swap_in(
             replaced = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
             _insert_from(conn, target, source, desc.column_names)
         audited = (
-            write_audit(conn, dialect, audit_desc, audit, partition) if audit is not None else 0
+            write_audit(conn, dialect, audit.desc, audit.rows, audit.label)
+            if audit is not None
+            else 0
         )
         conn.commit()
     return int(replaced), audited, created

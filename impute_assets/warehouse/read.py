@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -26,12 +27,19 @@ from impute_assets.warehouse.partitions import partition_value
 DEFAULT_BATCH_ROWS = 65_536
 
 
+@dataclass(frozen=True)
+class RowSelection:
+    """Which rows and columns a read takes: ``columns`` (all for None), one ``partition``
+    (column, value; a value of None is the rows where it is NULL), the first ``sample`` rows
+    in a repeatable order (all for None)."""
+
+    columns: Sequence[str] | None = None
+    partition: tuple[str, object] | None = None
+    sample: int | None = None
+
+
 def select_rows(
-    desc: TableDescription,
-    dialect: Dialect,
-    columns: Sequence[str] | None = None,
-    partition: tuple[str, object] | None = None,
-    sample: int | None = None,
+    desc: TableDescription, dialect: Dialect, rows: RowSelection = RowSelection()
 ) -> sa.Select:
     """SELECT of the wanted columns; unsupported types cast to text so they survive untouched.
 
@@ -40,19 +48,19 @@ def select_rows(
     """
     table = desc.sa_table()
     selected = []
-    for column in desc.select(columns):
+    for column in desc.select(rows.columns):
         col = table.c[column.name]
         if arrow_type(column.type) is None:
             col = dialect.as_text(col)
         selected.append(col.label(column.name))
     query = sa.select(*selected)
-    if partition is not None:
-        name, value = partition
+    if rows.partition is not None:
+        name, value = rows.partition
         part = desc.column(name)
         query = query.where(table.c[part.name] == partition_value(part, value, desc))
-    if sample is not None:
+    if rows.sample is not None:
         by = [table.c[name] for name in desc.primary_key] or [table.c[c.name] for c in desc.columns]
-        query = query.order_by(dialect.sample_order(by)).limit(int(sample))
+        query = query.order_by(dialect.sample_order(by)).limit(int(rows.sample))
     return query
 
 
@@ -60,14 +68,12 @@ def iter_batches(
     conn: sa.Connection,
     dialect: Dialect,
     desc: TableDescription,
-    columns: Sequence[str] | None = None,
-    partition: tuple[str, object] | None = None,
-    sample: int | None = None,
+    rows: RowSelection = RowSelection(),
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Yield record batches of at most ``batch_rows`` rows, typed as ``desc.arrow_schema``."""
-    schema = desc.arrow_schema(columns)
-    query = select_rows(desc, dialect, columns, partition, sample)
+    schema = desc.arrow_schema(rows.columns)
+    query = select_rows(desc, dialect, rows)
     with translated(desc.url, desc.schema, desc.name), _unreadable_values(desc, schema):
         if dialect.transfer == "arrow":
             yield from _arrow_batches(conn, query, schema, batch_rows)

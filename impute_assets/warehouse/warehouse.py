@@ -23,6 +23,8 @@ from impute_assets.warehouse.partitions import (
 )
 from impute_assets.warehouse.profile import MissingProfile, profile_table
 from impute_assets.warehouse.publish import (
+    Destination,
+    PublishRequest,
     PublishResult,
     StagingTable,
     check_name,
@@ -30,12 +32,16 @@ from impute_assets.warehouse.publish import (
     remove_partition,
     sweep_staging,
 )
-from impute_assets.warehouse.read import DEFAULT_BATCH_ROWS, iter_batches
+from impute_assets.warehouse.read import DEFAULT_BATCH_ROWS, RowSelection, iter_batches
 from impute_assets.warehouse.url import DEFAULT_URL, mask_url, parse_url
 
 
 class Warehouse:
     """A SQL warehouse reached by a SQLAlchemy URL (DuckDB, SQLite, PostgreSQL, MySQL/MariaDB).
+
+    The methods that read a table take its name, or its :class:`TableDescription` (from
+    :meth:`describe`): a caller that already described the table (a run, once) saves each
+    method describing it again (``schema`` is then the description's).
 
     Example:
         >>> wh = Warehouse("duckdb:///warehouse.duckdb")
@@ -107,47 +113,59 @@ class Warehouse:
         with self.connect(table, schema) as conn:
             return describe_table(conn, self.dialect, self.masked_url, table, schema)
 
+    @contextmanager
+    def _described(
+        self, table: str | TableDescription, schema: str | None
+    ) -> Iterator[tuple[sa.Connection, TableDescription]]:
+        """A connection and the description of ``table`` (described unless given one)."""
+        if isinstance(table, TableDescription):
+            with self.connect(table.name, table.schema) as conn:
+                yield conn, table
+            return
+        with self.connect(table, schema) as conn:
+            yield conn, describe_table(conn, self.dialect, self.masked_url, table, schema)
+
     def profile(
         self,
-        table: str,
+        table: str | TableDescription,
         schema: str | None = None,
         partition_column: str | None = None,
         empty_strings: bool = False,
         columns: Sequence[str] | None = None,
     ) -> MissingProfile:
         """Rows and missing cells per column (per partition value if asked), in one query."""
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+        with self._described(table, schema) as (conn, desc):
             return profile_table(conn, self.dialect, desc, columns, partition_column, empty_strings)
 
-    def check_key(self, table: str, key: Sequence[str], schema: str | None = None) -> None:
+    def check_key(
+        self, table: str | TableDescription, key: Sequence[str], schema: str | None = None
+    ) -> None:
         """Refuse a declared ``key`` naming a missing column or repeating on rows (SQL count)."""
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+        with self._described(table, schema) as (conn, desc):
             check_key(conn, desc, key)
 
-    def partitions(self, table: str, column: str, schema: str | None = None) -> list[str]:
+    def partitions(
+        self, table: str | TableDescription, column: str, schema: str | None = None
+    ) -> list[str]:
         """Distinct values of a partition column, sorted, as text (ISO dates)."""
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+        with self._described(table, schema) as (conn, desc):
             return list_partitions(conn, desc, column)
 
     def collation_twins(
-        self, table: str, column: str, schema: str | None = None
+        self, table: str | TableDescription, column: str, schema: str | None = None
     ) -> tuple[str | None, list[list[str]]]:
         """The collation of a partition column, when it may compare distinct values equal,
         and the groups of values it does ([] when none, or the engine compares bytes)."""
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
+        with self._described(table, schema) as (conn, desc):
             name = desc.column(column).name
-            collation = self.dialect.column_collation(conn, table, schema, name)
+            collation = self.dialect.column_collation(conn, desc.name, desc.schema, name)
             if collation is None or collation.endswith("_bin"):
                 return collation, []
             return collation, collation_twins(conn, desc, name)
 
     def partitions_with_missing(
         self,
-        table: str,
+        table: str | TableDescription,
         column: str,
         schema: str | None = None,
         columns: Sequence[str] | None = None,
@@ -158,7 +176,7 @@ class Warehouse:
 
     def iter_batches(
         self,
-        table: str,
+        table: str | TableDescription,
         schema: str | None = None,
         columns: Sequence[str] | None = None,
         partition: tuple[str, object] | None = None,
@@ -166,15 +184,13 @@ class Warehouse:
         batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> Iterator[pa.RecordBatch]:
         """Arrow record batches of at most ``batch_rows`` rows (bounded memory)."""
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
-            yield from iter_batches(
-                conn, self.dialect, desc, columns, partition, sample, batch_rows
-            )
+        with self._described(table, schema) as (conn, desc):
+            rows = RowSelection(columns, partition, sample)
+            yield from iter_batches(conn, self.dialect, desc, rows, batch_rows)
 
     def read(
         self,
-        table: str,
+        table: str | TableDescription,
         schema: str | None = None,
         columns: Sequence[str] | None = None,
         partition: tuple[str, object] | None = None,
@@ -188,11 +204,9 @@ class Warehouse:
         and only NULL is missing, so publishing the frame writes NaN back as NaN (with the
         default ``float64`` both are NaN, and a publish writes NULL).
         """
-        with self.connect(table, schema) as conn:
-            desc = describe_table(conn, self.dialect, self.masked_url, table, schema)
-            batches = list(
-                iter_batches(conn, self.dialect, desc, columns, partition, sample, batch_rows)
-            )
+        with self._described(table, schema) as (conn, desc):
+            rows = RowSelection(columns, partition, sample)
+            batches = list(iter_batches(conn, self.dialect, desc, rows, batch_rows))
         return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)), nan_as_missing)
 
     def publish(
@@ -204,7 +218,7 @@ class Warehouse:
         validate: Callable[[StagingTable], None] | None = None,
         audit: pd.DataFrame | None = None,
         audit_table: str | None = None,
-        like: str | None = None,
+        like: str | TableDescription | None = None,
         key: Sequence[str] = (),
         audit_key: str | None = None,
     ) -> PublishResult:
@@ -213,28 +227,25 @@ class Warehouse:
         ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
         ``audit_table`` in the same transaction. A new output table is created from the DDL of
         ``like`` (the source table: its exact column types, NOT NULL, primary key and unique
-        indexes) or, without it, from the frame's types; ``key`` then gets a unique index when
+        indexes; a name, or its description) or, without it, from the frame's types; ``key`` then gets a unique index when
         that DDL has no primary key. Publishes into one table/partition wait for each other.
         A ``partition`` value of None is the rows whose partition column is NULL; ``audit_key``
         labels a partition publish's audit rows (default: the partition value as text).
         """
         self.check_name(table, schema)
-        return publish_frame(
+        request = PublishRequest(
+            frame, table, schema, partition, validate, audit, audit_table, like, key, audit_key
+        )
+        return publish_frame(self._destination(table, schema), request)
+
+    def _destination(self, table: str, schema: str | None) -> Destination:
+        """This warehouse as a publish into ``table`` reaches it."""
+        return Destination(
             self.engine,
             self.dialect,
             self._url.render_as_string(hide_password=False),
             self.masked_url,
-            frame,
-            table,
-            schema,
-            partition,
-            validate,
-            audit,
-            audit_table,
-            like,
-            key,
-            connect=lambda: self.connect(table, schema),
-            audit_key=audit_key,
+            lambda: self.connect(table, schema),
         )
 
     def remove_partition(
