@@ -7,6 +7,7 @@ when the code location loads, and every error names the table and the key at fau
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -99,9 +100,16 @@ class ValidationSpec(_Strict):
     def _known_column_tolerances(
         cls, value: dict[str, dict[str, Any]]
     ) -> dict[str, dict[str, Any]]:
-        for column, tolerances in value.items():
-            _check_tolerances(tolerances, f"validation.column_tolerances.{column}")
-        return value
+        return _each_column(_check_tolerances, value, "validation.column_tolerances")
+
+
+def _each_column(
+    check: Callable[[dict[str, Any], str], None], value: dict[str, dict[str, Any]], where: str
+) -> dict[str, dict[str, Any]]:
+    """A per-column mapping checked column by column (errors name ``where.<column>``)."""
+    for column, fields in value.items():
+        check(fields, f"{where}.{column}")
+    return value
 
 
 def _tolerances_schema() -> dict[str, Any]:
@@ -202,9 +210,7 @@ class TableSpec(_Strict):
     def _known_column_config_fields(
         cls, value: dict[str, dict[str, Any]]
     ) -> dict[str, dict[str, Any]]:
-        for column, overrides in value.items():
-            _check_config_fields(overrides, f"column_model.{column}")
-        return value
+        return _each_column(_check_config_fields, value, "column_model")
 
     @model_validator(mode="after")
     def _consistent(self) -> TableSpec:
