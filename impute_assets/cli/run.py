@@ -110,7 +110,9 @@ def _run_table(
     url = os.environ.get(spec.url_env)
     if not url:
         raise RuntimeError(f"env var {spec.url_env} (the table's url_env) is unset")
-    table_run = TableRun(spec, Warehouse(url, url_env=spec.url_env), store, {"device": args.device})
+    warehouse = Warehouse(url, url_env=spec.url_env)
+    # described once: counting the steps and every step of the run share the description
+    table_run = TableRun(spec, warehouse, store, {"device": args.device}).described()
     total = table_run.steps(args.partition)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=out, transient=True) as progress:  # fmt: skip

@@ -193,19 +193,23 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def models(context: AssetExecutionContext, config: TrainConfig):
+        from impute_assets.pipeline.context import TableContext
         from impute_assets.pipeline.training import train_or_reuse
 
         _refuse_single_host(context, spec, wh_key)
         torch_resource = getattr(context.resources, TORCH_KEY)
         torch_resource.apply_threads()
-        record = train_or_reuse(
+        table = TableContext(
             spec,
             getattr(context.resources, wh_key).get_warehouse(),
             getattr(context.resources, MODEL_STORE_KEY).get_store(),
-            [column_of[k] for k in context.selected_asset_keys],
             torch_resource.config_overrides(),
+            context.log,
+        )
+        record = train_or_reuse(
+            table,
+            [column_of[k] for k in context.selected_asset_keys],
             force_retrain=config.force_retrain,
-            log=context.log,
         )
         for model in record.models:
             yield dg.MaterializeResult(
@@ -222,21 +226,25 @@ def build_table_assets(
         required_resource_keys={wh_key, MODEL_STORE_KEY, TORCH_KEY},
     )
     def imputed(context: AssetExecutionContext, config: FillConfig):
+        from impute_assets.pipeline.context import TableContext
         from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
 
         if broken:
             raise dg.Failure(description=broken)
         _refuse_single_host(context, spec, wh_key)
+        table = TableContext(
+            spec,
+            getattr(context.resources, wh_key).get_warehouse(),
+            getattr(context.resources, MODEL_STORE_KEY).get_store(),
+            getattr(context.resources, TORCH_KEY).config_overrides(),
+            context.log,
+        )
         try:
             record = fill_and_publish(
-                spec,
-                getattr(context.resources, wh_key).get_warehouse(),
-                getattr(context.resources, MODEL_STORE_KEY).get_store(),
+                table,
                 columns,
                 partition_key=context.partition_key if context.has_partition_key else None,
-                device=getattr(context.resources, TORCH_KEY).config_overrides(),
                 run_id=context.run.run_id,
-                log=context.log,
                 dry_run=config.dry_run,
             )
         except NothingToFill as empty:  # skipped: no materialization, its checks skip too

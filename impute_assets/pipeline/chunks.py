@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -29,15 +29,13 @@ OnRows = Callable[[int, int], None]
 @dataclass(frozen=True)
 class Predicted:
     """The frame with its gaps filled, which cells were filled, their confidence, the cells,
-    and per filled column the uncertainty of its fills (see :func:`merged_uncertainty`), and
-    per column the cells left and why (summed over chunks)."""
+    and per column core's report of it merged over the chunks (see :func:`merged_reports`)."""
 
     frame: pd.DataFrame
     imputed: pd.DataFrame
     confidence: pd.DataFrame
     cells: pd.DataFrame
-    uncertainty: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    reports: dict[str, ColumnReport] = field(default_factory=dict)
 
     @classmethod
     def unfilled(cls, source: pd.DataFrame) -> Predicted:
@@ -88,43 +86,50 @@ def predict_in_chunks(
         pd.concat(imputed),
         pd.concat(confidence),
         pd.concat(cells, ignore_index=True),
-        merged_uncertainty(reports),
-        merged_reasons(reports),
+        merged_reports(reports),
     )
 
 
-#: The per-cell means of a column's report merged over chunks, weighted by cells filled.
-_MEANS = ("mean_width", "width_to_spread", "mean_set_size")
+#: The per-cell means of a column's report, merged over chunks weighted by cells filled
+#: (the interval / set means only over chunks whose fills have intervals or sets).
+_MEANS = ("mean_confidence", "mean_width", "width_to_spread", "mean_set_size")
 
 
-def merged_uncertainty(reports: list[list[ColumnReport]]) -> dict[str, dict[str, float | None]]:
-    """Per column, the chunks' uncertainty fields as one: coverage and held-out coverage
-    (the model's, the same in every chunk) and the means over every filled cell."""
-    merged: dict[str, dict[str, float | None]] = {}
-    sums: dict[tuple[str, str], list[float]] = {}  # (column, field) -> [weighted sum, weight]
+def merged_reports(reports: list[list[ColumnReport]]) -> dict[str, ColumnReport]:
+    """Per column, the chunks' reports as one: cells missing, filled and left, and why, summed;
+    coverage and held-out coverage (the model's, the same in every chunk; None when no chunk's
+    fills have intervals or sets) and the means over every filled cell. The rest (the model,
+    its held-out scores) is the same in every chunk."""
+    by_column: dict[str, list[ColumnReport]] = {}
     for report in (r for chunk in reports for r in chunk):
-        if report.coverage is None:
-            continue
-        merged[report.column] = {
-            "coverage": report.coverage,
-            "holdout_coverage": report.holdout_coverage,
-        }
-        for name in _MEANS:
-            value = getattr(report, name)
-            total = sums.setdefault((report.column, name), [0.0, 0.0])
-            if value is not None and report.filled:
-                total[0] += value * report.filled
-                total[1] += report.filled
-    for (column, name), (total, weight) in sums.items():
-        merged[column][name] = total / weight if weight else None
-    return merged
+        by_column.setdefault(report.column, []).append(report)
+    return {column: _merged(parts) for column, parts in by_column.items()}
 
 
-def merged_reasons(reports: list[list[ColumnReport]]) -> dict[str, dict[str, int]]:
-    """Per column, why its cells were left (reason -> cells), summed over the chunks."""
-    merged: dict[str, dict[str, int]] = {}
-    for report in (r for chunk in reports for r in chunk):
-        counts = merged.setdefault(report.column, {})
-        for why, count in report.reasons.items():
-            counts[why] = counts.get(why, 0) + count
-    return merged
+def _merged(parts: list[ColumnReport]) -> ColumnReport:
+    """One column's chunk reports as one (see :func:`merged_reports`)."""
+    reasons: dict[str, int] = {}
+    for part in parts:
+        for why, count in part.reasons.items():
+            reasons[why] = reasons.get(why, 0) + count
+    covered = [p for p in parts if p.coverage is not None]
+    last = covered[-1] if covered else None
+
+    def mean(name: str) -> float | None:
+        among = parts if name == "mean_confidence" else covered
+        weighted = [
+            (v, p.filled) for p in among if (v := getattr(p, name)) is not None and p.filled
+        ]
+        weight = sum(w for _, w in weighted)
+        return sum(v * w for v, w in weighted) / weight if weight else None
+
+    return replace(
+        parts[0],
+        missing=sum(p.missing for p in parts),
+        filled=sum(p.filled for p in parts),
+        left=sum(p.left for p in parts),
+        reasons=reasons,
+        coverage=last.coverage if last else None,
+        holdout_coverage=last.holdout_coverage if last else None,
+        **{name: mean(name) for name in _MEANS},
+    )

@@ -11,16 +11,23 @@ from impute_assets.pipeline.records import MissingCounts
 from impute_assets.pipeline.spec import TableSpec
 
 if TYPE_CHECKING:
-    from impute_assets.warehouse import Warehouse
+    from impute_assets.warehouse import TableDescription, Warehouse
 
 _log = logging.getLogger(__name__)
 
 
-def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -> MissingCounts:
+def detect(
+    spec: TableSpec,
+    warehouse: Warehouse,
+    per_partition: bool = False,
+    source: TableDescription | None = None,
+) -> MissingCounts:
     """Rows and missing cells (NULL, and NaN in floats) per column not excluded by the spec;
-    with ``per_partition``, also each partition's share of missing cells per column."""
+    with ``per_partition``, also each partition's share of missing cells per column.
+    ``source``: the table's description, when the caller has it (else described here, once)."""
     column = spec.partition.column if per_partition and spec.partition else None
-    profile = warehouse.profile(spec.table, schema=spec.db_schema, partition_column=column)
+    source = warehouse.describe(spec.table, spec.db_schema) if source is None else source
+    profile = warehouse.profile(source, partition_column=column)
     watched = [str(c) for c in profile.missing if c not in spec.exclude]
     by_partition = {
         str(value): {c: part.missing.get(c, 0) / max(part.rows, 1) for c in watched}
@@ -31,15 +38,14 @@ def detect(spec: TableSpec, warehouse: Warehouse, per_partition: bool = False) -
         rows=int(profile.rows),
         nulls={c: int(profile.missing[c]) for c in watched},
         by_partition=by_partition,
-        unsupported={c: t for c, t in unsupported_columns(spec, warehouse).items() if c in watched},
+        unsupported={c: t for c, t in unsupported_columns(source).items() if c in watched},
     )
 
 
-def unsupported_columns(spec: TableSpec, warehouse: Warehouse) -> dict[str, str]:
+def unsupported_columns(source: TableDescription) -> dict[str, str]:
     """Column -> SQL type of the table's columns the engine never imputes nor reads (uuid,
     json, arrays, ...: the warehouse's ``unsupported`` kind); they pass through as read."""
-    described = warehouse.describe(spec.table, schema=spec.db_schema).columns
-    return {d.name: d.sql_type for d in described if d.kind == ColumnKind.UNSUPPORTED}
+    return {d.name: d.sql_type for d in source.columns if d.kind == ColumnKind.UNSUPPORTED}
 
 
 def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> list[str]:

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
+from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.model_fit import fitting_models
 from impute_assets.pipeline.partitions import key_for_value, partition_filter
@@ -23,7 +24,6 @@ from impute_assets.pipeline.records import (
     ColumnLeft,
     FillRecord,
     MissingCounts,
-    holdout_fields,
 )
 from impute_assets.pipeline.schema_change import check_output_schema
 from impute_assets.pipeline.spec import TableSpec
@@ -32,15 +32,13 @@ from impute_assets.pipeline.suite import (
     reference_profile,
     validate_staging,
 )
-from impute_assets.store import ModelStore
 
 if TYPE_CHECKING:
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
+    from impute_assets.core.result import ColumnReport
     from impute_assets.quality import ValidationResult
-    from impute_assets.warehouse import Warehouse
-
-_log = logging.getLogger(__name__)
+    from impute_assets.warehouse import TableDescription, Warehouse
 
 
 class NothingToFill(LookupError):
@@ -75,14 +73,10 @@ class ValidationFailed(RuntimeError):
 
 
 def fill_and_publish(
-    spec: TableSpec,
-    warehouse: Warehouse,
-    store: ModelStore,
+    ctx: TableContext,
     columns: list[str],
     partition_key: str | None = None,
-    device: Mapping[str, Any] | None = None,
     run_id: str = "",
-    log: logging.Logger | Any = _log,
     on_rows: OnRows | None = None,
     dry_run: bool = False,
     retrain: Callable[[list[str]], object] | None = None,
@@ -104,25 +98,14 @@ def fill_and_publish(
     would-be fills (the audit rows) replace the preview table (``spec.preview_name``) and the
     output and audit tables are not touched.
     """
+    spec = ctx.spec
     partition = partition_filter(spec, partition_key)
     label = f"{spec.output_name}" + (f" [{partition_key}]" if partition_key else "")
-    with warehouse.fill_lock(spec.output_name, spec.db_schema, partition):
-        log.info(f"{label}: {FILL_STARTED}")
-        record = _fill_and_publish(
-            spec,
-            warehouse,
-            store,
-            columns,
-            partition_key,
-            device,
-            run_id,
-            log,
-            on_rows,
-            dry_run,
-            retrain,
-        )
+    with ctx.warehouse.fill_lock(spec.output_name, spec.db_schema, partition):
+        ctx.log.info(f"{label}: {FILL_STARTED}")
+        record = _fill_and_publish(ctx, columns, partition_key, run_id, on_rows, dry_run, retrain)
         if not dry_run:
-            log.info(f"{label}: {FILL_DONE} {record.cells_filled} cells")
+            ctx.log.info(f"{label}: {FILL_DONE} {record.cells_filled} cells")
     return record
 
 
@@ -132,14 +115,10 @@ FILL_DONE = "published; filled"
 
 
 def _fill_and_publish(
-    spec: TableSpec,
-    warehouse: Warehouse,
-    store: ModelStore,
+    ctx: TableContext,
     columns: list[str],
     partition_key: str | None,
-    device: Mapping[str, Any] | None,
     run_id: str,
-    log: logging.Logger | Any,
     on_rows: OnRows | None,
     dry_run: bool,
     retrain: Callable[[list[str]], object] | None,
@@ -147,11 +126,11 @@ def _fill_and_publish(
     from impute_assets.core.imputer import Imputer
     from impute_assets.quality import fills_finite, observed_unchanged, validate_frame
 
+    ctx = ctx.described()  # every read of the source, its checks and the publish share it
+    spec, warehouse, store, log, described = ctx.spec, ctx.warehouse, ctx.store, ctx.log, ctx.source
     partition = partition_filter(spec, partition_key)
-    check_output_schema(spec, warehouse)
-    raw = warehouse.read(
-        spec.table, schema=spec.db_schema, partition=partition, nan_as_missing=False
-    )
+    check_output_schema(spec, warehouse, described)
+    raw = warehouse.read(described, partition=partition, nan_as_missing=False)
     if raw.empty:
         removed = (0, 0)
         if partition is not None and not dry_run:
@@ -169,11 +148,11 @@ def _fill_and_publish(
             "assets first"
         )
     models = {c: store.load(spec.store_name, c, s.version) for c, s in stored.items()}
-    config = fill_config(spec, list(models), device or {})
-    context = boundary_rows(spec, warehouse, partition)
+    config = fill_config(spec, list(models), ctx.device)
+    context = boundary_rows(spec, warehouse, partition, described)
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
-    filled, imputed, confidence, cells, uncertainty, reasons = _predicted(
+    filled, imputed, confidence, cells, reports, reasons = _predicted(
         spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored)
     )
     cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
@@ -212,7 +191,7 @@ def _fill_and_publish(
             validate=audit,
             audit=cells,
             audit_table=spec.audit_name,
-            like=spec.table,
+            like=described,
             key=spec.key,
             audit_key=partition_key,
         )
@@ -223,17 +202,14 @@ def _fill_and_publish(
         partition=partition_key,
         rows=len(filled),
         columns=tuple(
-            ColumnFill(
-                column=c,
+            ColumnFill.of(
+                reports[c],
+                stored[c],
                 missing=int(source[c].isna().sum()),
                 filled=int(imputed[c].sum()),
                 left=left[c],
                 mean_confidence=_mean(confidence[c]),
-                model_version=stored[c].version,
-                inputs=tuple(stored[c].info.get("inputs", [])),
                 reasons=reasons.get(c, {}),
-                **holdout_fields(stored[c].info),
-                **_uncertainty_fields(uncertainty.get(c, {})),
             )
             for c in stored
         ),
@@ -242,18 +218,12 @@ def _fill_and_publish(
         publish=published,
         filled=filled,
         imputed=imputed,
-        left_columns=_left_columns(spec, warehouse, source, list(stored)),
+        left_columns=_left_columns(spec, described, source, list(stored)),
         dry_run=dry_run,
         preview_table=spec.preview_name if dry_run else None,
         preview_rows=int(preview.rows_written) if preview is not None else 0,
     )
     return record
-
-
-def _uncertainty_fields(summary: Mapping[str, float | None]) -> dict[str, float | None]:
-    """The ``ColumnFill`` fields of a column's merged uncertainty summary."""
-    fields = ("coverage", "holdout_coverage", "width_to_spread", "mean_set_size")
-    return {name: summary.get(name) for name in fields}
 
 
 def _predicted(
@@ -270,14 +240,15 @@ def _predicted(
     pd.DataFrame,
     pd.DataFrame,
     pd.DataFrame,
-    dict[str, dict],
+    dict[str, ColumnReport],
     dict[str, dict[str, int]],
 ]:
     """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
-    ``columns``' filled cells, the filled cells, their uncertainty per column (see
-    :func:`~impute_assets.pipeline.chunks.merged_uncertainty`) and per column the cells left
-    and why. The prediction's own whole-table frames are dropped on return: at 1M rows each
-    is a few hundred MB. Without an ``imputer`` (no column to impute) nothing is filled."""
+    ``columns``' filled cells, the filled cells, core's report of each column (see
+    :func:`~impute_assets.pipeline.chunks.merged_reports`) and per column the cells left and
+    why (structural gaps included). The prediction's own whole-table frames are dropped on
+    return: at 1M rows each is a few hundred MB. Without an ``imputer`` (no column to impute)
+    nothing is filled."""
     if imputer is None:
         log.info(f"{label}: no column to impute; published as it is")
         result = Predicted.unfilled(source)
@@ -285,7 +256,7 @@ def _predicted(
         result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     filled = result.frame.where(imputed | ~source.isna(), source)
-    reasons = {c: dict(r) for c, r in result.reasons.items()}
+    reasons = {c: dict(r.reasons) for c, r in result.reports.items()}
     for gap in spec.structural:
         for column in gap.columns:
             unmarked = (
@@ -299,18 +270,18 @@ def _predicted(
         imputed,
         result.confidence[columns].where(imputed[columns]),
         result.cells,
-        result.uncertainty,
+        result.reports,
         reasons,
     )
 
 
 def _left_columns(
-    spec: TableSpec, warehouse: Warehouse, source: pd.DataFrame, imputed: list[str]
+    spec: TableSpec, described: TableDescription, source: pd.DataFrame, imputed: list[str]
 ) -> tuple[ColumnLeft, ...]:
     """The columns with gaps no model fills here, each with its count and reason."""
     nulls = {str(c): int(n) for c, n in source.isna().sum().items()}
     counts = MissingCounts(
-        spec.table, len(source), nulls, unsupported=unsupported_columns(spec, warehouse)
+        spec.table, len(source), nulls, unsupported=unsupported_columns(described)
     )
     reasons = left_reasons(spec, counts, imputed)
     return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
@@ -339,20 +310,25 @@ BOUNDARY_ROWS = 24
 
 
 def boundary_rows(
-    spec: TableSpec, warehouse: Warehouse, partition: tuple[str, str | None] | None
+    spec: TableSpec,
+    warehouse: Warehouse,
+    partition: tuple[str, str | None] | None,
+    source: TableDescription | None = None,
 ) -> pd.DataFrame | None:
     """The last rows of each group in the partition before ``partition``, when rows form
     sequences: the first hour of a new day still sees the last hours of the previous one (the
-    rows with a NULL partition value have no previous partition)."""
+    rows with a NULL partition value have no previous partition). ``source``: the table's
+    description, when the caller has it."""
     order, groups = sequence_keys(spec)
     if order is None or partition is None or partition[1] is None:
         return None
     column, value = partition
-    values = warehouse.partitions(spec.table, column, schema=spec.db_schema)
+    table = source_table(spec, source)
+    values = warehouse.partitions(table, column, schema=spec.db_schema)
     earlier = sorted((v for v in values if _natural(v) < _natural(value)), key=_natural)
     if not earlier:
         return None
-    rows = warehouse.read(spec.table, schema=spec.db_schema, partition=(column, earlier[-1]))
+    rows = warehouse.read(table, schema=spec.db_schema, partition=(column, earlier[-1]))
     rows = rows.sort_values(order, kind="stable")
     tail = (
         rows.groupby(groups, sort=False).tail(BOUNDARY_ROWS) if groups else rows.tail(BOUNDARY_ROWS)

@@ -19,10 +19,11 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from impute_assets.pipeline.context import source_table
 from impute_assets.pipeline.spec import PartitionSpec, TableSpec
 
 if TYPE_CHECKING:
-    from impute_assets.warehouse import Warehouse
+    from impute_assets.warehouse import TableDescription, Warehouse
 
 #: Key of the rows whose (dynamic) partition value is NULL.
 NULL_KEY = "__null__"
@@ -62,13 +63,18 @@ class PartitionValuesMerged(ValueError):
     read and replace each other's rows. Refused before any work."""
 
 
-def check_partition_values(spec: TableSpec, warehouse: Warehouse) -> None:
+def check_partition_values(
+    spec: TableSpec, warehouse: Warehouse, source: TableDescription | None = None
+) -> None:
     """Refuse a dynamic partition column whose collation merges distinct values (MariaDB's
-    default ``utf8mb4_general_ci``: ``Key``/``key``, ``trail``/``trail ``), naming them."""
+    default ``utf8mb4_general_ci``: ``Key``/``key``, ``trail``/``trail ``), naming them.
+    ``source``: the table's description, when the caller has it."""
     part = spec.partition
     if part is None or part.kind != "dynamic":
         return
-    collation, twins = warehouse.collation_twins(spec.table, part.column, spec.db_schema)
+    collation, twins = warehouse.collation_twins(
+        source_table(spec, source), part.column, spec.db_schema
+    )
     if twins:
         groups = "; ".join(" = ".join(repr(v) for v in group) for group in twins)
         raise PartitionValuesMerged(
@@ -80,17 +86,24 @@ def check_partition_values(spec: TableSpec, warehouse: Warehouse) -> None:
 
 
 def partition_row_counts(
-    spec: TableSpec, warehouse: Warehouse, table: str | None = None
+    spec: TableSpec,
+    warehouse: Warehouse,
+    table: str | None = None,
+    source: TableDescription | None = None,
 ) -> dict[str, int]:
     """Rows per partition key of the source table (or of ``table``, e.g. the output), counted in
     the warehouse in one query (sorted by key). Rows whose value is NULL are counted under
     :data:`NULL_KEY` (for a time-window table no window covers them: :func:`uncovered_rows`).
-    Refuses a column whose collation merges distinct values (:func:`check_partition_values`)."""
+    Refuses a column whose collation merges distinct values (:func:`check_partition_values`).
+    ``source``: the source table's description, when the caller has it."""
     part = spec.partition
     assert part is not None
-    check_partition_values(spec, warehouse)
+    check_partition_values(spec, warehouse, source)
     profile = warehouse.profile(
-        table or spec.table, schema=spec.db_schema, partition_column=part.column, columns=[]
+        table or source_table(spec, source),
+        schema=spec.db_schema,
+        partition_column=part.column,
+        columns=[],
     )
     counts: dict[str, int] = {}
     for value, rows in profile.partitions.items():

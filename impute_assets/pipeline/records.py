@@ -7,12 +7,13 @@ events and metadata, the CLI into its summary, Airflow into XComs. No orchestrat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from impute_assets.core.result import ColumnReport
     from impute_assets.quality import ValidationResult
     from impute_assets.store import ReuseDecision, StoredModel
     from impute_assets.warehouse.publish import PublishResult
@@ -142,7 +143,8 @@ class TrainRecord:
 
 @dataclass(frozen=True)
 class ColumnFill:
-    """What filling did to one column."""
+    """What filling did to one column: core's ``ColumnReport`` of it as the fill saw it (see
+    :meth:`of`), with the columns the model read."""
 
     column: str
     missing: int
@@ -171,6 +173,22 @@ class ColumnFill:
     baseline_gain_spread: float | None = None
     #: Why the ``left`` cells were left: reason -> cells.
     reasons: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, report: ColumnReport, stored: StoredModel, **counted: Any) -> ColumnFill:
+        """The fill of one column: the fields it shares with ``report`` (core's, merged over
+        the chunks) from it; the model's version, inputs and held-out scores from ``stored``
+        (the store's record of the model); and ``counted``: what the fill counted itself
+        (``missing``, ``filled``, ``left``, ``mean_confidence``, ``reasons``: after the
+        structural gaps were left)."""
+        shared = {f.name for f in fields(cls)} & {f.name for f in fields(report)}
+        from_report = {name: getattr(report, name) for name in shared}
+        from_model = {
+            "model_version": stored.version,
+            "inputs": tuple(stored.info.get("inputs", [])),
+            **holdout_fields(stored.info),
+        }
+        return cls(**{**from_report, **from_model, **counted})
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ The entry point for faces that run a table end to end (the ``impute-assets run``
 Airflow task); Dagster runs the same steps as separate assets.
 
 Example:
+    >>> from impute_assets.pipeline import TableSpec
     >>> from impute_assets.pipeline.summary import fill_line
     >>> from impute_assets.store import ModelStore
     >>> from impute_assets.warehouse import Warehouse
@@ -18,11 +19,12 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from impute_assets.pipeline.chunks import OnRows
+from impute_assets.pipeline.context import TableContext
 from impute_assets.pipeline.detect import columns_to_impute, detect
 from impute_assets.pipeline.filling import NothingToFill, fill_and_publish
 from impute_assets.pipeline.partitions import (
@@ -32,30 +34,21 @@ from impute_assets.pipeline.partitions import (
     uncovered_rows,
 )
 from impute_assets.pipeline.records import FillRecord, MissingCounts, TableRunRecord, TrainRecord
-from impute_assets.pipeline.spec import TableSpec
 from impute_assets.pipeline.training import train_or_reuse
-
-if TYPE_CHECKING:
-    from impute_assets.store import ModelStore
-    from impute_assets.warehouse import Warehouse
 
 _log = logging.getLogger(__name__)
 
 
-@dataclass
-class TableRun:
-    """A table's spec with the warehouse, model store and device its steps run on."""
+@dataclass(frozen=True)
+class TableRun(TableContext):
+    """A table's steps, each on its own or all in order (:meth:`run`, which describes the
+    source table once for all of them)."""
 
-    spec: TableSpec
-    warehouse: Warehouse
-    store: ModelStore
-    #: ImputerConfig fields the device decides (``device``, ``precision``).
-    device: Mapping[str, Any] = field(default_factory=dict)
     log: logging.Logger | Any = _log
 
     def detect(self) -> MissingCounts:
         """Missing cells per column, counted in the warehouse."""
-        return detect(self.spec, self.warehouse)
+        return detect(self.spec, self.warehouse, source=self.source)
 
     def columns(self, missing: MissingCounts | None = None) -> list[str]:
         """The columns to impute: the spec's, or every incomplete one (detected if needed)."""
@@ -70,7 +63,7 @@ class TableRun:
         part = self.spec.partition
         if part is None:
             return None
-        counts = partition_row_counts(self.spec, self.warehouse)
+        counts = partition_row_counts(self.spec, self.warehouse, source=self.source)
         keys = [k for k in counts if k not in uncovered_rows(part, counts)]
         return keys + [k for k in self._output_keys() if k not in counts]
 
@@ -81,20 +74,21 @@ class TableRun:
                 conn, self.spec.output_name, self.spec.db_schema
             ):
                 return []
-        return list(partition_row_counts(self.spec, self.warehouse, self.spec.output_name))
+        output = self.spec.output_name
+        return list(partition_row_counts(self.spec, self.warehouse, output, self.source))
 
     def uncovered(self) -> dict[str, int]:
         """Rows of a time-window table no window covers, per value: never filled, reported."""
         part = self.spec.partition
         if part is None:
             return {}
-        return uncovered_rows(part, partition_row_counts(self.spec, self.warehouse))
+        return uncovered_rows(
+            part, partition_row_counts(self.spec, self.warehouse, source=self.source)
+        )
 
     def train_or_reuse(self, columns: Iterable[str], force_retrain: bool = False) -> TrainRecord:
         """Each column's model, reused when the store's policy allows, else trained."""
-        return train_or_reuse(
-            self.spec, self.warehouse, self.store, columns, self.device, force_retrain, self.log
-        )
+        return train_or_reuse(self, columns, force_retrain)
 
     def fill_and_publish(
         self,
@@ -114,19 +108,7 @@ class TableRun:
         retrain = (
             (lambda stale: self.train_or_reuse(stale, force_retrain=True)) if may_retrain else None
         )
-        return fill_and_publish(
-            self.spec,
-            self.warehouse,
-            self.store,
-            columns,
-            partition_key,
-            self.device,
-            run_id,
-            self.log,
-            on_rows,
-            dry_run,
-            retrain,
-        )
+        return fill_and_publish(self, columns, partition_key, run_id, on_rows, dry_run, retrain)
 
     def run(
         self,
@@ -144,16 +126,17 @@ class TableRun:
         ``dry_run``: publish nothing; each fill's would-be cells go to the preview table.
         """
         step = on_step or (lambda label: None)
+        table = self.described()  # once: every step below reads this description
         # first: partition values a collation merges are refused before any work
-        keys = list(partitions) if partitions is not None else self.partition_keys()
+        keys = list(partitions) if partitions is not None else table.partition_keys()
         if partitions is not None:
-            check_partition_values(self.spec, self.warehouse)
+            check_partition_values(self.spec, self.warehouse, table.source)
         step("detect")
-        missing = self.detect()
+        missing = table.detect()
         columns = columns_to_impute(self.spec, missing)
         step("train or reuse")
-        training = self.train_or_reuse(columns, force_retrain)
-        uncovered = self.uncovered() if partitions is None else {}
+        training = table.train_or_reuse(columns, force_retrain)
+        uncovered = table.uncovered() if partitions is None else {}
         if uncovered:
             self.log.warning(uncovered_line(self.spec, uncovered))
         fills = []
@@ -161,7 +144,7 @@ class TableRun:
             step(f"fill {key}" if key is not None else "fill")
             try:
                 fills.append(
-                    self.fill_and_publish(
+                    table.fill_and_publish(
                         columns, key, run_id, on_rows, dry_run, may_retrain=not dry_run
                     )
                 )

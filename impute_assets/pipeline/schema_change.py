@@ -20,8 +20,11 @@ class SchemaChanged(RuntimeError):
     """The source's columns differ from the output table's; nothing was published."""
 
 
-def check_output_schema(spec: TableSpec, warehouse: Warehouse) -> None:
-    """Refuse a fill whose source columns (names, SQL types) no longer match the output's.
+def check_output_schema(
+    spec: TableSpec, warehouse: Warehouse, source: TableDescription | None = None
+) -> None:
+    """Refuse a fill whose source columns (names, SQL types) no longer match the output's
+    (``source``: the source's description, when the caller has it).
 
     Raises:
         SchemaChanged: one line naming each added, dropped and retyped column, and the rebuild.
@@ -30,7 +33,7 @@ def check_output_schema(spec: TableSpec, warehouse: Warehouse) -> None:
         if not warehouse.dialect.has_table(conn, spec.output_name, spec.db_schema):
             return
     changes = schema_changes(
-        warehouse.describe(spec.table, spec.db_schema),
+        source or warehouse.describe(spec.table, spec.db_schema),
         warehouse.describe(spec.output_name, spec.db_schema),
     )
     if changes:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
     check_declared_columns,
@@ -18,62 +18,52 @@ from impute_assets.pipeline.plan import (
     sequence_keys,
 )
 from impute_assets.pipeline.records import ModelRecord, TrainRecord
-from impute_assets.pipeline.spec import TableSpec
-from impute_assets.store import ModelStore, ReuseDecision
+from impute_assets.store import ReuseDecision
 
 if TYPE_CHECKING:
     from impute_assets.core.plan import ColumnPlan
-    from impute_assets.warehouse import Warehouse
-
-_log = logging.getLogger(__name__)
 
 
-def read_training_frame(spec: TableSpec, warehouse: Warehouse) -> pd.DataFrame:
+def read_training_frame(ctx: TableContext) -> pd.DataFrame:
     """The rows models learn from: the whole table (every partition), sampled if large.
 
     Fails naming the key when the spec declares a column the table lacks, when the declared key
     repeats on rows (counted in SQL; their audit rows could not be traced), and when the engine
     would cut the output or audit table's name short, all before any training.
     """
-    frame = warehouse.read(spec.table, schema=spec.db_schema, sample=spec.training_rows)
+    spec, warehouse = ctx.spec, ctx.warehouse
+    source = source_table(spec, ctx.source)
+    frame = warehouse.read(source, schema=spec.db_schema, sample=spec.training_rows)
     check_declared_columns(spec, frame.columns)
-    warehouse.check_key(spec.table, spec.key, schema=spec.db_schema)
+    warehouse.check_key(source, spec.key, schema=spec.db_schema)
     for name in (spec.output_name, spec.audit_name):
         warehouse.check_name(name, spec.db_schema)
     return ordered(spec, frame.drop(columns=[c for c in spec.exclude if c in frame.columns]))
 
 
 def train_or_reuse(
-    spec: TableSpec,
-    warehouse: Warehouse,
-    store: ModelStore,
-    columns: Iterable[str],
-    device: Mapping[str, Any] | None = None,
-    force_retrain: bool = False,
-    log: logging.Logger | Any = _log,
+    ctx: TableContext, columns: Iterable[str], force_retrain: bool = False
 ) -> TrainRecord:
     """Plan each column's model, reuse what the store's policy allows (nothing with
     ``force_retrain``), train the rest batched per shared inputs and config."""
     started = time.perf_counter()
-    device = dict(device or {})
-    frame = read_training_frame(spec, warehouse)
-    plans = plan_columns(spec, frame, list(columns), device, unsupported_columns(spec, warehouse))
-    records = decide_and_train(spec, frame, plans, store, force_retrain, log)
+    ctx = ctx.described()  # the read, the key check and the plans share one description
+    spec = ctx.spec
+    frame = read_training_frame(ctx)
+    unsupported = unsupported_columns(ctx.source)
+    plans = plan_columns(spec, frame, list(columns), dict(ctx.device), unsupported)
+    records = decide_and_train(ctx, frame, plans, force_retrain)
     seconds = time.perf_counter() - started
-    log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
+    ctx.log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
     return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)
 
 
 def decide_and_train(
-    spec: TableSpec,
-    frame: pd.DataFrame,
-    plans: list[ColumnPlan],
-    store: ModelStore,
-    force_retrain: bool,
-    log: logging.Logger | Any,
+    ctx: TableContext, frame: pd.DataFrame, plans: list[ColumnPlan], force_retrain: bool
 ) -> dict[str, ModelRecord]:
     """The reuse decision of every planned column, and the models trained for the others
     (batched per shared inputs and config; the device is in each plan's config)."""
+    spec, store, log = ctx.spec, ctx.store, ctx.log
     name = spec.store_name
     previous = {p.column: store.latest(name, p.column) for p in plans}
     decisions = {
@@ -103,7 +93,7 @@ def decide_and_train(
             batch_key = (tuple(sorted(plan.kinds)), json.dumps(plan.config.to_dict(), default=str))
             batches.setdefault(batch_key, []).append(plan)
     for batch in batches.values():
-        stored = _train_batch(spec, frame, batch, store, log)
+        stored = _train_batch(ctx, frame, batch)
         for plan in batch:
             records[plan.column] = ModelRecord.of(
                 plan.column,
@@ -116,17 +106,12 @@ def decide_and_train(
     return records
 
 
-def _train_batch(
-    spec: TableSpec,
-    frame: pd.DataFrame,
-    batch: list[ColumnPlan],
-    store: ModelStore,
-    log: logging.Logger | Any,
-) -> dict[str, Any]:
+def _train_batch(ctx: TableContext, frame: pd.DataFrame, batch: list[ColumnPlan]) -> dict[str, Any]:
     """Fit one imputer over the batch's columns and store each column's model."""
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.profile import TableProfile
 
+    spec, store, log = ctx.spec, ctx.store, ctx.log
     targets = [p.column for p in batch]
     kinds = {c: k for p in batch for c, k in p.kinds.items()}
     used = frame[list(kinds)]

@@ -226,11 +226,12 @@ class Warehouse:
 
         ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
         ``audit_table`` in the same transaction. A new output table is created from the DDL of
-        ``like`` (the source table: its exact column types, NOT NULL, primary key and unique
-        indexes; a name, or its description) or, without it, from the frame's types; ``key`` then gets a unique index when
-        that DDL has no primary key. Publishes into one table/partition wait for each other.
-        A ``partition`` value of None is the rows whose partition column is NULL; ``audit_key``
-        labels a partition publish's audit rows (default: the partition value as text).
+        ``like`` (the source table, by name or description: its exact column types, NOT NULL,
+        primary key and unique indexes) or, without it, from the frame's types; ``key`` then
+        gets a unique index when that DDL has no primary key. Publishes into one
+        table/partition wait for each other. A ``partition`` value of None is the rows whose
+        partition column is NULL; ``audit_key`` labels a partition publish's audit rows
+        (default: the partition value as text).
         """
         self.check_name(table, schema)
         request = PublishRequest(

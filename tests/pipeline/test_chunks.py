@@ -40,17 +40,23 @@ def test_chunks_fill_what_one_pass_fills_and_log_progress(caplog):
         pd.testing.assert_series_equal(
             pd.to_numeric(chunked.cells[column]), pd.to_numeric(whole.cells()[column]), rtol=1e-9
         )
-    # the per-column uncertainty merged over chunks is the one pass's (widths are put against
-    # the spread of the chunk's own observed values, so that ratio only comes close)
-    report = whole.report_frame().set_index("column")
-    for column, merged in chunked.uncertainty.items():
-        for name, value in merged.items():
-            expected = report.loc[column, name]
-            if pd.isna(expected):
-                assert value is None
+    # each column's report merged over chunks is the one pass's: the counts and reasons exactly,
+    # the means closely (widths are put against the spread of the chunk's own observed values,
+    # so that ratio only comes close)
+    report = {r.column: r for r in whole.report}
+    assert set(chunked.reports) == set(report)
+    for column, merged in chunked.reports.items():
+        expected = report[column]
+        counts = ("missing", "filled", "left", "reasons", "model", "model_version")
+        assert [getattr(merged, n) for n in counts] == [getattr(expected, n) for n in counts]
+        for name in ("coverage", "holdout_coverage", "mean_confidence", "mean_width",
+                     "width_to_spread", "mean_set_size"):  # fmt: skip
+            value, wanted = getattr(merged, name), getattr(expected, name)
+            if wanted is None:
+                assert value is None, (column, name)
             else:
                 rel = 0.1 if name == "width_to_spread" else 1e-6
-                assert value == pytest.approx(expected, rel=rel)
+                assert value == pytest.approx(wanted, rel=rel), (column, name)
     assert seen == [(100, 250), (200, 250), (250, 250)]
     lines = [r.getMessage() for r in caplog.records if "rows filled" in r.getMessage()]
     assert lines[0].startswith("t_imputed: rows filled 100 of 250 (chunk 1/3, ")
