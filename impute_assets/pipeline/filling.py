@@ -18,7 +18,7 @@ from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.model_fit import fitting_models
 from impute_assets.pipeline.partitions import key_for_value, partition_filter
-from impute_assets.pipeline.plan import ordered, sequence_keys
+from impute_assets.pipeline.plan import fill_config, ordered, sequence_keys
 from impute_assets.pipeline.records import (
     ColumnFill,
     ColumnLeft,
@@ -34,7 +34,6 @@ from impute_assets.pipeline.suite import (
 )
 
 if TYPE_CHECKING:
-    from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.result import ColumnReport
     from impute_assets.quality import ValidationResult
@@ -287,24 +286,6 @@ def _left_columns(
     return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
 
 
-def fill_config(spec: TableSpec, columns: list[str], device: Mapping[str, Any]) -> ImputerConfig:
-    """The config filling ``columns`` runs with: the table's model settings (refinement rounds,
-    sequence window, free-text copying...), the device's, and each column's gates (``fill``
-    mode, confidence threshold, ...: table settings, then ``column_model`` overrides; a gate
-    set for no column keeps its ``fill`` mode's default)."""
-    from impute_assets.core.config import GATE_FIELDS, ImputerConfig
-
-    gates = {
-        name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
-        for name in GATE_FIELDS
-    }
-    return ImputerConfig(
-        **{k: v for k, v in spec.model.items() if k not in GATE_FIELDS},
-        **device,
-        **{name: values for name, values in gates.items() if values},
-    )
-
-
 #: Rows per sequence group read from the previous partition as neighbours in time.
 BOUNDARY_ROWS = 24
 
@@ -411,12 +392,6 @@ def _audit_cells(
         schema=spec.db_schema,
         partition=partition,
     )
-
-
-def _gate(spec: TableSpec, column: str, name: str) -> Any:
-    """The spec's value of one gate field for a column (None: not set for it)."""
-    value = spec.config_for(column).get(name)
-    return value.get(column) if isinstance(value, Mapping) else value
 
 
 def _mean(series: pd.Series) -> float | None:

@@ -105,6 +105,30 @@ def column_config(spec: TableSpec, column: str, device: Mapping[str, Any]) -> Im
     return ImputerConfig(**{**spec.config_for(column), **device})
 
 
+def fill_config(spec: TableSpec, columns: list[str], device: Mapping[str, Any]) -> ImputerConfig:
+    """The config filling ``columns`` runs with: the table's model settings (refinement rounds,
+    sequence window, free-text copying...), the device's, and each column's gates (``fill``
+    mode, confidence threshold, ...: table settings, then ``column_model`` overrides; a gate
+    set for no column keeps its ``fill`` mode's default)."""
+    from impute_assets.core.config import GATE_FIELDS, ImputerConfig
+
+    gates = {
+        name: {c: v for c in columns if (v := _gate(spec, c, name)) is not None}
+        for name in GATE_FIELDS
+    }
+    return ImputerConfig(
+        **{k: v for k, v in spec.model.items() if k not in GATE_FIELDS},
+        **device,
+        **{name: values for name, values in gates.items() if values},
+    )
+
+
+def _gate(spec: TableSpec, column: str, name: str) -> Any:
+    """The spec's value of one gate field for a column (None: not set for it)."""
+    value = spec.config_for(column).get(name)
+    return value.get(column) if isinstance(value, Mapping) else value
+
+
 def plan_columns(
     spec: TableSpec,
     frame: pd.DataFrame,

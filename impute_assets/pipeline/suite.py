@@ -197,7 +197,7 @@ def unchecked(
     absence: no rows, a column without a stored model (its fills are not in the suite), a
     column its gates leave unfilled, a column without gaps in these rows, no expectation run."""
     from impute_assets.core.gating import column_verdict
-    from impute_assets.pipeline.filling import fill_config
+    from impute_assets.pipeline.plan import fill_config
 
     where = f" in partition {partition_key}" if partition_key is not None else ""
     if source.empty:
