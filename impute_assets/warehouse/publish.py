@@ -220,9 +220,7 @@ def publish_frame(to: Destination, request: PublishRequest) -> PublishResult:
 
 
 def remove_partition(
-    conn: sa.Connection,
-    dialect: Dialect,
-    masked_url: str,
+    to: Destination,
     table: str,
     schema: str | None,
     partition: tuple[str, object],
@@ -233,28 +231,30 @@ def remove_partition(
     default the value as text) in one transaction, under the partition's publish lock: the
     rows of a partition whose source rows are gone. Returns (rows, audit rows) deleted; (0, 0)
     when ``table`` does not exist."""
-    if not dialect.has_table(conn, table, schema):
-        return 0, 0
-    desc = describe_table(conn, dialect, masked_url, table, schema)
-    audit_desc = (
-        describe_table(conn, dialect, masked_url, audit_table, schema)
-        if audit_table is not None and dialect.has_table(conn, audit_table, schema)
-        else None
-    )
-    name, raw_value = partition
-    value = partition_value(desc.column(name), raw_value, desc)
-    target = desc.sa_table()
-    if conn.in_transaction():
-        conn.commit()
-    dialect.begin_publish(conn)
-    with (
-        translated(desc.url, desc.schema, desc.name),
-        dialect.publish_lock(conn, desc.name, desc.schema, value, False),
-    ):
-        rows = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
-        label = _audit_label((name, value), audit_key)
-        audited = delete_audit(conn, audit_desc, label) if audit_desc is not None else 0
-        conn.commit()
+    dialect, masked_url = to.dialect, to.masked_url
+    with to.connect() as conn:
+        if not dialect.has_table(conn, table, schema):
+            return 0, 0
+        desc = describe_table(conn, dialect, masked_url, table, schema)
+        audit_desc = (
+            describe_table(conn, dialect, masked_url, audit_table, schema)
+            if audit_table is not None and dialect.has_table(conn, audit_table, schema)
+            else None
+        )
+        name, raw_value = partition
+        value = partition_value(desc.column(name), raw_value, desc)
+        target = desc.sa_table()
+        if conn.in_transaction():
+            conn.commit()
+        dialect.begin_publish(conn)
+        with (
+            translated(desc.url, desc.schema, desc.name),
+            dialect.publish_lock(conn, desc.name, desc.schema, value, False),
+        ):
+            rows = conn.execute(sa.delete(target).where(target.c[name] == value)).rowcount
+            label = _audit_label((name, value), audit_key)
+            audited = delete_audit(conn, audit_desc, label) if audit_desc is not None else 0
+            conn.commit()
     return int(rows), audited
 
 

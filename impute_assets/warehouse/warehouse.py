@@ -259,17 +259,9 @@ class Warehouse:
     ) -> tuple[int, int]:
         """Delete one partition of ``table`` and its audit rows in one transaction (a
         partition whose source rows are gone); returns (rows, audit rows) deleted."""
-        with self.connect(table, schema) as conn:
-            return remove_partition(
-                conn,
-                self.dialect,
-                self.masked_url,
-                table,
-                schema,
-                partition,
-                audit_table,
-                audit_key,
-            )
+        return remove_partition(
+            self._destination(table, schema), table, schema, partition, audit_table, audit_key
+        )
 
     def sweep_staging(self, schema: str | None = None) -> list[str]:
         """Drop staging tables left by killed processes; returns their names."""
