@@ -22,18 +22,14 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.datawig.simple import split_rows
 from impute_assets.core.kinds import ColumnKind
-
-if TYPE_CHECKING:
-    from impute_assets.core.datawig.simple import SimpleImputer
 
 #: Global names that are ``SimpleImputer.fit`` arguments.
 FIT_ARGUMENTS = {
@@ -56,6 +52,32 @@ _CONFIG_FIELDS = set(ImputerConfig.model_fields)
 _TYPES = ("string", "categorical", "numeric")
 
 
+class Tunable(Protocol):
+    """What the search reads and calls of the imputer it tunes: a
+    :class:`~impute_assets.core.datawig.simple.SimpleImputer` (named here only, so that this
+    module and the one that calls it do not import each other)."""
+
+    input_columns: Sequence[str]
+    output_column: str
+    kinds: Mapping[str, ColumnKind | str] | None
+    config: ImputerConfig | None
+    metrics_: dict[str, Any]
+
+    def set_params(self, **params: Any) -> Self: ...
+
+    def fit(self, train_df: pd.DataFrame, test_df: pd.DataFrame | None, **kwargs: Any) -> Self: ...
+
+    def predict(self, data_frame: pd.DataFrame) -> pd.DataFrame: ...
+
+
+def split_rows(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions to train on and to test on: a seeded ``share`` of ``rows`` held out (as
+    ``SimpleImputer.fit`` and the search split a frame given no test frame)."""
+    order = np.random.default_rng(seed).permutation(rows)
+    cut = rows - round(share * rows)
+    return order[:cut], order[cut:]
+
+
 @dataclass
 class HpoRun:
     """One search: its results table (one row per combination tried) and the best row."""
@@ -66,7 +88,7 @@ class HpoRun:
 
 
 def search(
-    imputer: SimpleImputer,
+    imputer: Tunable,
     train_df: pd.DataFrame,
     test_df: pd.DataFrame | None,
     hps: Mapping[str, Mapping[str, Any]] | None,
@@ -87,7 +109,7 @@ def search(
     normalize_numeric: bool = True,
     user_defined_scores: Sequence[tuple[Callable[..., Any], str]] | None = None,
     hpo_run_name: str | None = None,
-) -> tuple[SimpleImputer, HpoRun]:
+) -> tuple[Tunable, HpoRun]:
     """Fit one clone of ``imputer`` per drawn combination; the best clone and the table."""
     if num_evals < 1:
         raise ValueError(f"fit_hpo: num_evals must be >= 1, got {num_evals}")
@@ -159,7 +181,7 @@ def _given(**lists: Any) -> dict[str, list]:
 
 
 def _space(
-    hps: Mapping[str, Mapping[str, Any]], imputer: SimpleImputer, frame: pd.DataFrame
+    hps: Mapping[str, Mapping[str, Any]], imputer: Tunable, frame: pd.DataFrame
 ) -> dict[str, list]:
     """Flatten Datawig's nested ``hps`` to ``{"scope:name": values}``; a type scope (string,
     categorical, numeric) fills in the names an input of that type does not set itself."""
@@ -208,8 +230,8 @@ def _nth(values: Sequence[list], index: int) -> tuple:
 
 
 def _candidate(
-    imputer: SimpleImputer, settings: Mapping[str, Any], path: str
-) -> tuple[SimpleImputer, dict[str, Any]]:
+    imputer: Tunable, settings: Mapping[str, Any], path: str
+) -> tuple[Tunable, dict[str, Any]]:
     """A clone of ``imputer`` with ``settings`` applied, and its ``fit`` arguments."""
     fit_args: dict[str, Any] = {}
     config: dict[str, Any] = {}
@@ -232,13 +254,13 @@ def _candidate(
     return candidate, fit_args
 
 
-def _is_text(imputer: SimpleImputer, column: str) -> bool:
+def _is_text(imputer: Tunable, column: str) -> bool:
     kind = (imputer.kinds or {}).get(column)
     return kind is None or ColumnKind(kind) == ColumnKind.TEXT
 
 
 def _user_scores(
-    candidate: SimpleImputer,
+    candidate: Tunable,
     test_df: pd.DataFrame,
     scores: Sequence[tuple[Callable[..., Any], str]],
 ) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from impute_assets.core.config import ImputerConfig
+from impute_assets.core.datawig.hpo import HpoRun, search, split_rows
 from impute_assets.core.datawig.label_shift import label_shift_weights
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
 from impute_assets.core.fitting.column_model import ColumnModel
@@ -284,8 +285,6 @@ class SimpleImputer(BaseEstimator):
         """Random search over the engine's settings; keeps the best model, and the results
         table in ``hpo.results`` (see :func:`impute_assets.core.datawig.hpo.search` for the
         arguments: Datawig's ``hps`` dict and ``*_candidates`` lists)."""
-        from impute_assets.core.datawig.hpo import HpoRun, search
-
         best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours, **candidates)
         if hasattr(self, "hpo_"):  # Datawig's results table grows over fit_hpo calls
             earlier = self.hpo_.results
@@ -539,13 +538,6 @@ class SimpleImputer(BaseEstimator):
         if missing:
             raise KeyError(f"columns not in the frame: {missing}; have {list(frame.columns)}")
         return list(dict.fromkeys(columns))
-
-
-def split_rows(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions to train on and to test on: a seeded ``share`` of ``rows`` held out."""
-    order = np.random.default_rng(seed).permutation(rows)
-    cut = rows - round(share * rows)
-    return order[:cut], order[cut:]
 
 
 def _mostly_distinct_strings(series: pd.Series) -> bool:
