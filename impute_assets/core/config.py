@@ -19,12 +19,11 @@ from pydantic import (
     model_validator,
 )
 
-#: Candidate models a column can be filled by; the held-out split picks among them.
-#: "blend" averages the network, shared network, linear, kNN and boosted candidates fitted.
-#: "shared_network" is one masked network for the whole table (see :mod:`.shared_network`).
-#: "boosted" (LightGBM) skips categorical targets of more than ``boosted.MAX_CLASSES`` classes.
-CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
-DEFAULT_CANDIDATES = ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode")
+from impute_assets.core.candidates.names import SELECTABLE
+
+#: Candidate models a column can be filled by (the held-out split picks among them), and the
+#: default (all): see :mod:`impute_assets.core.candidates.registry`.
+CANDIDATES = DEFAULT_CANDIDATES = SELECTABLE
 Device = Literal["auto", "cuda", "mps", "cpu"]
 DEVICES = get_args(Device)
 #: How free-text inputs are read: hashed n-grams, or all-MiniLM-L6-v2 sentence embeddings.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impute_assets.core.config import ImputerConfig
-from impute_assets.core.fitting.fit import _blend_members
+from impute_assets.core.candidates.blend import blend_members
 from impute_assets.core.nets.training import TargetData
 
 
@@ -22,7 +21,7 @@ def test_a_poor_candidate_is_left_out_of_the_average():
         "boosted": truth + rng.normal(0, 0.3, 400),
         "linear": rng.normal(size=400),
     }  # knows nothing
-    members = _blend_members(outputs, truth, _numeric_target(truth), ImputerConfig())
+    members = blend_members(outputs, truth, _numeric_target(truth))
     assert set(members) == {"network", "boosted"}
 
 
@@ -30,7 +29,7 @@ def test_equally_good_independent_candidates_are_all_averaged():
     rng = np.random.default_rng(1)
     truth = rng.normal(size=400)
     outputs = {name: truth + rng.normal(0, 0.5, 400) for name in ("network", "linear", "knn")}
-    members = _blend_members(outputs, truth, _numeric_target(truth), ImputerConfig())
+    members = blend_members(outputs, truth, _numeric_target(truth))
     assert set(members) == {"network", "linear", "knn"}
 
 
@@ -43,6 +42,6 @@ def test_categorical_members_carry_their_temperatures():
         "boosted": confident + rng.normal(0, 0.5, (300, 3)),
     }
     target = TargetData("c", False, 3, truth.astype(float), np.zeros(300, bool), np.ones(300, bool))
-    members = _blend_members(outputs, truth, target, ImputerConfig())
+    members = blend_members(outputs, truth, target)
     assert set(members) == {"network", "boosted"}
     assert all(t > 0 for t in members.values())

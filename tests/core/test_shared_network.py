@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 import torch
 
+from impute_assets.core.candidates.names import SHARED_NETWORK as SHARED
+from impute_assets.core.candidates.network import Network
+from impute_assets.core.candidates.shared import SharedNetwork
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.nets.mlp import StackedNet
-from impute_assets.core.nets.shared import SHARED, SHARED_CELLS, SharedNet, network_candidates
+from impute_assets.core.nets.shared import SHARED_CELLS, SharedNet
 
 FAST = {
     "epochs": 30,
@@ -150,8 +153,15 @@ def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(
 
 def test_tall_narrow_tables_train_the_shared_network_too() -> None:
     config = ImputerConfig()
+
+    def networks(targets: int, sequence: bool, rows: int) -> set[str]:
+        trained = (
+            c for c in (Network(), SharedNetwork()) if c.trains(config, targets, sequence, rows)
+        )
+        return {c.name for c in trained}
+
     tall = SHARED_CELLS // 13 + 1
-    assert network_candidates(config, 13, False, tall) == {SHARED}
-    assert network_candidates(config, 13, False, tall - 1) == {"network"}
-    assert network_candidates(config, 13, True, tall) == {"network"}  # sequences: never
-    assert network_candidates(config, 40, False, 100) == {SHARED}
+    assert networks(13, False, tall) == {SHARED}
+    assert networks(13, False, tall - 1) == {"network"}
+    assert networks(13, True, tall) == {"network"}  # sequences: never
+    assert networks(40, False, 100) == {SHARED}

@@ -9,89 +9,98 @@ saves as plain arrays.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core.candidates.cheap import Design, knn_references
+from impute_assets.core.candidates import names
+from impute_assets.core.candidates.base import Candidate, ColumnPrediction, FittedColumn, RawInputs
+from impute_assets.core.candidates.design import Design
+from impute_assets.core.candidates.knn import knn_references
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.encoders import observed_mask
 from impute_assets.core.encoding.features import FeatureSpace
-from impute_assets.core.kinds import ColumnKind
 
-NEAREST_COPY = "nearest_copy"
 QUERY_CHUNK = 2048
 
 
-def fit_copy_model(
-    space: FeatureSpace,
-    design: Design,
-    series: pd.Series,
-    config: ImputerConfig,
-    rng: np.random.Generator,
-    fingerprint: str,
-    sequence: Any,
-) -> Any:
-    """A :class:`ColumnModel` that copies ``series``' text from the nearest observed row."""
-    from impute_assets.core.fitting.column_model import ColumnModel
+@dataclass
+class TextFit:
+    """What a text column's unit saves: the copy's arrays, calibration and held-out check."""
 
-    name = str(series.name)
-    observed = np.flatnonzero(observed_mask(series))
-    texts = [str(v) for v in series.to_numpy(dtype=object)[observed]]
-    z = design.matrix[observed][:, design.without(space.position(name))]
-    holdout = rng.random(len(observed)) < config.holdout_fraction
-    if holdout.all() or not holdout.any():
-        holdout[:] = False
-    train_z, train_idx = knn_references(
-        z[~holdout], np.flatnonzero(~holdout), config.knn_reference_rows, config.seed
-    )
-    score = baseline = scale = None
-    if holdout.any():
-        nearest, distance = nearest_rows(train_z, z[holdout])
-        truth = [t for t, h in zip(texts, holdout, strict=True) if h]
-        score = float(
-            np.mean([texts[train_idx[i]] == t for i, t in zip(nearest, truth, strict=True)])
+    arrays: dict[str, np.ndarray]
+    calibration: dict[str, float]
+    holdout: dict[str, Any]
+    training_rows: int
+
+
+class NearestCopy(Candidate):
+    name = names.NEAREST_COPY
+    description = "the text of the most similar observed row (opt-in: copy_free_text)"
+    text = True
+
+    def fit_text(
+        self,
+        space: FeatureSpace,
+        design: Design,
+        series: pd.Series,
+        config: ImputerConfig,
+        rng: np.random.Generator,
+    ) -> TextFit:
+        """Copying ``series``' text from the nearest observed row, scored on held-out rows."""
+        name = str(series.name)
+        observed = np.flatnonzero(observed_mask(series))
+        texts = [str(v) for v in series.to_numpy(dtype=object)[observed]]
+        z = design.matrix[observed][:, design.without(space.position(name))]
+        holdout = rng.random(len(observed)) < config.holdout_fraction
+        if holdout.all() or not holdout.any():
+            holdout[:] = False
+        train_z, train_idx = knn_references(
+            z[~holdout], np.flatnonzero(~holdout), config.knn_reference_rows, config.seed
         )
-        baseline = float(pd.Series(texts).value_counts(normalize=True).iloc[0])
-        scale = float(np.median(distance))
-    refs, ref_idx = knn_references(
-        z, np.arange(len(observed)), config.knn_reference_rows, config.seed
-    )
-    kept = sorted(set(ref_idx.tolist()))
-    renumber = {old: new for new, old in enumerate(kept)}
-    data, offsets = _pack([texts[i] for i in kept])
-    return ColumnModel(
-        target=name,
-        kind=ColumnKind.TEXT,
-        space=space,
-        chosen=NEAREST_COPY,
-        arrays={
-            "knn_refs": refs,
-            "knn_y": np.array([renumber[i] for i in ref_idx], dtype=np.int64),
-            "text_bytes": data,
-            "text_offsets": offsets,
-        },
-        network=None,
-        calibration={"distance_scale": scale or 1.0},
-        holdout={
-            "metric": "exact_match",
-            "rows": int(holdout.sum()),
-            "score": score,
-            "baseline_score": baseline,
-            "scores": {NEAREST_COPY: score} if score is not None else {},
-        },
-        fingerprint=fingerprint,
-        config=config.to_dict(),
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        training_rows=len(observed),
-        epochs=0,
-        device="cpu",
-        seconds=0.0,
-        sequence=sequence,
-    )
+        score = baseline = scale = None
+        if holdout.any():
+            nearest, distance = nearest_rows(train_z, z[holdout])
+            truth = [t for t, h in zip(texts, holdout, strict=True) if h]
+            score = float(
+                np.mean([texts[train_idx[i]] == t for i, t in zip(nearest, truth, strict=True)])
+            )
+            baseline = float(pd.Series(texts).value_counts(normalize=True).iloc[0])
+            scale = float(np.median(distance))
+        refs, ref_idx = knn_references(
+            z, np.arange(len(observed)), config.knn_reference_rows, config.seed
+        )
+        kept = sorted(set(ref_idx.tolist()))
+        renumber = {old: new for new, old in enumerate(kept)}
+        data, offsets = _pack([texts[i] for i in kept])
+        return TextFit(
+            arrays={
+                "knn_refs": refs,
+                "knn_y": np.array([renumber[i] for i in ref_idx], dtype=np.int64),
+                "text_bytes": data,
+                "text_offsets": offsets,
+            },
+            calibration={"distance_scale": scale or 1.0},
+            holdout={
+                "metric": "exact_match",
+                "rows": int(holdout.sum()),
+                "score": score,
+                "baseline_score": baseline,
+                "scores": {self.name: score} if score is not None else {},
+            },
+            training_rows=len(observed),
+        )
+
+    def raw(self, model: FittedColumn, inputs: RawInputs) -> np.ndarray:
+        return copy_outputs(model.arrays, inputs.z)
+
+    def decode(self, model: FittedColumn, raw: np.ndarray) -> ColumnPrediction:
+        return ColumnPrediction(
+            *copied_texts(model.arrays, raw, model.calibration["distance_scale"])
+        )
 
 
 def nearest_rows(refs: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,16 +19,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from impute_assets.core.candidates.boosted import boosted_predict, booster
-from impute_assets.core.candidates.cheap import (
-    Design,
-    blend,
-    knn_predict,
-    linear_predict,
-    mean_mode_predict,
-    member_values,
-)
-from impute_assets.core.candidates.nearest_copy import NEAREST_COPY, copied_texts, copy_outputs
+from impute_assets.core.candidates.base import Candidate, ColumnPrediction, RawInputs
+from impute_assets.core.candidates.design import Design
+from impute_assets.core.candidates.registry import CANDIDATES
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.encoders import CategoricalEncoder
 from impute_assets.core.encoding.features import FeatureSpace
@@ -40,9 +33,7 @@ from impute_assets.core.integrity import (
     write_checksums,
 )
 from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.nets.shared import SHARED
 from impute_assets.core.sequence.context import SequenceSpec, is_context_column, raw_columns
-from impute_assets.core.uncertainty.calibration import numeric_confidence, softmax
 from impute_assets.core.version import library_version
 
 MANIFEST = "manifest.json"
@@ -79,49 +70,6 @@ def fingerprint(
 
 
 @dataclass
-class ColumnPrediction:
-    """Predicted values (decoded) and their confidences for some rows of one column; numeric
-    predictions also keep their center and scale (encoded units) for intervals and draws."""
-
-    values: list[Any] | np.ndarray
-    confidence: np.ndarray
-    probabilities: np.ndarray | None = None  # categorical: calibrated class probabilities
-    center: np.ndarray | None = None  # numeric: the fill, encoded
-    scale: np.ndarray | None = None  # numeric: its calibrated sigma, encoded
-
-    @classmethod
-    def concat(cls, parts: list[ColumnPrediction]) -> ColumnPrediction:
-        """One prediction from consecutive parts (e.g. chunks of rows), in their order."""
-        if len(parts) == 1:
-            return parts[0]
-        values = (
-            np.concatenate([p.values for p in parts])
-            if all(isinstance(p.values, np.ndarray) for p in parts)
-            else [v for p in parts for v in p.values]
-        )
-        arrays = {
-            name: np.concatenate([getattr(p, name) for p in parts])
-            if all(getattr(p, name) is not None for p in parts)
-            else None
-            for name in ("probabilities", "center", "scale")
-        }
-        return cls(values, np.concatenate([p.confidence for p in parts]), **arrays)
-
-    def take(self, order: np.ndarray) -> ColumnPrediction:
-        """The predictions at positions ``order``."""
-        values = (
-            self.values[order]
-            if isinstance(self.values, np.ndarray)
-            else [self.values[i] for i in order]
-        )
-        arrays = {
-            name: getattr(self, name)[order] if getattr(self, name) is not None else None
-            for name in ("probabilities", "center", "scale")
-        }
-        return ColumnPrediction(values, self.confidence[order], **arrays)
-
-
-@dataclass
 class ColumnModel:
     """Everything needed to fill one column, learnt from one table."""
 
@@ -150,6 +98,8 @@ class ColumnModel:
     #: The table's shared network (its description, its tensors), where this column uses it
     #: (chosen, or in the blend): see :mod:`impute_assets.core.nets.shared`.
     shared: tuple[dict[str, Any], dict[str, torch.Tensor]] | None = None
+    #: What candidates parse once and reuse while filling (see :meth:`cached`); not saved.
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def filling(self) -> ColumnModel:
@@ -204,20 +154,27 @@ class ColumnModel:
             digest.update(tensors[name].float().numpy().tobytes())
         return digest.hexdigest()[:12]
 
-    @cached_property
-    def _booster(self):
-        """The boosted candidate's booster, parsed on first use (filling runs chunk by chunk)."""
-        return booster(self.arrays["boosted"])
+    @property
+    def candidate(self) -> Candidate:
+        """The chosen candidate (see :mod:`impute_assets.core.candidates.registry`)."""
+        return CANDIDATES[self.chosen]
 
     @property
     def uses_network(self) -> bool:
-        """Whether filling needs the network (alone, or in the blend)."""
-        return self.chosen == "network" or "network" in self.calibration.get("members", {})
+        """Whether filling needs its per-column network (chosen, or in the blend)."""
+        return self.network is not None
 
     @property
     def uses_shared(self) -> bool:
         """Whether filling needs the table's shared network (alone, or in the blend)."""
         return self.shared is not None
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()``, computed on first use (e.g. a parsed booster: filling runs chunk by
+        chunk, and parsing cost more than predicting 400 rows)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
 
     def raw_outputs(
         self,
@@ -227,72 +184,16 @@ class ColumnModel:
         shared_out: np.ndarray | None = None,
     ) -> np.ndarray:
         """The chosen candidate's raw outputs for ``rows`` (network outputs come batched)."""
-        if self.chosen == NEAREST_COPY:
-            return copy_outputs(self.arrays, design.matrix[rows][:, design.without(self.position)])
-        if self.chosen == "blend":
-            members = self.calibration["members"]
-            return blend(
-                [
-                    member_values(
-                        name,
-                        self._raw(name, design, rows, network_out, shared_out),
-                        self.numeric,
-                        temperature,
-                    )
-                    for name, temperature in members.items()
-                ],
-                self.numeric,
-            )
-        return self._raw(self.chosen, design, rows, network_out, shared_out)
+        inputs = RawInputs(design, rows, self.position, network_out, shared_out)
+        return self.candidate.raw(self, inputs)
 
-    def _raw(
-        self,
-        candidate: str,
-        design: Design,
-        rows: np.ndarray,
-        network_out: np.ndarray | None,
-        shared_out: np.ndarray | None,
-    ) -> np.ndarray:
-        if candidate == "network":
-            assert network_out is not None
-            return network_out[:, : 2 if self.numeric else self.classes]
-        if candidate == SHARED:
-            assert shared_out is not None
-            return shared_out
-        if candidate == "mean_mode":
-            return mean_mode_predict(self.arrays["mean_mode"], len(rows), self.numeric)
-        z = design.matrix[rows][:, design.without(self.position)]
-        if candidate == "linear":
-            return linear_predict(self.arrays["linear"], z, self.numeric)
-        if candidate == "boosted":
-            return boosted_predict(self._booster, z, self.numeric, self.classes)
-        return knn_predict(
-            self.arrays["knn_refs"],
-            self.arrays["knn_y"],
-            z,
-            int(self.config["knn_neighbors"]),
-            self.numeric,
-            self.classes,
-        )
+    def candidate_raw(self, name: str, inputs: RawInputs) -> np.ndarray:
+        """Candidate ``name``'s raw outputs (e.g. a member of the chosen blend)."""
+        return CANDIDATES[name].raw(self, inputs)
 
     def predict(self, raw: np.ndarray) -> ColumnPrediction:
         """Decoded values and confidences from raw outputs."""
-        if self.chosen == NEAREST_COPY:
-            return ColumnPrediction(
-                *copied_texts(self.arrays, raw, self.calibration["distance_scale"])
-            )
-        if self.numeric:
-            if self.chosen in ("network", SHARED):
-                mu = raw[:, 0]
-                sigma = np.exp(0.5 * np.clip(raw[:, 1], -10, 10)) * self.calibration["sigma_scale"]
-            else:
-                mu = raw
-                sigma = np.full(len(raw), self.calibration["sigma"])
-            confidence = numeric_confidence(sigma, self.encoder.spread)
-            return ColumnPrediction(self.encoder.decode(mu), confidence, center=mu, scale=sigma)
-        probs = softmax(raw, self.calibration["temperature"])
-        classes = probs.argmax(axis=1)
-        return ColumnPrediction(self.encoder.decode(classes), probs.max(axis=1), probs)
+        return self.candidate.decode(self, raw)
 
     def _manifest(self) -> dict[str, Any]:
         return {

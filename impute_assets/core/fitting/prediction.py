@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from impute_assets.core.candidates.cheap import Design
+from impute_assets.core.candidates.design import Design
 from impute_assets.core.device import resolve_device
 from impute_assets.core.encoding.features import Features
 from impute_assets.core.fitting.column_model import ColumnModel, ColumnPrediction

@@ -43,8 +43,6 @@ from impute_assets.core.nets.training import (
 )
 from impute_assets.core.sequence.context import is_context_column
 
-#: The candidate's name in ``ImputerConfig.candidates`` and in a column's held-out choice.
-SHARED = "shared_network"
 #: Width of the trunk's hidden layers as a multiple of ``hidden_dim``: one network serves
 #: every column, so it is wider than one column's, and still fixed whatever the column count.
 WIDTH_FACTOR = 4
@@ -408,23 +406,6 @@ def shared_outputs(
     return out
 
 
-def network_candidates(
-    config: ImputerConfig, targets: int, sequence: bool, rows: int = 0
-) -> set[str]:
-    """The network candidates that train for a table of ``targets`` modelled columns and
-    ``rows`` training rows: of those in ``config.candidates``, the shared network from
-    ``config.shared_network_columns`` targets or :data:`SHARED_CELLS` cells (rows x targets)
-    on and the per-column networks below, when both are there; never the shared network for
-    sequences (their context features feed the per-column networks)."""
-    wanted = {"network", SHARED} & set(config.candidates)
-    if sequence:
-        return wanted - {SHARED}
-    if len(wanted) == 2:
-        wide = targets >= config.shared_network_columns
-        return {SHARED} if wide or rows * targets >= SHARED_CELLS else {"network"}
-    return wanted
-
-
 @dataclass
 class SharedFit:
     """The table's shared network as its columns' units save it, and each served target's
@@ -434,9 +415,6 @@ class SharedFit:
     meta: dict[str, Any] | None = None
     tensors: dict[str, torch.Tensor] | None = None
     holdout: dict[str, np.ndarray] | None = None
-
-    def serves(self, target: str) -> bool:
-        return self.holdout is not None and target in self.holdout
 
 
 def fit_shared(
