@@ -11,7 +11,7 @@ for a ``variance_head``) for numeric targets, class scores for categorical ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
@@ -66,6 +66,28 @@ class ColumnPrediction:
             for name in ("probabilities", "center", "scale")
         }
         return ColumnPrediction(values, self.confidence[order], **arrays)
+
+
+@dataclass
+class Calibration:
+    """How a unit's raw outputs become confidences, as fitted on its held-out split: a
+    temperature (classes), a sigma or the variance head's sigma scale (numbers), the blend's
+    members and their temperatures, the text copy's distance scale. Unset fields are left out
+    of the manifest, whose ``calibration`` holds :meth:`to_dict`."""
+
+    temperature: float | None = None
+    sigma: float | None = None
+    sigma_scale: float | None = None
+    members: dict[str, float] | None = None
+    distance_scale: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The set fields, by name (the manifest's ``calibration``)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        return cls(**data)
 
 
 @dataclass
@@ -138,12 +160,12 @@ class Split:
 class HeldOutFit:
     """A candidate's outputs at a split's held-out rows. ``arrays``: a fit worth saving as it
     is (when the refit would see no more rows); ``hint``: what later fits of the column reuse
-    (e.g. the booster's rounds); ``calibration``: entries the unit keeps when it is chosen."""
+    (e.g. the booster's rounds); ``members``: the blend's members and their temperatures."""
 
     outputs: np.ndarray
     arrays: dict[str, np.ndarray] | None = None
     hint: Any = None
-    calibration: dict[str, Any] = field(default_factory=dict)
+    members: dict[str, float] | None = None
 
 
 @dataclass
@@ -179,7 +201,7 @@ class FittedColumn(Protocol):
     """What candidates read of a fitted unit (a :class:`ColumnModel`) when filling."""
 
     arrays: dict[str, np.ndarray]
-    calibration: dict[str, Any]
+    calibration: Calibration
     config: dict[str, Any]
 
     @property
@@ -252,7 +274,7 @@ class Candidate:
         split's); none for candidates whose state lives elsewhere (networks, the blend)."""
         return {}
 
-    def uses(self, calibration: Mapping[str, Any]) -> set[str]:
+    def uses(self, calibration: Calibration) -> set[str]:
         """The candidates whose fitted state a unit that chose this one needs."""
         return {self.name}
 
@@ -267,13 +289,13 @@ class Candidate:
         if model.numeric:
             if self.variance_head:
                 mu = raw[:, 0]
-                sigma = np.exp(0.5 * np.clip(raw[:, 1], -10, 10)) * calibration["sigma_scale"]
+                sigma = np.exp(0.5 * np.clip(raw[:, 1], -10, 10)) * calibration.sigma_scale
             else:
                 mu = raw
-                sigma = np.full(len(raw), calibration["sigma"])
+                sigma = np.full(len(raw), calibration.sigma)
             confidence = numeric_confidence(sigma, model.encoder.spread)
             return ColumnPrediction(model.encoder.decode(mu), confidence, center=mu, scale=sigma)
-        probs = softmax(raw, calibration["temperature"])
+        probs = softmax(raw, calibration.temperature)
         classes = probs.argmax(axis=1)
         return ColumnPrediction(model.encoder.decode(classes), probs.max(axis=1), probs)
 

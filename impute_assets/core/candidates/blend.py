@@ -14,6 +14,7 @@ import numpy as np
 
 from impute_assets.core.candidates import names
 from impute_assets.core.candidates.base import (
+    Calibration,
     Candidate,
     FittedColumn,
     HeldOutFit,
@@ -38,16 +39,16 @@ class Blend(Candidate):
         outputs = blend(
             [member_values(split.earlier[n], numeric, t) for n, t in members.items()], numeric
         )
-        return HeldOutFit(outputs, calibration={"members": members})
+        return HeldOutFit(outputs, members=members)
 
-    def uses(self, calibration: Mapping[str, Any]) -> set[str]:
-        return set(calibration["members"])
+    def uses(self, calibration: Calibration) -> set[str]:
+        return set(calibration.members or ())
 
     def raw(self, model: FittedColumn, inputs: RawInputs) -> np.ndarray:
         return blend(
             [
                 member_values(model.candidate_raw(name, inputs), model.numeric, temperature)
-                for name, temperature in model.calibration["members"].items()
+                for name, temperature in model.calibration.members.items()
             ],
             model.numeric,
         )

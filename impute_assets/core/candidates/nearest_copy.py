@@ -17,7 +17,13 @@ import pandas as pd
 import torch
 
 from impute_assets.core.candidates import names
-from impute_assets.core.candidates.base import Candidate, ColumnPrediction, FittedColumn, RawInputs
+from impute_assets.core.candidates.base import (
+    Calibration,
+    Candidate,
+    ColumnPrediction,
+    FittedColumn,
+    RawInputs,
+)
 from impute_assets.core.candidates.design import Design
 from impute_assets.core.candidates.knn import knn_references
 from impute_assets.core.config import ImputerConfig
@@ -32,7 +38,7 @@ class TextFit:
     """What a text column's unit saves: the copy's arrays, calibration and held-out check."""
 
     arrays: dict[str, np.ndarray]
-    calibration: dict[str, float]
+    calibration: Calibration
     holdout: dict[str, Any]
     training_rows: int
 
@@ -83,7 +89,7 @@ class NearestCopy(Candidate):
                 "text_bytes": data,
                 "text_offsets": offsets,
             },
-            calibration={"distance_scale": scale or 1.0},
+            calibration=Calibration(distance_scale=scale or 1.0),
             holdout={
                 "metric": "exact_match",
                 "rows": int(holdout.sum()),
@@ -98,9 +104,7 @@ class NearestCopy(Candidate):
         return copy_outputs(model.arrays, inputs.z)
 
     def decode(self, model: FittedColumn, raw: np.ndarray) -> ColumnPrediction:
-        return ColumnPrediction(
-            *copied_texts(model.arrays, raw, model.calibration["distance_scale"])
-        )
+        return ColumnPrediction(*copied_texts(model.arrays, raw, model.calibration.distance_scale))
 
 
 def nearest_rows(refs: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

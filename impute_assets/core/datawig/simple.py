@@ -561,9 +561,11 @@ def _blank(series: pd.Series) -> pd.Series:
 
 def _uncalibrate(model: ColumnModel) -> None:
     """Datawig's ``calibrate=False``: the raw (temperature 1) probabilities and spreads."""
-    for key in ("temperature", "sigma_scale"):
-        if key in model.calibration:
-            model.calibration[key] = 1.0
+    calibration = model.calibration
+    if calibration.temperature is not None:
+        calibration.temperature = 1.0
+    if calibration.sigma_scale is not None:
+        calibration.sigma_scale = 1.0
 
 
 def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:

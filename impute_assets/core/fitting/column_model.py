@@ -19,7 +19,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from impute_assets.core.candidates.base import Candidate, ColumnPrediction, RawInputs
+from impute_assets.core.candidates.base import (
+    Calibration,
+    Candidate,
+    ColumnPrediction,
+    RawInputs,
+)
 from impute_assets.core.candidates.design import Design
 from impute_assets.core.candidates.registry import CANDIDATES
 from impute_assets.core.config import ImputerConfig
@@ -79,7 +84,7 @@ class ColumnModel:
     chosen: str
     arrays: dict[str, np.ndarray]
     network: dict[str, torch.Tensor] | None
-    calibration: dict[str, Any]
+    calibration: Calibration
     holdout: dict[str, Any]
     fingerprint: str
     config: dict[str, Any]
@@ -202,7 +207,7 @@ class ColumnModel:
             "kind": self.kind.value,
             "space": self.space.to_state(),
             "chosen": self.chosen,
-            "calibration": self.calibration,
+            "calibration": self.calibration.to_dict(),
             "holdout": self.holdout,
             "fingerprint": self.fingerprint,
             "config": self.config,
@@ -271,7 +276,7 @@ class ColumnModel:
             chosen=manifest["chosen"],
             arrays=arrays,
             network=network or None,
-            calibration=manifest["calibration"],
+            calibration=Calibration.from_dict(manifest["calibration"]),
             holdout=manifest["holdout"],
             fingerprint=manifest["fingerprint"],
             config=manifest["config"],

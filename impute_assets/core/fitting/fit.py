@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from impute_assets.core.candidates.base import (
+    Calibration,
     Candidate,
     HeldOutFit,
     Observed,
@@ -303,10 +304,9 @@ def _fit_column(
         scores[name] = float(np.mean(repeats[name]))
     chosen = _choose(scores, target)
     candidate = CANDIDATES[chosen]
-    calibration = {
-        **_calibrate(candidate, outputs.get(chosen), y_hold, target),
-        **fits[chosen].calibration,
-    }
+    calibration = replace(
+        _calibrate(candidate, outputs.get(chosen), y_hold, target), members=fits[chosen].members
+    )
     used = candidate.uses(calibration)
     warnings_ = _warn_small(target, len(observed_rows), config)
     arrays = {}
@@ -492,19 +492,17 @@ def _warn_small(target: TargetData, observed: int, config: ImputerConfig) -> lis
 
 def _calibrate(
     chosen: Candidate, out: np.ndarray | None, truth: np.ndarray, target: TargetData
-) -> dict[str, float]:
+) -> Calibration:
     """Temperature for classes; sigma (or the network's sigma scale) for numbers."""
     if not target.numeric:
         if out is None or not len(truth):
-            return {"temperature": 1.0}
-        return {"temperature": fit_temperature(out, truth.astype(int))}
+            return Calibration(temperature=1.0)
+        return Calibration(temperature=fit_temperature(out, truth.astype(int)))
     if chosen.variance_head:
-        return {
-            "sigma_scale": fit_sigma_scale(
-                out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)), truth
-            )
-        }
+        return Calibration(
+            sigma_scale=fit_sigma_scale(out[:, 0], np.exp(0.5 * np.clip(out[:, 1], -10, 10)), truth)
+        )
     if out is None or not len(truth):
         observed = target.y[np.isfinite(target.y)]
-        return {"sigma": float(observed.std()) if len(observed) > 1 else 1.0}
-    return {"sigma": float(np.sqrt(np.mean((out - truth) ** 2))) or 1e-6}
+        return Calibration(sigma=float(observed.std()) if len(observed) > 1 else 1.0)
+    return Calibration(sigma=float(np.sqrt(np.mean((out - truth) ** 2))) or 1e-6)
