@@ -280,7 +280,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         config = self.config_
         gates = {t: config.gate_for(t, m.numeric) for t, m in models.items()}
         verdicts = {
-            t: column_verdict(m.holdout, gates[t], m.kind == ColumnKind.TEXT)
+            t: column_verdict(m.holdout.to_dict(), gates[t], m.kind == ColumnKind.TEXT)
             for t, m in models.items()
         }
         # blank strings are no category to read; the cells to fill are the null ones
@@ -303,7 +303,7 @@ class Imputer(TransformerMixin, BaseEstimator):
                 chosen = accepted[column] = wanted[column][accept]
                 values = _take(prediction.values, accept)
                 if model.kind == ColumnKind.NUMERIC:
-                    values = snap(values, model.holdout.get("facts", {}).get("grid"))
+                    values = snap(values, (model.holdout.facts or {}).get("grid"))
                 filled[column] = fill_column(filled[column], chosen, values, model)
                 imputed.iloc[chosen, position] = True
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
@@ -357,7 +357,7 @@ class Imputer(TransformerMixin, BaseEstimator):
             if values is not None and len(chosen):
                 values = _take(values, np.isin(rows[column], chosen))
                 if model.kind == ColumnKind.NUMERIC:
-                    values = snap(values, model.holdout.get("facts", {}).get("grid"))
+                    values = snap(values, (model.holdout.facts or {}).get("grid"))
                 out[column] = fill_column(out[column], chosen, values, model)
         return out
 
@@ -602,9 +602,9 @@ def _model_report(
         column=model.target,
         kind=model.kind.value,
         model=model.chosen,
-        metric=model.holdout["metric"],
-        holdout_score=model.holdout["score"],
-        baseline_score=model.holdout["baseline_score"],
+        metric=holdout.metric,
+        holdout_score=holdout.score,
+        baseline_score=holdout.baseline_score,
         missing=missing,
         filled=len(accepted),
         left=left,
@@ -613,10 +613,10 @@ def _model_report(
         mean_confidence=float(accepted.mean()) if len(accepted) else None,
         importance=model.importance,
         **uncertainty,
-        holdout_spread=holdout.get("spread"),
-        holdout_splits=int(holdout.get("splits", 0)),
-        baseline_gain=holdout.get("gain"),
-        baseline_gain_spread=holdout.get("gain_spread"),
+        holdout_spread=holdout.spread,
+        holdout_splits=holdout.splits or 0,
+        baseline_gain=holdout.gain,
+        baseline_gain_spread=holdout.gain_spread,
     )
 
 

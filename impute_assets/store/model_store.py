@@ -149,7 +149,7 @@ class ModelStore:
                     "epochs": int(model.epochs),
                     "device": model.device,
                     "seconds": float(model.seconds),
-                    "holdout": dict(model.holdout),
+                    "holdout": model.holdout.to_dict(),
                 },
             }
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from impute_assets.core.candidates.base import Calibration
+from impute_assets.core.candidates.base import Calibration, Holdout
 from impute_assets.core.candidates.names import SELECTABLE
 from impute_assets.core.candidates.registry import BASELINE, CANDIDATES, TEXT
 from impute_assets.core.config import DEFAULT_CANDIDATES
@@ -19,8 +19,17 @@ def test_each_candidate_describes_itself_and_one_each_is_baseline_and_text():
     assert [c.name for c in CANDIDATES.values() if c.text] == [TEXT.name]
 
 
-
 def test_a_calibration_saves_only_what_was_fitted_and_reads_back_equal():
     blend = Calibration(sigma=0.4, members={"linear": 1.0, "knn": 1.0})
     assert blend.to_dict() == {"sigma": 0.4, "members": {"linear": 1.0, "knn": 1.0}}
     assert Calibration.from_dict(blend.to_dict()) == blend
+
+
+def test_a_holdout_record_reads_back_the_manifest_it_saves_key_for_key():
+    text = {"metric": "exact_match", "rows": 4, "score": None, "baseline_score": None}
+    text |= {"scores": {}, "facts": {"missing_share": 0.5}}  # no spread fields: not measured
+    numeric = {"metric": "nrmse", "rows": 30, "score": 0.4, "baseline_score": 1.0}
+    numeric |= {"scores": {"linear": 0.4}, "splits": 0, "spread": None, "gain": None}
+    numeric |= {"gain_spread": None, "importance": {}, "facts": {}, "from_an_older_unit": 1}
+    for saved in (text, numeric):
+        assert list(Holdout.from_dict(saved).to_dict().items()) == list(saved.items())

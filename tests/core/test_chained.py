@@ -58,14 +58,14 @@ def test_kept_second_rounds_score_better_on_the_same_held_out_cells(fitted):
     kept = _chained(fitted)
     assert kept, "no column kept its chained model on a table built for it"
     for name, model in kept.items():
-        info = model.holdout["chained"]
+        info = model.holdout.chained
         better = (
             info["score"] < info["first_round_score"]
             if model.numeric
             else info["score"] > info["first_round_score"]
         )
         assert better, name
-        assert model.holdout["score"] == info["score"]
+        assert model.holdout.score == info["score"]
         assert model.chained_fills == list(fitted.column_models_)
 
 

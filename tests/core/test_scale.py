@@ -77,7 +77,7 @@ def test_boosted_candidate_is_chosen_saved_and_reused(tmp_path) -> None:
     )
     model = imputer.column_models_["y"]
     assert model.chosen == "boosted"
-    assert model.holdout["scores"]["boosted"] < model.holdout["scores"]["linear"]
+    assert model.holdout.scores["boosted"] < model.holdout.scores["linear"]
     before = imputer.impute(frame).frame
     after = Imputer.load(imputer.save(tmp_path / "model")).impute(frame).frame
     pd.testing.assert_frame_equal(before, after)
@@ -93,7 +93,7 @@ def test_without_lightgbm_the_boosted_candidate_is_skipped_with_a_warning(
             imputer = Imputer(
                 columns=["y"], candidates=("boosted", "linear", "mean_mode"), seed=0
             ).fit(step_frame())
-        assert "boosted" not in imputer.column_models_["y"].holdout["scores"]
+        assert "boosted" not in imputer.column_models_["y"].holdout.scores
     finally:
         boosted.lightgbm.cache_clear()
 

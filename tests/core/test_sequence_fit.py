@@ -11,7 +11,6 @@ from impute_assets.core.fitting.column_model import fingerprint
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.sequence.context import SequenceSpec
-from impute_assets.core.sequence.fit import RIVALS
 from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
 from tests.core.test_sequence import hide, nrmse, quiet, sensors
@@ -64,7 +63,7 @@ def test_a_weekly_rhythm_is_filled_as_well_as_without_order_by_and_by_the_tabula
     assert plain < 0.4 * mean_fill  # the weekday is learnt ...
     assert sequence <= 1.1 * plain  # ... and declaring the order does not lose it
     model = fitted.column_models_["riders"]
-    rivals = model.holdout[RIVALS]
+    rivals = model.holdout.sequence_vs_tabular
     assert rivals["kept"] == "tabular" and not model.reads_context
     assert rivals["tabular"]["score"] < rivals["sequence"]["score"]
     assert model.sequence is not None and "date" in model.inputs  # time features stay inputs
@@ -76,10 +75,10 @@ def test_a_smooth_series_keeps_its_sequence_model() -> None:
     model = quiet(
         Imputer(order_by="when", group_by="machine", **LEARNING_MODEL).fit, masked
     ).column_models_["level"]
-    rivals = model.holdout[RIVALS]
+    rivals = model.holdout.sequence_vs_tabular
     assert rivals["kept"] == "sequence" and model.reads_context
     assert rivals["sequence"]["score"] < rivals["tabular"]["score"]
-    assert rivals["cells"] == model.holdout["rows"]  # compared on the model's own held-out cells
+    assert rivals["cells"] == model.holdout.rows  # compared on the model's own held-out cells
 
 
 def test_both_fits_hold_out_the_same_cells() -> None:
@@ -89,11 +88,11 @@ def test_both_fits_hold_out_the_same_cells() -> None:
         Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked
     ).column_models_
     tabular = on["riders"]
-    assert tabular.holdout[RIVALS]["kept"] == "tabular"
+    assert tabular.holdout.sequence_vs_tabular["kept"] == "tabular"
     # mean/mode is fitted on the training cells and scored on the held-out ones: equal scores
     # mean the tabular rival and the sequence model were split alike
-    assert tabular.holdout["baseline_score"] == off["riders"].holdout["baseline_score"]
-    assert tabular.holdout["rows"] == off["riders"].holdout["rows"]
+    assert tabular.holdout.baseline_score == off["riders"].holdout.baseline_score
+    assert tabular.holdout.rows == off["riders"].holdout.rows
 
 
 def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(tmp_path) -> None:

@@ -55,8 +55,8 @@ def test_fits_and_fills_a_mixed_frame_and_learns_the_relations() -> None:
 
     models = imputer.column_models_
     assert models["b"].chosen == SHARED and models["level"].chosen == SHARED
-    assert models["b"].holdout["score"] < 0.7 * models["b"].holdout["baseline_score"]
-    assert models["level"].holdout["score"] > 0.8
+    assert models["b"].holdout.score < 0.7 * models["b"].holdout.baseline_score
+    assert models["level"].holdout.score > 0.8
     gaps = masked["b"].isna() & masked["a"].notna()  # b = 2a + noise: known where a is
     error = filled.loc[gaps, "b"] - complete.loc[gaps, "b"]
     assert np.sqrt(np.mean(error**2)) < 0.3 * complete["b"].std()
@@ -146,7 +146,7 @@ def test_wide_tables_train_the_shared_network_instead_of_per_column_ones(
         "shared_network_columns": threshold,
     }
     models = Imputer(seed=0, **config).fit(masked).column_models_
-    scored = {name for model in models.values() for name in model.holdout["scores"]}
+    scored = {name for model in models.values() for name in model.holdout.scores}
     assert trained in scored
     assert ({"network", SHARED} - {trained}).isdisjoint(scored)
 

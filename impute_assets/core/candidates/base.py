@@ -11,7 +11,7 @@ for a ``variance_head``) for numeric targets, class scores for categorical ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
@@ -88,6 +88,58 @@ class Calibration:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
         return cls(**data)
+
+
+#: The score-spread fields of a :class:`Holdout`: saved together, or not at all (text units).
+SPREAD_FIELDS = ("splits", "spread", "gain", "gain_spread")
+#: The fields of a :class:`Holdout` saved only where set.
+OPTIONAL_FIELDS = ("importance", "facts", "sequence_vs_tabular", "chained")
+
+
+@dataclass
+class Holdout:
+    """A unit's held-out record: its metric (nrmse, accuracy or exact_match), cells held out,
+    the chosen candidate's score and mean/mode's, every candidate's score; the score's spread
+    and gain over mean/mode (``splits`` > 1: over repeated splits; 1: standard errors over
+    the cells; 0: too few cells; None: not measured, as for text); the inputs' permutation
+    importance, the column's facts, and what the chained round or the sequence/tabular
+    comparison recorded. The manifest's ``holdout`` is :meth:`to_dict`: the fields that are
+    set (the spread fields all four, or none), and any key an older unit saved."""
+
+    metric: str
+    rows: int
+    score: float | None
+    baseline_score: float | None
+    scores: dict[str, float]
+    splits: int | None = None
+    spread: float | None = None
+    gain: float | None = None
+    gain_spread: float | None = None
+    importance: dict[str, float] | None = None
+    facts: dict[str, Any] | None = None
+    sequence_vs_tabular: dict[str, Any] | None = None
+    chained: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's ``holdout``."""
+        out = asdict(self)
+        extra = out.pop("extra")
+        for name in OPTIONAL_FIELDS:
+            if out[name] is None:
+                del out[name]
+        if self.splits is None:
+            for name in SPREAD_FIELDS:
+                del out[name]
+        return {**out, **extra}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Holdout:
+        known = {f.name for f in fields(cls)} - {"extra"}
+        return cls(
+            **{k: v for k, v in data.items() if k in known},
+            extra={k: v for k, v in data.items() if k not in known},
+        )
 
 
 @dataclass

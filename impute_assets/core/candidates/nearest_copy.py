@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from impute_assets.core.candidates.base import (
     Candidate,
     ColumnPrediction,
     FittedColumn,
+    Holdout,
     RawInputs,
 )
 from impute_assets.core.candidates.design import Design
@@ -39,7 +39,7 @@ class TextFit:
 
     arrays: dict[str, np.ndarray]
     calibration: Calibration
-    holdout: dict[str, Any]
+    holdout: Holdout
     training_rows: int
 
 
@@ -90,13 +90,13 @@ class NearestCopy(Candidate):
                 "text_offsets": offsets,
             },
             calibration=Calibration(distance_scale=scale or 1.0),
-            holdout={
-                "metric": "exact_match",
-                "rows": int(holdout.sum()),
-                "score": score,
-                "baseline_score": baseline,
-                "scores": {self.name: score} if score is not None else {},
-            },
+            holdout=Holdout(
+                metric="exact_match",
+                rows=int(holdout.sum()),
+                score=score,
+                baseline_score=baseline,
+                scores={self.name: score} if score is not None else {},
+            ),
             training_rows=len(observed),
         )
 

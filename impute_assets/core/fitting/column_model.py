@@ -23,6 +23,7 @@ from impute_assets.core.candidates.base import (
     Calibration,
     Candidate,
     ColumnPrediction,
+    Holdout,
     RawInputs,
 )
 from impute_assets.core.candidates.design import Design
@@ -85,7 +86,7 @@ class ColumnModel:
     arrays: dict[str, np.ndarray]
     network: dict[str, torch.Tensor] | None
     calibration: Calibration
-    holdout: dict[str, Any]
+    holdout: Holdout
     fingerprint: str
     config: dict[str, Any]
     trained_at: str
@@ -130,7 +131,7 @@ class ColumnModel:
     def importance(self) -> dict[str, float]:
         """Each input's permutation importance on the held-out split, largest first (see
         :mod:`impute_assets.core.explanations`); empty for models saved before it existed."""
-        scores = self.holdout.get("importance", {})
+        scores = self.holdout.importance or {}
         return dict(sorted(scores.items(), key=lambda item: -item[1]))
 
     @property
@@ -208,7 +209,7 @@ class ColumnModel:
             "space": self.space.to_state(),
             "chosen": self.chosen,
             "calibration": self.calibration.to_dict(),
-            "holdout": self.holdout,
+            "holdout": self.holdout.to_dict(),
             "fingerprint": self.fingerprint,
             "config": self.config,
             "trained_at": self.trained_at,
@@ -277,7 +278,7 @@ class ColumnModel:
             arrays=arrays,
             network=network or None,
             calibration=Calibration.from_dict(manifest["calibration"]),
-            holdout=manifest["holdout"],
+            holdout=Holdout.from_dict(manifest["holdout"]),
             fingerprint=manifest["fingerprint"],
             config=manifest["config"],
             trained_at=manifest["trained_at"],

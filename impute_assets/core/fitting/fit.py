@@ -21,6 +21,7 @@ from impute_assets.core.candidates.base import (
     Calibration,
     Candidate,
     HeldOutFit,
+    Holdout,
     Observed,
     Split,
     TableFit,
@@ -70,7 +71,7 @@ def fit_column_models(
     split, e.g. drawn from the cells hidden as gaps so candidates are compared where they will
     be used; a target without one gets a random split of its observed cells.
     ``weights`` (per row, aligned) weigh each row in the network's loss and the held-out scores.
-    Each model's ``holdout["importance"]`` is its inputs' permutation importance there.
+    Each model's ``holdout.importance`` is its inputs' permutation importance there.
     ``fingerprints`` (per target) are the plan's (:func:`impute_assets.core.plan.plan_table`);
     without them (the chained round, whose config differs) each target's is computed here, its
     inputs every other column of ``kinds``.
@@ -113,10 +114,10 @@ def fit_column_models(
         model = _fit_column(
             space, design, target, tables, kinds, config, sequence, fingerprints, device.type
         )
-        model.holdout["importance"] = permutation_importance(
+        model.holdout.importance = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
-        model.holdout["facts"] = column_facts(frame[target.name], target.numeric)
+        model.holdout.facts = column_facts(frame[target.name], target.numeric)
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
         _chain(models, frame, inputs, kinds, data, config, weights)
@@ -157,17 +158,17 @@ def _chain(
             weights=weights,
         )
     for name, model in second.items():
-        before, after = models[name].holdout.get("score"), model.holdout.get("score")
-        numeric = models[name].holdout["metric"] == "nrmse"
+        before, after = models[name].holdout.score, model.holdout.score
+        numeric = models[name].holdout.metric == "nrmse"
         if before is None or after is None or (after >= before if numeric else after <= before):
             continue
         models[name].chained, models[name].chained_fills = model, names
-        models[name].holdout["chained"] = {
+        models[name].holdout.chained = {
             "score": after,
             "chosen": model.chosen,
             "first_round_score": before,
         }
-        models[name].holdout["score"] = after
+        models[name].holdout.score = after
     logger.info(
         "chained round: %d of %d column(s) keep their second-round model",
         sum(models[n].chained is not None for n in names),
@@ -253,7 +254,7 @@ def _fit_text(
         arrays=fit.arrays,
         network=None,
         calibration=fit.calibration,
-        holdout={**fit.holdout, "facts": column_facts(series, numeric=False)},
+        holdout=replace(fit.holdout, facts=column_facts(series, numeric=False)),
         fingerprint=planned_fingerprint,
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -332,14 +333,14 @@ def _fit_column(
         chosen=chosen,
         arrays=arrays,
         calibration=calibration,
-        holdout={
-            "metric": "nrmse" if target.numeric else "accuracy",
-            "rows": len(hold_rows),
-            "score": scores.get(chosen),
-            "baseline_score": scores.get(BASELINE.name),
-            "scores": scores,
+        holdout=Holdout(
+            metric="nrmse" if target.numeric else "accuracy",
+            rows=len(hold_rows),
+            score=scores.get(chosen),
+            baseline_score=scores.get(BASELINE.name),
+            scores=scores,
             **_spreads(chosen, outputs, repeats, y_hold, target),
-        },
+        ),
         fingerprint=fingerprints[target.name],
         config=config.to_dict(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -33,9 +33,6 @@ from impute_assets.core.sequence.context import (
     with_context,
 )
 
-#: Where a kept model records both families' scores on the held-out cells.
-RIVALS = "sequence_vs_tabular"
-
 
 def fit_sequence_models(
     frame: pd.DataFrame,
@@ -120,18 +117,19 @@ def better(
 ) -> ColumnModel:
     """The tabular model when its mean per-cell loss on the held-out cells is lower, else the
     sequence model; the kept one records both scores (nRMSE or accuracy on those cells) and the
-    tabular model's lead in standard errors of the paired difference in ``holdout[RIVALS]``."""
+    tabular model's lead in standard errors of the paired difference in
+    ``holdout.sequence_vs_tabular``."""
     difference = sequence_loss - tabular_loss
     mean = float(np.average(difference, weights=weights))
     error = float(difference.std(ddof=1) / np.sqrt(len(difference))) if len(difference) > 1 else 0.0
     advantage = mean / error if error > 0 else 0.0  # the tabular model's lead, in standard errors
     wins = mean > 0
     kept = tabular if wins else sequence
-    kept.holdout[RIVALS] = {
+    kept.holdout.sequence_vs_tabular = {
         "kept": "tabular" if wins else "sequence",
         "cells": len(difference),
         "tabular_advantage_se": float(advantage),
-        "metric": sequence.holdout["metric"],
+        "metric": sequence.holdout.metric,
         "sequence": {
             "model": sequence.chosen,
             "score": _score(sequence_loss, sequence, spread, weights),
