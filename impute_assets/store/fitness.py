@@ -16,8 +16,8 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from impute_assets.core.profile import ColumnProfile, TableProfile
-    from impute_assets.store.model_store import StoredModel
     from impute_assets.store.reuse import ReusePolicy
+    from impute_assets.store.stored import StoredModel
 
 #: Fewest observed values a PSI is measured on (fewer give a PSI that is mostly noise: about
 #: (bins - 1) / values, 0.1 at 200 values on the profile's 20 bins).

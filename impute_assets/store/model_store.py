@@ -21,7 +21,6 @@ import logging
 import os
 import posixpath
 import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from impute_assets.core.names import store_key
 from impute_assets.store.atomic import put_file, sha256_of, write_bytes
 from impute_assets.store.fitness import Fitness, fitness
 from impute_assets.store.reuse import ReuseDecision, ReusePolicy
+from impute_assets.store.stored import StoredModel
 from impute_assets.warehouse.url import mask_url
 
 if TYPE_CHECKING:
@@ -60,29 +60,6 @@ class DamagedVersion(ValueError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class StoredModel:
-    """One saved version of a column's model, as described by its ``entry.json``."""
-
-    table: str
-    column: str
-    version: str
-    fingerprint: str
-    trained_at: str
-    saved_at: str
-    path: str
-    info: dict[str, Any] = field(default_factory=dict)
-    #: sha256 of each file of the version (relative path -> hex digest), entry.json excepted.
-    files: dict[str, str] = field(default_factory=dict)
-
-    def age_days(self, now: datetime | None = None) -> float:
-        """Days since the model was trained."""
-        trained = datetime.fromisoformat(self.trained_at)
-        if trained.tzinfo is None:
-            trained = trained.replace(tzinfo=UTC)
-        return ((now or datetime.now(UTC)) - trained).total_seconds() / 86400
 
 
 class ModelStore:
