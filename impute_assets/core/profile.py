@@ -233,8 +233,15 @@ def psi(reference: ColumnProfile, current: pd.Series) -> float:
         vocabulary = reference.vocabulary
         ref_counts = np.array([c for _, c in reference.top_values] + [reference.other], float)
         index = {value: i for i, value in enumerate(vocabulary)}
-        positions = observed.map(lambda v: index.get(json_scalar(v), len(vocabulary)))
-        cur_counts = np.bincount(positions.to_numpy(dtype=int), minlength=len(vocabulary) + 1)
+        # grouped as the reference's top values were (value_counts), so each distinct value
+        # is looked up once, not each of a million cells
+        distinct = observed.value_counts(sort=False)
+        positions = [index.get(json_scalar(v), len(vocabulary)) for v in distinct.index]
+        cur_counts = np.bincount(
+            np.asarray(positions, dtype=int),
+            weights=distinct.to_numpy(dtype=float),
+            minlength=len(vocabulary) + 1,
+        )
     else:
         raise ValueError(f"column {reference.name!r}: PSI is undefined for kind {reference.kind}")
     ref_share = np.maximum(ref_counts / ref_counts.sum(), PSI_EPSILON)
