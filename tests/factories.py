@@ -105,6 +105,22 @@ def sample_frame(rows: int = 240, seed: int = 0, months: tuple[int, ...] = (1, 2
     return frame
 
 
+def wide_frame(columns: int = 42, rows: int = 200, seed: int = 0) -> pd.DataFrame:
+    """A wide table (numbers from two factors, every fifth column a category) with 10% gaps:
+    at 40 modelled columns or more it trains the shared network."""
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(rows, 2))
+    frame = pd.DataFrame(
+        {
+            f"c{i:02d}": np.where(factors[:, i % 2] > 0, "hi", "lo")
+            if i % 5 == 4
+            else factors @ rng.normal(size=2) + 0.1 * rng.normal(size=rows)
+            for i in range(columns)
+        }
+    )
+    return frame.mask(rng.random(frame.shape) < 0.1)
+
+
 def table_spec(table: str, **overrides) -> dict:
     """The TableSpec data for :func:`sample_frame` the tests start from (tiny models)."""
     return {

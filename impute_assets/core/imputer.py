@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -451,14 +452,16 @@ class Imputer(TransformerMixin, BaseEstimator):
         return imputer
 
     def save(self, path: str | Path) -> Path:
-        """Write a manifest and one directory per column model under ``path``."""
+        """Write a manifest and one directory per column model under ``path``; a shared network
+        goes once to ``path`` itself (``shared-<sha256[:16]>.safetensors``), not into each unit
+        that uses it."""
         self._check_fitted()
         root = Path(path)
         root.mkdir(parents=True, exist_ok=True)
         layout = {}
         for index, (name, model) in enumerate(self.column_models_.items()):
             folder = f"{index:03d}_{folder_name(name)}"
-            model.save(root / folder)
+            model.save(root / folder, shared_dir=root)
             layout[name] = folder
         manifest = {
             "config": self.config_.to_dict(),
@@ -478,8 +481,9 @@ class Imputer(TransformerMixin, BaseEstimator):
         if not (root / MANIFEST).exists():
             raise FileNotFoundError(f"{root}: no {MANIFEST}; is this a saved imputer?")
         manifest = json.loads((root / MANIFEST).read_text())
+        shared: dict[str, dict[str, torch.Tensor]] = {}  # read each shared network once
         models = {
-            name: ColumnModel.load(_unit_folder(root, name, folder))
+            name: ColumnModel.load(_unit_folder(root, name, folder), root, shared)
             for name, folder in manifest["columns"].items()
         }
         config = ImputerConfig.from_dict(manifest["config"])

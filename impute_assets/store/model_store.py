@@ -5,6 +5,15 @@ Layout under the root (``<t>``/``<c>`` are :func:`~impute_assets.core.names.stor
     <t>/<c>/<saved-at>-<version>/entry.json    what the model is (read without loading torch)
     <t>/<c>/<saved-at>-<version>/profile.json  reference profile of its inputs at training time
     <t>/<c>/<saved-at>-<version>/model/...     the files written by ColumnModel.save
+    <t>/_shared/shared-<sha256[:16]>.safetensors  a shared network, once for the table's units
+
+A table's shared network (one per training run, used by many of its columns) is written once,
+content-addressed, to the table's ``_shared`` folder (no store key is ``_shared``: every key
+ends in ``-<hash>``) before the first entry that names it; each entry records its sha256.
+Shared files are never deleted: the store keeps every complete version (nothing prunes them),
+and a file no entry names yet may belong to a save of another column still under way (its
+entry is written last), so deleting it would damage that save. An interrupted training leaves
+at most one such file per table.
 
 Every file is written atomically (temporary name, then rename) and ``entry.json`` last: a folder
 without it is an interrupted save, never listed and swept by the next save of the column.
@@ -46,6 +55,8 @@ DEFAULT_ROOT = ".impute_assets/models"
 ENTRY_FILE = "entry.json"
 PROFILE_FILE = "profile.json"
 MODEL_DIR = "model"
+#: A table's folder of shared networks (see the module docstring).
+SHARED_DIR = "_shared"
 #: Format of a version folder's name: the save time, then the model version.
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 #: Interrupted saves younger than this are left alone by the sweep (another process may still be
@@ -79,6 +90,9 @@ class ModelStore:
     def __init__(self, root: str = DEFAULT_ROOT, **storage_options: Any) -> None:
         self.root = root
         self.fs, self._base = fsspec.core.url_to_fs(root, **storage_options)
+        #: Shared networks already read and verified (sha256 -> tensors): loading many columns
+        #: of a table reads their shared network once.
+        self._shared: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"ModelStore({self.masked_root!r})"
@@ -98,12 +112,18 @@ class ModelStore:
         folder = f"{saved_at.strftime(STAMP_FORMAT)}-{model.version}"
         path = self._join(self._column_dir(table, model.target), folder)
         with tempfile.TemporaryDirectory(prefix="impute-model-") as local:
-            model.save(Path(local, MODEL_DIR))
+            model.save(Path(local, MODEL_DIR), shared_dir=Path(local, SHARED_DIR))
             local_fs = fsspec.filesystem("file")
             Path(local, PROFILE_FILE).write_text(json.dumps(profile.to_dict()))
+            shared = {}
+            for file in sorted(Path(local, SHARED_DIR).glob("*")):
+                shared[file.name] = sha256_of(local_fs, str(file))
+                target = self._join(self._shared_dir(table), file.name)
+                if not (self.fs.exists(target) and sha256_of(self.fs, target) == shared[file.name]):
+                    put_file(self.fs, str(file), target)
             files = {}
             for file in sorted(Path(local).rglob("*")):
-                if file.is_file():
+                if file.is_file() and file.parent.name != SHARED_DIR:
                     relative = "/".join(file.relative_to(local).parts)
                     files[relative] = sha256_of(local_fs, str(file))
                     put_file(self.fs, str(file), self._join(path, relative))
@@ -117,6 +137,7 @@ class ModelStore:
                 "saved_at": saved_at.isoformat(),
                 "folder": folder,
                 "files": files,
+                "shared": shared,
                 "info": {
                     "kind": str(model.kind),
                     "inputs": list(model.inputs),
@@ -169,8 +190,10 @@ class ModelStore:
         Raises:
             DamagedVersion: naming the missing or changed file.
         """
-        for relative, expected in sorted(stored.files.items()):
-            path = self._join(stored.path, relative)
+        where = [(self._join(stored.path, r), sha) for r, sha in sorted(stored.files.items())]
+        shared = self._shared_dir(stored.table)
+        where += [(self._join(shared, name), sha) for name, sha in sorted(stored.shared.items())]
+        for path, expected in where:
             if not self.fs.exists(path):
                 raise DamagedVersion(
                     self._shown(path),
@@ -225,15 +248,23 @@ class ModelStore:
             prefix = self._join(stored.path, MODEL_DIR)
             for remote in self.fs.find(prefix):
                 relative = remote[len(prefix) :].lstrip("/")
-                destination = os.path.join(local, *relative.split("/"))
+                destination = os.path.join(local, MODEL_DIR, *relative.split("/"))
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
                 self.fs.get_file(remote, destination)
+            os.makedirs(os.path.join(local, SHARED_DIR))
+            for name, digest in stored.shared.items():
+                if digest not in self._shared:
+                    remote = self._join(self._shared_dir(table), name)
+                    self.fs.get_file(remote, os.path.join(local, SHARED_DIR, name))
             try:
-                return ColumnModel.load(local)
+                return ColumnModel.load(
+                    Path(local, MODEL_DIR), Path(local, SHARED_DIR), self._shared
+                )
             except UnitIntegrityError as exc:
-                inside = Path(exc.path).relative_to(local).parts
+                first, *inside = Path(exc.path).relative_to(local).parts
+                remote = self._shared_dir(table) if first == SHARED_DIR else prefix
                 raise UnitIntegrityError(
-                    self._shown(self._join(prefix, *inside)),
+                    self._shown(self._join(remote, *inside)),
                     f"model of {table}.{column} version {stored.version}: {exc.reason}",
                 ) from None
 
@@ -356,6 +387,9 @@ class ModelStore:
         """A path inside the store as the user addressed it (root masked), for messages."""
         return self._join(self.masked_root, path[len(self._base) :].lstrip("/"))
 
+    def _shared_dir(self, table: str) -> str:
+        return self._join(self._base, store_key(table), SHARED_DIR)
+
     def _column_dir(self, table: str, column: str) -> str:
         return self._join(self._base, store_key(table), store_key(column))
 
@@ -375,6 +409,7 @@ def _stored(entry: dict[str, Any], path: str) -> StoredModel:
         path=path,
         info=entry.get("info", {}),
         files=dict(entry.get("files", {})),
+        shared=dict(entry.get("shared", {})),
     )
 
 

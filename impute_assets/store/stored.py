@@ -22,6 +22,8 @@ class StoredModel:
     info: dict[str, Any] = field(default_factory=dict)
     #: sha256 of each file of the version (relative path -> hex digest), entry.json excepted.
     files: dict[str, str] = field(default_factory=dict)
+    #: sha256 of each shared network file it uses (name in the table's ``_shared`` folder).
+    shared: dict[str, str] = field(default_factory=dict)
 
     def age_days(self, now: datetime | None = None) -> float:
         """Days since the model was trained."""

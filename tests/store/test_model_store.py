@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from impute_assets.core.names import store_key
 from impute_assets.store import ModelStore, ReusePolicy
 from impute_assets.store.model_store import DamagedVersion
-from tests.factories import TINY_MODEL
+from tests.factories import TINY_MODEL, wide_frame
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -278,3 +278,56 @@ def test_a_retyped_or_dropped_input_never_fits_even_with_policy_always(store, co
     assert retyped.problems == ["column 'a' was numeric when the model was trained and is now str"]
     dropped = store.fitness(stored, frame.drop(columns="a"), always)
     assert dropped.problems == ["input 'a' is no longer in the table"]
+
+
+@pytest.fixture(scope="module")
+def wide_fitted():
+    """A 42-column imputer whose units use one shared network, and its training profile."""
+    from impute_assets.core.candidates.names import SHARED_NETWORK
+    from impute_assets.core.imputer import Imputer
+    from impute_assets.core.profile import TableProfile
+
+    frame = wide_frame()
+    imputer = Imputer(**TINY_MODEL, candidates=(SHARED_NETWORK, "mean_mode"), fill="all")
+    imputer.fit(frame)
+    return frame, imputer, TableProfile.from_frame(frame, imputer.kinds_)
+
+
+def test_a_shared_network_is_stored_once_per_table(store, wide_fitted):
+    frame, imputer, profile = wide_fitted
+    models = imputer.column_models_
+    for model in models.values():
+        store.save("wide", model, profile)
+    store.save("wide", models["c00"], profile)  # a second version names the same file
+    table = f"{store._base}/{store_key('wide')}"
+    (shared,) = store.fs.ls(f"{table}/_shared", detail=False)
+    size = store.fs.size(shared)
+    users = sum(m.uses_shared for m in models.values())
+    assert users >= 40
+    weights = [f for f in store.fs.find(table) if f.endswith("weights.safetensors")]
+    assert sum(store.fs.size(f) for f in weights) < 0.5 * users * size  # no copy of the network
+
+    loaded = {name: store.load("wide", name) for name in models}
+    again = type(imputer).from_column_models(loaded, imputer.config_)
+    pd.testing.assert_frame_equal(again.transform(frame), imputer.transform(frame))
+    assert len({id(m.shared[1]) for m in loaded.values() if m.uses_shared}) == 1
+
+
+@pytest.mark.parametrize("damage", ["tampered", "missing"])
+def test_a_damaged_shared_network_is_refused_naming_it(store, wide_fitted, damage):
+    frame, imputer, profile = wide_fitted
+    model = imputer.column_models_["c01"]
+    store.save("wide", model, profile)
+    (shared,) = store.fs.ls(f"{store._base}/{store_key('wide')}/_shared", detail=False)
+    if damage == "missing":
+        store.fs.rm(shared)
+    else:
+        store.fs.pipe_file(shared, store.fs.cat_file(shared)[:-1] + b"!")
+    reason = "missing" if damage == "missing" else "content changed"
+    with pytest.raises(DamagedVersion, match=reason) as caught:
+        store.load("wide", "c01")
+    assert caught.value.path.endswith(f"/_shared/{shared.rsplit('/', 1)[-1]}")
+    decision = store.decide("wide", "c01", model.fingerprint, frame, ReusePolicy(mode="always"))
+    assert not decision.reuse
+    store.save("wide", model, profile)  # training again restores the file
+    assert store.load("wide", "c01").version == model.version

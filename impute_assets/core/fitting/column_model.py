@@ -3,12 +3,19 @@
 This is what is saved, versioned and reused: a directory with ``manifest.json`` (everything
 but arrays, and the shape of every tensor), ``weights.safetensors`` (network weights and
 candidate arrays) and ``checksums.json`` (the sha256 of both, checked on load).
+
+A table's shared network (see :mod:`impute_assets.core.nets.shared`) is the same for every
+column unit that uses it, so the savers that hold many units (``Imputer.save``, the model store)
+pass ``shared_dir``: its tensors go there once, to ``shared-<sha256[:16]>.safetensors``, and each
+manifest records that file's sha256 (checked on load). A unit saved without ``shared_dir`` (or
+before this layout existed) keeps them inline as ``shared.*`` tensors of its weights.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, load_file, save, save_file
 
 from impute_assets.core.candidates.base import (
     Calibration,
@@ -33,6 +40,7 @@ from impute_assets.core.encoding.encoders import CategoricalEncoder
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.integrity import (
     UnitIntegrityError,
+    sha256_of,
     tensor_shapes,
     verify_checksums,
     verify_shapes,
@@ -46,6 +54,8 @@ MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 #: The folder of a unit's chained (second-round) model, a unit of its own.
 CHAINED = "chained"
+#: The shared network's file, named by its content (see :func:`shared_file`).
+SHARED_FILE = "shared-{}.safetensors"
 #: 2: units carry content hashes and tensor shapes (format 1 units are retrained).
 FORMAT_VERSION = 2
 
@@ -235,25 +245,44 @@ class ColumnModel:
             tensors[f"shared.{name}"] = value.detach().cpu().contiguous()
         return tensors
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the manifest, weights and their checksums into ``directory`` (created if needed)."""
+    def save(self, directory: str | Path, shared_dir: str | Path | None = None) -> Path:
+        """Write the manifest, weights and their checksums into ``directory`` (created if needed).
+
+        With ``shared_dir``, the shared network's tensors go to one file there, written only if
+        absent or different (every unit of one save names the same file); without it they stay
+        inline in this unit's weights.
+        """
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         tensors = self._tensors()
-        manifest = {**self._manifest(), "version": self.version, "tensors": tensor_shapes(tensors)}
+        manifest = {**self._manifest(), "version": self.version}
+        if shared_dir is not None and self.shared is not None:
+            tensors = {k: v for k, v in tensors.items() if not k.startswith("shared.")}
+            manifest["shared_sha256"] = _write_shared(Path(shared_dir), self.shared[1])
+        manifest["tensors"] = tensor_shapes(tensors)
         (path / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
         save_file(tensors, str(path / WEIGHTS))
         write_checksums(path, [MANIFEST, WEIGHTS])
         if self.chained is not None:
-            self.chained.save(path / CHAINED)
+            self.chained.save(path / CHAINED, shared_dir)
         return path
 
     @classmethod
-    def load(cls, directory: str | Path) -> ColumnModel:
+    def load(
+        cls,
+        directory: str | Path,
+        shared_dir: str | Path | None = None,
+        shared_cache: dict[str, dict[str, torch.Tensor]] | None = None,
+    ) -> ColumnModel:
         """Read a unit written by :meth:`save`; refuse one whose files changed since.
 
+        ``shared_dir`` holds the shared network's file where the unit names one (default: the
+        unit's parent folder); ``shared_cache`` (sha256 -> tensors) lets the units of one table
+        read and verify that file once and share its tensors.
+
         Raises:
-            UnitIntegrityError: naming the file whose hash or tensor shapes do not match.
+            UnitIntegrityError: naming the file whose hash or tensor shapes do not match, or the
+                missing shared network file.
         """
         path = Path(directory)
         verify_checksums(path, [MANIFEST, WEIGHTS])
@@ -270,6 +299,9 @@ class ColumnModel:
         }
         network = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("network.")}
         shared = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("shared.")}
+        folder = Path(shared_dir) if shared_dir is not None else path.parent
+        if manifest.get("shared_sha256"):
+            shared = _read_shared(folder, manifest["shared_sha256"], shared_cache)
         return cls(
             target=manifest["target"],
             kind=ColumnKind(manifest["kind"]),
@@ -290,19 +322,68 @@ class ColumnModel:
             sequence=SequenceSpec.from_state(manifest["sequence"])
             if manifest.get("sequence")
             else None,
-            chained=_load_chained(path, manifest.get("chained")),
+            chained=_load_chained(path, manifest.get("chained"), folder, shared_cache),
             chained_fills=manifest.get("chained_fills", []),
             shared=(manifest["shared"], shared) if manifest.get("shared") else None,
         )
 
 
-def _load_chained(path: Path, version: str | None) -> ColumnModel | None:
+def shared_file(sha256: str) -> str:
+    """The name of the shared network file whose bytes have this sha256."""
+    return SHARED_FILE.format(sha256[:16])
+
+
+def _write_shared(folder: Path, tensors: Mapping[str, torch.Tensor]) -> str:
+    """Save a shared network's tensors to ``folder`` under their content's name (atomically,
+    and only if no file there has that content already); returns the sha256."""
+    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+    digest = hashlib.sha256(data).hexdigest()
+    target = folder / shared_file(digest)
+    if not (target.exists() and sha256_of(target) == digest):
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{target.name}.{os.getpid()}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    return digest
+
+
+def _read_shared(
+    folder: Path, digest: str, cache: dict[str, dict[str, torch.Tensor]] | None
+) -> dict[str, torch.Tensor]:
+    """The shared network's tensors from ``folder``, refused unless the file has ``digest``."""
+    if cache is not None and digest in cache:
+        return cache[digest]
+    target = folder / shared_file(digest)
+    if not target.is_file():
+        raise UnitIntegrityError(
+            target, "missing: the shared network this unit names; restore it or train again"
+        )
+    data = target.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != digest:
+        raise UnitIntegrityError(
+            target,
+            f"content changed since it was saved (sha256 {actual[:12]}, recorded "
+            f"{digest[:12]}); restore the file or train the model again",
+        )
+    tensors = load(data)
+    if cache is not None:
+        cache[digest] = tensors
+    return tensors
+
+
+def _load_chained(
+    path: Path,
+    version: str | None,
+    shared_dir: Path,
+    shared_cache: dict[str, dict[str, torch.Tensor]] | None,
+) -> ColumnModel | None:
     """The chained model a manifest names (by version), refused when missing or different."""
     if version is None:
         return None
     if not (path / CHAINED / MANIFEST).exists():
         raise UnitIntegrityError(path / CHAINED, "the chained model the manifest names is missing")
-    chained = ColumnModel.load(path / CHAINED)
+    chained = ColumnModel.load(path / CHAINED, shared_dir, shared_cache)
     if chained.version != version:
         raise UnitIntegrityError(
             path / CHAINED / MANIFEST,
