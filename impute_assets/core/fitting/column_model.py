@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -341,7 +342,7 @@ def _write_shared(folder: Path, tensors: Mapping[str, torch.Tensor]) -> str:
     target = folder / shared_file(digest)
     if not (target.exists() and sha256_of(target) == digest):
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{target.name}.{os.getpid()}.tmp"
+        temporary = folder / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, target)
     return digest
