@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from impute_assets.core.names import store_key
 from impute_assets.store import ModelStore, ReusePolicy
-from impute_assets.store.model_store import DamagedVersion
+from impute_assets.store.atomic import put_file, sha256_of
+from impute_assets.store.model_store import DamagedVersion, _sealed
 from tests.factories import TINY_MODEL, wide_frame
 
 
@@ -331,3 +332,26 @@ def test_a_damaged_shared_network_is_refused_naming_it(store, wide_fitted, damag
     assert not decision.reuse
     store.save("wide", model, profile)  # training again restores the file
     assert store.load("wide", "c01").version == model.version
+
+
+def test_versions_stored_with_the_shared_network_inline_still_load(store, wide_fitted, tmp_path):
+    """A version saved before shared files existed: its unit holds ``shared.*`` tensors and its
+    entry names no shared file."""
+    frame, imputer, profile = wide_fitted
+    model = imputer.column_models_["c02"]
+    stored = store.save("old", model, profile)
+    for file in model.save(tmp_path / "unit").iterdir():  # inline: no shared_dir
+        put_file(store.fs, str(file), f"{stored.path}/model/{file.name}")
+    files = {name: sha256_of(store.fs, f"{stored.path}/{name}") for name in stored.files}
+    entry = json.loads(store.fs.cat_file(f"{stored.path}/entry.json"))
+    entry = _sealed(
+        {**{k: v for k, v in entry.items() if k not in ("seal", "shared")}, "files": files}
+    )
+    store.fs.pipe_file(f"{stored.path}/entry.json", json.dumps(entry).encode())
+    store.fs.rm(f"{store._base}/{store_key('old')}/_shared", recursive=True)
+
+    loaded = store.load("old", "c02")
+    assert loaded.version == model.version and loaded.shared[0] == model.shared[0]
+    pair = {"c02": loaded, **{n: m for n, m in imputer.column_models_.items() if n != "c02"}}
+    again = type(imputer).from_column_models(pair, imputer.config_)
+    pd.testing.assert_frame_equal(again.transform(frame), imputer.transform(frame))
