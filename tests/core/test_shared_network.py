@@ -163,5 +163,6 @@ def test_tall_narrow_tables_train_the_shared_network_too() -> None:
     tall = SHARED_CELLS // 13 + 1
     assert networks(13, False, tall) == {SHARED}
     assert networks(13, False, tall - 1) == {"network"}
-    assert networks(13, True, tall) == {"network"}  # sequences: never
+    assert networks(13, True, tall) == {SHARED}  # sequences: the same rule
+    assert networks(13, True, tall - 1) == {"network"}
     assert networks(40, False, 100) == {SHARED}

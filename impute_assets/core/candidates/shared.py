@@ -30,11 +30,11 @@ class SharedNetwork(Candidate):
     table_level = True
 
     def trains(self, config: ImputerConfig, targets: int, sequence: bool, rows: int) -> bool:
-        """Selected, not for sequences (their context features feed the per-column networks),
-        and, when the per-column networks are selected too, from ``shared_network_columns``
-        targets or :data:`~impute_assets.core.nets.shared.SHARED_CELLS` cells (rows x targets)
-        on (smaller tables keep those)."""
-        if self.name not in config.candidates or sequence:
+        """Selected and, when the per-column networks are selected too, from
+        ``shared_network_columns`` targets or :data:`~impute_assets.core.nets.shared.SHARED_CELLS`
+        cells (rows x targets) on (smaller tables keep those). Sequences follow the same rule:
+        their context columns are inputs the shared network never hides nor predicts."""
+        if self.name not in config.candidates:
             return False
         return (
             names.NETWORK not in config.candidates
