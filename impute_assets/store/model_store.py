@@ -9,11 +9,11 @@ Layout under the root (``<t>``/``<c>`` are :func:`~impute_assets.core.names.stor
 
 A table's shared network (one per training run, used by many of its columns) is written once,
 content-addressed, to the table's ``_shared`` folder (no store key is ``_shared``: every key
-ends in ``-<hash>``) before the first entry that names it; each entry records its sha256.
+ends in ``-<hash>``), written or checked before each entry that names it (which records its sha256).
 Shared files are never deleted: the store keeps every complete version (nothing prunes them),
 and a file no entry names yet may belong to a save of another column still under way (its
 entry is written last), so deleting it would damage that save. An interrupted training leaves
-at most one such file per table.
+at most one such file (its one network), never one per column.
 
 Every file is written atomically (temporary name, then rename) and ``entry.json`` last: a folder
 without it is an interrupted save, never listed and swept by the next save of the column.
