@@ -338,30 +338,40 @@ def test_the_shared_network_fills_sequences_reading_context_it_never_predicts(
 ) -> None:
     """Forced (``shared_network_columns=1``) or by width (40 modelled columns), the shared net
     trains on an ordered table: it reads the context columns, is chosen, fills every gap of its
-    targets, keeps observed cells and survives a save/load round trip (with the tabular rival,
-    columns may keep either fit's shared net: two nets over two feature spaces)."""
+    targets, keeps observed cells and survives a save/load round trip. Forced, with the tabular
+    rival: the smooth column keeps the sequence fit's shared net, ``y`` (twice ``noise``, i.i.d.
+    in time) the tabular fit's, two nets over two feature spaces in one imputer."""
+    rng = np.random.default_rng(0)
     truth = sensors(60 if wide else 120, groups=2)
     if wide:
-        rng = np.random.default_rng(3)
         extra = {f"x{i}": truth["level"] + rng.normal(size=len(truth)) for i in range(38)}
         truth = truth.assign(**extra)
-    measured = [c for c in truth.columns if c not in ("machine", "when", "state")]
-    masked, _ = hide(truth, measured, 0.2)
+        hidden = [c for c in truth.columns if c not in ("machine", "when", "state")]
+    else:
+        truth["y"] = 2 * truth["noise"] + 0.1 * rng.normal(size=len(truth))
+        hidden = ["level", "y"]
+    masked, _ = hide(truth, hidden, 0.2, seed=0)
     config = {
         **LEARNING_MODEL,
         "candidates": ("network", "shared_network", "mean_mode"),
-        # forced: with the tabular rival too (a shared net per rival), wide: without (quicker)
+        "fill": "all",  # no confidence gate: every gap of a target is filled
         **({"sequence_tabular": False} if wide else {"shared_network_columns": 1}),
     }
     fitted = quiet(Imputer(order_by="when", group_by="machine", **config).fit, masked)
-    model = fitted.column_models_["level"]
-    assert "shared_network" in model.holdout.scores and "network" not in model.holdout.scores
-    assert model.chosen == "shared_network"
-    assert model.sequence is not None  # it reads the table with its context columns
+    models = fitted.column_models_
+    for model in models.values():
+        assert "network" not in model.holdout.scores
+    level = models["level"]
+    assert level.chosen == "shared_network" and level.sequence is not None
     assert any(c.startswith("__seq__") for c in fitted.model_frame(masked).columns)
+    if not wide:
+        y = models["y"]
+        assert level.holdout.sequence_vs_tabular["kept"] == "sequence"
+        assert y.chosen == "shared_network" and y.holdout.sequence_vs_tabular["kept"] == "tabular"
+        assert level.shared[0]["id"] != y.shared[0]["id"]
     result = fitted.impute(masked)
     assert list(result.frame.columns) == list(masked.columns)  # context columns never filled
-    assert result.frame["level"].notna().all()
+    assert result.frame[hidden].notna().all().all()
     for column in masked.columns:
         kept = masked[column].notna()
         assert result.frame.loc[kept, column].tolist() == masked.loc[kept, column].tolist()
