@@ -59,13 +59,18 @@ def verify_checksums(directory: Path, files: Sequence[str]) -> None:
         expected = sums.get(name)
         if expected is None:
             raise UnitIntegrityError(record, f"no sha256 recorded for {name}")
-        actual = sha256_of(directory / name)
-        if actual != expected:
-            raise UnitIntegrityError(
-                directory / name,
-                f"content changed since it was saved (sha256 {actual[:12]}, recorded "
-                f"{expected[:12]}); restore the file or train the model again",
-            )
+        verify_digest(directory / name, sha256_of(directory / name), expected)
+
+
+def verify_digest(path: Path, actual: str, expected: str) -> None:
+    """Refuse the file at ``path`` unless its sha256 (``actual``) is the one recorded when it
+    was saved (``expected``)."""
+    if actual != expected:
+        raise UnitIntegrityError(
+            path,
+            f"content changed since it was saved (sha256 {actual[:12]}, recorded "
+            f"{expected[:12]}); restore the file or train the model again",
+        )
 
 
 def tensor_shapes(tensors: Mapping[str, torch.Tensor]) -> dict[str, list[int]]:

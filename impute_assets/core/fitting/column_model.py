@@ -44,6 +44,7 @@ from impute_assets.core.integrity import (
     sha256_of,
     tensor_shapes,
     verify_checksums,
+    verify_digest,
     verify_shapes,
     write_checksums,
 )
@@ -360,13 +361,7 @@ def _read_shared(
             target, "missing: the shared network this unit names; restore it or train again"
         )
     data = target.read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != digest:
-        raise UnitIntegrityError(
-            target,
-            f"content changed since it was saved (sha256 {actual[:12]}, recorded "
-            f"{digest[:12]}); restore the file or train the model again",
-        )
+    verify_digest(target, hashlib.sha256(data).hexdigest(), digest)
     tensors = load(data)
     if cache is not None:
         cache[digest] = tensors
