@@ -70,24 +70,16 @@ class Boosted(Candidate):
             fits(split.z_train, target.numeric, target.classes) and available()
         ):
             return None
-        if split.repeat == 0:
-            state = boosted_fit(
-                split.z_train,
-                split.y_train,
-                target.numeric,
-                target.classes,
-                split.config.seed,
-                valid=(split.z_hold, split.y_hold),
-            )
-        else:
-            state = boosted_fit(
-                split.z_train,
-                split.y_train,
-                target.numeric,
-                target.classes,
-                split.config.seed,
-                ROUNDS if hint is None else hint,
-            )
+        first = split.repeat == 0  # stops early on its held-out rows; the repeats do not
+        state = boosted_fit(
+            split.z_train,
+            split.y_train,
+            target.numeric,
+            target.classes,
+            split.config.seed,
+            ROUNDS if first or hint is None else hint,
+            valid=(split.z_hold, split.y_hold) if first else None,
+        )
         model = booster(state)
         outputs = boosted_predict(model, split.z_hold, target.numeric, target.classes)
         return HeldOutFit(outputs, arrays={self.name: state}, hint=rounds(model))
