@@ -72,9 +72,11 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         record = reported(result)[f"{table}_imputed"]
         assert record.plots and "| y | y, " in str(record.lineage)  # y's model reads y's inputs
         assert "| held-out | spread | mean/mode |" in str(record.columns)  # per column
-        assert sum(record.left_reasons["w"].values()) == int(
+        # every left cell has a reason (w's gate may leave none: SQLite draws its training
+        # sample at random, so on SQLite w's model, and what it leaves, vary between runs)
+        assert sum(record.left_reasons.get("w", {}).values()) == int(
             warehouse.read(f"{table}_imputed")["w"].isna().sum()
-        )  # every left cell has a reason
+        )
         model = reported(result)[f"{table}/models/y"]
         assert f"{model.holdout_score:.4g}" in str(record.columns)
         audit = _assert_filled(warehouse, spec, source)
