@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -530,12 +530,25 @@ def _declared_double(type_: _SQLiteDouble, compiler: object, **kw: object) -> st
     return type_.declared
 
 
+def _sqlite_md5(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Give each SQLite connection the ``md5`` that :meth:`Dialect.sample_order` uses (SQLite
+    has none built in): a training sample is then the same rows on every read, as elsewhere."""
+    dbapi_connection.create_function(
+        "md5", 1, lambda text: hashlib.md5(str(text).encode()).hexdigest(), deterministic=True
+    )
+
+
 class SQLiteDialect(Dialect):
     """SQLite: NaN is stored as NULL; CREATE TABLE AS SELECT loses declared types."""
 
     name = "sqlite"
     local_file = True
     ge_datasource = "add_sqlite"
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(engine)
+        if not sa.event.contains(engine, "checkout", _sqlite_md5):
+            sa.event.listen(engine, "checkout", _sqlite_md5)
 
     def read_type(self, sql_type):
         if isinstance(sql_type, sa.Float) and not isinstance(sql_type, sa.Double):
@@ -552,9 +565,6 @@ class SQLiteDialect(Dialect):
             ),
             schema=schema,
         ).create(conn)
-
-    def sample_order(self, columns):
-        return sa.func.random()  # SQLite has no md5: its samples differ from run to run
 
     @contextmanager
     def publish_lock(self, conn, table, schema, partition=None, exclusive=True):

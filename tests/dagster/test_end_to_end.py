@@ -72,8 +72,7 @@ def _end_to_end(url: str, table: str, tmp_path, rows: int = 240, rerun: bool = T
         record = reported(result)[f"{table}_imputed"]
         assert record.plots and "| y | y, " in str(record.lineage)  # y's model reads y's inputs
         assert "| held-out | spread | mean/mode |" in str(record.columns)  # per column
-        # every left cell has a reason (w's gate may leave none: SQLite draws its training
-        # sample at random, so on SQLite w's model, and what it leaves, vary between runs)
+        # every left cell has a reason (w, a noise column, may clear its gate and leave none)
         assert sum(record.left_reasons.get("w", {}).values()) == int(
             warehouse.read(f"{table}_imputed")["w"].isna().sum()
         )
@@ -137,8 +136,7 @@ def test_partitioned_check_runs_in_the_warehouse_on_sqlite(
     monkeypatch.setenv(URL_ENV, sqlite_url)
     warehouse = Warehouse(sqlite_url)
     warehouse.publish(sample_frame(rows=160), unique_name)
-    # About where the check runs, not the gates: SQLite samples its training rows at random
-    # (no md5), so whether the noise column w clears its gate would vary from run to run.
+    # About where the check runs, not the gates: every column filled, whatever its gate says.
     spec = table_spec(
         unique_name, partition={"column": "month", "kind": "dynamic"}, exclude=[], fill="all"
     )

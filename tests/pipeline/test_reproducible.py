@@ -1,14 +1,19 @@
 """A fixed seed and identical data give identical fills: the training sample is the same rows in
 the same order on every read (it was ``ORDER BY random()``, which reordered the rows each run
-and so changed the seeded splits and the models). On DuckDB, PostgreSQL and MariaDB."""
+and so changed the seeded splits and the models). On DuckDB, SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
+
+import pytest
 
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from tests.factories import sample_frame, table_spec
 
+ENGINES = pytest.mark.parametrize("url", ["duckdb", "sqlite", "postgres", "mysql"], indirect=True)
 
+
+@ENGINES
 def test_a_sample_is_the_same_rows_in_the_same_order(warehouse, unique_name):
     warehouse.publish(sample_frame(rows=300), unique_name)
     first = warehouse.read(unique_name, sample=120)
@@ -19,6 +24,7 @@ def test_a_sample_is_the_same_rows_in_the_same_order(warehouse, unique_name):
     assert whole.equals(warehouse.read(unique_name, sample=1000)) and len(whole) == 300
 
 
+@ENGINES
 def test_two_trainings_with_one_seed_fill_identically(warehouse, unique_name, tmp_path):
     warehouse.publish(sample_frame(rows=200), unique_name)
     spec = TableSpec.parse(table_spec(unique_name))
