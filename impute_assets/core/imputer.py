@@ -10,6 +10,9 @@ cells are never changed, and no row is added, dropped or reordered.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import uuid
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -454,10 +457,26 @@ class Imputer(TransformerMixin, BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Write a manifest and one directory per column model under ``path``; a shared network
         goes once to ``path`` itself (``shared-<sha256[:16]>.safetensors``), not into each unit
-        that uses it."""
+        that uses it.
+
+        The imputer is written to a hidden folder beside ``path`` and renamed into place, so a
+        reader never sees half of it and saving over an earlier imputer leaves none of its
+        files; a ``path`` that holds other files (no ``imputer.json``) is refused, not emptied.
+        """
         self._check_fitted()
         root = Path(path)
-        root.mkdir(parents=True, exist_ok=True)
+        check_save_folder(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.saving-", dir=root.parent))
+        try:
+            self._write(staging)
+            _replace_folder(staging, root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return root
+
+    def _write(self, root: Path) -> None:
+        """The manifest, profile and one folder per column model, written into ``root``."""
         layout = {}
         for index, (name, model) in enumerate(self.column_models_.items()):
             folder = f"{index:03d}_{folder_name(name)}"
@@ -472,7 +491,6 @@ class Imputer(TransformerMixin, BaseEstimator):
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if getattr(self, "profile_", None) is not None:
             self.profile_.to_json(root / PROFILE)
-        return root
 
     @classmethod
     def load(cls, path: str | Path) -> Imputer:
@@ -698,6 +716,32 @@ def _check_frame(frame: pd.DataFrame) -> None:
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"duplicate column names: {duplicated}")
+
+
+def check_save_folder(root: Path) -> None:
+    """Refuse to save into ``root`` when it holds files but no saved imputer: saving replaces
+    the folder whole, and must never delete files it did not write."""
+    if root.exists() and not (root / MANIFEST).exists() and any(root.iterdir()):
+        raise FileExistsError(
+            f"{root}: holds files but no {MANIFEST}, so it is not a saved imputer; "
+            "save into a new or empty folder (nothing was written)"
+        )
+
+
+def _replace_folder(new: Path, root: Path) -> None:
+    """Put the folder ``new`` at ``root``: an earlier ``root`` is renamed aside first and
+    removed only once ``new`` is in place (renames within one folder are atomic locally)."""
+    if not root.exists():
+        new.rename(root)
+        return
+    old = root.with_name(f".{root.name}.old-{uuid.uuid4().hex[:12]}")
+    root.rename(old)
+    try:
+        new.rename(root)
+    except OSError:
+        old.rename(root)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _unit_folder(root: Path, column: str, folder: str) -> Path:

@@ -211,3 +211,14 @@ def test_fit_hpo_results_carry_datawig_score_names(train) -> None:
     assert (results["f1_weighted"] == results["weighted_f1"]).all()
     assert (results["f1_macro"] == results["avg_f1"]).all()
     assert results["name"].str.startswith("run_").all()
+
+
+def test_an_output_path_of_other_files_is_refused_before_training(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    imputer = SimpleImputer(
+        input_columns=["x", "shade"], output_column="label", output_path=str(tmp_path)
+    )
+    with pytest.raises(FileExistsError, match="not a saved imputer"):
+        imputer.fit(sentences(60, seed=0))
+    assert not hasattr(imputer, "imputer_")  # refused before any training
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -163,6 +163,27 @@ def test_save_load_round_trip_predicts_identically(tmp_path) -> None:
     assert loaded.profile_.to_dict() == fitted.profile_.to_dict()
 
 
+def test_saving_over_an_imputer_replaces_it_whole(tmp_path) -> None:
+    masked, _ = hide(correlated_frame(150), 0.2)
+    root = tmp_path / "model"
+    Imputer(columns=["y", "group"], **LEARNING_MODEL).fit(masked).save(root)
+    first_files = {p.name for p in root.iterdir()}
+    second = Imputer(columns=["x"], **LEARNING_MODEL).fit(masked)
+    second.save(root)
+    units = {p.name for p in root.iterdir() if p.is_dir()}
+    assert units == {"000_x"} and first_files - {p.name for p in root.iterdir()}
+    assert list(Imputer.load(root).column_models_) == ["x"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging folder left
+
+
+def test_saving_into_a_folder_of_other_files_is_refused(tmp_path) -> None:
+    masked, _ = hide(correlated_frame(100), 0.2)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not a saved imputer"):
+        Imputer(columns=["y"], **LEARNING_MODEL).fit(masked).save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_units_from_separate_fits_combine(tmp_path) -> None:
     masked, _ = hide(correlated_frame(150)[["x", "y", "group", "when"]], 0.2)
     first = Imputer(columns=["y"], **LEARNING_MODEL).fit(masked)

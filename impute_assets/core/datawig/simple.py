@@ -27,7 +27,7 @@ from impute_assets.core.datawig.label_shift import label_shift_weights
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
 from impute_assets.core.fitting.column_model import ColumnModel
 from impute_assets.core.fitting.prediction import fill_column
-from impute_assets.core.imputer import Imputer
+from impute_assets.core.imputer import Imputer, check_save_folder
 from impute_assets.core.kinds import TEXT_MIN_UNIQUE_SHARE, ColumnKind, infer_kinds
 from impute_assets.core.metrics import prediction_metrics
 
@@ -140,6 +140,7 @@ class SimpleImputer(BaseEstimator):
         """
         if class_weights is not None and instance_weights is not None:
             raise ValueError("SimpleImputer.fit: give class_weights or instance_weights, not both")
+        self._check_output_path()
         columns = self._columns(train_df)
         weights = self._row_weights(train_df, class_weights, instance_weights)
         if test_df is None:
@@ -285,6 +286,7 @@ class SimpleImputer(BaseEstimator):
         """Random search over the engine's settings; keeps the best model, and the results
         table in ``hpo.results`` (see :func:`impute_assets.core.datawig.hpo.search` for the
         arguments: Datawig's ``hps`` dict and ``*_candidates`` lists)."""
+        self._check_output_path()
         best, run = search(self, train_df, test_df, hps, num_evals, max_running_hours, **candidates)
         if hasattr(self, "hpo_"):  # Datawig's results table grows over fit_hpo calls
             earlier = self.hpo_.results
@@ -444,6 +446,12 @@ class SimpleImputer(BaseEstimator):
         if not self.output_path:
             self.output_path = tempfile.mkdtemp(prefix="impute_assets_")
         self.output_path_ = self.output_path
+
+    def _check_output_path(self) -> None:
+        """Refuse an ``output_path`` of other files before training, not after it (saving
+        replaces the folder whole)."""
+        if self.output_path:
+            check_save_folder(Path(self.output_path))
 
     def _settings(self) -> ImputerConfig:
         return (self.config or ImputerConfig()).replace(fill=self.fill)
