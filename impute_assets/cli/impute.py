@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -93,6 +94,10 @@ def console() -> Console:
 
 def run(args: argparse.Namespace) -> int:
     out = console()
+    if args.save_model:
+        from impute_assets.core.imputer import check_save_folder
+
+        check_save_folder(Path(args.save_model))  # before the fit, not after it
     frame = read_frame(args.input)
     out.print(
         f"[bold]{args.input}[/]: {len(frame):,} rows x {len(frame.columns)} columns, "
