@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.uncertainty.pooling import pool
+from impute_assets import pool
 
 
 def ols(

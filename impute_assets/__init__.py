@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.kinds import ColumnKind
     from impute_assets.core.result import ColumnReport, ImputationResult
+    from impute_assets.core.uncertainty.pooling import Pooled, pool
 
 _EXPORTS = {
     "ColumnKind": "impute_assets.core.kinds",
@@ -25,7 +26,9 @@ _EXPORTS = {
     "ImputationResult": "impute_assets.core.result",
     "Imputer": "impute_assets.core.imputer",
     "ImputerConfig": "impute_assets.core.config",
+    "Pooled": "impute_assets.core.uncertainty.pooling",
     "SimpleImputer": "impute_assets.core.datawig.simple",
+    "pool": "impute_assets.core.uncertainty.pooling",
 }
 
 __all__ = [
@@ -35,7 +38,9 @@ __all__ = [
     "ImputationResult",
     "Imputer",
     "ImputerConfig",
+    "Pooled",
     "SimpleImputer",
+    "pool",
 ]
 
 

@@ -26,3 +26,17 @@ def test_pooled_interval_is_wider_than_one_filled_tables_and_holds_the_truth():
     # identical draws have no between-draw variance: the pooled interval is the OLS one
     same, (same_low, same_high) = pooled_coefficient([result.frame] * 3, "y", ["x"])
     assert same == pytest.approx(single[1]) and same_high - same_low < high - low
+
+
+def test_pool_is_public_and_its_old_documented_path_still_imports():
+    import importlib
+    import sys
+
+    import impute_assets
+    from impute_assets.core.uncertainty.pooling import pool
+
+    assert impute_assets.pool is pool and "pool" in impute_assets.__all__
+    sys.modules.pop("impute_assets.core.pooling", None)
+    with pytest.warns(DeprecationWarning, match="from impute_assets import pool"):
+        old = importlib.import_module("impute_assets.core.pooling")
+    assert old.pool is pool
