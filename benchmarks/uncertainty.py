@@ -15,8 +15,8 @@ often its 95% interval holds the full-data estimate over ``masks`` masks.
     PYTHONPATH=. python benchmarks/uncertainty.py coverage --rows 500 2000
     PYTHONPATH=. python benchmarks/uncertainty.py mi --masks 50 --draws 20
 
-Both append to ``benchmarks/results/uncertainty.md`` sections of their own (the previous
-section of the same kind is replaced).
+Both append to ``benchmarks/results/uncertainty.md`` (or ``--out``) sections of their own (the
+previous section of the same kind is replaced).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def run_coverage(args: argparse.Namespace) -> str:
                     )
     results = pd.DataFrame(records)
     rows = "_".join(map(str, args.rows))
-    results.to_csv(OUT.with_name(f"uncertainty_coverage_{rows}.csv"), index=False)
+    results.to_csv(args.out.with_name(f"{args.out.stem}_coverage_{rows}.csv"), index=False)
     return render_coverage(results, args, time.perf_counter() - started)
 
 
@@ -247,12 +247,12 @@ def _num(value: float | None) -> str:
     return "-" if value is None or np.isnan(value) else f"{value:.3f}"
 
 
-def write_section(text: str, heading: str) -> None:
-    """Replace the section that starts with ``heading`` in the report (or append it)."""
-    old = OUT.read_text() if OUT.exists() else "# Uncertainty benchmark\n"
+def write_section(text: str, heading: str, out: Path = OUT) -> None:
+    """Replace the section that starts with ``heading`` in the report ``out`` (or append it)."""
+    old = out.read_text() if out.exists() else "# Uncertainty benchmark\n"
     sections = re.split(r"(?m)^(?=## )", old)
     kept = [s for s in sections if not s.startswith(heading)]
-    OUT.write_text("".join(kept).rstrip() + "\n\n" + text.rstrip() + "\n")
+    out.write_text("".join(kept).rstrip() + "\n\n" + text.rstrip() + "\n")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -269,16 +269,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     mi.add_argument("--draws", type=int, default=20)
     for each in (cover, mi):
         each.add_argument("--device", default="auto")
+        each.add_argument("--out", type=Path, default=OUT, help="the report to write into")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.what == "coverage":
-        write_section(run_coverage(args), coverage_heading(args.rows))
+        write_section(run_coverage(args), coverage_heading(args.rows), args.out)
     else:
-        write_section(run_mi(args), "## Multiple imputation")
-    print(f"wrote {OUT}")
+        write_section(run_mi(args), "## Multiple imputation", args.out)
+    print(f"wrote {args.out}")
     return 0
 
 
