@@ -318,6 +318,7 @@ class Imputer(TransformerMixin, BaseEstimator):
                     wanted[column],
                     config.coverage,
                     gate.threshold,
+                    config.seed,
                 )
                 if cells is not None:
                     uncertainty[column] = cells.take(accept)

@@ -41,7 +41,7 @@ def test_dry_run_config_publishes_nothing(warehouse_url, unique_name, tmp_path):
         real = materialize(defs)
         coverage = reported(real)[imputed].coverage
         assert coverage["y"]["coverage"] == 0.9 and coverage["y"]["width_to_spread"] > 0
-        assert coverage["z"]["mean_set_size"] >= 1
+        assert coverage["z"]["mean_set_size"] > 0  # sets may be empty (conformal.py)
         assert "| coverage | held-out coverage |" in str(reported(real)[imputed].columns)
     finally:
         with warehouse.engine.begin() as conn:

@@ -2,19 +2,30 @@
 categorical one, and draws from the same predictive distributions (multiple imputation).
 
 Split conformal on the held-out cells the engine already scores: a column's held-out
-*nonconformity scores* are kept with its model, and at fill time the interval (or set) at a
-coverage ``c`` is the one whose score bound is their ``ceil((n + 1) c)``-th smallest, so on
-cells exchangeable with the held-out ones it covers the truth with probability at least ``c``.
+*nonconformity scores* are kept with its model, and at fill time a cell's interval (or set)
+holds the values whose score the smoothed conformal rule accepts: with ``n`` held-out scores,
+``G`` of them above the value's score and ``E`` equal to it, the value is in when
+``G + U (E + 1) > (1 - c)(n + 1)``, ``U`` uniform on [0, 1), one per cell (a hash of its row
+label, the run's seed and the column). On cells exchangeable with the held-out ones this
+covers the truth with probability exactly ``c``, where the plain rule (the
+``ceil((n + 1) c)``-th smallest score) covers ``ceil((n + 1) c) / (n + 1)`` or more: up to
+1/(n + 1) above ``c`` on a small held-out split, everything (the observed range, every label)
+below ``c / (1 - c)`` scores, and a column's whole fill accuracy where its fills are right more
+often than ``c`` (a set cannot cover less than its fill does). So a cell's interval ends at one
+of two neighbouring held-out scores, a cell of a small split may get the widest interval while
+its neighbour gets a finite one, and where the fills alone are right more often than ``c``
+some sets are empty: the fill is then not needed to reach the coverage (it is still the most
+probable label; a set that is not empty always holds it).
 
 - Numeric: the score is the held-out residual in units of the model's own scale,
   ``(truth - fill) / sigma`` (the network's per-row sigma, or the column's held-out RMSE);
   the interval is ``fill +- q sigma``, decoded (so it stays in the observed range and on the
   column's grid). Draws add a resampled held-out residual: skew and heavy tails are kept.
 - Categorical: the score is the calibrated probability of the labels more probable than the
-  true one; the set holds every label whose more-probable mass is within the bound (so labels
-  tied in probability come in together, and the fill is always in its set). A held-out label
+  true one; the set holds the labels, most probable first, whose more-probable mass the rule
+  takes (labels tied in probability come in together). A held-out label
   the model never trained on scores infinity: at fill time a label outside what was learnt can
-  never be in a set, and the bound must know how often that happens. Draws sample a label
+  never be in a set, and the rule must know how often that happens. Draws sample a label
   from the calibrated probabilities.
 
 A model saved without scores (fewer than ``MIN_ROWS_FOR_HOLDOUT`` observed cells) falls back to
@@ -23,7 +34,7 @@ its Gaussian sigma and its calibrated probabilities as they are.
 
 from __future__ import annotations
 
-import math
+import zlib
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
@@ -65,28 +76,56 @@ def holdout_scores(
     return scores.astype(np.float32)
 
 
-def bound(scores: np.ndarray | None, coverage: float, numeric: bool) -> float:
-    """The score bound at ``coverage``: the conformal quantile of the held-out scores (absolute
-    for numbers), infinite when too few cells were held out to reach it; without scores the
-    Gaussian one (numbers) or the coverage itself (classes)."""
-    if scores is None or not len(scores):
-        return NormalDist().inv_cdf(0.5 + coverage / 2) if numeric else coverage
-    ordered = np.sort(np.abs(scores) if numeric else scores)
-    rank = math.ceil((len(ordered) + 1) * coverage)
-    return float(ordered[rank - 1]) if rank <= len(ordered) else math.inf
+def accepted(ordered: np.ndarray, values: np.ndarray, u: np.ndarray, coverage: float) -> np.ndarray:
+    """Whether the smoothed conformal rule at ``coverage`` takes each of ``values`` (scores,
+    any shape ``u`` broadcasts against) given the sorted held-out scores ``ordered``."""
+    values = np.asarray(values, dtype=ordered.dtype)
+    right = np.searchsorted(ordered, values, side="right")
+    equal = right - np.searchsorted(ordered, values, side="left")
+    return (len(ordered) - right) + u * (equal + 1) > (1 - coverage) * (len(ordered) + 1)
+
+
+def radius(ordered: np.ndarray, u: np.ndarray, coverage: float) -> np.ndarray:
+    """Each cell's largest accepted absolute score (``ordered``: sorted absolute held-out
+    scores; ``u``: the cells' uniforms): the ``m``-th largest held-out score, with ``m`` the
+    fewest scores the rule needs above, infinite where it needs none."""
+    n = len(ordered)
+    needed = np.floor((1 - coverage) * (n + 1) - u).astype(int) + 1
+    out = np.full(len(u), np.inf)
+    some = needed >= 1
+    out[some] = ordered[np.maximum(n - needed[some], 0)]
+    return out
 
 
 def holdout_coverage(scores: np.ndarray | None, coverage: float, numeric: bool) -> float | None:
-    """The coverage the bound reaches on held-out cells it was not computed from: each half of
-    the held-out scores is judged by the bound of the other half (``None`` without scores)."""
+    """The coverage the smoothed rule reaches on held-out cells it was not calibrated on: each
+    half of the held-out scores is judged by the other half, a cell counting its chance (over
+    ``U``) to be taken; a label the model never learnt is never covered (``None`` without
+    scores)."""
     if scores is None or len(scores) < 2:
         return None
     halves = (scores[0::2], scores[1::2])
-    hits = 0
+    hits = 0.0
     for half, other in ((halves[0], halves[1]), (halves[1], halves[0])):
         judged = np.abs(half) if numeric else half
-        hits += int(((judged <= bound(other, coverage, numeric)) & np.isfinite(judged)).sum())
+        ordered = np.sort(np.abs(other) if numeric else other)
+        right = np.searchsorted(ordered, judged, side="right")
+        equal = right - np.searchsorted(ordered, judged, side="left")
+        need = ((1 - coverage) * (len(ordered) + 1) - (len(ordered) - right)) / (equal + 1)
+        hits += float((np.clip(1 - need, 0, 1) * np.isfinite(judged)).sum())
     return hits / len(scores)
+
+
+def uniforms(index: pd.Index, seed: int, column: str) -> np.ndarray:
+    """The smoothing uniforms of a column's cells, one per row label of ``index``: a hash of
+    the label, the run's seed and the column, so a cell gets the same interval or set however
+    the frame is split into chunks (rows sharing a label share their uniform)."""
+    mixed = pd.util.hash_pandas_object(index, index=False).to_numpy(dtype=np.uint64)
+    mixed = mixed ^ np.uint64((seed * 0x9E3779B97F4A7C15 + zlib.crc32(column.encode())) % 2**64)
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64
+        mixed = (mixed ^ (mixed >> np.uint64(shift))) * np.uint64(factor)
+    mixed = mixed ^ (mixed >> np.uint64(31))
+    return (mixed >> np.uint64(11)).astype(np.float64) / 2.0**53
 
 
 @dataclass
@@ -129,17 +168,24 @@ def cell_uncertainty(
     rows: np.ndarray,
     coverage: float,
     threshold: float = 0.0,
+    seed: int = 0,
 ) -> CellUncertainty | None:
     """The interval or prediction set at ``coverage`` of each predicted cell (``rows``:
     positions; ``like``: the column's cells there, whose dtype the interval ends take),
     calibrated on the held-out cells whose confidence reaches ``threshold`` (the fills' own
-    gate); ``None`` for a model whose fills carry neither (e.g. copied free text)."""
+    gate) by the smoothed rule (``seed``: its uniforms'); ``None`` for a model whose fills
+    carry neither (e.g. copied free text)."""
     scores = gated_scores(model, threshold)
     numeric = model.numeric
     measured = holdout_coverage(scores, coverage, numeric)
-    limit = bound(scores, coverage, numeric)
+    u = uniforms(like.index, seed, model.target)
     if numeric and prediction.center is not None:
-        reach = limit * prediction.scale  # infinite (the observed range) below enough cells
+        limit = (
+            radius(np.sort(np.abs(scores)), u, coverage)
+            if scores is not None and len(scores)
+            else NormalDist().inv_cdf(0.5 + coverage / 2)  # saved without scores: Gaussian
+        )
+        reach = limit * prediction.scale  # infinite (the observed range) where the rule says
         # an integer column keeps the integers inside the interval (rounding its ends would
         # widen it by up to half a step each side); the fill itself always stays inside
         inward = (
@@ -160,7 +206,10 @@ def cell_uncertainty(
         )
     if not numeric and prediction.probabilities is not None:
         return CellUncertainty(
-            rows, coverage, measured, sets=_sets(model, prediction.probabilities, limit)
+            rows,
+            coverage,
+            measured,
+            sets=_sets(model, prediction.probabilities, scores, u, coverage),
         )
     return None
 
@@ -199,8 +248,15 @@ def column_summary(
     return summary
 
 
-def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[tuple[Any, ...]]:
-    """Labels, most probable first, whose more-probable mass is within ``limit``."""
+def _sets(
+    model: ColumnModel,
+    probabilities: np.ndarray,
+    scores: np.ndarray | None,
+    u: np.ndarray,
+    coverage: float,
+) -> list[tuple[Any, ...]]:
+    """Labels, most probable first, whose more-probable mass the smoothed rule takes against
+    the held-out ``scores`` (without scores: the mass within ``coverage``, the fill at least)."""
     order = np.argsort(-probabilities, axis=1, kind="stable")
     ranked = np.take_along_axis(probabilities, order, axis=1)
     above = np.cumsum(ranked, axis=1) - ranked
@@ -209,7 +265,10 @@ def _sets(model: ColumnModel, probabilities: np.ndarray, limit: float) -> list[t
     starts[:, 1:] = ranked[:, 1:] < ranked[:, :-1] - TIE
     first = np.maximum.accumulate(np.where(starts, np.arange(ranked.shape[1]), 0), axis=1)
     above = np.take_along_axis(above, first, axis=1)
-    sizes = np.maximum((above <= limit).sum(axis=1), 1)
+    if scores is None or not len(scores):
+        sizes = np.maximum((above <= coverage).sum(axis=1), 1)
+    else:  # taken is a prefix: the rule is monotone in the score, above grows along the row
+        sizes = accepted(np.sort(scores), above, u[:, None], coverage).sum(axis=1)
     labels = model.encoder.values
     return [
         tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)
