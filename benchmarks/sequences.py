@@ -403,6 +403,11 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     )
     summary = scores.groupby(["series", "method"], sort=False)["nrmse"].mean().unstack()
     summary = summary[list(dict.fromkeys(scores["method"]))]
+    per_seed = (
+        scores.groupby(["series", "seed", "method"], sort=False)["nrmse"]
+        .mean()
+        .unstack()[summary.columns]
+    )
     lines = [
         "# Sequence benchmark",
         "",
@@ -430,6 +435,17 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         _markdown(summary.assign(**ratios(summary))),
         "",
+        "## Seed spread",
+        "",
+        "Standard deviation over the masks of each method's mean nRMSE per mask:",
+        "",
+        _markdown(per_seed.groupby(level="series", sort=False).std()),
+        "",
+        *_paired(per_seed),
+        "## Per mask (mean nRMSE over the series' columns)",
+        "",
+        _markdown(per_seed),
+        "",
         "## Seconds (fit + fill)",
         "",
         _markdown(
@@ -446,6 +462,24 @@ def write(scores: pd.DataFrame, args: argparse.Namespace) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def _paired(per_seed: pd.DataFrame) -> list[str]:
+    """Each sequence Imputer's mean nRMSE minus the tabular Imputer's on the same mask: the
+    mean, standard deviation and largest of those differences per series (markdown lines; none
+    without the tabular Imputer)."""
+    tabular = "tabular Imputer"
+    ours = [m for m in per_seed if m.startswith("sequence Imputer")]
+    if tabular not in per_seed or not ours:
+        return []
+    lines = [f"Paired by mask, minus the {tabular} (below 0: the sequence fill is better):", ""]
+    for method in ours:
+        difference = (per_seed[method] - per_seed[tabular]).groupby(level="series", sort=False)
+        table = pd.DataFrame(
+            {"mean": difference.mean(), "sd": difference.std(), "max": difference.max()}
+        )
+        lines += [f"{method}:", "", _markdown(table), ""]
+    return lines
 
 
 def ratios(summary: pd.DataFrame) -> dict[str, pd.Series]:
