@@ -206,7 +206,10 @@ class ImputerConfig(BaseModel):
     #: random held-out splits (the cheap candidates refitted on each), so one lucky or unlucky
     #: split neither picks the model nor sets the score; the score's spread over the splits is
     #: reported next to it. Bigger columns keep one split (spread: the score's standard error).
-    repeat_below: int = Field(2000, ge=0)
+    #: At 1,600 observed cells (loans, 2,000 rows, 51 columns) the repeats were 70% of
+    #: LightGBM's time and changed nothing (nRMSE 0.611 with them, 0.606 without; accuracy
+    #: 0.758 / 0.756), so they stop at 1,000: a held-out split of 200+ cells is enough.
+    repeat_below: int = Field(1000, ge=0)
     #: The random held-out splits a column within ``repeat_below`` is scored over.
     score_repeats: int = Field(5, ge=1)
     #: Neighbours for the kNN candidate, and reference rows it keeps.
