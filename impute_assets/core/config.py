@@ -236,7 +236,8 @@ class ImputerConfig(BaseModel):
     shared_network_columns: int = Field(40, gt=0)
     #: "auto" (cuda, then mps, then cpu), "cuda", "mps" or "cpu".
     device: Device = "auto"
-    #: "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16".
+    #: "auto" (bf16 autocast on CUDA and on CPUs with native bf16, AMX or AVX512-BF16; fp32
+    #: elsewhere), "fp32" or "bf16".
     precision: Precision = "auto"
     #: Seed of every random choice (splits, masks, initial weights).
     seed: int = 0

@@ -69,7 +69,9 @@ class TorchResource(dg.ConfigurableResource):
         "auto", description="auto picks cuda, then mps, then cpu"
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto uses bf16 on GPUs that support it, fp32 elsewhere"
+        "auto",
+        description="auto uses bf16 on GPUs and on CPUs with native bf16 (AMX, AVX512-BF16), "
+        "fp32 elsewhere",
     )
     threads: int | None = Field(None, description="CPU threads for torch (None: torch's default)")
 

@@ -13,8 +13,8 @@ from impute_assets.core.candidates.shared import SharedNetwork
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
-from impute_assets.core.kinds import ColumnKind
-from impute_assets.core.nets.mlp import StackedNet
+from impute_assets.core.kinds import ColumnKind, infer_kinds
+from impute_assets.core.nets.mlp import StackedNet, batch_tensors
 from impute_assets.core.nets.shared import SHARED_CELLS, SharedNet
 
 FAST = {
@@ -166,3 +166,18 @@ def test_tall_narrow_tables_train_the_shared_network_too() -> None:
     assert networks(13, True, tall) == {SHARED}  # sequences: the same rule
     assert networks(13, True, tall - 1) == {"network"}
     assert networks(40, False, 100) == {SHARED}
+
+
+def test_output_heads_stay_in_full_precision_under_bf16() -> None:
+    """Fills and log variances keep fp32's resolution; the trunk may run in bf16."""
+    _, masked = mixed_frame()
+    kinds = infer_kinds(masked)
+    space = FeatureSpace.fit(masked, kinds, 256, 64)
+    numeric = [kinds[c] == ColumnKind.NUMERIC for c in space.columns]
+    dims = [2 if n else space.encoders[c].size for c, n in zip(space.columns, numeric, strict=True)]
+    net = SharedNet(space, dims, numeric, hidden_dim=32, embedding_dim=4)
+    batch = batch_tensors(space.encode(masked), np.arange(64), torch.device("cpu"))
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        out = net(batch)
+    assert out.dtype == torch.float32
+    assert (out != out.to(torch.bfloat16).float()).any()  # not on bf16's coarse grid

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from impute_assets.core.device import full_precision
 from impute_assets.core.encoding.features import DENSE, Features, FeatureSpace, gather_bags
 from impute_assets.core.nets.recurrent import (
     GRU_PARAMETERS,
@@ -110,7 +111,13 @@ class StackedNet(nn.Module):
 
     def _outputs(self, hidden: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
         """The last layer, one batched matmul per output-width bucket (see
-        :func:`width_buckets`): numeric targets need 2 outputs, not the widest category's."""
+        :func:`width_buckets`): numeric targets need 2 outputs, not the widest category's;
+        in full precision under bf16 autocast (see :func:`full_precision`)."""
+        with full_precision(hidden.device):
+            return self._last_layer(hidden.float(), active)
+
+    def _last_layer(self, hidden: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`_outputs` in the precision of ``hidden``."""
         c, b = hidden.shape[0], hidden.shape[1]
         w3, b3 = select_targets(self.w3, active), select_targets(self.b3, active)
         invalid = ~select_targets(self.out_valid, active)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from impute_assets.core.config import ImputerConfig
-from impute_assets.core.device import autocast
+from impute_assets.core.device import autocast, full_precision
 from impute_assets.core.encoding.features import Features, FeatureSpace
 from impute_assets.core.nets.mlp import _offsets, batch_tensors, width_buckets
 from impute_assets.core.nets.training import (
@@ -113,7 +113,9 @@ class SharedNet(nn.Module):
         x = torch.cat(parts, dim=1)
         if not x.shape[1]:
             x = x.new_zeros((x.shape[0], 1))
-        return self.heads(self.trunk(x))
+        hidden = self.trunk(x)
+        with full_precision(hidden.device):
+            return self.heads(hidden.float())
 
     def grouped(self, packed: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(target positions, outputs (batch, targets, width)) per head group: numeric heads
