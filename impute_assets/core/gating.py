@@ -64,9 +64,16 @@ def column_facts(series: pd.Series, numeric: bool) -> dict[str, Any]:
 
 def free_text_like(observed: pd.Series) -> bool:
     """True for string values that are mostly distinct, or long ones few rows share."""
-    values = observed[observed.map(lambda v: isinstance(v, str))]
-    if len(values) < 2 or len(values) < len(observed):
+    if len(observed) < 2 or pd.api.types.is_numeric_dtype(observed.dtype):
         return False
+    # every value a string: one C pass over an object column (a Python call per value cost
+    # 0.1 s a column at 200,000 rows); other dtypes (string, category) value by value
+    if observed.dtype == object:
+        if pd.api.types.infer_dtype(observed, skipna=False) != "string":
+            return False
+    elif not observed.map(lambda v: isinstance(v, str)).all():
+        return False
+    values = observed
     distinct = values.nunique()
     if len(values) >= FREE_TEXT_MIN_ROWS and distinct / len(values) >= FREE_TEXT_UNIQUE_SHARE:
         return True

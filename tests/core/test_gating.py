@@ -188,6 +188,11 @@ def test_free_text_detection() -> None:
     assert not free_text_like(pd.Series(NOTES * 40))  # 40 rows each: a category
     assert free_text_like(pd.Series([f"person {i}" for i in range(30)]))
     assert not free_text_like(pd.Series(["a", "b"] * 20))
+    people = [f"person {i}" for i in range(30)]
+    for dtype in ("string", "category"):  # read value by value, as object columns are in one pass
+        assert free_text_like(pd.Series(people, dtype=dtype))
+    assert not free_text_like(pd.Series([*people, 7]))  # not every value a string
+    assert not free_text_like(pd.Series(np.arange(30.0) + 0.5))  # numbers are never text
 
 
 def test_blank_strings_are_no_category_to_fill_with() -> None:
