@@ -14,6 +14,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.kinds import ColumnKind, infer_kinds
+from impute_assets.core.nets import shared
 from impute_assets.core.nets.mlp import StackedNet, batch_tensors
 from impute_assets.core.nets.shared import SHARED_CELLS, SharedNet
 
@@ -166,6 +167,21 @@ def test_tall_narrow_tables_train_the_shared_network_too() -> None:
     assert networks(13, True, tall) == {SHARED}  # sequences: the same rule
     assert networks(13, True, tall - 1) == {"network"}
     assert networks(40, False, 100) == {SHARED}
+
+
+def test_tall_tables_train_on_a_bounded_number_of_rows_x_steps(monkeypatch) -> None:
+    """``MAX_ROW_STEPS`` caps steps x batch rows below ``max_steps`` (here 600 steps)."""
+    _, masked = mixed_frame()
+    trained = []
+    train = shared.train_shared
+    monkeypatch.setattr(shared, "train_shared", lambda *a: trained.append(train(*a)) or trained[-1])
+    monkeypatch.setattr(shared, "MAX_ROW_STEPS", 100 * len(masked))
+    Imputer(seed=0, **FAST).fit(masked)
+    (net,) = trained
+    # early stopping waits for MIN_SHARED_STEPS (400): the budget alone ends training
+    assert net.steps * net.batch_size <= shared.MAX_ROW_STEPS
+    assert net.steps > shared.MAX_ROW_STEPS // net.batch_size - shared.MIN_CHECK_STEPS
+    assert net.steps < FAST["max_steps"]
 
 
 def test_output_heads_stay_in_full_precision_under_bf16() -> None:
