@@ -18,6 +18,12 @@ from impute_assets.core.candidates.base import (
 )
 
 QUERY_CHUNK = 2048
+#: A column of this many training rows or more skips kNN where a table-level network learnt
+#: it: the ``knn_reference_rows`` (4,096) it keeps are a few percent of what the network saw.
+#: 200,000 x 13 (``benchmarks/scale.py``, latent3 and factors6, 4 fills): kNN was chosen for
+#: none of 52 columns and joined one blend (at temperature 4.4, a near-flat vote), for 4-7%
+#: of the fill's CPU time.
+NETWORK_ROWS = 50_000
 
 
 class Knn(Candidate):
@@ -27,7 +33,7 @@ class Knn(Candidate):
     repeatable = True
 
     def holdout_fit(self, split: Split, hint: Any = None) -> HeldOutFit | None:
-        if not len(split.hold_rows):
+        if not len(split.hold_rows) or outgrown(split):
             return None
         config, target = split.config, split.target
         refs, ref_y = knn_references(
@@ -53,6 +59,14 @@ class Knn(Candidate):
             model.numeric,
             model.classes,
         )
+
+
+def outgrown(split: Split) -> bool:
+    """Whether a table-level network learnt the target from :data:`NETWORK_ROWS` rows or more."""
+    name = split.target.name
+    return len(split.train_rows) >= NETWORK_ROWS and any(
+        name in fit.holdout for fit in split.tables.values()
+    )
 
 
 def knn_predict(
