@@ -109,7 +109,11 @@ def test_retired_columns_keep_their_best_weights_and_do_not_change_the_others(mo
     frame = mixed_frame(1200)
     space = FeatureSpace.fit(frame, KINDS, 32, 64, "ngrams")
     features = space.encode(frame)
-    config = ImputerConfig(hidden_dim=16, embedding_dim=4, patience=2, epochs=60, seed=0)
+    # fp32: bf16 matmuls round differently once the stacked shapes shrink, and 60 epochs
+    # of training grow that into more than the tolerance below
+    config = ImputerConfig(
+        hidden_dim=16, embedding_dim=4, patience=2, epochs=60, seed=0, precision="fp32"
+    )
     cpu = torch.device("cpu")
     monkeypatch.setattr(training, "RETIRE_AFTER", 10**6)  # every column trains to the end
     kept = train_networks(space, features, _targets(space, frame), config, cpu)
