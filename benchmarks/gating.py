@@ -218,10 +218,11 @@ class ColumnScore:
     why_left: str
 
 
-def run_table(
-    name: str, frame: pd.DataFrame, roles: Roles, seed: int
-) -> tuple[list[ColumnScore], dict]:
-    """Both modes on one masked copy of ``frame``; the scores and the ``fill: all`` sweep."""
+def masked_targets(
+    frame: pd.DataFrame, seed: int
+) -> tuple[dict[str, ColumnKind], list[str], pd.DataFrame, pd.DataFrame]:
+    """The kinds, the columns masked (imputable ones with >= 10 observed cells, datetimes
+    aside), the masked copy (20% MCAR, ``seed``) and the mask."""
     kinds = infer_kinds(frame)
     targets = [
         c
@@ -237,6 +238,14 @@ def run_table(
         targets,
         {c: (ColumnKind.CATEGORICAL if k == ColumnKind.TEXT else k) for c, k in kinds.items()},
     )
+    return kinds, targets, masked, mask
+
+
+def run_table(
+    name: str, frame: pd.DataFrame, roles: Roles, seed: int
+) -> tuple[list[ColumnScore], dict]:
+    """Both modes on one masked copy of ``frame``; the scores and the ``fill: all`` sweep."""
+    kinds, targets, masked, mask = masked_targets(frame, seed)
     scores, sweep = [], {}
     for mode in MODES:
         started = time.perf_counter()
