@@ -10,7 +10,8 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.fitting.column_model import fingerprint
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.profile import TableProfile
-from impute_assets.core.sequence.context import SequenceSpec
+from impute_assets.core.sequence.context import SequenceSpec, gap_runs, ordering
+from impute_assets.core.sequence.fit import paired_difference
 from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
 from tests.core.test_sequence import hide, nrmse, quiet, sensors
@@ -39,6 +40,23 @@ def weekly(days: int = 700, seed: int = 0) -> pd.DataFrame:
             "other": rng.normal(size=days),
         }
     )
+
+
+def unordered(days: int = 400, seed: int = 0) -> pd.DataFrame:
+    """i.i.d. rows on a daily clock, shuffled: ``y`` and ``z`` depend on ``x`` and ``w`` within
+    each row, and a row's neighbours in time say nothing about it."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=days), rng.normal(size=days)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2023-01-02", periods=days, freq="D"),
+            "x": x,
+            "w": w,
+            "y": 2 * x + rng.normal(size=days),
+            "z": x - w + rng.normal(size=days),
+        }
+    )
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
 def mixed() -> pd.DataFrame:
@@ -81,18 +99,63 @@ def test_a_smooth_series_keeps_its_sequence_model() -> None:
     assert rivals["cells"] == model.holdout.rows  # compared on the model's own held-out cells
 
 
-def test_both_fits_hold_out_the_same_cells() -> None:
+def test_without_a_temporal_signal_columns_keep_the_tabular_imputers_models() -> None:
+    # i.i.d. rows: the neighbours are noise. Compared on cells the refitted models had already
+    # seen, the sequence models won most columns of such tables and filled them worse
+    columns = ["x", "w", "y", "z"]
+    masked, _ = hide(unordered(), columns, 0.2)
+    tabular = quiet(Imputer(**LEARNING_MODEL).fit_impute, masked).frame
+    fitted = quiet(Imputer(order_by="date", **LEARNING_MODEL).fit, masked)
+    filled = fitted.transform(masked)
+    kept = []
+    for column in columns:
+        model = fitted.column_models_[column]
+        rivals = model.holdout.sequence_vs_tabular
+        assert rivals["runs"] <= rivals["cells"]
+        if rivals["kept"] == "tabular":
+            kept.append(column)
+            assert not model.reads_context
+            # filled as the tabular Imputer fills it, not by a rival trained on fewer cells
+            pd.testing.assert_series_equal(filled[column], tabular[column])
+        else:  # only on a lead in held-out cells its fit had not trained on
+            assert rivals["sequence"]["score"] < rivals["tabular"]["score"]
+    assert len(kept) >= 3, kept
+
+
+def test_gap_runs_are_hidden_rows_next_in_time_within_a_group() -> None:
+    frame = pd.DataFrame({"t": [3, 1, 2, 1, 5, 4], "g": ["a", "a", "a", "b", "a", "a"]})
+    hidden = np.array([False, True, True, True, True, True])  # all but a's t=3
+    runs = gap_runs(hidden, ordering(frame, SequenceSpec("t", "g")))
+    assert runs[0] == -1
+    assert runs[1] == runs[2]  # a: t=1, 2
+    assert runs[4] == runs[5]  # a: t=4, 5 (t=3 between them is not hidden)
+    assert len({runs[1], runs[3], runs[4]}) == 3  # b's t=1 is a run of its own
+
+
+def test_the_paired_standard_error_counts_each_run_once() -> None:
+    difference = np.array([1.0, 1.0, -1.0, -1.0])
+    mean, cells = paired_difference(difference)
+    assert mean == 0.0 and cells == pytest.approx(np.std(difference, ddof=1) / 2)
+    # two runs that each moved together: two draws, not four
+    assert paired_difference(difference, runs=np.array([7, 7, 9, 9])) == (0.0, 1.0)
+    weighted, _ = paired_difference(difference, weights=np.array([3.0, 1.0, 1.0, 1.0]))
+    assert weighted == pytest.approx(2 / 6)
+
+
+def test_both_fits_are_compared_on_the_same_cells_and_the_tabular_imputers_unit_is_kept() -> None:
     masked, _ = hide(mixed(), ["riders", "level"], 0.2)
     on = quiet(Imputer(order_by="date", **WEEKLY).fit, masked).column_models_
     off = quiet(
         Imputer(order_by="date", sequence_tabular=False, **WEEKLY).fit, masked
     ).column_models_
+    plain = quiet(Imputer(**WEEKLY).fit, masked).column_models_
     tabular = on["riders"]
     assert tabular.holdout.sequence_vs_tabular["kept"] == "tabular"
+    assert tabular.holdout.sequence_vs_tabular["cells"] == off["riders"].holdout.rows
     # mean/mode is fitted on the training cells and scored on the held-out ones: equal scores
-    # mean the tabular rival and the sequence model were split alike
-    assert tabular.holdout.baseline_score == off["riders"].holdout.baseline_score
-    assert tabular.holdout.rows == off["riders"].holdout.rows
+    # mean the kept unit was split (and so trained) as the tabular Imputer's
+    assert tabular.holdout.baseline_score == plain["riders"].holdout.baseline_score
+    assert tabular.holdout.score == plain["riders"].holdout.score
 
 
 def test_a_mixed_imputer_saves_loads_and_is_reused_under_the_tables_fingerprint(tmp_path) -> None:

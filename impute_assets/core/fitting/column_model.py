@@ -87,6 +87,16 @@ def fingerprint(
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class HeldOutCells:
+    """A unit's predictions of its held-out cells, made by the chosen candidate before it was
+    refitted on every observed cell (so out of sample); ``rows``: their positions in the
+    frame the unit was fitted on."""
+
+    rows: np.ndarray
+    prediction: ColumnPrediction
+
+
 @dataclass
 class ColumnModel:
     """Everything needed to fill one column, learnt from one table."""
@@ -116,6 +126,9 @@ class ColumnModel:
     #: The table's shared network (its description, its tensors), where this column uses it
     #: (chosen, or in the blend): see :mod:`impute_assets.core.nets.shared`.
     shared: tuple[dict[str, Any], dict[str, torch.Tensor]] | None = None
+    #: Its held-out predictions, out of sample, for comparing units fitted on the same split
+    #: (the sequence/tabular choice); not saved.
+    held_out: HeldOutCells | None = field(default=None, repr=False, compare=False)
     #: What candidates parse once and reuse while filling (see :meth:`cached`); not saved.
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -36,7 +36,7 @@ from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import resolve_device
 from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.explanations import permutation_importance
-from impute_assets.core.fitting.column_model import ColumnModel, fingerprint
+from impute_assets.core.fitting.column_model import ColumnModel, HeldOutCells, fingerprint
 from impute_assets.core.fitting.prediction import filled_frame, predict_rows
 from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
@@ -83,6 +83,7 @@ def fit_column_models(
         }
     rng = np.random.default_rng(config.seed)
     inputs = frame if inputs is None else inputs
+    keep = np.arange(len(frame))
     if len(frame) > config.max_training_rows:
         keep = np.sort(rng.choice(len(frame), size=config.max_training_rows, replace=False))
         frame, inputs = frame.iloc[keep], inputs.iloc[keep]
@@ -118,6 +119,8 @@ def fit_column_models(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
         model.holdout.facts = column_facts(frame[target.name], target.numeric)
+        if model.held_out is not None:  # positions in the frame as given
+            model.held_out = replace(model.held_out, rows=keep[model.held_out.rows])
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
         _chain(models, frame, inputs, kinds, data, config, weights)
@@ -358,6 +361,7 @@ def _fit_column(
         predicted = model.predict(outputs[chosen])
         model.arrays[SCORES] = holdout_scores(predicted, y_hold, target.numeric, learnt)
         model.arrays[CONFIDENCES] = predicted.confidence.astype(np.float32)
+        model.held_out = HeldOutCells(hold_rows, predicted)
     return model
 
 

@@ -282,6 +282,19 @@ def neighbours(observed: np.ndarray, seq: Ordering) -> tuple[np.ndarray, np.ndar
     return prev, nxt
 
 
+def gap_runs(hidden: np.ndarray, seq: Ordering) -> np.ndarray:
+    """Per row, in frame order: the id of its run of ``hidden`` rows (rows that follow one
+    another in time within one group; cells of one gap share their neighbours, so their errors
+    go together), -1 for a row not hidden."""
+    ordered = hidden[seq.order]
+    positions = np.arange(len(ordered))
+    after_hidden = np.concatenate([[False], ordered[:-1]])
+    starts = ordered & ((positions == seq.group_start) | ~after_hidden)
+    runs = np.empty(len(ordered), dtype=np.int64)
+    runs[seq.order] = np.where(ordered, np.cumsum(starts) - 1, -1)
+    return runs
+
+
 def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
     """The derived context columns of ``frame`` (same row order and index)."""
     seq = ordering(frame, spec)
