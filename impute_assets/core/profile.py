@@ -11,6 +11,7 @@ most frequent values; the rest are counted together under :data:`OTHER`.
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -94,7 +95,7 @@ class ColumnProfile:
                 "missing": int(len(series) - len(observed))}  # fmt: skip
         values = numeric_values(observed, kind) if kind in NUMERIC_KINDS else np.empty(0)
         if kind is ColumnKind.NUMERIC and len(observed):
-            raw = pd.to_numeric(observed).to_numpy(dtype=float)
+            raw = _floats(observed)
             base["infinite"] = (int(np.isneginf(raw).sum()), int(np.isposinf(raw).sum()))
         if len(values):
             return cls(**base, **_numeric_summary(values, bins))
@@ -207,8 +208,16 @@ def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
     observed = series.dropna()
     if ColumnKind(kind) is ColumnKind.DATETIME:
         return epoch_seconds(observed).to_numpy(dtype=float)
-    values = pd.to_numeric(observed).to_numpy(dtype=float)
+    values = _floats(observed)
     return values[np.isfinite(values)]
+
+
+def _floats(observed: pd.Series) -> np.ndarray:
+    """The observed values of a numeric column as ``float64``. Arrow decimals are cast by Arrow
+    (the same floats, without one Python ``Decimal`` per value: 0.6 s of CPU per million)."""
+    if isinstance(observed.dtype, pd.ArrowDtype) and observed.dtype.type is decimal.Decimal:
+        return observed.astype("double[pyarrow]").to_numpy(dtype=float)
+    return pd.to_numeric(observed).to_numpy(dtype=float)
 
 
 def psi(reference: ColumnProfile, current: pd.Series) -> float:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from impute_assets.pipeline.spec import TableSpec
 from impute_assets.store import ModelStore, StoredModel
+from impute_assets.store.fitness import PsiMemo
 
 #: What a user runs to retrain a table's models, per face.
 RETRAIN_HINT = (
@@ -52,8 +53,9 @@ def stale_models(
     Input drift is judged on whole-table fills only (see :func:`~impute_assets.store.fitness`).
     """
     stale = {}
+    measured: PsiMemo = {}  # each input's PSI on ``rows``, once for all the models reading it
     for column, model in stored.items():
-        fit = store.fitness(model, rows, spec.reuse, input_drift=whole_table)
+        fit = store.fitness(model, rows, spec.reuse, input_drift=whole_table, measured=measured)
         if not fit.fits:
             stale[column] = f"version {model.version}: " + "; ".join(fit.problems)
     return stale

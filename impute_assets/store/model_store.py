@@ -39,7 +39,7 @@ import pandas as pd
 
 from impute_assets.core.names import store_key
 from impute_assets.store.atomic import put_file, sha256_of, write_bytes
-from impute_assets.store.fitness import Fitness, fitness
+from impute_assets.store.fitness import Fitness, PsiMemo, fitness
 from impute_assets.store.reuse import ReuseDecision, ReusePolicy
 from impute_assets.store.stored import StoredModel
 from impute_assets.warehouse.url import mask_url
@@ -343,10 +343,12 @@ class ModelStore:
         current: pd.DataFrame,
         policy: ReusePolicy,
         input_drift: bool = True,
+        measured: PsiMemo | None = None,
     ) -> Fitness:
-        """Whether ``stored`` still fits ``current`` (see :func:`~.fitness.fitness`)."""
+        """Whether ``stored`` still fits ``current`` (see :func:`~.fitness.fitness`; pass one
+        ``measured`` dict to every call on the same ``current``)."""
         profile = self.load_profile(stored.table, stored.column, stored.version)
-        return fitness(stored, profile, current, policy, input_drift)
+        return fitness(stored, profile, current, policy, input_drift, measured)
 
     def _find(self, table: str, column: str, version: str | None) -> StoredModel:
         if version is None:

@@ -105,3 +105,19 @@ def test_psi_needs_observed_values(frame):
     ref = TableProfile.from_frame(frame, KINDS)
     with pytest.raises(ValueError, match="'x'"):
         psi(ref["x"], pd.Series([np.nan, np.nan]))
+
+
+def test_arrow_decimals_profile_as_the_floats_of_their_values():
+    """Arrow decimal columns (how the warehouse reads NUMERIC) take the float64 of each value,
+    as ``float(Decimal)`` gives it, on the fast Arrow cast."""
+    import decimal
+
+    import pyarrow as pa
+
+    texts = ["0.10", "123456789012.34", "-0.01", "99999999999999.99", None, "7.05"]
+    values = [None if t is None else decimal.Decimal(t) for t in texts]
+    series = pd.Series(pd.array(values, dtype=pd.ArrowDtype(pa.decimal128(16, 2))))
+    expected = np.array([float(v) for v in values if v is not None])
+    assert np.array_equal(numeric_values(series, ColumnKind.NUMERIC), expected)
+    profile = ColumnProfile.from_series(series, ColumnKind.NUMERIC)
+    assert (profile.min, profile.max, profile.count) == (expected.min(), expected.max(), 5)

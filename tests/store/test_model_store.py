@@ -128,6 +128,27 @@ def test_decide_policies(store, fitted):
     assert not drifted.reuse and "drifted" in drifted.reason, drifted.reason
 
 
+def test_measured_psis_are_shared_only_between_equal_training_profiles(store, fitted):
+    """A fill checks every model on the same rows with one ``measured`` memo: an input's PSI
+    is reused where another model stored the same profile of it, never by name alone."""
+    from impute_assets.core.profile import TableProfile
+
+    imputer, profile = fitted
+    model = imputer.column_models_["b"]
+    shifted = TableProfile.from_frame(_frame(seed=2, shift=5.0), imputer.kinds_)
+    stored = [
+        store.save(t, model, p) for t, p in (("t1", profile), ("t2", profile), ("t3", shifted))
+    ]
+    rows = _frame(seed=1)
+    alone = [store.fitness(s, rows, ReusePolicy()).drift for s in stored]
+    measured: dict = {}
+    shared = [store.fitness(s, rows, ReusePolicy(), measured=measured).drift for s in stored]
+    assert shared == alone
+    assert shared[0] == shared[1] and shared[0]["a"] != shared[2]["a"]
+    inputs = sorted({name for name, _ in measured})
+    assert inputs == ["a", "c"] and len(measured) == 2 * len(inputs)  # two profiles each
+
+
 def test_edited_unit_in_the_store_is_refused_naming_the_store_file(store, fitted):
     imputer, profile = fitted
     model = imputer.column_models_["b"]
