@@ -62,7 +62,12 @@ def build_table_suite(
     from impute_assets.quality import build_suite
 
     columns = list(reference.columns)
-    own = TableProfile.from_frame(observed, infer_kinds(observed, overrides=spec.kinds))
+    # only the columns the suite reads (the filled ones and those with tolerances of their
+    # own): profiling all of a wide table's 1M rows would cost seconds for nothing
+    wanted = {*columns, *spec.validation.column_tolerances}
+    profiled = observed[[c for c in observed.columns if c in wanted]]
+    kinds = infer_kinds(profiled, {c: k for c, k in spec.kinds.items() if c in profiled.columns})
+    own = TableProfile.from_frame(profiled, kinds)
     judged = {
         c: reference[c]
         if c not in own.columns or not own[c].count
@@ -127,15 +132,17 @@ def _with_left_cells(
 
 def validate_staging(staging: Any, suite: Any) -> ValidationResult:
     """Run ``suite`` on the staged rows: in the warehouse where GE can, as a frame on DuckDB
-    (and on MySQL tables whose column names hold a backtick, which GE refuses).
+    (and on MySQL tables whose column names hold a backtick, which GE refuses) of only the
+    columns the suite reads.
 
     (GE's SQL path returns no rows from DuckDB, and a second DuckDB engine would not see the
     staging table in the same process; the staging engine reads it reliably.)
     """
-    from impute_assets.quality import validate_frame, validate_table
+    from impute_assets.quality import columns_read, validate_frame, validate_table
 
     if not staging.validates_in_sql:
-        return validate_frame(staging.to_pandas(), suite)
+        read = columns_read(suite, staging.description.column_names)
+        return validate_frame(staging.to_pandas(read or None), suite)
     return validate_table(staging.url, staging.name, suite, schema=staging.schema)
 
 

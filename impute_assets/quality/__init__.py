@@ -11,7 +11,7 @@ distribution a mean/mode-filled column should have; ``observed_unchanged`` and
 from impute_assets.quality.expected import mean_mode_filled
 from impute_assets.quality.observed import fills_finite, observed_unchanged
 from impute_assets.quality.result import ExpectationOutcome, ValidationResult
-from impute_assets.quality.runner import validate_frame, validate_table
+from impute_assets.quality.runner import columns_read, validate_frame, validate_table
 from impute_assets.quality.suite import ExpectationSpec, Suite, Tolerances, build_suite
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Tolerances",
     "ValidationResult",
     "build_suite",
+    "columns_read",
     "fills_finite",
     "mean_mode_filled",
     "observed_unchanged",

@@ -61,7 +61,7 @@ CountsBelow = Callable[[str, Sequence[float]], tuple[list[int], int]]
 def validate_frame(df: pd.DataFrame, suite: Suite) -> ValidationResult:
     """Validate an in-memory frame against ``suite``."""
     _require_columns(suite, df.columns, "the frame")
-    df = _comparable(df[_read_by(suite, df.columns)], suite.columns)
+    df = _comparable(df[columns_read(suite, df.columns)], suite.columns)
     context = _context()
     asset = context.data_sources.add_pandas("frame").add_dataframe_asset("frame")
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
@@ -77,10 +77,11 @@ _ROW_COUNT_ONLY = frozenset(
 )
 
 
-def _read_by(suite: Suite, available: Sequence[str]) -> list[str]:
-    """The frame columns the suite's expectations read (named by a ``column...`` argument);
-    every column when one of them is about the table's columns. GE fingerprints the whole
-    frame it is given (over half of validating 1M rows x 21 columns), so it gets only these."""
+def columns_read(suite: Suite, available: Sequence[str]) -> list[str]:
+    """The columns of ``available`` the suite's expectations read (named by a ``column...``
+    argument); every column when one of them is about the table's columns. GE fingerprints the
+    whole frame it is given (over half of validating 1M rows x 21 columns), so it gets only
+    these, and a staging table is read back with only these."""
     if any(
         e.type.startswith("expect_table_") and e.type not in _ROW_COUNT_ONLY
         for e in suite.expectations
@@ -115,7 +116,9 @@ def _comparable(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
             except pd.errors.OutOfBoundsDatetime:  # beyond 2262: compared value by value
                 changed[name] = series
         elif _is_decimal(series):
-            changed[name] = series.astype("float64")
+            # Arrow decimals through Arrow's cast: the same floats, 1 s faster per million
+            arrow = isinstance(series.dtype, pd.ArrowDtype)
+            changed[name] = (series.astype("double[pyarrow]") if arrow else series).astype(float)
     return df.assign(**changed) if changed else df
 
 
@@ -173,7 +176,7 @@ def validate_table(
         source = getattr(context.data_sources, datasource)(
             "warehouse", connection_string=connection_string
         )
-        read = [_as_compared(c, types[c]) for c in _read_by(suite, columns)] or [sa.literal(1)]
+        read = [_as_compared(c, types[c]) for c in columns_read(suite, columns)] or [sa.literal(1)]
         query = sa.select(*read).select_from(selectable)
         sql = str(query.compile(warehouse.engine, compile_kwargs={"literal_binds": True}))
         asset = source.add_query_asset(name="table", query=sql)

@@ -107,11 +107,13 @@ def test_failed_validation_leaves_table_intact_and_no_staging(wh, make_table):
                 )
             ).scalar_one()
         seen["frame"] = staging.to_pandas()
+        seen["qty"] = staging.to_pandas(["qty"])
         raise ValueError("suite failed")
 
     with pytest.raises(ValueError, match="suite failed"):
         wh.publish(filled(wh.read(name)), name, validate=refuse)
     assert seen["rows"] == len(original) and seen["frame"]["qty"].notna().all()
+    assert list(seen["qty"].columns) == ["qty"] and seen["qty"].equals(seen["frame"][["qty"]])
     assert normalized(wh.read(name)) == original
     assert staging_tables(wh, name) == []
 
