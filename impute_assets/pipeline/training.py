@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from impute_assets.pipeline.context import TableContext, source_table
+from impute_assets.pipeline.context import TableContext
 from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
     check_declared_columns,
@@ -25,16 +25,19 @@ if TYPE_CHECKING:
 
 
 def read_training_frame(ctx: TableContext) -> pd.DataFrame:
-    """The rows models learn from: the whole table (every partition), sampled if large.
+    """The rows models learn from: the whole table (every partition), sampled if large (in
+    the order of its primary key, else of the spec's key, hashed: see ``Warehouse.read``).
 
     Fails naming the key when the spec declares a column the table lacks, when the declared key
     repeats on rows (counted in SQL; their audit rows could not be traced), and when the engine
     would cut the output or audit table's name short, all before any training.
     """
-    spec, warehouse = ctx.spec, ctx.warehouse
-    source = source_table(spec, ctx.source)
-    frame = warehouse.read(source, schema=spec.db_schema, sample=spec.training_rows)
-    check_declared_columns(spec, frame.columns)
+    ctx = ctx.described()
+    spec, warehouse, source = ctx.spec, ctx.warehouse, ctx.source
+    check_declared_columns(spec, source.column_names)  # before the sample is ordered by the key
+    frame = warehouse.read(
+        source, schema=spec.db_schema, sample=spec.training_rows, sample_key=spec.key
+    )
     warehouse.check_key(source, spec.key, schema=spec.db_schema)
     for name in (spec.output_name, spec.audit_name):
         warehouse.check_name(name, spec.db_schema)

@@ -197,15 +197,19 @@ class Warehouse:
         sample: int | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         nan_as_missing: bool = True,
+        sample_key: Sequence[str] = (),
     ) -> pd.DataFrame:
         """The table (or a partition / column subset / a repeatable sample) as a typed DataFrame.
+
+        A sample is drawn in an order that looks random, the same on every read: by the primary
+        key, else by ``sample_key`` (columns that identify a row), else by every column.
 
         ``nan_as_missing=False``: float columns come as ``double[pyarrow]``, where NaN is a value
         and only NULL is missing, so publishing the frame writes NaN back as NaN (with the
         default ``float64`` both are NaN, and a publish writes NULL).
         """
         with self._described(table, schema) as (conn, desc):
-            rows = RowSelection(columns, partition, sample)
+            rows = RowSelection(columns, partition, sample, sample_key)
             batches = list(iter_batches(conn, self.dialect, desc, rows, batch_rows))
         return to_pandas(pa.Table.from_batches(batches, desc.arrow_schema(columns)), nan_as_missing)
 

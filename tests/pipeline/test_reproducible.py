@@ -25,6 +25,21 @@ def test_a_sample_is_the_same_rows_in_the_same_order(warehouse, unique_name):
 
 
 @ENGINES
+def test_a_table_without_primary_key_is_sampled_by_its_declared_key(warehouse, unique_name):
+    """Ordered by the key alone, the sample keeps its rows when other values change (ordered by
+    every column, as without a key, a changed value moves its row in or out)."""
+    frame = sample_frame(rows=300)
+    warehouse.publish(frame, unique_name)
+    first = warehouse.read(unique_name, sample=120, sample_key=["id"])
+    assert first["id"].is_unique and not first["id"].is_monotonic_increasing
+    warehouse.publish(frame.assign(w=frame["w"] + 1.0), unique_name)
+    again = warehouse.read(unique_name, sample=120, sample_key=["id"])
+    assert again["id"].tolist() == first["id"].tolist()
+    by_every_column = warehouse.read(unique_name, sample=120)
+    assert set(by_every_column["id"]) != set(first["id"])
+
+
+@ENGINES
 def test_two_trainings_with_one_seed_fill_identically(warehouse, unique_name, tmp_path):
     warehouse.publish(sample_frame(rows=200), unique_name)
     spec = TableSpec.parse(table_spec(unique_name))
