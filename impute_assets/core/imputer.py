@@ -311,17 +311,19 @@ class Imputer(TransformerMixin, BaseEstimator):
                 filled[column] = fill_column(filled[column], chosen, values, model)
                 imputed.iloc[chosen, position] = True
                 confidence.iloc[chosen, position] = prediction.confidence[accept]
+                # intervals and sets of the cells filled only (a 300-label column's sets of
+                # cells its gate leaves cost seconds per 100,000 rows)
                 cells = cell_uncertainty(
                     model.filling,
-                    prediction,
-                    frame[column].iloc[wanted[column]],
-                    wanted[column],
+                    prediction.take(np.flatnonzero(accept)),
+                    frame[column].iloc[chosen],
+                    chosen,
                     config.coverage,
                     gate.threshold,
                     config.seed,
                 )
                 if cells is not None:
-                    uncertainty[column] = cells.take(accept)
+                    uncertainty[column] = cells
                 report.append(
                     _model_report(
                         model,

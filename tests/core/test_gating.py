@@ -226,3 +226,16 @@ def test_small_tables_are_scored_over_repeated_splits_with_their_spread(gated) -
     one = {r.column: r for r in single.report}["y"]
     assert one.holdout_splits == 1 and one.holdout_spread > 0  # its standard error over cells
     assert "holdout_spread" in single.report_frame().columns
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_blank_cells_are_found_by_value_in_any_text_column(dtype) -> None:
+    """Empty, whitespace-only (tabs, no-break space) strings read as missing; other strings,
+    numbers and lists (unhashable: looked at one by one) stay."""
+    texts = ["a", "", " \t", "\u00a0", " a ", None, "0"]
+    blanked = blank_as_missing(pd.DataFrame({"t": pd.Series(texts, dtype=dtype)}))["t"]
+    assert blanked.isna().tolist() == [False, True, True, True, False, True, False]
+    mixed = pd.Series([[1], " ", 3, "b", None], dtype=object)
+    assert blank_as_missing(pd.DataFrame({"m": mixed}))["m"].isna().tolist() == [
+        False, True, False, False, True
+    ]  # fmt: skip

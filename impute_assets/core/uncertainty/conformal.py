@@ -145,21 +145,6 @@ class CellUncertainty:
     width: np.ndarray | None = None
     sets: list[tuple[Any, ...]] | None = None
 
-    def take(self, keep: np.ndarray) -> CellUncertainty:
-        """The cells where ``keep`` (bool, aligned with ``rows``) holds."""
-        arrays = {
-            name: getattr(self, name)[keep] if getattr(self, name) is not None else None
-            for name in ("lower", "upper", "width")
-        }
-        sets = (
-            [s for s, k in zip(self.sets, keep, strict=True) if k]
-            if self.sets is not None
-            else None
-        )
-        return CellUncertainty(
-            self.rows[keep], self.coverage, self.holdout_coverage, **arrays, sets=sets
-        )
-
 
 def cell_uncertainty(
     model: ColumnModel,
@@ -269,10 +254,11 @@ def _sets(
         sizes = np.maximum((above <= coverage).sum(axis=1), 1)
     else:  # taken is a prefix: the rule is monotone in the score, above grows along the row
         sizes = accepted(np.sort(scores), above, u[:, None], coverage).sum(axis=1)
-    labels = model.encoder.values
-    return [
-        tuple(labels[int(c)] for c in row[:size]) for row, size in zip(order, sizes, strict=True)
-    ]
+    labels = np.fromiter(model.encoder.values, dtype=object)  # the label objects themselves
+    # the ranked labels of every row at once (a Python loop per label took 6 s for 100,000
+    # cells of a 300-label column)
+    ranked_labels = labels[order].tolist()
+    return [tuple(row[:size]) for row, size in zip(ranked_labels, sizes.tolist(), strict=True)]
 
 
 def draw(
