@@ -28,8 +28,9 @@ OnRows = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Predicted:
-    """The frame with its gaps filled, which cells were filled, their confidence, the cells,
-    and per column core's report of it merged over the chunks (see :func:`merged_reports`)."""
+    """The frame with its gaps filled, which cells were filled, the confidence of the
+    modelled columns' cells, the cells, and per column core's report of it merged over the
+    chunks (see :func:`merged_reports`)."""
 
     frame: pd.DataFrame
     imputed: pd.DataFrame
@@ -62,15 +63,26 @@ def predict_in_chunks(
     on_rows: OnRows | None = None,
 ) -> Predicted:
     """``imputer.impute`` over ``source`` in chunks of ``chunk_rows`` (one chunk when the
-    imputer orders rows into sequences), logging ``label: rows filled N of M`` per chunk."""
+    imputer orders rows into sequences), logging ``label: rows filled N of M`` per chunk.
+
+    Of each chunk only the modelled columns' values and confidences are kept: the filled frame
+    is ``source`` with those columns replaced (its other columns are shared, not copied), so
+    1M rows of a 21-column table hold no second copy of the columns nothing fills."""
     total = len(source)
     size = total if imputer.sequence_ is not None or total == 0 else chunk_rows
     starts = range(0, max(total, 1), max(size, 1))
+    modelled = [c for c in source.columns if c in imputer.column_models_]
     parts = []
     for number, start in enumerate(starts, 1):
         result = imputer.impute(source.iloc[start : start + size], context=context)
         parts.append(
-            (result.frame, result.imputed, result.confidence, result.cells(), result.report)
+            (
+                result.frame[modelled],
+                result.imputed,
+                result.confidence[modelled],
+                result.cells(),
+                result.report,
+            )
         )
         done = min(start + size, total)
         cells = int(result.imputed.to_numpy().sum())
@@ -81,8 +93,11 @@ def predict_in_chunks(
         if on_rows is not None:
             on_rows(done, total)
     frames, imputed, confidence, cells, reports = (list(p) for p in zip(*parts, strict=True))
+    filled = source.copy(deep=False)
+    for column, values in pd.concat(frames).items():
+        filled[column] = values
     return Predicted(
-        pd.concat(frames),
+        filled,
         pd.concat(imputed),
         pd.concat(confidence),
         pd.concat(cells, ignore_index=True),

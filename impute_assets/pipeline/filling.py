@@ -245,16 +245,21 @@ def _predicted(
     """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
     ``columns``' filled cells, the filled cells, core's report of each column (see
     :func:`~impute_assets.pipeline.chunks.merged_reports`) and per column the cells left and
-    why (structural gaps included). The prediction's own whole-table frames are dropped on
-    return: at 1M rows each is a few hundred MB. Without an ``imputer`` (no column to impute)
-    nothing is filled."""
+    why (structural gaps included). The filled frame shares every column no model fills with
+    ``source`` (at 1M rows a copy is a few hundred MB). Without an ``imputer`` (no column to
+    impute) nothing is filled."""
     if imputer is None:
         log.info(f"{label}: no column to impute; published as it is")
         result = Predicted.unfilled(source)
     else:
         result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
     imputed = _leave_structural_gaps(spec, source, result.imputed)
-    filled = result.frame.where(imputed | ~source.isna(), source)
+    # a structural gap core filled is a gap again (only those columns' cells are unmarked)
+    filled = result.frame.copy(deep=False)
+    for column in dict.fromkeys(c for gap in spec.structural for c in gap.columns):
+        if column in filled.columns:
+            kept = imputed[column] | source[column].notna()
+            filled[column] = filled[column].where(kept, source[column])
     reasons = {c: dict(r.reasons) for c, r in result.reports.items()}
     for gap in spec.structural:
         for column in gap.columns:

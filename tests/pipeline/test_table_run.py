@@ -237,3 +237,25 @@ def test_yaml_keys_naming_columns_are_checked_at_run_start(
     assert f"{key} names columns not in the table: {typo} (did you mean {guess}?)" in message
     assert "the table has id, month, g, x, y, z, w" in message
     assert store.versions(unique_name, "y") == []
+
+
+def test_structural_gaps_stay_gaps_and_every_other_gap_is_filled(duckdb_url, unique_name, tmp_path):
+    """``z`` is not measured where ``x`` is missing: those gaps are published empty and not
+    audited, even with ``fill: all``; every other gap of ``z`` is filled and audited once."""
+    source = sample_frame(rows=160)
+    source.loc[::4, "x"] = None
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(source, unique_name)
+    structural = [{"when_missing": "x", "columns": ["z"]}]
+    run = _run(duckdb_url, ModelStore(str(tmp_path / "m")), table=unique_name, fill="all",
+               structural=structural)  # fmt: skip
+    (fill,) = run.run().fills
+    published = warehouse.read(f"{unique_name}_imputed").sort_values("id").set_index("id")
+    before = source.set_index("id").loc[published.index]
+    left = before["z"].isna() & before["x"].isna()
+    assert left.any() and (before["z"].isna() & ~left).any()
+    assert published["z"].isna().tolist() == left.tolist()
+    audit = warehouse.read(f"{unique_name}_imputed_audit")
+    assert (audit["column_name"] == "z").sum() == int((before["z"].isna() & ~left).sum())
+    (z,) = [c for c in fill.columns if c.column == "z"]
+    assert z.reasons == {"structural gap (where x is null)": int(left.sum())}
