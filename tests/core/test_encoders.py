@@ -77,6 +77,16 @@ def test_numeric_features_agree_across_dtypes(dtype: str) -> None:
     np.testing.assert_allclose(encoder.features(series)[:, 0], expected, equal_nan=True)
 
 
+def test_arrow_decimal_features_are_the_floats_of_their_values() -> None:
+    """NUMERIC columns read from a warehouse (Arrow decimals) encode as ``float(Decimal)``."""
+    texts = ["0.10", None, "123456789012.34", "-7.05", "99999999999999.99"]
+    values = [None if t is None else decimal.Decimal(t) for t in texts]
+    series = pd.Series(pd.array(values, dtype=pd.ArrowDtype(pa.decimal128(16, 2))))
+    as_objects = pd.Series(values, dtype=object)
+    encoder = NumericEncoder.fit(as_objects)
+    np.testing.assert_array_equal(encoder.features(series), encoder.features(as_objects))
+
+
 @pytest.mark.parametrize(
     "series",
     [
