@@ -93,6 +93,7 @@ def audit_frame(
         else pd.DataFrame({"row": cells["row"]})
     )
     values = cells["value"]
+    encode = json.JSONEncoder(default=str).encode  # json.dumps(..., default=str), built once
     return pd.DataFrame(
         {
             "run_id": run_id,
@@ -111,7 +112,7 @@ def audit_frame(
             "lower": _texts(cells, "lower"),
             "upper": _texts(cells, "upper"),
             "prediction_set": [
-                None if s is None else json.dumps([python_scalar(v) for v in s], default=str)
+                None if s is None else encode([python_scalar(v) for v in s])
                 for s in cells.get("prediction_set", [None] * len(cells))
             ],
         },
