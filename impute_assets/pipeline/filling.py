@@ -207,7 +207,7 @@ def _fill_and_publish(
                 missing=int(source[c].isna().sum()),
                 filled=int(imputed[c].sum()),
                 left=left[c],
-                mean_confidence=_mean(confidence[c]),
+                mean_confidence=confidence[c],
                 reasons=reasons.get(c, {}),
             )
             for c in stored
@@ -237,13 +237,14 @@ def _predicted(
 ) -> tuple[
     pd.DataFrame,
     pd.DataFrame,
-    pd.DataFrame,
+    dict[str, float | None],
     pd.DataFrame,
     dict[str, ColumnReport],
     dict[str, dict[str, int]],
 ]:
-    """The filled frame, which cells were filled (structural gaps unmarked), the confidence of
-    ``columns``' filled cells, the filled cells, core's report of each column (see
+    """The filled frame, which cells were filled (structural gaps unmarked), the mean
+    confidence of each of ``columns``' filled cells (None: none filled; a mean, not a 1M-row
+    frame), the filled cells, core's report of each column (see
     :func:`~impute_assets.pipeline.chunks.merged_reports`) and per column the cells left and
     why (structural gaps included). The filled frame shares every column no model fills with
     ``source`` (at 1M rows a copy is a few hundred MB). Without an ``imputer`` (no column to
@@ -272,7 +273,7 @@ def _predicted(
     return (
         filled,
         imputed,
-        result.confidence[columns].where(imputed[columns]),
+        {c: _mean(result.confidence[c].where(imputed[c])) for c in columns},
         result.cells,
         result.reports,
         reasons,
@@ -342,6 +343,8 @@ def _observed_kept(raw: pd.DataFrame, filled: pd.DataFrame, imputed: pd.DataFram
     read, so a NaN stored in the source stays NaN (and is not written back as NULL)."""
     floats = {
         column: raw[column].mask(imputed[column], filled[column])
+        if imputed[column].any()
+        else raw[column]  # nothing filled: the column as read, shared, not copied
         for column, dtype in raw.dtypes.items()
         if _is_arrow_float(dtype)
     }
