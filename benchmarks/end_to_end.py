@@ -124,14 +124,18 @@ def raw_round_trip(engine: str, url: str, table: str, data_schema: pa.Schema) ->
     return seconds
 
 
-def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[Stage], float]:
-    """Load the table, run it end to end, return the stages and the raw round trip."""
+def run_engine(
+    engine: str, url: str, rows: int, data: pa.Table, fill: str
+) -> tuple[list[Stage], float, str]:
+    """Load the table, run it end to end (``fill``: the spec's fill setting), return the
+    stages, the raw round trip and how many gaps were filled."""
     table = f"e2e_{uuid.uuid4().hex[:8]}"
     warehouse = Warehouse(url)
     warehouse.publish(data.to_pandas(), table)
     stages: list[Stage] = []
     with tempfile.TemporaryDirectory() as models:
-        run = TableRun(TableSpec(table=table, key=["id"]), warehouse, ModelStore(models))
+        spec = TableSpec.parse({"table": table, "key": ["id"], "fill": fill})
+        run = TableRun(spec, warehouse, ModelStore(models))
         try:
             with measured("total", stages):
                 with measured("detect (SQL profile)", stages):
@@ -143,17 +147,22 @@ def run_engine(engine: str, url: str, rows: int, data: pa.Table) -> tuple[list[S
                     record = run.fill_and_publish(columns)
             raw = raw_round_trip(engine, url, table, data.schema)
             filled = sum(c.filled for c in record.columns)
-            print(f"{engine}: {filled:,} of {missing.missing_cells:,} gaps filled")
+            outcome = f"{filled:,} of {missing.missing_cells:,} gaps filled"
+            print(f"{engine}: {outcome}")
         finally:
             with warehouse.engine.begin() as conn:
                 for name in (table, f"{table}_imputed", f"{table}_imputed_audit"):
                     conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
             warehouse.close()
-    return stages, raw
+    return stages, raw, outcome
 
 
 def report(
-    results: dict[str, tuple[list[Stage], float]], rows: int, commit: str, load: tuple[float, float]
+    results: dict[str, tuple[list[Stage], float, str]],
+    rows: int,
+    commit: str,
+    load: tuple[float, float],
+    fill: str,
 ) -> str:
     """The markdown table of every engine's stages, with the machine's load and peak memory."""
     import torch
@@ -165,16 +174,18 @@ def report(
         (
             f"Commit {commit}, {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-            f"`python benchmarks/end_to_end.py --rows {rows}`. Load average (1 min) "
+            f"`python benchmarks/end_to_end.py --rows {rows} --fill {fill}`. Load average (1 min) "
             f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Peak resident memory of the "
             f"whole process (every engine, the benchmark's own copy of the table included): "
             f"{peak_mb:,.0f} MB."
         ),
         "",
+        *(f"- {engine}: {outcome}." for engine, (_, _, outcome) in results.items()),
+        "",
         "| engine | stage | wall s | CPU s (all threads) | peak memory (MB, above start) |",
         "|---|---|---:|---:|---:|",
     ]
-    for engine, (stages, raw) in results.items():
+    for engine, (stages, raw, _) in results.items():
         lines.extend(
             f"| {engine} | {stage.name} | {stage.seconds:.1f} | "
             f"{stage.cpu_seconds:.1f} | {stage.peak_bytes / 2**20:,.0f} |"
@@ -189,6 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--engines", nargs="+", default=["duckdb", "postgres"])
+    parser.add_argument(
+        "--fill",
+        default="confident",
+        choices=["confident", "all"],
+        help="the table's fill setting: the default gates (confident), or every gap (all)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
@@ -205,8 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines:
-            results[engine] = run_engine(engine, urls[engine](tmp), args.rows, data)
-    text = report(results, args.rows, commit, (load, os.getloadavg()[0]))
+            results[engine] = run_engine(engine, urls[engine](tmp), args.rows, data, args.fill)
+    text = report(results, args.rows, commit, (load, os.getloadavg()[0]), args.fill)
     print(text)
     if args.out:
         args.out.write_text(text)
