@@ -178,3 +178,23 @@ def test_an_infinite_fill_is_caught_and_an_observed_infinity_is_not():
     assert outcome.unexpected_examples == ("y[2]: -inf",)
     assert fills_finite(filled, imputed.assign(y=[True, True, False])).success is False
     assert fills_finite(filled, imputed.assign(y=[False, True, False])).success
+
+
+def test_fills_of_observed_values_beyond_a_cut_vocabulary_pass():
+    """Top-10 of 60 near-equal cities: fills of the rarer observed cities are not invented."""
+    from impute_assets.core.profile import TableProfile
+
+    rng = np.random.default_rng(0)
+    cities = [f"city_{i:02d}" for i in range(60)]
+    observed = pd.DataFrame({"c": rng.choice(cities, 3000).astype(object)})
+    observed.loc[rng.random(3000) < 0.2, "c"] = None
+    profile = TableProfile.from_frame(observed, {"c": ColumnKind.CATEGORICAL}, top_k=10)
+    assert profile["c"].other > 0
+    suite = build_suite(profile, ["c"])
+    filled = observed.copy()
+    rare = [c for c in cities if c not in profile["c"].vocabulary]
+    filled.loc[filled["c"].isna(), "c"] = rare[0]  # an observed city outside the top 10
+    assert validate_frame(filled, suite).success
+    whole = TableProfile.from_frame(observed, {"c": ColumnKind.CATEGORICAL}, top_k=100)
+    filled.loc[observed["c"].isna(), "c"] = "invented"  # a whole vocabulary still tells
+    assert not validate_frame(filled, build_suite(whole, ["c"])).success
