@@ -76,13 +76,19 @@ def holdout_scores(
     return scores.astype(np.float32)
 
 
+def _above_and_tied(ordered: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many of the sorted held-out scores ``ordered`` lie above each of ``values``, and
+    how many equal it: the ``G`` and ``E`` of the smoothed rule."""
+    values = np.asarray(values, dtype=ordered.dtype)
+    right = np.searchsorted(ordered, values, side="right")
+    return len(ordered) - right, right - np.searchsorted(ordered, values, side="left")
+
+
 def accepted(ordered: np.ndarray, values: np.ndarray, u: np.ndarray, coverage: float) -> np.ndarray:
     """Whether the smoothed conformal rule at ``coverage`` takes each of ``values`` (scores,
     any shape ``u`` broadcasts against) given the sorted held-out scores ``ordered``."""
-    values = np.asarray(values, dtype=ordered.dtype)
-    right = np.searchsorted(ordered, values, side="right")
-    equal = right - np.searchsorted(ordered, values, side="left")
-    return (len(ordered) - right) + u * (equal + 1) > (1 - coverage) * (len(ordered) + 1)
+    above, tied = _above_and_tied(ordered, values)
+    return above + u * (tied + 1) > (1 - coverage) * (len(ordered) + 1)
 
 
 def radius(ordered: np.ndarray, u: np.ndarray, coverage: float) -> np.ndarray:
@@ -109,9 +115,8 @@ def holdout_coverage(scores: np.ndarray | None, coverage: float, numeric: bool) 
     for half, other in ((halves[0], halves[1]), (halves[1], halves[0])):
         judged = np.abs(half) if numeric else half
         ordered = np.sort(np.abs(other) if numeric else other)
-        right = np.searchsorted(ordered, judged, side="right")
-        equal = right - np.searchsorted(ordered, judged, side="left")
-        need = ((1 - coverage) * (len(ordered) + 1) - (len(ordered) - right)) / (equal + 1)
+        above, tied = _above_and_tied(ordered, judged)
+        need = ((1 - coverage) * (len(ordered) + 1) - above) / (tied + 1)
         hits += float((np.clip(1 - need, 0, 1) * np.isfinite(judged)).sum())
     return hits / len(scores)
 
