@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
+from impute_assets.core.memory import release_free_memory
 from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
@@ -155,6 +156,7 @@ def _fill_and_publish(
         spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored)
     )
     cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
+    release_free_memory()  # the predicted chunks' and the audit texts' freed memory
     left = {c: int(filled[c].isna().sum()) for c in stored}
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored, left)
     checked: list[ValidationResult] = []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.core.memory import release_free_memory
 from impute_assets.pipeline.context import TableContext
 from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
@@ -56,6 +57,8 @@ def train_or_reuse(
     unsupported = unsupported_columns(ctx.source)
     plans = plan_columns(spec, frame, list(columns), dict(ctx.device), unsupported)
     records = decide_and_train(ctx, frame, plans, force_retrain)
+    del frame
+    release_free_memory()  # the sample's and the fits' freed memory, before the fill's peak
     seconds = time.perf_counter() - started
     ctx.log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
     return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)

@@ -15,8 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from itertools import chain
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from impute_assets.core.jsonable import python_scalar
@@ -110,10 +114,7 @@ def audit_frame(
             "imputed_at": at,
             "lower": _texts(cells, "lower"),
             "upper": _texts(cells, "upper"),
-            "prediction_set": [
-                None if s is None else _encode([python_scalar(v) for v in s])
-                for s in cells.get("prediction_set", [None] * len(cells))
-            ],
+            "prediction_set": _set_texts(cells.get("prediction_set"), len(cells)),
         },
         columns=list(AUDIT_COLUMNS),
     )
@@ -135,6 +136,46 @@ def _row_keys(keys: pd.DataFrame) -> list[str]:
         for name in sorted(keys.columns, key=str)
     ]
     return ["{" + ", ".join(parts) + "}" for parts in zip(*columns, strict=True)]
+
+
+#: Cells whose prediction sets are encoded at a time (bounds the flat list of their labels).
+SET_BATCH = 20_000
+_TEXT = pa.large_string()
+
+
+def _set_texts(sets: pd.Series | None, cells: int) -> pd.Series | list[None]:
+    """Each cell's prediction set as the JSON array ``json.dumps([labels], default=str)``
+    writes (numpy scalars unwrapped; None where a cell has no set), as Arrow-backed text.
+
+    Each distinct label object is encoded once and the arrays are joined in Arrow, a batch of
+    cells at a time: a 300-label column's sets hold ~230 labels each, and one ``json.dumps``
+    per set built a Python string per cell (100,000 cells: ~280 MB of them, next to their
+    Arrow copy)."""
+    if sets is None or not sets.notna().any():
+        return [None] * cells
+    values = sets.to_numpy(dtype=object)
+    batches = [_set_batch(values[i : i + SET_BATCH]) for i in range(0, len(values), SET_BATCH)]
+    text = pa.chunked_array(batches, _TEXT)  # pandas' own text storage: taken, not copied
+    return pd.Series(pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+
+
+def _set_batch(sets: np.ndarray) -> pa.Array:
+    """:func:`_set_texts` of one batch of cells (an object array of tuples or None)."""
+    present = np.fromiter((s is not None for s in sets), bool, len(sets))
+    sizes = np.fromiter((len(s) if s is not None else 0 for s in sets), np.int64, len(sets))
+    labels = list(chain.from_iterable(s for s in sets if s is not None))
+    # labels grouped by identity (the sets of a column share its label objects), so 1 and
+    # True, or 1 and 1.0, never share a text; codes number the objects in order of first use
+    codes, _ = pd.factorize(np.fromiter(map(id, labels), np.intp, len(labels)))
+    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    texts = pa.array([_encode(python_scalar(labels[i])) for i in firsts], _TEXT)
+    offsets = np.zeros(len(sets) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), texts.take(pa.array(codes)))
+    joined = pc.binary_join(lists, pa.scalar(", ", _TEXT))
+    opening, closing, nothing = (pa.scalar(t, _TEXT) for t in ("[", "]", ""))
+    wrapped = pc.binary_join_element_wise(opening, joined, closing, nothing)
+    return pc.if_else(pa.array(present), wrapped, pa.scalar(None, _TEXT))
 
 
 def _partition_keys(partition: object, cells: int) -> list[str | None]:
