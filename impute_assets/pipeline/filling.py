@@ -170,6 +170,7 @@ def _fill_and_publish(
 
     def audit(staging: Any) -> None:
         checked.append(with_frame_checks(validate_staging(staging, suite)))
+        release_free_memory()  # the validated read-back's, before the audit rows are loaded
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
