@@ -96,7 +96,6 @@ def audit_frame(
         if key_columns
         else pd.DataFrame({"row": cells["row"]})
     )
-    values = cells["value"]
     return pd.DataFrame(
         {
             "run_id": run_id,
@@ -105,10 +104,7 @@ def audit_frame(
             "partition": _partition_keys(partition, len(cells)),
             "row_key": _row_keys(keys),
             "column_name": cells["column"].astype(str).to_numpy(),
-            "imputed_value": [
-                None if gap else str(v)
-                for v, gap in zip(values, values.isna().to_numpy(), strict=True)
-            ],
+            "imputed_value": _values_text(cells["value"]),
             "confidence": cells["confidence"].astype(float).to_numpy(),
             "model_version": cells["model_version"].astype(str).to_numpy(),
             "imputed_at": at,
@@ -156,7 +152,7 @@ def _set_texts(sets: pd.Series | None, cells: int) -> pd.Series | list[None]:
     values = sets.to_numpy(dtype=object)
     batches = [_set_batch(values[i : i + SET_BATCH]) for i in range(0, len(values), SET_BATCH)]
     text = pa.chunked_array(batches, _TEXT)  # pandas' own text storage: taken, not copied
-    return pd.Series(pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.Series(pd.array(text, dtype=_STR))
 
 
 def _set_batch(sets: np.ndarray) -> pa.Array:
@@ -185,10 +181,33 @@ def _partition_keys(partition: object, cells: int) -> list[str | None]:
     return [None if partition is None else str(partition)] * cells
 
 
-def _texts(cells: pd.DataFrame, column: str) -> list[str | None]:
+def _values_text(values: pd.Series) -> Sequence[str | None]:
+    """The fills' values as text (None where missing)."""
+    text = _as_text(values)
+    if text is not None:
+        return text
+    return [None if gap else str(v) for v, gap in zip(values, values.isna(), strict=True)]
+
+
+def _texts(cells: pd.DataFrame, column: str) -> Sequence[str | None]:
     """A text column of ``cells`` (None where missing or absent)."""
     values = cells[column] if column in cells else [None] * len(cells)
+    text = _as_text(values)
+    if text is not None:
+        return text
     return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
+#: pandas' default text dtype: what it makes of a list of strings and None.
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _as_text(values: object) -> Sequence[str | None] | None:
+    """A column of text already, some of it present, as it is: the column pandas makes of the
+    per-cell ``str(v)`` or None, without a Python string per cell (None: convert cell by cell)."""
+    if isinstance(values, pd.Series) and values.dtype == _STR and values.notna().any():
+        return values.array
+    return None
 
 
 def ensure_audit_table(

@@ -148,3 +148,29 @@ def test_integer_columns_get_the_integers_inside_their_interval():
     assert ((lower <= fills) & (fills <= upper)).all()
     # rounding the ends outwards would cover far more than asked
     assert 0.84 <= _covered(result, truth, "count").mean() <= 0.95
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bisected_set_sizes_equal_the_rule_counted_label_by_label(seed):
+    """A set's size is bisected along the ranked labels; it is the count of labels the
+    smoothed rule takes, ties and never-learnt (infinite) scores included, and a row whose
+    more-probable mass does not grow is counted in full."""
+    from impute_assets.core.uncertainty.conformal import _taken, accepted
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 300)), int(rng.integers(1, 40))
+    probabilities = rng.dirichlet(np.full(k, rng.choice([0.05, 0.5, 5.0])), size=n)
+    if seed % 2:
+        probabilities = np.round(probabilities, 2)  # tied labels
+    ranked = -np.sort(-probabilities, axis=1)
+    above = np.cumsum(ranked, axis=1) - ranked
+    if seed % 5 == 0 and k > 2:
+        above[:, 1] = above[:, 2] + 0.1  # not growing along the row
+    scores = rng.random(int(rng.integers(1, 200))).astype(np.float32)
+    if seed % 3 == 0:
+        scores = np.round(scores, 1)  # tied held-out scores
+        scores[: len(scores) // 3] = np.inf
+    ordered, u = np.sort(scores), rng.random(n)
+    coverage = float(rng.choice([0.5, 0.8, 0.9, 0.99]))
+    expected = accepted(ordered, above, u[:, None], coverage).sum(axis=1)
+    np.testing.assert_array_equal(_taken(ordered, above, u, coverage), expected)

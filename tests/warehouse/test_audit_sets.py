@@ -76,3 +76,32 @@ def test_no_sets_leave_the_column_empty():
         _cells([None, None]), pd.DataFrame({"id": [0, 1]}), ["id"], run_id="r", table="t"
     )
     assert rows["prediction_set"].tolist() == [None, None]
+
+
+def test_text_columns_already_text_are_taken_as_they_are():
+    """Values and interval ends that are pandas text already (as core's cells are) give the
+    same audit rows as the same cells as Python objects, on a filtered (gappy) index."""
+    n = 50
+    cells = pd.DataFrame(
+        {
+            "row": range(n),
+            "column": ["c"] * n,
+            "value": [f"{i}.5" for i in range(n)],
+            "confidence": [0.5] * n,
+            "model_version": ["m"] * n,
+            "lower": [None if i % 3 else f"{i}.0" for i in range(n)],
+            "upper": [None if i % 3 else f"{i}.9" for i in range(n)],
+        }
+    )
+    as_objects = cells.astype(dict.fromkeys(("value", "lower", "upper"), object))
+    assert cells["value"].dtype == "str" and as_objects["value"].dtype == object
+    kept = np.arange(n) % 4 != 1
+    frame = pd.DataFrame({"id": range(100, 100 + n)})
+    at = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
+    rows = [
+        audit_frame(c[kept], frame, ["id"], run_id="r", table="t", at=at)
+        for c in (cells, as_objects)
+    ]
+    pd.testing.assert_frame_equal(rows[0], rows[1])
+    assert rows[0]["imputed_value"].tolist()[:2] == ["0.5", "2.5"]
+    assert rows[0]["lower"].isna().tolist()[:3] == [False, True, False]

@@ -258,12 +258,30 @@ def _sets(
     if scores is None or not len(scores):
         sizes = np.maximum((above <= coverage).sum(axis=1), 1)
     else:  # taken is a prefix: the rule is monotone in the score, above grows along the row
-        sizes = accepted(np.sort(scores), above, u[:, None], coverage).sum(axis=1)
+        sizes = _taken(np.sort(scores), above, u, coverage)
     labels = np.fromiter(model.encoder.values, dtype=object)  # the label objects themselves
     # the ranked labels of every row at once (a Python loop per label took 6 s for 100,000
     # cells of a 300-label column)
     ranked_labels = labels[order].tolist()
     return [tuple(row[:size]) for row, size in zip(ranked_labels, sizes.tolist(), strict=True)]
+
+
+def _taken(ordered: np.ndarray, above: np.ndarray, u: np.ndarray, coverage: float) -> np.ndarray:
+    """Per row of ``above``, how many of its values the smoothed rule takes (``accepted``
+    counted along the row). Where every row's values (as the scores' dtype) grow along it,
+    the taken ones are a prefix: its length is bisected, ~9 rule checks per row instead of one
+    per label (a 300-label column: 3,000,000 per 10,000 cells); otherwise counted in full."""
+    values = above.astype(ordered.dtype)
+    if not (values[:, 1:] >= values[:, :-1]).all():
+        return accepted(ordered, values, u[:, None], coverage).sum(axis=1)
+    low = np.zeros(len(values), dtype=np.int64)  # the first ``low`` labels are taken
+    high = np.full(len(values), values.shape[1], dtype=np.int64)  # none from ``high`` on
+    while (open_ := np.flatnonzero(low < high)).size:
+        mid = (low[open_] + high[open_]) // 2
+        take = accepted(ordered, values[open_, mid], u[open_], coverage)
+        low[open_] = np.where(take, mid + 1, low[open_])
+        high[open_] = np.where(take, high[open_], mid)
+    return low
 
 
 def draw(
