@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from impute_assets.core.fitting.column_model import fingerprint
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.profile import TableProfile
 from impute_assets.core.sequence.context import SequenceSpec, gap_runs, ordering
-from impute_assets.core.sequence.fit import paired_difference
+from impute_assets.core.sequence.fit import SEQUENCE_MARGIN, better, paired_difference
 from impute_assets.store import ModelStore
 from impute_assets.store.reuse import ReusePolicy
 from tests.core.test_sequence import hide, nrmse, quiet, sensors
@@ -140,6 +142,26 @@ def test_the_paired_standard_error_counts_each_run_once() -> None:
     assert paired_difference(difference, runs=np.array([7, 7, 9, 9])) == (0.0, 1.0)
     weighted, _ = paired_difference(difference, weights=np.array([3.0, 1.0, 1.0, 1.0]))
     assert weighted == pytest.approx(2 / 6)
+
+
+def test_the_sequence_model_is_kept_only_on_a_lead_beyond_its_noise() -> None:
+    model = quiet(Imputer(**LEARNING_MODEL).fit, hide(weekly(120), ["riders"], 0.2)[0])
+    sequence = model.column_models_["riders"]
+    rng = np.random.default_rng(0)
+    tabular_loss = rng.exponential(size=200)
+    noise = rng.normal(size=200)
+    for lead, kept in ((0.5, "tabular"), (SEQUENCE_MARGIN + 1.5, "sequence")):
+        # the sequence's losses below the tabular ones by ``lead`` standard errors
+        shift = noise - noise.mean() + lead * noise.std(ddof=1) / np.sqrt(200)
+        rivals = copy.deepcopy(sequence), copy.deepcopy(sequence)
+        chosen = better(*rivals, tabular_loss - shift, tabular_loss, 1.0)
+        assert chosen is rivals[0 if kept == "sequence" else 1]
+        record = chosen.holdout.sequence_vs_tabular
+        assert record["kept"] == kept
+        assert record["tabular_advantage_se"] == pytest.approx(-lead)
+    # strictly better on every cell (no spread to measure): the sequence model
+    rivals = copy.deepcopy(sequence), copy.deepcopy(sequence)
+    assert better(*rivals, np.zeros(10), np.ones(10), 1.0) is rivals[0]
 
 
 def test_both_fits_are_compared_on_the_same_cells_and_the_tabular_imputers_unit_is_kept() -> None:
