@@ -44,6 +44,7 @@ from impute_assets.core.nets.training import TargetData
 from impute_assets.core.sequence.context import SequenceSpec, raw_columns
 from impute_assets.core.uncertainty.calibration import fit_sigma_scale, fit_temperature
 from impute_assets.core.uncertainty.conformal import CONFIDENCES, SCORES, holdout_scores
+from impute_assets.core.workers import map_columns
 
 logger = logging.getLogger("impute_assets")
 
@@ -111,7 +112,8 @@ def fit_column_models(
         models[name] = _fit_text(
             space, design, frame[name], config, rng, fingerprints[name], sequence
         )
-    for target in data:
+
+    def fit(target: TargetData) -> ColumnModel:
         model = _fit_column(
             space, design, target, tables, kinds, config, sequence, fingerprints, device.type
         )
@@ -121,6 +123,9 @@ def fit_column_models(
         model.holdout.facts = column_facts(frame[target.name], target.numeric)
         if model.held_out is not None:  # positions in the frame as given
             model.held_out = replace(model.held_out, rows=keep[model.held_out.rows])
+        return model
+
+    for target, model in zip(data, map_columns(fit, data), strict=True):
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
         _chain(models, frame, inputs, kinds, data, config, weights)
