@@ -200,7 +200,7 @@ class ImputerConfig(BaseModel):
     #: With ``order_by``: also fit each column's models on the table's own columns alone (the
     #: order_by time, with its weekday and day-of-year parts, stays an input) and keep, per
     #: column, the sequence model only where it scores better on the same held-out gap cells
-    #: by more than one standard error of the paired difference, judged by both sides'
+    #: by more than half a standard error of the paired difference, judged by both sides'
     #: predictions from before their refit on every observed cell (otherwise the tabular
     #: model). Off: only sequence models (about half the training time).
     sequence_tabular: Flag = True
