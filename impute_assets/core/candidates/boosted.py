@@ -168,7 +168,10 @@ def boosted_fit(
             "valid_sets": [held_out],
             "callbacks": [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
         }
-    booster = lgb.train(params, data, num_boost_round=rounds, **stopping)
+    # kept as trained: lgb.train would otherwise round-trip it through its text once more
+    booster = lgb.train(
+        params, data, num_boost_round=rounds, keep_training_booster=True, **stopping
+    )
     kept = booster.best_iteration if stopping and booster.best_iteration > 0 else None
     return np.frombuffer(
         booster.model_to_string(num_iteration=kept).encode(), dtype=np.uint8
