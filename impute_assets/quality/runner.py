@@ -174,7 +174,9 @@ def validate_table(
         context = _context()
         connection_string = warehouse.engine.url.render_as_string(hide_password=False)
         source = getattr(context.data_sources, datasource)(
-            "warehouse", connection_string=connection_string
+            "warehouse",
+            connection_string=connection_string,
+            kwargs=warehouse.dialect.ge_engine_kwargs(),
         )
         read = [_as_compared(c, types[c]) for c in columns_read(suite, columns)] or [sa.literal(1)]
         query = sa.select(*read).select_from(selectable)

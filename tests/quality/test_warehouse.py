@@ -3,6 +3,9 @@ DuckDB through a DataFrame."""
 
 from __future__ import annotations
 
+import cProfile
+import pstats
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,6 +62,38 @@ def test_in_warehouse_measures_what_the_frame_path_measures(
             b.type, b.column, b.success, b.unexpected_count)  # fmt: skip
         if isinstance(b.observed_value, float):
             assert a.observed_value == pytest.approx(b.observed_value, rel=1e-6), a.type
+
+
+def test_mysql_decimals_reach_ge_as_floats(mysql_url, unique_name):
+    """MySQL sums integers (GE's histogram for the KL check: one SUM(CASE ...) per bin) and
+    averages as DECIMAL, which GE turns into floats one ``inspect.stack()`` call at a time
+    (slow). GE's connection reads them as floats: no Decimal reaches GE, and a DECIMAL
+    column measures what the frame path measures."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"d": np.round(rng.normal(50.0, 10.0, 300), 2)})
+    suite = build_suite(TableProfile.from_frame(frame, {"d": "numeric"}), ["d"], row_count=300)
+    frame.loc[:4, "d"] = 1000.25  # out of range, and shifts the mean, stdev and histogram
+    engine = sa.create_engine(mysql_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE {unique_name} (d DECIMAL(10, 2))")
+            frame.to_sql(unique_name, conn, index=False, if_exists="append")
+        profiler = cProfile.Profile()
+        result = profiler.runcall(validate_table, mysql_url, unique_name, suite)
+    finally:
+        engine.dispose()
+        drop_table(mysql_url, unique_name)
+    stats = pstats.Stats(profiler).stats
+    converted = sum(v[1] for k, v in stats.items() if k[2] == "convert_decimal_to_float")
+    assert converted == 0
+    in_frame = validate_frame(frame, suite).results
+    assert failed(result) == {(r.type, r.column) for r in in_frame if not r.success}
+    assert ("expect_column_values_to_be_between", "d") in failed(result)
+    for a, b in zip(result.results, in_frame, strict=True):
+        assert a.unexpected_count == b.unexpected_count, a.type
+        if isinstance(b.observed_value, float):
+            assert a.observed_value == pytest.approx(b.observed_value, rel=1e-6), a.type
+        assert list(a.unexpected_examples) == list(b.unexpected_examples), a.type
 
 
 def test_table_in_a_schema(postgres_url, unique_name, good, suite):
