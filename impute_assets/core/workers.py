@@ -4,10 +4,12 @@ Once the table-level networks have trained, each column's candidates (ridge, kNN
 the blend), calibration and permutation importance depend on no other column's. They run side
 by side on ``torch.get_num_threads()`` worker threads, each single-threaded (torch set to one
 thread meanwhile, LightGBM always one): LightGBM, numpy and torch release the GIL in their
-kernels, and a single-threaded fit never waits at an OpenMP barrier. Two OpenMP threads in one
-LightGBM fit were 1.7x faster on an idle 2-core machine but 5x slower beside one busy process
-(benchmarks/results/HISTORY.md, 2026-12-06); two fits of one thread each degrade as any two
-processes do.
+kernels, and a single-threaded fit never waits at an OpenMP barrier. LightGBM at two threads
+per fit instead (20,000 x 40, 120 rounds; benchmarks/results/HISTORY.md, 2026-12-06) was 1.7x
+faster on an idle 2-core machine only while OpenMP threads spin (0.47 -> 0.27 s), and then 5x
+slower beside one busy process (1.9 -> 10.3 s); with ``OMP_WAIT_POLICY=PASSIVE``, which the
+engine sets so that torch's threads sleep, it was slower even idle (0.47 -> 0.75 s). Two fits
+of one thread each degrade as any two processes do.
 """
 
 from __future__ import annotations
