@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from impute_assets.core.datetimes import epoch_seconds
-from impute_assets.core.encoding.encoders import is_arrow_decimal, power_of_two_scale
+from impute_assets.core.encoding.encoders import decimals_as_floats, power_of_two_scale
 from impute_assets.core.jsonable import json_scalar
 from impute_assets.core.kinds import ColumnKind
 
@@ -213,10 +213,8 @@ def numeric_values(series: pd.Series, kind: ColumnKind | str) -> np.ndarray:
 
 def _floats(observed: pd.Series) -> np.ndarray:
     """The observed values of a numeric column as ``float64`` (Arrow decimals through Arrow's
-    cast, see :func:`is_arrow_decimal`)."""
-    if is_arrow_decimal(observed.dtype):
-        return observed.astype("double[pyarrow]").to_numpy(dtype=float)
-    return pd.to_numeric(observed).to_numpy(dtype=float)
+    cast, see :func:`~impute_assets.core.encoding.encoders.decimals_as_floats`)."""
+    return pd.to_numeric(decimals_as_floats(observed)).to_numpy(dtype=float)
 
 
 def psi(reference: ColumnProfile, current: pd.Series) -> float:

@@ -41,11 +41,17 @@ def is_arrow_decimal(dtype: object) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and dtype.type is decimal.Decimal
 
 
+def decimals_as_floats(series: pd.Series) -> pd.Series:
+    """``series`` with an Arrow decimal dtype cast to Arrow doubles by Arrow (see
+    :func:`is_arrow_decimal`); any other series as it is."""
+    return series.astype("double[pyarrow]") if is_arrow_decimal(series.dtype) else series
+
+
 def _as_float(series: pd.Series) -> np.ndarray:
     if getattr(series.dtype, "kind", "O") in "biuf":  # numpy or nullable numbers: no objects
         out = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
     elif is_arrow_decimal(series.dtype):
-        out = series.astype("double[pyarrow]").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        out = decimals_as_floats(series).to_numpy(dtype=float, na_value=np.nan, copy=True)
     else:
         values = pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
         out = np.array(values, dtype=float)

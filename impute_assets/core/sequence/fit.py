@@ -147,11 +147,10 @@ def better(
 ) -> ColumnModel:
     """The sequence model when its mean per-cell loss on the held-out cells is lower than the
     tabular model's by more than ``margin`` standard errors of the paired difference, else the
-    tabular model; the kept
-    one records both scores (nRMSE or accuracy on those cells) and the tabular model's lead in
-    standard errors in ``holdout.sequence_vs_tabular``. ``runs`` (per cell, see
-    :func:`.gap_runs`) groups the cells whose errors go together; without it each cell is
-    its own group."""
+    tabular model; the kept one records both scores (nRMSE or accuracy on those cells) and the
+    tabular model's lead in standard errors in ``holdout.sequence_vs_tabular``. ``runs`` (per
+    cell, see :func:`.gap_runs`) groups the cells whose errors go together; without it each
+    cell is its own group."""
     difference = sequence_loss - tabular_loss
     mean, error = paired_difference(difference, weights, runs)
     advantage = mean / error if error > 0 else 0.0  # the tabular model's lead, in standard errors
