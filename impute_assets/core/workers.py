@@ -1,10 +1,11 @@
 """Per-column work spread over the CPU's cores: one single-threaded worker per torch thread.
 
 Once the table-level networks have trained, each column's candidates (ridge, kNN, LightGBM,
-the blend), calibration and permutation importance depend on no other column's. They run side
-by side on ``torch.get_num_threads()`` worker threads, each single-threaded (torch set to one
-thread meanwhile, LightGBM always one): LightGBM, numpy and torch release the GIL in their
-kernels, and a single-threaded fit never waits at an OpenMP barrier. LightGBM at two threads
+the blend), calibration and permutation importance depend on no other column's, and so do
+their predictions of the gaps once the networks' outputs are in. They run side by side on
+``torch.get_num_threads()`` worker threads, each single-threaded (torch set to one thread
+meanwhile, LightGBM always one): LightGBM, numpy and torch release the GIL in their kernels,
+and a single-threaded fit never waits at an OpenMP barrier. LightGBM at two threads
 per fit instead (20,000 x 40, 120 rounds; benchmarks/results/HISTORY.md, 2026-12-06) was 1.7x
 faster on an idle 2-core machine only while OpenMP threads spin (0.47 -> 0.27 s), and then 5x
 slower beside one busy process (1.9 -> 10.3 s); with ``OMP_WAIT_POLICY=PASSIVE``, which the
