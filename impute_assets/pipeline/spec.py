@@ -191,6 +191,12 @@ class TableSpec(_Strict):
         description="train on at most this many rows (a sample); None: all",
     )
     group: str | None = Field(None, description="Dagster asset group (default: the table name)")
+    plots: int = Field(
+        12,
+        ge=0,
+        description="observed-vs-imputed plots in a fill's metadata, for the columns with the "
+        "most cells filled, next to the before/after missingness plot (0: neither)",
+    )
 
     @field_validator("order_by")
     @classmethod
