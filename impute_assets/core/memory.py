@@ -3,7 +3,8 @@
 A stage that builds and drops many mid-sized objects (a training sample's frames, 600,000
 audit rows' texts) leaves its freed memory in glibc's heap, still resident: the next stage's
 peak then sits on top of it. ``malloc_trim`` returns the free pages (a 1M-row end-to-end run:
-~150 MB after training). Elsewhere than glibc it does nothing.
+~150 MB after training). Elsewhere than glibc it does nothing. Arrow's own allocator
+(mimalloc or jemalloc) keeps freed pages too: they are handed back alongside.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_free_memory() -> bool:
-    """Return the heap's free pages to the operating system; False where that is not
-    possible (not glibc). Objects still referenced are untouched: call it after dropping them."""
+    """Return the heap's (and Arrow's memory pool's) free pages to the operating system; False
+    where the heap's cannot be (not glibc). Objects still referenced are untouched: call it
+    after dropping them."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.warehouse.audit import AuditRows
+
 if TYPE_CHECKING:
     from impute_assets.core.imputer import Imputer
     from impute_assets.core.result import ColumnReport
@@ -24,33 +26,35 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 100_000
 #: Called after each chunk with (rows done, rows in all).
 OnRows = Callable[[int, int], None]
+#: Makes the audit rows of a chunk's filled cells: (the chunk's rows of the source, core's
+#: ``cells()`` of the chunk, which of its cells were filled).
+AuditOf = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], AuditRows]
 
 
 @dataclass(frozen=True)
 class Predicted:
     """The frame with its gaps filled, which cells were filled, the confidence of the
-    modelled columns' cells, the cells, and per column core's report of it merged over the
-    chunks (see :func:`merged_reports`)."""
+    modelled columns' cells, the cells (core's ``cells()``; or, made a chunk at a time, their
+    audit rows), and per column core's report of it merged over the chunks (see
+    :func:`merged_reports`)."""
 
     frame: pd.DataFrame
     imputed: pd.DataFrame
     confidence: pd.DataFrame
-    cells: pd.DataFrame
+    cells: pd.DataFrame | AuditRows
     reports: dict[str, ColumnReport] = field(default_factory=dict)
 
     @classmethod
     def unfilled(cls, source: pd.DataFrame) -> Predicted:
-        """``source`` with nothing filled: a table with no column to impute (none has gaps, or
-        none has an observed value to learn from) is published as it is."""
-        from impute_assets.core.result import ImputationResult
-
-        result = ImputationResult(
+        """``source`` with nothing filled (and no audit rows): a table with no column to
+        impute (none has gaps, or none has an observed value to learn from) is published as
+        it is."""
+        return cls(
             source.copy(),
             pd.DataFrame(False, index=source.index, columns=source.columns),
             pd.DataFrame(float("nan"), index=source.index, columns=source.columns),
-            report=[],
+            AuditRows(),
         )
-        return cls(result.frame, result.imputed, result.confidence, result.cells())
 
 
 def predict_in_chunks(
@@ -61,9 +65,13 @@ def predict_in_chunks(
     log: logging.Logger | Any,
     chunk_rows: int = CHUNK_ROWS,
     on_rows: OnRows | None = None,
+    audit: AuditOf | None = None,
 ) -> Predicted:
     """``imputer.impute`` over ``source`` in chunks of ``chunk_rows`` (one chunk when the
     imputer orders rows into sequences), logging ``label: rows filled N of M`` per chunk.
+    With ``audit``, each chunk's cells are kept as their audit rows, made as the chunk is
+    predicted: its cells as Python objects (a value's text, a prediction set's tuple of
+    labels) never outlive the chunk.
 
     Of each chunk only the modelled columns' values and confidences are kept: the filled frame
     is ``source`` with those columns replaced (its other columns are shared, not copied), so
@@ -74,25 +82,26 @@ def predict_in_chunks(
     modelled = [c for c in source.columns if c in imputer.column_models_]
     parts = []
     for number, start in enumerate(starts, 1):
-        result = imputer.impute(source.iloc[start : start + size], context=context)
+        rows = source.iloc[start : start + size]
+        result = imputer.impute(rows, context=context)
+        cells = result.cells()
         parts.append(
             (
                 result.frame[modelled],
                 result.imputed,
                 result.confidence[modelled],
-                result.cells(),
+                cells if audit is None else audit(rows, cells, result.imputed),
                 result.report,
             )
         )
         done = min(start + size, total)
-        cells = int(result.imputed.to_numpy().sum())
         log.info(
             f"{label}: rows filled {done:,} of {total:,} (chunk {number}/{len(starts)}, "
-            f"{cells:,} cells)"
+            f"{int(result.imputed.to_numpy().sum()):,} cells)"
         )
         if on_rows is not None:
             on_rows(done, total)
-    frames, imputed, confidence, cells, reports = (list(p) for p in zip(*parts, strict=True))
+    frames, imputed, confidence, kept, reports = (list(p) for p in zip(*parts, strict=True))
     filled = source.copy(deep=False)
     for column, values in pd.concat(frames).items():
         filled[column] = values
@@ -100,7 +109,7 @@ def predict_in_chunks(
         filled,
         pd.concat(imputed),
         pd.concat(confidence),
-        pd.concat(cells, ignore_index=True),
+        pd.concat(kept, ignore_index=True) if audit is None else AuditRows.concat(kept),
         merged_reports(reports),
     )
 

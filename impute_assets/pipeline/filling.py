@@ -6,6 +6,7 @@ turn the :class:`FillRecord` into their events.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from impute_assets.core.memory import release_free_memory
-from impute_assets.pipeline.chunks import OnRows, Predicted, predict_in_chunks
+from impute_assets.pipeline.chunks import AuditOf, OnRows, Predicted, predict_in_chunks
 from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.model_fit import fitting_models
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from impute_assets.core.result import ColumnReport
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import TableDescription, Warehouse
+    from impute_assets.warehouse.audit import AuditRows
 
 
 class NothingToFill(LookupError):
@@ -152,11 +154,24 @@ def _fill_and_publish(
     context = boundary_rows(spec, warehouse, partition, described)
     where = f" [{partition_key}]" if partition_key else ""
     imputer = Imputer.from_column_models(models, config) if models else None
+    at = dt.datetime.now(dt.UTC)  # every audit row's time
+
+    def audit_of(rows: pd.DataFrame, cells: pd.DataFrame, imputed: pd.DataFrame) -> AuditRows:
+        marked = _leave_structural_gaps(spec, rows, imputed)
+        return _audit_cells(spec, rows, cells, marked, partition_key, run_id, at)
+
     filled, imputed, confidence, cells, reports, reasons = _predicted(
-        spec, imputer, source, context, f"{spec.output_name}{where}", log, on_rows, list(stored)
+        spec,
+        imputer,
+        source,
+        context,
+        f"{spec.output_name}{where}",
+        log,
+        on_rows,
+        list(stored),
+        audit_of,
     )
-    cells = _audit_cells(spec, source, cells, imputed, partition_key, run_id)
-    release_free_memory()  # the predicted chunks' and the audit texts' freed memory
+    release_free_memory()  # the predicted chunks' freed memory
     left = {c: int(filled[c].isna().sum()) for c in stored}
     suite = build_table_suite(spec, source, reference_profile(spec, store, stored), stored, left)
     checked: list[ValidationResult] = []
@@ -179,7 +194,7 @@ def _fill_and_publish(
         checked.append(
             with_frame_checks(validate_frame(_observed_kept(raw, filled, imputed), suite))
         )
-        preview = warehouse.publish(cells, spec.preview_name, schema=spec.db_schema)
+        preview = warehouse.publish(cells.to_pandas(), spec.preview_name, schema=spec.db_schema)
         log.info(
             f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
             f"{spec.preview_name}; {spec.output_name} and {spec.audit_name} untouched"
@@ -237,26 +252,29 @@ def _predicted(
     log: logging.Logger | Any,
     on_rows: OnRows | None,
     columns: list[str],
+    audit: AuditOf,
 ) -> tuple[
     pd.DataFrame,
     pd.DataFrame,
     dict[str, float | None],
-    pd.DataFrame,
+    AuditRows,
     dict[str, ColumnReport],
     dict[str, dict[str, int]],
 ]:
     """The filled frame, which cells were filled (structural gaps unmarked), the mean
-    confidence of each of ``columns``' filled cells (None: none filled; a mean, not a 1M-row
-    frame), the filled cells, core's report of each column (see
-    :func:`~impute_assets.pipeline.chunks.merged_reports`) and per column the cells left and
-    why (structural gaps included). The filled frame shares every column no model fills with
-    ``source`` (at 1M rows a copy is a few hundred MB). Without an ``imputer`` (no column to
-    impute) nothing is filled."""
+    confidence of each of ``columns``' filled cells (None: none filled; a mean, not a
+    1M-row frame), the filled cells' audit rows (made by ``audit`` a chunk at a time), core's
+    report of each column (see :func:`~impute_assets.pipeline.chunks.merged_reports`) and per
+    column the cells left and why (structural gaps included). The filled frame shares every
+    column no model fills with ``source`` (at 1M rows a copy is a few hundred MB). Without
+    an ``imputer`` (no column to impute) nothing is filled."""
     if imputer is None:
         log.info(f"{label}: no column to impute; published as it is")
         result = Predicted.unfilled(source)
     else:
-        result = predict_in_chunks(imputer, source, context, label, log, on_rows=on_rows)
+        result = predict_in_chunks(
+            imputer, source, context, label, log, on_rows=on_rows, audit=audit
+        )
     imputed = _leave_structural_gaps(spec, source, result.imputed)
     # a structural gap core filled is a gap again (only those columns' cells are unmarked)
     filled = result.frame.copy(deep=False)
@@ -361,7 +379,10 @@ def _is_arrow_float(dtype: object) -> bool:
 def _leave_structural_gaps(
     spec: TableSpec, source: pd.DataFrame, imputed: pd.DataFrame
 ) -> pd.DataFrame:
-    """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay)."""
+    """Unmark cells the spec calls structural (e.g. a cancelled flight's arrival delay); without
+    any, ``imputed`` itself (not a copy: 1M rows x 21 columns are 21 MB)."""
+    if not spec.structural:
+        return imputed
     imputed = imputed.copy()
     for gap in spec.structural:
         rows = source[gap.when_missing].isna()
@@ -378,13 +399,15 @@ def _audit_cells(
     imputed: pd.DataFrame,
     partition_key: str | None,
     run_id: str,
-) -> pd.DataFrame:
-    """The warehouse audit rows of the cells still marked filled (structural gaps dropped).
+    at: dt.datetime,
+) -> AuditRows:
+    """The warehouse audit rows of the cells still marked filled (structural gaps dropped) of
+    ``source``'s rows (a chunk of the table's).
 
     Each row carries its partition's key, also in a whole-table publish of a partitioned table:
     a later publish of one partition then replaces exactly that partition's audit rows.
     """
-    from impute_assets.warehouse.audit import audit_frame
+    from impute_assets.warehouse.audit import audit_rows
 
     rows = imputed.index.get_indexer(cells["row"])
     columns = imputed.columns.get_indexer(cells["column"])
@@ -394,7 +417,7 @@ def _audit_cells(
     if partition_key is None and part is not None:
         values = source[part.column].take(imputed.index.get_indexer(cells["row"]))
         partition = [None if pd.isna(v) else key_for_value(part, v) for v in values]
-    return audit_frame(
+    return audit_rows(
         cells,
         source,
         spec.key,
@@ -402,6 +425,7 @@ def _audit_cells(
         table=spec.table,
         schema=spec.db_schema,
         partition=partition,
+        at=at,
     )
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from impute_assets.core.jsonable import python_scalar
+from impute_assets.core.memory import release_free_memory
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow
 from impute_assets.warehouse.describe import TableDescription
@@ -116,6 +119,29 @@ def audit_frame(
     )
 
 
+def audit_rows(
+    cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[str], **labels: Any
+) -> AuditRows:
+    """:func:`audit_frame`'s rows (``labels``: its keywords; cells a chunk of rows at a time
+    pass the run's time as ``at``) as :class:`AuditRows`: the same text, the prediction sets
+    kept as label codes."""
+    sets = PredictionSets.of(cells.get("prediction_set"))
+    without = cells.drop(columns="prediction_set", errors="ignore")  # its column: all None
+    rows = pa.Table.from_pandas(
+        audit_frame(without, frame, key_columns, **labels).drop(columns="prediction_set"),
+        preserve_index=False,
+    )
+    for name in _REPEATED:  # one text per run, table, column or model: each kept once
+        rows = rows.set_column(
+            rows.schema.get_field_index(name), name, pc.dictionary_encode(rows.column(name))
+        )
+    return AuditRows(((rows, sets),))
+
+
+#: Audit columns with a handful of distinct texts, dictionary-encoded in :class:`AuditRows`.
+_REPEATED = ("run_id", "table_name", "column_name", "model_version")
+
+
 #: ``json.dumps(value, default=str)``, with the encoder built once, not once per cell.
 _encode = json.JSONEncoder(default=str).encode
 
@@ -134,44 +160,126 @@ def _row_keys(keys: pd.DataFrame) -> list[str]:
     return ["{" + ", ".join(parts) + "}" for parts in zip(*columns, strict=True)]
 
 
-#: Cells whose prediction sets are encoded at a time (bounds the flat list of their labels).
+#: Cells whose prediction sets are coded, or made JSON text, at a time (bounds the flat list of
+#: their labels, and the text of a batch of audit rows being loaded).
 SET_BATCH = 20_000
 _TEXT = pa.large_string()
 
 
 def _set_texts(sets: pd.Series | None, cells: int) -> pd.Series | list[None]:
     """Each cell's prediction set as the JSON array ``json.dumps([labels], default=str)``
-    writes (numpy scalars unwrapped; None where a cell has no set), as Arrow-backed text.
-
-    Each distinct label object is encoded once and the arrays are joined in Arrow, a batch of
-    cells at a time: a 300-label column's sets hold ~230 labels each, and one ``json.dumps``
-    per set built a Python string per cell (100,000 cells: ~280 MB of them, next to their
-    Arrow copy)."""
-    if sets is None or not sets.notna().any():
+    writes (numpy scalars unwrapped; None where a cell has no set), as Arrow-backed text."""
+    coded = PredictionSets.of(sets)
+    if coded is None:
         return [None] * cells
-    values = sets.to_numpy(dtype=object)
-    batches = [_set_batch(values[i : i + SET_BATCH]) for i in range(0, len(values), SET_BATCH)]
+    batches = [coded.json(i, i + SET_BATCH).cast(_TEXT) for i in range(0, cells, SET_BATCH)]
     text = pa.chunked_array(batches, _TEXT)  # pandas' own text storage: taken, not copied
     return pd.Series(pd.array(text, dtype=_STR))
 
 
-def _set_batch(sets: np.ndarray) -> pa.Array:
-    """:func:`_set_texts` of one batch of cells (an object array of tuples or None)."""
-    present = np.fromiter((s is not None for s in sets), bool, len(sets))
-    sizes = np.fromiter((len(s) if s is not None else 0 for s in sets), np.int64, len(sets))
+@dataclass(frozen=True)
+class PredictionSets:
+    """Cells' prediction sets as codes of their labels: ``labels`` holds the JSON text of each
+    distinct label object once, ``codes`` the labels of every set one after the other (cell
+    ``i``'s from ``offsets[i]`` to ``offsets[i + 1]``), ``present`` which cells have a set.
+
+    A 300-label column's sets hold ~230 labels each: as JSON text 2,766 characters a cell
+    (100,000 cells: 270 MB), as codes 460 bytes; :meth:`json` makes the text of a range of
+    cells when it is needed (a batch of audit rows being loaded)."""
+
+    present: np.ndarray
+    offsets: np.ndarray
+    codes: np.ndarray
+    labels: pa.Array
+
+    @classmethod
+    def of(cls, sets: pd.Series | None) -> PredictionSets | None:
+        """The sets of a column of tuples of labels (None: a cell without one), coded a batch
+        of cells at a time; None when no cell has a set. Labels are told apart by identity
+        (the sets of a column share its label objects), so 1 and True, or 1 and 1.0, never
+        share a text."""
+        if sets is None or not sets.notna().any():
+            return None
+        values = sets.to_numpy(dtype=object)
+        present = np.fromiter((s is not None for s in values), bool, len(values))
+        sizes = np.fromiter((len(s) if s is not None else 0 for s in values), np.int64, len(values))
+        offsets = np.zeros(len(values) + 1, np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        numbers: dict[int, int] = {}  # id of a label object -> its code
+        objects: list[object] = []  # the label objects, by code
+        codes = [
+            _codes(values[i : i + SET_BATCH], numbers, objects)
+            for i in range(0, len(values), SET_BATCH)
+        ]
+        labels = pa.array([_encode(python_scalar(o)) for o in objects], pa.string())
+        code_type = np.uint16 if len(objects) <= np.iinfo(np.uint16).max else np.int64
+        return cls(present, offsets, np.concatenate(codes).astype(code_type), labels)
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+    def json(self, start: int, stop: int) -> pa.Array:
+        """The JSON arrays of cells ``start`` to ``stop`` (None where a cell has no set), as
+        the warehouse's text (``string``; pandas' is ``large_string``)."""
+        stop = min(stop, len(self))
+        offsets = self.offsets[start : stop + 1]
+        codes = self.codes[offsets[0] : offsets[-1]]
+        lists = pa.ListArray.from_arrays(
+            pa.array(offsets - offsets[0], pa.int32()), self.labels.take(pa.array(codes))
+        )
+        joined = pc.binary_join(lists, ", ")
+        wrapped = pc.binary_join_element_wise("[", joined, "]", "")
+        return pc.if_else(pa.array(self.present[start:stop]), wrapped, pa.scalar(None, pa.string()))
+
+
+def _codes(sets: np.ndarray, numbers: dict[int, int], objects: list[object]) -> np.ndarray:
+    """The codes of the labels of a batch of ``sets`` (tuples or None), in order; a label
+    object seen first gets the next code (``numbers``) and joins ``objects``."""
     labels = list(chain.from_iterable(s for s in sets if s is not None))
-    # labels grouped by identity (the sets of a column share its label objects), so 1 and
-    # True, or 1 and 1.0, never share a text; codes number the objects in order of first use
-    codes, _ = pd.factorize(np.fromiter(map(id, labels), np.intp, len(labels)))
-    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    texts = pa.array([_encode(python_scalar(labels[i])) for i in firsts], _TEXT)
-    offsets = np.zeros(len(sets) + 1, np.int32)
-    np.cumsum(sizes, out=offsets[1:])
-    lists = pa.ListArray.from_arrays(pa.array(offsets), texts.take(pa.array(codes)))
-    joined = pc.binary_join(lists, pa.scalar(", ", _TEXT))
-    opening, closing, nothing = (pa.scalar(t, _TEXT) for t in ("[", "]", ""))
-    wrapped = pc.binary_join_element_wise(opening, joined, closing, nothing)
-    return pc.if_else(pa.array(present), wrapped, pa.scalar(None, _TEXT))
+    local, ids = pd.factorize(np.fromiter(map(id, labels), np.intp, len(labels)))
+    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(local), prepend=-1) > 0)
+    for i, at in zip(ids.tolist(), firsts.tolist(), strict=True):
+        if i not in numbers:
+            numbers[i] = len(objects)
+            objects.append(labels[at])
+    return np.array([numbers[i] for i in ids.tolist()], np.int64)[local]
+
+
+@dataclass(frozen=True)
+class AuditRows:
+    """Audit rows as Arrow, made a part at a time (a chunk of predicted rows): each part's
+    table of every column but ``prediction_set``, and its sets as codes (None: no cell has a
+    set). The sets' JSON text is made only a batch of rows at a time, as the rows are loaded
+    (:meth:`tables`), never for every row at once."""
+
+    parts: tuple[tuple[pa.Table, PredictionSets | None], ...] = ()
+
+    @classmethod
+    def concat(cls, rows: Iterable[AuditRows]) -> AuditRows:
+        """The rows of each of ``rows``, one after the other."""
+        return cls(tuple(part for r in rows for part in r.parts))
+
+    def __len__(self) -> int:
+        return sum(table.num_rows for table, _ in self.parts)
+
+    def tables(self, rows: int = SET_BATCH) -> Iterator[pa.Table]:
+        """The rows, all of ``AUDIT_COLUMNS``, at most ``rows`` at a time."""
+        for table, sets in self.parts:
+            for start in range(0, table.num_rows, rows):
+                part = table.slice(start, rows)
+                text = (
+                    sets.json(start, start + rows)
+                    if sets is not None
+                    else pa.nulls(part.num_rows, pa.string())
+                )
+                yield part.append_column("prediction_set", text)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Every row as one frame (a dry run's preview)."""
+        tables = list(self.tables())
+        if not tables:
+            return pd.DataFrame(columns=list(AUDIT_COLUMNS))
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
 
 def _partition_keys(partition: object, cells: int) -> list[str | None]:
@@ -245,14 +353,19 @@ def write_audit(
     conn: sa.Connection,
     dialect: Dialect,
     desc: TableDescription,
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | AuditRows,
     partition: object = None,
 ) -> int:
     """Inside the caller's transaction, delete the audit rows of what is being replaced (all, or
     those of ``partition``: its value as text, as :func:`audit_frame` writes it) and add
-    ``rows``."""
+    ``rows`` (:class:`AuditRows`: a batch at a time)."""
     delete_audit(conn, desc, partition)
-    return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))
+    if isinstance(rows, pd.DataFrame):
+        return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))
+    batches = (to_arrow(table, desc) for table in rows.tables())
+    loaded = bulk_load(conn, dialect, desc.sa_table(), desc.schema, batches)
+    release_free_memory()  # the batches' text, before the commit's work (DuckDB: a checkpoint)
+    return loaded
 
 
 def delete_audit(conn: sa.Connection, desc: TableDescription, partition: object = None) -> int:

@@ -43,10 +43,12 @@ def to_pandas(table: pa.Table, nan_as_missing: bool = True) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapper, date_as_object=False)
 
 
-def to_arrow(frame: pd.DataFrame, desc: TableDescription) -> pa.Table:
-    """The frame's columns, in the table's order, cast to the table's Arrow types."""
-    missing = [c for c in desc.column_names if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in set(desc.column_names)]
+def to_arrow(frame: pd.DataFrame | pa.Table, desc: TableDescription) -> pa.Table:
+    """The frame's (or Arrow table's) columns, in the table's order, cast to the table's
+    Arrow types."""
+    names = list(frame.columns) if isinstance(frame, pd.DataFrame) else frame.column_names
+    missing = [c for c in desc.column_names if c not in names]
+    extra = [c for c in names if c not in set(desc.column_names)]
     if missing or extra:
         raise PublishRefused(
             f"frame columns differ from the table's (missing {missing}, unexpected {extra})",
@@ -63,10 +65,14 @@ def _overflowed(array: pa.Array, cast: pa.Array) -> pa.Array:
     return pc.and_(finite, pc.is_inf(cast))
 
 
-def _cast(series: pd.Series, column: ColumnDescription, desc: TableDescription) -> pa.Array:
+def _cast(
+    series: pd.Series | pa.ChunkedArray, column: ColumnDescription, desc: TableDescription
+) -> pa.Array | pa.ChunkedArray:
     target = column.arrow_type
     try:
-        array = pa.array(series, from_pandas=True)
+        array = (
+            series if isinstance(series, pa.ChunkedArray) else pa.array(series, from_pandas=True)
+        )
         if array.type == target:
             return array
         if pa.types.is_decimal(target) and pa.types.is_floating(array.type):

@@ -34,7 +34,12 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from impute_assets.core.names import table_tag
-from impute_assets.warehouse.audit import delete_audit, ensure_audit_table, write_audit
+from impute_assets.warehouse.audit import (
+    AuditRows,
+    delete_audit,
+    ensure_audit_table,
+    write_audit,
+)
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
@@ -110,7 +115,7 @@ class PublishRequest:
     schema: str | None = None
     partition: tuple[str, object] | None = None
     validate: Callable[[StagingTable], None] | None = None
-    audit: pd.DataFrame | None = field(default=None, repr=False)
+    audit: pd.DataFrame | AuditRows | None = field(default=None, repr=False)
     audit_table: str | None = None
     like: str | TableDescription | None = None
     key: Sequence[str] = ()
@@ -151,7 +156,7 @@ class _Audit:
     """The audit side of a publish: the rows, the audit table (its shape, under its own
     name), the staging name it was created under when new, and the label of its rows."""
 
-    rows: pd.DataFrame
+    rows: pd.DataFrame | AuditRows
     desc: TableDescription
     staging: str | None
     label: object

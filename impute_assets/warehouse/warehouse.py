@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from impute_assets.warehouse.audit import AuditRows
 from impute_assets.warehouse.conversion import to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import dialect_for
@@ -220,7 +221,7 @@ class Warehouse:
         schema: str | None = None,
         partition: tuple[str, object] | None = None,
         validate: Callable[[StagingTable], None] | None = None,
-        audit: pd.DataFrame | None = None,
+        audit: pd.DataFrame | AuditRows | None = None,
         audit_table: str | None = None,
         like: str | TableDescription | None = None,
         key: Sequence[str] = (),
@@ -228,8 +229,9 @@ class Warehouse:
     ) -> PublishResult:
         """Write-audit-publish ``frame`` into ``table`` (whole, or one partition) atomically.
 
-        ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``) go to
-        ``audit_table`` in the same transaction. A new output table is created from the DDL of
+        ``validate(staging)`` raises to refuse; ``audit`` rows (see ``audit.audit_frame``, or
+        ``audit.audit_rows``: loaded a batch at a time) go to ``audit_table`` in the same
+        transaction. A new output table is created from the DDL of
         ``like`` (the source table, by name or description: its exact column types, NOT NULL,
         primary key and unique indexes) or, without it, from the frame's types; ``key`` then
         gets a unique index when that DDL has no primary key. Publishes into one

@@ -1,15 +1,19 @@
-"""Chunked prediction fills the same cells as one pass, and reports its progress per chunk."""
+"""Chunked prediction fills the same cells as one pass, and reports its progress per chunk;
+audit rows made as each chunk is predicted are those of all its cells."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.pipeline.chunks import predict_in_chunks
+from impute_assets.warehouse.audit import audit_frame, audit_rows
 from tests.factories import TINY_MODEL, sample_frame
 
 
@@ -79,3 +83,28 @@ def test_sequences_go_through_in_one_chunk():
         on_rows=lambda d, n: seen.append((d, n)),
     )
     assert seen == [(120, 120)]  # neighbours in time are never cut apart
+
+
+def test_audit_rows_made_a_chunk_at_a_time_are_those_of_all_its_cells():
+    """The fill makes each chunk's audit rows as it is predicted (its cells' texts and sets
+    never outlive it): the same rows, in the same order, as the audit rows of every chunk's
+    cells together, prediction sets (the text column ``z``) and intervals included."""
+    frame = sample_frame(rows=250).drop(columns=["month"])
+    imputer = Imputer(columns=["y", "z", "w"], config=ImputerConfig(**TINY_MODEL)).fit(frame)
+    at = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
+    cells: list[pd.DataFrame] = []
+
+    def audit(rows: pd.DataFrame, chunk: pd.DataFrame, imputed: pd.DataFrame):
+        assert imputed.index.equals(rows.index)
+        cells.append(chunk)
+        return audit_rows(chunk, rows, ["id"], run_id="r", table="t", at=at)
+
+    chunked = predict_in_chunks(
+        imputer, frame, None, "t", logging.getLogger("t"), chunk_rows=100, audit=audit
+    )
+    every = pd.concat(cells, ignore_index=True)
+    assert len(cells) == 3 and every["prediction_set"].notna().any()
+    assert every["lower"].notna().any()
+    whole = audit_frame(every, frame, ["id"], run_id="r", table="t", at=at)
+    got = pa.concat_tables(chunked.cells.tables(), promote_options="permissive")
+    assert got.to_pylist() == pa.Table.from_pandas(whole, preserve_index=False).to_pylist()
