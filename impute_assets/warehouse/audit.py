@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -135,7 +135,7 @@ def audit_rows(
         rows = rows.set_column(
             rows.schema.get_field_index(name), name, pc.dictionary_encode(rows.column(name))
         )
-    return AuditRows(((rows, sets),))
+    return AuditRows([(rows, sets)])
 
 
 #: Audit columns with a handful of distinct texts, dictionary-encoded in :class:`AuditRows`.
@@ -250,14 +250,14 @@ class AuditRows:
     """Audit rows as Arrow, made a part at a time (a chunk of predicted rows): each part's
     table of every column but ``prediction_set``, and its sets as codes (None: no cell has a
     set). The sets' JSON text is made only a batch of rows at a time, as the rows are loaded
-    (:meth:`tables`), never for every row at once."""
+    (:meth:`drain`), never for every row at once."""
 
-    parts: tuple[tuple[pa.Table, PredictionSets | None], ...] = ()
+    parts: list[tuple[pa.Table, PredictionSets | None]] = field(default_factory=list)
 
     @classmethod
     def concat(cls, rows: Iterable[AuditRows]) -> AuditRows:
         """The rows of each of ``rows``, one after the other."""
-        return cls(tuple(part for r in rows for part in r.parts))
+        return cls([part for r in rows for part in r.parts])
 
     def __len__(self) -> int:
         return sum(table.num_rows for table, _ in self.parts)
@@ -265,14 +265,15 @@ class AuditRows:
     def tables(self, rows: int = SET_BATCH) -> Iterator[pa.Table]:
         """The rows, all of ``AUDIT_COLUMNS``, at most ``rows`` at a time."""
         for table, sets in self.parts:
-            for start in range(0, table.num_rows, rows):
-                part = table.slice(start, rows)
-                text = (
-                    sets.json(start, start + rows)
-                    if sets is not None
-                    else pa.nulls(part.num_rows, pa.string())
-                )
-                yield part.append_column("prediction_set", text)
+            yield from _with_sets(table, sets, rows)
+
+    def drain(self, rows: int = SET_BATCH) -> Iterator[pa.Table]:
+        """:meth:`tables`, each part let go once its rows are made (afterwards there are no
+        rows): rows loaded once leave memory as the load goes, while the warehouse (DuckDB,
+        in this process) takes them on."""
+        while self.parts:
+            table, sets = self.parts.pop(0)
+            yield from _with_sets(table, sets, rows)
 
     def to_pandas(self) -> pd.DataFrame:
         """Every row as one frame (a dry run's preview)."""
@@ -280,6 +281,18 @@ class AuditRows:
         if not tables:
             return pd.DataFrame(columns=list(AUDIT_COLUMNS))
         return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+
+
+def _with_sets(table: pa.Table, sets: PredictionSets | None, rows: int) -> Iterator[pa.Table]:
+    """One part's rows with their ``prediction_set`` text, at most ``rows`` at a time."""
+    for start in range(0, table.num_rows, rows):
+        part = table.slice(start, rows)
+        text = (
+            sets.json(start, start + rows)
+            if sets is not None
+            else pa.nulls(part.num_rows, pa.string())
+        )
+        yield part.append_column("prediction_set", text)
 
 
 def _partition_keys(partition: object, cells: int) -> list[str | None]:
@@ -358,11 +371,11 @@ def write_audit(
 ) -> int:
     """Inside the caller's transaction, delete the audit rows of what is being replaced (all, or
     those of ``partition``: its value as text, as :func:`audit_frame` writes it) and add
-    ``rows`` (:class:`AuditRows`: a batch at a time)."""
+    ``rows`` (:class:`AuditRows`: a batch at a time, drained)."""
     delete_audit(conn, desc, partition)
     if isinstance(rows, pd.DataFrame):
         return bulk_load(conn, dialect, desc.sa_table(), desc.schema, to_arrow(rows, desc))
-    batches = (to_arrow(table, desc) for table in rows.tables())
+    batches = (to_arrow(table, desc) for table in rows.drain())
     loaded = bulk_load(conn, dialect, desc.sa_table(), desc.schema, batches)
     release_free_memory()  # the batches' text, before the commit's work (DuckDB: a checkpoint)
     return loaded

@@ -144,3 +144,5 @@ def test_audit_rows_made_a_part_at_a_time_are_audit_frames_rows(monkeypatch, bat
     got = pa.concat_tables(tables, promote_options="permissive").to_pylist()
     assert got == pa.Table.from_pandas(whole, preserve_index=False).to_pylist()
     assert rows.to_pandas()["prediction_set"].tolist()[:3] == ["[true, 1, 1.0]", "[1, true]", "[]"]
+    drained = pa.concat_tables(list(rows.drain(batch)), promote_options="permissive")
+    assert drained.to_pylist() == got and len(rows) == 0  # loaded once, then let go
