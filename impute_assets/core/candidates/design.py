@@ -1,4 +1,4 @@
-"""The dense design matrix the per-column candidates (ridge, kNN, boosted, text copy) read.
+"""The dense design matrix the per-column candidates (ridge, kNN, boosted, forest, text copy) read.
 
 Scaled numerics, missing indicators and one-hot categories; each candidate reads every column
 but its target's own (:meth:`Design.without`).
@@ -16,20 +16,28 @@ from impute_assets.core.encoding.features import Features
 
 #: One-hot width per categorical column in the design matrix (most frequent values).
 ONE_HOT_LIMIT = 32
+#: What a design feature is: a scaled numeric value, its missing indicator, a one-hot slot.
+VALUE, MISSING, ONE_HOT = 0, 1, 2
 
 
 @dataclass
 class Design:
-    """Dense inputs for the per-column candidates, and the column owning each of its features."""
+    """Dense inputs for the per-column candidates, the column owning each of its features and
+    what each feature is (``VALUE``, ``MISSING`` indicator or ``ONE_HOT`` slot)."""
 
     matrix: np.ndarray  # float32 (n, f)
     owner: np.ndarray  # int64 (f,)
+    part: np.ndarray  # int8 (f,)
 
     @classmethod
     def from_features(cls, features: Features, categorical_sizes: Sequence[int]) -> Design:
         """The design of ``features``; ``categorical_sizes`` fixes the one-hot widths."""
         blocks = [features.numeric, features.numeric_missing]
         owners = [features.numeric_owner, features.numeric_owner]
+        parts = [
+            np.full(len(features.numeric_owner), VALUE),
+            np.full(len(features.numeric_owner), MISSING),
+        ]
         for j, owner in enumerate(features.categorical_owner):
             idx = features.categorical[:, j]
             width = min(categorical_sizes[j], ONE_HOT_LIMIT + RESERVED)
@@ -37,9 +45,11 @@ class Design:
             onehot[np.arange(len(idx)), np.minimum(idx, width - 1)] = 1.0
             blocks.append(onehot[:, 1:])  # the missing slot is the all-zero row
             owners.append(np.full(width - 1, owner))
+            parts.append(np.full(width - 1, ONE_HOT))
         return cls(
             np.concatenate(blocks, axis=1).astype(np.float32),
             np.concatenate(owners).astype(np.int64),
+            np.concatenate(parts).astype(np.int8),
         )
 
     def without(self, column: int) -> np.ndarray:

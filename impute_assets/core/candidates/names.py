@@ -11,10 +11,11 @@ SHARED_NETWORK = "shared_network"
 LINEAR = "linear"
 KNN = "knn"
 BOOSTED = "boosted"
+FOREST = "forest"
 BLEND = "blend"
 MEAN_MODE = "mean_mode"
 NEAREST_COPY = "nearest_copy"
 
 #: The names ``ImputerConfig.candidates`` may hold (every one of them by default), in the
 #: registry's order. Free-text copying (``nearest_copy``) is switched by ``copy_free_text``.
-SELECTABLE = (NETWORK, SHARED_NETWORK, LINEAR, KNN, BOOSTED, BLEND, MEAN_MODE)
+SELECTABLE = (NETWORK, SHARED_NETWORK, LINEAR, KNN, BOOSTED, FOREST, BLEND, MEAN_MODE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from impute_assets.core.candidates.base import Candidate
 from impute_assets.core.candidates.blend import Blend
 from impute_assets.core.candidates.boosted import Boosted
+from impute_assets.core.candidates.forest import Forest
 from impute_assets.core.candidates.knn import Knn
 from impute_assets.core.candidates.linear import Linear
 from impute_assets.core.candidates.mean_mode import MeanMode
@@ -23,6 +24,7 @@ CANDIDATES: dict[str, Candidate] = {
         Linear(),
         Knn(),
         Boosted(),
+        Forest(),
         Blend(),
         MeanMode(),
         NearestCopy(),
