@@ -194,8 +194,8 @@ def booster(state: np.ndarray):
 
 def boosted_predict(model, z: np.ndarray, numeric: bool, classes: int) -> np.ndarray:
     """Raw outputs of ``model`` (see :func:`booster`) in the network's form: scaled values,
-    or log class probabilities. One thread, as in fitting: columns predict side by side."""
-    out = model.predict(z, num_threads=THREADS)
+    or log class probabilities."""
+    out = model.predict(z)
     if numeric:
         return np.asarray(out, dtype=np.float64)
     probs = np.asarray(out, dtype=np.float64).reshape(len(z), -1)[:, :classes]

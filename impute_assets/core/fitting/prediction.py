@@ -22,7 +22,6 @@ from impute_assets.core.fitting.column_model import ColumnModel, ColumnPredictio
 from impute_assets.core.nets.mlp import StackedNet
 from impute_assets.core.nets.shared import load_shared, shared_outputs
 from impute_assets.core.nets.training import target_outputs
-from impute_assets.core.workers import map_columns
 
 #: Rows encoded and predicted at a time: filling is linear in rows with bounded memory.
 FILL_CHUNK = 65_536
@@ -164,16 +163,15 @@ def encoded_predictions(
     design = Design.from_features(features, models[0].space.categorical_sizes)
     net_out = _network_outputs(models, net, features, positions, device, precision)
     shared_out = _shared_outputs(models, features, positions, device, precision)
-
-    def predict(model: ColumnModel) -> ColumnPrediction:
-        raw = model.raw_outputs(
-            design, positions[model.target], net_out.get(model.target), shared_out.get(model.target)
-        )
-        return model.predict(raw)
-
-    # the per-column candidates (LightGBM, ridge, kNN) side by side, as in fitting
-    wanted = [m for m in models if len(positions[m.target])]
-    return dict(zip([m.target for m in wanted], map_columns(predict, wanted), strict=True))
+    out = {}
+    for model in models:
+        local = positions[model.target]
+        if len(local):
+            raw = model.raw_outputs(
+                design, local, net_out.get(model.target), shared_out.get(model.target)
+            )
+            out[model.target] = model.predict(raw)
+    return out
 
 
 def _shared_outputs(
