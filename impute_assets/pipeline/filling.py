@@ -189,11 +189,13 @@ def _fill_and_publish(
         if not checked[-1].success:
             raise ValidationFailed(spec.output_name, checked[-1])
 
+    missing = {c: int(source[c].isna().sum()) for c in stored}
+    left_columns = _left_columns(spec, described, source, list(stored))
+    output = _observed_kept(raw, filled, imputed)
+    del raw, source  # what was read, once the output is made of it: off the publish's peak
     published = preview = None
     if dry_run:
-        checked.append(
-            with_frame_checks(validate_frame(_observed_kept(raw, filled, imputed), suite))
-        )
+        checked.append(with_frame_checks(validate_frame(output, suite)))
         preview = warehouse.publish(cells.to_pandas(), spec.preview_name, schema=spec.db_schema)
         log.info(
             f"{spec.output_name}{where}: dry run, {len(cells)} would-be fills written to "
@@ -201,7 +203,7 @@ def _fill_and_publish(
         )
     else:
         published = warehouse.publish(
-            _observed_kept(raw, filled, imputed),
+            output,
             spec.output_name,
             schema=spec.db_schema,
             partition=partition,
@@ -222,7 +224,7 @@ def _fill_and_publish(
             ColumnFill.of(
                 reports[c],
                 stored[c],
-                missing=int(source[c].isna().sum()),
+                missing=missing[c],
                 filled=int(imputed[c].sum()),
                 left=left[c],
                 mean_confidence=confidence[c],
@@ -235,7 +237,7 @@ def _fill_and_publish(
         publish=published,
         filled=filled,
         imputed=imputed,
-        left_columns=_left_columns(spec, described, source, list(stored)),
+        left_columns=left_columns,
         dry_run=dry_run,
         preview_table=spec.preview_name if dry_run else None,
         preview_rows=int(preview.rows_written) if preview is not None else 0,
