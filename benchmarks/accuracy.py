@@ -37,6 +37,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from itertools import product
 from pathlib import Path
 
@@ -46,7 +47,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers import PEERS
+from benchmarks.peers import PEERS, missforest
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.evaluation import evaluate
 
@@ -117,16 +118,17 @@ def our_imputer(
     device: str,
     candidates: Sequence[str] | None = None,
     settings: dict[str, object] | None = None,
+    threads: int = 1,
 ) -> Callable:
     """Our ``Imputer`` as a callable ``frame -> filled frame`` (``candidates``: the config's
     default when ``None``; ``settings``: further ``ImputerConfig`` fields; ``fill="all"`` unless
-    they say otherwise)."""
+    they say otherwise; ``threads``: torch's, and so the column workers', see ``--threads``)."""
     import torch
 
     from impute_assets.core.config import ImputerConfig
     from impute_assets.core.imputer import Imputer
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
 
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         chosen = {"candidates": tuple(candidates)} if candidates else {}
@@ -177,8 +179,10 @@ def _one(
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
     imputer = (
-        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set)
+        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set, args.threads)
         if run_id.method == "ours"
+        else partial(missforest, n_jobs=args.threads or -1)
+        if run_id.method == "missforest"
         else PEERS[run_id.method]
     )
     try:
@@ -225,6 +229,12 @@ def metric_table(results: pd.DataFrame, metric: str, methods: Sequence[str]) -> 
     return table
 
 
+def _threads(threads: int) -> str:
+    """The report's words for ``--threads``."""
+    count = threads or f"every core ({os.cpu_count()})"
+    return f"threads per method: {count} (our torch threads, the forest's n_jobs)"
+
+
 def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
     """The markdown report."""
     methods = [m for m in args.methods if m in set(results["method"])]
@@ -234,7 +244,8 @@ def render(results: pd.DataFrame, args: argparse.Namespace, wall: float) -> str:
         "",
         (
             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-            f"{os.cpu_count()} CPU cores visible (shared), torch threads 1, device `{args.device}`; "
+            f"{os.cpu_count()} CPU cores visible (shared), {_threads(args.threads)}, "
+            f"device `{args.device}`; "
             f"whole run {wall / 60:.1f} min. Command: "
             f"`{' '.join(['python benchmarks/accuracy.py', *sys.argv[1:]])}`."
         ),
@@ -336,6 +347,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--device", default="auto", help="our Imputer's device")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per method: our torch threads (and column workers) and the forest's "
+        "n_jobs; 0: every core (default 1; the other peers are single-threaded)",
+    )
     parser.add_argument(
         "--candidates",
         nargs="+",
