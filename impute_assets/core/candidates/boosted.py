@@ -27,6 +27,7 @@ from impute_assets.core.candidates.base import (
     RawInputs,
     Split,
 )
+from impute_assets.core.candidates.design import varies
 
 #: Boosting rounds, leaves per tree and learning rate: small trees, few rounds, so the
 #: candidate stays cheap next to the network on a bounded sample of rows.
@@ -117,7 +118,7 @@ def fits(z: np.ndarray, numeric: bool, classes: int) -> bool:
     design that varies (LightGBM refuses one whose every feature is constant)."""
     if not numeric and not 2 <= classes <= MAX_CLASSES:
         return False
-    return bool(z.size) and bool(np.any(np.ptp(z, axis=0) > 0))
+    return varies(z)
 
 
 def available(warn: bool = True) -> bool:

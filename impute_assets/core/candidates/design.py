@@ -55,3 +55,9 @@ class Design:
     def without(self, column: int) -> np.ndarray:
         """Feature indices that do not belong to ``column``."""
         return np.flatnonzero(self.owner != column)
+
+
+def varies(z: np.ndarray) -> bool:
+    """Whether design rows ``z`` have a feature that is not constant (tree learners refuse, or
+    learn nothing from, a design whose every feature is)."""
+    return bool(z.size) and bool(np.any(np.ptp(z, axis=0) > 0))

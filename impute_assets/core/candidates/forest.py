@@ -32,7 +32,7 @@ from impute_assets.core.candidates.base import (
     Split,
 )
 from impute_assets.core.candidates.boosted import MAX_CLASSES
-from impute_assets.core.candidates.design import ONE_HOT, VALUE, Design
+from impute_assets.core.candidates.design import ONE_HOT, VALUE, Design, varies
 
 #: Trees per forest, and the share of the compact inputs (see :func:`compact_view`) each split
 #: draws a random threshold for (scikit-learn's ``max_features``). 2,000 rows, seed 0, table
@@ -82,7 +82,7 @@ def fits(z: np.ndarray, numeric: bool, classes: int, rows: int) -> bool:
     takes, at most ``MAX_ROWS`` training rows and a design that varies."""
     if numeric or classes <= MAX_CLASSES or rows > MAX_ROWS:
         return False
-    return bool(z.size) and bool(np.any(np.ptp(z, axis=0) > 0))
+    return varies(z)
 
 
 def compact_view(design: Design, columns: np.ndarray) -> View:
