@@ -173,18 +173,23 @@ class Run:
         return f"{self.dataset:16s} {self.pattern:5s} seed {self.seed} {self.method:11s}"
 
 
+def _imputer(
+    run_id: Run, kinds: dict[str, ColumnKind], args: argparse.Namespace
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The method of ``run_id`` as ``frame -> filled frame``, at ``--threads``."""
+    if run_id.method == "ours":
+        return our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set, args.threads)
+    if run_id.method == "missforest":
+        return partial(missforest, n_jobs=args.threads or -1)
+    return PEERS[run_id.method]
+
+
 def _one(
     run_id: Run, frame: pd.DataFrame, kinds: dict[str, ColumnKind], args: argparse.Namespace
 ) -> dict:
     """Evaluate one method on one masked table; a failure is recorded, not raised."""
     record: dict = asdict(run_id)
-    imputer = (
-        our_imputer(kinds, run_id.seed, args.device, args.candidates, args.set, args.threads)
-        if run_id.method == "ours"
-        else partial(missforest, n_jobs=args.threads or -1)
-        if run_id.method == "missforest"
-        else PEERS[run_id.method]
-    )
+    imputer = _imputer(run_id, kinds, args)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
