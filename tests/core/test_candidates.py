@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from impute_assets.core.candidates.base import Calibration, Holdout, Split, TableFit
+from impute_assets.core.candidates.base import Calibration, Holdout, Split
 from impute_assets.core.candidates.knn import NETWORK_ROWS, outgrown
 from impute_assets.core.candidates.names import SELECTABLE
 from impute_assets.core.candidates.registry import BASELINE, CANDIDATES, TEXT
@@ -41,18 +39,26 @@ def test_a_holdout_record_reads_back_the_manifest_it_saves_key_for_key():
         assert list(Holdout.from_dict(saved).to_dict().items()) == list(saved.items())
 
 
-def test_knn_steps_aside_where_a_table_network_learnt_a_tall_column() -> None:
+def test_knn_steps_aside_where_a_table_network_learns_a_tall_column() -> None:
     rows = NETWORK_ROWS
     target = TargetData("t", True, 1, np.zeros(rows + 10), np.ones(rows + 10, bool), np.zeros(0))
 
-    def split(train: int, served: tuple[str, ...]) -> Split:
-        tables = {"shared_network": TableFit(holdout={name: np.zeros(10) for name in served})}
+    def split(
+        train: int, networks=("shared_network",), config: ImputerConfig | None = None
+    ) -> Split:
         return Split(
-            None, None, target, np.arange(train), np.arange(10), ImputerConfig(), 0, tables
+            None,
+            None,
+            target,
+            np.arange(train),
+            np.arange(10),
+            config or ImputerConfig(),
+            networks=frozenset(networks),
         )
 
-    assert outgrown(split(rows, ("t",)))
-    assert CANDIDATES["knn"].holdout_fit(split(rows, ("t",))) is None
-    assert not outgrown(split(rows - 1, ("t",)))  # fewer rows: kNN stays a candidate
-    assert not outgrown(split(rows, ("other",)))  # no network learnt this column
-    assert not outgrown(replace(split(rows, ("t",)), tables={}))
+    assert outgrown(split(rows))
+    assert CANDIDATES["knn"].holdout_fit(split(rows)) is None
+    assert not outgrown(split(rows - 1))  # fewer rows: kNN stays a candidate
+    assert not outgrown(split(rows, networks=()))  # no network trains on this table
+    # the networks skip a column of fewer rows than min_rows_for_network
+    assert not outgrown(split(rows, config=ImputerConfig(min_rows_for_network=rows + 1)))

@@ -167,9 +167,10 @@ class Split:
     """One held-out split of a target column, as the candidates are fitted and scored on it.
 
     ``repeat`` is 0 for the column's first split (whose outputs choose, calibrate and may stop
-    training early), 1, 2 ... for the extra splits of a small column. ``tables`` holds the
-    table-level candidates' training; ``earlier`` the outputs of the blendable candidates
-    fitted on this split so far (what the blend averages)."""
+    training early), 1, 2 ... for the extra splits of a small column. ``networks`` names the
+    table-level candidates that train on the table (known before they have), ``tables`` holds
+    their training once done; ``earlier`` the outputs of the blendable candidates fitted on
+    this split so far (what the blend averages)."""
 
     design: Design
     columns: np.ndarray  # the design's features the target's models read (not its own)
@@ -178,6 +179,7 @@ class Split:
     hold_rows: np.ndarray
     config: ImputerConfig
     repeat: int = 0
+    networks: frozenset[str] = frozenset()
     tables: Mapping[str, TableFit] = field(default_factory=dict)
     earlier: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -279,7 +281,10 @@ class Candidate:
     - ``blendable``: the blend may average it;
     - ``repeatable``: refitted on a small column's extra held-out splits (cheap to fit);
     - ``variance_head``: numeric outputs are (value, log variance), calibrated by a sigma scale;
-    - ``table_level``: trained once for all targets (:meth:`fit_table`), before the columns;
+    - ``table_level``: trained once for all targets (:meth:`fit_table`), while the columns fit
+      the candidates that are neither table-level nor ``combines``;
+    - ``combines``: reads the other candidates' held-out outputs (``Split.earlier``), so it is
+      fitted after them;
     - ``baseline``: always fitted; gains are measured against it; chosen when nothing scores;
     - ``text``: fills free-text targets (the only candidate they get).
     """
@@ -290,6 +295,7 @@ class Candidate:
     repeatable: ClassVar[bool] = False
     variance_head: ClassVar[bool] = False
     table_level: ClassVar[bool] = False
+    combines: ClassVar[bool] = False
     baseline: ClassVar[bool] = False
     text: ClassVar[bool] = False
 

@@ -30,6 +30,7 @@ from impute_assets.core.uncertainty.calibration import fit_temperature
 class Blend(Candidate):
     name = names.BLEND
     description = "the average of the best-scoring blendable candidates"
+    combines = True
 
     def holdout_fit(self, split: Split, hint: Any = None) -> HeldOutFit | None:
         members = blend_members(split.earlier, split.y_hold, split.target)

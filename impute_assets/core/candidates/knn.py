@@ -62,11 +62,10 @@ class Knn(Candidate):
 
 
 def outgrown(split: Split) -> bool:
-    """Whether a table-level network learnt the target from :data:`NETWORK_ROWS` rows or more."""
-    name = split.target.name
-    return len(split.train_rows) >= NETWORK_ROWS and any(
-        name in fit.holdout for fit in split.tables.values()
-    )
+    """Whether a table-level network learns the target from :data:`NETWORK_ROWS` rows or more
+    (the networks serve every target with a held-out split and ``min_rows_for_network`` rows)."""
+    rows = len(split.train_rows)
+    return bool(split.networks) and rows >= max(NETWORK_ROWS, split.config.min_rows_for_network)
 
 
 def knn_predict(

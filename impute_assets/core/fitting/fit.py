@@ -1,8 +1,9 @@
 """Fitting: train every target column's candidates as one job, pick each column's winner.
 
-The network trains batched over all targets; the cheap candidates are fitted per column on the
-same training rows. Each column's held-out split (observed cells never trained on) scores
-every candidate, picks the winner and calibrates its confidence.
+The network trains batched over all targets while the cheap candidates are fitted per column
+on the same training rows beside it (see :mod:`impute_assets.core.workers`). Each column's
+held-out split (observed cells never trained on) scores every candidate, picks the winner and
+calibrates its confidence.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,16 +41,22 @@ from impute_assets.core.fitting.column_model import ColumnModel, HeldOutCells, f
 from impute_assets.core.fitting.prediction import filled_frame, predict_rows
 from impute_assets.core.gating import column_facts
 from impute_assets.core.kinds import ColumnKind
+from impute_assets.core.nets.shared import SHARED_CELLS
 from impute_assets.core.nets.training import TargetData
 from impute_assets.core.sequence.context import SequenceSpec, raw_columns
 from impute_assets.core.uncertainty.calibration import fit_sigma_scale, fit_temperature
 from impute_assets.core.uncertainty.conformal import CONFIDENCES, SCORES, holdout_scores
-from impute_assets.core.workers import map_columns
+from impute_assets.core.workers import beside, map_columns
 
 logger = logging.getLogger("impute_assets")
 
 #: Below this many observed cells a column has no held-out split and is filled by mean/mode.
 MIN_ROWS_FOR_HOLDOUT = 10
+#: Tables of fewer training cells (rows x modelled columns) than this fit their columns' cheap
+#: candidates beside the networks' training (:func:`~impute_assets.core.workers.beside`),
+#: whose small steps gain little from a second thread; taller ones train the networks on
+#: every thread first (as many cells as make the shared network train whatever the width).
+BESIDE_CELLS = SHARED_CELLS
 
 
 def fit_column_models(
@@ -102,21 +109,44 @@ def fit_column_models(
         if t not in texts
     ]
     device = resolve_device(config.device)
-    tables = {
-        c.name: c.fit_table(space, features, data, config, device)
+    networks = [
+        c
         for c in CANDIDATES.values()
         if c.table_level and c.trains(config, len(data), sequence is not None, len(frame))
-    }
+    ]
+
+    def split_of(target: TargetData) -> Split:
+        return Split(
+            design,
+            design.without(space.position(target.name)),
+            target,
+            np.flatnonzero(target.train),
+            np.flatnonzero(target.holdout),
+            config,
+            networks=frozenset(c.name for c in networks),
+        )
+
+    def train() -> dict[str, TableFit]:
+        return {c.name: c.fit_table(space, features, data, config, device) for c in networks}
+
+    def start(target: TargetData) -> _Start:
+        return _column_start(split_of(target))
+
+    if len(frame) * len(data) < BESIDE_CELLS:
+        tables, starts = beside(train, start, data)
+    else:
+        tables = train()
+        starts = map_columns(start, data)
     models = {}
     for name in texts:
         models[name] = _fit_text(
             space, design, frame[name], config, rng, fingerprints[name], sequence
         )
 
-    def fit(target: TargetData) -> ColumnModel:
-        model = _fit_column(
-            space, design, target, tables, kinds, config, sequence, fingerprints, device.type
-        )
+    def fit(job: tuple[TargetData, _Start]) -> ColumnModel:
+        target, start = job
+        split = replace(split_of(target), tables=tables)
+        model = _fit_column(space, split, start, kinds, sequence, fingerprints, device.type)
         model.holdout.importance = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
@@ -125,7 +155,9 @@ def fit_column_models(
             model.held_out = replace(model.held_out, rows=keep[model.held_out.rows])
         return model
 
-    for target, model in zip(data, map_columns(fit, data), strict=True):
+    for target, model in zip(
+        data, map_columns(fit, list(zip(data, starts, strict=True))), strict=True
+    ):
         models[target.name] = model
     if config.chained and sequence is None and len(data) > 1:
         _chain(models, frame, inputs, kinds, data, config, weights)
@@ -274,43 +306,53 @@ def _fit_text(
     )
 
 
+@dataclass
+class _Start:
+    """What a column fits while its table's networks train: the held-out fits of the
+    candidates that need neither (:func:`_independent_fits`), and their scores on the extra
+    splits of a small column (name: scores, the first split's first, as ``Holdout`` keeps)."""
+
+    fits: dict[str, HeldOutFit]
+    repeats: dict[str, list[float]]
+
+
+def _column_start(split: Split) -> _Start:
+    fits = _independent_fits(split)
+    observed_rows = np.concatenate([split.train_rows, split.hold_rows])
+    if not len(split.hold_rows) or len(observed_rows) > split.config.repeat_below:
+        return _Start(fits, {})
+    hints = {name: fit.hint for name, fit in fits.items() if CANDIDATES[name].repeatable}
+    repeats = _repeated_scores(split, observed_rows, hints)
+    first = {name: split_score(fits[name].outputs, split.y_hold, split.target) for name in repeats}
+    return _Start(fits, {name: [first[name], *extra] for name, extra in repeats.items()})
+
+
 def _fit_column(
     space: FeatureSpace,
-    design: Design,
-    target: TargetData,
-    tables: Mapping[str, TableFit],
+    split: Split,
+    start: _Start,
     kinds: Mapping[str, ColumnKind],
-    config: ImputerConfig,
     sequence: SequenceSpec | None,
     fingerprints: Mapping[str, str],
     device: str,
 ) -> ColumnModel:
-    """A target's unit: every candidate scored on its held-out split, the best one refitted
-    on every observed row and calibrated."""
-    columns = design.without(space.position(target.name))
-    train_rows, hold_rows = np.flatnonzero(target.train), np.flatnonzero(target.holdout)
+    """A target's unit: every candidate scored on its held-out split (``start`` holds the
+    fits made beside the networks), the best one refitted on every observed row and
+    calibrated."""
+    design, target, config = split.design, split.target, split.config
+    train_rows, hold_rows = split.train_rows, split.hold_rows
     observed_rows = np.concatenate([train_rows, hold_rows])
     y_train, y_hold = target.y[train_rows], target.y[hold_rows]
-    split = Split(design, columns, target, train_rows, hold_rows, config, tables=tables)
-    fits = _holdout_fits(split)
+    fits = _holdout_fits(split, start.fits)
     outputs = {name: fit.outputs for name, fit in fits.items()}
     scores = (
         {name: split_score(out, y_hold, target) for name, out in outputs.items()}
         if len(hold_rows)
         else {}
     )
-    repeats = (
-        _repeated_scores(
-            split,
-            observed_rows,
-            {name: fit.hint for name, fit in fits.items() if CANDIDATES[name].repeatable},
-        )
-        if len(hold_rows) and len(observed_rows) <= config.repeat_below
-        else {}
-    )
-    for name, extra in repeats.items():
-        repeats[name] = [scores[name], *extra]
-        scores[name] = float(np.mean(repeats[name]))
+    repeats = start.repeats
+    for name, values in repeats.items():
+        scores[name] = float(np.mean(values))
     chosen = _choose(scores, target)
     candidate = CANDIDATES[chosen]
     calibration = replace(
@@ -321,7 +363,11 @@ def _fit_column(
     arrays = {}
     refit = bounded(observed_rows, config.max_cheap_rows, config.seed)
     observed = Observed(
-        design.matrix[refit][:, columns], target.y[refit], target, config, row_weight(target, refit)
+        design.matrix[refit][:, split.columns],
+        target.y[refit],
+        target,
+        config,
+        row_weight(target, refit),
     )
     # at the row cap a refit would see as many rows as the held-out fit did: keep that one
     # (a LightGBM fit on 20,000 rows costs seconds per column)
@@ -332,8 +378,8 @@ def _fit_column(
             arrays.update(fits[name].arrays)
         else:
             arrays.update(CANDIDATES[name].refit(observed, fits[name].hint))
-        if name in tables:
-            share = CANDIDATES[name].share(tables[name], target.name)
+        if name in split.tables:
+            share = CANDIDATES[name].share(split.tables[name], target.name)
     model = ColumnModel(
         target=target.name,
         kind=kinds[target.name],
@@ -354,7 +400,7 @@ def _fit_column(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_rows=len(train_rows),
         device=device,
-        seconds=sum(table.seconds for table in tables.values()),
+        seconds=sum(table.seconds for table in split.tables.values()),
         warnings=warnings_,
         sequence=sequence,
         network=share.network,
@@ -370,14 +416,36 @@ def _fit_column(
     return model
 
 
-def _holdout_fits(split: Split) -> dict[str, HeldOutFit]:
-    """The held-out fit of every candidate selected (and the baseline) that fits the target,
-    in the registry's order; the blendable ones' outputs are what the blend averages."""
+def _tried(config: ImputerConfig) -> list[Candidate]:
+    """The candidates a column's split fits, in the registry's order: the selected ones and
+    the baseline (the text copy has targets of its own)."""
+    return [
+        c for c in CANDIDATES.values() if not c.text and (c.baseline or c.name in config.candidates)
+    ]
+
+
+def _independent_fits(split: Split) -> dict[str, HeldOutFit]:
+    """The held-out fits of the candidates tried that need neither the table-level training
+    nor the other candidates' outputs: what a column fits while its table's networks train."""
     fits = {}
-    for candidate in CANDIDATES.values():
-        if candidate.text or not (candidate.baseline or candidate.name in split.config.candidates):
-            continue
-        fit = candidate.holdout_fit(split)
+    for candidate in _tried(split.config):
+        if not (candidate.table_level or candidate.combines):
+            fit = candidate.holdout_fit(split)
+            if fit is not None:
+                fits[candidate.name] = fit
+    return fits
+
+
+def _holdout_fits(split: Split, independent: Mapping[str, HeldOutFit]) -> dict[str, HeldOutFit]:
+    """The held-out fit of every candidate tried that fits the target, in the registry's
+    order: the ``independent`` ones as made, the table-level and combining ones now; the
+    blendable ones' outputs are what the blend averages."""
+    fits = {}
+    for candidate in _tried(split.config):
+        if candidate.table_level or candidate.combines:
+            fit = candidate.holdout_fit(split)
+        else:
+            fit = independent.get(candidate.name)
         if fit is not None:
             fits[candidate.name] = fit
             if candidate.blendable:
