@@ -14,9 +14,11 @@ from impute_assets.core.config import ImputerConfig
 #: ImputerConfig became a pydantic model: a stored model's fingerprint must not change. The
 #: dataclass's ``repeat_below`` was 2,000 (the default is 1,000 since 2026-12-06, so models
 #: saved with the old default retrain once: their held-out choice differs), and its candidates
-#: had no ``forest`` (a default since 2026-12-06 too; those models retrain once as well).
+#: had no ``forest`` (a default since 2026-12-06 too; those models retrain once as well), and
+#: its learning rate was 3e-3 (6e-3 since 2026-12-06: the same again).
 THEN = {
     "repeat_below": 2000,
+    "learning_rate": 3e-3,
     "candidates": ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode"),
 }
 DEFAULT_FINGERPRINT = "e6f324514ddd167d70a0a866781ff1585b46777b29b96dc037bd85daafbc1d2a"
