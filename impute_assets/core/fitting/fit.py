@@ -1,9 +1,9 @@
 """Fitting: train every target column's candidates as one job, pick each column's winner.
 
-The network trains batched over all targets while the cheap candidates are fitted per column
-on the same training rows beside it (see :mod:`impute_assets.core.workers`). Each column's
-held-out split (observed cells never trained on) scores every candidate, picks the winner and
-calibrates its confidence.
+The network trains batched over all targets; the cheap candidates are fitted per column on the
+same training rows, beside the network's training on small tables (see :data:`BESIDE_CELLS`
+and :mod:`impute_assets.core.workers`). Each column's held-out split (observed cells never
+trained on) scores every candidate, picks the winner and calibrates its confidence.
 """
 
 from __future__ import annotations
