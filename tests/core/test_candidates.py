@@ -41,17 +41,19 @@ def test_a_holdout_record_reads_back_the_manifest_it_saves_key_for_key():
 
 def test_knn_steps_aside_where_a_table_network_learns_a_tall_column() -> None:
     rows = NETWORK_ROWS
-    target = TargetData("t", True, 1, np.zeros(rows + 10), np.ones(rows + 10, bool), np.zeros(0))
 
     def split(
         train: int, networks=("shared_network",), config: ImputerConfig | None = None
     ) -> Split:
+        """``train`` training rows, then 10 held out, as the target's own masks say."""
+        at = np.arange(train + 10)
+        target = TargetData("t", True, 1, np.zeros(train + 10), at < train, at >= train)
         return Split(
             None,
             None,
             target,
             np.arange(train),
-            np.arange(10),
+            np.arange(train, train + 10),
             config or ImputerConfig(),
             networks=frozenset(networks),
         )

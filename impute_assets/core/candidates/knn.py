@@ -16,6 +16,7 @@ from impute_assets.core.candidates.base import (
     RawInputs,
     Split,
 )
+from impute_assets.core.nets.training import learnable
 
 QUERY_CHUNK = 2048
 #: A column of this many training rows or more skips kNN where a table-level network learnt
@@ -62,10 +63,12 @@ class Knn(Candidate):
 
 
 def outgrown(split: Split) -> bool:
-    """Whether a table-level network learns the target from :data:`NETWORK_ROWS` rows or more
-    (the networks serve every target with a held-out split and ``min_rows_for_network`` rows)."""
-    rows = len(split.train_rows)
-    return bool(split.networks) and rows >= max(NETWORK_ROWS, split.config.min_rows_for_network)
+    """Whether a table-level network learns the target from :data:`NETWORK_ROWS` rows or more."""
+    return (
+        bool(split.networks)
+        and len(split.train_rows) >= NETWORK_ROWS
+        and learnable(split.target, split.config)
+    )
 
 
 def knn_predict(

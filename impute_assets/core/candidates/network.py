@@ -24,6 +24,7 @@ from impute_assets.core.encoding.features import Features, FeatureSpace
 from impute_assets.core.nets.training import (
     TargetData,
     TrainedNetworks,
+    learnable,
     schedule,
     target_outputs,
     train_networks,
@@ -55,9 +56,7 @@ class Network(Candidate):
     ) -> TableFit:
         """Train the networks of the targets with a held-out split and enough rows; the state
         is the trained networks and the targets they serve, in their order."""
-        eligible = [
-            t for t in data if t.holdout.any() and t.train.sum() >= config.min_rows_for_network
-        ]
+        eligible = [t for t in data if learnable(t, config)]
         if not eligible:
             return TableFit()
         trained = _train(space, features, eligible, config, device)

@@ -115,7 +115,7 @@ def fit_column_models(
         if c.table_level and c.trains(config, len(data), sequence is not None, len(frame))
     ]
 
-    def split_of(target: TargetData) -> Split:
+    def split_of(target: TargetData, tables: Mapping[str, TableFit] | None = None) -> Split:
         return Split(
             design,
             design.without(space.position(target.name)),
@@ -124,6 +124,7 @@ def fit_column_models(
             np.flatnonzero(target.holdout),
             config,
             networks=frozenset(c.name for c in networks),
+            tables=tables or {},
         )
 
     def train() -> dict[str, TableFit]:
@@ -145,8 +146,9 @@ def fit_column_models(
 
     def fit(job: tuple[TargetData, _Start]) -> ColumnModel:
         target, start = job
-        split = replace(split_of(target), tables=tables)
-        model = _fit_column(space, split, start, kinds, sequence, fingerprints, device.type)
+        model = _fit_column(
+            space, split_of(target, tables), start, kinds, sequence, fingerprints, device.type
+        )
         model.holdout.importance = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
@@ -310,7 +312,7 @@ def _fit_text(
 class _Start:
     """What a column fits while its table's networks train: the held-out fits of the
     candidates that need neither (:func:`_independent_fits`), and their scores on the extra
-    splits of a small column (name: scores, the first split's first, as ``Holdout`` keeps)."""
+    splits of a small column (see :func:`_repeated_scores`)."""
 
     fits: dict[str, HeldOutFit]
     repeats: dict[str, list[float]]
@@ -322,9 +324,7 @@ def _column_start(split: Split) -> _Start:
     if not len(split.hold_rows) or len(observed_rows) > split.config.repeat_below:
         return _Start(fits, {})
     hints = {name: fit.hint for name, fit in fits.items() if CANDIDATES[name].repeatable}
-    repeats = _repeated_scores(split, observed_rows, hints)
-    first = {name: split_score(fits[name].outputs, split.y_hold, split.target) for name in repeats}
-    return _Start(fits, {name: [first[name], *extra] for name, extra in repeats.items()})
+    return _Start(fits, _repeated_scores(split, observed_rows, hints))
 
 
 def _fit_column(
@@ -350,7 +350,7 @@ def _fit_column(
         if len(hold_rows)
         else {}
     )
-    repeats = start.repeats
+    repeats = {name: [scores[name], *extra] for name, extra in start.repeats.items()}
     for name, values in repeats.items():
         scores[name] = float(np.mean(values))
     chosen = _choose(scores, target)

@@ -38,6 +38,7 @@ from impute_assets.core.nets.training import (
     _per_row_losses,
     _rate_scales,
     _target_tensors,
+    learnable,
     missing_cells,
     schedule,
 )
@@ -436,7 +437,7 @@ def fit_shared(
 ) -> SharedFit:
     """Train the shared network over the targets with a held-out split and enough rows (the
     per-column networks' rule); empty when none qualifies."""
-    eligible = [t for t in data if t.holdout.any() and t.train.sum() >= config.min_rows_for_network]
+    eligible = [t for t in data if learnable(t, config)]
     if not eligible:
         return SharedFit()
     trained = train_shared(space, features, eligible, config, device)

@@ -78,6 +78,12 @@ class TargetData:
         return 2 if self.numeric else self.classes
 
 
+def learnable(target: TargetData, config: ImputerConfig) -> bool:
+    """Whether the table-level networks learn ``target``: it has held-out rows to stop on and
+    at least ``min_rows_for_network`` training rows."""
+    return bool(target.holdout.any()) and int(target.train.sum()) >= config.min_rows_for_network
+
+
 @dataclass
 class TrainedNetworks:
     """The outcome of one batched training job."""
