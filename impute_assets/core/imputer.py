@@ -98,6 +98,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         learning_rate: float | None = None,
         weight_decay: float | None = None,
         mask_rate: float | None = None,
+        weight_average: float | None = None,
         copy_mask_share: float | None = None,
         patience: int | None = None,
         holdout_fraction: float | None = None,
@@ -147,6 +148,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.mask_rate = mask_rate
+        self.weight_average = weight_average
         self.copy_mask_share = copy_mask_share
         self.patience = patience
         self.holdout_fraction = holdout_fraction

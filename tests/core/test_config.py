@@ -8,17 +8,21 @@ import json
 
 import pytest
 
-from impute_assets.core.config import ImputerConfig
+from impute_assets.core.config import ADDED_FIELDS, ImputerConfig
 
 #: sha256 of the default config's fingerprint part, computed with the frozen dataclass before
 #: ImputerConfig became a pydantic model: a stored model's fingerprint must not change. The
 #: dataclass's ``repeat_below`` was 2,000 (the default is 1,000 since 2026-12-06, so models
 #: saved with the old default retrain once: their held-out choice differs), and its candidates
 #: had no ``forest`` (a default since 2026-12-06 too; those models retrain once as well), and
-#: its learning rate was 3e-3 (6e-3 since 2026-12-06: the same again).
+#: its learning rate was 3e-3 (6e-3 since 2026-12-06: the same again), and it stopped after
+#: 6 stale checks of the last step's weights (``patience`` 4 of the weights' moving average,
+#: ``weight_average``, since 2026-12-06: the same again).
 THEN = {
     "repeat_below": 2000,
     "learning_rate": 3e-3,
+    "patience": 6,
+    "weight_average": 0,
     "candidates": ("network", "shared_network", "linear", "knn", "boosted", "blend", "mean_mode"),
 }
 DEFAULT_FINGERPRINT = "e6f324514ddd167d70a0a866781ff1585b46777b29b96dc037bd85daafbc1d2a"
@@ -38,7 +42,9 @@ def test_fingerprints_and_renderings_are_those_of_the_dataclass() -> None:
         extra={"k": 1},
         **{**THEN, "candidates": ["linear", "knn"]},
     )
-    assert _sha(given.to_dict()) == GIVEN_TO_DICT
+    rendered = {k: v for k, v in given.to_dict().items() if k not in ADDED_FIELDS}
+    assert _sha(rendered) == GIVEN_TO_DICT
+    assert given.to_dict()["weight_average"] == 0  # fields added since are rendered too
     assert list(ImputerConfig().to_dict())[:3] == ["hidden_dim", "embedding_dim", "epochs"]
 
 
@@ -90,3 +96,9 @@ def test_the_json_schema_declares_choices_and_ranges() -> None:
     assert fields["epochs"]["exclusiveMinimum"] == 0
     assert fields["mask_rate"]["minimum"] == 0 and fields["mask_rate"]["exclusiveMaximum"] == 1
     assert fields["confidence_threshold"]["anyOf"][0]["maximum"] == 1
+
+
+def test_an_added_field_is_fingerprinted_only_away_from_the_value_it_trained_at_before() -> None:
+    assert ImputerConfig().fingerprint_dict()["weight_average"] == 0.98
+    assert "weight_average" not in ImputerConfig(weight_average=0).fingerprint_dict()
+    assert _sha(ImputerConfig().fingerprint_dict()) != DEFAULT_FINGERPRINT

@@ -28,6 +28,7 @@ from torch import nn
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast, full_precision
 from impute_assets.core.encoding.features import Features, FeatureSpace
+from impute_assets.core.nets.averaging import WeightAverage
 from impute_assets.core.nets.mlp import _offsets, batch_tensors, width_buckets
 from impute_assets.core.nets.training import (
     CHECK_ROWS,
@@ -249,7 +250,8 @@ def train_shared(
     patterns = missing_cells(features, len(space.columns)) if config.copy_mask_share else None
     rates = _rate_scales(steps * checks, max_steps // steps < config.epochs)
     best, best_epoch, stale, epoch = float("inf"), 0, 0, 0
-    best_state = copy.deepcopy(net.state_dict())
+    average = WeightAverage(net, config.weight_average)  # what is checked and kept
+    best_state = copy.deepcopy(average.net.state_dict())
     for epoch in range(1, checks + 1):
         net.train()
         for step in range((epoch - 1) * steps, epoch * steps):
@@ -269,8 +271,9 @@ def train_shared(
             loss.backward()
             for optimizer in optimizers:
                 optimizer.step()
+            average.update()
         held = _holdout_loss(
-            net,
+            average.net,
             features,
             hold_rows,
             targets,
@@ -285,7 +288,7 @@ def train_shared(
         )
         if held < best - 1e-4:
             best, best_epoch, stale = held, epoch, 0
-            best_state = copy.deepcopy(net.state_dict())
+            best_state = copy.deepcopy(average.net.state_dict())
         else:
             stale += 1
         if epoch * steps >= MIN_SHARED_STEPS and stale >= config.patience:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.device import autocast
 from impute_assets.core.encoding.features import Features, FeatureSpace
+from impute_assets.core.nets.averaging import WeightAverage
 from impute_assets.core.nets.mlp import StackedNet, batch_tensors
 from impute_assets.core.nets.recurrent import select_targets
 from impute_assets.core.sequence.context import is_context_column
@@ -135,11 +136,13 @@ def train_networks(
     hold_of = (hold_w[torch.from_numpy(hold_rows).to(device)] > 0).cpu().numpy()
     epoch = 0
     working, live = net, np.arange(len(targets))  # the net that trains: the live targets'
+    average = WeightAverage(working, config.weight_average)  # what is checked and kept
     for epoch in range(1, checks + 1):
         # columns long past their best (after MIN_STEPS) leave the job: see RETIRE_AFTER
         staying = (stale[live] < RETIRE_AFTER * config.patience) | ((epoch - 1) * steps < MIN_STEPS)
         if not staying.all():
             working, optimizers = _compacted(working, optimizers, np.flatnonzero(staying))
+            average.follow(working, np.flatnonzero(staying).tolist())
             live = live[staying]
         working.train()
         for step in range((epoch - 1) * steps, epoch * steps):
@@ -159,15 +162,23 @@ def train_networks(
             loss.backward()
             for optimizer in optimizers:
                 optimizer.step()
+            average.update()
         checked = hold_rows[hold_of[:, live].any(axis=1)]
         held = _holdout_losses(
-            working, features, checked, numeric[live], y[:, live], hold_w[:, live], device, config
+            average.net,
+            features,
+            checked,
+            numeric[live],
+            y[:, live],
+            hold_w[:, live],
+            device,
+            config,
         )
         improved = (held < best[live] - 1e-4).numpy()
         for i, index in enumerate(live):
             if improved[i]:
                 best[index], best_epoch[index], stale[index] = held[i], epoch, 0
-                states[index] = working.target_state(i)
+                states[index] = average.net.target_state(i)
         stale[live[~improved]] += 1
         if progress is not None:
             progress(epoch, checks, float(held[torch.isfinite(held)].mean()))
