@@ -179,7 +179,7 @@ class ImputerConfig(BaseModel):
     #: Per-step decay of the moving average of the networks' weights that the held-out checks
     #: read and training keeps (0: the last step's weights; see ``nets.averaging``). 0.98 with
     #: ``patience`` 4, against none with 6 (2026-12-06, benchmarks/results/HISTORY.md, p):
-    #: 2,000 rows nRMSE 0.6069 -> 0.6069 at 7% less time; 5,000 x 25 0.399 -> 0.392 and
+    #: 2,000 rows nRMSE 0.6069 -> 0.6064 at 3% less time; 5,000 x 25 0.399 -> 0.392 and
     #: x 50 0.366 -> 0.358 at the same time; 200,000 x 13 latent3 0.427 -> 0.421.
     weight_average: Fraction = 0.98
     #: Share of each column's observed cells held out for early stopping and model choice.
