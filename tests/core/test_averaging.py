@@ -6,15 +6,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.nets.averaging import EVERY, WeightAverage
 from tests.factories import sample_frame
-
-
-def _weights(net: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in net.parameters()])
 
 
 def test_no_decay_reads_the_network_itself() -> None:
@@ -28,17 +25,16 @@ def test_no_decay_reads_the_network_itself() -> None:
 def test_the_average_sits_nearer_the_centre_than_the_last_noisy_weights() -> None:
     torch.manual_seed(0)
     net = nn.Linear(20, 10)
-    centre = _weights(net).clone()
+    centre = parameters_to_vector(net.parameters()).detach().clone()
     average = WeightAverage(net, 0.98)
     for _ in range(400):  # weights wandering around the centre, as noisy steps leave them
         with torch.no_grad():
-            offset = 0
-            for p in net.parameters():
-                size = p.numel()
-                p.copy_(centre[offset : offset + size].view_as(p) + torch.randn_like(p) * 0.1)
-                offset += size
+            vector_to_parameters(centre + torch.randn_like(centre) * 0.1, net.parameters())
         average.update()
-    last, averaged = _weights(net), _weights(average.net)
+    last, averaged = (
+        parameters_to_vector(net.parameters()),
+        parameters_to_vector(average.net.parameters()),
+    )
     assert average.net is not net
     assert torch.linalg.norm(averaged - centre) < 0.3 * torch.linalg.norm(last - centre)
 
@@ -46,15 +42,15 @@ def test_the_average_sits_nearer_the_centre_than_the_last_noisy_weights() -> Non
 def test_the_average_moves_only_every_few_steps_and_follows_the_weights_early() -> None:
     net = nn.Linear(4, 1)
     average = WeightAverage(net, 0.999)
-    start = _weights(average.net).clone()
+    start = parameters_to_vector(average.net.parameters()).clone()
     with torch.no_grad():
         for p in net.parameters():
             p.add_(1.0)
     for _ in range(EVERY - 1):
         average.update()
-    assert torch.equal(_weights(average.net), start)
+    assert torch.equal(parameters_to_vector(average.net.parameters()), start)
     average.update()
-    moved = _weights(average.net) - start
+    moved = parameters_to_vector(average.net.parameters()) - start
     # the warm-up decay, not 0.999: the first update goes most of the way to the weights
     assert torch.all(moved > 0.5)
     assert torch.all(moved <= 1.0 + 1e-6)

@@ -6,8 +6,9 @@ weights (Polyak averaging) sits nearer that minimum: the held-out checks read it
 weights kept are the average's at its best check. Being smoother, its held-out curve also needs
 fewer stale checks to say training is over (``patience`` 4, was 6). Its decay warms up as
 TensorFlow's ``ExponentialMovingAverage`` does (at most (1 + t) / (10 + t) after t steps): with
-the full decay from the start, the average lagged the early weights and training ran longer (2,000-row tier, one run each: 5.26 s a table against 4.75, at
-nRMSE 0.603 against 0.606 and accuracy 0.641 against 0.643).
+the full decay from the start, the average lagged the early weights and training ran longer
+(2,000-row tier, one run each: 5.26 s a table against 4.75, at nRMSE 0.603 against 0.606 and
+accuracy 0.641 against 0.643).
 """
 
 from __future__ import annotations

@@ -141,8 +141,9 @@ def train_networks(
         # columns long past their best (after MIN_STEPS) leave the job: see RETIRE_AFTER
         staying = (stale[live] < RETIRE_AFTER * config.patience) | ((epoch - 1) * steps < MIN_STEPS)
         if not staying.all():
-            working, optimizers = _compacted(working, optimizers, np.flatnonzero(staying))
-            average.follow(working, np.flatnonzero(staying).tolist())
+            keep = np.flatnonzero(staying)
+            working, optimizers = _compacted(working, optimizers, keep)
+            average.follow(working, keep.tolist())
             live = live[staying]
         working.train()
         for step in range((epoch - 1) * steps, epoch * steps):
