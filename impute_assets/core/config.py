@@ -196,10 +196,11 @@ class ImputerConfig(BaseModel):
     #: Models each column's held-out split chooses from: network (one per column),
     #: shared_network (one per table), linear (ridge), knn, boosted (LightGBM), forest (extremely
     #: randomized trees, for categories of more than 64 classes, which LightGBM skips), blend
-    #: (average of the best), mean_mode. The forest joined the defaults on 2026-12-06: at 2,000
-    #: rows (seed 0) it lifted categorical accuracy from 0.611 to 0.639 (flights 0.585 -> 0.710,
-    #: storms 0.600 -> 0.709, MCAR; 1.06x the MissForest-style peer), nRMSE unchanged, 10.7 s a
-    #: table against 10.3 s (benchmarks/results/accuracy_2000_2026-12-06h.md).
+    #: (their average, weighted on the held-out cells), mean_mode. The forest joined the
+    #: defaults on 2026-12-06: at 2,000 rows (seed 0) it lifted categorical accuracy from 0.611
+    #: to 0.639 (flights 0.585 -> 0.710, storms 0.600 -> 0.709, MCAR; 1.06x the
+    #: MissForest-style peer), nRMSE unchanged, 10.7 s a table against 10.3 s
+    #: (benchmarks/results/accuracy_2000_2026-12-06h.md).
     candidates: tuple[str, ...] = DEFAULT_CANDIDATES
     #: Categories kept per column (the most frequent); the rest share a rare bucket.
     max_categories: int = Field(256, gt=0)

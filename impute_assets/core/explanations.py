@@ -33,8 +33,11 @@ MAX_ROWS = 2000
 #: per input): on a 2,000-row table of 51 columns, importance cost 20 of 110 s when every
 #: input was measured on every held-out row. Up to ``SHUFFLED_ROWS / MIN_ROWS`` inputs the
 #: cost per model is fixed, so a table's grows linearly with its columns: at 128 rows per
-#: input, 3,000 x 100 spent 21% of its fill here (100 models x 100 inputs x 128 rows).
-SHUFFLED_ROWS = 8192
+#: input, 3,000 x 100 spent 21% of its fill here (100 models x 100 inputs x 128 rows). Once
+#: numeric blends were weighted (more columns blended, each member predicting the shuffled
+#: rows), loans at 2,000 rows spent 5.4 CPU s here at 8,192 rows, 3.3 s at 4,096 (the
+#: 2,000-row tables' fill time as before; benchmarks/results/HISTORY.md, section q).
+SHUFFLED_ROWS = 4096
 MIN_ROWS = 64
 #: Rows predicted in one call at most: shuffled copies of the held-out rows go stacked.
 STACKED_ROWS = 65_536

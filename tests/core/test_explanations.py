@@ -15,7 +15,7 @@ def test_importance_predicts_a_bounded_number_of_shuffled_rows_however_many_inpu
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rng = np.random.default_rng(0)
-    rows, inputs = 600, 120
+    rows, inputs = 600, 60
     frame = pd.DataFrame(rng.normal(size=(rows, inputs)), columns=[f"x{i}" for i in range(inputs)])
     frame["y"] = 3 * frame["x7"] + 0.1 * rng.normal(size=rows)
     frame.loc[rng.random(rows) < 0.1, "y"] = np.nan

@@ -79,6 +79,7 @@ class Calibration:
     sigma: float | None = None
     sigma_scale: float | None = None
     members: dict[str, float] | None = None
+    weights: dict[str, float] | None = None
     distance_scale: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,6 +221,7 @@ class HeldOutFit:
     arrays: dict[str, np.ndarray] | None = None
     hint: Any = None
     members: dict[str, float] | None = None
+    weights: dict[str, float] | None = None
 
 
 @dataclass

@@ -1,16 +1,21 @@
-"""The blend candidate: the average of the best-scoring blendable candidates of a column.
+"""The blend candidate: a weighted average of a column's blendable candidates.
 
-The members are the top 2, 3, ... of the blendable candidates fitted (ranked by their own
-held-out scores), as many as score best together; categorical members are averaged as
-probabilities, each at its own fitted temperature.
+Numeric members are weighted by least squares on the held-out rows, the weights kept
+non-negative and summing to one (stacking); members left with under 5% of the weight are
+dropped, so they cost no refit. Categorical members are the top 2, 3, ... of the blendable
+candidates (ranked by their own held-out accuracy), as many as score best together, averaged
+with equal weights as probabilities, each at its own fitted temperature: weights fitted to the
+held-out likelihood lowered the accuracy (see ``benchmarks/results/HISTORY.md``, section q).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 
 from impute_assets.core.candidates import names
 from impute_assets.core.candidates.base import (
@@ -29,57 +34,107 @@ from impute_assets.core.uncertainty.calibration import fit_temperature
 
 class Blend(Candidate):
     name = names.BLEND
-    description = "the average of the best-scoring blendable candidates"
+    description = "a weighted average of the blendable candidates"
     combines = True
 
     def holdout_fit(self, split: Split, hint: Any = None) -> HeldOutFit | None:
-        members = blend_members(split.earlier, split.y_hold, split.target)
-        if not members:
+        mix = blend_members(split.earlier, split.y_hold, split.target)
+        if mix is None:
             return None
         numeric = split.target.numeric
         outputs = blend(
-            [member_values(split.earlier[n], numeric, t) for n, t in members.items()], numeric
+            {n: member_values(split.earlier[n], numeric, t) for n, t in mix.members.items()},
+            numeric,
+            mix.weights,
         )
-        return HeldOutFit(outputs, members=members)
+        return HeldOutFit(outputs, members=mix.members, weights=mix.weights)
 
     def uses(self, calibration: Calibration) -> set[str]:
         return set(calibration.members or ())
 
     def raw(self, model: FittedColumn, inputs: RawInputs) -> np.ndarray:
         return blend(
-            [
-                member_values(model.candidate_raw(name, inputs), model.numeric, temperature)
+            {
+                name: member_values(model.candidate_raw(name, inputs), model.numeric, temperature)
                 for name, temperature in model.calibration.members.items()
-            ],
+            },
             model.numeric,
+            model.calibration.weights,
         )
+
+
+#: A numeric member with less of the weight than this is dropped (and the rest rescaled).
+MIN_WEIGHT = 0.05
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A blend's members with their temperatures (1.0 for numbers), and their weights
+    (summing to one; None: equal)."""
+
+    members: dict[str, float]
+    weights: dict[str, float] | None = None
 
 
 def blend_members(
     outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData
-) -> dict[str, float]:
-    """The blend's members (of ``outputs``, the blendable candidates' held-out outputs) and
-    their temperatures; empty when fewer than two were fitted."""
-    names_ = list(outputs)
-    if len(names_) < 2:
-        return {}
+) -> Mix | None:
+    """The blend of ``outputs`` (the blendable candidates' held-out outputs); None when fewer
+    than two candidates were fitted, or when one would take all the weight."""
+    if len(outputs) < 2:
+        return None
     if target.numeric:
-        temperatures = dict.fromkeys(names_, 1.0)
-    else:
-        temperatures = {n: fit_temperature(outputs[n], truth.astype(int)) for n in names_}
-    # the best-scoring average of the top 2, 3, ... members (ranked by their own scores)
+        return _stacked(outputs, truth, target)
+    return _top_ranked(outputs, truth, target)
+
+
+def _stacked(
+    outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData
+) -> Mix | None:
+    """Numbers: the members' least-squares weights on the held-out rows (see the module)."""
+    values = {n: member_values(out, True, 1.0) for n, out in outputs.items()}
+    rows = target.weight[target.holdout] if target.weight is not None else None
+    weights = simplex_weights(np.stack(list(values.values())), truth, rows)
+    kept = {n: w for n, w in zip(values, weights, strict=True) if w >= MIN_WEIGHT}
+    if len(kept) < 2:
+        return None
+    total = sum(kept.values())
+    return Mix(dict.fromkeys(kept, 1.0), {n: float(w / total) for n, w in kept.items()})
+
+
+def _top_ranked(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData) -> Mix:
+    """Classes: the best-scoring equal average of the top 2, 3, ... members (ranked by
+    their own scores), each at its own temperature."""
+    names_ = list(outputs)
+    temperatures = {n: fit_temperature(outputs[n], truth.astype(int)) for n in names_}
     ranked = sorted(
         names_, key=lambda n: score_loss(split_score(outputs[n], truth, target), target)
     )
-    values = {n: member_values(outputs[n], target.numeric, temperatures[n]) for n in names_}
+    values = {n: member_values(outputs[n], False, temperatures[n]) for n in names_}
     best = min(
         range(2, len(ranked) + 1),
         key=lambda k: score_loss(
-            split_score(blend([values[n] for n in ranked[:k]], target.numeric), truth, target),
-            target,
+            split_score(blend({n: values[n] for n in ranked[:k]}, False), truth, target), target
         ),
     )
-    return {n: temperatures[n] for n in names_ if n in ranked[:best]}
+    return Mix({n: temperatures[n] for n in names_ if n in ranked[:best]})
+
+
+def simplex_weights(
+    values: np.ndarray, truth: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """The weights (non-negative, summing to one) whose average of ``values`` (members x
+    rows) is nearest ``truth`` in (``rows``-weighted) squared error: non-negative least
+    squares with the sum held at one by a heavily weighted extra equation."""
+    scale = np.sqrt(rows / rows.mean()) if rows is not None else np.ones(len(truth))
+    design = (values * scale).T
+    heavy = np.sqrt(1e3 * max(float(np.square(design).sum()), 1.0))
+    weights, _ = nnls(
+        np.vstack([design, np.full((1, len(values)), heavy)]),
+        np.concatenate([truth * scale, [heavy]]),
+    )
+    total = weights.sum()
+    return weights / total if total > 0 else np.full(len(values), 1 / len(values))
 
 
 def member_values(out: np.ndarray, numeric: bool, temperature: float) -> np.ndarray:
@@ -92,7 +147,12 @@ def member_values(out: np.ndarray, numeric: bool, temperature: float) -> np.ndar
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def blend(members: list[np.ndarray], numeric: bool) -> np.ndarray:
-    """The blend's raw outputs: the mean value, or log of the mean probabilities."""
-    mean = np.mean(members, axis=0)
+def blend(
+    members: Mapping[str, np.ndarray], numeric: bool, weights: Mapping[str, float] | None = None
+) -> np.ndarray:
+    """The blend's raw outputs (``members``: each member's values on the common scale): the
+    weighted mean value, or log of the weighted mean probabilities; None weights: equal."""
+    mean = np.average(
+        list(members.values()), axis=0, weights=[weights[n] for n in members] if weights else None
+    )
     return mean if numeric else np.log(np.maximum(mean, 1e-9))

@@ -356,7 +356,9 @@ def _fit_column(
     chosen = _choose(scores, target)
     candidate = CANDIDATES[chosen]
     calibration = replace(
-        _calibrate(candidate, outputs.get(chosen), y_hold, target), members=fits[chosen].members
+        _calibrate(candidate, outputs.get(chosen), y_hold, target),
+        members=fits[chosen].members,
+        weights=fits[chosen].weights,
     )
     used = candidate.uses(calibration)
     warnings_ = _warn_small(target, len(observed_rows), config)
