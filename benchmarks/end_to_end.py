@@ -22,6 +22,7 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -169,7 +170,7 @@ def report(
     rows: int,
     commit: str,
     load: tuple[float, float],
-    fill: str,
+    command: str,
 ) -> str:
     """The markdown table of every engine's stages, with the machine's load and peak memory."""
     import torch
@@ -181,7 +182,7 @@ def report(
         (
             f"Commit {commit}, {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-            f"`python benchmarks/end_to_end.py --rows {rows} --fill {fill}`. Load average (1 min) "
+            f"`{command}`. Load average (1 min) "
             f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Peak resident memory of the "
             f"whole process (every engine; the benchmark's copy of the table dropped once "
             f"loaded): "
@@ -230,7 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines:
             results[engine] = run_engine(engine, urls[engine](tmp), args.rows, args.fill)
-    text = report(results, args.rows, commit, (load, os.getloadavg()[0]), args.fill)
+    command = " ".join(
+        ["python benchmarks/end_to_end.py", *(sys.argv[1:] if argv is None else argv)]
+    )
+    text = report(results, args.rows, commit, (load, os.getloadavg()[0]), command)
     print(text)
     if args.out:
         args.out.write_text(text)
