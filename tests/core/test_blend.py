@@ -1,12 +1,17 @@
-"""The blend: numeric members weighted by held-out least squares; categorical ones the
-top-ranked, as many as score best held-out together."""
+"""The blend: numeric members weighted by held-out least squares; categorical ones (and
+numeric ones of few held-out cells) the top-ranked, as many as score best together."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from impute_assets.core.candidates.blend import MIN_WEIGHT, blend_members, simplex_weights
+from impute_assets.core.candidates.blend import (
+    MIN_WEIGHT,
+    STACK_CELLS,
+    blend_members,
+    simplex_weights,
+)
 from impute_assets.core.imputer import Imputer
 from impute_assets.core.nets.training import TargetData
 
@@ -44,6 +49,18 @@ def test_no_blend_when_one_candidate_would_take_all_the_weight():
     truth = rng.normal(size=400)
     outputs = {"network": truth + rng.normal(0, 0.1, 400), "linear": rng.normal(size=400)}
     assert blend_members(outputs, truth, _numeric_target(truth)) is None
+
+
+def test_few_held_out_cells_average_the_top_members_equally():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=STACK_CELLS - 1)
+    outputs = {
+        "network": truth + rng.normal(0, 0.2, len(truth)),
+        "boosted": truth + rng.normal(0, 0.2, len(truth)),
+        "linear": rng.normal(size=len(truth)),
+    }
+    mix = blend_members(outputs, truth, _numeric_target(truth))
+    assert set(mix.members) == {"network", "boosted"} and mix.weights is None
 
 
 def test_simplex_weights_sum_to_one_and_follow_the_row_weights():

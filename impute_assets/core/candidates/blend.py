@@ -1,10 +1,11 @@
 """The blend candidate: a weighted average of a column's blendable candidates.
 
-Numeric members are weighted by least squares on the held-out rows, the weights kept
+Numeric members are weighted by least squares on the held-out cells, the weights kept
 non-negative and summing to one (stacking); members left with under 5% of the weight are
-dropped, so they cost no refit. Categorical members are the top 2, 3, ... of the blendable
-candidates (ranked by their own held-out accuracy), as many as score best together, averaged
-with equal weights as probabilities, each at its own fitted temperature: weights fitted to the
+dropped, so they cost no refit. Categorical members (and numeric ones of fewer than
+``STACK_CELLS`` held-out cells) are the top 2, 3, ... of the blendable candidates, ranked by
+their own held-out scores, as many as score best together, averaged with equal weights
+(classes as probabilities, each at its own fitted temperature): weights fitted to the
 held-out likelihood lowered the accuracy (see ``benchmarks/results/HISTORY.md``, section q).
 """
 
@@ -65,6 +66,9 @@ class Blend(Candidate):
 
 #: A numeric member with less of the weight than this is dropped (and the rest rescaled).
 MIN_WEIGHT = 0.05
+#: Numeric blends of fewer held-out cells than this average the top-ranked members equally:
+#: weights fitted on a handful of cells would follow their noise.
+STACK_CELLS = 50
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def blend_members(
     than two candidates were fitted, or when one would take all the weight."""
     if len(outputs) < 2:
         return None
-    if target.numeric:
+    if target.numeric and len(truth) >= STACK_CELLS:
         return _stacked(outputs, truth, target)
     return _top_ranked(outputs, truth, target)
 
@@ -103,18 +107,21 @@ def _stacked(
 
 
 def _top_ranked(outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData) -> Mix:
-    """Classes: the best-scoring equal average of the top 2, 3, ... members (ranked by
-    their own scores), each at its own temperature."""
-    names_ = list(outputs)
-    temperatures = {n: fit_temperature(outputs[n], truth.astype(int)) for n in names_}
+    """The best-scoring equal average of the top 2, 3, ... members (ranked by their own
+    scores), each at its own temperature (classes) or 1.0 (numbers)."""
+    names_, numeric = list(outputs), target.numeric
+    temperatures = {
+        n: 1.0 if numeric else fit_temperature(outputs[n], truth.astype(int)) for n in names_
+    }
     ranked = sorted(
         names_, key=lambda n: score_loss(split_score(outputs[n], truth, target), target)
     )
-    values = {n: member_values(outputs[n], False, temperatures[n]) for n in names_}
+    values = {n: member_values(outputs[n], numeric, temperatures[n]) for n in names_}
     best = min(
         range(2, len(ranked) + 1),
         key=lambda k: score_loss(
-            split_score(blend({n: values[n] for n in ranked[:k]}, False), truth, target), target
+            split_score(blend({n: values[n] for n in ranked[:k]}, numeric), truth, target),
+            target,
         ),
     )
     return Mix({n: temperatures[n] for n in names_ if n in ranked[:best]})
@@ -126,7 +133,7 @@ def simplex_weights(
     """The weights (non-negative, summing to one) whose average of ``values`` (members x
     rows) is nearest ``truth`` in (``rows``-weighted) squared error: non-negative least
     squares with the sum held at one by a heavily weighted extra equation."""
-    scale = np.sqrt(rows / rows.mean()) if rows is not None else np.ones(len(truth))
+    scale = np.sqrt(rows / (rows.mean() or 1.0)) if rows is not None else np.ones(len(truth))
     design = (values * scale).T
     heavy = np.sqrt(1e3 * max(float(np.square(design).sum()), 1.0))
     weights, _ = nnls(
