@@ -63,6 +63,15 @@ def test_few_held_out_cells_average_the_top_members_equally():
     assert set(mix.members) == {"network", "boosted"} and mix.weights is None
 
 
+def test_a_member_not_finite_leaves_the_equal_average():
+    rng = np.random.default_rng(6)
+    truth = rng.normal(size=200)
+    outputs = {name: truth + rng.normal(0, 0.3, 200) for name in ("network", "boosted")}
+    outputs["boosted"][3] = np.inf
+    mix = blend_members(outputs, truth, _numeric_target(truth))
+    assert set(mix.members) == {"network", "boosted"} and mix.weights is None
+
+
 def test_simplex_weights_sum_to_one_and_follow_the_row_weights():
     rng = np.random.default_rng(4)
     truth = rng.normal(size=600)

@@ -84,11 +84,15 @@ def blend_members(
     outputs: Mapping[str, np.ndarray], truth: np.ndarray, target: TargetData
 ) -> Mix | None:
     """The blend of ``outputs`` (the blendable candidates' held-out outputs); None when fewer
-    than two candidates were fitted, or when one would take all the weight."""
+    than two candidates were fitted, or when one would take all the weight. Numbers whose
+    weights cannot be fitted (a member's output not finite) get the equal average."""
     if len(outputs) < 2:
         return None
     if target.numeric and len(truth) >= STACK_CELLS:
-        return _stacked(outputs, truth, target)
+        try:
+            return _stacked(outputs, truth, target)
+        except (ValueError, RuntimeError):  # a member's non-finite output, or no convergence
+            pass
     return _top_ranked(outputs, truth, target)
 
 
