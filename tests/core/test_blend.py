@@ -44,6 +44,15 @@ def test_the_better_of_two_independent_candidates_weighs_more():
     assert abs(mix.weights["knn"] - 0.2) < 0.05
 
 
+def test_equally_good_independent_candidates_are_all_averaged_about_equally():
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=400)
+    outputs = {name: truth + rng.normal(0, 0.5, 400) for name in ("network", "linear", "knn")}
+    mix = blend_members(outputs, truth, _numeric_target(truth))
+    assert set(mix.members) == {"network", "linear", "knn"}
+    assert all(abs(w - 1 / 3) < 0.1 for w in mix.weights.values())
+
+
 def test_no_blend_when_one_candidate_would_take_all_the_weight():
     rng = np.random.default_rng(3)
     truth = rng.normal(size=400)

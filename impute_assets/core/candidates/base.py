@@ -368,7 +368,8 @@ def bounded(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
 
 
 def row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | None:
-    """The rows' weights (all rows when ``rows`` is None); None when rows are unweighted."""
+    """The weights of ``rows`` (positions or a mask; all rows when None); None when rows are
+    unweighted."""
     if target.weight is None:
         return None
     return target.weight if rows is None else target.weight[rows]
@@ -377,7 +378,7 @@ def row_weight(target: TargetData, rows: np.ndarray | None) -> np.ndarray | None
 def split_score(out: np.ndarray, truth: np.ndarray, target: TargetData) -> float:
     """Held-out nRMSE (numeric, in units of the column's spread) or accuracy (categorical),
     weighted by the rows' weights when there are any."""
-    weight = target.weight[target.holdout] if target.weight is not None else None
+    weight = row_weight(target, target.holdout)
     if target.numeric:
         mu = out[:, 0] if out.ndim == 2 else out
         spread = np.nanstd(target.y[target.train | target.holdout]) or 1.0

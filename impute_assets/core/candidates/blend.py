@@ -26,6 +26,7 @@ from impute_assets.core.candidates.base import (
     HeldOutFit,
     RawInputs,
     Split,
+    row_weight,
     score_loss,
     split_score,
 )
@@ -101,7 +102,7 @@ def _stacked(
 ) -> Mix | None:
     """Numbers: the members' least-squares weights on the held-out rows (see the module)."""
     values = {n: member_values(out, True, 1.0) for n, out in outputs.items()}
-    rows = target.weight[target.holdout] if target.weight is not None else None
+    rows = row_weight(target, target.holdout)
     weights = simplex_weights(np.stack(list(values.values())), truth, rows)
     kept = {n: w for n, w in zip(values, weights, strict=True) if w >= MIN_WEIGHT}
     if len(kept) < 2:
