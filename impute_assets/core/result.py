@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from impute_assets.core.uncertainty.label_sets import LabelSets
+
 if TYPE_CHECKING:
     from impute_assets.core.uncertainty.conformal import CellUncertainty
 
@@ -107,7 +109,13 @@ class ImputationResult:
 
     def cells(self) -> pd.DataFrame:
         """One row per filled cell: row label, column, value (as text), confidence, model version,
-        and its interval (``lower``/``upper``, as text) or ``prediction_set`` at the coverage."""
+        and its interval (``lower``/``upper``, as text) or ``prediction_set`` (a tuple of labels,
+        most probable first) at the coverage."""
+        return self.filled_cells().to_frame()
+
+    def filled_cells(self) -> FilledCells:
+        """:meth:`cells` with the prediction sets kept as label codes (what the audit table
+        is made of: no tuple per cell)."""
         rows, cols = np.nonzero(self.imputed.to_numpy())
         columns = self.frame.columns
         values = np.empty(len(rows), dtype=object)
@@ -115,7 +123,8 @@ class ImputationResult:
             at = cols == c
             picked = self.frame.iloc[rows[at], c].to_numpy(dtype=object)
             values[at] = [str(v) for v in picked]
-        return pd.DataFrame(
+        bounds, sets = self._bounds(rows, cols)
+        frame = pd.DataFrame(
             {
                 "row": self.frame.index[rows],
                 "column": columns[cols],
@@ -124,17 +133,18 @@ class ImputationResult:
                 "model_version": np.array(
                     [self.model_versions.get(c) for c in columns], dtype=object
                 )[cols],
-                **self._bounds(rows, cols),
+                **bounds,
             }
         )
+        return FilledCells(frame, sets)
 
-    def _bounds(self, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
-        """Each filled cell's interval ends (as text, like ``value``) and prediction set (a
-        tuple of labels), in the order of ``rows``/``cols``; ``None`` where it has none."""
-        out = {
-            name: np.full(len(rows), None, dtype=object)
-            for name in ("lower", "upper", "prediction_set")
-        }
+    def _bounds(
+        self, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], LabelSets]:
+        """Each filled cell's interval ends (as text, like ``value``; ``None`` where it has
+        none) and prediction sets, in the order of ``rows``/``cols``."""
+        out = {name: np.full(len(rows), None, dtype=object) for name in ("lower", "upper")}
+        sets = []
         for c in np.unique(cols):
             cells = self.uncertainty.get(self.frame.columns[c])
             if cells is None:
@@ -144,8 +154,30 @@ class ImputationResult:
             found = where >= 0
             at, where = at[found], where[found]
             if cells.sets is not None:
-                out["prediction_set"][at] = [cells.sets[i] for i in where]
+                sets.append((at, cells.sets.take(where)))
             if cells.lower is not None:
                 for name, ends in (("lower", cells.lower), ("upper", cells.upper)):
                     out[name][at] = [str(v) for v in ends[where]]
-        return out
+        return out, LabelSets.placed(len(rows), sets)
+
+
+@dataclass(frozen=True)
+class FilledCells:
+    """The filled cells (:meth:`ImputationResult.cells` but its ``prediction_set`` column) and
+    their prediction sets as label codes, one per row of ``frame``, in its order."""
+
+    frame: pd.DataFrame
+    sets: LabelSets
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def where(self, keep: np.ndarray) -> FilledCells:
+        """The cells where ``keep`` (booleans, one per cell) is True."""
+        positions = np.flatnonzero(keep)
+        return FilledCells(self.frame.iloc[positions], self.sets.take(positions))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cells with their ``prediction_set`` as a tuple of labels (None: no set)."""
+        sets = self.sets.tuples()
+        return self.frame.assign(prediction_set=np.fromiter(sets, dtype=object, count=len(sets)))

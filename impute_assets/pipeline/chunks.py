@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from impute_assets.core.result import FilledCells
 from impute_assets.warehouse.audit import AuditRows
 
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ CHUNK_ROWS = 100_000
 #: Called after each chunk with (rows done, rows in all).
 OnRows = Callable[[int, int], None]
 #: Makes the audit rows of a chunk's filled cells: (the chunk's rows of the source, core's
-#: ``cells()`` of the chunk, which of its cells were filled).
-AuditOf = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], AuditRows]
+#: ``filled_cells()`` of the chunk, which of its cells were filled).
+AuditOf = Callable[[pd.DataFrame, FilledCells, pd.DataFrame], AuditRows]
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ def predict_in_chunks(
     """``imputer.impute`` over ``source`` in chunks of ``chunk_rows`` (one chunk when the
     imputer orders rows into sequences), logging ``label: rows filled N of M`` per chunk.
     With ``audit``, each chunk's cells are kept as their audit rows, made as the chunk is
-    predicted: its cells as Python objects (a value's text, a prediction set's tuple of
-    labels) never outlive the chunk.
+    predicted: its cells' text never outlives the chunk, and their prediction sets stay label
+    codes.
 
     Of each chunk only the modelled columns' values and confidences are kept: the filled frame
     is ``source`` with those columns replaced (its other columns are shared, not copied), so
@@ -84,13 +85,14 @@ def predict_in_chunks(
     for number, start in enumerate(starts, 1):
         rows = source.iloc[start : start + size]
         result = imputer.impute(rows, context=context)
-        cells = result.cells()
         parts.append(
             (
                 result.frame[modelled],
                 result.imputed,
                 result.confidence[modelled],
-                cells if audit is None else audit(rows, cells, result.imputed),
+                result.cells()
+                if audit is None
+                else audit(rows, result.filled_cells(), result.imputed),
                 result.report,
             )
         )

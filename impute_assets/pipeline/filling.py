@@ -37,7 +37,7 @@ from impute_assets.pipeline.suite import (
 
 if TYPE_CHECKING:
     from impute_assets.core.imputer import Imputer
-    from impute_assets.core.result import ColumnReport
+    from impute_assets.core.result import ColumnReport, FilledCells
     from impute_assets.quality import ValidationResult
     from impute_assets.warehouse import TableDescription, Warehouse
     from impute_assets.warehouse.audit import AuditRows
@@ -156,7 +156,7 @@ def _fill_and_publish(
     imputer = Imputer.from_column_models(models, config) if models else None
     at = dt.datetime.now(dt.UTC)  # every audit row's time
 
-    def audit_of(rows: pd.DataFrame, cells: pd.DataFrame, imputed: pd.DataFrame) -> AuditRows:
+    def audit_of(rows: pd.DataFrame, cells: FilledCells, imputed: pd.DataFrame) -> AuditRows:
         marked = _leave_structural_gaps(spec, rows, imputed)
         return _audit_cells(spec, rows, cells, marked, partition_key, run_id, at)
 
@@ -397,7 +397,7 @@ def _leave_structural_gaps(
 def _audit_cells(
     spec: TableSpec,
     source: pd.DataFrame,
-    cells: pd.DataFrame,
+    cells: FilledCells,
     imputed: pd.DataFrame,
     partition_key: str | None,
     run_id: str,
@@ -411,13 +411,13 @@ def _audit_cells(
     """
     from impute_assets.warehouse.audit import audit_rows
 
-    rows = imputed.index.get_indexer(cells["row"])
-    columns = imputed.columns.get_indexer(cells["column"])
-    cells = cells[imputed.to_numpy()[rows, columns]]
+    rows = imputed.index.get_indexer(cells.frame["row"])
+    columns = imputed.columns.get_indexer(cells.frame["column"])
+    cells = cells.where(imputed.to_numpy()[rows, columns])
     part = spec.partition
     partition: object = partition_key
     if partition_key is None and part is not None:
-        values = source[part.column].take(imputed.index.get_indexer(cells["row"]))
+        values = source[part.column].take(imputed.index.get_indexer(cells.frame["row"]))
         partition = [None if pd.isna(v) else key_for_value(part, v) for v in values]
     return audit_rows(
         cells,

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,8 @@ import sqlalchemy as sa
 
 from impute_assets.core.jsonable import python_scalar
 from impute_assets.core.memory import release_free_memory
+from impute_assets.core.result import FilledCells
+from impute_assets.core.uncertainty.label_sets import LabelSets
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import to_arrow
 from impute_assets.warehouse.describe import TableDescription
@@ -120,15 +121,22 @@ def audit_frame(
 
 
 def audit_rows(
-    cells: pd.DataFrame, frame: pd.DataFrame, key_columns: Sequence[str], **labels: Any
+    cells: pd.DataFrame | FilledCells,
+    frame: pd.DataFrame,
+    key_columns: Sequence[str],
+    **labels: Any,
 ) -> AuditRows:
     """:func:`audit_frame`'s rows (``labels``: its keywords; cells a chunk of rows at a time
     pass the run's time as ``at``) as :class:`AuditRows`: the same text, the prediction sets
-    kept as label codes."""
-    sets = PredictionSets.of(cells.get("prediction_set"))
-    without = cells.drop(columns="prediction_set", errors="ignore")  # its column: all None
+    kept as label codes (core's :class:`~impute_assets.core.result.FilledCells` has them so;
+    a frame's tuples are coded)."""
+    if isinstance(cells, FilledCells):
+        sets, cells = PredictionSets.coded(cells.sets), cells.frame
+    else:
+        sets = PredictionSets.of(cells.get("prediction_set"))
+        cells = cells.drop(columns="prediction_set", errors="ignore")  # coded in ``sets``
     rows = pa.Table.from_pandas(
-        audit_frame(without, frame, key_columns, **labels).drop(columns="prediction_set"),
+        audit_frame(cells, frame, key_columns, **labels).drop(columns="prediction_set"),
         preserve_index=False,
     )
     for name in _REPEATED:  # one text per run, table, column or model: each kept once
@@ -179,70 +187,48 @@ def _set_texts(sets: pd.Series | None, cells: int) -> pd.Series | list[None]:
 
 @dataclass(frozen=True)
 class PredictionSets:
-    """Cells' prediction sets as codes of their labels: ``labels`` holds the JSON text of each
-    distinct label object once, ``codes`` the labels of every set one after the other (cell
-    ``i``'s from ``offsets[i]`` to ``offsets[i + 1]``), ``present`` which cells have a set.
+    """Cells' prediction sets as label codes (``sets``) with the JSON text of each of their
+    labels (``labels``, by code).
 
     A 300-label column's sets hold ~230 labels each: as JSON text 2,766 characters a cell
     (100,000 cells: 270 MB), as codes 460 bytes; :meth:`json` makes the text of a range of
     cells when it is needed (a batch of audit rows being loaded)."""
 
-    present: np.ndarray
-    offsets: np.ndarray
-    codes: np.ndarray
+    sets: LabelSets
     labels: pa.Array
 
     @classmethod
     def of(cls, sets: pd.Series | None) -> PredictionSets | None:
-        """The sets of a column of tuples of labels (None: a cell without one), coded a batch
-        of cells at a time; None when no cell has a set. Labels are told apart by identity
-        (the sets of a column share its label objects), so 1 and True, or 1 and 1.0, never
-        share a text."""
+        """The sets of a column of tuples of labels (None: a cell without one), coded
+        :data:`SET_BATCH` cells at a time (see ``LabelSets.from_tuples``); None when no cell
+        has a set."""
         if sets is None or not sets.notna().any():
             return None
-        values = sets.to_numpy(dtype=object)
-        present = np.fromiter((s is not None for s in values), bool, len(values))
-        sizes = np.fromiter((len(s) if s is not None else 0 for s in values), np.int64, len(values))
-        offsets = np.zeros(len(values) + 1, np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        numbers: dict[int, int] = {}  # id of a label object -> its code
-        objects: list[object] = []  # the label objects, by code
-        codes = [
-            _codes(values[i : i + SET_BATCH], numbers, objects)
-            for i in range(0, len(values), SET_BATCH)
-        ]
-        labels = pa.array([_encode(python_scalar(o)) for o in objects], pa.string())
-        code_type = np.uint16 if len(objects) <= np.iinfo(np.uint16).max else np.int64
-        return cls(present, offsets, np.concatenate(codes).astype(code_type), labels)
+        return cls.coded(LabelSets.from_tuples(sets.to_numpy(dtype=object), SET_BATCH))
+
+    @classmethod
+    def coded(cls, sets: LabelSets) -> PredictionSets | None:
+        """``sets`` with their labels' JSON text; None when no cell has a set."""
+        if not sets.present.any():
+            return None
+        return cls(sets, pa.array([_encode(python_scalar(o)) for o in sets.labels], pa.string()))
 
     def __len__(self) -> int:
-        return len(self.present)
+        return len(self.sets)
 
     def json(self, start: int, stop: int) -> pa.Array:
         """The JSON arrays of cells ``start`` to ``stop`` (None where a cell has no set), as
         the warehouse's text (``string``; pandas' is ``large_string``)."""
         stop = min(stop, len(self))
-        offsets = self.offsets[start : stop + 1]
-        codes = self.codes[offsets[0] : offsets[-1]]
+        offsets = self.sets.offsets[start : stop + 1]
+        codes = self.sets.codes[offsets[0] : offsets[-1]]
         lists = pa.ListArray.from_arrays(
             pa.array(offsets - offsets[0], pa.int32()), self.labels.take(pa.array(codes))
         )
         joined = pc.binary_join(lists, ", ")
         wrapped = pc.binary_join_element_wise("[", joined, "]", "")
-        return pc.if_else(pa.array(self.present[start:stop]), wrapped, pa.scalar(None, pa.string()))
-
-
-def _codes(sets: np.ndarray, numbers: dict[int, int], objects: list[object]) -> np.ndarray:
-    """The codes of the labels of a batch of ``sets`` (tuples or None), in order; a label
-    object seen first gets the next code (``numbers``) and joins ``objects``."""
-    labels = list(chain.from_iterable(s for s in sets if s is not None))
-    local, ids = pd.factorize(np.fromiter(map(id, labels), np.intp, len(labels)))
-    firsts = np.flatnonzero(np.diff(np.maximum.accumulate(local), prepend=-1) > 0)
-    for i, at in zip(ids.tolist(), firsts.tolist(), strict=True):
-        if i not in numbers:
-            numbers[i] = len(objects)
-            objects.append(labels[at])
-    return np.array([numbers[i] for i in ids.tolist()], np.int64)[local]
+        present = pa.array(self.sets.present[start:stop])
+        return pc.if_else(present, wrapped, pa.scalar(None, pa.string()))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def _covered(result, truth: pd.DataFrame, column: str) -> np.ndarray:
     cells = result.uncertainty[column]
     true = truth[column].to_numpy()[cells.rows]
     if cells.sets is not None:
-        return np.array([t in s for t, s in zip(true, cells.sets, strict=True)])
+        return np.array([t in s for t, s in zip(true, cells.sets.tuples(), strict=True)])
     return (true >= cells.lower.astype(float)) & (true <= cells.upper.astype(float))
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from impute_assets.core.config import ImputerConfig
 from impute_assets.core.imputer import Imputer
+from impute_assets.core.result import FilledCells
 from impute_assets.pipeline.chunks import predict_in_chunks
 from impute_assets.warehouse.audit import audit_frame, audit_rows
 from tests.factories import TINY_MODEL, sample_frame
@@ -94,9 +95,9 @@ def test_audit_rows_made_a_chunk_at_a_time_are_those_of_all_its_cells():
     at = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
     cells: list[pd.DataFrame] = []
 
-    def audit(rows: pd.DataFrame, chunk: pd.DataFrame, imputed: pd.DataFrame):
+    def audit(rows: pd.DataFrame, chunk: FilledCells, imputed: pd.DataFrame):
         assert imputed.index.equals(rows.index)
-        cells.append(chunk)
+        cells.append(chunk.to_frame())
         return audit_rows(chunk, rows, ["id"], run_id="r", table="t", at=at)
 
     chunked = predict_in_chunks(

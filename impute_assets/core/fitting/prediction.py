@@ -93,7 +93,8 @@ def fill_column(series: pd.Series, rows: np.ndarray, values, model: ColumnModel)
     out = series.copy()
     if out.dtype != filled.dtype and not isinstance(out.dtype, pd.CategoricalDtype):
         out = out.astype(filled.dtype) if _widens(out.dtype, filled.dtype) else out.astype(object)
-    out.iloc[rows] = filled.to_numpy(dtype=object) if out.dtype == object else filled.to_numpy()
+    # the values as their own array: a tz-aware datetime's to_numpy() is one object per cell
+    out.iloc[rows] = filled.to_numpy(dtype=object) if out.dtype == object else filled.array
     return out
 
 
