@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
@@ -231,9 +232,32 @@ def _context() -> AbstractDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _decimals_looked_for_by_dtype()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
+
+
+def _decimals_looked_for_by_dtype() -> None:
+    """Make GE's pandas mean, stdev and sum look for ``Decimal`` values only in object arrays.
+
+    GE (1.x, ``great_expectations.util.does_ndarray_contain_decimal_dtype``) checks every value
+    of every column those metrics read with ``isinstance(value, Decimal)``, float64 columns
+    included: 3 to 4 s of a 1M-row table's validation. An array of a numeric dtype holds no
+    ``Decimal``; the check is kept, as it was, for object arrays. Done once per process.
+    """
+    import great_expectations.util as ge_util
+
+    original = ge_util.does_ndarray_contain_decimal_dtype
+    if getattr(original, "by_dtype", False):
+        return
+
+    def contains_decimal(data: Any) -> bool:
+        numeric = isinstance(data, np.ndarray) and data.dtype.kind in "biufcmM"
+        return not numeric and original(data)
+
+    contains_decimal.by_dtype = True  # type: ignore[attr-defined]
+    ge_util.does_ndarray_contain_decimal_dtype = contains_decimal
 
 
 def _run(suite: Suite, batch: Batch, counts_below: CountsBelow, engine: str) -> ValidationResult:

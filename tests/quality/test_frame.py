@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 
@@ -198,3 +199,24 @@ def test_fills_of_observed_values_beyond_a_cut_vocabulary_pass():
     whole = TableProfile.from_frame(observed, {"c": ColumnKind.CATEGORICAL}, top_k=100)
     filled.loc[observed["c"].isna(), "c"] = "invented"  # a whole vocabulary still tells
     assert not validate_frame(filled, build_suite(whole, ["c"])).success
+
+
+def test_ge_looks_for_decimals_only_in_object_arrays(good, profile):
+    """GE's mean and stdev metrics look for ``Decimal`` values in an object array (and convert
+    them), never value by value in a numeric one; the mean check still reads the column."""
+    import great_expectations.util as ge_util
+
+    suite = build_suite(profile, ["x"])
+    result = validate_frame(good, suite)
+    means = [r for r in result.results if r.type == "expect_column_mean_to_be_between"]
+    assert len(means) == 1 and means[0].observed_value == pytest.approx(good["x"].mean())
+    contains = ge_util.does_ndarray_contain_decimal_dtype
+    assert contains(np.array([decimal.Decimal("1.5"), 2.0], dtype=object))
+    assert not contains(np.array(["a", 1], dtype=object))
+    assert not contains(np.array([1, 2]))
+
+    class Unread(np.ndarray):
+        def __iter__(self):
+            raise AssertionError("a numeric array was read value by value")
+
+    assert not contains(np.array([1.5, 2.0]).view(Unread))
