@@ -85,6 +85,11 @@ def test_arrow_decimal_features_are_the_floats_of_their_values() -> None:
     as_objects = pd.Series(values, dtype=object)
     encoder = NumericEncoder.fit(as_objects)
     np.testing.assert_array_equal(encoder.features(series), encoder.features(as_objects))
+    # the decimal places are the type's scale, as the values' own say; fills keep them
+    assert NumericEncoder.fit(series).decimals == encoder.decimals == 2
+    filled = NumericEncoder.fit(series).cast(np.array([1.005, 2.0]), series.iloc[:2])
+    assert filled.tolist() == [decimal.Decimal("1.00"), decimal.Decimal("2.00")]
+    assert NumericEncoder.fit(series.iloc[[1]]).decimals is None  # no value: not known
 
 
 @pytest.mark.parametrize(
