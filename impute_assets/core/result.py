@@ -169,9 +169,6 @@ class FilledCells:
     frame: pd.DataFrame
     sets: LabelSets
 
-    def __len__(self) -> int:
-        return len(self.frame)
-
     def where(self, keep: np.ndarray) -> FilledCells:
         """The cells where ``keep`` (booleans, one per cell) is True."""
         positions = np.flatnonzero(keep)

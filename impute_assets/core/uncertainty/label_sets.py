@@ -40,16 +40,6 @@ class LabelSets:
         return cls(objects, _offsets(sizes), order[taken], np.ones(len(order), dtype=bool))
 
     @classmethod
-    def none(cls, cells: int) -> LabelSets:
-        """``cells`` cells without a set."""
-        return cls(
-            np.empty(0, dtype=object),
-            np.zeros(cells + 1, np.int64),
-            np.empty(0, np.uint16),
-            np.zeros(cells, dtype=bool),
-        )
-
-    @classmethod
     def from_tuples(cls, sets: Sequence[tuple | None], batch: int = 20_000) -> LabelSets:
         """The sets of a sequence of tuples of labels (None: a cell without one), coded
         ``batch`` cells at a time (bounds the flat list of their labels). Labels are told apart
