@@ -413,11 +413,12 @@ def _audit_cells(
 
     rows = imputed.index.get_indexer(cells.frame["row"])
     columns = imputed.columns.get_indexer(cells.frame["column"])
-    cells = cells.where(imputed.to_numpy()[rows, columns])
+    marked = imputed.to_numpy()[rows, columns]
+    cells, rows = cells.where(marked), rows[marked]
     part = spec.partition
     partition: object = partition_key
     if partition_key is None and part is not None:
-        values = source[part.column].take(imputed.index.get_indexer(cells.frame["row"]))
+        values = source[part.column].take(rows)
         partition = [None if pd.isna(v) else key_for_value(part, v) for v in values]
     return audit_rows(
         cells,

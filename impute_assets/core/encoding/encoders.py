@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from impute_assets.core.datetimes import as_datetimes, epoch_seconds, from_epoch_seconds
 from impute_assets.core.kinds import ColumnKind
@@ -163,9 +162,8 @@ def _fill_dtype(dtype: Any) -> Any:
 def _decimal_places(series: pd.Series) -> int | None:
     """The most decimal places the column's ``Decimal`` values carry (None: not decimals).
     An Arrow decimal column's values all carry its type's scale: no value is looked at."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype):
-        return int(dtype.pyarrow_dtype.scale) if series.notna().any() else None
+    if is_arrow_decimal(series.dtype):
+        return int(series.dtype.pyarrow_dtype.scale) if series.notna().any() else None
     sample = series.dropna()
     if sample.empty or not all(isinstance(v, decimal.Decimal) for v in sample.iloc[:100]):
         return None
