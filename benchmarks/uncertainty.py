@@ -75,7 +75,7 @@ def coverage_rows(
         truth = frame[column].to_numpy()[cells.rows][hidden]
         row = {"column": column, "hidden": int(mask[column].sum()), "filled": int(hidden.sum())}
         if cells.sets is not None:
-            sets = [s for s, h in zip(cells.sets, hidden, strict=True) if h]
+            sets = cells.sets.take(np.flatnonzero(hidden)).tuples()
             row.update(
                 kind="categorical",
                 covered=int(sum(t in s for t, s in zip(truth, sets, strict=True))),

@@ -1,0 +1,46 @@
+"""The uncertainty benchmark's coverage rows, on a small table: counts that add up, intervals
+and prediction sets read from the imputer's result as it gives them."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impute_assets.core.kinds import ColumnKind
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@pytest.fixture
+def uncertainty(monkeypatch):
+    """``benchmarks.uncertainty``, whose import sets one BLAS thread for its own runs: the
+    variables are put back after the test, so later subprocesses do not inherit them."""
+    for var in THREAD_VARS:
+        monkeypatch.setenv(var, "1")
+    return importlib.import_module("benchmarks.uncertainty")
+
+
+def test_coverage_rows_count_the_hidden_cells_each_interval_or_set_holds(uncertainty):
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": 2 * x + rng.normal(scale=0.3, size=n),
+            "sign": np.where(x + rng.normal(scale=0.3, size=n) > 0, "pos", "neg"),
+        }
+    )
+    kinds = {"x": ColumnKind.NUMERIC, "y": ColumnKind.NUMERIC, "sign": ColumnKind.CATEGORICAL}
+    rows = {r["column"]: r for r in uncertainty.coverage_rows(frame, kinds, "mcar", 0, 0.9, "cpu")}
+    assert set(rows) == set(kinds)
+    for row in rows.values():
+        assert 0 <= row["covered"] <= row["filled"] <= row["hidden"] == 60
+    assert rows["sign"]["kind"] == "categorical" and rows["y"]["kind"] == "numeric"
+    filled = rows["sign"]["filled"]
+    assert filled > 0 and 0 < rows["sign"]["size"] <= 2.0  # a smoothed rule may give an empty set
+    assert rows["sign"]["covered"] >= 0.7 * filled  # sets of a ~90% rule, on a learnable sign
+    assert rows["y"]["covered"] >= 0.7 * rows["y"]["filled"] > 0
