@@ -11,11 +11,12 @@ from impute_assets.core.explanations import SHUFFLED_ROWS, importance_rows, perm
 from impute_assets.core.imputer import Imputer
 
 
+@pytest.mark.parametrize("inputs", [60, 120])
 def test_importance_predicts_a_bounded_number_of_shuffled_rows_however_many_inputs(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, inputs: int
 ) -> None:
     rng = np.random.default_rng(0)
-    rows, inputs = 600, 60
+    rows = 600
     frame = pd.DataFrame(rng.normal(size=(rows, inputs)), columns=[f"x{i}" for i in range(inputs)])
     frame["y"] = 3 * frame["x7"] + 0.1 * rng.normal(size=rows)
     frame.loc[rng.random(rows) < 0.1, "y"] = np.nan
