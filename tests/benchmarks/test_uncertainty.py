@@ -3,24 +3,16 @@ and prediction sets read from the imputer's result as it gives them."""
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from impute_assets.core.kinds import ColumnKind
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
 
 @pytest.fixture
-def uncertainty(monkeypatch):
-    """``benchmarks.uncertainty``, whose import sets one BLAS thread for its own runs: the
-    variables are put back after the test, so later subprocesses do not inherit them."""
-    for var in THREAD_VARS:
-        monkeypatch.setenv(var, "1")
-    return importlib.import_module("benchmarks.uncertainty")
+def uncertainty(benchmark_module):
+    return benchmark_module("uncertainty")
 
 
 def test_coverage_rows_count_the_hidden_cells_each_interval_or_set_holds(uncertainty):
