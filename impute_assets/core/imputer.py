@@ -466,9 +466,17 @@ class Imputer(TransformerMixin, BaseEstimator):
 
         The imputer is written to a hidden folder beside ``path`` and renamed into place, so a
         reader never sees half of it and saving over an earlier imputer leaves none of its
-        files; a ``path`` that holds other files (no ``imputer.json``) is refused, not emptied.
+        files; a ``path`` that holds other files (no ``imputer.json``) is refused, not emptied,
+        and so is an imputer fitted on a frame with non-text column names.
         """
         self._check_fitted()
+        unnamed = [c for c in self._column_names_ if not isinstance(c, str)]
+        if unnamed:
+            raise TypeError(
+                f"cannot save an imputer fitted on non-text column names {unnamed[:5]}: a saved "
+                "imputer keys its models by name, as text; fit on "
+                "frame.rename(columns=str) to save it"
+            )
         root = Path(path)
         check_save_folder(root)
         root.parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,19 @@ def test_fitted_attributes_follow_sklearn() -> None:
     assert array_fitted.n_features_in_ == 3 and not hasattr(array_fitted, "feature_names_in_")
 
 
+def test_a_frame_with_integer_column_names_is_filled_and_refused_a_save(tmp_path) -> None:
+    frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
+    numbered = frame.set_axis(range(3), axis=1)  # as pd.DataFrame(array) names them
+    result = Imputer(**TINY).fit_impute(numbered)
+    assert list(result.frame.columns) == [0, 1, 2] and result.frame[1].notna().all()
+    observed = numbered[1].notna()
+    assert (result.frame.loc[observed, 1] == numbered.loc[observed, 1]).all()
+    assert set(result.cells()["column"]) == {1}
+    with pytest.raises(TypeError, match=r"non-text column names \[0, 1, 2\].*rename"):
+        Imputer(**TINY).fit(numbered).save(tmp_path / "model")
+    assert not (tmp_path / "model").exists()
+
+
 def test_unfitted_methods_raise() -> None:
     frame = readings_frame(rows=120, slope=2.0, gaps=0.2)
     imputer = Imputer(**TINY)
