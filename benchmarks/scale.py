@@ -3,7 +3,8 @@
 A seeded synthetic table (``--generator``: ``latent3``, ``--numeric`` nonlinear numeric columns
 driven by 3 latent factors and ``--categorical`` categorical ones cut from them; or
 ``factors6``, a second family: 6 latent factors, mixed linear / interaction / heavy-tailed
-numbers, categories of 3 to 8 levels) with ``--missing`` of every cell hidden MCAR is filled by
+numbers, categories of 3 to 8 levels; or ``skewed``: log-normal amounts, counts and a
+40-level category) with ``--missing`` of every cell hidden MCAR is filled by
 each method **in its own process**, one after the other in one run, so peak memory
 (``ru_maxrss``) is the method's own. Every method runs at the default thread count (torch's
 and BLAS's own choice); ``--threads 0 1`` adds a one-thread row per method. Scores are on the
@@ -115,7 +116,36 @@ def make_factor_table(rows: int, numeric: int, categorical: int, seed: int = 0) 
     return pd.DataFrame(data)
 
 
-GENERATORS = {"latent3": make_table, "factors6": make_factor_table}
+def make_skewed_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.DataFrame:
+    """A third family, shaped like warehouse facts: 4 latent factors; the numbers in turn
+    log-normal amounts (spreads 0.6 to 1.8), Poisson counts and plain linear scores; the first
+    category a 40-level bucket of a noisy score (a region, a product line), the others 4
+    levels."""
+    rng = np.random.default_rng(seed + 11)
+    z = rng.normal(size=(rows, 4))
+    data: dict[str, np.ndarray] = {}
+    for j in range(numeric):
+        a = rng.normal(size=4)
+        u = z @ a / np.linalg.norm(a)
+        shape = j % 3
+        data[f"x{j}"] = (
+            np.exp((0.6 + 0.4 * (j % 4)) * u + 0.3 * rng.normal(size=rows))
+            if shape == 0
+            else rng.poisson(np.exp(0.8 * u + 0.5)).astype(np.float64)
+            if shape == 1
+            else u + 0.3 * rng.normal(size=rows)
+        )
+    for j in range(categorical):
+        levels = 40 if j == 0 else 4
+        score = z @ rng.normal(size=4) + 0.5 * rng.normal(size=rows)
+        cuts = np.quantile(score, np.linspace(0, 1, levels + 1)[1:-1])
+        data[f"c{j}"] = np.asarray([f"k{k}" for k in range(levels)], dtype=object)[
+            np.searchsorted(cuts, score)
+        ]
+    return pd.DataFrame(data)
+
+
+GENERATORS = {"latent3": make_table, "factors6": make_factor_table, "skewed": make_skewed_table}
 
 
 def hide(frame: pd.DataFrame, share: float, seed: int = 0) -> pd.DataFrame:
