@@ -129,7 +129,9 @@ def uniforms(index: pd.Index, seed: int, column: Hashable) -> np.ndarray:
     the label, the run's seed and the column, so a cell gets the same interval or set however
     the frame is split into chunks (rows sharing a label share their uniform)."""
     mixed = pd.util.hash_pandas_object(index, index=False).to_numpy(dtype=np.uint64)
-    mixed = mixed ^ np.uint64((seed * 0x9E3779B97F4A7C15 + zlib.crc32(str(column).encode())) % 2**64)
+    mixed = mixed ^ np.uint64(
+        (seed * 0x9E3779B97F4A7C15 + zlib.crc32(str(column).encode())) % 2**64
+    )
     for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64
         mixed = (mixed ^ (mixed >> np.uint64(shift))) * np.uint64(factor)
     mixed = mixed ^ (mixed >> np.uint64(31))
