@@ -37,12 +37,18 @@ if TYPE_CHECKING:
 #: import, "Created temporary directory ... for ephemeral docs site" per context), which
 #: Dagster, Airflow and the CLI would show in every run's log; its warnings and errors still
 #: show. A level the user set on the ``great_expectations`` logger is kept. (GE sets the docs
-#: site module's logger to INFO itself when imported, so that one gets a filter.)
+#: site module's logger to INFO itself when imported, so that one gets a filter.) GE's
+#: WARNING "Using lossy conversion for decimal ... to float" is dropped too: validating in
+#: PostgreSQL, every mean or stdev of a numeric or integer column comes back as a ``Decimal``
+#: that GE reads as a float, once per metric and run, with nothing for the user to do.
 _GE_LOGGER = logging.getLogger("great_expectations")
 if _GE_LOGGER.level == logging.NOTSET:
     _GE_LOGGER.setLevel(logging.WARNING)
     logging.getLogger("great_expectations.data_context.types.base").addFilter(
         lambda record: record.levelno >= logging.WARNING
+    )
+    logging.getLogger("great_expectations.util").addFilter(
+        lambda record: not str(record.msg).startswith("Using lossy conversion for decimal")
     )
 
 #: How many unexpected values each outcome keeps as examples.

@@ -67,7 +67,8 @@ def test_an_unsupported_column_warns_once_without_a_source_line(tmp_path):
 
 
 def test_great_expectations_bookkeeping_stays_out_of_info_logs():
-    """Airflow and the CLI show every INFO line of the root logger; GE's own are not there."""
+    """Airflow and the CLI show every INFO line of the root logger; GE's own are not there,
+    nor its warning on each Decimal metric a warehouse returns; its other warnings are."""
     done = _python("""
         import logging
         logging.basicConfig(level=logging.INFO)
@@ -77,11 +78,18 @@ def test_great_expectations_bookkeeping_stays_out_of_info_logs():
             type="expect_column_values_to_not_be_null", kwargs={"column": "a"})])
         print(validate_frame(pd.DataFrame({"a": [1, 2]}), suite).success)
         logging.getLogger("impute_assets").info("our own line")
+        # what GE says of each Decimal metric PostgreSQL returns (a stdev of a numeric column)
+        from decimal import Decimal
+        from great_expectations.util import convert_decimal_to_float
+        print(convert_decimal_to_float(Decimal("1.9834549558788923")))
+        logging.getLogger("great_expectations.util").warning("a warning of GE's own")
     """)
-    assert done.stdout.strip() == "True"
+    assert done.stdout.split() == ["True", "1.9834549558788923"]
     assert "our own line" in done.stderr  # INFO lines are shown ...
     assert "Skipping registering function" not in done.stderr  # ... but not GE's
     assert "for ephemeral docs site" not in done.stderr
+    assert "lossy conversion" not in done.stderr  # nor its note on reading a Decimal
+    assert "a warning of GE's own" in done.stderr  # its other warnings are kept
 
 
 def test_a_table_declared_in_two_files_is_named_with_both_files(unique_name, tmp_path, caplog):
