@@ -346,15 +346,23 @@ def _target_tensors(targets: Sequence[TargetData], device: torch.device):
 
 
 def _per_row_losses(
-    out: torch.Tensor, numeric: torch.Tensor, y: torch.Tensor, nll: bool
+    out: torch.Tensor,
+    numeric: torch.Tensor,
+    y: torch.Tensor,
+    nll: bool,
+    huber: float | None = None,
 ) -> torch.Tensor:
     """(rows, targets) losses of every target at once: squared error (plus the Gaussian NLL of
     the predicted variance when ``nll``) for numeric targets, cross-entropy for categorical
-    ones. One set of tensor ops for all targets (a loop per target was ~100 small ops a step);
-    the cross-entropy only over categorical targets, whose padded output slots hold -1e4, so
-    they add nothing to it."""
+    ones. With ``huber``, errors beyond that many scaled units count linearly (the Huber
+    loss, doubled so it equals the squared error below ``huber``). One set of tensor ops for
+    all targets (a loop per target was ~100 small ops a step); the cross-entropy only over
+    categorical targets, whose padded output slots hold -1e4, so they add nothing to it."""
     rows, _, width = out.shape
-    err = (y - out[:, :, 0]) ** 2
+    if huber is None:
+        err = (y - out[:, :, 0]) ** 2
+    else:
+        err = 2 * F.huber_loss(out[:, :, 0], y, reduction="none", delta=huber)
     if nll:
         log_var = out[:, :, 1].clamp(-10, 10)
         err = err + 0.5 * (log_var + err.detach() * torch.exp(-log_var))
