@@ -197,3 +197,21 @@ def test_output_heads_stay_in_full_precision_under_bf16() -> None:
         out = net(batch)
     assert out.dtype == torch.float32
     assert (out != out.to(torch.bfloat16).float()).any()  # not on bf16's coarse grid
+
+
+def test_numeric_targets_train_on_a_huber_loss_whose_gradient_is_bounded() -> None:
+    """Squared error within ``HUBER_DELTA`` robust units, linear beyond: a far value moves the
+    shared trunk no more than one ``HUBER_DELTA`` away does (see ``shared.HUBER_DELTA``)."""
+    from impute_assets.core.nets.training import _per_row_losses
+
+    delta = shared.HUBER_DELTA
+    y = torch.tensor([[0.5, 1.0], [6000.0, 1.0]])  # a near and a far numeric target value
+    out = torch.zeros((2, 2, 2), requires_grad=True)  # (rows, targets, mean and log-variance)
+    numeric = torch.tensor([True, False])
+    losses = _per_row_losses(out, numeric, y, nll=False, huber=delta)
+    assert losses[0, 0].item() == pytest.approx(0.25)  # 0.5 ** 2, as squared error
+    assert losses[1, 0].item() == pytest.approx(2 * delta * 6000.0 - delta**2)
+    losses[:, 0].sum().backward()
+    assert out.grad[:, 0, 0].tolist() == pytest.approx([-1.0, -2 * delta])
+    squared = _per_row_losses(out.detach(), numeric, y, nll=False)
+    assert squared[1, 0].item() == pytest.approx(6000.0**2)  # the held-out checks' score
