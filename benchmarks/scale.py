@@ -59,6 +59,13 @@ REFERENCE = "plain_mlp"
 LEVELS = ("low", "mid", "high", "top")
 
 
+def quantile_levels(score: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """``score`` cut at its quantiles into ``len(labels)`` equally frequent levels, lowest
+    first, as an object array of ``labels``."""
+    cuts = np.quantile(score, np.linspace(0, 1, len(labels) + 1)[1:-1])
+    return np.asarray(labels, dtype=object)[np.searchsorted(cuts, score)]
+
+
 def make_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.DataFrame:
     """The complete table: numbers are nonlinear functions of 3 latent factors plus noise;
     each categorical cuts a noisy nonlinear score of the factors into 4 levels."""
@@ -82,8 +89,7 @@ def make_table(rows: int, numeric: int, categorical: int, seed: int = 0) -> pd.D
     for j in range(categorical):
         a = rng.normal(size=3)
         score = np.sin(1.5 * (z @ a)) + 0.5 * z[:, j % 3] ** 2 + 0.3 * rng.normal(size=rows)
-        cuts = np.quantile(score, [0.25, 0.5, 0.75])
-        data[f"c{j}"] = np.asarray(LEVELS, dtype=object)[np.searchsorted(cuts, score)]
+        data[f"c{j}"] = quantile_levels(score, LEVELS)
     return pd.DataFrame(data)
 
 
@@ -138,10 +144,7 @@ def make_skewed_table(rows: int, numeric: int, categorical: int, seed: int = 0) 
     for j in range(categorical):
         levels = 40 if j == 0 else 4
         score = z @ rng.normal(size=4) + 0.5 * rng.normal(size=rows)
-        cuts = np.quantile(score, np.linspace(0, 1, levels + 1)[1:-1])
-        data[f"c{j}"] = np.asarray([f"k{k}" for k in range(levels)], dtype=object)[
-            np.searchsorted(cuts, score)
-        ]
+        data[f"c{j}"] = quantile_levels(score, [f"k{k}" for k in range(levels)])
     return pd.DataFrame(data)
 
 

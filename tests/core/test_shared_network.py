@@ -17,6 +17,7 @@ from impute_assets.core.kinds import ColumnKind, infer_kinds
 from impute_assets.core.nets import shared
 from impute_assets.core.nets.mlp import StackedNet, batch_tensors
 from impute_assets.core.nets.shared import SHARED_CELLS, SharedNet
+from impute_assets.core.nets.training import _per_row_losses
 
 FAST = {
     "epochs": 30,
@@ -202,8 +203,6 @@ def test_output_heads_stay_in_full_precision_under_bf16() -> None:
 def test_numeric_targets_train_on_a_huber_loss_whose_gradient_is_bounded() -> None:
     """Squared error within ``HUBER_DELTA`` robust units, linear beyond: a far value moves the
     shared trunk no more than one ``HUBER_DELTA`` away does (see ``shared.HUBER_DELTA``)."""
-    from impute_assets.core.nets.training import _per_row_losses
-
     delta = shared.HUBER_DELTA
     y = torch.tensor([[0.5, 1.0], [6000.0, 1.0]])  # a near and a far numeric target value
     out = torch.zeros((2, 2, 2), requires_grad=True)  # (rows, targets, mean and log-variance)
