@@ -213,6 +213,18 @@ def test_new_output_table_without_template_follows_the_frame(wh, drop_later, uni
     assert back["s"].isna().tolist() == [False, True, False]
 
 
+def test_a_new_table_from_a_frame_named_by_integers_names_its_columns_as_text(
+    wh, drop_later, unique_name
+):
+    # pd.DataFrame(array) names its columns 0, 1: the table's are "0", "1", values staged alike
+    frame = pd.DataFrame([[1.5, "a"], [None, "b"]])
+    assert wh.publish(frame, drop_later(unique_name)).rows_written == 2
+    back = wh.read(unique_name)
+    assert list(back.columns) == ["0", "1"]
+    assert back["0"].tolist()[0] == 1.5 and back["0"].isna().tolist() == [False, True]
+    assert back["1"].tolist() == ["a", "b"]
+
+
 def test_failed_first_publish_leaves_no_table(wh, drop_later, unique_name):
     frame = pd.DataFrame({"n": [1, 2]})
 
