@@ -3,8 +3,9 @@
 Every method sees the same masked frames (20% of observed cells hidden, MCAR and MAR, seeds
 0-2 by default) through ``impute_assets.evaluation.evaluate``, in one run on one machine,
 and is scored on the hidden cells only. Writes ``benchmarks/results/accuracy.md`` (a table per
-metric, with each method's ratio to the MissForest-style peer) and ``accuracy.csv`` (one row per
-table x pattern x seed x method).
+metric, with each method's ratio to the MissForest-style peer), ``accuracy.csv`` (one row per
+table x pattern x seed x method) and ``accuracy_columns.csv`` (the same, per masked column: where
+a method wins or loses within a table).
 
 Tables are subsampled to ``--rows`` rows; text, id and datetime columns, constant columns and
 categoricals with more than ``--max-categories`` distinct values (in the whole table) are
@@ -148,15 +149,18 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     unknown = set(args.datasets or ()) - set(entries)
     if unknown:
         raise SystemExit(f"unknown datasets {sorted(unknown)}; have {sorted(entries)}")
-    rows, shapes = [], {}
+    rows, columns, shapes = [], [], {}
     for name in args.datasets or list(entries):
         frame, kinds, dropped = load_table(directory, entries[name], args.rows, args.max_categories)
         shapes[name] = (frame.shape, dropped)
         for pattern, seed, method in product(args.patterns, args.seeds, args.methods):
             run_id = Run(name, pattern, seed, method)
-            rows.append(_one(run_id, frame, kinds, args))
+            record, scores = _one(run_id, frame, kinds, args)
+            rows.append(record)
+            columns.append(scores)
     results = pd.DataFrame(rows)
     results.attrs["shapes"] = shapes
+    results.attrs["columns"] = pd.concat(columns, ignore_index=True)
     return results
 
 
@@ -186,8 +190,9 @@ def _imputer(
 
 def _one(
     run_id: Run, frame: pd.DataFrame, kinds: dict[str, ColumnKind], args: argparse.Namespace
-) -> dict:
-    """Evaluate one method on one masked table; a failure is recorded, not raised."""
+) -> tuple[dict, pd.DataFrame]:
+    """Evaluate one method on one masked table: its overall scores and one row per column (a
+    failure is recorded, not raised)."""
     record: dict = asdict(run_id)
     imputer = _imputer(run_id, kinds, args)
     try:
@@ -206,7 +211,7 @@ def _one(
         traceback.print_exc()
         record["error"] = f"{type(exc).__name__}: {exc}"
         print(f"{run_id.label()} FAILED {record['error']}", flush=True)
-        return record
+        return record, pd.DataFrame()
     overall = report.overall
     record.update({k: overall[k] for k in ("nrmse", "accuracy", "macro_f1", "wasserstein", "nmae")})
     record.update(seconds=report.seconds, hidden=report.hidden, left=report.left)
@@ -216,7 +221,7 @@ def _one(
         f"left {report.left:4d} {report.seconds:7.1f}s",
         flush=True,
     )
-    return record
+    return record, report.to_frame().assign(**asdict(run_id))
 
 
 def metric_table(results: pd.DataFrame, metric: str, methods: Sequence[str]) -> pd.DataFrame:
@@ -416,7 +421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render(results, tier, wall))
         results.to_csv(out.with_suffix(".csv"), index=False)
-        print(f"wrote {out} and {out.with_suffix('.csv')} in {wall / 60:.1f} min")
+        per_column = out.with_name(f"{out.stem}_columns.csv")
+        results.attrs["columns"].to_csv(per_column, index=False)
+        print(f"wrote {out}, {out.with_suffix('.csv')} and {per_column} in {wall / 60:.1f} min")
     return 0
 
 
