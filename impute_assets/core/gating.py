@@ -80,14 +80,15 @@ def free_text_like(observed: pd.Series) -> bool:
     """True for string values that are mostly distinct, or long ones few rows share."""
     if len(observed) < 2 or pd.api.types.is_numeric_dtype(observed.dtype):
         return False
-    # every value a string: one C pass over an object column (a Python call per value cost
-    # 0.1 s a column at 200,000 rows); other dtypes (string, category) value by value
-    if observed.dtype == object:
-        if pd.api.types.infer_dtype(observed, skipna=False) != "string":
-            return False
-    elif not observed.map(lambda v: isinstance(v, str)).all():
+    # a category's values are its labels (mapped as a category, a one-label column gave a
+    # Categorical that cannot answer .all())
+    values = (
+        observed.astype(object) if isinstance(observed.dtype, pd.CategoricalDtype) else observed
+    )
+    # every value a string: one C pass (a Python call per value cost 0.1 s a column at 200,000
+    # rows)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
         return False
-    values = observed
     distinct = values.nunique()
     if len(values) >= FREE_TEXT_MIN_ROWS and distinct / len(values) >= FREE_TEXT_UNIQUE_SHARE:
         return True

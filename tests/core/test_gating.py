@@ -189,10 +189,27 @@ def test_free_text_detection() -> None:
     assert free_text_like(pd.Series([f"person {i}" for i in range(30)]))
     assert not free_text_like(pd.Series(["a", "b"] * 20))
     people = [f"person {i}" for i in range(30)]
-    for dtype in ("string", "category"):  # read value by value, as object columns are in one pass
+    for dtype in ("string", "string[pyarrow]", "category", object):
         assert free_text_like(pd.Series(people, dtype=dtype))
     assert not free_text_like(pd.Series([*people, 7]))  # not every value a string
     assert not free_text_like(pd.Series(np.arange(30.0) + 0.5))  # numbers are never text
+    # a category of one label, or of labels not all text (mapped as a category, each once gave
+    # a Categorical that cannot answer .all())
+    assert not free_text_like(pd.Series(["y"] * 5, dtype="category"))
+    assert not free_text_like(pd.Series(["x", 1, "x"], dtype="category"))
+
+
+def test_a_category_column_of_one_observed_label_is_imputed() -> None:
+    # found by the property test at 300 examples: this frame raised TypeError in fit
+    frame = pd.DataFrame(
+        {
+            "flag": [False, True, True, True, False] * 4,
+            "level": pd.Series(["y", None, None, "y", "y"] * 4, dtype="category"),
+        }
+    )
+    result = Imputer(epochs=2, fill="all", seed=0).fit_impute(frame)
+    assert result.frame["level"].tolist() == ["y"] * 20
+    assert result.frame["level"].dtype == "category"
 
 
 def test_blank_strings_are_no_category_to_fill_with() -> None:
