@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import uuid
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,20 @@ def frames(draw) -> pd.DataFrame:
         "when": lambda: pd.date_range("2024-01-01", periods=rows, freq="h", tz="UTC"),
         "constant": lambda: np.full(rows, 7.0),
         "objects": lambda: pd.Series([(1, 2), 3, "s", 4.5][i % 4] for i in range(rows)),
+        "flag": lambda: pd.array(rng.random(rows) < 0.5, dtype="boolean"),
+        "arrow_text": lambda: pd.array(
+            rng.choice(["p", "q", "r"], size=rows), dtype="string[pyarrow]"
+        ),
+        "arrow_float": lambda: pd.array(rng.normal(size=rows), dtype="double[pyarrow]"),
+        "price": lambda: pd.Series([Decimal(f"{v:.2f}") for v in rng.normal(10, 2, size=rows)]),
+        "uuid": lambda: pd.Series([uuid.UUID(int=int(v)) for v in rng.integers(0, 4, size=rows)]),
+        "wait": lambda: pd.to_timedelta(rng.integers(0, 90, size=rows), unit="min"),
+        "small": lambda: pd.array(rng.integers(-3, 3, size=rows), dtype="Int8"),
+        "single": lambda: rng.normal(size=rows).astype("float32"),
+        "level": lambda: pd.Categorical(rng.choice([1, 2, 3], size=rows)),
+        "day": lambda: pd.Series(
+            [dt.date(2024, 1, 1 + int(v)) for v in rng.integers(0, 9, size=rows)]
+        ),
     }
     chosen = draw(st.lists(st.sampled_from(sorted(builders)), min_size=1, max_size=5, unique=True))
     frame = pd.DataFrame({name: builders[name]() for name in chosen})
