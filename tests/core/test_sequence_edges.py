@@ -190,6 +190,15 @@ def test_hundreds_of_tiny_groups_and_all_distinct_group_keys() -> None:
     assert imputer.kinds_["g"] == ColumnKind.CATEGORICAL
 
 
+def test_a_tz_aware_value_column_whose_neighbours_are_all_missing() -> None:
+    # every group one row: no row has a neighbour, so the column's prev/next context is all
+    # NaT (it once went through numpy as naive datetimes and could not be cast back: TypeError)
+    _, masked = series(40)
+    seen = pd.Series(pd.date_range("2024-03-01", periods=40, freq="h", tz="UTC"))
+    frame = masked.assign(seen=seen.mask(seen.index % 4 == 0), g=[f"e{i % 40}" for i in range(40)])
+    fill(frame, order_by="date", group_by="g")
+
+
 @pytest.mark.parametrize("rows", [3, 5, 10])
 def test_very_short_series(rows: int) -> None:
     truth, _ = series(rows)

@@ -329,14 +329,15 @@ def context_columns(frame: pd.DataFrame, spec: SequenceSpec) -> pd.DataFrame:
         out[context_name("gap_prev", column)] = np.log1p(np.abs(gap_prev))[inverse]
         out[context_name("gap_next", column)] = np.log1p(np.abs(gap_next))[inverse]
     out.update(_window_columns(frame, spec, seq, inverse))
-    derived = pd.DataFrame(
-        {name: (v.to_numpy() if isinstance(v, pd.Series) else v) for name, v in out.items()},
+    # by position, each in its own dtype (a tz-aware column of neighbours that are all NaT went
+    # through numpy as naive datetimes, and could not be cast back)
+    return pd.DataFrame(
+        {
+            name: pd.Series(v.array, index=frame.index) if isinstance(v, pd.Series) else v
+            for name, v in out.items()
+        },
         index=frame.index,
     )
-    for name, value in out.items():
-        if isinstance(value, pd.Series):
-            derived[name] = derived[name].astype(value.dtype)
-    return derived
 
 
 def _window_columns(
