@@ -1,4 +1,5 @@
-"""Property tests: observed values are sacred, rows are kept, every gap is accounted for."""
+"""Property tests: observed values are sacred, rows are kept, every gap is accounted for, in
+the tabular and the sequence mode."""
 
 from __future__ import annotations
 
@@ -111,3 +112,34 @@ def test_every_missing_cell_is_filled_or_counted_with_a_reason(frame: pd.DataFra
         assert report.filled == int(result.imputed[column].sum())
         assert report.left == still
         assert sum(report.reasons.values()) == report.left
+
+
+@settings(
+    max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(frames(), st.integers(0, 2**16), st.sampled_from(["daily", "repeated", "with NaT"]))
+def test_sequence_mode_keeps_observed_cells_rows_and_the_caller_frame(
+    frame: pd.DataFrame, seed: int, times: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    rows = len(frame)
+    steps = np.arange(rows) if times == "daily" else rng.integers(0, 3, size=rows)
+    when = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(steps, unit="D"))
+    if times == "with NaT" and rows > 1:  # a time column entirely missing is refused by name
+        when.iloc[-1] = pd.NaT
+    groups = rng.choice(["a", "b", None], size=rows).astype(object)
+    groups[0] = "a"  # a group column entirely missing is refused by name
+    frame = frame.assign(t=when.to_numpy(), g=groups)
+    original = frame.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = Imputer(**FAST, order_by="t", group_by="g").fit_impute(frame)
+
+    pd.testing.assert_frame_equal(frame, original)
+    out = result.frame
+    assert list(out.index) == list(frame.index) and list(out.columns) == list(frame.columns)
+    for column in frame.columns:
+        observed = frame[column].notna().to_numpy()
+        assert out[column][observed].tolist() == frame[column][observed].tolist(), column
