@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
+import json
+import uuid
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,8 @@ from impute_assets.core.encoding.encoders import (
     CategoricalEncoder,
     NumericEncoder,
     _category_key,
+    encoder_from_state,
+    encoder_state,
 )
 
 RNG = np.random.default_rng(0)
@@ -126,3 +131,27 @@ def test_mixed_object_values_stay_apart() -> None:
     codes = encoder.indices(query) - RESERVED
     assert [type(encoder.values[c]) for c in codes[[0, 2, 4]]] == [int, bool, str]
     assert codes[1] == codes[3] == RARE_INDEX - RESERVED and codes[5] == MISSING_INDEX - RESERVED
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [dt.date(2024, 1, 2), dt.date(2024, 1, 3)],
+        [pd.Timestamp("2024-03-31 01:30", tz="Europe/Oslo"), pd.Timestamp("2024-01-01 00:00:01")],
+        [dt.datetime(2024, 1, 2, 3, 4, 5, 6), dt.time(3, 4), dt.timedelta(days=-1, seconds=5)],
+        [pd.Timedelta("1 days 3ns"), uuid.UUID(int=7), b"\x00ab", ("a", 1, dt.date(2024, 1, 1))],
+        [decimal.Decimal("1.20"), 2, 2.0, True, "2"],
+    ],
+    ids=["dates", "timestamps", "datetimes-times-timedeltas", "uuid-bytes-tuples", "scalars"],
+)
+def test_a_saved_vocabulary_comes_back_as_the_values_it_was_fitted_on(values: list) -> None:
+    # a category of dates or uuids once came back as their repr text: a loaded model matched
+    # none of its inputs and filled the text "UUID('...')" into the column
+    series = pd.Series(values * 3, dtype=object)
+    encoder = CategoricalEncoder.fit(series)
+    loaded = encoder_from_state(json.loads(json.dumps(encoder_state(encoder))))
+    assert [(type(v), v) for v in loaded.values] == [(type(v), v) for v in encoder.values]
+    assert [getattr(v, "tz", None) for v in loaded.values] == [
+        getattr(v, "tz", None) for v in encoder.values
+    ]
+    np.testing.assert_array_equal(loaded.indices(series), encoder.indices(series))

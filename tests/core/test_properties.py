@@ -143,3 +143,23 @@ def test_sequence_mode_keeps_observed_cells_rows_and_the_caller_frame(
     for column in frame.columns:
         observed = frame[column].notna().to_numpy()
         assert out[column][observed].tolist() == frame[column][observed].tolist(), column
+
+
+@settings(
+    max_examples=int(os.environ.get("IMPUTE_ASSETS_HYPOTHESIS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(frame=frames(), shared=st.booleans())
+def test_a_saved_and_loaded_imputer_fills_as_the_fitted_one(
+    frame: pd.DataFrame, shared: bool, tmp_path_factory
+) -> None:
+    more = {"candidates": ("shared_network", "linear", "mean_mode")} if shared else {}
+    folder = tmp_path_factory.mktemp("saved") / "imputer"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = Imputer(**FAST, **more).fit(frame)
+        imputer.save(folder)
+        pd.testing.assert_frame_equal(
+            Imputer.load(folder).transform(frame), imputer.transform(frame)
+        )

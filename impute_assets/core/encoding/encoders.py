@@ -6,9 +6,11 @@ column model can re-encode new rows exactly as at training time.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import math
 import re
+import uuid
 import zlib
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -411,22 +413,60 @@ def encoder_from_state(state: dict[str, Any]) -> Encoder:
 
 
 def _to_json(value: Any) -> Any:
-    """Category values as tagged JSON so bools, ints, floats and strings come back as such."""
+    """Category values as tagged JSON that comes back as the same type and value (a loaded
+    model must find the values it was fitted on, and fill with them): bools, numbers, text,
+    decimals, dates and times, uuids, bytes and tuples of those. Anything else is kept as its
+    ``repr``, which a loaded model no longer matches."""
     if isinstance(value, (bool, np.bool_)):
         return {"bool": bool(value)}
     if isinstance(value, (int, np.integer)):
         return {"int": int(value)}
     if isinstance(value, (float, np.floating)):
         return {"float": float(value)}
-    if isinstance(value, decimal.Decimal):
-        return {"decimal": str(value)}
     if isinstance(value, str):
         return {"str": value}
+    if isinstance(value, tuple):
+        return {"tuple": [_to_json(v) for v in value]}
+    for tag, kind, write, _ in _TAGGED:  # subclasses first: pd.Timestamp, datetime, date
+        if isinstance(value, kind):
+            return {tag: write(value)}
     return {"repr": repr(value)}
 
 
 def _from_json(data: dict[str, Any]) -> Any:
     ((tag, value),) = data.items()
-    if tag == "decimal":
-        return decimal.Decimal(value)
-    return value
+    if tag == "tuple":
+        return tuple(_from_json(v) for v in value)
+    read = _READERS.get(tag)
+    return value if read is None else read(value)
+
+
+def _iso(value: dt.date | dt.time) -> str:
+    return value.isoformat()
+
+
+def _timestamp(data: list[str | None]) -> pd.Timestamp:
+    """A Timestamp from its ISO text and its zone's name (the text keeps only the offset)."""
+    text, zone = data
+    value = pd.Timestamp(text)
+    return value if zone is None else value.tz_convert(zone)
+
+
+#: Category values other than JSON's own: (tag, type, to JSON, from JSON).
+_TAGGED: tuple[tuple[str, type, Any, Any], ...] = (
+    ("decimal", decimal.Decimal, str, decimal.Decimal),
+    ("timestamp", pd.Timestamp, lambda v: [v.isoformat(), v.tzname() and str(v.tz)], _timestamp),
+    ("timedelta", pd.Timedelta, lambda v: int(v.value), lambda v: pd.Timedelta(v, unit="ns")),
+    ("datetime", dt.datetime, _iso, dt.datetime.fromisoformat),
+    ("date", dt.date, _iso, dt.date.fromisoformat),
+    ("time", dt.time, _iso, dt.time.fromisoformat),
+    (
+        "pytimedelta",
+        dt.timedelta,
+        lambda v: [v.days, v.seconds, v.microseconds],
+        lambda v: dt.timedelta(days=v[0], seconds=v[1], microseconds=v[2]),
+    ),
+    ("uuid", uuid.UUID, str, uuid.UUID),
+    ("bytes", bytes, bytes.hex, bytes.fromhex),
+)
+_READERS = {tag: read for tag, _, _, read in _TAGGED}
