@@ -65,14 +65,22 @@ def _overflowed(array: pa.Array, cast: pa.Array) -> pa.Array:
     return pc.and_(finite, pc.is_inf(cast))
 
 
+def as_arrow(values: pd.Series) -> pa.Array:
+    """A frame column as the Arrow array it is written as. Uuid objects become their
+    36-character text: Arrow reads them as 16 raw bytes, which a text column stored as such
+    (and PostgreSQL refused, for their zero bytes)."""
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array.type, pa.UuidType):
+        return pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
+    return array
+
+
 def _cast(
     series: pd.Series | pa.ChunkedArray, column: ColumnDescription, desc: TableDescription
 ) -> pa.Array | pa.ChunkedArray:
     target = column.arrow_type
     try:
-        array = (
-            series if isinstance(series, pa.ChunkedArray) else pa.array(series, from_pandas=True)
-        )
+        array = series if isinstance(series, pa.ChunkedArray) else as_arrow(series)
         if array.type == target:
             return array
         if pa.types.is_decimal(target) and pa.types.is_floating(array.type):

@@ -41,7 +41,7 @@ from impute_assets.warehouse.audit import (
     write_audit,
 )
 from impute_assets.warehouse.bulk_load import bulk_load
-from impute_assets.warehouse.conversion import to_arrow, to_pandas
+from impute_assets.warehouse.conversion import as_arrow, to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
 from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for, sql_type_for
 from impute_assets.warehouse.errors import PublishRefused, translated
@@ -305,10 +305,7 @@ def _create_staging(
             )
         else:
             converted = pa.table(
-                {
-                    str(name): pa.array(values, from_pandas=True)
-                    for name, values in request.frame.items()
-                }
+                {str(name): as_arrow(values) for name, values in request.frame.items()}
             )
             columns = [sa.Column(f.name, sql_type_for(f.type)) for f in converted.schema]
             sa.Table(staging, sa.MetaData(), *columns, schema=schema).create(conn)

@@ -177,7 +177,10 @@ def _copy_batches(
                 reader = pacsv.open_csv(
                     stream,
                     read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    # a one-column row of NULL is an empty line: a row, not a line to skip
+                    parse_options=pacsv.ParseOptions(
+                        newlines_in_values=True, ignore_empty_lines=False
+                    ),
                     convert_options=options,
                 )
                 for parsed in reader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import uuid
 
 import pandas as pd
 import pytest
@@ -283,3 +284,13 @@ def test_rows_the_table_rejects_leave_it_intact_and_no_staging(wh, make_table):
         wh.publish(frame, name)
     assert normalized(wh.read(name)) == original
     assert staging_tables(wh, name) == []
+
+
+def test_uuid_objects_are_written_as_their_text(wh, drop_later, unique_name):
+    # Arrow reads uuid objects as 16 raw bytes: a new text column stored those bytes (and
+    # PostgreSQL refused their zero bytes)
+    ids = [uuid.UUID(int=1), None, uuid.UUID(int=2**100)]
+    wh.publish(pd.DataFrame({"n": [1, 2, 3], "u": ids}), drop_later(unique_name))
+    back = wh.read(unique_name).sort_values("n")
+    assert back["u"].tolist()[::2] == [str(ids[0]), str(ids[2])]
+    assert back["u"].isna().tolist() == [False, True, False]
