@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -20,7 +20,7 @@ from impute_assets.pipeline.context import TableContext, source_table
 from impute_assets.pipeline.detect import left_reasons, unsupported_columns
 from impute_assets.pipeline.model_fit import fitting_models
 from impute_assets.pipeline.partitions import key_for_value, partition_filter
-from impute_assets.pipeline.plan import fill_config, ordered, sequence_keys
+from impute_assets.pipeline.plan import fill_config, not_imputed, ordered, sequence_keys
 from impute_assets.pipeline.records import (
     ColumnFill,
     ColumnLeft,
@@ -143,7 +143,9 @@ def _fill_and_publish(
     raw = ordered(spec, raw).reset_index(drop=True)
     source = _nan_as_missing(raw)
     stored = fitting_models(spec, store, columns, source, partition_key, retrain)
-    missing_models = sorted(set(columns) - set(stored))
+    without = sorted(set(columns) - set(stored))
+    unfilled = not_imputed(spec, source, without, ctx.device)  # left as read, with why
+    missing_models = [c for c in without if c not in unfilled]
     if missing_models:
         raise LookupError(
             f"table {spec.table!r}: no stored model for {missing_models}; materialize their model "
@@ -190,7 +192,7 @@ def _fill_and_publish(
             raise ValidationFailed(spec.output_name, checked[-1])
 
     missing = {c: int(source[c].isna().sum()) for c in stored}
-    left_columns = _left_columns(spec, described, source, list(stored))
+    left_columns = _left_columns(spec, described, source, list(stored), unfilled)
     output = _observed_kept(raw, filled, imputed)
     del raw, source  # what was read, once the output is made of it: off the publish's peak
     published = preview = None
@@ -304,14 +306,19 @@ def _predicted(
 
 
 def _left_columns(
-    spec: TableSpec, described: TableDescription, source: pd.DataFrame, imputed: list[str]
+    spec: TableSpec,
+    described: TableDescription,
+    source: pd.DataFrame,
+    imputed: list[str],
+    unfilled: Mapping[str, str],
 ) -> tuple[ColumnLeft, ...]:
-    """The columns with gaps no model fills here, each with its count and reason."""
+    """The columns with gaps no model fills here, each with its count and reason
+    (``unfilled``: those no model fills as the engine reads them, with why)."""
     nulls = {str(c): int(n) for c, n in source.isna().sum().items()}
     counts = MissingCounts(
         spec.table, len(source), nulls, unsupported=unsupported_columns(described)
     )
-    reasons = left_reasons(spec, counts, imputed)
+    reasons = {**left_reasons(spec, counts, imputed), **unfilled}
     return tuple(ColumnLeft(c, nulls[c], reason) for c, reason in reasons.items())
 
 

@@ -173,8 +173,55 @@ def plan_columns(
         if missing:
             raise unknown_columns(spec, f"inputs.{column}", missing, frame.columns)
     configs = {column: column_config(spec, column, device) for column in columns}
-    plan = plan_table(frame, kinds, columns, configs, sequence, spec.inputs)
+    left = _not_imputed(kinds, configs)
+    declared = sorted(set(left) & set(spec.columns or ()))
+    if declared:
+        raise ValueError(
+            f"table {spec.table!r}: columns names columns no model fills: "
+            + "; ".join(f"{c}: {left[c]}" for c in declared)
+        )
+    columns = [c for c in columns if c not in left]
+    plan = plan_table(
+        frame, kinds, columns, {c: configs[c] for c in columns}, sequence, spec.inputs
+    )
     return list(plan.columns.values())
+
+
+def not_imputed(
+    spec: TableSpec, frame: pd.DataFrame, columns: Iterable[str], device: Mapping[str, Any]
+) -> dict[str, str]:
+    """The columns among ``columns`` no model fills, as the engine reads ``frame`` (free text
+    and ids, unless the spec gives them a kind or copies text), each with why: they are
+    left as read, like a skipped column, instead of failing the table's training or fill."""
+    from impute_assets.core.kinds import infer_kinds
+
+    columns = [c for c in columns if c in frame.columns]
+    kinds = infer_kinds(
+        frame[columns], overrides={c: spec.kinds[c] for c in columns if c in spec.kinds}
+    )
+    return _not_imputed(kinds, {c: column_config(spec, c, device) for c in columns})
+
+
+def _not_imputed(kinds: Mapping[str, Any], configs: Mapping[str, ImputerConfig]) -> dict[str, str]:
+    from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind
+
+    left = {}
+    for column, config in configs.items():
+        kind = kinds[column]
+        if kind in IMPUTABLE_KINDS or (kind == ColumnKind.TEXT and config.copy_free_text):
+            continue
+        left[column] = NOT_IMPUTED.get(kind.value, f"read as {kind.value}, which is never imputed")
+    return left
+
+
+#: Why a column read as this kind is left as read (kinds: ``impute_assets.core.kinds``).
+NOT_IMPUTED = {
+    "text": (
+        "free text (long, mostly distinct strings): no model invents text; give it a kind "
+        "(kinds: {column: categorical}) or set copy_free_text to fill it"
+    ),
+    "id": "an id (every observed value distinct): ids are never imputed",
+}
 
 
 def _typed(columns: Iterable[str], types: Mapping[str, str]) -> str:
