@@ -126,6 +126,8 @@ class Dialect:
     #: The Great Expectations 1.x data source method (``context.data_sources.<name>``) that
     #: validates this engine's tables in SQL; None: its rows are validated as a DataFrame.
     ge_datasource: ClassVar[str | None] = None
+    #: Floating-point columns hold infinities (MySQL and MariaDB refuse them).
+    stores_infinity: ClassVar[bool] = True
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -665,6 +667,7 @@ class MySQLDialect(Dialect):
 
     name = "mysql"
     ge_datasource = "add_sql"
+    stores_infinity = False
 
     def ge_engine_kwargs(self):
         # MySQL returns sums of integers and averages as DECIMAL: GE's histogram (the KL check:

@@ -54,4 +54,4 @@ def test_pipeline_keeps_observed(frame, fill):
             import sqlalchemy as sa
             with wh.engine.begin() as conn:
                 for t in (name, spec.output_name, spec.audit_name):
-                    conn.execute(sa.text(f'DROP TABLE IF EXISTS "{t}"'))
+                    conn.execute(sa.text(f'DROP TABLE IF EXISTS {wh.dialect.qualified(t, None)}'))

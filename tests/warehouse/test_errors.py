@@ -192,3 +192,17 @@ def test_backtick_names_are_validated_as_frames_on_mysql(wh, drop_later, unique_
     )
     in_sql = wh.dialect.name not in ("mysql", "duckdb")
     assert seen == [(in_sql, [False, True])]
+
+
+def test_infinity_is_stored_or_refused_naming_the_column(wh, drop_later, unique_name):
+    # MySQL and MariaDB refuse infinities; their driver's error named neither table nor column
+    frame = pd.DataFrame({"id": [1, 2, 3], "ratio": [1.5, float("inf"), None]})
+    name = drop_later(unique_name)
+    if wh.dialect.stores_infinity:
+        wh.publish(frame, name)
+        assert wh.read(name).sort_values("id")["ratio"].tolist()[1] == float("inf")
+        return
+    with pytest.raises(PublishRefused, match=r"1 infinite value.*column 'ratio'"):
+        wh.publish(frame, name)
+    with wh.engine.connect() as conn:
+        assert not wh.dialect.has_table(conn, name, None)  # nothing made
