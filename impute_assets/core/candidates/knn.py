@@ -76,10 +76,13 @@ def knn_predict(
 ) -> np.ndarray:
     """Mean of the ``k`` nearest reference rows, or log vote shares."""
     k = min(k, len(refs))
-    ref_t = torch.from_numpy(refs)
+    # row-major copies: cdist's matrix product rounds by the memory layout, and topk picks
+    # among equal distances by those roundings (a column-major view of the design, as a fit
+    # has, and the row-major copy a loaded model has chose different neighbours)
+    ref_t = torch.from_numpy(np.ascontiguousarray(refs))
     outputs = []
     for start in range(0, len(z), QUERY_CHUNK):
-        query = torch.from_numpy(z[start : start + QUERY_CHUNK])
+        query = torch.from_numpy(np.ascontiguousarray(z[start : start + QUERY_CHUNK]))
         nearest = torch.cdist(query, ref_t).topk(k, largest=False).indices.numpy()
         neighbours = ref_y[nearest]
         if numeric:
