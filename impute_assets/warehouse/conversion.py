@@ -12,7 +12,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impute_assets.warehouse.describe import ColumnDescription, TableDescription
-from impute_assets.warehouse.errors import PublishRefused
 
 
 def _pandas_type(type_: pa.DataType) -> object:
@@ -50,11 +49,8 @@ def to_arrow(frame: pd.DataFrame | pa.Table, desc: TableDescription) -> pa.Table
     missing = [c for c in desc.column_names if c not in names]
     extra = [c for c in names if c not in set(desc.column_names)]
     if missing or extra:
-        raise PublishRefused(
-            f"frame columns differ from the table's (missing {missing}, unexpected {extra})",
-            url=desc.url,
-            schema=desc.schema,
-            table=desc.name,
+        raise desc.refused(
+            f"frame columns differ from the table's (missing {missing}, unexpected {extra})"
         )
     return pa.table({c.name: _cast(frame[c.name], c, desc) for c in desc.columns})
 
@@ -91,10 +87,4 @@ def _cast(
             raise pa.ArrowInvalid("a finite value exceeds single precision (about 3.4e38)")
         return cast
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        raise PublishRefused(
-            f"values do not fit {column.sql_type} ({exc})",
-            url=desc.url,
-            schema=desc.schema,
-            table=desc.name,
-            column=column.name,
-        ) from exc
+        raise desc.refused(f"values do not fit {column.sql_type} ({exc})", column.name) from exc

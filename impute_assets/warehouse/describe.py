@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.warehouse.dialects import Dialect, arrow_type, column_kind
-from impute_assets.warehouse.errors import ColumnNotFound, UnsupportedTypeWarning, translated
+from impute_assets.warehouse.errors import (
+    ColumnNotFound,
+    PublishRefused,
+    UnsupportedTypeWarning,
+    translated,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,12 @@ class TableDescription:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def refused(self, message: str, column: str | None = None) -> PublishRefused:
+        """A publish into this table refused, naming it (and ``column``)."""
+        return PublishRefused(
+            message, url=self.url, schema=self.schema, table=self.name, column=column
+        )
 
     @property
     def kinds(self) -> dict[str, ColumnKind]:

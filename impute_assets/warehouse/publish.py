@@ -341,12 +341,8 @@ def _partition_filter(
     )
     inside = pc.sum(matches.fill_null(False)).as_py()
     if (inside or 0) != len(values):
-        raise PublishRefused(
-            f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}",
-            url=desc.url,
-            schema=desc.schema,
-            table=desc.name,
-            column=name,
+        raise desc.refused(
+            f"{len(values) - (inside or 0)} frame rows lie outside partition {raw_value!r}", name
         )
     return (name, value), (name, partition_label(value))
 
@@ -394,12 +390,8 @@ def _refuse_infinity(desc: TableDescription, data: pa.Table) -> None:
     named neither table nor column)."""
     for name, column in zip(data.column_names, data.columns, strict=True):
         if pa.types.is_floating(column.type) and (count := pc.sum(pc.is_inf(column)).as_py()):
-            raise PublishRefused(
-                f"{count} infinite value(s): this engine cannot store infinity",
-                url=desc.url,
-                schema=desc.schema,
-                table=desc.name,
-                column=name,
+            raise desc.refused(
+                f"{count} infinite value(s): this engine cannot store infinity", name
             )
 
 
