@@ -55,16 +55,24 @@ def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> 
     ``unsupported`` kind) is passed through as read. A column with no observed value at all has
     no model to learn: it is left as it is (declared in ``columns``, it fails its training
     step, naming the column). The ``order_by``/``group_by`` keys are never imputed: a guessed
-    time or entity would place its row in a sequence it was never in. One line names what is
+    time or entity would place its row in a sequence it was never in. Nor is the partition
+    column: a guessed value would move its row to another partition. One line names what is
     left and why."""
     order, groups = sequence_keys(spec)
     keys = {order, *groups} - {None}
+    part = spec.partition.column if spec.partition else None
     if spec.columns is not None:
         declared = [c for c in spec.columns if c in keys]
         if declared:
             raise ValueError(
                 f"table {spec.table!r}: columns {declared} order or group the rows "
                 "(order_by/group_by) and are never imputed; leave them out of columns"
+            )
+        if part in spec.columns:
+            raise ValueError(
+                f"table {spec.table!r}: columns names {part!r}, the partition column; its "
+                "values place the rows in partitions and are never imputed (its NULL rows are "
+                "a partition of their own); leave it out of columns"
             )
         return list(spec.columns)
     if missing is None:
@@ -75,6 +83,7 @@ def columns_to_impute(spec: TableSpec, missing: MissingCounts | None = None) -> 
         if c not in spec.skip
         and c not in missing.empty
         and c not in keys
+        and c != part
         and c not in missing.unsupported
     ]
     left = left_reasons(spec, missing, targets)
@@ -93,6 +102,8 @@ def left_reasons(spec: TableSpec, missing: MissingCounts, targets: list[str]) ->
     def reason(column: str) -> str:
         if column in missing.unsupported:
             return f"type {missing.unsupported[column]} is not imputed; passed through as read"
+        if spec.partition and column == spec.partition.column:
+            return "the partition column; its NULL rows are a partition of their own"
         if column in missing.empty:
             return "no observed value to learn from"
         if column in (order, *groups):
