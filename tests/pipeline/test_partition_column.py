@@ -12,21 +12,14 @@ import pytest
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from tests.factories import TINY_MODEL
+from tests.pipeline.conftest import linear_rows
 
 ROWS = 40
 
 
 def _publish(warehouse, name: str) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=ROWS)
-    frame = pd.DataFrame(
-        {
-            "id": np.arange(ROWS),
-            "part": np.resize(np.array(["a", "b", None, "c"], dtype=object), ROWS),
-            "x": x,
-            "y": np.where(np.arange(ROWS) % 3 == 0, np.nan, 2 * x),
-        }
-    )
+    frame = linear_rows(ROWS, gap_every=3)
+    frame.insert(1, "part", np.resize(np.array(["a", "b", None, "c"], dtype=object), ROWS))
     warehouse.publish(frame, name)
     return frame
 

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import uuid
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from impute_assets.pipeline import TableRun, TableSpec
 from impute_assets.store import ModelStore
 from tests.factories import TINY_MODEL
+from tests.pipeline.conftest import linear_rows
 
 ROWS = 60
 
 
 def _table(warehouse, name: str) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=ROWS)
-    frame = pd.DataFrame(
-        {
-            "id": np.arange(ROWS),
-            "x": x,
-            "y": np.where(np.arange(ROWS) % 5 == 0, np.nan, 2 * x),
-            "note": [f"customer {i} called about the invoice of week {i % 7}" for i in range(ROWS)],
-            "ref": [str(uuid.UUID(int=i * 7919)) for i in range(ROWS)],
-        }
+    frame = linear_rows(ROWS, gap_every=5).assign(
+        note=[f"customer {i} called about the invoice of week {i % 7}" for i in range(ROWS)],
+        ref=[str(uuid.UUID(int=i * 7919)) for i in range(ROWS)],
     )
     frame.loc[frame.index % 3 == 0, ["note", "ref"]] = None
     warehouse.publish(frame, name)
