@@ -31,7 +31,7 @@ from impute_assets.core.fitting.fit import fit_column_models
 from impute_assets.core.fitting.prediction import fill_column, predict_rows
 from impute_assets.core.gating import blank_as_missing, column_verdict, snap
 from impute_assets.core.integrity import UnitIntegrityError
-from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind, infer_kinds
+from impute_assets.core.kinds import ColumnKind, imputable_kinds, infer_kinds
 from impute_assets.core.names import folder_name
 from impute_assets.core.plan import plan_table
 from impute_assets.core.profile import TableProfile
@@ -545,7 +545,7 @@ class Imputer(TransformerMixin, BaseEstimator):
         config: ImputerConfig,
         keys: Collection[str] = (),
     ) -> list[str]:
-        imputable = IMPUTABLE_KINDS | ({ColumnKind.TEXT} if config.copy_free_text else set())
+        imputable = imputable_kinds(config.copy_free_text)
         # a guessed time or group would place its row in a sequence it was never in (keys)
         if self.columns is None:
             return [

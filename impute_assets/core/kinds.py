@@ -28,6 +28,13 @@ class ColumnKind(StrEnum):
 #: Kinds the engine can learn from and fill.
 IMPUTABLE_KINDS = frozenset({ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.DATETIME})
 
+
+def imputable_kinds(copy_free_text: bool) -> frozenset[ColumnKind]:
+    """The kinds a model fills: :data:`IMPUTABLE_KINDS`, and free text where it is copied
+    from similar rows (``copy_free_text``)."""
+    return (IMPUTABLE_KINDS | {ColumnKind.TEXT}) if copy_free_text else IMPUTABLE_KINDS
+
+
 #: A string column is free text when its values are this long on average ...
 TEXT_MIN_MEAN_LENGTH = 30
 #: ... and at least this share of its observed values are distinct.

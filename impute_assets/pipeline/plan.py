@@ -203,15 +203,13 @@ def not_imputed(
 
 
 def _not_imputed(kinds: Mapping[str, Any], configs: Mapping[str, ImputerConfig]) -> dict[str, str]:
-    from impute_assets.core.kinds import IMPUTABLE_KINDS, ColumnKind
+    from impute_assets.core.kinds import imputable_kinds
 
-    left = {}
-    for column, config in configs.items():
-        kind = kinds[column]
-        if kind in IMPUTABLE_KINDS or (kind == ColumnKind.TEXT and config.copy_free_text):
-            continue
-        left[column] = NOT_IMPUTED.get(kind.value, f"read as {kind.value}, which is never imputed")
-    return left
+    return {
+        column: NOT_IMPUTED.get(kind.value, f"read as {kind.value}, which is never imputed")
+        for column, config in configs.items()
+        if (kind := kinds[column]) not in imputable_kinds(config.copy_free_text)
+    }
 
 
 #: Why a column read as this kind is left as read (kinds: ``impute_assets.core.kinds``).
