@@ -135,10 +135,11 @@ def plan_columns(
     columns: Iterable[str],
     device: Mapping[str, Any],
     unsupported: Mapping[str, str] | None = None,
-) -> list[ColumnPlan]:
+) -> tuple[list[ColumnPlan], dict[str, str]]:
     """Inputs, config and fingerprint of each column's model, computed without training, as
     :meth:`Imputer.fit <impute_assets.core.imputer.Imputer.fit>` computes them (one
-    :func:`~impute_assets.core.plan.plan_table`).
+    :func:`~impute_assets.core.plan.plan_table`); and the columns no model fills (free text,
+    ids: see :func:`not_imputed`), each with why.
 
     ``unsupported`` (column -> SQL type: the warehouse's ``unsupported`` kind) is what the
     warehouse says no model may read or fill, whatever pandas would guess from the text read."""
@@ -184,7 +185,7 @@ def plan_columns(
     plan = plan_table(
         frame, kinds, columns, {c: configs[c] for c in columns}, sequence, spec.inputs
     )
-    return list(plan.columns.values())
+    return list(plan.columns.values()), left
 
 
 def not_imputed(

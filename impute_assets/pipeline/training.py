@@ -14,7 +14,6 @@ from impute_assets.pipeline.context import TableContext
 from impute_assets.pipeline.detect import unsupported_columns
 from impute_assets.pipeline.plan import (
     check_declared_columns,
-    not_imputed,
     ordered,
     plan_columns,
     sequence_keys,
@@ -56,9 +55,8 @@ def train_or_reuse(
     spec = ctx.spec
     frame = read_training_frame(ctx)
     unsupported = unsupported_columns(ctx.source)
-    plans = plan_columns(spec, frame, list(columns), dict(ctx.device), unsupported)
-    unplanned = set(columns) - {p.column for p in plans}
-    for column, why in not_imputed(spec, frame, sorted(unplanned), dict(ctx.device)).items():
+    plans, left = plan_columns(spec, frame, list(columns), dict(ctx.device), unsupported)
+    for column, why in left.items():
         ctx.log.info(f"{spec.table}.{column}: left as read, {why}")
     records = decide_and_train(ctx, frame, plans, force_retrain)
     del frame
