@@ -47,9 +47,11 @@ def build_table_suite(
     those rows' own observed values, so a model that fills ``red``/``blue`` where the partition
     observes ``green``/``yellow`` fails. A numeric range is the rows' own, widened on each side
     by :data:`RANGE_MARGIN` of the wider of their range and the training data's (an honest fill
-    of a few rows may lie a little beyond the extremes those rows happen to hold). Only a column
-    with no observed value in the rows takes its range and vocabulary from what its model was
-    trained on (``reference``).
+    of a few rows may lie a little beyond the extremes those rows happen to hold). Where those
+    rows show less than the model was trained on (``reference``), every fill must lie within
+    the two together, and within the rows' own but for the few that chance alone would put
+    beyond them (a partition of ten rows shows little of a column). Only a column with no
+    observed value in the rows takes its range and vocabulary from ``reference`` alone.
 
     Cells left empty on purpose (structural gaps, cells the gates left: ``left`` per column,
     or, unknown, every source gap of a column not filled with ``fill: all``) are allowed: each
@@ -68,18 +70,16 @@ def build_table_suite(
     profiled = observed[[c for c in observed.columns if c in wanted]]
     kinds = infer_kinds(profiled, {c: k for c, k in spec.kinds.items() if c in profiled.columns})
     own = TableProfile.from_frame(profiled, kinds)
-    judged = {
-        c: reference[c]
-        if c not in own.columns or not own[c].count
-        else _with_margin(own[c], reference[c])
-        for c in columns
-    }
+    observing = [c for c in columns if c in own.columns and own[c].count]
+    judged = {c: _with_margin(own[c], reference[c]) if c in observing else reference[c]
+              for c in columns}  # fmt: skip
     profile = TableProfile(
         columns={**own.columns, **judged}, rows=own.rows, bins=own.bins, top_k=own.top_k
     )
     return build_suite(
         profile,
         columns=columns,
+        trained={c: _hull(own[c], reference[c]) for c in observing},
         tolerances=spec.validation.tolerances,
         column_tolerances=_with_left_cells(spec, observed, columns, left),
         extra=spec.validation.expectations,
@@ -106,6 +106,24 @@ def _with_margin(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
     )
     margin = RANGE_MARGIN * width
     return replace(own, min=own.min - margin, max=own.max + margin)
+
+
+def _hull(own: ColumnProfile, reference: ColumnProfile) -> ColumnProfile:
+    """``reference`` with its numeric range stretched to take in ``own``'s (and its observed
+    infinities), widened as :func:`_with_margin` widens: the bounds every fill must keep, while
+    ``own``'s are kept but for the few fills chance would put beyond them."""
+    if own.min is None or reference.min is None:
+        return reference
+    hull = replace(
+        reference,
+        min=min(own.min, reference.min),
+        max=max(own.max, reference.max),
+        infinite=(
+            max(own.infinite[0], reference.infinite[0]),
+            max(own.infinite[1], reference.infinite[1]),
+        ),
+    )
+    return _with_margin(hull, hull)
 
 
 def _with_left_cells(

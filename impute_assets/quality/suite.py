@@ -44,9 +44,12 @@ class Tolerances(BaseModel):
             threshold); the not-null check uses ``mostly = 1 - allowed_missing``.
         range_quantiles: bounds for numeric values as profile quantile names, e.g.
             ``("q01", "q99")``; ``None`` uses the observed min and max.
-        range_mostly: share of values that must lie within the bounds.
+        range_mostly: share of values that must lie within the bounds (a part of the
+            training rows, such as a partition, also lets through the few fills chance alone
+            would put beyond its own bounds, see ``SMALL_SAMPLE_RISK``).
         unseen_share: extra share of categorical values allowed outside the observed
-            vocabulary (on top of the share the profile counted outside its ``top_k``).
+            vocabulary (on top of the share the profile counted outside its ``top_k``, and of
+            the fills chance alone would make unseen labels of a partition).
         mean: the mean may move this many observed standard deviations.
         std: the standard deviation may change by this fraction of the observed one.
         kl_divergence: threshold of GE's KL divergence against the observed histogram.
@@ -132,6 +135,7 @@ def build_suite(
     name: str = "imputed",
     expected: Mapping[str, ColumnProfile] | None = None,
     block_distribution: bool = False,
+    trained: Mapping[str, ColumnProfile] | None = None,
 ) -> Suite:
     """The suite for a table whose ``columns`` were imputed, from their observed ``profile``.
 
@@ -147,6 +151,8 @@ def build_suite(
         expected: per column, the profile its distribution checks compare against instead of
             the observed one (e.g. :func:`~impute_assets.quality.expected.mean_mode_filled`).
         block_distribution: distribution checks fail the suite too (by default they warn).
+        trained: per column, what its model was trained on, when ``profile`` holds only a part
+            of it (one partition): see :func:`column_expectations`.
 
     Example:
         >>> import pandas as pd
@@ -165,6 +171,7 @@ def build_suite(
             f"suite {name!r}: columns {sorted(unknown)} are not in the profile; "
             f"have {sorted(profile.columns)}"
         )
+    expected, trained = dict(expected or {}), dict(trained or {})
     expectations: list[ExpectationSpec] = []
     if row_count is not None:
         expectations.append(ExpectationSpec(type="expect_table_row_count_to_equal",
@@ -174,7 +181,9 @@ def build_suite(
         if column in overrides:
             tol = _tolerances(overrides[column], f"column {column!r}", base=default)
         expectations.extend(
-            column_expectations(profile[column], tol, (expected or {}).get(column), profile.rows)
+            column_expectations(
+                profile[column], tol, expected.get(column), profile.rows, trained.get(column)
+            )
         )
     for i, spec in enumerate(extra):
         try:
@@ -190,47 +199,126 @@ def column_expectations(
     tol: Tolerances,
     expected: ColumnProfile | None = None,
     rows: int | None = None,
+    trained: ColumnProfile | None = None,
 ) -> list[ExpectationSpec]:
     """Expectations for one imputed column, by its kind (``rows``: the profiled table's rows).
 
     Invariants come from ``col`` (the observed values); distribution checks from ``expected``
-    when given (what the column's fill method can produce), else from ``col``.
+    when given (what the column's fill method can produce), else from ``col``. ``trained``:
+    what the column's model was trained on, when ``col`` is a part of it (a partition's rows):
+    fills must then lie within its range and vocabulary, and within those of ``col`` but for
+    the few that chance alone would put beyond them (:func:`_by_chance`).
     """
     specs = [_spec("expect_column_values_to_not_be_null", col.name, tolerance="allowed_missing",
                    mostly=_share(1.0 - tol.allowed_missing))]  # fmt: skip
     if col.count == 0:
         return specs
     target = expected or col
+    total = max(rows or col.count, col.count)
     if col.kind is ColumnKind.NUMERIC and col.min is not None:  # None: only infinities seen
-        low, high = _bounds(col, tol)
-        # Observed infinities stay as they are: that side is left open (``fills_finite``
-        # checks that no fill is infinite).
-        low, high = (None if col.infinite[0] else low), (None if col.infinite[1] else high)
-        if low is not None or high is not None:
-            specs.append(_spec("expect_column_values_to_be_between", col.name,
-                               tolerance=RANGE_KEYS, min_value=low, max_value=high,
-                               mostly=tol.range_mostly))  # fmt: skip
+        specs += _range_checks(col, tol, total, trained)
         specs += _numeric_distribution(target, tol)
     elif col.kind is ColumnKind.DATETIME:
-        low, high = _bounds(col, tol)
-        specs.append(_spec("expect_column_values_to_be_between", col.name, tolerance=RANGE_KEYS,
-                           min_value=epoch_iso(low), max_value=epoch_iso(high),
-                           mostly=tol.range_mostly))  # fmt: skip
+        specs += _range_checks(col, tol, total, trained)
     elif col.kind is ColumnKind.CATEGORICAL:
-        # A vocabulary cut to the most frequent values cannot tell a fill of a rarer observed
-        # value from an invented one, so it counts only on the observed cells it keeps, as if
-        # every other cell, observed or filled, lay outside it (it had asked the fills for the
-        # observed cells' share: fills of rarer cities failed a 300-city column at 1M rows).
-        kept = (col.count - col.other) / max(rows or col.count, col.count) if col.other else 1.0
-        specs.append(_spec("expect_column_values_to_be_in_set", col.name, tolerance="unseen_share",
-                           value_set=col.vocabulary,
-                           mostly=_share(kept - tol.unseen_share)))  # fmt: skip
+        specs += _vocabulary_checks(col, tol, total, trained)
         specs += _categorical_distribution(target, tol)
     return specs
 
 
 #: The tolerance keys of the range check.
 RANGE_KEYS = "range_quantiles, range_mostly"
+#: The chance that honest fills fail a range or vocabulary check only because the rows they
+#: are judged against are few (see :func:`_by_chance`).
+SMALL_SAMPLE_RISK = 1e-3
+
+
+def _by_chance(fills: int, a: float, b: float) -> float:
+    """How many of ``fills`` values drawn like the observed ones may fall where no observed
+    value lies, by chance alone: the ``1 - SMALL_SAMPLE_RISK`` quantile of a beta-binomial
+    whose Beta(a, b) is the probability mass the observed values did not reach.
+
+    A partition of ten rows shows little of a column: a new value lies beyond the range of
+    ``n`` observed values with probability 2 / (n + 1) (that mass is Beta(2, n - 1)), and
+    checks that asked every fill to lie within it failed a third of honest fills of 10-row
+    partitions. The allowance is at most about five values beyond a range at any size, so a
+    stale model whose fills all lie outside still fails; a vocabulary's grows with its labels
+    seen once (Good-Turing's estimate of the unseen mass).
+    """
+    if fills <= 0:
+        return 0.0
+    from scipy.stats import betabinom
+
+    allowed = float(betabinom.ppf(1.0 - SMALL_SAMPLE_RISK, fills, a, b))
+    return allowed + 0.5 if allowed else 0.0  # half a value: float rounding never fails it
+
+
+def _range_checks(
+    col: ColumnProfile, tol: Tolerances, total: int, trained: ColumnProfile | None
+) -> list[ExpectationSpec]:
+    """The range checks (see :func:`column_expectations`)."""
+    if trained is None or _bounds(trained, tol) == _bounds(col, tol):
+        judged = [(col, 0.0)]
+    else:
+        judged = [(trained, 0.0), (col, _by_chance(col.missing, 2, max(col.count - 1, 1)))]
+    return [
+        spec
+        for profile, chance in judged
+        if (spec := _range(profile, tol, _share(tol.range_mostly - chance / total))) is not None
+    ]
+
+
+def _range(profile: ColumnProfile, tol: Tolerances, mostly: float) -> ExpectationSpec | None:
+    """Values within ``profile``'s range (None: both sides open)."""
+    low, high = _bounds(profile, tol)
+    if profile.kind is ColumnKind.DATETIME:
+        low, high = epoch_iso(low), epoch_iso(high)
+    else:
+        # Observed infinities stay as they are: that side is left open (``fills_finite``
+        # checks that no fill is infinite).
+        low = None if profile.infinite[0] else low
+        high = None if profile.infinite[1] else high
+        if low is None and high is None:
+            return None
+    return _spec("expect_column_values_to_be_between", profile.name, tolerance=RANGE_KEYS,
+                 min_value=low, max_value=high, mostly=mostly)  # fmt: skip
+
+
+def _vocabulary_checks(
+    col: ColumnProfile, tol: Tolerances, total: int, trained: ColumnProfile | None
+) -> list[ExpectationSpec]:
+    """The vocabulary checks (see :func:`column_expectations`)."""
+    if trained is None or _vocabulary(trained) == _vocabulary(col):
+        judged = [(col, 0.0)]
+    else:
+        once = sum(1 for _, count in col.top_values if count == 1)
+        judged = [(trained, 0.0), (col, _by_chance(col.missing, once + 1, col.count - once + 1))]
+    return [
+        _spec("expect_column_values_to_be_in_set", col.name, tolerance="unseen_share",
+              value_set=profile.vocabulary,
+              mostly=_share(_kept(profile, col, total) - tol.unseen_share - chance / total))
+        for profile, chance in judged
+    ]  # fmt: skip
+
+
+def _vocabulary(col: ColumnProfile) -> tuple[frozenset[Any], bool]:
+    """The labels a profile keeps, and whether it left any out."""
+    return frozenset(col.vocabulary), bool(col.other)
+
+
+def _kept(vocabulary: ColumnProfile, col: ColumnProfile, total: int) -> float:
+    """The share of ``total`` values an in-set check on ``vocabulary`` must find in it.
+
+    All, when it holds every observed value. A vocabulary cut to the most frequent values
+    cannot tell a fill of a rarer observed value from an invented one, so it counts only on
+    ``col``'s observed cells it keeps, as if every other cell, observed or filled, lay outside
+    it (it had asked the fills for the observed cells' share: fills of rarer cities failed a
+    300-city column at 1M rows).
+    """
+    if not vocabulary.other:
+        return 1.0
+    kept = set(vocabulary.vocabulary)
+    return sum(count for value, count in col.top_values if value in kept) / total
 
 
 def _numeric_distribution(col: ColumnProfile, tol: Tolerances) -> list[ExpectationSpec]:
