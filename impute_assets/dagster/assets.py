@@ -17,10 +17,12 @@ from impute_assets.dagster.concurrency import fill_pool
 from impute_assets.dagster.executors import refuse_single_host
 from impute_assets.dagster.kubernetes import FILL_POD_TAGS, TRAINING_POD_TAGS
 from impute_assets.dagster.metadata import (
+    LEFT_VERSION,
     config_version,
     fill_metadata,
     fill_record_metadata,
     frame_version,
+    left_metadata,
     model_metadata,
 )
 from impute_assets.dagster.missing import missing_values_asset
@@ -216,6 +218,14 @@ def build_table_assets(
                 asset_key=model_specs[model.column].key,
                 data_version=dg.DataVersion(model.version) if model.version else None,
                 metadata=model_metadata(model).to_metadata(),
+            )
+        # a column left without a model is materialized too, saying why: never materialized,
+        # it would keep the imputed asset's automation waiting on a missing dependency
+        for column, why in record.left.items():
+            yield dg.MaterializeResult(
+                asset_key=model_specs[column].key,
+                data_version=dg.DataVersion(LEFT_VERSION),
+                metadata=left_metadata(column, why).to_metadata(),
             )
 
     @dg.multi_asset(

@@ -71,6 +71,15 @@ def config_version(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+#: The data version of a column's model asset when the column gets no model.
+LEFT_VERSION = "left"
+
+
+def left_metadata(column: str, why: str) -> ImputationMetadata:
+    """What the model asset of a column that gets no model (free text, ids) reports: why."""
+    return ImputationMetadata(column=column, decision="left", reason=why, model="(none)")
+
+
 def model_metadata(model: ModelRecord) -> ImputationMetadata:
     """What a column's model asset reports: the decision and why, the model, its held-out score."""
     return ImputationMetadata(

@@ -43,8 +43,10 @@ class ImputationMetadata(BaseModel):
         None, description="why the table could not be defined (its placeholder asset)"
     )
     # A column's model asset.
-    decision: str | None = Field(None, description="'train' or 'reuse'")
-    reason: str | None = Field(None, description="why the model was trained or reused")
+    decision: str | None = Field(
+        None, description="'train', 'reuse', or 'left' (the column gets no model: free text, ids)"
+    )
+    reason: str | None = Field(None, description="why the model was trained, reused or left")
     fingerprint: str | None = Field(None, description="inputs, kinds, config and library version")
     version: str | None = Field(None, description="the stored model version now in use")
     inputs: list[str] | None = Field(None, description="the model's input columns")

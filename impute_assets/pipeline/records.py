@@ -128,6 +128,8 @@ class TrainRecord:
     table: str
     models: tuple[ModelRecord, ...]
     seconds: float
+    #: Columns asked for that get no model (free text, ids), and why: left as read.
+    left: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, column: str) -> ModelRecord:
         for model in self.models:

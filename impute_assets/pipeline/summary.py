@@ -25,9 +25,14 @@ def missing_rows(missing: MissingCounts) -> list[dict[str, Any]]:
     ]
 
 
+#: The scores of a column no model fills.
+_NO_SCORES = {"model": "(none)", "metric": "", "held-out": None, "spread": None, "mean/mode": None}
+
+
 def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
-    """One row per column model: trained or reused and why, the version, its held-out score."""
-    return [
+    """One row per column model: trained or reused and why, the version, its held-out score;
+    then the columns left without a model, and why."""
+    models = [
         {
             "column": m.column,
             "decision": m.decision,
@@ -36,6 +41,10 @@ def model_rows(training: TrainRecord) -> list[dict[str, Any]]:
             "reason": m.reason,
         }
         for m in training.models
+    ]
+    return models + [
+        {"column": c, "decision": "left", "version": "(none)", **_NO_SCORES, "reason": why}
+        for c, why in training.left.items()
     ]
 
 
@@ -57,7 +66,6 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
         }
         for c in fill.columns
     ]
-    none = {"model": "(none)", "metric": "", "held-out": None, "spread": None, "mean/mode": None}
     return imputed + [
         {
             "column": c.column,
@@ -65,7 +73,7 @@ def fill_rows(fill: FillRecord) -> list[dict[str, Any]]:
             "filled": 0,
             "left": c.left,
             "mean_confidence": None,
-            **none,
+            **_NO_SCORES,
             "model_version": "",
             "left because": c.reason,
         }

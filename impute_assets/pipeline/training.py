@@ -63,7 +63,7 @@ def train_or_reuse(
     release_free_memory()  # the sample's and the fits' freed memory, before the fill's peak
     seconds = time.perf_counter() - started
     ctx.log.info(f"{spec.table}: {len(plans)} models in {seconds:.1f}s")
-    return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds)
+    return TrainRecord(spec.table, tuple(records[p.column] for p in plans), seconds, left)
 
 
 def decide_and_train(

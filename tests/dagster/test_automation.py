@@ -6,8 +6,9 @@ import dagster as dg
 
 from impute_assets.dagster import build_imputation_defs
 from impute_assets.dagster.sensor import AUTOMATION_SENSOR
+from impute_assets.pipeline import TableSpec
 from impute_assets.warehouse import Warehouse
-from tests.dagster.runs import decisions, force_retrain, materialize, sensor_of
+from tests.dagster.runs import decisions, force_retrain, materialize, reported, sensor_of
 from tests.factories import sample_frame, table_spec
 
 
@@ -83,3 +84,29 @@ def test_a_partition_never_filled_is_left_to_the_partition_sensor(
     )
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=filled.cursor)
     assert again.get_num_requested(imputed) == 1  # the filled partition 1, not 2
+
+
+def test_a_free_text_column_gets_its_model_asset_materialized_as_left(
+    warehouse_url, unique_name, tmp_path
+):
+    """Discovery counts gaps in SQL, so a free-text column with gaps gets a model asset. Its
+    training leaves it (no model) and says why; the asset is materialized all the same, or the
+    imputed table's automation would wait on a missing dependency forever."""
+    from impute_assets.pipeline.discovery import discover
+
+    frame = sample_frame(rows=120)
+    frame["note"] = [f"customer {i} called about the invoice of week {i % 9}" for i in range(120)]
+    frame.loc[frame.index % 4 == 0, "note"] = None
+    Warehouse(warehouse_url).publish(frame, unique_name)
+    spec = table_spec(unique_name)
+    spec.pop("columns")
+    found = discover([TableSpec.parse(spec)])
+    defs = build_imputation_defs([spec], model_store=str(tmp_path / "models"), discovery=found)
+    instance = dg.DagsterInstance.ephemeral()
+    start = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    trained = materialize(defs, f"key:{unique_name}/models/*", instance=instance)
+    assert decisions(trained)["note"] == "left"
+    assert "free text" in str(reported(trained)[f"{unique_name}/models/note"].reason)
+    assert {d for c, d in decisions(trained).items() if c != "note"} == {"train"}
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=start.cursor)
+    assert after.get_num_requested(dg.AssetKey(f"{unique_name}_imputed")) == 1

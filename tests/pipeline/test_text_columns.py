@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from impute_assets.pipeline import TableRun, TableSpec
+from impute_assets.pipeline.summary import model_rows
 from impute_assets.store import ModelStore
 from tests.factories import TINY_MODEL
 from tests.pipeline.conftest import linear_rows
@@ -37,6 +38,9 @@ def test_free_text_and_text_ids_with_gaps_are_left_and_the_rest_filled(
     assert {"y", "note", "ref"} <= set(run.columns())  # gaps counted in SQL: all candidates
     record = run.run()
     assert [m.column for m in record.training.models] == ["y"]
+    assert set(record.training.left) == {"note", "ref"}
+    rows = {r["column"]: r for r in model_rows(record.training)}
+    assert rows["note"]["decision"] == "left" and "free text" in rows["note"]["reason"]
     fill = record.fills[0]
     assert fill.cells_filled == ROWS // 5
     left = {c.column: c for c in fill.left_columns}
