@@ -105,11 +105,16 @@ class _TableOperator(BaseOperator):
         raise NotImplementedError
 
     def train(self, run: TableRun, columns: list[str]) -> dict[str, Any]:
-        """Train or reuse each column's model: ``{column: its model record}``."""
+        """Train or reuse each column's model: ``{column: its model record}``; a column left
+        without a model (free text, ids) as ``{"decision": "left", "reason", "version": None}``."""
         from impute_assets.pipeline.summary import model_data
 
         training = run.train_or_reuse(columns, self.force_retrain)
-        return {m.column: model_data(m) for m in training.models}
+        left = {
+            c: {"column": c, "decision": "left", "reason": why, "version": None}
+            for c, why in training.left.items()
+        }
+        return {**{m.column: model_data(m) for m in training.models}, **left}
 
     def fill(
         self, run: TableRun, columns: list[str], context: Context, may_retrain: bool = False
@@ -168,7 +173,7 @@ class TrainModelsOperator(_TableOperator):
     per column. Send it to a GPU worker with ``queue=GPU_QUEUE``.
 
     XCom: ``{"table", "models": {column: decision, reason, version, held-out score and
-    baseline, ...}}``.
+    baseline, ...}}`` (decision ``left`` for a column that gets no model, with why).
     """
 
     publishes = False

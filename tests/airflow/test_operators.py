@@ -40,3 +40,23 @@ def test_a_partition_for_an_unpartitioned_table_names_the_table():
     op = FillTableOperator(task_id="fill", spec=spec, partition="3")
     with pytest.raises(ValueError, match="table 'weather': partition '3'"):
         op.partition_key(TableSpec.parse(spec), {"partition_key": None})
+
+
+def test_the_models_xcom_names_a_column_left_without_a_model(duckdb_url, tmp_path):
+    from impute_assets.pipeline import TableRun
+    from impute_assets.store import ModelStore
+    from impute_assets.warehouse import Warehouse
+    from tests.factories import TINY_MODEL
+    from tests.pipeline.conftest import linear_rows
+
+    rows = linear_rows(60, gap_every=5)
+    rows["note"] = [f"customer {i} called about the invoice of week {i % 7}" for i in range(60)]
+    rows.loc[rows.index % 3 == 0, "note"] = None
+    warehouse = Warehouse(duckdb_url)
+    warehouse.publish(rows, "calls")
+    spec = {"table": "calls", "key": ["id"], "model": TINY_MODEL}
+    run = TableRun(TableSpec.parse(spec), warehouse, ModelStore(str(tmp_path / "models")))
+    models = TrainModelsOperator(task_id="train", spec=spec).train(run, run.columns())
+    assert models["y"]["decision"] == "train" and models["y"]["version"]
+    assert models["note"]["decision"] == "left" and models["note"]["version"] is None
+    assert "free text" in models["note"]["reason"]
