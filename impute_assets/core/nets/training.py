@@ -363,7 +363,7 @@ def _per_row_losses(
         err = (y - out[:, :, 0]) ** 2
     else:
         err = 2 * F.huber_loss(out[:, :, 0], y, reduction="none", delta=huber)
-    if nll:
+    if nll and width > 1:  # width 1: every target a category of one label, no variance slot
         log_var = out[:, :, 1].clamp(-10, 10)
         err = err + 0.5 * (log_var + err.detach() * torch.exp(-log_var))
     categorical = torch.nonzero(~numeric).squeeze(1)
