@@ -241,9 +241,10 @@ def _by_chance(fills: int, a: float, b: float) -> float:
     A partition of ten rows shows little of a column: a new value lies beyond the range of
     ``n`` observed values with probability 2 / (n + 1) (that mass is Beta(2, n - 1)), and
     checks that asked every fill to lie within it refused 13 of 54 honestly filled partitions
-    of ten rows (``benchmarks/small_partitions.py``). The allowance is at most about five values beyond a range at any size, so a
-    stale model whose fills all lie outside still fails; a vocabulary's grows with its labels
-    seen once (Good-Turing's estimate of the unseen mass).
+    of ten rows (``benchmarks/small_partitions.py``). The allowance is at most about five
+    values beyond a range at any size, so a stale model whose fills all lie outside still
+    fails; a vocabulary's grows with its labels seen once (Good-Turing's estimate of the
+    unseen mass).
     """
     if fills <= 0:
         return 0.0
