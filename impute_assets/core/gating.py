@@ -32,6 +32,10 @@ GRID_DECIMALS = 6
 #: Distinct observed values needed to trust a step coarser than the decimals they are written
 #: with (two values 39.1 and 40.25 share the step 1.15, but do not make a grid of it).
 GRID_MIN_VALUES = 5
+#: The largest scaled numeric target (robust units: distance from the median in interquartile
+#: spreads) whose squared error single precision still holds: a column with values beyond it
+#: is left whole (one 1e308 among values near 1 trained to fills of ~1e36).
+MAX_SCALED_TARGET = float(np.sqrt(np.finfo(np.float32).max))
 
 
 def blank_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,10 +66,12 @@ def _blank(series: pd.Series) -> pd.Series:
     return series.isin([value for value in distinct if blank(value)])
 
 
-def column_facts(series: pd.Series, numeric: bool) -> dict[str, Any]:
+def column_facts(
+    series: pd.Series, numeric: bool, scaled: np.ndarray | None = None
+) -> dict[str, Any]:
     """What the gates need to know about a target column, measured on the fitting rows: its
     missing share, whether it reads as free text, and (numeric) the grid and range of its
-    observed values."""
+    observed values and (given its ``scaled`` values) how many lie beyond single precision."""
     observed = series.dropna()
     facts: dict[str, Any] = {
         "missing_share": float(series.isna().mean()) if len(series) else 0.0,
@@ -73,6 +79,9 @@ def column_facts(series: pd.Series, numeric: bool) -> dict[str, Any]:
     }
     if numeric and len(observed) and pd.api.types.is_numeric_dtype(observed.dtype):
         facts["grid"] = numeric_grid(observed.to_numpy(dtype=float))
+    far = int(np.sum(np.abs(scaled) > MAX_SCALED_TARGET)) if scaled is not None else 0
+    if far:
+        facts["beyond_precision"] = far
     return facts
 
 
@@ -132,6 +141,12 @@ def column_verdict(holdout: dict[str, Any], gate: Gate, copies_text: bool = Fals
     """Why a column is left whole under ``gate`` (``None``: its cells may be filled), from its
     model's held-out record. ``copies_text``: a free-text column the user asked to copy."""
     facts = holdout.get("facts", {})
+    far = facts.get("beyond_precision")
+    if far:
+        return (
+            f"{reasons.BEYOND_PRECISION} ({far} value(s) over {MAX_SCALED_TARGET:.2g} "
+            "interquartile spreads from the median)"
+        )
     share = facts.get("missing_share")
     if share is not None and share > gate.max_missing_share:
         return f"{reasons.MOSTLY_MISSING} ({share:.0%} > {gate.max_missing_share:.0%})"

@@ -90,6 +90,21 @@ def test_a_mostly_missing_column_is_left_unless_opted_in(gated) -> None:
     assert not opted.imputed["name"].any()  # the other gates still hold
 
 
+def test_a_column_beyond_single_precision_is_left_even_under_fill_all() -> None:
+    """Values spanning 1e-30..1e30 (a table of physical constants): training would overflow,
+    so the column is left whole, counted under why, and the rest of the table is filled."""
+    frame = table(rows=200)[["x", "y", "side"]]
+    rng = np.random.default_rng(1)
+    frame["constant"] = (10.0 ** rng.uniform(-30, 30, size=len(frame))) * np.sign(frame["x"])
+    frame["constant"] = frame["constant"].mask(rng.random(len(frame)) < 0.2)
+    result = fit_impute(frame, fill="all")
+    report = {r.column: r for r in result.report}
+    [(why, count)] = report["constant"].reasons.items()
+    assert why.startswith(reasons.BEYOND_PRECISION) and count == frame["constant"].isna().sum()
+    assert result.frame["constant"].isna().sum() == count
+    assert report["y"].filled == frame["y"].isna().sum()
+
+
 def test_fill_all_fills_every_reachable_cell(gated) -> None:
     frame = gated[0]
     result = fit_impute(frame, fill="all")

@@ -161,10 +161,23 @@ def test_observed_infinities_in_a_target_stay_and_its_gaps_get_finite_fills(tabl
     assert all(math.isfinite(published[i]) for i, v in enumerate(y) if v is None)
 
 
-def test_a_target_with_one_1e308_outlier_is_refused_naming_the_column(table):
+def test_a_target_with_one_1e308_outlier_is_left_whole_and_the_table_filled(table):
     """Training on it would overflow single precision (fills of ~1e36 that pass a range check
-    up to 1e308): the run refuses before any model is stored, naming the column."""
+    up to 1e308): the column is left as read, counted under why, even with ``fill: all``,
+    while the table's other target is filled and published."""
     x, y = _gaps()
+    _, z = _gaps(seed=1)
     y = [1e308 if i == 1 else v for i, v in enumerate(y)]
-    with pytest.raises(ValueError, match=r"column 'y': 1 value\(s\) \(e\.g\. 1e\+308\) lie over"):
-        table({"x": ("double", x), "y": ("double", y)}, ["y"])
+    wh, output, fill = table(
+        {"x": ("double", x), "y": ("double", y), "z": ("double", z)}, ["y", "z"]
+    )
+    columns = {c.column: c for c in fill.columns}
+    gaps = sum(v is None for v in y)
+    assert columns["y"].filled == 0 and columns["y"].left == gaps
+    (why,) = columns["y"].reasons
+    assert why.startswith("values too far apart for single-precision training")
+    assert "(1 value(s) over" in why and columns["y"].reasons[why] == gaps
+    published = _column(wh, output, "y")
+    assert [v if v == v else None for v in published] == y  # NaN: NULL as pandas reads it
+    assert columns["z"].filled == sum(v is None for v in z)
+    assert all(math.isfinite(v) for v in _column(wh, output, "z"))

@@ -39,7 +39,7 @@ from impute_assets.core.encoding.features import FeatureSpace
 from impute_assets.core.explanations import permutation_importance
 from impute_assets.core.fitting.column_model import ColumnModel, HeldOutCells, fingerprint
 from impute_assets.core.fitting.prediction import filled_frame, predict_rows
-from impute_assets.core.gating import column_facts
+from impute_assets.core.gating import MAX_SCALED_TARGET, column_facts
 from impute_assets.core.kinds import ColumnKind
 from impute_assets.core.nets.shared import SHARED_CELLS
 from impute_assets.core.nets.training import TargetData
@@ -152,7 +152,9 @@ def fit_column_models(
         model.holdout.importance = permutation_importance(
             model, inputs, frame[target.name], np.flatnonzero(target.holdout), config.seed
         )
-        model.holdout.facts = column_facts(frame[target.name], target.numeric)
+        series = frame[target.name]
+        scaled = space.encoders[target.name].target(series) if target.numeric else None
+        model.holdout.facts = column_facts(series, target.numeric, scaled)
         if model.held_out is not None:  # positions in the frame as given
             model.held_out = replace(model.held_out, rows=keep[model.held_out.rows])
         return model
@@ -250,30 +252,23 @@ def _target_data(
     numeric = space.encoders[name].kind != ColumnKind.CATEGORICAL
     y = encoder.target(frame[name])
     if numeric:
-        _check_trainable(name, y, frame[name])
+        y = _trainable(y)
     observed = np.isfinite(y) if numeric else y >= 0
     holdout = observed & holdout if holdout is not None else holdout_split(observed, config, rng)
     classes = 1 if numeric else len(encoder.values)
     return TargetData(name, numeric, classes, y, observed & ~holdout, holdout, weights)
 
 
-#: The largest scaled target (robust units: distance from the median in IQRs) whose squared
-#: error single precision still holds; beyond it training overflows and fills are garbage.
-MAX_SCALED_TARGET = float(np.sqrt(np.finfo(np.float32).max))
+#: Where a column with values beyond :data:`MAX_SCALED_TARGET` has its training values pulled
+#: in to (robust units): the gates leave such a column whole, its model need only stay finite.
+FAR_TARGET_BOUND = 1e3
 
 
-def _check_trainable(name: str, scaled: np.ndarray, values: pd.Series) -> None:
-    """Refuse, naming the column, a numeric target some of whose values lie so far from the
-    rest that training would overflow (one 1e308 among values near 1 gave fills of ~1e36)."""
-    far = np.abs(scaled) > MAX_SCALED_TARGET
-    if far.any():
-        raw = values.to_numpy(dtype=float, na_value=np.nan)[far]
-        raise ValueError(
-            f"column {name!r}: {int(far.sum())} value(s) (e.g. {raw[0]:.3g}) lie over "
-            f"{MAX_SCALED_TARGET:.2g} times the column's interquartile spread from its median, "
-            "beyond what training in single precision can fit; exclude the column, or impute it "
-            "from a view that caps or log-transforms it"
-        )
+def _trainable(scaled: np.ndarray) -> np.ndarray:
+    """``scaled`` as training reads it: values beyond single precision's reach pulled in."""
+    if np.any(np.abs(scaled) > MAX_SCALED_TARGET):
+        return np.clip(scaled, -FAR_TARGET_BOUND, FAR_TARGET_BOUND)
+    return scaled
 
 
 def _fit_text(
