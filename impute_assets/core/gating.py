@@ -137,16 +137,25 @@ def snap(values: np.ndarray, grid: dict[str, float] | None) -> np.ndarray:
     return out
 
 
+def beyond_precision(facts: dict[str, Any]) -> str | None:
+    """Why a numeric column's values cannot be trained on in single precision, from its
+    facts (``None``: they can): the gates leave such a column whatever the fill mode."""
+    far = facts.get("beyond_precision")
+    if not far:
+        return None
+    return (
+        f"{reasons.BEYOND_PRECISION} ({far} value(s) over {MAX_SCALED_TARGET:.2g} "
+        "interquartile spreads from the median)"
+    )
+
+
 def column_verdict(holdout: dict[str, Any], gate: Gate, copies_text: bool = False) -> str | None:
     """Why a column is left whole under ``gate`` (``None``: its cells may be filled), from its
     model's held-out record. ``copies_text``: a free-text column the user asked to copy."""
     facts = holdout.get("facts", {})
-    far = facts.get("beyond_precision")
+    far = beyond_precision(facts)
     if far:
-        return (
-            f"{reasons.BEYOND_PRECISION} ({far} value(s) over {MAX_SCALED_TARGET:.2g} "
-            "interquartile spreads from the median)"
-        )
+        return far
     share = facts.get("missing_share")
     if share is not None and share > gate.max_missing_share:
         return f"{reasons.MOSTLY_MISSING} ({share:.0%} > {gate.max_missing_share:.0%})"

@@ -68,3 +68,17 @@ def test_datawig_predict_details_on_a_small_fit() -> None:
     assert set(imputer.predict_proba(df.head(3)).columns) == {"neg", "pos"}
     strict = imputer.predict(df, precision_threshold=1.0)
     assert strict["label_imputed"].isna().any() and strict["label_imputed_proba"].isna().any()
+
+
+def test_an_output_column_beyond_single_precision_is_refused_naming_it(tmp_path) -> None:
+    """Datawig's API predicts every row it is given, with no gates to leave the column: a
+    model that could not train on the column's values (one 1e300 among values near 1) is
+    refused at fit, naming the column, and nothing is written."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(0, 0.1, 200)})
+    df.loc[3, "y"] = 1e300
+    imputer = SimpleImputer(["x"], "y", output_path=str(tmp_path / "model"))
+    with pytest.raises(ValueError, match=r"output column 'y': values too far apart .*\(1 value"):
+        imputer.fit(df, num_epochs=3)
+    assert not (tmp_path / "model").exists() or not any((tmp_path / "model").iterdir())

@@ -27,6 +27,7 @@ from impute_assets.core.datawig.label_shift import label_shift_weights
 from impute_assets.core.explanations import explain_label, explain_row, label_associations
 from impute_assets.core.fitting.column_model import ColumnModel
 from impute_assets.core.fitting.prediction import fill_column
+from impute_assets.core.gating import beyond_precision
 from impute_assets.core.imputer import Imputer, check_save_folder
 from impute_assets.core.kinds import TEXT_MIN_UNIQUE_SHARE, ColumnKind, infer_kinds
 from impute_assets.core.metrics import prediction_metrics
@@ -159,14 +160,19 @@ class SimpleImputer(BaseEstimator):
             hidden_dim=self.numeric_latent_dim,
         )
         train = train_df[columns]
-        self.imputer_ = Imputer(
+        imputer = Imputer(
             columns=[self.output_column],
             kinds=self._kinds(train),
             config=config,
             order_by=self.order_by,
             group_by=self.group_by,
-        )
-        self.imputer_.fit(train, weights=weights)
+        ).fit(train, weights=weights)
+        # Datawig's API fills every row it is asked for: a model that could not see the
+        # column's values is refused here rather than left by the gates
+        why = beyond_precision(imputer.column_models_[self.output_column].holdout.facts or {})
+        if why:
+            raise ValueError(f"SimpleImputer.fit: output column {self.output_column!r}: {why}")
+        self.imputer_ = imputer
         if not calibrate:
             _uncalibrate(self.imputer_.column_models_[self.output_column])
         self.fit_arguments_ = {
