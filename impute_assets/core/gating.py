@@ -71,7 +71,8 @@ def column_facts(
 ) -> dict[str, Any]:
     """What the gates need to know about a target column, measured on the fitting rows: its
     missing share, whether it reads as free text, and (numeric) the grid and range of its
-    observed values and (given its ``scaled`` values) how many lie beyond single precision."""
+    observed values, whether they are all one value, and (given its ``scaled`` values) how many
+    lie beyond single precision."""
     observed = series.dropna()
     facts: dict[str, Any] = {
         "missing_share": float(series.isna().mean()) if len(series) else 0.0,
@@ -79,6 +80,8 @@ def column_facts(
     }
     if numeric and len(observed) and pd.api.types.is_numeric_dtype(observed.dtype):
         facts["grid"] = numeric_grid(observed.to_numpy(dtype=float))
+    if len(observed) > 1 and observed.nunique() == 1:
+        facts["one_value"] = True
     far = int(np.sum(np.abs(scaled) > MAX_SCALED_TARGET)) if scaled is not None else 0
     if far:
         facts["beyond_precision"] = far
@@ -165,6 +168,8 @@ def column_verdict(holdout: dict[str, Any], gate: Gate, copies_text: bool = Fals
         return reasons.FREE_TEXT_LIKE
     if gate.min_gain_spreads is None:
         return None
+    if facts.get("one_value"):
+        return reasons.ONE_VALUE
     gain, spread = holdout.get("gain"), holdout.get("gain_spread")
     if gain is None or spread is None:
         return reasons.NO_HELD_OUT_GAIN

@@ -29,6 +29,7 @@ FREE_TEXT_LIKE = (
 )
 NO_GAIN = "model does not beat mean/mode held-out by more than the score's spread"
 NO_HELD_OUT_GAIN = "too few observed values to show the model beats mean/mode held-out"
+ONE_VALUE = "one value in every observed row: a gap may be the exception, so it is not assumed"
 BEYOND_PRECISION = (
     "values too far apart for single-precision training (cap or log-transform the column "
     "to impute it)"

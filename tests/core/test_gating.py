@@ -124,6 +124,17 @@ def test_a_column_whose_model_does_not_beat_mean_mode_is_left() -> None:
     assert fit_impute(frame, fill={"noise": "all"}).imputed["noise"].sum() > 0
 
 
+def test_a_constant_numeric_column_is_left_saying_so_unless_fill_all() -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "rate": 0.25})
+    frame["rate"] = frame["rate"].mask(rng.random(200) < 0.2)
+    gaps = int(frame["rate"].isna().sum())
+    report = {r.column: r for r in fit_impute(frame).report}["rate"]
+    assert report.filled == 0 and report.reasons == {reasons.ONE_VALUE: gaps}
+    filled = fit_impute(frame, fill="all").frame["rate"]
+    assert (filled == 0.25).all()
+
+
 def test_too_few_observed_values_show_no_gain_and_are_left() -> None:
     frame = table(60)
     frame.loc[5:, "side"] = np.nan  # 5 observed: no held-out split
@@ -241,8 +252,10 @@ def test_a_table_whose_only_target_is_a_one_label_category_fits() -> None:
     assert (filled["team"] == "ORL").all()
     imputer = Imputer(seed=0).fit(frame)
     assert "network" in imputer.column_models_["team"].holdout.scores
-    left = imputer.impute(frame).frame["team"]  # nothing to gain over the mode: left
+    result = imputer.impute(frame)  # one label observed: a gap may be the exception, left
+    left = result.frame["team"]
     assert left[gaps].isna().all() and (left[~gaps] == "ORL").all()
+    assert {r.column: r for r in result.report}["team"].reasons == {reasons.ONE_VALUE: gaps.sum()}
     datawig = SimpleImputer(input_columns=["x", "z"], output_column="team").fit(frame[~gaps])
     assert set(datawig.predict(frame[gaps])["team_imputed"]) == {"ORL"}
 
