@@ -8,7 +8,10 @@ a table that has none of its own. Then, per ``--faces``:
 - ``datawig``: ``SimpleImputer`` on one seeded column (fit on 80%, predict the rest, save and
   load, predict again: the same fills), then ``SimpleImputer.complete`` on the table;
 - ``warehouse``: publish to DuckDB (or ``--url``), ``TableRun(...).run()``, read the output;
-- ``dagster``: the default Dagster path, discovery then every asset and check materialized.
+- ``dagster``: the default Dagster path, discovery then every asset and check materialized;
+- ``sequence``: ``Imputer(order_by=..., group_by=...)``, the time a datetime column or a number
+  named like one (``year``, ``date``, ...), the group the string column of most labels (see
+  :func:`sequence_keys`); a table without such a time is recorded as not run.
 
 Every face must keep each observed cell, the rows and the columns; a face that raises is
 recorded with its error. Writes one JSON line per table and face, and prints a summary. The
@@ -93,6 +96,50 @@ def imputer_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str
     return f"{', '.join(counts)} of {int(frame.isna().sum().sum())}"
 
 
+#: Words that name a time column, for the sequence face's ``order_by``.
+TIME_WORDS = ("date", "time", "year", "month", "week", "day", "period", "quarter")
+
+
+def sequence_keys(frame: pd.DataFrame) -> tuple[str, str | None] | None:
+    """The sequence face's ``order_by`` (a datetime column, else a number named like a time)
+    and ``group_by`` (the string column of most labels, at least 2 and at most a third of the
+    rows), or ``None`` where no column reads as a time."""
+    times = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    times += [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c])
+        and frame[c].dtype != bool
+        and any(word in str(c).lower() for word in TIME_WORDS)
+    ]
+    if not times:
+        return None
+    strings = [
+        c
+        for c in frame.columns
+        if c != times[0]
+        and pd.api.types.infer_dtype(frame[c], skipna=True) in ("string", "categorical")
+    ]
+    labels = {c: frame[c].nunique() for c in strings}
+    labels = {c: n for c, n in labels.items() if 2 <= n <= len(frame) / 3}
+    return times[0], max(labels, key=labels.__getitem__) if labels else None
+
+
+def sequence_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str:
+    from impute_assets import Imputer
+
+    keys = sequence_keys(frame)
+    if keys is None:
+        return "no time-like column: not run"
+    order, group = keys
+    result = Imputer(order_by=order, group_by=group, seed=0).fit_impute(frame)
+    observed_kept(frame, result.frame)
+    return (
+        f"order_by {order!r}, group_by {group!r}: filled {result.filled} of "
+        f"{int(frame.isna().sum().sum())}"
+    )
+
+
 def datawig_face(frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> str:
     from impute_assets import SimpleImputer
 
@@ -170,6 +217,7 @@ FACES: dict[str, Callable[[pd.DataFrame, str, np.random.Generator], str]] = {
     "datawig": datawig_face,
     "warehouse": warehouse_face,
     "dagster": dagster_face,
+    "sequence": sequence_face,
 }
 
 

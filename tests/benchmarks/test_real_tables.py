@@ -53,3 +53,20 @@ def test_the_imputer_face_fills_a_table_and_keeps_it(benchmark_module, tmp_path)
     detail = sweep.imputer_face(frame, str(tmp_path), np.random.default_rng(0))
     missing = int(frame.isna().sum().sum())
     assert detail.endswith(f"all filled {missing} of {missing}")
+
+
+def test_the_sequence_face_orders_by_a_time_and_groups_by_labels(benchmark_module, tmp_path):
+    sweep = benchmark_module("real_tables")
+    panel = r_table(90).assign(
+        year=np.tile(np.arange(1990, 2020), 3), firm=np.repeat(["f1", "f2", "f3"], 30)
+    )
+    assert sweep.sequence_keys(panel) == ("year", "firm")
+    assert sweep.sequence_keys(panel.drop(columns=["year"])) is None
+    dated = panel.assign(when=pd.date_range("2024-01-01", periods=90, freq="D"))
+    assert sweep.sequence_keys(dated)[0] == "when"  # a datetime column first
+    frame = sweep.with_gaps(panel, every=True, rng=np.random.default_rng(4))
+    frame["year"] = panel["year"]
+    assert sweep.sequence_keys(frame.astype({"firm": object})) == ("year", "firm")  # gaps: None
+    detail = sweep.sequence_face(frame, str(tmp_path), np.random.default_rng(0))
+    assert detail.startswith("order_by 'year', group_by 'firm': filled ")
+    assert "not run" in sweep.sequence_face(frame.drop(columns=["year"]), str(tmp_path), None)
