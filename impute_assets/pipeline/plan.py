@@ -146,7 +146,10 @@ def plan_columns(
     from impute_assets.core.kinds import ColumnKind, infer_kinds
     from impute_assets.core.plan import plan_table
 
-    columns = list(columns)
+    asked = set(columns)
+    # in the table's order, whatever order they were asked in (Dagster's selected asset keys
+    # are a set): the fitted models, so the gates' verdicts, depend on the targets' order
+    columns = [c for c in frame.columns if c in asked] + sorted(asked - set(frame.columns))
     unsupported = {c: t for c, t in (unsupported or {}).items() if c in frame.columns}
     overridden = sorted(set(unsupported) & set(spec.kinds))
     if overridden:
