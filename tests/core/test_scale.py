@@ -182,3 +182,18 @@ def test_the_refit_runs_the_rounds_the_held_out_fit_kept(monkeypatch: pytest.Mon
     assert imputer.column_models_["y"].chosen == "boosted"
     held_out, refit = calls
     assert refit == held_out < boosted.ROUNDS  # a step function needs few rounds
+
+
+def test_a_booster_of_many_classes_grows_a_bounded_number_of_trees() -> None:
+    """One tree per class a round: past ``TREE_CLASSES`` classes a fit grows fewer rounds, so
+    its trees stay within ``ROUNDS * TREE_CLASSES``; a few classes keep every round."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(600, 4)).astype(np.float32)
+    labels = rng.integers(0, 30, size=600)
+    many = boosted.booster(boosted.boosted_fit(z, labels, False, 30, seed=0))
+    assert boosted.rounds(many) == boosted.ROUNDS * boosted.TREE_CLASSES // 30
+    assert many.num_trees() <= boosted.ROUNDS * boosted.TREE_CLASSES
+    few = boosted.booster(boosted.boosted_fit(z, labels % 3, False, 3, seed=0))
+    assert boosted.rounds(few) == boosted.ROUNDS
+    number = boosted.booster(boosted.boosted_fit(z, z[:, 0], True, 0, seed=0))
+    assert boosted.rounds(number) == boosted.ROUNDS

@@ -3,7 +3,7 @@
 On by default: where the forest beat the networks on categories (storms, flights) it closed
 the gap (see the README's benchmarks). Categorical targets of more than ``MAX_CLASSES`` classes
 skip it (a multiclass booster grows one tree per class and round), as does a design with no
-feature LightGBM can split on. LightGBM is a dependency; where it is missing anyway the
+feature LightGBM can split on; past ``TREE_CLASSES`` classes it grows fewer rounds. LightGBM is a dependency; where it is missing anyway the
 candidate is skipped with one warning per fit, and a saved model that chose it fails to load
 with a message saying what to install. The fitted booster is kept as its text dump in a uint8
 array, so it is saved in ``weights.safetensors`` like every other candidate.
@@ -50,6 +50,15 @@ MIN_LEAF_ROWS = 10
 MAX_TREE_FEATURES = 128
 #: More classes than this make a multiclass booster (one tree per class and round) costly.
 MAX_CLASSES = 64
+#: Past this many classes a multiclass booster's rounds shrink, so that a fit grows at most
+#: ``ROUNDS * TREE_CLASSES`` trees (18 rounds at ``MAX_CLASSES``). A column of fewer than
+#: ``repeat_below`` observed cells fits the booster six times (five held-out splits and the
+#: refit), without early stopping under ``MIN_STOPPING_ROWS`` held-out rows: a 51-state column
+#: of 816 rows grew 36,720 trees, 26 s of a 45 s fit (causaldata/texas). At 10, 500-row tables
+#: (seeds 0-1) took 3.63 s instead of 4.26 at the same nRMSE and accuracy (0.594 / 0.593),
+#: texas 19 s instead of 36 (same accuracy on its hidden `state` cells); 2,000-row tables,
+#: which stop early, were unchanged.
+TREE_CLASSES = 10
 INSTALL_HINT = "pip install lightgbm"
 #: LightGBM's OpenMP threads. One: next to torch's own threads, LightGBM's default (every
 #: core) took 39 s instead of 0.45 s for a 320-row fit on the project's 2-core machine.
@@ -144,8 +153,9 @@ def boosted_fit(
     valid: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """A booster fitted on ``z`` -> ``y`` (scaled values, or class ids), as a uint8 array:
-    ``rounds`` rounds, or fewer when the loss on ``valid`` (inputs, targets) stops falling
-    (only the best round's trees are kept), given at least ``MIN_STOPPING_ROWS`` of them."""
+    ``rounds`` rounds (at most :func:`max_rounds`), or fewer when the loss on ``valid``
+    (inputs, targets) stops falling (only the best round's trees are kept), given at least
+    ``MIN_STOPPING_ROWS`` of them."""
     lgb = lightgbm()
     params = {
         "objective": "regression" if numeric else "multiclass",
@@ -171,12 +181,23 @@ def boosted_fit(
         }
     # kept as trained: lgb.train would otherwise round-trip it through its text once more
     booster = lgb.train(
-        params, data, num_boost_round=rounds, keep_training_booster=True, **stopping
+        params,
+        data,
+        num_boost_round=min(rounds, max_rounds(numeric, classes)),
+        keep_training_booster=True,
+        **stopping,
     )
     kept = booster.best_iteration if stopping and booster.best_iteration > 0 else None
     return np.frombuffer(
         booster.model_to_string(num_iteration=kept).encode(), dtype=np.uint8
     ).copy()
+
+
+def max_rounds(numeric: bool, classes: int) -> int:
+    """The rounds a fit may grow: ``ROUNDS``, fewer past ``TREE_CLASSES`` classes."""
+    if numeric or classes <= TREE_CLASSES:
+        return ROUNDS
+    return ROUNDS * TREE_CLASSES // classes
 
 
 def rounds(model) -> int:
