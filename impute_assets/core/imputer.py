@@ -577,7 +577,10 @@ class Imputer(TransformerMixin, BaseEstimator):
                 )
             if frame[column].notna().sum() == 0:
                 raise ValueError(f"column {column!r} is entirely missing: nothing to learn it from")
-        return targets
+        # in the frame's order: the models depend on their targets' order, the order they
+        # were listed in should not
+        asked = set(targets)
+        return [c for c in frame.columns if c in asked]
 
     def _unmodelled_report(self, frame: pd.DataFrame, column: str, missing: int) -> ColumnReport:
         kind = self.kinds_.get(column)

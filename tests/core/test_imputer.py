@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,6 +203,19 @@ def test_same_seed_same_fills() -> None:
         a = Imputer(config=config).fit_impute(masked).frame
         b = Imputer(config=config).fit_impute(masked).frame
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_order_columns_are_listed_in_does_not_change_the_fills() -> None:
+    """Targets are fitted in the frame's order, however ``columns`` lists them (a pipeline
+    hands them over from a set): on msleep two orders chose different models before."""
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "msleep.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fills = [
+            Imputer(seed=0, fill="all", columns=columns).fit_impute(frame).frame
+            for columns in (["vore", "sleep_rem", "brainwt"], ["brainwt", "sleep_rem", "vore"])
+        ]
+    pd.testing.assert_frame_equal(*fills)
 
 
 def test_cells_lists_each_fill_once() -> None:
