@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -108,6 +108,16 @@ LOCK_WAIT_SECONDS = 3600
 Transfer = Literal["arrow", "csv_copy", "rows"]
 
 
+def case_twins(names: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of ``names`` that differ only in case (``Class`` and ``class``), if any."""
+    seen: dict[str, str] = {}
+    for name in names:
+        twin = seen.setdefault(name.casefold(), name)
+        if twin != name:
+            return twin, name
+    return None
+
+
 class Dialect:
     """Defaults shared by the engines that SQLAlchemy reflects correctly."""
 
@@ -128,6 +138,8 @@ class Dialect:
     ge_datasource: ClassVar[str | None] = None
     #: Floating-point columns hold infinities (MySQL and MariaDB refuse them).
     stores_infinity: ClassVar[bool] = True
+    #: Column names that differ only in case are one name here (DuckDB, SQLite, MySQL).
+    case_blind_names: ClassVar[bool] = False
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -239,7 +251,7 @@ class Dialect:
         pyformat = self.engine.dialect.paramstyle in ("format", "pyformat")
         if pyformat and any("%" in name for name in [table, *names, *values]):
             return False
-        return len({name.casefold() for name in names}) == len(names)
+        return case_twins(names) is None
 
     # -- SQL expressions ---------------------------------------------------------------------
     def is_nan(self, column: sa.ColumnElement) -> sa.ColumnElement[bool] | None:
@@ -388,6 +400,7 @@ class DuckDBDialect(Dialect):
     name = "duckdb"
     local_file = True
     one_process = True
+    case_blind_names = True
     transfer = "arrow"
     # None: GE's SQL data source returns no rows from duckdb_engine (upstream GE issue 10738).
     ge_datasource = None
@@ -551,6 +564,7 @@ class SQLiteDialect(Dialect):
     name = "sqlite"
     local_file = True
     ge_datasource = "add_sqlite"
+    case_blind_names = True
 
     def __init__(self, engine: sa.Engine) -> None:
         super().__init__(engine)
@@ -668,6 +682,7 @@ class MySQLDialect(Dialect):
     name = "mysql"
     ge_datasource = "add_sql"
     stores_infinity = False
+    case_blind_names = True
 
     def ge_engine_kwargs(self):
         # MySQL returns sums of integers and averages as DECIMAL: GE's histogram (the KL check:

@@ -43,7 +43,13 @@ from impute_assets.warehouse.audit import (
 from impute_assets.warehouse.bulk_load import bulk_load
 from impute_assets.warehouse.conversion import as_arrow, to_arrow, to_pandas
 from impute_assets.warehouse.describe import TableDescription, describe_table
-from impute_assets.warehouse.dialects import Dialect, ReflectedColumn, dialect_for, sql_type_for
+from impute_assets.warehouse.dialects import (
+    Dialect,
+    ReflectedColumn,
+    case_twins,
+    dialect_for,
+    sql_type_for,
+)
 from impute_assets.warehouse.errors import PublishRefused, translated
 from impute_assets.warehouse.keys import KeyHasNull
 from impute_assets.warehouse.partitions import partition_label, partition_value
@@ -171,6 +177,15 @@ def publish_frame(to: Destination, request: PublishRequest) -> PublishResult:
         raise ValueError(f"audit rows for table {table!r} given without audit_table")
     for name in filter(None, (table, request.audit_table)):
         check_name(dialect, masked_url, name, schema)
+    twins = case_twins(map(str, frame.columns)) if dialect.case_blind_names else None
+    if twins is not None:  # the engine's own error names neither column
+        raise PublishRefused(
+            f"columns {twins[0]!r} and {twins[1]!r} differ only in case, and {dialect.name} "
+            "reads them as one name: rename one of them",
+            url=masked_url,
+            schema=schema,
+            table=table,
+        )
     for name in request.key:  # the same refusal on every engine (DuckDB's key would be NOT NULL)
         if name in frame.columns and (nulls := int(frame[name].isna().sum())):
             raise KeyHasNull(

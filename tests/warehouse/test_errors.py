@@ -206,3 +206,20 @@ def test_infinity_is_stored_or_refused_naming_the_column(wh, drop_later, unique_
         wh.publish(frame, name)
     with wh.engine.connect() as conn:
         assert not wh.dialect.has_table(conn, name, None)  # nothing made
+
+
+def test_columns_differing_only_in_case_are_refused_where_they_are_one_name(
+    wh, drop_later, unique_name
+):
+    """DuckDB, SQLite and MySQL read ``Class`` and ``class`` as one name (their own error names
+    neither column); PostgreSQL keeps both."""
+    frame = pd.DataFrame({"class": [1.0, 2.0], "Class": [3.0, None]})
+    table = drop_later(unique_name)
+    if wh.dialect.name == "postgresql":
+        wh.publish(frame, table)
+        assert wh.read(table).columns.tolist() == ["class", "Class"]
+    else:
+        with pytest.raises(PublishRefused, match="'class' and 'Class' differ only in case"):
+            wh.publish(frame, table)
+        with wh.engine.connect() as conn:
+            assert not wh.dialect.has_table(conn, table, None)
