@@ -182,7 +182,6 @@ def build_table_assets(
         spec, columns, translator or ImputationTranslator()
     )
     wh_key = warehouse_key(spec)
-    column_of = {s.key: c for c, s in model_specs.items()}
     name = _op_name(spec)
     missing = missing_values_asset(spec, missing_spec, name, wh_key)
 
@@ -210,7 +209,8 @@ def build_table_assets(
         )
         record = train_or_reuse(
             table,
-            [column_of[k] for k in context.selected_asset_keys],
+            # in the table's order: the selected keys are a set, ordered by string hashing
+            [c for c, s in model_specs.items() if s.key in context.selected_asset_keys],
             force_retrain=config.force_retrain,
         )
         for model in record.models:
