@@ -182,6 +182,7 @@ def build_table_assets(
         spec, columns, translator or ImputationTranslator()
     )
     wh_key = warehouse_key(spec)
+    column_of = {s.key: c for c, s in model_specs.items()}
     name = _op_name(spec)
     missing = missing_values_asset(spec, missing_spec, name, wh_key)
 
@@ -209,8 +210,7 @@ def build_table_assets(
         )
         record = train_or_reuse(
             table,
-            # in the table's order: the selected keys are a set, ordered by string hashing
-            [c for c, s in model_specs.items() if s.key in context.selected_asset_keys],
+            [column_of[k] for k in context.selected_asset_keys],
             force_retrain=config.force_retrain,
         )
         for model in record.models:

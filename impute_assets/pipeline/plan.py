@@ -146,10 +146,7 @@ def plan_columns(
     from impute_assets.core.kinds import ColumnKind, infer_kinds
     from impute_assets.core.plan import plan_table
 
-    asked = set(columns)
-    # in the table's order, whatever order they were asked in (Dagster's selected asset keys
-    # are a set): the fitted models, so the gates' verdicts, depend on the targets' order
-    columns = [c for c in frame.columns if c in asked] + sorted(asked - set(frame.columns))
+    columns = list(columns)
     unsupported = {c: t for c, t in (unsupported or {}).items() if c in frame.columns}
     overridden = sorted(set(unsupported) & set(spec.kinds))
     if overridden:
@@ -176,6 +173,10 @@ def plan_columns(
         missing = sorted(set(spec.inputs.get(column) or []) - set(frame.columns))
         if missing:
             raise unknown_columns(spec, f"inputs.{column}", missing, frame.columns)
+    # in the table's order, whatever order they were asked in (Dagster's selected asset keys
+    # are a set): the fitted models, so the gates' verdicts, depend on the targets' order
+    asked = set(columns)
+    columns = [c for c in frame.columns if c in asked]
     configs = {column: column_config(spec, column, device) for column in columns}
     left = _not_imputed(kinds, configs)
     declared = sorted(set(left) & set(spec.columns or ()))
