@@ -70,9 +70,9 @@ def column_facts(
     series: pd.Series, numeric: bool, scaled: np.ndarray | None = None
 ) -> dict[str, Any]:
     """What the gates need to know about a target column, measured on the fitting rows: its
-    missing share, whether it reads as free text, and (numeric) the grid and range of its
-    observed values, whether they are all one value, and (given its ``scaled`` values) how many
-    lie beyond single precision."""
+    missing share, whether it reads as free text, whether its observed values are all one
+    value, and (numeric) the grid and range of those values and (given its ``scaled`` values)
+    how many lie beyond single precision."""
     observed = series.dropna()
     facts: dict[str, Any] = {
         "missing_share": float(series.isna().mean()) if len(series) else 0.0,
