@@ -247,6 +247,13 @@ def settings(pairs: Sequence[str]) -> dict[str, object]:
     return {k: json.loads(v) for k, v in (pair.split("=", 1) for pair in pairs)}
 
 
+def profile_path(base: str, method: str, threads: int) -> Path:
+    """Where ``method``'s run at ``threads`` writes its profile: ``base`` with both in its name
+    (``out.txt`` -> ``out_ours_0thr.txt``), so one ``--profile`` serves every run."""
+    path = Path(base)
+    return path.with_name(f"{path.stem}_{method}_{threads}thr{path.suffix}")
+
+
 def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
     """``method`` in a fresh process (``threads`` 0: the default count), with the load
     average (1 minute) before and after it."""
@@ -270,6 +277,7 @@ def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
         "--threads",
         str(threads),
         *(["--set", *args.set] if getattr(args, "set", None) else []),
+        *(["--profile", str(profile_path(args.profile, method, threads))] if args.profile else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:
@@ -369,7 +377,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="further ImputerConfig fields for ours, e.g. max_steps=1000",
     )
     parser.add_argument("--one", dest="method", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", help="with --one: write a pyinstrument profile here")
+    parser.add_argument(
+        "--profile",
+        help="write a pyinstrument profile of each run's fill, named after this path, the "
+        "method and the threads (out.txt -> out_ours_0thr.txt)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     return parser.parse_args(argv)
 
