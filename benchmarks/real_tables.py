@@ -224,6 +224,19 @@ FACES: dict[str, Callable[[pd.DataFrame, str, np.random.Generator], str]] = {
 }
 
 
+def run_face(face: str, frame: pd.DataFrame, tmp: str, rng: np.random.Generator) -> tuple[str, str]:
+    """(status, detail) of ``face`` on ``frame``: ``ok`` with what it did, ``refused`` when a
+    warehouse cannot hold the table's names (the refusal names them), else ``error`` with the
+    exception and where it was raised; the sweep goes on either way."""
+    try:
+        return "ok", FACES[face](frame, tmp, rng)
+    except PublishRefused as exc:
+        return "refused", str(exc)[:300]
+    except Exception as exc:  # noqa: BLE001  recorded, the sweep goes on
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return "error", f"{type(exc).__name__}: {str(exc)[:300]} ({where.filename}:{where.lineno})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--faces", nargs="+", choices=list(FACES), default=list(FACES))
@@ -253,14 +266,7 @@ def main() -> None:
             for face in args.faces:
                 started = time.perf_counter()
                 with tempfile.TemporaryDirectory() as tmp:
-                    try:
-                        status, detail = "ok", FACES[face](frame, tmp, rng)
-                    except PublishRefused as exc:  # the refusal names what is at fault
-                        status, detail = "refused", str(exc)[:300]
-                    except Exception as exc:  # noqa: BLE001  recorded, the sweep goes on
-                        where = traceback.extract_tb(exc.__traceback__)[-1]
-                        status = "error"
-                        detail = f"{type(exc).__name__}: {str(exc)[:300]} ({where.filename}:{where.lineno})"
+                    status, detail = run_face(face, frame, tmp, rng)
                 outcomes[(face, status)] += 1
                 line = {"table": f"{package}/{item}", "shape": list(frame.shape), "face": face,
                         "status": status, "detail": detail,

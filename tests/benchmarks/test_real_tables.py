@@ -70,3 +70,15 @@ def test_the_sequence_face_orders_by_a_time_and_groups_by_labels(benchmark_modul
     detail = sweep.sequence_face(frame, str(tmp_path), np.random.default_rng(0))
     assert detail.startswith("order_by 'year', group_by 'firm': filled ")
     assert "not run" in sweep.sequence_face(frame.drop(columns=["year"]), str(tmp_path), None)
+
+
+def test_a_face_records_a_refused_name_apart_from_an_error(benchmark_module, tmp_path) -> None:
+    sweep = benchmark_module("real_tables")
+    twins = r_table().drop(columns=["rownames"]).assign(Group=lambda f: f["group"])
+    twins.loc[:5, "dose"] = np.nan
+    status, detail = sweep.run_face("warehouse", twins, str(tmp_path), np.random.default_rng(0))
+    assert status == "refused" and "'group' and 'Group'" in detail
+    status, detail = sweep.run_face(
+        "imputer", r_table().iloc[:0], str(tmp_path), np.random.default_rng(0)
+    )
+    assert status == "error" and detail.startswith("ValueError") and "real_tables" not in detail
