@@ -277,7 +277,11 @@ def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
         "--threads",
         str(threads),
         *(["--set", *args.set] if getattr(args, "set", None) else []),
-        *(["--profile", str(profile_path(args.profile, method, threads))] if args.profile else []),
+        *(
+            ["--profile", str(profile_path(args.profile, method, threads))]
+            if getattr(args, "profile", None)
+            else []
+        ),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:
