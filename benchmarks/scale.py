@@ -276,12 +276,8 @@ def run_one(method: str, threads: int, args: argparse.Namespace) -> dict:
         args.generator,
         "--threads",
         str(threads),
-        *(["--set", *args.set] if getattr(args, "set", None) else []),
-        *(
-            ["--profile", str(profile_path(args.profile, method, threads))]
-            if getattr(args, "profile", None)
-            else []
-        ),
+        *(["--set", *args.set] if args.set else []),
+        *(["--profile", str(profile_path(args.profile, method, threads))] if args.profile else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, out: Path) -> list[dict]:
             seed=args.seed,
             generator=args.generator,
             set=args.set,
+            profile=None,
         )
         for method in args.methods:
             print(f"{columns} columns: ", end="", flush=True)

@@ -5,8 +5,9 @@ the gap (see the README's benchmarks). Categorical targets of more than ``MAX_CL
 skip it (a multiclass booster grows one tree per class and round), as does a design with no
 feature LightGBM can split on; past ``TREE_CLASSES`` classes it grows fewer rounds. LightGBM
 is a dependency; where it is missing anyway the candidate is skipped with one warning per fit,
-and a saved model that chose it fails to load with a message saying what to install. The fitted booster is kept as its text dump in a uint8
-array, so it is saved in ``weights.safetensors`` like every other candidate.
+and a saved model that chose it fails to load with a message saying what to install. The
+fitted booster is kept as its text dump in a uint8 array, so it is saved in
+``weights.safetensors`` like every other candidate.
 """
 
 from __future__ import annotations
